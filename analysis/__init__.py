@@ -1,0 +1,1 @@
+"""Coverage, accessibility, siting, hotspots, cases and estates analyses (no UI)."""

@@ -1,0 +1,1 @@
+"""Layers, validation, coordinate systems and storage of GridAtlas datasets (no UI)."""

@@ -1,0 +1,143 @@
+"""A GridAtlas dataset: the six layers, read from and written to one GeoPackage."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from geo.assign import assign_grid_ids
+from geo.crs import WGS84, CoordSys, metric_crs
+from geo.errors import DataError, Problem
+from geo.schema import LAYER_NAMES, LAYERS, validate_layer
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_PATH = PROJECT_ROOT / "data" / "shifeng_demo.gpkg"
+ENV_VAR = "GRIDATLAS_DATA"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The layers of one district, in WGS84. Optional layers are ``None`` when absent."""
+
+    grids: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    estates: gpd.GeoDataFrame | None = None
+    cases: gpd.GeoDataFrame | None = None
+    candidates: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
+    name: str = ""
+    meta: tuple[tuple[str, str], ...] = ()
+
+    def layer(self, name: str) -> gpd.GeoDataFrame | None:
+        if name not in LAYER_NAMES:
+            raise ValueError(f"`name` was {name!r} but is expected to be one of {LAYER_NAMES}")
+        return getattr(self, name)
+
+    @property
+    def metric_crs(self) -> CRS:
+        """The UTM zone the analyses measure in."""
+        return metric_crs(self.grids)
+
+    @property
+    def streets(self) -> list[str]:
+        return sorted(self.grids["street"].dropna().unique().tolist())
+
+    def present_layers(self) -> list[str]:
+        return [n for n in LAYER_NAMES if getattr(self, n) is not None]
+
+    def with_layer(self, name: str, gdf: gpd.GeoDataFrame | None) -> Dataset:
+        return replace(self, **{name: gdf})
+
+    @property
+    def meta_dict(self) -> dict[str, str]:
+        return dict(self.meta)
+
+
+def default_data_path() -> str:
+    """`GRIDATLAS_DATA` if set (read at call time), else the bundled demo."""
+    return os.environ.get(ENV_VAR) or str(DEMO_PATH)
+
+
+def read_meta(path: str | os.PathLike) -> dict[str, str]:
+    """The key/value `meta` table of a dataset GeoPackage (empty when absent)."""
+    try:
+        layers = {row[0] for row in pyogrio.list_layers(path)}
+    except Exception:
+        return {}
+    if "meta" not in layers:
+        return {}
+    df = pyogrio.read_dataframe(path, layer="meta", read_geometry=False)
+    return {str(k): str(v) for k, v in zip(df["key"], df["value"], strict=True)}
+
+
+def read_dataset(path: str | os.PathLike, *, coord_sys: CoordSys = "wgs84") -> Dataset:
+    """Read, validate and normalise every layer of a GeoPackage.
+
+    Problems from all layers are collected and raised together as one
+    `DataError`. Cases without a ``grid_id`` get one here, once, by point in
+    polygon.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError([Problem("dataset", f"file {path} does not exist",
+                                 "give the path of a GeoPackage (.gpkg) or set GRIDATLAS_DATA")])
+    try:
+        present = {row[0] for row in pyogrio.list_layers(path)}
+    except Exception as exc:
+        raise DataError([Problem("dataset", f"{path.name} cannot be opened as a GeoPackage ({exc})",
+                                 "export the data as a GeoPackage (.gpkg)")]) from exc
+    problems: list[Problem] = []
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
+    for name, schema in LAYERS.items():
+        if name not in present:
+            if schema.required_in_dataset:
+                problems.append(Problem(name, "layer is missing from the dataset",
+                                        f"add a layer named {name} ({schema.title_zh})"))
+            layers[name] = None
+            continue
+        raw = pyogrio.read_dataframe(path, layer=name, use_arrow=True)
+        try:
+            layers[name] = validate_layer(raw, name, coord_sys=coord_sys)
+        except DataError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise DataError(problems)
+    cases = layers["cases"]
+    if cases is not None and len(cases) and ("grid_id" not in cases.columns or cases["grid_id"].isna().all()):
+        cases = cases.copy()
+        cases["grid_id"] = assign_grid_ids(cases, layers["grids"])
+        layers["cases"] = cases
+    meta = read_meta(path)
+    return Dataset(**layers, name=meta.get("name", path.stem), meta=tuple(sorted(meta.items())))
+
+
+def write_dataset(ds: Dataset, path: str | os.PathLike) -> Path:
+    """Write every present layer (and the meta table) to a new GeoPackage, atomically.
+
+    The file is written beside the target and renamed over it only when
+    complete, so a failed write leaves the previous dataset intact.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    if tmp.exists():
+        tmp.unlink()
+    for f in fields(Dataset):
+        if f.name not in LAYER_NAMES:
+            continue
+        gdf = getattr(ds, f.name)
+        if gdf is None:
+            continue
+        out = gdf.to_crs(WGS84)
+        pyogrio.write_dataframe(out, tmp, layer=f.name, driver="GPKG", use_arrow=False)
+    meta = {"name": ds.name, **ds.meta_dict}
+    pyogrio.write_dataframe(pd.DataFrame({"key": list(meta), "value": list(meta.values())}),
+                            tmp, layer="meta", driver="GPKG")
+    os.replace(tmp, path)
+    return path
