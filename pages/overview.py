@@ -1,0 +1,66 @@
+"""总览 Overview: key figures, the district map, streets at a glance."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.summary import district_summary, street_table
+from ui.charts import facilities_bar
+from ui.context import get_context
+from ui.i18n import label_of, t
+from ui.layers import district_map
+from ui.maps import legend, show_map
+
+ctx = get_context()
+ds = ctx.ds
+district = ds.meta_dict.get("district") or ds.name
+st.title(t("overview.title", district=district))
+
+s = district_summary(ds, street=ctx.street)
+cols = st.columns(6)
+cols[0].metric(t("overview.kpi.grids"), f"{s.grids:,}")
+cols[1].metric(t("overview.kpi.residents"), f"{s.population:,}")
+cols[2].metric(t("overview.kpi.elderly"), f"{s.elderly:,}", t("overview.kpi.elderly_share", share=100 * s.elderly_share),
+               delta_color="off")
+cols[3].metric(t("overview.kpi.facilities"), f"{s.facilities:,}")
+if s.open_cases is None:
+    cols[4].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off")
+else:
+    cols[4].metric(t("overview.kpi.open_cases"), f"{s.open_cases:,}", t("overview.kpi.overdue", n=s.overdue_cases),
+                   delta_color="off")
+if s.unmanaged_estates is None:
+    cols[5].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off")
+else:
+    cols[5].metric(t("overview.kpi.unmanaged"), f"{s.unmanaged_estates:,}",
+                   t("overview.kpi.committees", n=s.committees_formed or 0), delta_color="off")
+
+map_col, side_col = st.columns([3, 1])
+with map_col:
+    st.subheader(t("overview.map.title"))
+    m, legends = district_map(ctx.path, ctx.token, ctx.street, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum)
+    show_map(m, key="overview_map", height=600)
+    st.caption(t("overview.map.help"))
+with side_col:
+    legend(t("overview.map.choropleth"), legends["density"])
+    legend(t("overview.kpi.facilities"), legends["facilities"], shape="circle")
+    if "estates" in legends:
+        legend(t("map.layer.estates"), legends["estates"])
+    st.plotly_chart(facilities_bar({label_of("facility", k): v for k, v in s.facilities_by_type.items()},
+                                   title=t("overview.facilities_by_type")), use_container_width=True)
+
+st.subheader(t("overview.street_table"))
+table = street_table(ds)
+if ctx.street is not None:
+    table = table[table["street"] == ctx.street]
+st.dataframe(
+    table[["street", "grids", "households", "population", "elderly", "elderly_share", "elderly_per_km2",
+           "facilities"]],
+    hide_index=True, use_container_width=True,
+    column_config={
+        "street": t("col.street"), "grids": t("overview.col.grids"), "households": t("col.households"),
+        "population": t("col.population"), "elderly": t("col.elderly"),
+        "elderly_share": st.column_config.NumberColumn(t("overview.col.elderly_share"), format="percent"),
+        "elderly_per_km2": st.column_config.NumberColumn(t("overview.col.density"), format="%.0f"),
+        "facilities": t("overview.col.facilities"),
+    },
+)

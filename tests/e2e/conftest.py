@@ -1,0 +1,165 @@
+"""Browser tests: the real app served on localhost, driven by Debian's headless Chromium.
+
+Every request to anything but localhost is blocked and recorded, so a test
+that passes proves the page works offline. These tests never skip: without
+Chromium they fail and say how to install it (`make test` does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENS = ROOT / "tests" / "e2e" / "screens"
+CHROMIUM = os.environ.get("GRIDATLAS_CHROMIUM", "/usr/bin/chromium")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(data: str | None = None, *, env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` on a free port; return the process and its base URL once healthy."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env_extra or {})}
+    if data:
+        env["GRIDATLAS_DATA"] = data
+    log = open(ROOT / "tests" / "e2e" / f".server-{port}.log", "w")  # noqa: SIM115  (closed with the process)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the app did not become healthy within 90 s")
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    """The app on the bundled demo dataset."""
+    proc, url = start_app(str(ROOT / "data" / "shifeng_demo.gpkg"))
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+    pw.stop()
+
+
+@dataclass
+class Traffic:
+    """Every URL the page asked for, and those blocked for leaving the machine."""
+
+    requested: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+    def scripts_and_styles(self) -> list[str]:
+        return [u for u in self.requested if u.split("?")[0].endswith((".js", ".css"))]
+
+
+@pytest.fixture
+def offline_page(browser):
+    """A page whose requests to anything but localhost are aborted (and recorded)."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100}, locale="zh-CN")
+    traffic = Traffic()
+
+    def route(r):
+        url = r.request.url
+        traffic.requested.append(url)
+        host = urlparse(url).hostname or ""
+        if url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
+            r.continue_()
+        else:
+            traffic.blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.traffic = traffic
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def wait_for_app(page, *, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script (no 'running' status)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => {
+            const s = document.querySelector('[data-testid="stStatusWidget"]');
+            return !s || !s.innerText.match(/Running|Stop|运行/);
+        }""",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')""",
+        timeout=timeout_ms,
+    )
+
+
+def assert_no_exception(page) -> None:
+    exc = page.locator('[data-testid="stException"]')
+    assert exc.count() == 0, f"the page shows an exception: {exc.first.inner_text()[:2000]}"
+
+
+def map_frame(page, *, index: int = 0, timeout_ms: int = 60_000):
+    """The Frame of the index-th folium map on the page, once Leaflet has drawn into it."""
+    sel = 'iframe[title="streamlit_folium.st_folium"]'
+    page.wait_for_selector(sel, timeout=timeout_ms)
+    handle = page.locator(sel).nth(index).element_handle(timeout=timeout_ms)
+    frame = handle.content_frame()
+    frame.wait_for_selector(".leaflet-container", timeout=timeout_ms)
+    return frame
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    path = SCREENS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,1 @@
+"""Streamlit-side pieces shared by the pages: strings, context, cached data, maps, charts."""

@@ -1,0 +1,79 @@
+"""Cached loading of datasets and of what pages derive from them.
+
+A dataset is read and validated once per file version (path + modification
+time) and shared by every session (`st.cache_resource`: the frozen Dataset is
+never mutated). Derived tables are cached with `st.cache_data`, keyed by
+`dataset_token` rather than by hashing GeoDataFrames on every rerun; where a
+GeoDataFrame must be an argument, `HASH_FUNCS` hashes it cheaply and exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, default_data_path, read_dataset
+
+
+def _hash_gdf(gdf: gpd.GeoDataFrame) -> str:
+    h = hashlib.sha1()
+    h.update(str(gdf.crs).encode())
+    h.update(pd.util.hash_pandas_object(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), index=True).values)
+    h.update(b"".join(gdf.geometry.to_wkb().fillna(b"").tolist()))
+    return h.hexdigest()
+
+
+HASH_FUNCS = {gpd.GeoDataFrame: _hash_gdf}
+
+
+@dataclass(frozen=True)
+class DatasetChoice:
+    """A dataset the sidebar offers: a label and a GeoPackage path."""
+
+    label: str
+    path: str
+
+
+def dataset_choices() -> list[DatasetChoice]:
+    """$GRIDATLAS_DATA first (if set), the bundled demo, then GeoPackages in cache/."""
+    choices: list[DatasetChoice] = []
+    env = os.environ.get("GRIDATLAS_DATA")
+    if env:
+        choices.append(DatasetChoice(Path(env).stem, env))
+    if not env or Path(env).resolve() != DEMO_PATH.resolve():
+        choices.append(DatasetChoice(DEMO_PATH.stem, str(DEMO_PATH)))
+    cache = PROJECT_ROOT / "cache"
+    if cache.is_dir():
+        for p in sorted(cache.glob("*.gpkg")):
+            if all(Path(c.path).resolve() != p.resolve() for c in choices):
+                choices.append(DatasetChoice(p.stem, str(p)))
+    return choices
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return -1.0
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load(path: str, mtime: float) -> Dataset:
+    return read_dataset(path)
+
+
+def get_dataset(path: str | None = None) -> Dataset:
+    """The validated dataset at ``path`` (default: $GRIDATLAS_DATA or the demo), loaded once."""
+    path = path or default_data_path()
+    return _load(path, _mtime(path))
+
+
+def dataset_token(path: str) -> str:
+    """A cache key that changes when the file changes."""
+    return f"{Path(path).resolve()}@{_mtime(path)}"

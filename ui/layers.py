@@ -1,0 +1,118 @@
+"""Map layers every page draws the same way: grids, street boundaries, facilities, estates.
+
+`district_map` builds the overview map once per (dataset version, street,
+language, basemap) and keeps it (`st.cache_resource`), so a rerun that changes
+nothing on the map does not rebuild its payload.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from analysis.summary import grid_density
+from geo.schema import FACILITY_TYPES, MANAGEMENT
+from ui.context import PageContext
+from ui.data import get_dataset
+from ui.i18n import label_of, t
+from ui.maps import (
+    FACILITY_COLORS,
+    MANAGEMENT_COLORS,
+    add_lines,
+    add_points,
+    add_polygons,
+    new_map,
+    quantile_colors,
+)
+
+
+def street_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One outline per street, dissolved from its grids."""
+    return grids[["street", "geometry"]].dissolve(by="street", as_index=False)
+
+
+def base_map(ctx: PageContext, grids: gpd.GeoDataFrame) -> folium.Map:
+    """An empty map fitted to ``grids`` on the context's basemap."""
+    return new_map(grids.total_bounds, tiles=ctx.tiles, tiles_attr=ctx.tiles_attr)
+
+
+def add_street_lines(m: folium.Map, grids: gpd.GeoDataFrame, *, datum: str) -> None:
+    add_lines(m, street_outlines(grids), name=t("map.layer.streets"), color="#222222", weight=2.2,
+              class_name="ga-street", datum=datum, simplify_m=10.0)
+
+
+def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, datum: str,
+                   types: tuple[str, ...] | None = None, show: bool = True) -> list[tuple[str, str]]:
+    """One layer per facility type (distinct colours); returns the legend items."""
+    items = []
+    tooltip = [("name", t("col.name")), ("type_label", t("col.type")), ("capacity", t("col.capacity")),
+               ("status_label", t("col.status"))]
+    fac = facilities.assign(
+        type_label=[label_of("facility", v) for v in facilities["type"]],
+        status_label=[label_of("status", v) if isinstance(v, str) else "" for v in
+                      (facilities["status"] if "status" in facilities.columns else [None] * len(facilities))],
+    )
+    if "capacity" not in fac.columns:
+        fac["capacity"] = None
+    for code in types or tuple(FACILITY_TYPES):
+        sub = fac[fac["type"] == code]
+        if sub.empty:
+            continue
+        label = label_of("facility", code)
+        add_points(m, sub, name=f"{label} ({len(sub)})", color=FACILITY_COLORS[code],
+                   class_name=f"ga-facility ga-facility-{code}", tooltip=tooltip, datum=datum, show=show)
+        items.append((FACILITY_COLORS[code], f"{label} ({len(sub)})"))
+    return items
+
+
+def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: bool = True) -> list[tuple[str, str]]:
+    """Estates coloured by management; returns the legend items."""
+    est = estates.assign(management_label=[label_of("management", v) for v in estates["management"]])
+    tooltip = [("name", t("col.name")), ("management_label", t("col.management")),
+               ("households", t("col.households"))]
+    polys = est[est.geom_type.isin(["Polygon", "MultiPolygon"])]
+    points = est[est.geom_type == "Point"]
+    if len(polys):
+        add_polygons(m, polys, name=t("map.layer.estates"),
+                     fill=[MANAGEMENT_COLORS[v] for v in polys["management"]], color="#444444", weight=0.5,
+                     fill_opacity=0.8, class_name="ga-estate", tooltip=tooltip, datum=datum, show=show,
+                     simplify_m=2.0)
+    for code in MANAGEMENT:
+        sub = points[points["management"] == code]
+        if len(sub):
+            add_points(m, sub, name=f"{t('map.layer.estates')} · {label_of('management', code)}",
+                       color=MANAGEMENT_COLORS[code], radius_px=4, class_name="ga-estate", tooltip=tooltip,
+                       datum=datum, show=show)
+    counts = estates["management"].value_counts()
+    return [(MANAGEMENT_COLORS[c], f"{label_of('management', c)} ({int(counts.get(c, 0))})") for c in MANAGEMENT]
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def district_map(path: str, token: str, street: str | None, lang: str, tiles: str | None, tiles_attr: str,
+                 datum: str) -> tuple[folium.Map, dict[str, list[tuple[str, str]]]]:
+    """The overview map and its legends: grids by aged-60+ density, streets, facilities, estates."""
+    ds = get_dataset(path)
+    grids = ds.grids if street is None else ds.grids[ds.grids["street"] == street]
+    dens = grid_density(grids, crs=ds.metric_crs)
+    g = grids.assign(elderly_per_km2=dens["elderly_per_km2"].round(0).to_numpy())
+    colors, dens_legend = quantile_colors(g["elderly_per_km2"])
+    m = new_map(g.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
+    add_polygons(m, g, name=t("map.layer.grids", lang=lang), fill=colors, class_name="ga-grid",
+                 tooltip=[("grid_id", t("col.grid_id", lang=lang)), ("street", t("col.street", lang=lang)),
+                          ("community", t("col.community", lang=lang)), ("population", t("col.population", lang=lang)),
+                          ("elderly", t("col.elderly", lang=lang)),
+                          ("elderly_per_km2", t("overview.density", lang=lang))],
+                 datum=datum, fill_opacity=0.65)
+    add_lines(m, street_outlines(grids), name=t("map.layer.streets", lang=lang), color="#222222", weight=2.2,
+              class_name="ga-street", datum=datum, simplify_m=10.0)
+    legends: dict[str, list[tuple[str, str]]] = {"density": dens_legend}
+    if ds.estates is not None:
+        estates = ds.estates if street is None else ds.estates[ds.estates.intersects(grids.union_all())]
+        legends["estates"] = add_estates(m, estates, datum=datum, show=False)
+    fac = ds.facilities
+    if street is not None:
+        fac = fac[fac.intersects(grids.union_all())]
+    legends["facilities"] = add_facilities(m, fac, datum=datum)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m, legends

@@ -1,0 +1,294 @@
+"""Folium map builders shared by the pages, and the offline rendering of maps.
+
+Maps carry only what they show: layers are simplified in metres, coordinates
+rounded to ~1 m, only displayed columns kept and every string escaped. Every
+script and style sheet a map needs is served by the app (`ui.assets`);
+`show_map` swaps folium's CDN links for local ones and refuses any it does not
+know, so a map never reaches outside the district network.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.crs import WGS84, convert_gdf, metric_crs
+from ui.assets import local_url
+
+FACILITY_COLORS: dict[str, str] = {
+    "day_care": "#d62728",
+    "elderly_service_center": "#ff7f0e",
+    "nursing_home": "#8c564b",
+    "elderly_canteen": "#e377c2",
+    "health_station": "#1f77b4",
+    "health_center": "#17becf",
+}
+MANAGEMENT_COLORS: dict[str, str] = {
+    "property_company": "#2ca02c",
+    "self_governed": "#bcbd22",
+    "unmanaged": "#9467bd",
+}
+SEQUENTIAL = ("#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
+BACKGROUND = "#eef0f2"
+
+# Folium's default page assets that GridAtlas maps do not use (no bootstrap
+# widgets, no awesome-markers icons): dropped rather than served.
+_UNUSED_DEFAULTS = {
+    "bootstrap", "bootstrap_css", "glyphicons_css", "awesome_markers", "awesome_markers_css",
+    "awesome_rotate_css", "fontawesome_css", "jquery",
+}
+
+
+@dataclass(frozen=True)
+class BasemapConfig:
+    """Tile server from $GRIDATLAS_TILES (or [basemap] in .streamlit/secrets.toml); none by default."""
+
+    url: str | None
+    attribution: str
+    datum: str  # "wgs84" or "gcj02" (Amap/Tencent tiles): layers are shifted to match
+
+
+def basemap_config() -> BasemapConfig:
+    url = os.environ.get("GRIDATLAS_TILES") or None
+    attr = os.environ.get("GRIDATLAS_TILES_ATTR", "")
+    datum = os.environ.get("GRIDATLAS_TILES_DATUM", "wgs84")
+    if url is None:
+        try:
+            section = st.secrets.get("basemap", {})
+            url = section.get("url") or None
+            attr = section.get("attribution", attr)
+            datum = section.get("datum", datum)
+        except Exception:  # no secrets file: no basemap configured
+            pass
+    if datum not in ("wgs84", "gcj02"):
+        datum = "wgs84"
+    return BasemapConfig(url=url, attribution=attr or "tiles", datum=datum)
+
+
+def to_display(gdf: gpd.GeoDataFrame, *, datum: str = "wgs84") -> gpd.GeoDataFrame:
+    """WGS84 copy of a layer, shifted to GCJ-02 when the basemap tiles are GCJ-02."""
+    out = gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
+    return convert_gdf(out, from_sys="wgs84", to_sys="gcj02") if datum == "gcj02" else out
+
+
+def _clean_value(v: object) -> object:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return round(float(v), 4)
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d %H:%M")
+    return html.escape(str(v))
+
+
+def geojson_payload(
+    gdf: gpd.GeoDataFrame,
+    *,
+    columns: Sequence[str] = (),
+    simplify_m: float | None = None,
+    precision_deg: float = 1e-5,
+    datum: str = "wgs84",
+) -> dict:
+    """A compact FeatureCollection: chosen columns only (strings escaped), geometry simplified and rounded."""
+    geoms = gdf.geometry
+    if simplify_m and len(gdf) and geoms.geom_type.isin(["Polygon", "MultiPolygon", "LineString",
+                                                            "MultiLineString"]).any():
+        crs = metric_crs(gdf.set_crs(gdf.crs or WGS84))
+        geoms = geoms.to_crs(crs).simplify(simplify_m, preserve_topology=True).to_crs(WGS84)
+    shown = gpd.GeoDataFrame({c: gdf[c].to_numpy() for c in columns}, geometry=geoms.to_numpy(),
+                             crs=WGS84)
+    shown = to_display(shown, datum=datum)
+    shown = shown.set_geometry(shapely.set_precision(shown.geometry.to_numpy(), precision_deg))
+    features = []
+    records = shown.drop(columns="geometry").to_dict("records")
+    for geom, props in zip(shown.geometry.to_numpy(), records, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        features.append({
+            "type": "Feature",
+            "properties": {k: _clean_value(v) for k, v in props.items()},
+            "geometry": shapely.geometry.mapping(geom),
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def new_map(bounds: Sequence[float], *, tiles: str | None = None, tiles_attr: str = "tiles",
+            height_px: int = 560) -> folium.Map:
+    """A map fitted to WGS84 ``bounds`` (minx, miny, maxx, maxy), on tiles or on a plain background."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
+                   control_scale=True, height=height_px)
+    if tiles:
+        folium.TileLayer(tiles=tiles, attr=html.escape(tiles_attr), name="basemap", max_zoom=19).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.get_root().header.add_child(folium.Element(f"<style>.leaflet-container{{background:{BACKGROUND}}}</style>"))
+    return m
+
+
+def _tooltip(fields: Sequence[tuple[str, str]]) -> folium.GeoJsonTooltip | None:
+    if not fields:
+        return None
+    return folium.GeoJsonTooltip(fields=[f for f, _ in fields], aliases=[html.escape(a) for _, a in fields],
+                                 sticky=True)
+
+
+def add_polygons(
+    m: folium.Map | folium.FeatureGroup,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    fill: str | Sequence[str] = "#3388ff",
+    color: str = "#555555",
+    weight: float = 0.8,
+    fill_opacity: float = 0.6,
+    class_name: str = "ga-polygon",
+    tooltip: Sequence[tuple[str, str]] = (),
+    simplify_m: float | None = 5.0,
+    datum: str = "wgs84",
+    show: bool = True,
+) -> folium.GeoJson:
+    """Polygons with a fill colour each (or one for all), a tooltip of ``(column, label)`` pairs."""
+    data = gdf.copy()
+    data["_fill"] = list(fill) if not isinstance(fill, str) else fill
+    payload = geojson_payload(data, columns=[*(c for c, _ in tooltip), "_fill"], simplify_m=simplify_m,
+                              datum=datum)
+
+    def style(feature: dict) -> dict:
+        return {"fillColor": feature["properties"]["_fill"], "color": color, "weight": weight,
+                "fillOpacity": fill_opacity, "className": class_name}
+
+    layer = folium.GeoJson(payload, name=name, style_function=style, tooltip=_tooltip(tooltip),
+                           show=show, smooth_factor=0.5)
+    layer.add_to(m)
+    return layer
+
+
+def add_lines(m: folium.Map | folium.FeatureGroup, gdf: gpd.GeoDataFrame, *, name: str, color: str = "#333333",
+              weight: float = 2.0, class_name: str = "ga-line", simplify_m: float | None = 5.0,
+              datum: str = "wgs84", show: bool = True, dash: str | None = None) -> folium.GeoJson:
+    """Lines (or polygon outlines, drawn unfilled) in one style."""
+    payload = geojson_payload(gdf, columns=[], simplify_m=simplify_m, datum=datum)
+    style = {"color": color, "weight": weight, "fill": False, "className": class_name}
+    if dash:
+        style["dashArray"] = dash
+    layer = folium.GeoJson(payload, name=name, style_function=lambda _f: style, show=show, interactive=False)
+    layer.add_to(m)
+    return layer
+
+
+def add_points(
+    m: folium.Map | folium.FeatureGroup,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    color: str,
+    radius_px: float = 6.0,
+    class_name: str = "ga-point",
+    tooltip: Sequence[tuple[str, str]] = (),
+    datum: str = "wgs84",
+    show: bool = True,
+    fill_opacity: float = 0.9,
+) -> folium.GeoJson:
+    """Points drawn as circle markers of one colour (one GeoJSON layer, not one script per point)."""
+    payload = geojson_payload(gdf, columns=[c for c, _ in tooltip], datum=datum, precision_deg=1e-6)
+    marker = folium.CircleMarker(radius=radius_px, weight=1.5, color="#ffffff", fill=True, fill_color=color,
+                                 fill_opacity=fill_opacity, class_name=class_name)
+    layer = folium.GeoJson(payload, name=name, marker=marker, tooltip=_tooltip(tooltip), show=show)
+    layer.add_to(m)
+    return layer
+
+
+def quantile_colors(values: pd.Series, *, palette: Sequence[str] = SEQUENTIAL,
+                    fmt: str = "{:,.0f}") -> tuple[list[str], list[tuple[str, str]]]:
+    """A colour per value from quantile classes, and the legend items ``(colour, range)``."""
+    v = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    finite = v[np.isfinite(v)]
+    if finite.size == 0:
+        return ["#cccccc"] * len(v), []
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, len(palette) + 1)))
+    if edges.size < 2:
+        edges = np.array([finite.min(), finite.min() + 1.0])
+    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, edges.size - 2)
+    colors = [palette[int(i)] if np.isfinite(x) else "#cccccc" for i, x in zip(idx, v, strict=True)]
+    legend = [(palette[i], f"{fmt.format(edges[i])} – {fmt.format(edges[i + 1])}") for i in range(edges.size - 1)]
+    return colors, legend
+
+
+def step_colors(values: pd.Series, *, edges: Sequence[float], palette: Sequence[str],
+                labels: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """A colour per value from fixed class edges (``len(palette) == len(edges) - 1``)."""
+    if len(palette) != len(edges) - 1 or len(labels) != len(palette):
+        raise ValueError("step_colors needs one colour and one label per class")
+    v = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    idx = np.clip(np.searchsorted(np.asarray(edges[1:-1]), v, side="right"), 0, len(palette) - 1)
+    colors = [palette[int(i)] if np.isfinite(x) else "#cccccc" for i, x in zip(idx, v, strict=True)]
+    return colors, list(zip(palette, labels, strict=True))
+
+
+def legend(title: str, items: Iterable[tuple[str, str]], *, shape: str = "square") -> None:
+    """A legend beside the map (plain HTML, labels escaped)."""
+    radius = "50%" if shape == "circle" else "2px"
+    rows = "".join(
+        f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
+        f'<span style="display:inline-block;width:14px;height:14px;border-radius:{radius};'
+        f'background:{html.escape(color)};border:1px solid #888"></span>'
+        f'<span>{html.escape(label)}</span></div>'
+        for color, label in items
+    )
+    st.markdown(f'<div class="ga-legend" style="font-size:0.85rem"><b>{html.escape(title)}</b>{rows}</div>',
+                unsafe_allow_html=True)
+
+
+def localize_assets(m: folium.Map) -> None:
+    """Point every script/style link of the map's elements at the app's own static files.
+
+    Folium's default bootstrap/awesome-markers/font-awesome links are dropped
+    (no GridAtlas map uses them); any other non-local link raises, so a new
+    plugin cannot silently fetch from a CDN.
+    """
+    def walk(elem):
+        yield elem
+        for child in getattr(elem, "_children", {}).values():
+            yield from walk(child)
+
+    for elem in walk(m):
+        for attr in ("default_js", "default_css"):
+            links = getattr(elem, attr, None)
+            if not links:
+                continue
+            local = []
+            for name, url in links:
+                if url.startswith("/app/static/"):
+                    local.append((name, url))
+                    continue
+                path = local_url(name)
+                if path is not None and not (isinstance(elem, folium.Map) and name in _UNUSED_DEFAULTS):
+                    local.append((name, path))
+                elif isinstance(elem, folium.Map) and name in _UNUSED_DEFAULTS:
+                    continue
+                else:
+                    raise ValueError(f"{type(elem).__name__} needs {url}, which the app does not serve; "
+                                     "add it to ui/assets.py")
+            setattr(elem, attr, local)
+
+
+def show_map(m: folium.Map, *, key: str, height: int = 560, returned_objects: Sequence[str] = ()) -> dict:
+    """Render a map with local assets only; return what st_folium returns (only ``returned_objects``)."""
+    localize_assets(m)
+    return st_folium(m, key=key, height=height, use_container_width=True,
+                     returned_objects=list(returned_objects)) or {}

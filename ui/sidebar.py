@@ -1,0 +1,50 @@
+"""The sidebar shared by every page: dataset, street, language, basemap."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from geo.errors import DataError
+from ui.context import PageContext, set_context
+from ui.data import dataset_choices, dataset_token, get_dataset
+from ui.i18n import LANGS, current_lang, set_lang, t
+from ui.maps import basemap_config
+
+_LANG_NAMES = {"zh": "中文", "en": "English"}
+
+
+def render_sidebar() -> PageContext | None:
+    """Draw the sidebar; store and return the page context (None if the dataset failed to load)."""
+    with st.sidebar:
+        lang = st.radio(t("sidebar.language"), LANGS, index=LANGS.index(current_lang()),
+                        format_func=_LANG_NAMES.__getitem__, horizontal=True, key="lang_choice")
+        if lang != current_lang():
+            set_lang(lang)
+            st.rerun()
+        choices = dataset_choices()
+        choice = st.selectbox(t("sidebar.dataset"), choices, format_func=lambda c: c.label, key="dataset_choice")
+        try:
+            ds = get_dataset(choice.path)
+        except DataError as err:
+            st.error(t("error.load_failed"))
+            st.code("\n".join(str(p) for p in err.problems), language=None)
+            return None
+        streets = [None, *ds.streets]
+        street = st.selectbox(t("sidebar.street"), streets, key="street_choice",
+                              format_func=lambda s: t("sidebar.all_streets") if s is None else s)
+        cfg = basemap_config()
+        options = ["none"] + (["configured"] if cfg.url else [])
+        basemap = st.radio(t("sidebar.basemap"), options, index=len(options) - 1, key="basemap_choice",
+                           format_func=lambda o: t(f"sidebar.basemap.{o}"))
+        meta = ds.meta_dict
+        if meta.get("as_of"):
+            st.caption(t("sidebar.as_of", date=html.escape(meta["as_of"])))
+        if meta.get("synthetic", "").lower() == "true":
+            st.info(t("sidebar.synthetic"))
+    ctx = PageContext(ds=ds, path=choice.path, token=dataset_token(choice.path), street=street, lang=lang,
+                      tiles=cfg.url if basemap == "configured" else None, tiles_attr=cfg.attribution,
+                      tiles_datum=cfg.datum)
+    set_context(ctx)
+    return ctx

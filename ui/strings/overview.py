@@ -1,0 +1,28 @@
+"""Strings of the overview page (总览)."""
+
+STRINGS = {
+    "overview.title": ("{district} 网格服务总览", "{district} — overview"),
+    "overview.kpi.grids": ("网格", "Grids"),
+    "overview.kpi.residents": ("常住人口", "Residents"),
+    "overview.kpi.elderly": ("60岁以上", "Aged 60+"),
+    "overview.kpi.elderly_share": ("占 {share:.2f}%", "{share:.2f}% of residents"),
+    "overview.kpi.facilities": ("服务设施", "Facilities"),
+    "overview.kpi.open_cases": ("未办结事件", "Open cases"),
+    "overview.kpi.overdue": ("其中逾期 {n}", "{n} overdue"),
+    "overview.kpi.unmanaged": ("无物业小区", "Unmanaged estates"),
+    "overview.kpi.committees": ("已成立业委会 {n}", "{n} with owners' committee"),
+    "overview.kpi.no_layer": ("无此图层", "layer absent"),
+    "overview.facilities_by_type": ("各类设施数量", "Facilities by type"),
+    "overview.map.title": ("网格与服务设施分布", "Grids and service facilities"),
+    "overview.map.choropleth": ("网格颜色：60岁以上老人密度（人/平方公里）",
+                                "Grid colour: residents aged 60+ per km²"),
+    "overview.map.help": ("点击图层按钮可开关各图层；鼠标悬停查看详情。",
+                          "Use the layer button to switch layers; hover for details."),
+    "overview.density": ("老人密度", "Aged 60+ density"),
+    "overview.per_km2": ("人/km²", "per km²"),
+    "overview.street_table": ("各街道概况", "Streets at a glance"),
+    "overview.col.grids": ("网格数", "Grids"),
+    "overview.col.density": ("老人密度（人/km²）", "Aged 60+ per km²"),
+    "overview.col.elderly_share": ("老龄化率", "Share aged 60+"),
+    "overview.col.facilities": ("设施数", "Facilities"),
+}
