@@ -125,19 +125,23 @@ def write_dataset(ds: Dataset, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    tmp = path.with_name(f".{path.stem}.writing.gpkg")
     if tmp.exists():
         tmp.unlink()
-    for f in fields(Dataset):
-        if f.name not in LAYER_NAMES:
-            continue
-        gdf = getattr(ds, f.name)
-        if gdf is None:
-            continue
-        out = gdf.to_crs(WGS84)
-        pyogrio.write_dataframe(out, tmp, layer=f.name, driver="GPKG", use_arrow=False)
-    meta = {"name": ds.name, **ds.meta_dict}
-    pyogrio.write_dataframe(pd.DataFrame({"key": list(meta), "value": list(meta.values())}),
-                            tmp, layer="meta", driver="GPKG")
+    try:
+        for f in fields(Dataset):
+            if f.name not in LAYER_NAMES:
+                continue
+            gdf = getattr(ds, f.name)
+            if gdf is None:
+                continue
+            out = gdf.to_crs(WGS84)
+            pyogrio.write_dataframe(out, tmp, layer=f.name, driver="GPKG", use_arrow=False)
+        meta = {"name": ds.name, **ds.meta_dict}
+        pyogrio.write_dataframe(pd.DataFrame({"key": list(meta), "value": list(meta.values())}),
+                                tmp, layer="meta", driver="GPKG")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
     return path

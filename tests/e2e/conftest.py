@@ -43,7 +43,7 @@ def start_app(data: str | None = None, *, env_extra: dict[str, str] | None = Non
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env_extra or {})}
     if data:
         env["GRIDATLAS_DATA"] = data
-    log = open(ROOT / "tests" / "e2e" / f".server-{port}.log", "w")  # noqa: SIM115  (closed with the process)
+    log = open(ROOT / "tests" / "e2e" / f".server-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
