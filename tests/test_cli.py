@@ -1,0 +1,41 @@
+"""The command line: validate reports a summary or every problem (exit 2)."""
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import box
+
+import cli
+
+
+def test_validate_ok_prints_summary(tmp_path, capsys):
+    path = tmp_path / "fac.csv"
+    pd.DataFrame({"编号": ["F1", "F2"], "名称": ["甲", "乙"], "类型": ["日间照料中心", "老年食堂"],
+                  "经度": [113.15, 113.16], "纬度": [27.87, 27.88]}).to_csv(path, index=False)
+    assert cli.main(["validate", "--layer", "facilities", "--coord-sys", "gcj02", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows"] == 2
+    assert out["coord_sys"] == "gcj02"
+    assert out["columns"] == ["facility_id", "name", "type"]
+    # GCJ-02 input moved to WGS84: west/north of the input by a few hundred metres
+    assert out["bounds_wgs84"][0] < 113.15
+
+
+def test_validate_bad_file_lists_every_problem_on_stderr(tmp_path, capsys):
+    path = tmp_path / "grids.geojson"
+    gpd.GeoDataFrame({"网格编号": ["A", "A"], "街道": ["s", "s"], "社区": ["c", "c"], "户数": [1, 2],
+                      "人口": [3, 4], "老年人口": [1, 9]},
+                     geometry=[box(113.1, 27.8, 113.2, 27.9), box(113.2, 27.8, 113.3, 27.9)], crs=4326).to_file(path)
+    assert cli.main(["validate", "--layer", "grids", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: layer grids, column grid_id: duplicate id(s) A (rows 1, 2) — give every row its own id",
+        "error: layer grids, column elderly: aged 60+ exceeds population (rows 2) — check the elderly and population "
+        "figures",
+    ]
+
+
+def test_validate_missing_file(tmp_path, capsys):
+    assert cli.main(["validate", "--layer", "roads", str(tmp_path / "none.gpkg")]) == 2
+    assert "error: layer roads: file" in capsys.readouterr().err
