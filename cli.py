@@ -68,8 +68,29 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_validate)
 
 
+# --- demo -----------------------------------------------------------------
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from geo.demo import build_and_write
+
+    if args.cases is not None and args.cases < 1:
+        raise AnalysisError(f"--cases was {args.cases} but must be at least 1")
+    _print_json(build_and_write(args.scale, args.out, seed=args.seed, n_cases=args.cases))
+    return EXIT_OK
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="build a synthetic dataset (deterministic from --seed) into a GeoPackage")
+    p.add_argument("--scale", required=True, choices=("shifeng", "wuchang"),
+                   help="shifeng: the bundled demo (232 grids); wuchang: the large one (1,811 grids, 1 M cases)")
+    p.add_argument("--seed", type=int, default=2019, help="random seed (default 2019, the bundled demo's)")
+    p.add_argument("--cases", type=int, default=None, help="number of cases instead of the scale's own")
+    p.add_argument("--out", required=True, help="GeoPackage to write (replaced atomically)")
+    p.set_defaults(func=_cmd_demo)
+
+
 # Each command module adds its sub-parser here (one function per command).
-_BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate]
+_BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, _add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:
