@@ -117,11 +117,27 @@ def read_dataset(path: str | os.PathLike, *, coord_sys: CoordSys = "wgs84") -> D
     return Dataset(**layers, name=meta.get("name", path.stem), meta=tuple(sorted(meta.items())))
 
 
+def _copy_extra_tables(src: Path, dst: Path) -> None:
+    """Copy the tables of ``src`` that are not dataset layers (nor meta) into ``dst``."""
+    if not src.exists():
+        return
+    try:
+        names = [str(row[0]) for row in pyogrio.list_layers(src)]
+    except Exception:  # not a GeoPackage (being replaced by one): nothing to keep
+        return
+    for name in names:
+        if name in LAYER_NAMES or name == "meta":
+            continue
+        table = pyogrio.read_dataframe(src, layer=name)
+        pyogrio.write_dataframe(table, dst, layer=name, driver="GPKG")
+
+
 def write_dataset(ds: Dataset, path: str | os.PathLike) -> Path:
     """Write every present layer (and the meta table) to a new GeoPackage, atomically.
 
     The file is written beside the target and renamed over it only when
-    complete, so a failed write leaves the previous dataset intact.
+    complete, so a failed write leaves the previous dataset intact. Other
+    tables already in the target (such as saved ``scenarios``) are carried over.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +156,7 @@ def write_dataset(ds: Dataset, path: str | os.PathLike) -> Path:
         meta = {"name": ds.name, **ds.meta_dict}
         pyogrio.write_dataframe(pd.DataFrame({"key": list(meta), "value": list(meta.values())}),
                                 tmp, layer="meta", driver="GPKG")
+        _copy_extra_tables(path, tmp)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
