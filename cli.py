@@ -89,8 +89,45 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_demo)
 
 
+# --- coverage -------------------------------------------------------------
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from analysis.coverage import compute_coverage
+
+    types = tuple(t.strip() for t in args.type.split(",") if t.strip())
+    res = compute_coverage(read_dataset(args.data), facility_types=types, radius_m=args.radius_m,
+                           method=args.distance, weight=args.weight, include_planned=args.include_planned)
+    w = args.weight
+    table = res.grids[["grid_id", "street", w, f"covered_{w}", "covered_share", "nearest_m"]].copy()
+    table[f"covered_{w}"] = table[f"covered_{w}"].round(2)
+    table["covered_share"] = table["covered_share"].round(4)
+    table["nearest_m"] = table["nearest_m"].round(1)
+    _write_table(table, args.out)
+    summary = {"command": "coverage", "types": list(res.params.facility_types),
+               "radius_m": res.params.radius_by_type, "distance": res.params.method,
+               "include_planned": res.params.include_planned, **res.totals.as_dict(), "out": str(args.out)}
+    _print_json(summary)
+    return EXIT_OK
+
+
+def _add_coverage(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("coverage", help="residents within reach of a facility type, one row per grid")
+    _add_data_arg(p)
+    p.add_argument("--type", required=True,
+                   help="facility type (day_care, health_center, ...); several separated by commas")
+    p.add_argument("--radius-m", type=float, default=None,
+                   help="threshold in metres (default: the type's GB 50180-2018 life circle, 300 or 1000)")
+    p.add_argument("--distance", default="euclidean", choices=("euclidean", "walking"),
+                   help="straight line, or walking along the roads layer")
+    p.add_argument("--weight", default="elderly", choices=("elderly", "population"),
+                   help="count the aged 60+ (default) or all residents")
+    p.add_argument("--include-planned", action="store_true", help="count planned facilities as well")
+    p.add_argument("--out", required=True, help="CSV (or .xlsx) to write, one row per grid")
+    p.set_defaults(func=_cmd_coverage)
+
+
 # Each command module adds its sub-parser here (one function per command).
-_BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, _add_demo]
+_BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, _add_demo, _add_coverage]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -490,7 +490,7 @@ def _grid_table(
         "street": grids["street"].astype(str).to_numpy(),
         "community": grids["community"].astype(str).to_numpy(),
         "placement": np.where(area_grid, "area", "estates"),
-        w: total,
+        w: grids[w].astype("int64").to_numpy(),
         f"covered_{w}": covered_w,
         f"uncovered_{w}": total - covered_w,
         "covered_share": covered_share,
