@@ -1,0 +1,564 @@
+"""Case handling: open, overdue, closed late, closure rate, time to close; the 清零 overdue list.
+
+Cases are turned once into a `CaseTable` of integer codes (grid, category,
+source, unit, report day, week, month) and timestamps as int64 nanoseconds, so
+that any filter is a boolean mask and any per-grid or per-period figure a
+`numpy.bincount`; a filter change on 1 M cases takes milliseconds.
+
+Definitions, all "as of" a date (the dataset's meta ``as_of``, else the day of
+the latest report; or a date given by the user), taken at the end of that day:
+
+- a case is *known* if it was reported before the end of the as-of day;
+- *closed*: status ``closed`` and (no ``closed_at``, or closed before the end
+  of the as-of day); every other known case is *open*;
+- *overdue*: open and its ``deadline`` has passed (cases without a deadline
+  are never overdue);
+- *closed late*: closed with ``closed_at`` after ``deadline``;
+- *closure rate*: closed / known cases;
+- *hours to close*: ``closed_at - reported_at`` of closed cases that have both;
+  the median is over those.
+
+Cases outside every grid (``grid_id`` missing or unknown) keep their place in
+the table with grid code ``-1``: they count in district totals, by category
+and by unit, not in per-grid or per-street figures; `CaseTable.outside`
+reports how many there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from geo.crs import metric_crs
+from geo.errors import AnalysisError
+
+Period = Literal["week", "month"]
+PERIODS: tuple[str, ...] = ("week", "month")
+GROUPS: tuple[str, ...] = ("street", "grid", "category", "unit", "source")
+NAT = np.iinfo("int64").min
+_NS_PER_DAY = 86_400 * 10**9
+_NS_PER_HOUR = 3_600 * 10**9
+KPI_COLUMNS = ("cases", "open", "overdue", "closed", "closed_late", "closure_rate", "median_hours_to_close")
+
+
+def _ns(values: pd.Series) -> np.ndarray:
+    """int64 nanoseconds since 1970 (``NAT`` where missing)."""
+    ts = pd.to_datetime(values, errors="coerce")
+    if getattr(ts.dt, "tz", None) is not None:
+        ts = ts.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    arr = ts.to_numpy(dtype="datetime64[ns]")
+    out = arr.view("int64").copy()
+    out[np.isnat(arr)] = NAT
+    return out
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Integer codes (``-1`` missing) and the sorted labels they index."""
+    text = values.astype("string").str.strip()
+    text = text.where(text != "", pd.NA)
+    labels = tuple(sorted(text.dropna().unique().tolist()))
+    lookup = pd.Index(labels)
+    codes = lookup.get_indexer(text.fillna("\x00").to_numpy(dtype=object)).astype("int32")
+    return codes, labels
+
+
+def week_index(day: np.ndarray) -> np.ndarray:
+    """Monday-based week number of a day number (days since 1970-01-01)."""
+    return (np.asarray(day, dtype="int64") + 3) // 7
+
+
+def week_start(week: np.ndarray | int) -> np.ndarray:
+    """First day (a Monday) of a week number, as datetime64[D]."""
+    return (np.asarray(week, dtype="int64") * 7 - 3).astype("datetime64[D]")
+
+
+def month_start(month: np.ndarray | int) -> np.ndarray:
+    """First day of a month number (months since 1970-01), as datetime64[D]."""
+    return np.asarray(month, dtype="int64").astype("datetime64[M]").astype("datetime64[D]")
+
+
+def period_start(index: np.ndarray | int, period: Period) -> np.ndarray:
+    """First day of each period number, as datetime64[D]."""
+    return week_start(index) if period == "week" else month_start(index)
+
+
+def _check_period(period: str) -> None:
+    if period not in PERIODS:
+        raise AnalysisError(f"`period` was {period!r} but is expected to be one of {', '.join(PERIODS)}")
+
+
+def resolve_as_of(meta: dict[str, str] | None, cases: pd.DataFrame | None) -> pd.Timestamp:
+    """"Today" for overdue figures: meta ``as_of`` if it is a date, else the day of the latest report."""
+    text = (meta or {}).get("as_of")
+    if text:
+        ts = pd.to_datetime(text, errors="coerce")
+        if not pd.isna(ts):
+            return pd.Timestamp(ts).normalize()
+    if cases is not None and len(cases) and "reported_at" in cases.columns:
+        latest = pd.to_datetime(cases["reported_at"], errors="coerce").max()
+        if not pd.isna(latest):
+            return pd.Timestamp(latest).normalize()
+    return pd.Timestamp.today().normalize()
+
+
+def _as_of_end_ns(as_of: pd.Timestamp | dt.date | str) -> int:
+    ts = pd.Timestamp(as_of).normalize()
+    return int(ts.value) + _NS_PER_DAY
+
+
+@dataclass(frozen=True, eq=False)
+class CaseTable:
+    """Cases as integer codes and int64 times, built once per dataset (`build_case_table`).
+
+    Per grid (grid layer order): ``grid_ids``, ``grid_street`` (code into
+    ``streets``), ``grid_population``. Per case (case layer order): ``grid``
+    (``-1`` outside every grid), ``category``/``source``/``unit`` (codes into
+    ``categories``/``sources``/``units``, ``-1`` missing), ``closed`` (status),
+    ``reported_ns``/``deadline_ns``/``closed_ns`` (``NAT`` missing), ``day``
+    (days since 1970-01-01), ``week``/``month`` (period numbers), ``x_m``/``y_m``
+    (metric coordinates in ``crs``). ``as_of`` is the default "today".
+    """
+
+    grid_ids: tuple[str, ...]
+    streets: tuple[str, ...]
+    grid_street: np.ndarray
+    grid_population: np.ndarray
+    categories: tuple[str, ...]
+    sources: tuple[str, ...]
+    units: tuple[str, ...]
+    grid: np.ndarray
+    category: np.ndarray
+    source: np.ndarray
+    unit: np.ndarray
+    closed: np.ndarray
+    reported_ns: np.ndarray
+    deadline_ns: np.ndarray
+    closed_ns: np.ndarray
+    day: np.ndarray
+    week: np.ndarray
+    month: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+    crs: str
+    as_of: pd.Timestamp
+    outside: int
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.grid)
+
+    @property
+    def n_grids(self) -> int:
+        return len(self.grid_ids)
+
+    def case_street(self) -> np.ndarray:
+        """Street code of each case (``-1`` outside every grid)."""
+        out = np.full(len(self.grid), -1, dtype="int32")
+        inside = self.grid >= 0
+        out[inside] = self.grid_street[self.grid[inside]]
+        return out
+
+    def periods(self, period: Period) -> np.ndarray:
+        _check_period(period)
+        return self.week if period == "week" else self.month
+
+
+def build_case_table(
+    cases: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    *,
+    as_of: pd.Timestamp | dt.date | str | None = None,
+    crs: CRS | str | None = None,
+) -> CaseTable:
+    """Encode a cases layer (with ``grid_id`` assigned at load) against its grids.
+
+    ``as_of`` defaults to the day of the latest report. ``crs`` (metric; the
+    grids' UTM zone by default) is where the case coordinates are kept for
+    kernel density. Inputs are not modified.
+    """
+    if cases is None or len(cases) == 0:
+        raise AnalysisError("the dataset has no cases: load a cases layer (网格事件) first")
+    if grids is None or len(grids) == 0:
+        raise AnalysisError("the dataset has no grids: load a grids layer (网格) first")
+    for col in ("category", "reported_at", "status"):
+        if col not in cases.columns:
+            raise AnalysisError(f"the cases layer has no column {col!r}")
+    grid_ids = tuple(grids["grid_id"].astype("string").tolist())
+    street_codes, streets = _codes(grids["street"])
+    population = pd.to_numeric(grids["population"], errors="coerce").fillna(0).to_numpy(dtype="float64")
+
+    if "grid_id" in cases.columns:
+        gid = cases["grid_id"].astype("string").fillna("\x00").to_numpy(dtype=object)
+        grid = pd.Index(grid_ids).get_indexer(gid).astype("int32")
+    else:
+        grid = np.full(len(cases), -1, dtype="int32")
+    category, categories = _codes(cases["category"])
+    n = len(cases)
+    if "source" in cases.columns:
+        source, sources = _codes(cases["source"])
+    else:
+        source, sources = np.full(n, -1, dtype="int32"), ()
+    if "responsible_unit" in cases.columns:
+        unit, units = _codes(cases["responsible_unit"])
+    else:
+        unit, units = np.full(n, -1, dtype="int32"), ()
+    reported = _ns(cases["reported_at"])
+    if (reported == NAT).any():
+        raise AnalysisError(f"{int((reported == NAT).sum())} case(s) have no reported_at; validate the layer first")
+    deadline = _ns(cases["deadline"]) if "deadline" in cases.columns else np.full(n, NAT, dtype="int64")
+    closed_at = _ns(cases["closed_at"]) if "closed_at" in cases.columns else np.full(n, NAT, dtype="int64")
+    closed = (cases["status"].astype("string") == "closed").fillna(False).to_numpy(dtype=bool)
+    day = np.floor_divide(reported, _NS_PER_DAY).astype("int32")
+    month = (reported.astype("datetime64[ns]").astype("datetime64[M]")).astype("int64").astype("int32")
+
+    target = CRS.from_user_input(crs) if crs is not None else metric_crs(grids)
+    pts = cases.geometry
+    if cases.crs is not None and not CRS.from_user_input(cases.crs).equals(target):
+        pts = pts.to_crs(target)
+    x = pts.x.to_numpy(dtype="float64")
+    y = pts.y.to_numpy(dtype="float64")
+    when = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(reported.max()).normalize()
+    return CaseTable(
+        grid_ids=grid_ids, streets=streets, grid_street=street_codes, grid_population=population,
+        categories=categories, sources=sources, units=units,
+        grid=grid, category=category, source=source, unit=unit, closed=closed,
+        reported_ns=reported, deadline_ns=deadline, closed_ns=closed_at,
+        day=day, week=week_index(day).astype("int32"), month=month,
+        x_m=x, y_m=y, crs=target.to_wkt(), as_of=when, outside=int((grid < 0).sum()),
+    )
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases to count. Empty tuples mean "all"; ``until`` is inclusive (whole day)."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    streets: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    grids: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """The filter in words, for messages."""
+        parts = []
+        if self.since or self.until:
+            parts.append(f"between {self.since or 'the start'} and {self.until or 'the end'}")
+        for name, vals in (("category", self.categories), ("source", self.sources), ("status", self.statuses),
+                           ("street", self.streets), ("unit", self.units), ("grid", self.grids)):
+            if vals:
+                parts.append(f"{name} {', '.join(vals)}")
+        return "; ".join(parts) if parts else "all cases"
+
+
+def _day_number(d: dt.date | str | pd.Timestamp) -> int:
+    return int(pd.Timestamp(d).normalize().value // _NS_PER_DAY)
+
+
+def _member(codes: np.ndarray, labels: tuple[str, ...], wanted: tuple[str, ...], what: str) -> np.ndarray:
+    unknown = [w for w in wanted if w not in labels]
+    if unknown:
+        have = ", ".join(labels) if labels else "none"
+        raise AnalysisError(f"{what} {', '.join(map(repr, unknown))} does not exist; the cases have: {have}")
+    idx = np.array([labels.index(w) for w in wanted], dtype=codes.dtype)
+    return np.isin(codes, idx)
+
+
+def case_mask(table: CaseTable, flt: CaseFilter | None = None) -> np.ndarray:
+    """Boolean mask of the cases the filter keeps. Unknown values raise `AnalysisError`."""
+    flt = flt or CaseFilter()
+    mask = np.ones(table.n_cases, dtype=bool)
+    if flt.since is not None and flt.until is not None and pd.Timestamp(flt.since) > pd.Timestamp(flt.until):
+        raise AnalysisError(f"the period starts ({flt.since}) after it ends ({flt.until})")
+    if flt.since is not None:
+        mask &= table.day >= _day_number(flt.since)
+    if flt.until is not None:
+        mask &= table.day <= _day_number(flt.until)
+    if flt.categories:
+        mask &= _member(table.category, table.categories, flt.categories, "category")
+    if flt.sources:
+        mask &= _member(table.source, table.sources, flt.sources, "source")
+    if flt.units:
+        mask &= _member(table.unit, table.units, flt.units, "responsible unit")
+    if flt.statuses:
+        bad = [s for s in flt.statuses if s not in ("open", "closed")]
+        if bad:
+            raise AnalysisError(f"status {', '.join(map(repr, bad))} does not exist; use open or closed")
+        want_closed = "closed" in flt.statuses
+        want_open = "open" in flt.statuses
+        mask &= (table.closed & want_closed) | (~table.closed & want_open)
+    if flt.streets:
+        mask &= _member(table.case_street(), table.streets, flt.streets, "street")
+    if flt.grids:
+        mask &= _member(table.grid, table.grid_ids, flt.grids, "grid")
+    return mask
+
+
+@dataclass(frozen=True, eq=False)
+class HandlingState:
+    """Per-case handling flags as of a moment (arrays aligned with the table)."""
+
+    known: np.ndarray
+    closed: np.ndarray
+    open: np.ndarray
+    overdue: np.ndarray
+    closed_late: np.ndarray
+    hours_to_close: np.ndarray  # NaN where not closed or a time is missing
+    as_of_end_ns: int
+
+
+def handling_state(table: CaseTable, *, as_of: pd.Timestamp | dt.date | str | None = None) -> HandlingState:
+    """Known, open, overdue, closed, closed-late and hours to close of every case, at the end of ``as_of``."""
+    end = _as_of_end_ns(as_of if as_of is not None else table.as_of)
+    known = table.reported_ns < end
+    has_closed_at = table.closed_ns != NAT
+    closed = known & table.closed & (~has_closed_at | (table.closed_ns < end))
+    open_ = known & ~closed
+    has_deadline = table.deadline_ns != NAT
+    overdue = open_ & has_deadline & (table.deadline_ns < end)
+    closed_late = closed & has_deadline & has_closed_at & (table.closed_ns > table.deadline_ns)
+    hours = np.full(table.n_cases, np.nan)
+    timed = closed & has_closed_at
+    hours[timed] = (table.closed_ns[timed] - table.reported_ns[timed]) / _NS_PER_HOUR
+    return HandlingState(known=known, closed=closed, open=open_, overdue=overdue, closed_late=closed_late,
+                         hours_to_close=hours, as_of_end_ns=end)
+
+
+def _group_codes(table: CaseTable, by: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    if by == "street":
+        return table.case_street(), table.streets
+    if by == "grid":
+        return table.grid, table.grid_ids
+    if by == "category":
+        return table.category, table.categories
+    if by == "unit":
+        return table.unit, table.units
+    if by == "source":
+        return table.source, table.sources
+    raise AnalysisError(f"`by` was {by!r} but is expected to be one of {', '.join(GROUPS)}")
+
+
+def _kpi_frame(codes: np.ndarray, size: int, keep: np.ndarray, state: HandlingState) -> dict[str, np.ndarray]:
+    sel = keep & state.known & (codes >= 0)
+    c = codes[sel].astype("int64")
+
+    def count(flag: np.ndarray) -> np.ndarray:
+        return np.bincount(c, weights=flag[sel], minlength=size).astype("int64") if size else np.zeros(0, "int64")
+
+    cases = np.bincount(c, minlength=size).astype("int64") if size else np.zeros(0, "int64")
+    closed = count(state.closed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(cases > 0, closed / np.maximum(cases, 1), np.nan)
+    hours = state.hours_to_close[sel]
+    finite = np.isfinite(hours)
+    median = np.full(size, np.nan)
+    if finite.any():
+        med = pd.Series(hours[finite]).groupby(c[finite]).median()
+        median[med.index.to_numpy()] = med.to_numpy()
+    return {"cases": cases, "open": count(state.open), "overdue": count(state.overdue), "closed": closed,
+            "closed_late": count(state.closed_late), "closure_rate": rate, "median_hours_to_close": median}
+
+
+def case_kpis(
+    table: CaseTable,
+    flt: CaseFilter | None = None,
+    *,
+    by: str | None = None,
+    as_of: pd.Timestamp | dt.date | str | None = None,
+) -> pd.DataFrame:
+    """Handling figures for the filtered cases, district-wide (``by=None``) or by group.
+
+    ``by`` is one of ``street``, ``grid``, ``category``, ``unit``, ``source``;
+    the frame has that column (labels, every label even with no cases) then
+    ``cases, open, overdue, closed, closed_late, closure_rate,
+    median_hours_to_close``. Cases with no value for the group (no grid, no
+    unit...) are left out of a grouped frame.
+    """
+    keep = case_mask(table, flt)
+    state = handling_state(table, as_of=as_of)
+    if by is None:
+        figures = _kpi_frame(np.zeros(table.n_cases, dtype="int32"), 1, keep, state)
+        return pd.DataFrame(figures)
+    codes, labels = _group_codes(table, by)
+    figures = _kpi_frame(codes, len(labels), keep, state)
+    frame = pd.DataFrame({by: pd.array(labels, dtype="string"), **figures})
+    return frame
+
+
+def unit_league(
+    table: CaseTable,
+    flt: CaseFilter | None = None,
+    *,
+    as_of: pd.Timestamp | dt.date | str | None = None,
+) -> pd.DataFrame:
+    """Responsible units ranked: most overdue first, then most closed late, then lowest closure rate.
+
+    Columns as `case_kpis` plus ``overdue_share`` (overdue / open) and ``rank``
+    (1 = most in need of attention). Units without cases in the filter are left out.
+    """
+    frame = case_kpis(table, flt, by="unit", as_of=as_of)
+    frame = frame[frame["cases"] > 0].copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["overdue_share"] = np.where(frame["open"] > 0, frame["overdue"] / frame["open"].clip(lower=1), 0.0)
+    frame = frame.sort_values(["overdue", "closed_late", "closure_rate", "unit"],
+                              ascending=[False, False, True, True], kind="mergesort")
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
+
+
+def kpis_over_time(
+    table: CaseTable,
+    flt: CaseFilter | None = None,
+    *,
+    period: Period = "month",
+    as_of: pd.Timestamp | dt.date | str | None = None,
+) -> pd.DataFrame:
+    """Handling figures by reporting period: ``period_start`` then the `case_kpis` columns.
+
+    Each row is about the cases reported in that week or month, with their
+    state as of ``as_of``; periods with no cases inside the range are listed with zeros.
+    """
+    _check_period(period)
+    keep = case_mask(table, flt)
+    state = handling_state(table, as_of=as_of)
+    codes_all = table.periods(period)
+    sel = keep & state.known
+    if not sel.any():
+        return pd.DataFrame({"period_start": pd.Series([], dtype="datetime64[s]"),
+                             **{c: [] for c in KPI_COLUMNS}})
+    first, last = int(codes_all[sel].min()), int(codes_all[sel].max())
+    codes = np.where(sel, codes_all - first, -1)
+    figures = _kpi_frame(codes, last - first + 1, keep, state)
+    starts = period_start(np.arange(first, last + 1), period).astype("datetime64[s]")
+    return pd.DataFrame({"period_start": starts, **figures})
+
+
+def counts_over_time(
+    table: CaseTable,
+    flt: CaseFilter | None = None,
+    *,
+    period: Period = "month",
+    by: str = "category",
+) -> pd.DataFrame:
+    """Cases reported per period and group (long form): ``period_start, <by>, cases``; zeros included."""
+    _check_period(period)
+    keep = case_mask(table, flt)
+    codes, labels = _group_codes(table, by)
+    pcodes = table.periods(period)
+    sel = keep & (codes >= 0)
+    if not sel.any():
+        return pd.DataFrame({"period_start": pd.Series([], dtype="datetime64[s]"),
+                             by: pd.Series([], dtype="string"), "cases": pd.Series([], dtype="int64")})
+    first, last = int(pcodes[sel].min()), int(pcodes[sel].max())
+    n_p, n_g = last - first + 1, len(labels)
+    flat = (pcodes[sel].astype("int64") - first) * n_g + codes[sel]
+    counts = np.bincount(flat, minlength=n_p * n_g).reshape(n_p, n_g)
+    starts = period_start(np.arange(first, last + 1), period).astype("datetime64[s]")
+    return pd.DataFrame({
+        "period_start": np.repeat(starts, n_g),
+        by: pd.array(np.tile(np.array(labels, dtype=object), n_p), dtype="string"),
+        "cases": counts.ravel().astype("int64"),
+    })
+
+
+_DIGITS = re.compile(r"\D")
+
+
+def mask_phone(phone: object) -> str:
+    """A phone number with its middle digits hidden: ``13812345678`` -> ``138****5678``.
+
+    Numbers with fewer than 7 digits are hidden entirely; missing values give "".
+    """
+    if phone is None or phone is pd.NA or (isinstance(phone, float) and np.isnan(phone)):
+        return ""
+    digits = _DIGITS.sub("", str(phone))
+    if not digits:
+        return ""
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+_ROW_COLUMNS = ("case_id", "street", "grid_id", "category", "source", "responsible_unit", "reported_at",
+                "deadline", "closed_at", "description", "reporter_phone")
+
+
+def _case_rows(cases: pd.DataFrame, table: CaseTable, rows: np.ndarray) -> pd.DataFrame:
+    sub = cases.iloc[rows]
+    out = pd.DataFrame(index=range(len(rows)))
+    for col in _ROW_COLUMNS:
+        if col == "street":
+            codes = table.case_street()[rows]
+            labels = np.array(table.streets + ("",), dtype=object)
+            out[col] = pd.array(labels[np.where(codes >= 0, codes, len(table.streets))], dtype="string")
+        elif col in sub.columns:
+            out[col] = sub[col].to_numpy()
+        else:
+            out[col] = pd.NA
+    out["reporter_phone"] = pd.array([mask_phone(v) for v in out["reporter_phone"]], dtype="string")
+    return out
+
+
+def overdue_list(
+    cases: pd.DataFrame,
+    table: CaseTable,
+    flt: CaseFilter | None = None,
+    *,
+    as_of: pd.Timestamp | dt.date | str | None = None,
+) -> pd.DataFrame:
+    """The 清零 list: every overdue case, longest overdue first.
+
+    Columns: ``case_id, street, grid_id, category, source, responsible_unit,
+    reported_at, deadline, closed_at, description, reporter_phone`` (masked),
+    ``days_overdue`` (since the deadline) and ``age_days`` (since reported),
+    both at the end of the as-of day. ``cases`` is the layer the table was built from.
+    """
+    if len(cases) != table.n_cases:
+        raise AnalysisError(f"the cases layer has {len(cases)} rows but the table was built from {table.n_cases}")
+    keep = case_mask(table, flt)
+    state = handling_state(table, as_of=as_of)
+    rows = np.flatnonzero(keep & state.overdue)
+    over = (state.as_of_end_ns - table.deadline_ns[rows]) / _NS_PER_DAY
+    age = (state.as_of_end_ns - table.reported_ns[rows]) / _NS_PER_DAY
+    order = np.argsort(-over, kind="stable")
+    out = _case_rows(cases, table, rows[order])
+    out["days_overdue"] = np.round(over[order], 1)
+    out["age_days"] = np.round(age[order], 1)
+    return out
+
+
+def cases_in_grid(
+    cases: pd.DataFrame,
+    table: CaseTable,
+    grid_id: str,
+    flt: CaseFilter | None = None,
+    *,
+    as_of: pd.Timestamp | dt.date | str | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """The filtered cases of one grid, newest first (at most ``limit``), with their state as of ``as_of``.
+
+    Columns as `overdue_list` without the ages, plus ``state`` (``open``,
+    ``overdue`` or ``closed``).
+    """
+    if grid_id not in table.grid_ids:
+        raise AnalysisError(f"grid {grid_id!r} does not exist")
+    if len(cases) != table.n_cases:
+        raise AnalysisError(f"the cases layer has {len(cases)} rows but the table was built from {table.n_cases}")
+    keep = case_mask(table, flt) & (table.grid == table.grid_ids.index(grid_id))
+    state = handling_state(table, as_of=as_of)
+    rows = np.flatnonzero(keep & state.known)
+    rows = rows[np.argsort(-table.reported_ns[rows], kind="stable")][:limit]
+    out = _case_rows(cases, table, rows)
+    out["state"] = pd.array(np.where(state.overdue[rows], "overdue", np.where(state.closed[rows], "closed", "open")),
+                            dtype="string")
+    return out
