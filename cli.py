@@ -169,8 +169,65 @@ def _add_site(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_site)
 
 
+# --- hotspots -------------------------------------------------------------
+
+def _date_arg(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _cmd_hotspots(args: argparse.Namespace) -> int:
+    from analysis.cases import CaseFilter, case_table_from_dataset
+    from analysis.hotspots import hotspot_report, queen_weights
+
+    if args.permutations < 0:
+        raise AnalysisError(f"--permutations was {args.permutations} but must be 0 or more")
+    ds = read_dataset(args.data)
+    table = case_table_from_dataset(ds)
+    flt = CaseFilter(since=args.since, until=args.until,
+                     categories=(args.category,) if args.category else ())
+    report = hotspot_report(table, queen_weights(ds.grids), flt, measure=args.measure,
+                            permutations=args.permutations, seed=args.seed, period=args.period)
+    _write_table(report.frame, args.out)
+    for note in report.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    bins = report.frame["gi_bin"]
+    patterns = report.frame["pattern"].dropna().value_counts().to_dict()
+    _print_json({"command": "hotspots", "cases": report.hot.n_cases, "cases_outside_grids": table.outside,
+                 "grids": table.n_grids, "grids_analysed": report.hot.n_grids_analysed, "measure": args.measure,
+                 "since": args.since, "until": args.until, "category": args.category, "as_of": table.as_of.date(),
+                 "permutations": args.permutations, "seed": args.seed, "period": args.period,
+                 "hot_grids": int((bins > 0).sum()), "cold_grids": int((bins < 0).sum()),
+                 "patterns": {str(k): int(v) for k, v in patterns.items()}, "out": str(args.out)})
+    return EXIT_OK
+
+
+def _add_hotspots(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot spots and emerging patterns of cases, one row per grid")
+    _add_data_arg(p)
+    p.add_argument("--since", type=_date_arg, default=None, help="first day of cases counted (YYYY-MM-DD)")
+    p.add_argument("--until", type=_date_arg, default=None, help="last day of cases counted (YYYY-MM-DD)")
+    p.add_argument("--category", default=None, help="only this case category (e.g. 市容环境)")
+    p.add_argument("--measure", default="count", choices=("count", "rate"),
+                   help="cases per grid, or per 1,000 residents")
+    p.add_argument("--permutations", type=int, default=999,
+                   help="permutations for the pseudo p-value gi_p_sim (default 999; 0 skips it)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the permutations (default 0)")
+    p.add_argument("--period", default="week", choices=("week", "month"),
+                   help="time step of the emerging hot spot pattern (at least 10 in the range)")
+    p.add_argument("--out", required=True,
+                   help="CSV (or .xlsx) to write: grid_id, cases, rate_per_1000, gi_z, gi_p, gi_p_sim, gi_bin, "
+                        "pattern, one row per grid")
+    p.set_defaults(func=_cmd_hotspots)
+
+
 # Each command module adds its sub-parser here (one function per command).
-_BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, _add_demo, _add_coverage, _add_site]
+_BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, _add_demo, _add_coverage, _add_site,
+                                                              _add_hotspots]
 
 
 def build_parser() -> argparse.ArgumentParser:

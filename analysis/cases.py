@@ -562,3 +562,10 @@ def cases_in_grid(
     out["state"] = pd.array(np.where(state.overdue[rows], "overdue", np.where(state.closed[rows], "closed", "open")),
                             dtype="string")
     return out
+
+
+def case_table_from_dataset(ds) -> CaseTable:
+    """`build_case_table` for a `geo.dataset.Dataset`: as of its meta ``as_of`` (else the latest report)."""
+    if ds.cases is None or len(ds.cases) == 0:
+        raise AnalysisError("the dataset has no cases: load a cases layer (网格事件) first")
+    return build_case_table(ds.cases, ds.grids, as_of=resolve_as_of(ds.meta_dict, ds.cases), crs=ds.metric_crs)

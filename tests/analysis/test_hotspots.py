@@ -34,14 +34,14 @@ from geo.errors import AnalysisError
 from tests.analysis.case_fixtures import cases_for_counts, lattice_grids
 
 
-def _esda_gi(y: np.ndarray, grids, *, permutations: int = 0, seed: int = 0):
+def _esda_gi(y: np.ndarray, grids, *, permutations: int = 0, seed: int = 0, transform: str = "R"):
     """esda's G_Local on libpysal's own queen weights (an independent path to the same statistic)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         w = libpysal.weights.Queen.from_dataframe(grids, use_index=False, silence_warnings=True)
         w.transform = "B"
         w = libpysal.weights.fill_diagonal(w, 1.0)
-        return esda.G_Local(y, w, transform="R", star=True, permutations=permutations, seed=seed, n_jobs=1)
+        return esda.G_Local(y, w, transform=transform, star=True, permutations=permutations, seed=seed, n_jobs=1)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,27 @@ def test_gi_z_equals_esda(grids20, weights20):
     z = gi_star_z(y2, weights20)
     for k in range(3):
         assert_allclose(z[:, k], _esda_gi(y2[:, k], grids20).Zs, rtol=1e-10, atol=1e-12)
+
+
+def test_binary_transform_equals_esda_and_arcgis_formula(grids20, weights20):
+    y = np.random.default_rng(9).poisson(12, len(grids20)).astype(float)
+    ours = gi_star(y, weights20, permutations=0, transform="B")
+    assert_allclose(ours.z, _esda_gi(y, grids20, transform="B").Zs, rtol=1e-12)
+    # ArcGIS's Gi*: (Σw·x − x̄·Σw) / (S·√((nΣw² − (Σw)²)/(n − 1))), binary w with self
+    w = weights20.star_matrix("B").toarray()
+    n = len(y)
+    s = np.sqrt((y ** 2).mean() - y.mean() ** 2)
+    sw = w.sum(axis=1)
+    arc = (w @ y - y.mean() * sw) / (s * np.sqrt((n * (w ** 2).sum(axis=1) - sw ** 2) / (n - 1)))
+    assert_allclose(ours.z, arc, rtol=1e-10)
+    # row-standardising does not change ArcGIS's z, but esda's "R" moments shrink it
+    r = w / sw[:, None]
+    arc_r = (r @ y - y.mean()) / (s * np.sqrt((n * (r ** 2).sum(axis=1) - 1) / (n - 1)))
+    assert_allclose(arc_r, arc, rtol=1e-10)
+    assert np.abs(gi_star(y, weights20, permutations=0).z).sum() < np.abs(ours.z).sum() / 2
+    assert_allclose(gi_star_z(np.column_stack([y, y + 1]), weights20, transform="B")[:, 0], ours.z)
+    with pytest.raises(AnalysisError, match="`transform` was 'X' but is expected to be one of R, B"):
+        gi_star(y, weights20, transform="X")
 
 
 def test_permutation_p_is_seeded(grids20, weights20):
