@@ -12,7 +12,6 @@ import pandas as pd
 import pulp
 import pytest
 from scipy import sparse
-from shapely.geometry import LineString, Point, box
 from spopt.locate import MCLP
 
 from analysis.coverage import coverage_by_grid
@@ -34,11 +33,7 @@ from analysis.siting import (
 )
 from geo.dataset import Dataset
 from geo.errors import AnalysisError
-from geo.schema import validate_layer
-
-UTM = "EPSG:32649"
-X0, Y0 = 510_000.0, 3_087_000.0
-
+from tests.analysis.siting_fixtures import UTM, mid_instance, siting_dataset
 
 # --- independent references -------------------------------------------------------------
 
@@ -187,25 +182,9 @@ def test_row_classes_group_identical_rows_only():
 
 # --- spopt on a mid-size instance -------------------------------------------------------------
 
-def _mid_instance(seed: int = 11):
-    rng = np.random.default_rng(seed)
-    centres = rng.random((60, 2)) * 3000
-    xy = centres[rng.integers(0, 60, 1500)] + rng.normal(0, 90, (1500, 2))
-    demand = gpd.GeoDataFrame({"demand_id": np.arange(1500), "grid_id": [f"G{i % 60}" for i in range(1500)],
-                               "elderly": rng.gamma(2.0, 3.0, 1500).round(2)},
-                              geometry=gpd.points_from_xy(X0 + xy[:, 0], Y0 + xy[:, 1]), crs=UTM)
-    cxy = rng.random((80, 2)) * 3000
-    cands = gpd.GeoDataFrame({"site_id": [f"S{i:02d}" for i in range(80)], "name": [f"候选{i}" for i in range(80)]},
-                             geometry=gpd.points_from_xy(X0 + cxy[:, 0], Y0 + cxy[:, 1]), crs=UTM)
-    exy = rng.random((4, 2)) * 3000
-    existing = gpd.GeoDataFrame({"facility_id": [f"F{i}" for i in range(4)]},
-                                geometry=gpd.points_from_xy(X0 + exy[:, 0], Y0 + exy[:, 1]), crs=UTM)
-    return demand, cands, existing
-
-
 @pytest.mark.parametrize("n_new", [4, 8])
 def test_exact_equals_spopt_mclp_objective_weighted(n_new):
-    demand, cands, existing = _mid_instance()
+    demand, cands, existing = mid_instance()
     prob = siting_problem_from_frames(demand, cands, existing, params=SitingParams(radius_m=300.0))
     res = solve_siting(prob, n_new=n_new)
     # spopt: the existing stations as predefined facilities, p = existing + new.
@@ -222,48 +201,8 @@ def test_exact_equals_spopt_mclp_objective_weighted(n_new):
     assert greedy.added_elderly <= res.added_elderly + 1e-9
 
 
-# --- a small dataset -------------------------------------------------------------------------
-
-def _at(x: float, y: float) -> Point:
-    return Point(X0 + x, Y0 + y)
-
-
-def _dataset(*, candidates: bool = True, roads: bool = False, capacity: bool = False) -> Dataset:
-    """Four 400 m grids in a row (G1..G4, x 0..1600), two estates each; a day-care station at (200, 200)."""
-    grids = gpd.GeoDataFrame(
-        {"grid_id": ["G1", "G2", "G3", "G4"], "street": ["东街"] * 2 + ["西街"] * 2, "community": ["a", "a", "b", "b"],
-         "households": [100, 100, 100, 100], "population": [400] * 4, "elderly": [100, 80, 60, 40]},
-        geometry=[box(X0 + 400 * i, Y0, X0 + 400 * (i + 1), Y0 + 400) for i in range(4)], crs=UTM)
-    est_xy = [(100, 100), (300, 300), (500, 100), (700, 300), (900, 100), (1100, 300), (1300, 100), (1500, 300)]
-    estates = gpd.GeoDataFrame(
-        {"estate_id": [f"E{i + 1}" for i in range(8)], "name": [f"小区{i + 1}" for i in range(8)],
-         "households": [50] * 8, "management": ["property_company"] * 8},
-        geometry=[_at(x, y).buffer(10) for x, y in est_xy], crs=UTM)
-    fac = gpd.GeoDataFrame({"facility_id": ["F1", "F2"], "name": ["日照一", "日照二"], "type": ["day_care"] * 2,
-                            "status": ["operating", "planned"], "capacity": [30.0, 50.0]},
-                           geometry=[_at(200, 200), _at(1300, 100)], crs=UTM)
-    cand = None
-    if candidates:
-        cxy = [(250, 250), (600, 200), (1000, 200), (1400, 200), (800, 200)]
-        rec = {"site_id": ["S1", "S2", "S3", "S4", "S5"], "name": ["甲", "乙", "丙", "丁", "戊"]}
-        if capacity:
-            rec["capacity"] = [20.0, 25.0, np.nan, 15.0, 30.0]
-        cand = gpd.GeoDataFrame(rec, geometry=[_at(x, y) for x, y in cxy], crs=UTM)
-    road = None
-    if roads:
-        # Two parallel streets (y=120 and y=300) joined only at the far east end (x=1600).
-        road = gpd.GeoDataFrame({"walkable": [True, True, True]},
-                                geometry=[LineString([(X0, Y0 + 120), (X0 + 1600, Y0 + 120)]),
-                                          LineString([(X0, Y0 + 300), (X0 + 1600, Y0 + 300)]),
-                                          LineString([(X0 + 1600, Y0 + 120), (X0 + 1600, Y0 + 300)])], crs=UTM)
-    return Dataset(grids=validate_layer(grids, "grids"), facilities=validate_layer(fac, "facilities"),
-                   estates=validate_layer(estates, "estates"),
-                   candidates=validate_layer(cand, "candidates") if cand is not None else None,
-                   roads=validate_layer(road, "roads") if road is not None else None, name="fixture")
-
-
 def test_dataset_problem_uses_the_coverage_definition():
-    ds = _dataset()
+    ds = siting_dataset()
     prob = siting_problem(ds, SitingParams(radius_m=300.0))
     table = coverage_by_grid(ds, facility_types=("day_care",), radius_m=300.0)
     assert prob.existing_elderly == pytest.approx(table["covered_elderly"].sum())
@@ -273,7 +212,7 @@ def test_dataset_problem_uses_the_coverage_definition():
 
 
 def test_dataset_answer_by_hand():
-    ds = _dataset()
+    ds = siting_dataset()
     prob = siting_problem(ds, SitingParams(radius_m=300.0))
     res = solve_siting(prob, n_new=2)
     # S5 (800,200) reaches E4 (700,300) and E5 (900,100): 40 + 30; S2 (600,200): E3+E4 = 80;
@@ -298,7 +237,7 @@ def test_dataset_answer_by_hand():
 
 
 def test_spacing_from_existing_and_between_new_sites():
-    ds = _dataset()
+    ds = siting_dataset()
     # S1 is 71 m from F1: dropped. S2 and S5 are 200 m apart, S3 and S5 too: never both with 250 m spacing.
     prob = siting_problem(ds, SitingParams(radius_m=300.0, min_spacing_m=250.0))
     assert prob.excluded_by_spacing == 1
@@ -314,7 +253,7 @@ def test_spacing_from_existing_and_between_new_sites():
 
 
 def test_capacity_from_the_candidates_layer_and_a_default():
-    ds = _dataset(capacity=True)
+    ds = siting_dataset(capacity=True)
     with pytest.raises(AnalysisError, match=r"1 candidate site\(s\) have no capacity \(S3\): give a capacity"):
         siting_problem(ds, SitingParams(radius_m=300.0, capacity=True))
     prob = siting_problem(ds, SitingParams(radius_m=300.0, capacity=True, site_capacity=35.0))
@@ -331,7 +270,7 @@ def test_capacity_from_the_candidates_layer_and_a_default():
 
 
 def test_generated_candidates_sit_in_uncovered_estates():
-    ds = _dataset(candidates=False)
+    ds = siting_dataset(candidates=False)
     prob = siting_problem(ds, SitingParams(radius_m=300.0, candidates="generated"))
     # E1, E2 are covered by F1; the other six estates each give a candidate.
     assert prob.site_ids == ("E-E3", "E-E4", "E-E5", "E-E6", "E-E7", "E-E8")
@@ -342,7 +281,7 @@ def test_generated_candidates_sit_in_uncovered_estates():
 
 
 def test_generated_candidates_in_grids_without_estates():
-    ds = _dataset(candidates=False)
+    ds = siting_dataset(candidates=False)
     ds = Dataset(grids=ds.grids, facilities=ds.facilities, name="no estates")
     prob = siting_problem(ds, SitingParams(radius_m=300.0, candidates="generated"))
     # G1 (400 m square around F1) is covered to its corners (247 m < 300 m): no candidate there.
@@ -353,7 +292,7 @@ def test_generated_candidates_in_grids_without_estates():
 
 
 def test_walking_distance_follows_the_roads():
-    ds = _dataset(roads=True)
+    ds = siting_dataset(roads=True)
     straight = siting_problem(ds, SitingParams(radius_m=300.0))
     walking = siting_problem(ds, SitingParams(radius_m=300.0, distance="walking"))
     # Straight, F1 reaches E1 (100,100) and E2 (300,300); walking, F1 and E1 are on the y=120 street (200 m
@@ -459,18 +398,18 @@ def test_target_out_of_reach_because_of_spacing():
 
 def test_dataset_errors():
     with pytest.raises(AnalysisError, match="the dataset has no candidates layer"):
-        siting_problem(_dataset(candidates=False), SitingParams())
+        siting_problem(siting_dataset(candidates=False), SitingParams())
     with pytest.raises(AnalysisError, match="walking distance needs a roads layer"):
-        siting_problem(_dataset(), SitingParams(distance="walking"))
+        siting_problem(siting_dataset(), SitingParams(distance="walking"))
     with pytest.raises(AnalysisError, match="`radius_m` was -5 but must be a distance greater than 0 m"):
-        siting_problem(_dataset(), SitingParams(radius_m=-5))
+        siting_problem(siting_dataset(), SitingParams(radius_m=-5))
     with pytest.raises(AnalysisError, match="`facility_type` was 'spa'"):
-        siting_problem(_dataset(), SitingParams(facility_type="spa"))
+        siting_problem(siting_dataset(), SitingParams(facility_type="spa"))
     with pytest.raises(AnalysisError, match="`candidates` was 'all'"):
-        siting_problem(_dataset(), SitingParams(candidates="all"))
+        siting_problem(siting_dataset(), SitingParams(candidates="all"))
     with pytest.raises(AnalysisError, match="every one of the 5 candidate sites is closer than 5000 m"):
-        siting_problem(_dataset(), SitingParams(min_spacing_m=5000.0))
-    demand, cands, existing = _mid_instance()
+        siting_problem(siting_dataset(), SitingParams(min_spacing_m=5000.0))
+    demand, cands, existing = mid_instance()
     with pytest.raises(AnalysisError, match="there are no candidate sites"):
         siting_problem_from_frames(demand, cands.iloc[:0], existing, params=SitingParams())
     with pytest.raises(AnalysisError, match="whose units are not metres"):
@@ -478,7 +417,7 @@ def test_dataset_errors():
                                    params=SitingParams())
     with pytest.raises(AnalysisError, match="candidate sites are in EPSG:32650 but the demand points in EPSG:32649"):
         siting_problem_from_frames(demand, cands.to_crs("EPSG:32650"), existing, params=SitingParams())
-    full = _dataset()
+    full = siting_dataset()
     everyone = Dataset(grids=full.grids.iloc[:1], facilities=full.facilities,
                        estates=full.estates.iloc[:2], name="all covered")
     with pytest.raises(AnalysisError, match="every resident is already within reach"):
