@@ -16,6 +16,8 @@ st.set_page_config(page_title="GridAtlas 网格服务覆盖分析", page_icon="�
 # (file, title key, icon, url path); the first is the default page.
 PAGES: list[tuple[str, str, str, str]] = [
     ("pages/overview.py", "nav.overview", ":material/map:", "overview"),
+    ("pages/coverage.py", "nav.coverage", ":material/radar:", "coverage"),
+    ("pages/cases.py", "nav.cases", ":material/local_fire_department:", "cases"),
 ]
 
 

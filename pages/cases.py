@@ -1,0 +1,205 @@
+"""Cases page (事件热点): hot spots, heat map, emerging patterns, trend, unit league, overdue list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.cases import CaseFilter, case_kpis, cases_in_grid, counts_over_time, overdue_list, unit_league
+from geo.errors import AnalysisError
+from ui.cases import (
+    case_table,
+    clicked_grid,
+    density_cached,
+    emerging_cached,
+    emerging_map,
+    heat_map,
+    hot_spots_cached,
+    hotspot_legend,
+    hotspot_map,
+    pattern_counts,
+)
+from ui.charts import style
+from ui.context import get_context
+from ui.i18n import t
+from ui.maps import legend, show_map
+
+ctx = get_context()
+ds = ctx.ds
+st.title(t("cases.title"))
+st.caption(t("cases.intro"))
+if ds.cases is None or len(ds.cases) == 0:
+    st.info(t("cases.no_layer"))
+    st.stop()
+try:
+    table = case_table(ctx)
+except AnalysisError as err:
+    st.error(t("cases.error", msg=str(err)))
+    st.stop()
+if table.outside:
+    st.warning(t("cases.outside", n=f"{table.outside:,}"))
+
+# --- filters -------------------------------------------------------------------------------
+first_day = pd.Timestamp(int(table.day.min()), unit="D").date()
+last_day = max(pd.Timestamp(int(table.day.max()), unit="D").date(), table.as_of.date())
+default_start = max(first_day, (table.as_of - pd.Timedelta(days=182)).date())
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([2.2, 2, 2, 1.6])
+    period = c1.date_input(t("cases.period"), value=(default_start, table.as_of.date()), min_value=first_day,
+                           max_value=last_day, key="cases_period")
+    categories = c2.multiselect(t("cases.category"), table.categories, key="cases_categories",
+                                placeholder=t("cases.all"))
+    sources = c3.multiselect(t("cases.source"), table.sources, key="cases_sources", placeholder=t("cases.all"))
+    statuses = c4.multiselect(t("cases.status"), ["open", "closed"], key="cases_statuses",
+                              format_func=lambda s: t(f"code.case_status.{s}"), placeholder=t("cases.all"))
+    c5, c6, c7 = st.columns([2, 2, 3])
+    measure = c5.radio(t("cases.measure"), ["count", "rate"], horizontal=True, key="cases_measure",
+                       format_func=lambda m: t(f"cases.measure.{m}"))
+    step = c6.radio(t("cases.step"), ["week", "month"], horizontal=True, key="cases_step",
+                    format_func=lambda s: t(f"cases.step.{s}"))
+    with c7.expander(t("cases.advanced")):
+        transform = st.radio(t("cases.transform"), ["R", "B"], key="cases_transform",
+                             format_func=lambda s: t(f"cases.transform.{s}"))
+
+since, until = (period + (None, None))[:2] if isinstance(period, tuple) else (period, None)
+flt = CaseFilter(since=since if isinstance(since, dt.date) else None,
+                 until=until if isinstance(until, dt.date) else None,
+                 categories=tuple(categories), sources=tuple(sources), statuses=tuple(statuses),
+                 streets=(ctx.street,) if ctx.street else ())
+st.caption(t("cases.as_of", date=table.as_of.strftime("%Y-%m-%d")))
+
+# --- headline figures ----------------------------------------------------------------------
+k = case_kpis(table, flt).iloc[0]
+cols = st.columns(6)
+cols[0].metric(t("cases.kpi.cases"), f"{int(k['cases']):,}")
+cols[1].metric(t("cases.kpi.open"), f"{int(k['open']):,}")
+cols[2].metric(t("cases.kpi.overdue"), f"{int(k['overdue']):,}")
+cols[3].metric(t("cases.kpi.closed_late"), f"{int(k['closed_late']):,}")
+cols[4].metric(t("cases.kpi.closure_rate"), "—" if pd.isna(k["closure_rate"]) else f"{k['closure_rate']:.1%}")
+cols[5].metric(t("cases.kpi.median_hours"),
+               "—" if pd.isna(k["median_hours_to_close"]) else f"{k['median_hours_to_close']:.1f}")
+
+tabs = st.tabs([t("cases.tab.hotspots"), t("cases.tab.heat"), t("cases.tab.emerging"), t("cases.tab.trend"),
+                t("cases.tab.units"), t("cases.tab.overdue")])
+
+# --- hot spots -----------------------------------------------------------------------------
+with tabs[0]:
+    try:
+        hot = hot_spots_cached(ctx, flt, measure=measure, transform=transform)
+    except AnalysisError as err:
+        st.error(t("cases.error", msg=str(err)))
+        hot = None
+    if hot is not None:
+        f = hot.frame
+        st.caption(t("cases.hot.summary", n=f"{hot.n_cases:,}", grids=hot.n_grids_analysed,
+                     hot=int((f["gi_bin"] > 0).sum()), cold=int((f["gi_bin"] < 0).sum()),
+                     sim=int((f["gi_p_sim"] < 0.05).sum())))
+        if not (f["gi_bin"] != 0).any():
+            st.info(t("cases.hot.none"))
+        left, right = st.columns([4, 1])
+        with left:
+            state = show_map(hotspot_map(ctx, hot), key="cases_hot_map", returned_objects=["last_active_drawing"])
+        with right:
+            hotspot_legend()
+            st.caption(t("cases.hot.help", perm=hot.permutations))
+        gid = clicked_grid(state)
+        if gid and gid != st.session_state.get("cases_last_click"):
+            st.session_state["cases_last_click"] = gid
+            st.session_state["cases_grid_pick"] = gid
+        options = [""] + ctx.grids()["grid_id"].astype(str).tolist()
+        if st.session_state.get("cases_grid_pick") not in options:
+            st.session_state["cases_grid_pick"] = ""
+        pick = st.selectbox(t("cases.grid_pick"), options, key="cases_grid_pick",
+                            format_func=lambda g: g or t("cases.grid_none"))
+        if pick:
+            rows = cases_in_grid(ds.cases, table, pick, flt, limit=200)
+            st.markdown(f"**{t('cases.grid_cases', grid=pick, n=len(rows))}**")
+            rows = rows.assign(state=[t(f"code.case_state.{s}") for s in rows["state"]])
+            st.dataframe(
+                rows[["case_id", "category", "state", "reported_at", "deadline", "closed_at", "responsible_unit",
+                      "description", "reporter_phone"]],
+                hide_index=True, width="stretch",
+                column_config={"case_id": t("ccol.case_id"), "category": t("ccol.category"),
+                               "state": t("ccol.state"), "reported_at": t("ccol.reported_at"),
+                               "deadline": t("ccol.deadline"), "closed_at": t("ccol.closed_at"),
+                               "responsible_unit": t("ccol.unit"), "description": t("ccol.description"),
+                               "reporter_phone": t("ccol.phone")})
+
+# --- heat map ------------------------------------------------------------------------------
+with tabs[1]:
+    try:
+        kd = density_cached(ctx, flt)
+        st.caption(t("cases.heat.help", h=kd.bandwidth_m))
+        show_map(heat_map(ctx, kd), key="cases_heat_map")
+    except AnalysisError as err:
+        st.error(t("cases.error", msg=str(err)))
+
+# --- emerging hot spots --------------------------------------------------------------------
+with tabs[2]:
+    try:
+        em = emerging_cached(ctx, flt, measure=measure, period=step, transform=transform)
+    except AnalysisError as err:
+        st.error(t("cases.error", msg=str(err)))
+        em = None
+    if em is not None:
+        st.caption(t("cases.emerging.help", step=t(f"cases.step.{step}"), n=len(em.period_starts)))
+        left, right = st.columns([4, 1])
+        m, items = emerging_map(ctx, em)
+        with left:
+            show_map(m, key="cases_emerging_map")
+        with right:
+            legend(t("cases.emerging.legend"), items)
+            st.dataframe(pattern_counts(em), hide_index=True, width="stretch")
+
+# --- trend by category ---------------------------------------------------------------------
+with tabs[3]:
+    try:
+        trend = counts_over_time(table, flt, period=step, by="category")
+    except AnalysisError as err:
+        st.error(t("cases.error", msg=str(err)))
+        trend = None
+    if trend is not None and len(trend):
+        fig = go.Figure()
+        for cat, part in trend.groupby("category", sort=True):
+            if part["cases"].sum() > 0:
+                fig.add_trace(go.Scatter(x=part["period_start"], y=part["cases"], mode="lines", name=str(cat)))
+        st.plotly_chart(style(fig, title=t("cases.trend.title"), height=380), width="stretch")
+
+# --- responsible units ---------------------------------------------------------------------
+with tabs[4]:
+    league = unit_league(table, flt)
+    st.subheader(t("cases.units.title"))
+    st.dataframe(
+        league[["rank", "unit", "cases", "open", "overdue", "overdue_share", "closed_late", "closure_rate",
+                "median_hours_to_close"]],
+        hide_index=True, width="stretch",
+        column_config={
+            "rank": t("ccol.rank"), "unit": t("ccol.unit"), "cases": t("ccol.cases"), "open": t("ccol.open"),
+            "overdue": t("ccol.overdue"),
+            "overdue_share": st.column_config.NumberColumn(t("ccol.overdue_share"), format="percent"),
+            "closed_late": t("ccol.closed_late"),
+            "closure_rate": st.column_config.NumberColumn(t("ccol.closure_rate"), format="percent"),
+            "median_hours_to_close": st.column_config.NumberColumn(t("ccol.median_hours"), format="%.1f"),
+        })
+
+# --- overdue list (清零) -------------------------------------------------------------------
+with tabs[5]:
+    od = overdue_list(ds.cases, table, flt)
+    if len(od) == 0:
+        st.success(t("cases.overdue.none"))
+    else:
+        st.subheader(t("cases.overdue.title", n=f"{len(od):,}"))
+        shown = od[["case_id", "days_overdue", "age_days", "street", "grid_id", "category", "responsible_unit",
+                    "reported_at", "deadline", "description", "reporter_phone"]]
+        st.dataframe(
+            shown.head(2000), hide_index=True, width="stretch",
+            column_config={"case_id": t("ccol.case_id"), "days_overdue": t("ccol.days_overdue"),
+                           "age_days": t("ccol.age_days"), "street": t("col.street"), "grid_id": t("col.grid_id"),
+                           "category": t("ccol.category"), "responsible_unit": t("ccol.unit"),
+                           "reported_at": t("ccol.reported_at"), "deadline": t("ccol.deadline"),
+                           "description": t("ccol.description"), "reporter_phone": t("ccol.phone")})
+        st.download_button(t("download.csv"), shown.to_csv(index=False).encode("utf-8-sig"),
+                           file_name="overdue.csv", mime="text/csv", key="cases_overdue_csv")
