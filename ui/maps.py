@@ -9,6 +9,7 @@ know, so a map never reaches outside the district network.
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 import os
@@ -46,7 +47,7 @@ BACKGROUND = "#eef0f2"
 # widgets, no awesome-markers icons): dropped rather than served.
 _UNUSED_DEFAULTS = {
     "bootstrap", "bootstrap_css", "glyphicons_css", "awesome_markers", "awesome_markers_css",
-    "awesome_rotate_css", "fontawesome_css", "jquery",
+    "awesome_rotate_css", "awesome_markers_font_css", "jquery",
 }
 
 
@@ -273,22 +274,23 @@ def localize_assets(m: folium.Map) -> None:
                 continue
             local = []
             for name, url in links:
-                if url.startswith("/app/static/"):
-                    local.append((name, url))
+                if isinstance(elem, folium.Map) and name in _UNUSED_DEFAULTS:
                     continue
-                path = local_url(name)
-                if path is not None and not (isinstance(elem, folium.Map) and name in _UNUSED_DEFAULTS):
-                    local.append((name, path))
-                elif isinstance(elem, folium.Map) and name in _UNUSED_DEFAULTS:
-                    continue
-                else:
+                path = url if url.startswith("/app/static/") else local_url(name)
+                if path is None:
                     raise ValueError(f"{type(elem).__name__} needs {url}, which the app does not serve; "
                                      "add it to ui/assets.py")
+                local.append((name, path))
             setattr(elem, attr, local)
 
 
 def show_map(m: folium.Map, *, key: str, height: int = 560, returned_objects: Sequence[str] = ()) -> dict:
-    """Render a map with local assets only; return what st_folium returns (only ``returned_objects``)."""
+    """Render a map with local assets only; return what st_folium returns (only ``returned_objects``).
+
+    Rendering changes a folium map in place, so a map kept in a cache is
+    rendered from a copy: the cached one stays renderable on the next rerun.
+    """
+    m = copy.deepcopy(m)
     localize_assets(m)
     return st_folium(m, key=key, height=height, use_container_width=True,
                      returned_objects=list(returned_objects)) or {}
