@@ -1,0 +1,158 @@
+"""覆盖分析 Coverage: who lives beyond reach of each service, by grid and street."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.coverage import DEFAULT_RADIUS_M, LIFE_CIRCLE_PRESETS_M, district_totals, gap_list, street_totals
+from geo.errors import AnalysisError
+from geo.schema import FACILITY_TYPES
+from ui.context import get_context
+from ui.coverage import cached_accessibility, cached_coverage, coverage_map, street_chart, table_downloads
+from ui.i18n import label_of, t
+from ui.maps import legend, show_map
+
+PRESETS = ("default", *LIFE_CIRCLE_PRESETS_M, "custom")
+
+ctx = get_context()
+ds = ctx.ds
+st.title(t("coverage.title", district=ds.meta_dict.get("district") or ds.name))
+st.caption(t("coverage.intro"))
+
+present = [c for c in FACILITY_TYPES if c in set(ds.facilities["type"].astype(str))]
+if not present:
+    st.warning(t("coverage.no_types"))
+    st.stop()
+
+
+def _sync_radius() -> None:
+    preset = st.session_state["cov_preset"]
+    if preset in LIFE_CIRCLE_PRESETS_M:
+        st.session_state["cov_radius"] = LIFE_CIRCLE_PRESETS_M[preset]
+    elif preset == "default":
+        chosen = st.session_state.get("cov_types") or present[:1]
+        st.session_state["cov_radius"] = DEFAULT_RADIUS_M[chosen[0]]
+
+
+st.session_state.setdefault("cov_radius", DEFAULT_RADIUS_M["day_care" if "day_care" in present else present[0]])
+
+c_types, c_threshold, c_method, c_weight, c_planned = st.columns([3, 5, 2, 2, 1.5])
+types = c_types.multiselect(t("coverage.types"), present, default=present[:1] if "day_care" not in present
+                            else ["day_care"], format_func=lambda c: label_of("facility", c), key="cov_types",
+                            help=t("coverage.types.help"))
+with c_threshold:
+    preset = st.radio(t("coverage.threshold"), PRESETS, horizontal=True, key="cov_preset", on_change=_sync_radius,
+                      format_func=lambda p: t(f"coverage.preset.{p}"))
+    radius = st.number_input(t("coverage.radius_m"), step=50.0, key="cov_radius", disabled=preset != "custom")
+    if preset == "default" and types:
+        st.caption(t("coverage.radius.default_note", detail="，".join(
+            f"{label_of('facility', c)} {DEFAULT_RADIUS_M[c]:.0f} m" for c in types)))
+method = c_method.radio(t("coverage.method"), ("euclidean", "walking"), key="cov_method",
+                        format_func=lambda m: t(f"coverage.method.{m}"))
+weight = c_weight.radio(t("coverage.weight"), ("elderly", "population"), key="cov_weight",
+                        format_func=lambda w: t(f"coverage.weight.{w}"))
+planned = c_planned.checkbox(t("coverage.include_planned"), key="cov_planned")
+if ds.roads is None:
+    c_method.caption(t("coverage.no_roads_note"))
+
+question = (ctx.path, ctx.token, tuple(types), None if preset == "default" else float(radius), method, weight,
+            bool(planned))
+try:
+    with st.spinner():
+        res = cached_coverage(*question)
+except AnalysisError as err:
+    st.error(t("coverage.error", message=str(err)))
+    st.stop()
+
+table = res.grids if ctx.street is None else res.grids[res.grids["street"] == ctx.street]
+tot = district_totals(table)
+weight_label = t(f"coverage.weight.{weight}")
+fac = res.facilities
+n_planned = int((fac["status"].astype("string") == "planned").sum())
+k = st.columns(5)
+k[0].metric(t("coverage.kpi.total", weight=weight_label), f"{tot.total:,.0f}")
+k[1].metric(t("coverage.kpi.covered"), f"{tot.covered:,.0f}")
+k[2].metric(t("coverage.kpi.share"), f"{100 * tot.covered_share:.1f}%" if tot.total > 0 else "—")
+k[3].metric(t("coverage.kpi.gap_grids"), f"{tot.gap_grids:,}", t("coverage.kpi.of_grids", n=tot.grids),
+            delta_color="off", delta_arrow="off")
+k[4].metric(t("coverage.kpi.facilities"), f"{len(fac):,}", t("coverage.kpi.planned", n=n_planned) if n_planned
+            else None, delta_color="off", delta_arrow="off")
+
+map_col, side_col = st.columns([3, 1.2])
+with map_col:
+    st.subheader(t("coverage.map.title"))
+    m, share_legend = coverage_map(*question[:2], ctx.street, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum,
+                                   *question[2:])
+    show_map(m, key="coverage_map", height=600)
+    st.caption(t("coverage.map.help"))
+with side_col:
+    legend(t("coverage.map.share"), share_legend)
+    st.plotly_chart(street_chart(street_totals(res.grids), weight=weight, title=t("coverage.streets.title")),
+                    use_container_width=True, key="coverage_streets")
+
+
+@st.fragment
+def gap_section(table, weight: str) -> None:
+    """Filters, the ranked gap table and its downloads (reruns alone when a filter changes)."""
+    st.subheader(t("coverage.gaps.title"))
+    f1, f2 = st.columns(2)
+    min_unc = f1.number_input(t("coverage.gaps.min_uncovered"), min_value=0.0, value=1.0, step=5.0,
+                              key="cov_gap_min")
+    max_share = f2.slider(t("coverage.gaps.max_share"), 0, 100, 100, step=5, format="%d%%", key="cov_gap_share")
+    gaps = gap_list(table, min_uncovered=max(float(min_unc), 0.5))
+    gaps = gaps[gaps["covered_share"] <= max_share / 100 + 1e-9]
+    view = gaps.assign(
+        placement=[t(f"coverage.placement.{p}") for p in gaps["placement"]],
+        **{f"covered_{weight}": gaps[f"covered_{weight}"].round(1),
+           f"uncovered_{weight}": gaps[f"uncovered_{weight}"].round(1),
+           "covered_share": (100 * gaps["covered_share"]).round(1),
+           "nearest_m": gaps["nearest_m"].round(0)},
+    )[["rank", "grid_id", "street", "community", "placement", weight, f"covered_{weight}", f"uncovered_{weight}",
+       "covered_share", "nearest_m"]]
+    view.columns = [t("coverage.col.rank"), t("col.grid_id"), t("col.street"), t("col.community"),
+                    t("coverage.col.placement"), t(f"coverage.weight.{weight}"), t("coverage.col.covered"),
+                    t("coverage.col.uncovered"), f"{t('coverage.col.share')} (%)", t("coverage.col.nearest_m")]
+    st.caption(t("coverage.gaps.count", n=len(view), people=float(gaps[f"uncovered_{weight}"].sum())))
+    st.dataframe(view, hide_index=True, use_container_width=True, height=380)
+    table_downloads(view, file_stem=t("coverage.gaps.file"), key="cov_gaps")
+
+
+gap_section(table, weight)
+
+
+@st.fragment
+def access_section(question: tuple, street: str | None, weight_label: str) -> None:
+    """2SFCA supply per demand, computed only when asked for."""
+    st.subheader(t("coverage.access.title"))
+    a1, a2 = st.columns([1, 3])
+    show = a1.toggle(t("coverage.access.title"), key="cov_access_on", label_visibility="collapsed")
+    enhanced = a2.checkbox(t("coverage.access.enhanced"), key="cov_access_e2sfca")
+    st.caption(t("coverage.access.help", weight=weight_label))
+    if not show:
+        return
+    try:
+        acc = cached_accessibility(*question, bool(enhanced))
+    except AnalysisError as err:
+        st.error(t("coverage.error", message=str(err)))
+        return
+    grids = acc.grids if street is None else acc.grids[acc.grids["street"] == street]
+    if acc.capacity_filled:
+        st.info(t("coverage.access.filled", n=acc.capacity_filled))
+    g1, g2 = st.columns(2)
+    g1.dataframe(grids.sort_values("per_1000").assign(per_1000=grids["per_1000"].round(2),
+                                                      reach_share=(100 * grids["reach_share"]).round(1)),
+                 hide_index=True, use_container_width=True, height=320,
+                 column_config={"grid_id": t("col.grid_id"), "street": t("col.street"),
+                                question[5]: weight_label, "per_1000": t("coverage.access.per_1000"),
+                                "reach_share": f"{t('coverage.access.reach_share')} (%)"})
+    g2.dataframe(acc.facilities.assign(type=[label_of("facility", c) for c in acc.facilities["type"]],
+                                       demand_in_reach=acc.facilities["demand_in_reach"].round(0),
+                                       per_1000=acc.facilities["per_1000"].round(2)),
+                 hide_index=True, use_container_width=True, height=320,
+                 column_config={"facility_id": "ID", "name": t("col.name"), "type": t("col.type"),
+                                "capacity": t("col.capacity"),
+                                "demand_in_reach": t("coverage.access.facility_demand"),
+                                "per_1000": t("coverage.access.per_1000")})
+
+
+access_section(question, ctx.street, weight_label)

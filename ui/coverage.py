@@ -1,0 +1,177 @@
+"""Streamlit-side pieces of the coverage analysis: cached inputs, graph, results, map and chart.
+
+Everything heavy is cached per dataset version (``path`` + ``token``): the
+metric-CRS inputs and demand points, the walking graph (built once), each
+coverage question's result, the display geometry of the grids, and each map.
+The overview calls `cached_coverage` for its coverage figure, so both pages
+share one definition and one cache.
+"""
+
+from __future__ import annotations
+
+import io
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import shapely
+import streamlit as st
+
+from analysis.accessibility import AccessibilityResult, accessibility_by_grid
+from analysis.coverage import CoverageInputs, CoverageResult, compute_coverage, prepare_inputs, service_areas
+from analysis.network import WalkGraph, build_walk_graph
+from geo.crs import WGS84
+from ui.charts import style
+from ui.data import get_dataset
+from ui.i18n import t
+from ui.layers import add_facilities, street_outlines
+from ui.maps import add_lines, add_points, add_polygons, new_map, step_colors
+
+SHARE_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0 - 1e-9, 1.01)
+SHARE_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")
+SHARE_LABELS = ("0–20%", "20–40%", "40–60%", "60–80%", "80–<100%", "100%")
+SERVICE_AREA_COLOR = "#2b8cbe"
+SERVICE_AREA_EDGE = "#08519c"
+UNCOVERED_ESTATE_COLOR = "#e41a1c"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def coverage_inputs(path: str, token: str) -> CoverageInputs:
+    """The dataset's layers in its metric CRS and its demand points (once per dataset version)."""
+    return prepare_inputs(get_dataset(path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def walk_graph(path: str, token: str) -> WalkGraph | None:
+    """The walking graph of the dataset's roads (None without a roads layer), built once."""
+    inputs = coverage_inputs(path, token)
+    return build_walk_graph(inputs.roads) if inputs.roads is not None else None
+
+
+def _graph(path: str, token: str, method: str) -> WalkGraph | None:
+    return walk_graph(path, token) if method == "walking" else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=48)
+def cached_coverage(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+                    weight: str, include_planned: bool) -> CoverageResult:
+    """`analysis.coverage.compute_coverage` for one question, cached. Raises `AnalysisError`."""
+    return compute_coverage(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, method=method,
+                            weight=weight, include_planned=include_planned, graph=_graph(path, token, method))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cached_accessibility(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+                         weight: str, include_planned: bool, enhanced: bool) -> AccessibilityResult:
+    return accessibility_by_grid(coverage_inputs(path, token), facility_types=types, radius_m=radius_m,
+                                 method=method, weight=weight, include_planned=include_planned, enhanced=enhanced,
+                                 graph=_graph(path, token, method))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def grid_shapes(path: str, token: str) -> gpd.GeoDataFrame:
+    """Grid outlines for display: simplified by 5 m in metres, WGS84, ``grid_id`` and ``street`` only."""
+    g = coverage_inputs(path, token).grids
+    geoms = shapely.simplify(np.asarray(g.geometry.values, dtype=object), 5.0, preserve_topology=True)
+    return gpd.GeoDataFrame({"grid_id": g["grid_id"].to_numpy(), "street": g["street"].astype(str).to_numpy()},
+                            geometry=gpd.GeoSeries(geoms, crs=g.crs).to_crs(WGS84).to_numpy(), crs=WGS84)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _service_area_layer(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+                        include_planned: bool) -> gpd.GeoDataFrame:
+    """Service areas dissolved into one shape per facility type (small payload), WGS84."""
+    areas = service_areas(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, method=method,
+                          include_planned=include_planned, graph=_graph(path, token, method))
+    if areas.empty:
+        return gpd.GeoDataFrame({"type": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+    merged = areas.dissolve(by="type", as_index=False)[["type", "geometry"]]
+    merged["geometry"] = merged.geometry.simplify(5.0, preserve_topology=True)
+    return merged.to_crs(WGS84)
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}%" if np.isfinite(v) else "—"
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def coverage_map(path: str, token: str, street: str | None, lang: str, tiles: str | None, tiles_attr: str,
+                 datum: str, types: tuple[str, ...], radius_m: float | None, method: str, weight: str,
+                 include_planned: bool) -> tuple[folium.Map, list[tuple[str, str]]]:
+    """Grids coloured by share covered, service areas, uncovered estates, facilities; and the share legend."""
+    res = cached_coverage(path, token, types, radius_m, method, weight, include_planned)
+    shapes = grid_shapes(path, token)
+    table = res.grids
+    if street is not None:
+        keep = (table["street"] == street).to_numpy()
+        table, shapes = table[keep], shapes[keep]
+    colors, share_legend = step_colors(table["covered_share"], edges=SHARE_EDGES, palette=SHARE_PALETTE,
+                                       labels=SHARE_LABELS)
+    w = weight
+    shown = shapes.assign(
+        weight=table[w].to_numpy(),
+        covered=table[f"covered_{w}"].round(0).to_numpy(),
+        share=[_pct(v) for v in table["covered_share"]],
+        nearest=table["nearest_m"].round(0).to_numpy(),
+    )
+    m = new_map(shapes.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
+    add_polygons(m, shown, name=t("map.layer.grids", lang=lang), fill=colors, class_name="ga-grid ga-coverage-grid",
+                 tooltip=[("grid_id", t("col.grid_id", lang=lang)), ("street", t("col.street", lang=lang)),
+                          ("weight", t(f"coverage.weight.{w}", lang=lang)),
+                          ("covered", t("coverage.col.covered", lang=lang)),
+                          ("share", t("coverage.col.share", lang=lang)),
+                          ("nearest", t("coverage.col.nearest_m", lang=lang))],
+                 datum=datum, fill_opacity=0.7, simplify_m=None)
+    areas = _service_area_layer(path, token, types, radius_m, method, include_planned)
+    if len(areas):
+        add_polygons(m, areas, name=t("coverage.map.service_areas", lang=lang), fill=SERVICE_AREA_COLOR,
+                     color=SERVICE_AREA_EDGE, weight=1.5, fill_opacity=0.15, class_name="ga-service-area",
+                     datum=datum, simplify_m=None)
+    add_lines(m, street_outlines(shapes), name=t("map.layer.streets", lang=lang), color="#222222", weight=2.2,
+              class_name="ga-street", datum=datum, simplify_m=None)
+    est = res.estates()
+    if len(est) and get_dataset(path).estates is not None:
+        gone = est[~est["covered"]]
+        if street is not None:
+            gone = gone[gone["grid_id"].isin(table["grid_id"])]
+        ds_est = get_dataset(path).estates.set_index(get_dataset(path).estates["estate_id"].astype(str))
+        pts = ds_est.loc[gone["estate_id"], ["name", "households"]].copy()
+        pts["nearest"] = gone["nearest_m"].round(0).to_numpy()
+        pts = gpd.GeoDataFrame(pts.reset_index(drop=True),
+                               geometry=ds_est.loc[gone["estate_id"]].geometry.representative_point().to_numpy(),
+                               crs=WGS84)
+        if len(pts):
+            add_points(m, pts, name=f"{t('coverage.map.uncovered_estates', lang=lang)} ({len(pts)})",
+                       color=UNCOVERED_ESTATE_COLOR, radius_px=3, class_name="ga-uncovered-estate",
+                       tooltip=[("name", t("col.name", lang=lang)), ("households", t("col.households", lang=lang)),
+                                ("nearest", t("coverage.col.nearest_m", lang=lang))], datum=datum)
+    fac = res.facilities.to_crs(WGS84)
+    add_facilities(m, fac, datum=datum, types=types)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m, share_legend
+
+
+def street_chart(streets: pd.DataFrame, *, weight: str, title: str) -> go.Figure:
+    """Stacked horizontal bars per street: residents within and beyond reach, share as text."""
+    s = streets.sort_values("covered_share", ascending=True, na_position="first")
+    fig = go.Figure()
+    fig.add_bar(y=s["street"], x=s[f"covered_{weight}"].round(0), orientation="h", name=t("coverage.streets.covered"),
+                marker_color="#2166ac", text=[_pct(v) for v in s["covered_share"]], textposition="inside")
+    fig.add_bar(y=s["street"], x=s[f"uncovered_{weight}"].round(0), orientation="h",
+                name=t("coverage.streets.uncovered"), marker_color="#ef8a62")
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.15})
+    fig.update_yaxes(autorange="reversed")  # lowest share on top
+    return style(fig, title=title, height=120 + 30 * len(s))
+
+
+def table_downloads(df: pd.DataFrame, *, file_stem: str, key: str) -> None:
+    """CSV (UTF-8 with BOM, opens in Excel) and XLSX download buttons for exactly ``df``."""
+    csv = df.to_csv(index=False).encode("utf-8-sig")
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False, engine="openpyxl")
+    c1, c2 = st.columns(2)
+    c1.download_button(t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
+    c2.download_button(t("download.xlsx"), buf.getvalue(), file_name=f"{file_stem}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx")
