@@ -169,9 +169,7 @@ def accessibility_by_grid(
     r, a = fca_scores(dist, cap, pop, bands=use_bands, band_scale=radii if use_bands is not None else None)
 
     grids = inputs.grids
-    gid = grids["grid_id"].astype(str)
-    pos = pd.Series(np.arange(len(grids)), index=gid.to_numpy())
-    dg = pos.loc[demand["grid_id"].astype(str).to_numpy()].to_numpy()
+    dg = inputs.demand_grid
     ng = len(grids)
     in_reach = np.asarray(dist.getnnz(axis=0) > 0).ravel()
     wsum = np.bincount(dg, weights=pop, minlength=ng)
@@ -182,8 +180,8 @@ def accessibility_by_grid(
     score = np.divide(np.bincount(dg, weights=pw * a, minlength=ng), den, out=np.zeros(ng), where=den > 0)
     reach = np.divide(np.bincount(dg, weights=pw * in_reach, minlength=ng), den, out=np.zeros(ng), where=den > 0)
     grid_table = pd.DataFrame({
-        "grid_id": gid.to_numpy(),
-        "street": grids["street"].astype(str).to_numpy(),
+        "grid_id": grids["grid_id"].to_numpy(dtype=object),
+        "street": grids["street"].to_numpy(dtype=object),
         w: grids[w].astype("float64").to_numpy(),
         "per_1000": score * 1000.0,
         "reach_share": np.where(npts > 0, reach, 0.0),

@@ -46,7 +46,7 @@ Entry points:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import geopandas as gpd
@@ -59,7 +59,15 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from analysis.demand import demand_points
-from analysis.network import WalkGraph, build_walk_graph, isochrones, nearest_distances, pair_distances, snap_points
+from analysis.network import (
+    Snap,
+    WalkGraph,
+    build_walk_graph,
+    isochrones,
+    nearest_distances,
+    pair_distances,
+    snap_points,
+)
 from geo.crs import metric_crs, require_metric
 from geo.dataset import Dataset
 from geo.errors import AnalysisError
@@ -101,24 +109,40 @@ FULL_SHARE = 1.0 - 1e-9
 
 @dataclass(frozen=True, eq=False)
 class CoverageInputs:
-    """A dataset's layers in its metric CRS, and its demand points (build once, reuse)."""
+    """A dataset's layers in its metric CRS, and its demand points (build once with `prepare_inputs`, reuse).
+
+    Besides the layers it keeps the lookups every question needs: ``area_grid``
+    (per grid: residents spread over the area, no estates), ``demand_grid``
+    (per demand point: the position of its grid), ``facility_type`` and
+    ``facility_planned`` (per facility). Where residents sit on a walking graph
+    is worked out once per graph and remembered (`demand_snap`).
+    """
 
     crs: CRS
     grids: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
-    estates: gpd.GeoDataFrame | None = None
-    roads: gpd.GeoDataFrame | None = None
-
-    @property
-    def area_grid(self) -> NDArray[np.bool_]:
-        """Per grid (in order): True where residents are spread over the area (no estates)."""
-        est = set(self.demand.loc[self.demand["source"] == "estate", "grid_id"].astype(str))
-        return ~self.grids["grid_id"].astype(str).isin(est).to_numpy()
+    estates: gpd.GeoDataFrame | None
+    roads: gpd.GeoDataFrame | None
+    area_grid: NDArray[np.bool_]
+    demand_grid: NDArray[np.int64]
+    facility_type: NDArray[np.object_]
+    facility_planned: NDArray[np.bool_]
+    _snaps: list = field(default_factory=list, repr=False)
 
     @property
     def facility_types_present(self) -> tuple[str, ...]:
-        return tuple(t for t in FACILITY_TYPES if t in set(self.facilities["type"].astype(str)))
+        present = set(self.facility_type.tolist())
+        return tuple(t for t in FACILITY_TYPES if t in present)
+
+    def demand_snap(self, graph: WalkGraph) -> Snap:
+        """The demand points placed on ``graph`` (computed once per graph)."""
+        for g, snap in self._snaps:
+            if g is graph:
+                return snap
+        snap = snap_points(graph, self.demand, what="demand points")
+        self._snaps[:] = [*self._snaps[-1:], (graph, snap)]  # keep the last two graphs
+        return snap
 
 
 DataLike = Dataset | Mapping[str, gpd.GeoDataFrame | None] | CoverageInputs
@@ -164,8 +188,17 @@ def prepare_inputs(data: DataLike, *, crs: CRS | str | None = None) -> CoverageI
     if "status" not in f.columns:
         f = f.assign(status="operating")
     demand = demand_points(g, out["estates"], crs=target)
-    return CoverageInputs(crs=target, grids=g, facilities=f, demand=demand, estates=out["estates"],
-                          roads=out["roads"])
+    grid_ids = g["grid_id"].to_numpy(dtype=object)
+    pos = pd.Series(np.arange(len(g)), index=grid_ids)
+    demand_grid = pos.loc[demand["grid_id"].astype(str).to_numpy(dtype=object)].to_numpy().astype(np.int64)
+    by_estates = np.zeros(len(g), dtype=bool)
+    by_estates[demand_grid[(demand["source"] == "estate").to_numpy()]] = True
+    return CoverageInputs(
+        crs=target, grids=g, facilities=f, demand=demand, estates=out["estates"], roads=out["roads"],
+        area_grid=~by_estates, demand_grid=demand_grid,
+        facility_type=f["type"].astype(str).to_numpy(dtype=object),
+        facility_planned=(f["status"].astype("string").fillna("operating") == "planned").to_numpy(dtype=bool),
+    )
 
 
 # --- parameters ----------------------------------------------------------------
@@ -242,13 +275,12 @@ def resolve_params(
 
 def select_facilities(inputs: CoverageInputs, params: CoverageParams) -> gpd.GeoDataFrame:
     """The facilities that count: selected types, planned ones only when asked."""
-    f = inputs.facilities
-    mask = f["type"].astype(str).isin(params.facility_types).to_numpy(dtype=bool, copy=True)
+    mask = np.isin(inputs.facility_type, params.facility_types)
     if not params.include_planned:
-        mask &= (f["status"].astype("string").fillna("operating") != "planned").to_numpy(dtype=bool)
-    out = f[mask].copy()
-    out["radius_m"] = out["type"].astype(str).map(params.radius_by_type).astype("float64")
-    return out
+        mask &= ~inputs.facility_planned
+    radii = params.radius_by_type
+    return inputs.facilities[mask].assign(
+        radius_m=np.array([radii[t] for t in inputs.facility_type[mask]], dtype="float64"))
 
 
 def graph_for_inputs(inputs: CoverageInputs, graph: WalkGraph | None) -> WalkGraph:
@@ -278,7 +310,7 @@ def _nearest(
     *,
     method: str,
     graph: WalkGraph | None,
-    demand_snap=None,
+    demand_snap: Snap | None = None,
     limit_m: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Distance from each demand point to its nearest facility (inf beyond ``limit_m``), and which."""
@@ -303,9 +335,13 @@ def _exact_area_covered(
     out = np.zeros(len(grid_geoms))
     if len(facilities) == 0 or len(grid_geoms) == 0:
         return out
-    circles = shapely.buffer(np.asarray(facilities.geometry.values, dtype=object),
-                             facilities["radius_m"].to_numpy(), quad_segs=CIRCLE_QUAD_SEGS)
-    # Only circles near some grid matter; their union splits into disjoint parts.
+    centres = np.asarray(facilities.geometry.values, dtype=object)
+    radii = facilities["radius_m"].to_numpy()
+    # Only circles that reach one of these grids matter; their union splits into disjoint parts.
+    near = np.unique(shapely.STRtree(grid_geoms).query(centres, predicate="dwithin", distance=radii)[0])
+    if len(near) == 0:
+        return out
+    circles = shapely.buffer(centres[near], radii[near], quad_segs=CIRCLE_QUAD_SEGS)
     parts = shapely.get_parts(shapely.union_all(circles))
     tree = shapely.STRtree(parts)
     gi, pi = tree.query(grid_geoms, predicate="intersects")
@@ -422,15 +458,16 @@ def compute_coverage(
     fac = select_facilities(inputs, params)
     demand = inputs.demand
     g = graph_for_inputs(inputs, graph) if params.method == "walking" else None
-    demand_snap = snap_points(g, demand, what="demand points") if g is not None else None
+    demand_snap = inputs.demand_snap(g) if g is not None else None
 
     n = len(demand)
     nearest = np.full(n, np.inf)
     who = np.full(n, -1, dtype=np.int64)
     covered = np.zeros(n, dtype=bool)
     positions = np.arange(len(fac))
+    fac_type = fac["type"].to_numpy(dtype=object)
     for t in params.facility_types:
-        sel = (fac["type"].astype(str) == t).to_numpy()
+        sel = fac_type == t
         d, i = _nearest(fac[sel], demand, method=params.method, graph=g, demand_snap=demand_snap, limit_m=limit)
         covered |= d <= params.radius_by_type[t]
         better = d < nearest
@@ -450,9 +487,7 @@ def _grid_table(
 ) -> pd.DataFrame:
     w = params.weight
     grids = inputs.grids
-    gid = grids["grid_id"].astype(str)
-    pos = pd.Series(np.arange(len(grids)), index=gid.to_numpy())
-    dg = pos.loc[dem["grid_id"].astype(str).to_numpy()].to_numpy()
+    dg = inputs.demand_grid
     ng = len(grids)
     wt = dem[w].to_numpy(dtype="float64")
     cov = dem["covered"].to_numpy()
@@ -486,9 +521,9 @@ def _grid_table(
     nearest_m = np.divide(num, den, out=np.full(ng, np.nan), where=den > 0)
     nearest_m[bad] = np.nan
     return pd.DataFrame({
-        "grid_id": gid.to_numpy(),
-        "street": grids["street"].astype(str).to_numpy(),
-        "community": grids["community"].astype(str).to_numpy(),
+        "grid_id": grids["grid_id"].to_numpy(dtype=object),
+        "street": grids["street"].to_numpy(dtype=object),
+        "community": grids["community"].to_numpy(dtype=object),
         "placement": np.where(area_grid, "area", "estates"),
         w: grids[w].astype("int64").to_numpy(),
         f"covered_{w}": covered_w,

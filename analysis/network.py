@@ -51,6 +51,8 @@ from geo.errors import AnalysisError
 NODE_PRECISION_M = 0.5
 # Dijkstra rejects zero-weight links from a virtual source node; use a hair instead.
 _EPS_M = 1e-9
+# Nearest-edge search radius tried first when snapping (points farther off are found in a second pass).
+_SNAP_SEARCH_M = 150.0
 # Sources per Dijkstra batch in `pair_distances` (bounds the dense batch array).
 _BATCH_CELLS = 8_000_000
 
@@ -204,11 +206,18 @@ def snap_points(
     geoms = _point_array(points, graph, what)
     if len(geoms) == 0:
         return Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-    idx, dist = graph.tree.query_nearest(geoms, return_distance=True, all_matches=False)
-    edge = np.empty(len(geoms), dtype=np.int64)
+    edge = np.full(len(geoms), -1, dtype=np.int64)
     snap_m = np.empty(len(geoms))
+    # A bounded search first (fast: most points are near a road), then the rest without bound.
+    idx, dist = graph.tree.query_nearest(geoms, max_distance=_SNAP_SEARCH_M, return_distance=True,
+                                         all_matches=False)
     edge[idx[0]] = idx[1]
     snap_m[idx[0]] = dist
+    rest = np.flatnonzero(edge < 0)
+    if len(rest):
+        idx, dist = graph.tree.query_nearest(geoms[rest], return_distance=True, all_matches=False)
+        edge[rest[idx[0]]] = idx[1]
+        snap_m[rest[idx[0]]] = dist
     offset = shapely.line_locate_point(graph.edge_geoms[edge], geoms)
     offset = np.clip(offset, 0.0, graph.edge_length_m[edge])
     return Snap(edge, offset, snap_m)
