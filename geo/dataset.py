@@ -152,7 +152,7 @@ def write_dataset(ds: Dataset, path: str | os.PathLike) -> Path:
             if gdf is None:
                 continue
             out = gdf.to_crs(WGS84)
-            pyogrio.write_dataframe(out, tmp, layer=f.name, driver="GPKG", use_arrow=False)
+            pyogrio.write_dataframe(out, tmp, layer=f.name, driver="GPKG", use_arrow=True)
         meta = {"name": ds.name, **ds.meta_dict}
         pyogrio.write_dataframe(pd.DataFrame({"key": list(meta), "value": list(meta.values())}),
                                 tmp, layer="meta", driver="GPKG")
