@@ -380,6 +380,7 @@ def _build_grids(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
         mine = pts[lab == i] if (lab == i).any() else pts
         seeds[i] = mine[np.argmin(np.hypot(*(mine - seeds[i]).T))]
     cells = _voronoi_cells(seeds, frame.outline)
+    shapely.prepare(cells)
     reps = shapely.get_coordinates(shapely.point_on_surface(cells))
     # expected residents per cell: points drawn from the density itself
     px, py = _sample_density(rng, frame, dens, 60 * k, power=1.0)
@@ -497,11 +498,12 @@ class _Estates:
     grid: NDArray
 
 
-def _rect(cx: float, cy: float, ha: float, hb: float, ang: float) -> shapely.Polygon:
+def _rects(xs: NDArray, ys: NDArray, ha: float, hb: float, ang: float) -> NDArray:
+    """Rectangles (half sides ``ha``, ``hb``, turned by ``ang``) centred on each point."""
     c, s = np.cos(ang), np.sin(ang)
-    corners = np.array([[-ha, -hb], [ha, -hb], [ha, hb], [-ha, hb]])
-    xy = corners @ np.array([[c, s], [-s, c]]) + [cx, cy]
-    return shapely.Polygon(xy)
+    corners = np.array([[-ha, -hb], [ha, -hb], [ha, hb], [-ha, hb]]) @ np.array([[c, s], [-s, c]])
+    xy = corners[None, :, :] + np.column_stack([xs, ys])[:, None, :]
+    return shapely.polygons(xy)
 
 
 def _estate_names(rng: np.random.Generator, built: NDArray, community: NDArray) -> list[str]:
@@ -552,20 +554,23 @@ def _build_estates(rng: np.random.Generator, spec: specs.ScaleSpec, g: _Grids, g
                 inner = cell.buffer(-float(np.hypot(ha, hb)))
                 if not inner.is_empty:
                     xs, ys = _uniform_in(rng, inner, 12)
-                    for x, y in zip(xs, ys, strict=True):
-                        cand = _rect(x, y, ha, hb, ang)
-                        if all(not cand.intersects(p.buffer(8)) for p in placed):
-                            rect = (cand, x, y)
-                            break
-                if rect is not None:
-                    break
+                    cands = _rects(xs, ys, ha, hb, ang)
+                    if placed:
+                        clash = shapely.intersects(cands[:, None], np.array(placed, dtype=object)[None, :]).any(axis=1)
+                    else:
+                        clash = np.zeros(len(cands), dtype=bool)
+                    free = np.flatnonzero(~clash)
+                    if len(free):
+                        f = int(free[0])
+                        rect = (cands[f], float(xs[f]), float(ys[f]))
+                        break
                 ha, hb = ha * 0.75, hb * 0.75
             if rect is None:  # a tiny grid: a small block at its representative point
                 x, y = g.centres[gi]
                 ha = hb = 12.0
-                rect = (_rect(x, y, ha, hb, 0.0), x, y)
+                rect = (_rects(np.array([x]), np.array([y]), ha, hb, 0.0)[0], float(x), float(y))
             poly, x, y = rect
-            placed.append(poly)
+            placed.append(shapely.buffer(poly, 8.0, quad_segs=2))
             polys.append(poly)
             params.append((x, y, ha, hb, ang, gi))
             rows.append({"households": int(h), "grid": gi})
@@ -782,9 +787,9 @@ def _build_roads(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
     keep = (urban & sparse_urban) | coarse
     x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
     lines = shapely.linestrings(np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1))
-    both_in = shapely.contains_xy(frame.outline, x0, y0) & shapely.contains_xy(frame.outline, x1, y1)
+    inside = shapely.within(lines, frame.outline)
     clipped = lines.copy()
-    clipped[~both_in] = shapely.intersection(lines[~both_in], frame.outline)
+    clipped[~inside] = shapely.intersection(lines[~inside], frame.outline)
     parts = shapely.get_parts(clipped)
     parts = parts[(shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 5.0)]
     # lakes: no roads across the water
@@ -916,11 +921,13 @@ def _build_cases(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
     # 3. hot spots, one emerging late
     for h, n in zip(spec.hotspots, hot_n, strict=True):
         hx, hy = frame.from_gcj(h.lon, h.lat)
+        if not shapely.contains_xy(frame.outline, hx[0], hy[0]):
+            raise ValueError(f"hot spot {h.name} lies outside the district outline")
         px: list[NDArray] = []
         py: list[NDArray] = []
         got = 0
         while got < n:
-            m = (n - got) * 2 + 8
+            m = max((n - got) * 2, 1024)
             cx = hx[0] + rng.normal(0, h.sigma_m, m)
             cy = hy[0] + rng.normal(0, h.sigma_m, m)
             ok = shapely.contains_xy(frame.outline, cx, cy)
@@ -975,8 +982,9 @@ def _build_cases(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
     is_open = closed_at >= cutoff
 
     if spec.overdue_target is not None:  # the article's count of open overdue cases at as_of
+        target = int(round(spec.overdue_target * n / spec.n_cases))  # exact at the full size
         overdue = np.flatnonzero(is_open & (deadline < cutoff))
-        gap = spec.overdue_target - len(overdue)
+        gap = target - len(overdue)
         if gap < 0:  # the excess got closed, late, before as_of
             fix = rng.choice(overdue, size=-gap, replace=False)
             span = (cutoff - deadline[fix]).astype("int64")
@@ -984,7 +992,7 @@ def _build_cases(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
             is_open[fix] = False
         elif gap > 0:  # a few more stuck recent cases
             recent = np.flatnonzero(~is_open & (deadline < cutoff) & (reported > cutoff - np.timedelta64(120, "D")))
-            fix = rng.choice(recent, size=gap, replace=False)
+            fix = rng.choice(recent, size=min(gap, len(recent)), replace=False)
             is_open[fix] = True
 
     source_names = np.array(["网格员巡查", "微信群", "随手拍", "12345热线"], dtype=object)
