@@ -21,18 +21,18 @@ cols = st.columns(6)
 cols[0].metric(t("overview.kpi.grids"), f"{s.grids:,}")
 cols[1].metric(t("overview.kpi.residents"), f"{s.population:,}")
 cols[2].metric(t("overview.kpi.elderly"), f"{s.elderly:,}", t("overview.kpi.elderly_share", share=100 * s.elderly_share),
-               delta_color="off")
+               delta_color="off", delta_arrow="off")
 cols[3].metric(t("overview.kpi.facilities"), f"{s.facilities:,}")
 if s.open_cases is None:
-    cols[4].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off")
+    cols[4].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
 else:
     cols[4].metric(t("overview.kpi.open_cases"), f"{s.open_cases:,}", t("overview.kpi.overdue", n=s.overdue_cases),
-                   delta_color="off")
+                   delta_color="off", delta_arrow="off")
 if s.unmanaged_estates is None:
-    cols[5].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off")
+    cols[5].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
 else:
     cols[5].metric(t("overview.kpi.unmanaged"), f"{s.unmanaged_estates:,}",
-                   t("overview.kpi.committees", n=s.committees_formed or 0), delta_color="off")
+                   t("overview.kpi.committees", n=s.committees_formed or 0), delta_color="off", delta_arrow="off")
 
 map_col, side_col = st.columns([3, 1])
 with map_col:
@@ -46,7 +46,7 @@ with side_col:
     if "estates" in legends:
         legend(t("map.layer.estates"), legends["estates"])
     st.plotly_chart(facilities_bar({label_of("facility", k): v for k, v in s.facilities_by_type.items()},
-                                   title=t("overview.facilities_by_type")), use_container_width=True)
+                                   title=t("overview.facilities_by_type")), width="stretch")
 
 st.subheader(t("overview.street_table"))
 table = street_table(ds)
@@ -55,7 +55,7 @@ if ctx.street is not None:
 st.dataframe(
     table[["street", "grids", "households", "population", "elderly", "elderly_share", "elderly_per_km2",
            "facilities"]],
-    hide_index=True, use_container_width=True,
+    hide_index=True, width="stretch",
     column_config={
         "street": t("col.street"), "grids": t("overview.col.grids"), "households": t("col.households"),
         "population": t("col.population"), "elderly": t("col.elderly"),

@@ -15,7 +15,7 @@ import ui.strings
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
-_LANG_KEY = "lang"
+LANG_KEY = "lang"
 
 
 def _load_table() -> dict[str, tuple[str, str]]:
@@ -39,18 +39,10 @@ def current_lang() -> str:
     try:
         import streamlit as st
 
-        lang = st.session_state.get(_LANG_KEY, DEFAULT_LANG)
+        lang = st.session_state.get(LANG_KEY, DEFAULT_LANG)
     except Exception:
         lang = DEFAULT_LANG
     return lang if lang in LANGS else DEFAULT_LANG
-
-
-def set_lang(lang: str) -> None:
-    import streamlit as st
-
-    if lang not in LANGS:
-        raise ValueError(f"`lang` was {lang!r} but is expected to be one of {LANGS}")
-    st.session_state[_LANG_KEY] = lang
 
 
 def t(key: str, /, *, lang: str | None = None, **fmt: object) -> str:

@@ -114,5 +114,5 @@ def district_map(path: str, token: str, street: str | None, lang: str, tiles: st
     if street is not None:
         fac = fac[fac.intersects(grids.union_all())]
     legends["facilities"] = add_facilities(m, fac, datum=datum)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     return m, legends

@@ -9,7 +9,7 @@ import streamlit as st
 from geo.errors import DataError
 from ui.context import PageContext, set_context
 from ui.data import dataset_choices, dataset_token, get_dataset
-from ui.i18n import LANGS, current_lang, set_lang, t
+from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
 from ui.maps import basemap_config
 
 _LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -18,11 +18,9 @@ _LANG_NAMES = {"zh": "中文", "en": "English"}
 def render_sidebar() -> PageContext | None:
     """Draw the sidebar; store and return the page context (None if the dataset failed to load)."""
     with st.sidebar:
-        lang = st.radio(t("sidebar.language"), LANGS, index=LANGS.index(current_lang()),
-                        format_func=_LANG_NAMES.__getitem__, horizontal=True, key="lang_choice")
-        if lang != current_lang():
-            set_lang(lang)
-            st.rerun()
+        st.session_state.setdefault(LANG_KEY, DEFAULT_LANG)
+        lang = st.radio(t("sidebar.language"), LANGS, format_func=_LANG_NAMES.__getitem__, horizontal=True,
+                        key=LANG_KEY)
         choices = dataset_choices()
         choice = st.selectbox(t("sidebar.dataset"), choices, format_func=lambda c: c.label, key="dataset_choice")
         try:

@@ -164,3 +164,24 @@ def screenshot(page, name: str) -> Path:
     path = SCREENS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_for_map_count(page, css: str, expected: int, *, index: int = 0, timeout_ms: int = 90_000):
+    """Wait until the index-th map shows exactly ``expected`` elements matching ``css``; return its frame.
+
+    A rerun may replace the map's iframe while we look at it, so a detached
+    frame is looked up again until the deadline.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            frame = map_frame(page, index=index, timeout_ms=timeout_ms)
+            last = frame.evaluate("css => document.querySelectorAll(css).length", css)
+            if last == expected:
+                return frame
+        except Exception as exc:  # detached frame during a rerun: look again
+            if "detached" not in str(exc) and "Target closed" not in str(exc):
+                raise
+        page.wait_for_timeout(500)
+    raise AssertionError(f"map {index} shows {last} elements matching {css!r}, expected {expected}")

@@ -1,0 +1,56 @@
+"""The overview in a real browser, offline: the whole map drawn from the app's own assets."""
+
+import re
+
+import pytest
+
+from geo.dataset import DEMO_PATH, read_dataset
+from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app, wait_for_map_count
+
+pytestmark = pytest.mark.e2e
+
+
+def test_overview_draws_every_grid_and_facility_offline(app_url, offline_page):
+    page = offline_page
+    ds = read_dataset(DEMO_PATH)
+    page.goto(f"{app_url}/")
+    wait_for_app(page)
+    frame = wait_for_map_count(page, "path.ga-grid", len(ds.grids))
+    assert frame.locator("path.ga-grid").count() == len(ds.grids) == 232
+    assert frame.locator("path.ga-facility").count() == len(ds.facilities)
+    for code in ds.facilities["type"].unique():
+        assert frame.locator(f"path.ga-facility-{code}").count() == int((ds.facilities["type"] == code).sum())
+    assert frame.locator("path.ga-street").count() == len(ds.streets)
+    # figures on top, Chinese first
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "232" in body and "250,000" in body and "45,200" in body and "182" in body
+    assert "网格服务总览" in body
+    assert_no_exception(page)
+    screenshot(page, "overview_zh")
+    # nothing left the machine, and every script/style came from the app itself
+    assert page.traffic.blocked == []
+    assets = page.traffic.scripts_and_styles()
+    assert any("/app/static/leaflet/leaflet.js" in u for u in assets)
+    assert all(re.match(r"https?://(127\.0\.0\.1|localhost)(:\d+)?/", u) for u in assets), assets
+    assert page.js_errors == []
+
+
+def test_language_switch_and_street_filter(app_url, offline_page):
+    page = offline_page
+    page.goto(f"{app_url}/")
+    wait_for_app(page)
+    page.get_by_text("English", exact=True).click()
+    wait_for_app(page)
+    page.wait_for_selector("text=Overview", timeout=60_000)
+    assert "Aged 60+" in page.locator('[data-testid="stMain"]').inner_text()
+    # filter to one street: fewer grids on the map, figures of that street
+    ds = read_dataset(DEMO_PATH)
+    street = ds.streets[0]
+    n = int((ds.grids["street"] == street).sum())
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
+    page.get_by_role("option", name=street).click()
+    wait_for_app(page)
+    wait_for_map_count(page, "path.ga-grid", n)
+    assert f"{n}" in page.locator('[data-testid="stMetric"]').first.inner_text()
+    assert_no_exception(page)
+    screenshot(page, "overview_en_street")
