@@ -48,8 +48,15 @@ last_day = max(pd.Timestamp(int(table.day.max()), unit="D").date(), table.as_of.
 default_start = max(first_day, (table.as_of - pd.Timedelta(days=182)).date())
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2.2, 2, 2, 1.6])
-    period = c1.date_input(t("cases.period"), value=(default_start, table.as_of.date()), min_value=first_day,
-                           max_value=last_day, key="cases_period")
+    preset = c1.selectbox(t("cases.period"), ["30", "90", "182", "365", "all", "custom"], index=2,
+                          key="cases_preset", format_func=lambda p: t(f"cases.preset.{p}"))
+    if preset == "custom":
+        period = c1.date_input(t("cases.period.custom"), value=(default_start, table.as_of.date()),
+                               min_value=first_day, max_value=last_day, key="cases_period")
+    elif preset == "all":
+        period = (first_day, last_day)
+    else:
+        period = (max(first_day, (table.as_of - pd.Timedelta(days=int(preset) - 1)).date()), table.as_of.date())
     categories = c2.multiselect(t("cases.category"), table.categories, key="cases_categories",
                                 placeholder=t("cases.all"))
     sources = c3.multiselect(t("cases.source"), table.sources, key="cases_sources", placeholder=t("cases.all"))
@@ -82,11 +89,13 @@ cols[4].metric(t("cases.kpi.closure_rate"), "—" if pd.isna(k["closure_rate"]) 
 cols[5].metric(t("cases.kpi.median_hours"),
                "—" if pd.isna(k["median_hours_to_close"]) else f"{k['median_hours_to_close']:.1f}")
 
-tabs = st.tabs([t("cases.tab.hotspots"), t("cases.tab.heat"), t("cases.tab.emerging"), t("cases.tab.trend"),
-                t("cases.tab.units"), t("cases.tab.overdue")])
+# one view at a time: only what is shown is computed, and maps never draw into a hidden tab
+VIEWS = ["hotspots", "heat", "emerging", "trend", "units", "overdue"]
+view = st.radio(t("cases.view"), VIEWS, horizontal=True, key="cases_view", label_visibility="collapsed",
+                format_func=lambda v: t(f"cases.tab.{v}"))
 
 # --- hot spots -----------------------------------------------------------------------------
-with tabs[0]:
+if view == "hotspots":
     try:
         hot = hot_spots_cached(ctx, flt, measure=measure, transform=transform)
     except AnalysisError as err:
@@ -129,7 +138,7 @@ with tabs[0]:
                                "reporter_phone": t("ccol.phone")})
 
 # --- heat map ------------------------------------------------------------------------------
-with tabs[1]:
+if view == "heat":
     try:
         kd = density_cached(ctx, flt)
         st.caption(t("cases.heat.help", h=kd.bandwidth_m))
@@ -138,7 +147,7 @@ with tabs[1]:
         st.error(t("cases.error", msg=str(err)))
 
 # --- emerging hot spots --------------------------------------------------------------------
-with tabs[2]:
+if view == "emerging":
     try:
         em = emerging_cached(ctx, flt, measure=measure, period=step, transform=transform)
     except AnalysisError as err:
@@ -155,7 +164,7 @@ with tabs[2]:
             st.dataframe(pattern_counts(em), hide_index=True, width="stretch")
 
 # --- trend by category ---------------------------------------------------------------------
-with tabs[3]:
+if view == "trend":
     try:
         trend = counts_over_time(table, flt, period=step, by="category")
     except AnalysisError as err:
@@ -169,7 +178,7 @@ with tabs[3]:
         st.plotly_chart(style(fig, title=t("cases.trend.title"), height=380), width="stretch")
 
 # --- responsible units ---------------------------------------------------------------------
-with tabs[4]:
+if view == "units":
     league = unit_league(table, flt)
     st.subheader(t("cases.units.title"))
     st.dataframe(
@@ -186,7 +195,7 @@ with tabs[4]:
         })
 
 # --- overdue list (清零) -------------------------------------------------------------------
-with tabs[5]:
+if view == "overdue":
     od = overdue_list(ds.cases, table, flt)
     if len(od) == 0:
         st.success(t("cases.overdue.none"))
