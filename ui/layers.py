@@ -12,6 +12,7 @@ import geopandas as gpd
 import streamlit as st
 
 from analysis.summary import grid_density
+from geo.dataset import Dataset
 from geo.schema import FACILITY_TYPES, MANAGEMENT
 from ui.context import PageContext
 from ui.data import get_dataset
@@ -66,13 +67,24 @@ def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, datum: str,
     return items
 
 
-def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: bool = True) -> list[tuple[str, str]]:
-    """Estates coloured by management; returns the legend items."""
+# Above this many estates, the district map draws them as dots (a third of the payload of outlines).
+MAX_ESTATE_OUTLINES = 1000
+
+
+def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: bool = True,
+                as_points: bool | None = None) -> list[tuple[str, str]]:
+    """Estates coloured by management (outlines, or dots when there are many); returns the legend items."""
     est = estates.assign(management_label=[label_of("management", v) for v in estates["management"]])
     tooltip = [("name", t("col.name")), ("management_label", t("col.management")),
                ("households", t("col.households"))]
-    polys = est[est.geom_type.isin(["Polygon", "MultiPolygon"])]
-    points = est[est.geom_type == "Point"]
+    if as_points is None:
+        as_points = len(est) > MAX_ESTATE_OUTLINES
+    is_poly = est.geom_type.isin(["Polygon", "MultiPolygon"])
+    if as_points:
+        est = est.set_geometry(est.geometry.representative_point())
+        tooltip = tooltip[:2]
+        is_poly = is_poly & False
+    polys, points = est[is_poly], est[~is_poly]
     if len(polys):
         add_polygons(m, polys, name=t("map.layer.estates"),
                      fill=[MANAGEMENT_COLORS[v] for v in polys["management"]], color="#444444", weight=0.5,
@@ -82,7 +94,7 @@ def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: b
         sub = points[points["management"] == code]
         if len(sub):
             add_points(m, sub, name=f"{t('map.layer.estates')} · {label_of('management', code)}",
-                       color=MANAGEMENT_COLORS[code], radius_px=4, class_name="ga-estate", tooltip=tooltip,
+                       color=MANAGEMENT_COLORS[code], radius_px=3, class_name="ga-estate", tooltip=tooltip,
                        datum=datum, show=show)
     counts = estates["management"].value_counts()
     return [(MANAGEMENT_COLORS[c], f"{label_of('management', c)} ({int(counts.get(c, 0))})") for c in MANAGEMENT]
@@ -91,8 +103,14 @@ def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: b
 @st.cache_resource(show_spinner=False, max_entries=12)
 def district_map(path: str, token: str, street: str | None, lang: str, tiles: str | None, tiles_attr: str,
                  datum: str) -> tuple[folium.Map, dict[str, list[tuple[str, str]]]]:
+    """The overview map, built once per dataset version, street, language and basemap."""
+    return build_district_map(get_dataset(path), street=street, lang=lang, tiles=tiles, tiles_attr=tiles_attr,
+                              datum=datum)
+
+
+def build_district_map(ds: Dataset, *, street: str | None = None, lang: str = "zh", tiles: str | None = None,
+                       tiles_attr: str = "", datum: str = "wgs84") -> tuple[folium.Map, dict[str, list[tuple[str, str]]]]:
     """The overview map and its legends: grids by aged-60+ density, streets, facilities, estates."""
-    ds = get_dataset(path)
     grids = ds.grids if street is None else ds.grids[ds.grids["street"] == street]
     dens = grid_density(grids, crs=ds.metric_crs)
     g = grids.assign(elderly_per_km2=dens["elderly_per_km2"].round(0).to_numpy())
