@@ -109,9 +109,13 @@ def read_dataset(path: str | os.PathLike, *, coord_sys: CoordSys = "wgs84") -> D
     if problems:
         raise DataError(problems)
     cases = layers["cases"]
-    if cases is not None and len(cases) and ("grid_id" not in cases.columns or cases["grid_id"].isna().all()):
+    if cases is not None and len(cases) and ("grid_id" not in cases.columns or cases["grid_id"].isna().any()):
         cases = cases.copy()
-        cases["grid_id"] = assign_grid_ids(cases, layers["grids"])
+        if "grid_id" not in cases.columns or cases["grid_id"].isna().all():
+            cases["grid_id"] = assign_grid_ids(cases, layers["grids"])
+        else:  # only the cases that came without a grid
+            missing = cases["grid_id"].isna()
+            cases.loc[missing, "grid_id"] = assign_grid_ids(cases[missing], layers["grids"])
         layers["cases"] = cases
     meta = read_meta(path)
     return Dataset(**layers, name=meta.get("name", path.stem), meta=tuple(sorted(meta.items())))

@@ -98,3 +98,25 @@ def test_non_point_geometries_and_empty(grids):
     got = assign_grid_ids(p, grids)
     assert got.iloc[0] is not pd.NA and got.iloc[1] is pd.NA and got.iloc[2] is pd.NA
     assert got.iloc[3] == grids["grid_id"].iloc[-2]  # the polygon falls in the multipolygon grid
+
+
+def test_read_dataset_assigns_only_missing_grid_ids(tmp_path):
+    from geo.dataset import Dataset, read_dataset, write_dataset
+    from tests.analysis.case_fixtures import cases_for_counts, lattice_grids
+
+    grids = lattice_grids(3, 3)
+    cases = cases_for_counts(grids, np.full(9, 2))
+    cases["grid_id"] = cases["grid_id"].astype(object)
+    cases.loc[[0, 1], "grid_id"] = None  # these two get their grid from their position
+    cases.loc[2, "grid_id"] = "G0202"  # a given grid_id is kept, even where the point lies elsewhere
+    far = cases.index[-1]
+    cases.loc[far, "grid_id"] = None
+    cases.loc[far, "geometry"] = shapely.Point(114.0, 30.0)  # outside every grid: stays empty
+    facilities = gpd.GeoDataFrame({"facility_id": ["F1"], "name": ["站"], "type": ["day_care"]},
+                                  geometry=gpd.points_from_xy([114.301], [30.501]), crs="EPSG:4326")
+    path = write_dataset(Dataset(grids=grids, facilities=facilities, cases=cases), tmp_path / "d.gpkg")
+    got = read_dataset(path).cases["grid_id"]
+    assert got.iloc[0] == "G0000" and got.iloc[1] == "G0000"
+    assert got.iloc[2] == "G0202"
+    assert got.iloc[far] is pd.NA
+    assert count_outside(got) == 1
