@@ -8,7 +8,14 @@ from analysis.coverage import DEFAULT_RADIUS_M, LIFE_CIRCLE_PRESETS_M, district_
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
 from ui.context import get_context
-from ui.coverage import cached_accessibility, cached_coverage, coverage_map, street_chart, table_downloads
+from ui.coverage import (
+    cached_accessibility,
+    cached_coverage,
+    coverage_base_map,
+    coverage_layers,
+    street_chart,
+    table_downloads,
+)
 from ui.i18n import label_of, t
 from ui.maps import legend, show_map
 
@@ -81,9 +88,9 @@ k[4].metric(t("coverage.kpi.facilities"), f"{len(fac):,}", t("coverage.kpi.plann
 map_col, side_col = st.columns([3, 1.2])
 with map_col:
     st.subheader(t("coverage.map.title"))
-    m, share_legend = coverage_map(*question[:2], ctx.street, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum,
-                                   *question[2:])
-    show_map(m, key="coverage_map", height=600)
+    base = coverage_base_map(ctx.path, ctx.token, ctx.street, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum, ctx.lang)
+    layers, share_legend = coverage_layers(*question[:2], ctx.street, ctx.lang, ctx.tiles_datum, *question[2:])
+    show_map(base, key="coverage_map", height=600, layers=layers)
     st.caption(t("coverage.map.help"))
 with side_col:
     legend(t("coverage.map.share"), share_legend)

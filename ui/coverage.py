@@ -2,13 +2,16 @@
 
 Everything heavy is cached per dataset version (``path`` + ``token``): the
 metric-CRS inputs and demand points, the walking graph (built once), each
-coverage question's result, the display geometry of the grids, and each map.
+coverage question's result, the display geometry of the grids. The map is a
+base that no option changes (`coverage_base_map`) plus the layers of one
+question (`coverage_layers`), swapped into the drawn map without reloading it.
 The overview calls `cached_coverage` for its coverage figure, so both pages
 share one definition and one cache.
 """
 
 from __future__ import annotations
 
+import html
 import io
 
 import folium
@@ -27,7 +30,7 @@ from ui.charts import style
 from ui.data import get_dataset
 from ui.i18n import t
 from ui.layers import add_facilities, street_outlines
-from ui.maps import add_lines, add_points, add_polygons, new_map, step_colors
+from ui.maps import add_lines, add_points, add_polygons, geojson_payload, new_map, step_colors
 
 SHARE_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0 - 1e-9, 1.01)
 SHARE_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")
@@ -79,6 +82,30 @@ def grid_shapes(path: str, token: str) -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries(geoms, crs=g.crs).to_crs(WGS84).to_numpy(), crs=WGS84)
 
 
+def _street_mask(path: str, token: str, street: str | None) -> np.ndarray:
+    streets = coverage_inputs(path, token).grids["street"].astype(str).to_numpy()
+    return np.ones(len(streets), dtype=bool) if street is None else streets == street
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _grid_geometries(path: str, token: str, street: str | None, datum: str) -> list[dict]:
+    """GeoJSON geometry of each shown grid (display datum, ~1 m precision), worked out once."""
+    shown = grid_shapes(path, token)[_street_mask(path, token, street)]
+    payload = geojson_payload(shown[["geometry"]], columns=[], datum=datum)
+    return [f["geometry"] for f in payload["features"]]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def coverage_base_map(path: str, token: str, street: str | None, tiles: str | None, tiles_attr: str,
+                      datum: str, lang: str) -> folium.Map:
+    """The part of the coverage map that no option changes: extent, basemap, street outlines."""
+    shapes = grid_shapes(path, token)[_street_mask(path, token, street)]
+    m = new_map(shapes.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
+    add_lines(m, street_outlines(shapes), name=t("map.layer.streets", lang=lang), color="#222222", weight=2.2,
+              class_name="ga-street", datum=datum, simplify_m=None)
+    return m
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _service_area_layer(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
                         include_planned: bool) -> gpd.GeoDataFrame:
@@ -96,61 +123,75 @@ def _pct(v: float) -> str:
     return f"{100 * v:.1f}%" if np.isfinite(v) else "—"
 
 
+def _num(v: float) -> float | None:
+    return round(float(v)) if np.isfinite(v) else None
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
-def coverage_map(path: str, token: str, street: str | None, lang: str, tiles: str | None, tiles_attr: str,
-                 datum: str, types: tuple[str, ...], radius_m: float | None, method: str, weight: str,
-                 include_planned: bool) -> tuple[folium.Map, list[tuple[str, str]]]:
-    """Grids coloured by share covered, service areas, uncovered estates, facilities; and the share legend."""
+def coverage_layers(path: str, token: str, street: str | None, lang: str, datum: str, types: tuple[str, ...],
+                    radius_m: float | None, method: str, weight: str,
+                    include_planned: bool) -> tuple[list[folium.FeatureGroup], list[tuple[str, str]]]:
+    """What one question draws: grids by share covered, service areas, uncovered estates, facilities.
+
+    Feature groups for `ui.maps.show_map(layers=...)`, and the share legend.
+    """
     res = cached_coverage(path, token, types, radius_m, method, weight, include_planned)
-    shapes = grid_shapes(path, token)
-    table = res.grids
-    if street is not None:
-        keep = (table["street"] == street).to_numpy()
-        table, shapes = table[keep], shapes[keep]
+    table = res.grids[_street_mask(path, token, street)]
     colors, share_legend = step_colors(table["covered_share"], edges=SHARE_EDGES, palette=SHARE_PALETTE,
                                        labels=SHARE_LABELS)
     w = weight
-    shown = shapes.assign(
-        weight=table[w].to_numpy(),
-        covered=table[f"covered_{w}"].round(0).to_numpy(),
-        share=[_pct(v) for v in table["covered_share"]],
-        nearest=table["nearest_m"].round(0).to_numpy(),
-    )
-    m = new_map(shapes.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
-    add_polygons(m, shown, name=t("map.layer.grids", lang=lang), fill=colors, class_name="ga-grid ga-coverage-grid",
-                 tooltip=[("grid_id", t("col.grid_id", lang=lang)), ("street", t("col.street", lang=lang)),
-                          ("weight", t(f"coverage.weight.{w}", lang=lang)),
-                          ("covered", t("coverage.col.covered", lang=lang)),
-                          ("share", t("coverage.col.share", lang=lang)),
-                          ("nearest", t("coverage.col.nearest_m", lang=lang))],
-                 datum=datum, fill_opacity=0.7, simplify_m=None)
+    features = [
+        {"type": "Feature", "geometry": geom,
+         "properties": {"_fill": c, "grid_id": html.escape(g), "street": html.escape(s), "weight": int(n),
+                        "covered": _num(cov), "share": _pct(sh), "nearest": _num(d)}}
+        for geom, c, g, s, n, cov, sh, d in zip(
+            _grid_geometries(path, token, street, datum), colors, table["grid_id"], table["street"], table[w],
+            table[f"covered_{w}"], table["covered_share"], table["nearest_m"], strict=True)
+    ]
+    grid_fg = folium.FeatureGroup(name=t("map.layer.grids", lang=lang))
+    tooltip = folium.GeoJsonTooltip(
+        fields=["grid_id", "street", "weight", "covered", "share", "nearest"],
+        aliases=[html.escape(t(k, lang=lang)) for k in ("col.grid_id", "col.street", f"coverage.weight.{w}",
+                                                        "coverage.col.covered", "coverage.col.share",
+                                                        "coverage.col.nearest_m")], sticky=True)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555555", "weight": 0.8,
+                                  "fillOpacity": 0.7, "className": "ga-grid ga-coverage-grid"},
+        tooltip=tooltip, smooth_factor=0.5,
+    ).add_to(grid_fg)
+    groups = [grid_fg]
     areas = _service_area_layer(path, token, types, radius_m, method, include_planned)
     if len(areas):
-        add_polygons(m, areas, name=t("coverage.map.service_areas", lang=lang), fill=SERVICE_AREA_COLOR,
+        fg = folium.FeatureGroup(name=t("coverage.map.service_areas", lang=lang))
+        add_polygons(fg, areas, name=t("coverage.map.service_areas", lang=lang), fill=SERVICE_AREA_COLOR,
                      color=SERVICE_AREA_EDGE, weight=1.5, fill_opacity=0.15, class_name="ga-service-area",
                      datum=datum, simplify_m=None)
-    add_lines(m, street_outlines(shapes), name=t("map.layer.streets", lang=lang), color="#222222", weight=2.2,
-              class_name="ga-street", datum=datum, simplify_m=None)
+        groups.append(fg)
+    ds = get_dataset(path)
     est = res.estates()
-    if len(est) and get_dataset(path).estates is not None:
-        gone = est[~est["covered"]]
-        if street is not None:
-            gone = gone[gone["grid_id"].isin(table["grid_id"])]
-        ds_est = get_dataset(path).estates.set_index(get_dataset(path).estates["estate_id"].astype(str))
-        pts = ds_est.loc[gone["estate_id"], ["name", "households"]].copy()
-        pts["nearest"] = gone["nearest_m"].round(0).to_numpy()
-        pts = gpd.GeoDataFrame(pts.reset_index(drop=True),
-                               geometry=ds_est.loc[gone["estate_id"]].geometry.representative_point().to_numpy(),
-                               crs=WGS84)
-        if len(pts):
-            add_points(m, pts, name=f"{t('coverage.map.uncovered_estates', lang=lang)} ({len(pts)})",
-                       color=UNCOVERED_ESTATE_COLOR, radius_px=3, class_name="ga-uncovered-estate",
+    if len(est) and ds.estates is not None:
+        gone = est[~est["covered"].to_numpy()]
+        gone = gone[gone["grid_id"].isin(table["grid_id"])]
+        if len(gone):
+            ds_est = ds.estates.set_index(ds.estates["estate_id"].astype(str))
+            sel = ds_est.loc[gone["estate_id"]]
+            pts = gpd.GeoDataFrame({"name": sel["name"].to_numpy(), "households": sel["households"].to_numpy(),
+                                    "nearest": gone["nearest_m"].round(0).to_numpy()},
+                                   geometry=sel.geometry.representative_point().to_numpy(), crs=WGS84)
+            name = f"{t('coverage.map.uncovered_estates', lang=lang)} ({len(pts)})"
+            fg = folium.FeatureGroup(name=name)
+            add_points(fg, pts, name=name, color=UNCOVERED_ESTATE_COLOR, radius_px=3,
+                       class_name="ga-uncovered-estate",
                        tooltip=[("name", t("col.name", lang=lang)), ("households", t("col.households", lang=lang)),
                                 ("nearest", t("coverage.col.nearest_m", lang=lang))], datum=datum)
+            groups.append(fg)
     fac = res.facilities.to_crs(WGS84)
-    add_facilities(m, fac, datum=datum, types=types)
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m, share_legend
+    if len(fac):
+        fg = folium.FeatureGroup(name=t("coverage.kpi.facilities", lang=lang))
+        add_facilities(fg, fac, datum=datum, types=types)
+        groups.append(fg)
+    return groups, share_legend
 
 
 def street_chart(streets: pd.DataFrame, *, weight: str, title: str) -> go.Figure:

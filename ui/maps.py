@@ -284,13 +284,23 @@ def localize_assets(m: folium.Map) -> None:
             setattr(elem, attr, local)
 
 
-def show_map(m: folium.Map, *, key: str, height: int = 560, returned_objects: Sequence[str] = ()) -> dict:
+def show_map(m: folium.Map, *, key: str, height: int = 560, returned_objects: Sequence[str] = (),
+             layers: Sequence[folium.FeatureGroup] = ()) -> dict:
     """Render a map with local assets only; return what st_folium returns (only ``returned_objects``).
 
     Rendering changes a folium map in place, so a map kept in a cache is
     rendered from a copy: the cached one stays renderable on the next rerun.
+    ``layers``: feature groups swapped into the drawn map on a rerun without
+    reloading it (st_folium's dynamic layers, with a layer control listing
+    them): for maps whose base stays while their data changes.
     """
     m = copy.deepcopy(m)
     localize_assets(m)
+    extra: dict = {}
+    if layers:
+        groups = [copy.deepcopy(g) for g in layers]
+        for g in groups:
+            localize_assets(g)
+        extra = {"feature_group_to_add": groups, "layer_control": folium.LayerControl(collapsed=False)}
     return st_folium(m, key=key, height=height, use_container_width=True,
-                     returned_objects=list(returned_objects)) or {}
+                     returned_objects=list(returned_objects), **extra) or {}
