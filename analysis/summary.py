@@ -1,4 +1,8 @@
-"""District and street figures for the overview: grids, residents, facilities, estates, cases."""
+"""District and street figures for the overview: grids, residents, facilities, estates.
+
+Case figures come from `analysis.cases` and coverage from `analysis.coverage`, so every page
+counts the same way.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +29,6 @@ class DistrictSummary:
     estates: int | None
     unmanaged_estates: int | None
     committees_formed: int | None
-    open_cases: int | None
-    overdue_cases: int | None
 
     @property
     def elderly_share(self) -> float:
@@ -57,16 +59,6 @@ def _in_street(gdf: gpd.GeoDataFrame | None, street: str | None, grid_ids: pd.Se
     return gdf
 
 
-def as_of_date(ds: Dataset) -> pd.Timestamp:
-    """The date cases are judged against: the dataset's ``as_of`` meta, else its latest report, else today."""
-    meta = ds.meta_dict.get("as_of")
-    if meta:
-        return pd.Timestamp(meta) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-    if ds.cases is not None and len(ds.cases):
-        return pd.Timestamp(ds.cases["reported_at"].max())
-    return pd.Timestamp.now().normalize()
-
-
 def district_summary(ds: Dataset, *, street: str | None = None) -> DistrictSummary:
     """Figures for the whole district, or for one street."""
     grids = ds.grids if street is None else ds.grids[ds.grids["street"] == street]
@@ -79,15 +71,6 @@ def district_summary(ds: Dataset, *, street: str | None = None) -> DistrictSumma
     counts = fac["type"].value_counts()
     by_type = {code: int(counts.get(code, 0)) for code in FACILITY_TYPES}
     estates = _in_street(ds.estates, street, ids)
-    cases = _in_street(ds.cases, street, ids)
-    open_cases = overdue = None
-    if cases is not None:
-        is_open = cases["status"] == "open"
-        open_cases = int(is_open.sum())
-        if "deadline" in cases.columns:
-            overdue = int((is_open & (cases["deadline"] < as_of_date(ds))).fillna(False).sum())
-        else:
-            overdue = 0
     committees = None
     if estates is not None and "committee_formed_on" in estates.columns:
         committees = int(estates["committee_formed_on"].notna().sum())
@@ -102,8 +85,6 @@ def district_summary(ds: Dataset, *, street: str | None = None) -> DistrictSumma
         estates=None if estates is None else len(estates),
         unmanaged_estates=None if estates is None else int((estates["management"] == "unmanaged").sum()),
         committees_formed=committees,
-        open_cases=open_cases,
-        overdue_cases=overdue,
     )
 
 

@@ -10,6 +10,7 @@ from ui.context import get_context
 from ui.i18n import label_of, t
 from ui.layers import district_map
 from ui.maps import legend, show_map
+from ui.overview import DAY_CARE_RADIUS_M, case_figures, day_care_coverage
 
 ctx = get_context()
 ds = ctx.ds
@@ -17,21 +18,29 @@ district = ds.meta_dict.get("district") or ds.name
 st.title(t("overview.title", district=district))
 
 s = district_summary(ds, street=ctx.street)
-cols = st.columns(6)
+cols = st.columns(7)
 cols[0].metric(t("overview.kpi.grids"), f"{s.grids:,}")
 cols[1].metric(t("overview.kpi.residents"), f"{s.population:,}")
 cols[2].metric(t("overview.kpi.elderly"), f"{s.elderly:,}", t("overview.kpi.elderly_share", share=100 * s.elderly_share),
                delta_color="off", delta_arrow="off")
 cols[3].metric(t("overview.kpi.facilities"), f"{s.facilities:,}")
-if s.open_cases is None:
-    cols[4].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
+coverage = day_care_coverage(ctx)
+if coverage is None:
+    cols[4].metric(t("overview.kpi.coverage"), "—", t("overview.kpi.no_day_care"), delta_color="off", delta_arrow="off")
 else:
-    cols[4].metric(t("overview.kpi.open_cases"), f"{s.open_cases:,}", t("overview.kpi.overdue", n=s.overdue_cases),
+    cols[4].metric(t("overview.kpi.coverage"), f"{100 * coverage.covered_share:.1f}%",
+                   t("overview.kpi.uncovered", n=f"{coverage.uncovered:,.0f}"), delta_color="off", delta_arrow="off",
+                   help=t("overview.kpi.coverage_help", radius=f"{DAY_CARE_RADIUS_M:.0f}"))
+cases = case_figures(ctx)
+if cases is None:
+    cols[5].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
+else:
+    cols[5].metric(t("overview.kpi.open_cases"), f"{cases['open']:,}", t("overview.kpi.overdue", n=cases["overdue"]),
                    delta_color="off", delta_arrow="off")
 if s.unmanaged_estates is None:
-    cols[5].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
+    cols[6].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
 else:
-    cols[5].metric(t("overview.kpi.unmanaged"), f"{s.unmanaged_estates:,}",
+    cols[6].metric(t("overview.kpi.unmanaged"), f"{s.unmanaged_estates:,}",
                    t("overview.kpi.committees", n=s.committees_formed or 0), delta_color="off", delta_arrow="off")
 
 map_col, side_col = st.columns([3, 1])

@@ -12,6 +12,12 @@ STRINGS = {
     "overview.kpi.unmanaged": ("无物业小区", "Unmanaged estates"),
     "overview.kpi.committees": ("已成立业委会 {n}", "{n} with owners' committee"),
     "overview.kpi.no_layer": ("无此图层", "layer absent"),
+    "overview.kpi.coverage": ("日照中心覆盖率", "Day-care coverage"),
+    "overview.kpi.uncovered": ("未覆盖老人 {n}", "{n} aged 60+ beyond reach"),
+    "overview.kpi.no_day_care": ("无日间照料中心", "no day-care station"),
+    "overview.kpi.coverage_help": ("60岁以上老人中，距最近的运营中日间照料中心直线 {radius} 米（5分钟生活圈）以内者所占比例。",
+                                   "Share of residents aged 60+ within {radius} m (straight line, the 5-minute life "
+                                   "circle) of an operating day-care station."),
     "overview.facilities_by_type": ("各类设施数量", "Facilities by type"),
     "overview.map.title": ("网格与服务设施分布", "Grids and service facilities"),
     "overview.map.choropleth": ("网格颜色：60岁以上老人密度（人/平方公里）",
