@@ -17,6 +17,7 @@ st.set_page_config(page_title="GridAtlas 网格服务覆盖分析", page_icon="�
 PAGES: list[tuple[str, str, str, str]] = [
     ("pages/overview.py", "nav.overview", ":material/map:", "overview"),
     ("pages/coverage.py", "nav.coverage", ":material/radar:", "coverage"),
+    ("pages/siting.py", "nav.siting", ":material/add_location_alt:", "siting"),
     ("pages/cases.py", "nav.cases", ":material/local_fire_department:", "cases"),
 ]
 

@@ -105,6 +105,7 @@ class SitingParams:
     min_spacing_m: float = 0.0
     capacity: bool = False
     site_capacity: float | None = None
+    street: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,6 +132,8 @@ def check_params(params: SitingParams) -> None:
         raise AnalysisError(f"`min_spacing_m` was {params.min_spacing_m} but must be 0 m or more")
     if params.site_capacity is not None and not (math.isfinite(params.site_capacity) and params.site_capacity > 0):
         raise AnalysisError(f"`site_capacity` was {params.site_capacity} but must be greater than 0")
+    if params.street is not None and not (isinstance(params.street, str) and params.street.strip()):
+        raise AnalysisError(f"`street` was {params.street!r} but must be a street name or None")
 
 
 @dataclass(frozen=True)
@@ -618,8 +621,11 @@ def siting_problem(
 ) -> SitingProblem:
     """The siting instance of a dataset: demand of every grid, existing stations, candidates.
 
-    ``demand`` (the dataset's `demand_points`) and ``graph`` (its walking
-    graph) may be passed in when already built; both are built here otherwise.
+    With ``params.street``, only that street's residents count and only
+    candidates inside its grids are considered; existing stations anywhere
+    keep covering whom they reach. ``demand`` (the dataset's `demand_points`)
+    and ``graph`` (its walking graph) may be passed in when already built;
+    both are built here otherwise.
     """
     t0 = time.perf_counter()
     check_params(params)
@@ -628,6 +634,13 @@ def siting_problem(
         demand = demand_points(ds.grids, ds.estates, crs=crs)
     else:
         demand = demand.to_crs(crs)
+    street_area = None
+    if params.street is not None:
+        grids = ds.grids[ds.grids["street"].astype(str) == params.street]
+        if len(grids) == 0:
+            raise AnalysisError(f"street {params.street!r} has no grids; streets: {', '.join(ds.streets)}")
+        street_area = grids.to_crs(crs).union_all()
+        demand = demand[demand["grid_id"].astype(str).isin(set(grids["grid_id"].astype(str)))]
     existing = existing_stations(ds.facilities, params.facility_type).to_crs(crs)
     if params.distance == "walking" and graph is None:
         if ds.roads is None or len(ds.roads) == 0:
@@ -640,6 +653,11 @@ def siting_problem(
             raise AnalysisError("there are no candidate sites: the dataset has no candidates layer (候选站点); "
                                 "add one or generate candidates from uncovered estates and grids")
         cand = ds.candidates.to_crs(crs)
+        if street_area is not None:
+            cand = cand[cand.geometry.covered_by(street_area)]
+            if len(cand) == 0:
+                raise AnalysisError(f"there are no candidate sites in street {params.street!r}; "
+                                    "generate candidates or choose the whole district")
     else:
         covered = reach_matrix(demand, existing, radius_m=params.radius_m, distance=params.distance,
                                graph=graph).getnnz(axis=1) > 0

@@ -422,3 +422,16 @@ def test_dataset_errors():
                        estates=full.estates.iloc[:2], name="all covered")
     with pytest.raises(AnalysisError, match="every resident is already within reach"):
         siting_problem(everyone, SitingParams(candidates="generated"))
+
+
+def test_one_street_counts_its_residents_and_its_candidates():
+    ds = siting_dataset()
+    prob = siting_problem(ds, SitingParams(radius_m=300.0, street="西街"))
+    assert prob.total_elderly == pytest.approx(100.0)  # G3 60 + G4 40
+    assert {"S3", "S4"} <= set(prob.site_ids)
+    assert not {"S1", "S2"} & set(prob.site_ids)
+    res = solve_siting(prob, n_new=2)
+    assert res.covered_elderly == pytest.approx(100.0)
+    assert set(grid_gains(prob, res)["grid_id"]) == {"G3", "G4"}
+    with pytest.raises(AnalysisError, match="street '南街' has no grids; streets: 东街, 西街"):
+        siting_problem(ds, SitingParams(street="南街"))

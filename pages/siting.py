@@ -1,0 +1,200 @@
+"""选址规划 Siting: where N new stations reach the most uncovered aged 60+; the curve; saved scenarios."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.coverage import DEFAULT_RADIUS_M
+from analysis.siting import SitingParams
+from geo.errors import AnalysisError, DataError
+from geo.scenarios import delete_scenario, list_scenarios, save_scenario
+from geo.schema import FACILITY_TYPES
+from ui.context import get_context
+from ui.i18n import label_of, t
+from ui.maps import legend, show_map
+from ui.siting import (
+    SCENARIO_KIND,
+    SitingRequest,
+    SitingRun,
+    curve_chart,
+    run_siting,
+    scenario_table,
+    site_downloads,
+    site_labels,
+    site_rows,
+    siting_instance,
+    siting_map,
+)
+
+ctx = get_context()
+ds = ctx.ds
+st.title(t("siting.title", district=ds.meta_dict.get("district") or ds.name))
+st.caption(t("siting.intro"))
+if ctx.street is not None:
+    st.info(t("siting.street_note", street=ctx.street))
+
+has_candidates = ds.candidates is not None and len(ds.candidates) > 0
+sources = ("layer", "generated") if has_candidates else ("generated",)
+
+# --- parameters --------------------------------------------------------------------
+with st.form("siting_form"):
+    r1 = st.columns([2, 1.3, 1.5, 2, 1.5])
+    ftype = r1[0].selectbox(t("siting.type"), tuple(FACILITY_TYPES), index=tuple(FACILITY_TYPES).index("day_care"),
+                            format_func=lambda c: label_of("facility", c), key="site_type")
+    radius = r1[1].number_input(t("siting.radius_m"), min_value=50.0, max_value=5000.0,
+                                value=DEFAULT_RADIUS_M["day_care"], step=50.0, key="site_radius")
+    distance = r1[2].radio(t("siting.distance"), ("euclidean", "walking"), key="site_distance",
+                           format_func=lambda d: t(f"siting.distance.{d}"))
+    source = r1[3].radio(t("siting.candidates"), sources, key="site_source",
+                         format_func=lambda s: t(f"siting.candidates.{s}"))
+    solver = r1[4].radio(t("siting.solver"), ("exact", "greedy"), key="site_solver",
+                         format_func=lambda s: t(f"siting.solver.{s}"))
+    r2 = st.columns([2, 1.3, 1.5, 2, 1.5])
+    mode = r2[0].radio(t("siting.mode"), ("n", "target"), key="site_mode", horizontal=True,
+                       format_func=lambda m: t(f"siting.mode.{m}"))
+    n_new = int(r2[1].number_input(t("siting.n_new"), min_value=1, value=5, step=1, key="site_n"))
+    target_pct = r2[2].number_input(t("siting.target_pct"), min_value=1.0, max_value=100.0, value=40.0, step=5.0,
+                                    key="site_target")
+    spacing = r2[3].number_input(t("siting.min_spacing_m"), min_value=0.0, max_value=5000.0, value=0.0, step=50.0,
+                                 key="site_spacing", help=t("siting.min_spacing_m.help"))
+    curve_max = int(r2[4].number_input(t("siting.curve_max"), min_value=1, max_value=60, value=15, step=1,
+                                       key="site_curve_max"))
+    r3 = st.columns([2, 1.3, 6.3])
+    use_capacity = r3[0].checkbox(t("siting.capacity"), key="site_capacity_on", help=t("siting.capacity.help"))
+    site_capacity = r3[1].number_input(t("siting.site_capacity"), min_value=1.0, value=100.0, step=10.0,
+                                       key="site_capacity")
+    if not has_candidates:
+        r3[2].caption(t("siting.no_candidates_layer"))
+    if ds.roads is None:
+        r3[2].caption(t("siting.no_roads"))
+    submitted = st.form_submit_button(t("siting.run"), type="primary")
+
+request = SitingRequest(
+    params=SitingParams(facility_type=ftype, radius_m=float(radius), distance=distance, candidates=source,
+                        min_spacing_m=float(spacing), capacity=bool(use_capacity),
+                        site_capacity=float(site_capacity) if use_capacity else None, street=ctx.street),
+    mode=mode, n_new=n_new, target_share=float(target_pct) / 100.0, solver=solver, curve_max=curve_max)
+
+if submitted:
+    try:
+        st.session_state["siting_run"] = (ctx.token, run_siting(ctx.path, ctx.token, request))
+        st.session_state.pop("siting_error", None)
+    except AnalysisError as err:
+        st.session_state.pop("siting_run", None)
+        st.session_state["siting_error"] = str(err)
+
+if st.session_state.get("siting_error"):
+    st.error(t("siting.error", message=st.session_state["siting_error"]))
+
+stored = st.session_state.get("siting_run")
+run: SitingRun | None = stored[1] if stored and stored[0] == ctx.token else None
+
+# --- the answer ------------------------------------------------------------------------
+if run is None:
+    if not st.session_state.get("siting_error"):
+        st.info(t("siting.start_hint"))
+else:
+    res, req = run.result, run.request
+    prob = siting_instance(ctx.path, ctx.token, req.params)
+    if req.mode == "target":
+        st.success(t("siting.answer.target", n=res.n_new, share=100 * (res.target_share or 0)))
+    elif res.n_new < res.n_requested:
+        st.warning(t("siting.answer.fewer", n=res.n_new, asked=res.n_requested))
+    k = st.columns(6)
+    k[0].metric(t("siting.kpi.sites"), f"{res.n_new}")
+    k[1].metric(t("siting.kpi.before"), f"{100 * res.existing_share:.1f}%")
+    k[2].metric(t("siting.kpi.after"), f"{100 * res.covered_share:.1f}%",
+                f"+{100 * res.added_share:.1f} pt", delta_color="normal")
+    k[3].metric(t("siting.kpi.added"), f"{res.added_elderly:,.0f}")
+    if res.optimal:
+        k[4].metric(t("siting.kpi.optimal"), t("siting.yes"), t(f"siting.solver.{res.solver}"), delta_color="off")
+    else:
+        gap = "—" if res.gap is None else f"{100 * res.gap:.2f}%"
+        k[4].metric(t("siting.kpi.gap"), gap, t(f"siting.solver.{res.solver}"), delta_color="off")
+    k[5].metric(t("siting.kpi.seconds"), f"{res.elapsed_s:.2f} s",
+                t("siting.kpi.rows", rows=prob.n_rows, points=prob.n_points), delta_color="off")
+
+    map_col, side_col = st.columns([4, 1])
+    with map_col:
+        st.subheader(t("siting.map.title"))
+        m, gain_legend = siting_map(ctx.path, ctx.token, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum,
+                                    req.params, res)
+        show_map(m, key="siting_map", height=600)
+        st.caption(t("siting.map.help"))
+    with side_col:
+        legend(t("siting.map.legend"), gain_legend)
+    st.plotly_chart(curve_chart(run.curve, existing_share=res.existing_share, marked_n=res.n_new,
+                                target_share=res.target_share, title=t("siting.curve.title")),
+                    use_container_width=True, key="siting_curve")
+
+    st.subheader(t("siting.table.title"))
+    rows = site_rows(prob, res)
+    show = [c for c in ("rank", "site_id", "name", "gain_elderly", "covered_elderly", "covered_share", "capacity",
+                        "lon", "lat") if c in rows.columns]
+    st.dataframe(rows[show].rename(columns=site_labels()), hide_index=True, use_container_width=True)
+    site_downloads(rows[[*show, "geometry"]], file_stem=t("siting.file"), key="siting_sites")
+
+
+# --- scenarios -----------------------------------------------------------------------------
+@st.fragment
+def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
+    """Save the current answer under a name; list, compare two side by side, delete."""
+    st.subheader(t("siting.scn.title"))
+    try:
+        saved = list_scenarios(path, kind=SCENARIO_KIND)
+    except DataError as err:
+        st.error(t("siting.scn.unavailable", message=str(err)))
+        return
+    c_name, c_over, c_save = st.columns([3, 1.2, 1])
+    name = c_name.text_input(t("siting.scn.name"), key="scn_name", placeholder=t("siting.scn.name_hint"))
+    overwrite = c_over.checkbox(t("siting.scn.overwrite"), key="scn_overwrite")
+    if c_save.button(t("siting.scn.save"), key="scn_save", disabled=run is None):
+        try:
+            s = save_scenario(path, run.to_scenario(name, dataset=dataset), overwrite=overwrite)
+            st.success(t("siting.scn.saved", name=s.name))
+            saved = list_scenarios(path, kind=SCENARIO_KIND)
+        except DataError as err:
+            st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))
+    if run is None:
+        st.caption(t("siting.scn.run_first"))
+    if not saved:
+        st.caption(t("siting.scn.none"))
+        return
+    runs = [(s, SitingRun.from_scenario(s)) for s in saved]
+    st.dataframe(scenario_table(runs), hide_index=True, use_container_width=True)
+    names = [s.name for s in saved]
+
+    st.markdown(f"**{t('siting.scn.compare')}**")
+    a_col, b_col = st.columns(2)
+    pick_a = a_col.selectbox(t("siting.scn.a"), names, index=0, key="scn_a")
+    pick_b = b_col.selectbox(t("siting.scn.b"), names, index=min(1, len(names) - 1), key="scn_b")
+    by_name = dict(zip(names, (r for _, r in runs), strict=True))
+    a, b = by_name[pick_a], by_name[pick_b]
+    for col, scn in ((a_col, a), (b_col, b)):
+        with col:
+            p, r = scn.request.params, scn.result
+            st.caption(t("siting.scn.params", type=label_of("facility", p.facility_type), radius=p.radius_m,
+                         distance=t(f"siting.distance.{p.distance}"), source=t(f"siting.candidates.{p.candidates}"),
+                         solver=t(f"siting.solver.{r.solver}")))
+            m1, m2, m3 = st.columns(3)
+            m1.metric(t("siting.kpi.sites"), r.n_new)
+            m2.metric(t("siting.kpi.after"), f"{100 * r.covered_share:.1f}%")
+            m3.metric(t("siting.kpi.added"), f"{r.added_elderly:,.0f}")
+            st.dataframe({t("siting.col.rank"): list(range(1, r.n_new + 1)), t("siting.col.site_id"): list(r.site_ids),
+                          t("siting.col.gain"): [round(g, 1) for g in r.gains_elderly]},
+                         hide_index=True, use_container_width=True, height=min(400, 38 + 35 * max(1, r.n_new)))
+    common = sorted(set(a.result.site_ids) & set(b.result.site_ids))
+    diff = 100 * (b.result.covered_share - a.result.covered_share)
+    st.caption(t("siting.scn.common", n=len(common), diff=diff))
+
+    d_col, d_btn = st.columns([3, 1])
+    victim = d_col.selectbox(t("siting.scn.delete_which"), names, key="scn_delete_pick")
+    if d_btn.button(t("siting.scn.delete"), key="scn_delete"):
+        try:
+            delete_scenario(path, victim)
+            st.rerun(scope="fragment")
+        except DataError as err:
+            st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))
+
+
+scenarios_section(ctx.path, ds.name, run)

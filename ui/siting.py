@@ -1,0 +1,333 @@
+"""Streamlit-side pieces of the siting page: cached instances, the solve with progress, map, curve, scenarios.
+
+The siting instance (demand rows, reach matrix) is built once per dataset
+version and parameter set (`st.cache_resource`); it reuses the coverage
+page's cached demand points and walking graph, so both pages measure reach
+the same way. Solving is not cached: the page keeps the last answer in the
+session and shows a progress bar while it runs.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.coverage import service_areas
+from analysis.siting import (
+    CoverageCurve,
+    SitingParams,
+    SitingProblem,
+    SitingResult,
+    coverage_curve,
+    existing_stations,
+    fewest_sites,
+    grid_gains,
+    site_service_areas,
+    sites_table,
+    siting_problem,
+    solve_siting,
+)
+from geo.crs import WGS84
+from geo.scenarios import Scenario
+from ui.charts import style
+from ui.coverage import coverage_inputs, grid_shapes, walk_graph
+from ui.data import get_dataset
+from ui.i18n import label_of, t
+from ui.layers import add_facilities, street_outlines
+from ui.maps import add_lines, add_points, add_polygons, new_map, quantile_colors, to_display
+
+SCENARIO_KIND = "siting"
+SITE_COLOR = "#08519c"
+SITE_AREA_COLOR = "#3182bd"
+EXISTING_AREA_COLOR = "#969696"
+CANDIDATE_COLOR = "#737373"
+GAIN_PALETTE = ("#e5f5e0", "#c7e9c0", "#a1d99b", "#74c476", "#31a354", "#006d2c")
+NO_GAIN_COLOR = "#f7f7f7"
+MAX_LABELLED_SITES = 40
+
+
+@dataclass(frozen=True)
+class SitingRequest:
+    """What the planner asked on the page: the instance, the question (N or a target), the solver."""
+
+    params: SitingParams
+    mode: str  # "n" (N new sites) or "target" (fewest sites for a share)
+    n_new: int
+    target_share: float
+    solver: str
+    curve_max: int
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["params"] = self.params.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SitingRequest:
+        return cls(params=SitingParams.from_dict(d.get("params", {})), mode=str(d.get("mode", "n")),
+                   n_new=int(d.get("n_new", 1)), target_share=float(d.get("target_share", 0.8)),
+                   solver=str(d.get("solver", "exact")), curve_max=int(d.get("curve_max", 10)))
+
+
+@dataclass(frozen=True)
+class SitingRun:
+    """One answer: the request, the result and the coverage curve (as plain data, saved with scenarios)."""
+
+    request: SitingRequest
+    result: SitingResult
+    curve: pd.DataFrame
+
+    def to_scenario(self, name: str, *, dataset: str) -> Scenario:
+        return Scenario(name=name, kind=SCENARIO_KIND, params={**self.request.to_dict(), "dataset": dataset},
+                        result={**self.result.to_dict(), "curve": self.curve.to_dict(orient="list")})
+
+    @classmethod
+    def from_scenario(cls, s: Scenario) -> SitingRun:
+        res = dict(s.result)
+        curve = pd.DataFrame(res.pop("curve", {}))
+        return cls(request=SitingRequest.from_dict(s.params), result=SitingResult.from_dict(res), curve=curve)
+
+
+def _params_key(params: SitingParams) -> str:
+    return json.dumps(params.to_dict(), sort_keys=True, ensure_ascii=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _instance(path: str, token: str, params_key: str) -> SitingProblem:
+    params = SitingParams.from_dict(json.loads(params_key))
+    inputs = coverage_inputs(path, token)
+    graph = walk_graph(path, token) if params.distance == "walking" else None
+    return siting_problem(get_dataset(path), params, demand=inputs.demand, graph=graph)
+
+
+def siting_instance(path: str, token: str, params: SitingParams) -> SitingProblem:
+    """The reduced siting instance for these parameters (cached). Raises `AnalysisError`."""
+    return _instance(path, token, _params_key(params))
+
+
+def run_siting(path: str, token: str, request: SitingRequest) -> SitingRun:
+    """Build (or reuse) the instance, solve, trace the curve; a progress bar shows each step."""
+    bar = st.progress(0.0, text=t("siting.progress.build"))
+    try:
+        prob = siting_instance(path, token, request.params)
+        bar.progress(0.15, text=t("siting.progress.solve", n=prob.n_candidates, rows=prob.n_rows))
+        if request.mode == "target":
+            result = fewest_sites(prob, target_share=request.target_share, solver=request.solver)
+        else:
+            result = solve_siting(prob, n_new=request.n_new, solver=request.solver)
+        k = max(1, min(max(request.curve_max, result.n_new), prob.n_candidates))
+        bar.progress(0.35, text=t("siting.progress.curve", done=0, total=k))
+
+        def step(done: int, total: int) -> None:
+            bar.progress(0.35 + 0.65 * done / total, text=t("siting.progress.curve", done=done, total=total))
+
+        curve = coverage_curve(prob, max_new=k, solver=request.solver, on_progress=step)
+    finally:
+        bar.empty()
+    return SitingRun(request=request, result=result, curve=curve_frame(curve))
+
+
+def curve_frame(curve: CoverageCurve) -> pd.DataFrame:
+    """The curve as a plain table: n_new, greedy_share, [exact_share] (shares 0..1)."""
+    df = curve.frame()
+    keep = ["n_new", "greedy_elderly", "greedy_share"]
+    if "exact_share" in df.columns:
+        keep += ["exact_elderly", "exact_share", "exact_optimal"]
+    return df[keep]
+
+
+# --- tables and downloads ------------------------------------------------------------
+
+def site_rows(prob: SitingProblem, result: SitingResult) -> gpd.GeoDataFrame:
+    """Chosen sites for display and download, WGS84 with lon/lat columns."""
+    table = sites_table(prob, result)
+    if table.crs is not None:
+        table = table.to_crs(WGS84)
+    lon = table.geometry.x.round(6) if len(table) else pd.Series([], dtype=float)
+    lat = table.geometry.y.round(6) if len(table) else pd.Series([], dtype=float)
+    out = table.assign(gain_elderly=table["gain_elderly"].round(1), covered_elderly=table["covered_elderly"].round(1),
+                       covered_share=(100 * table["covered_share"]).round(2), lon=lon, lat=lat)
+    if "name" not in out.columns:
+        out.insert(2, "name", "")
+    return out
+
+
+def site_labels() -> dict[str, str]:
+    return {"rank": t("siting.col.rank"), "site_id": t("siting.col.site_id"), "name": t("col.name"),
+            "gain_elderly": t("siting.col.gain"), "covered_elderly": t("siting.col.covered"),
+            "covered_share": t("siting.col.share"), "capacity": t("col.capacity"), "lon": t("siting.col.lon"),
+            "lat": t("siting.col.lat")}
+
+
+def site_downloads(rows: gpd.GeoDataFrame, *, file_stem: str, key: str) -> None:
+    """CSV (UTF-8 with BOM), XLSX and GeoJSON of the chosen sites."""
+    plain = pd.DataFrame(rows.drop(columns="geometry"))
+    labelled = plain.rename(columns=site_labels())
+    csv = labelled.to_csv(index=False).encode("utf-8-sig")
+    buf = io.BytesIO()
+    labelled.to_excel(buf, index=False, engine="openpyxl")
+    geo = gpd.GeoDataFrame(plain.drop(columns=["lon", "lat"]), geometry=rows.geometry.to_numpy(), crs=WGS84)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
+    c2.download_button(t("download.xlsx"), buf.getvalue(), file_name=f"{file_stem}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx")
+    c3.download_button(t("download.geojson"), geo.to_json(ensure_ascii=False, drop_id=True).encode("utf-8"),
+                       file_name=f"{file_stem}.geojson", mime="application/geo+json", key=f"{key}_geojson")
+
+
+# --- map -----------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _existing_areas(path: str, token: str, params_key: str) -> gpd.GeoDataFrame:
+    """Existing stations' service areas, dissolved into one shape (WGS84)."""
+    params = SitingParams.from_dict(json.loads(params_key))
+    inputs = coverage_inputs(path, token)
+    graph = walk_graph(path, token) if params.distance == "walking" else None
+    areas = service_areas(inputs, facility_types=(params.facility_type,), radius_m=params.radius_m,
+                          method=params.distance, graph=graph)
+    if areas.empty:
+        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+    merged = gpd.GeoDataFrame(geometry=[areas.union_all().simplify(5.0)], crs=areas.crs)
+    return merged.to_crs(WGS84)
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _siting_map(path: str, token: str, lang: str, tiles: str | None, tiles_attr: str, datum: str, params_key: str,
+                site_ids: tuple[str, ...], gains: tuple[float, ...]) -> tuple[folium.Map, list[tuple[str, str]]]:
+    params = SitingParams.from_dict(json.loads(params_key))
+    prob = _instance(path, token, params_key)
+    result = SitingResult(site_ids=site_ids, gains_elderly=gains, n_requested=len(site_ids), solver="",
+                          total_elderly=prob.total_elderly, existing_elderly=prob.existing_elderly,
+                          added_elderly=float(sum(gains)), bound_elderly=None, optimal=False, status="",
+                          elapsed_s=0.0)
+    gains = grid_gains(prob, result).set_index("grid_id")
+    shapes = grid_shapes(path, token)
+    if params.street is not None:
+        shapes = shapes[shapes["street"] == params.street]
+    g = gains.reindex(shapes["grid_id"].astype(str))
+    new = g["new_elderly"].fillna(0.0).to_numpy()
+    positive = new > 0.05
+    colors = [NO_GAIN_COLOR] * len(new)
+    legend_items: list[tuple[str, str]] = [(NO_GAIN_COLOR, t("siting.map.no_gain", lang=lang))]
+    if positive.any():
+        pos_colors, pos_legend = quantile_colors(pd.Series(new[positive]), palette=GAIN_PALETTE)
+        for i, c in zip(np.flatnonzero(positive), pos_colors, strict=True):
+            colors[i] = c
+        legend_items += pos_legend
+    shown = shapes.assign(
+        elderly=g["elderly"].fillna(0.0).round(0).to_numpy(),
+        new=np.round(new, 1),
+        before=[f"{100 * v:.1f}%" for v in g["share_before"].fillna(0.0)],
+        after=[f"{100 * v:.1f}%" for v in g["share_after"].fillna(0.0)],
+    )
+    m = new_map(shapes.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
+    add_polygons(m, shown, name=t("siting.map.grids", lang=lang), fill=colors, class_name="ga-grid ga-siting-grid",
+                 tooltip=[("grid_id", t("col.grid_id", lang=lang)), ("street", t("col.street", lang=lang)),
+                          ("elderly", t("col.elderly", lang=lang)), ("before", t("siting.map.before", lang=lang)),
+                          ("after", t("siting.map.after", lang=lang)), ("new", t("siting.map.new", lang=lang))],
+                 datum=datum, fill_opacity=0.75, simplify_m=None)
+    existing = _existing_areas(path, token, params_key)
+    if len(existing):
+        add_polygons(m, existing, name=t("siting.map.existing_areas", lang=lang), fill=EXISTING_AREA_COLOR,
+                     color="#636363", weight=1.0, fill_opacity=0.3, class_name="ga-existing-area",
+                     datum=datum, simplify_m=None)
+    add_lines(m, street_outlines(shapes), name=t("map.layer.streets", lang=lang), color="#222222", weight=2.0,
+              class_name="ga-street", datum=datum, simplify_m=None)
+    if site_ids:
+        graph = walk_graph(path, token) if params.distance == "walking" else None
+        areas = site_service_areas(prob, result, graph=graph).to_crs(WGS84)
+        areas["geometry"] = areas.geometry.simplify(2e-5)
+        add_polygons(m, areas, name=t("siting.map.new_areas", lang=lang), fill=SITE_AREA_COLOR, color=SITE_AREA_COLOR,
+                     weight=1.5, fill_opacity=0.18, class_name="ga-site-area", datum=datum, simplify_m=None,
+                     tooltip=[("rank", t("siting.col.rank", lang=lang)), ("site_id", t("siting.col.site_id", lang=lang))])
+    if prob.sites is not None:
+        chosen = set(site_ids)
+        others = prob.sites[~prob.sites["site_id"].astype(str).isin(chosen)]
+        if len(others):
+            cols = [c for c in ("site_id", "name") if c in others.columns]
+            add_points(m, others.to_crs(WGS84), name=f"{t('siting.map.candidates', lang=lang)} ({len(others)})",
+                       color=CANDIDATE_COLOR, radius_px=3, class_name="ga-candidate", datum=datum, show=False,
+                       tooltip=[(c, t("siting.col.site_id" if c == "site_id" else "col.name", lang=lang))
+                                for c in cols], fill_opacity=0.7)
+    add_facilities(m, existing_stations(get_dataset(path).facilities, params.facility_type), datum=datum,
+                   types=(params.facility_type,))
+    if site_ids:
+        rows = site_rows(prob, result)
+        add_points(m, rows, name=f"{t('siting.map.sites', lang=lang)} ({len(rows)})", color=SITE_COLOR,
+                   radius_px=7, class_name="ga-site", datum=datum,
+                   tooltip=[("rank", t("siting.col.rank", lang=lang)), ("site_id", t("siting.col.site_id", lang=lang)),
+                            ("name", t("col.name", lang=lang)), ("gain_elderly", t("siting.col.gain", lang=lang))])
+        if len(rows) <= MAX_LABELLED_SITES:
+            labels = folium.FeatureGroup(name=t("siting.map.ranks", lang=lang))
+            disp = to_display(rows[["rank", "geometry"]], datum=datum)
+            for rank, pt in zip(disp["rank"], disp.geometry, strict=True):
+                folium.Marker([pt.y, pt.x], icon=folium.DivIcon(
+                    html=f'<div class="ga-site-rank">{html.escape(str(int(rank)))}</div>',
+                    icon_size=(18, 18), icon_anchor=(9, 9))).add_to(labels)
+            labels.add_to(m)
+            m.get_root().header.add_child(folium.Element(
+                "<style>.ga-site-rank{color:#fff;font:bold 11px sans-serif;text-align:center;line-height:18px;"
+                "pointer-events:none}</style>"))
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m, legend_items
+
+
+def siting_map(path: str, token: str, lang: str, tiles: str | None, tiles_attr: str, datum: str,
+               params: SitingParams, result: SitingResult) -> tuple[folium.Map, list[tuple[str, str]]]:
+    """Grids shaded by newly covered aged 60+, existing and new service areas, the chosen sites; and a legend."""
+    return _siting_map(path, token, lang, tiles, tiles_attr, datum, _params_key(params), result.site_ids,
+                       result.gains_elderly)
+
+
+# --- charts --------------------------------------------------------------------------
+
+def curve_chart(curve: pd.DataFrame, *, existing_share: float, marked_n: int | None, target_share: float | None,
+                title: str) -> go.Figure:
+    """Covered share against the number of new sites: the optimum per N and the greedy plan."""
+    fig = go.Figure()
+    x = [0, *curve["n_new"].tolist()]
+    if "exact_share" in curve.columns:
+        fig.add_scatter(x=x, y=[100 * existing_share, *(100 * curve["exact_share"]).tolist()], mode="lines+markers",
+                        name=t("siting.curve.exact"), line={"color": SITE_COLOR, "width": 3})
+    fig.add_scatter(x=x, y=[100 * existing_share, *(100 * curve["greedy_share"]).tolist()], mode="lines+markers",
+                    name=t("siting.curve.greedy"), line={"color": "#fd8d3c", "dash": "dash"})
+    if marked_n:
+        fig.add_vline(x=marked_n, line={"color": "#636363", "dash": "dot"})
+    if target_share is not None:
+        fig.add_hline(y=100 * target_share, line={"color": "#cb181d", "dash": "dot"},
+                      annotation_text=t("siting.curve.target"))
+    fig.update_xaxes(title=t("siting.curve.x"), dtick=1 if len(x) <= 21 else None)
+    fig.update_yaxes(title=t("siting.curve.y"), ticksuffix="%")
+    fig.update_layout(legend={"orientation": "h", "y": -0.25})
+    return style(fig, title=title, height=340)
+
+
+def scenario_table(runs: list[tuple[Scenario, SitingRun]]) -> pd.DataFrame:
+    """One row per saved scenario, labelled for display."""
+    rows = []
+    for s, run in runs:
+        p, r = run.request.params, run.result
+        rows.append({
+            t("siting.scn.name"): s.name,
+            t("siting.scn.saved_at"): s.saved_at.replace("T", " ")[:16],
+            t("siting.type"): label_of("facility", p.facility_type),
+            t("siting.radius_m"): f"{p.radius_m:g}",
+            t("siting.distance"): t(f"siting.distance.{p.distance}"),
+            t("siting.scn.question"): (t("siting.scn.q_target", share=100 * (r.target_share or 0))
+                                       if run.request.mode == "target" else t("siting.scn.q_n", n=run.request.n_new)),
+            t("siting.kpi.sites"): r.n_new,
+            t("siting.kpi.after"): f"{100 * r.covered_share:.1f}%",
+            t("siting.kpi.added"): round(r.added_elderly, 0),
+            t("siting.kpi.optimal"): t("siting.yes") if r.optimal else t("siting.no"),
+        })
+    return pd.DataFrame(rows)
