@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
@@ -249,10 +248,14 @@ def _same_edge_pairs(sources: Snap, targets: Snap) -> tuple[NDArray, NDArray, ND
     """(source, target, direct distance) for pairs snapped to the same edge."""
     if len(sources) == 0 or len(targets) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    s = pd.DataFrame({"edge": sources.edge, "s": np.arange(len(sources))})
-    t = pd.DataFrame({"edge": targets.edge, "t": np.arange(len(targets))})
-    m = t.merge(s, on="edge")
-    si, ti = m["s"].to_numpy(np.int64), m["t"].to_numpy(np.int64)
+    order = np.argsort(sources.edge, kind="stable")
+    edges = sources.edge[order]
+    lo = np.searchsorted(edges, targets.edge, side="left")
+    counts = np.searchsorted(edges, targets.edge, side="right") - lo
+    total = int(counts.sum())
+    ti = np.repeat(np.arange(len(targets), dtype=np.int64), counts)
+    within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    si = order[np.repeat(lo, counts) + within].astype(np.int64)
     d = sources.snap_m[si] + np.abs(sources.offset_m[si] - targets.offset_m[ti]) + targets.snap_m[ti]
     return si, ti, d
 

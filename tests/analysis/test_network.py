@@ -52,6 +52,22 @@ def test_two_points_on_one_edge_walk_along_it():
     assert_allclose(pair_distances(g, src, dst, limit_m=1000).toarray(), [[80, 410]])
 
 
+def test_several_points_on_shared_edges():
+    g = build_walk_graph(roads_layer([line((0, 0), (1000, 0)), line((1000, 0), (1000, 1000))]))
+    src = snap_points(g, _pts([(100, 5), (900, -5), (1005, 500)]))
+    dst = snap_points(g, _pts([(200, 0), (950, 10), (995, 600), (1000, 0)]))
+    # Along the bottom edge directly, or round the corner at (1000, 0).
+    expected = np.array([
+        [5 + 100, 5 + 850 + 10, 5 + 900 + 600 + 5, 5 + 900],
+        [5 + 700, 5 + 50 + 10, 5 + 100 + 600 + 5, 5 + 100],
+        [5 + 500 + 800, 5 + 500 + 50 + 10, 5 + 100 + 5, 5 + 500],
+    ], dtype=float)
+    assert_allclose(pair_distances(g, src, dst, limit_m=5000).toarray(), expected)
+    dist, who = nearest_distances(g, src, dst, limit_m=5000)
+    assert_allclose(dist, expected.min(axis=0))
+    assert who.tolist() == expected.argmin(axis=0).tolist()
+
+
 def test_unwalkable_roads_are_left_out_and_disconnected_parts_unreached():
     roads = roads_layer([line((0, 0), (100, 0)), line((100, 0), (200, 0)), line((300, 0), (400, 0))],
                         walkable=[True, False, True])

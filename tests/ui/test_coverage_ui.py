@@ -1,0 +1,57 @@
+"""Coverage page helpers: every label it shows exists in both languages; the map layers match the analysis."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.coverage import LIFE_CIRCLE_PRESETS_M, coverage_by_grid, street_totals
+from geo.dataset import DEMO_PATH, read_dataset
+from ui.coverage import SHARE_PALETTE, coverage_layers, street_chart
+from ui.data import dataset_token
+from ui.i18n import TABLE, t
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_label_of_the_page_exists():
+    keys = set()
+    for path in (ROOT / "pages" / "coverage.py", ROOT / "ui" / "coverage.py"):
+        keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
+    keys |= {f"coverage.preset.{p}" for p in ("default", *LIFE_CIRCLE_PRESETS_M, "custom")}
+    keys |= {f"coverage.method.{m}" for m in ("euclidean", "walking")}
+    keys |= {f"coverage.weight.{w}" for w in ("elderly", "population")}
+    keys |= {f"coverage.placement.{p}" for p in ("estates", "area")}
+    missing = sorted(k for k in keys if k not in TABLE)
+    assert missing == []
+    assert len(keys) > 40
+    assert t("coverage.preset.5min", lang="zh") == "5分钟 300米"
+    assert t("coverage.preset.5min", lang="en") == "5-min 300 m"
+
+
+def test_map_layers_follow_the_grid_table():
+    path = str(DEMO_PATH)
+    layers, legend = coverage_layers(path, dataset_token(path), None, "zh", "wgs84", ("day_care",), 500.0,
+                                     "euclidean", "elderly", False)
+    table = coverage_by_grid(read_dataset(path), facility_types=("day_care",), radius_m=500.0)
+    grid_layer = next(iter(layers[0]._children.values()))
+    features = grid_layer.data["features"]
+    assert [f["properties"]["grid_id"] for f in features] == table["grid_id"].tolist()
+    edges = np.array([0.2, 0.4, 0.6, 0.8, 1.0 - 1e-9])
+    expected = [SHARE_PALETTE[int(np.searchsorted(edges, v, side="right"))] for v in table["covered_share"]]
+    assert [f["properties"]["_fill"] for f in features] == expected
+    assert [f["properties"]["share"] for f in features] == [f"{100 * v:.1f}%" for v in table["covered_share"]]
+    assert [c for c, _ in legend] == list(SHARE_PALETTE)
+    names = [g.layer_name for g in layers]
+    assert names[0] == "网格" and names[1] == "服务范围" and names[-1] == "计入设施"
+    assert any(n.startswith("未覆盖小区") for n in names)
+
+
+def test_street_chart_puts_the_worst_street_first():
+    table = coverage_by_grid(read_dataset(DEMO_PATH), radius_m=300.0)
+    streets = street_totals(table)
+    fig = street_chart(streets, weight="elderly", title="x")
+    assert list(fig.data[0].y) == streets.sort_values("covered_share")["street"].tolist()
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert list(fig.data[0].x) == pytest.approx(streets.sort_values("covered_share")["covered_elderly"].round(0))
