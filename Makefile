@@ -48,9 +48,11 @@ lint: setup
 demo: setup
 	$(PY) cli.py demo --scale shifeng --out data/shifeng_demo.gpkg
 
-## Build the Wuchang-scale dataset into cache/ (not committed).
-wuchang: setup
-	$(PY) cli.py demo --scale wuchang --out cache/wuchang.gpkg
+## Build the Wuchang-scale dataset into cache/ (not committed; rebuilt only when the generator changes).
+wuchang: setup cache/wuchang.gpkg
+
+cache/wuchang.gpkg: geo/demo.py geo/_demo_specs.py data/district_outlines_gcj02.geojson
+	$(PY) cli.py demo --scale wuchang --out $@
 
 ## Benchmarks on both datasets; figures go to bench/RESULTS.md.
 bench: setup wuchang
