@@ -34,7 +34,8 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
+import shapely
+from pyproj import CRS, Transformer
 
 from geo.crs import metric_crs
 from geo.errors import AnalysisError
@@ -60,13 +61,21 @@ def _ns(values: pd.Series) -> np.ndarray:
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Integer codes (``-1`` missing) and the sorted labels they index."""
+    """Integer codes (``-1`` missing or blank) and the sorted labels they index."""
     text = values.astype("string").str.strip()
-    text = text.where(text != "", pd.NA)
-    labels = tuple(sorted(text.dropna().unique().tolist()))
-    lookup = pd.Index(labels)
-    codes = lookup.get_indexer(text.fillna("\x00").to_numpy(dtype=object)).astype("int32")
-    return codes, labels
+    raw, uniques = pd.factorize(text, use_na_sentinel=True)
+    found = [str(u) for u in uniques]
+    labels = tuple(sorted(u for u in found if u != ""))
+    position = {label: i for i, label in enumerate(labels)}
+    remap = np.array([position.get(u, -1) for u in found] + [-1], dtype="int32")
+    return remap[np.where(raw >= 0, raw, len(found))], labels
+
+
+def _lookup(values: pd.Series, labels: tuple[str, ...]) -> np.ndarray:
+    """Position of each value in ``labels`` (``-1`` missing or unknown)."""
+    raw, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    pos = pd.Index(list(labels)).get_indexer([str(u) for u in uniques]).astype("int32")
+    return np.append(pos, -1).astype("int32")[np.where(raw >= 0, raw, len(pos))]
 
 
 def week_index(day: np.ndarray) -> np.ndarray:
@@ -195,8 +204,7 @@ def build_case_table(
     population = pd.to_numeric(grids["population"], errors="coerce").fillna(0).to_numpy(dtype="float64")
 
     if "grid_id" in cases.columns:
-        gid = cases["grid_id"].astype("string").fillna("\x00").to_numpy(dtype=object)
-        grid = pd.Index(grid_ids).get_indexer(gid).astype("int32")
+        grid = _lookup(cases["grid_id"], grid_ids)
     else:
         grid = np.full(len(cases), -1, dtype="int32")
     category, categories = _codes(cases["category"])
@@ -219,11 +227,14 @@ def build_case_table(
     month = (reported.astype("datetime64[ns]").astype("datetime64[M]")).astype("int64").astype("int32")
 
     target = CRS.from_user_input(crs) if crs is not None else metric_crs(grids)
-    pts = cases.geometry
+    xy = shapely.get_coordinates(np.asarray(cases.geometry.values, dtype=object))
+    if len(xy) != len(cases):
+        raise AnalysisError("every case needs a point geometry; validate the layer first")
+    x, y = xy[:, 0], xy[:, 1]
     if cases.crs is not None and not CRS.from_user_input(cases.crs).equals(target):
-        pts = pts.to_crs(target)
-    x = pts.x.to_numpy(dtype="float64")
-    y = pts.y.to_numpy(dtype="float64")
+        x, y = Transformer.from_crs(CRS.from_user_input(cases.crs), target, always_xy=True).transform(x, y)
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
     when = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(reported.max()).normalize()
     return CaseTable(
         grid_ids=grid_ids, streets=streets, grid_street=street_codes, grid_population=population,
