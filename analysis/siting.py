@@ -1122,30 +1122,69 @@ def _result(
         min_sites_bound=min_sites_bound)
 
 
+def _undominated(prob: SitingProblem) -> NDArray[np.int64]:
+    """Candidates worth keeping in the uncapacitated model without spacing pairs.
+
+    A candidate whose rows are a subset of another's (ties: the lower index
+    stays) can always be swapped for that one at no loss, so the optimum over
+    the others is the optimum over all; candidates that reach nobody go too.
+    """
+    a = sparse.csc_matrix(prob.class_reach, dtype=np.int32)
+    counts = np.diff(a.indptr)
+    overlap = (a.T @ a).tocoo()
+    j, k, v = overlap.row, overlap.col, overlap.data
+    inside = (j != k) & (v == counts[j]) & ((counts[k] > counts[j]) | ((counts[k] == counts[j]) & (k < j)))
+    dominated = counts == 0
+    dominated[j[inside]] = True
+    return np.flatnonzero(~dominated).astype(np.int64)
+
+
+def _restrict(prob: SitingProblem, keep: NDArray[np.int64]) -> SitingProblem:
+    """The same problem over the candidates ``keep`` only (no spacing pairs, uncapacitated)."""
+    return _replace(prob, site_ids=tuple(prob.site_ids[j] for j in keep),
+                    class_reach=sparse.csc_matrix(prob.class_reach[:, keep]), conflicts=np.zeros((0, 2), np.int64),
+                    sites=None)
+
+
+def _reduced(prob: SitingProblem) -> tuple[SitingProblem, NDArray[np.int64]]:
+    """The problem the integer program is built on, and the candidate index of each of its columns."""
+    if prob.capacitated or len(prob.conflicts):
+        return prob, np.arange(prob.n_candidates, dtype=np.int64)
+    keep = _undominated(prob)
+    if len(keep) == prob.n_candidates or len(keep) == 0:
+        return prob, np.arange(prob.n_candidates, dtype=np.int64)
+    return _restrict(prob, keep), keep
+
+
 def _exact_max(
     prob: SitingProblem, n_new: int, *, start: NDArray[np.int64], start_value: float, greedy_bound: float | None,
     time_limit_s: float,
-) -> tuple[NDArray[np.int64], float, float, bool, str]:
-    """Best set of at most ``n_new`` sites: (chosen, added, bound on added, optimal, status)."""
+) -> tuple[NDArray[np.int64], float, float | None, bool, str]:
+    """Best set of at most ``n_new`` sites: (chosen, added, bound on added or None, optimal, status)."""
     if greedy_bound is not None and start_value >= greedy_bound - _TOL:
         return start, start_value, greedy_bound, True, "optimal (greedy meets its bound)"
     if prob.n_rows == 0:
         return start, start_value, start_value, True, "optimal (nothing left to cover)"
-    model = _model(prob, budget=n_new, need=None, count=False)
-    solved = _solve_model(prob, model, maximize=True, start=start, time_limit_s=time_limit_s)
+    model_prob, cols = _reduced(prob)
+    if model_prob is prob:
+        model_start = start
+    else:  # start from the greedy answer among the kept candidates
+        model_start = _greedy(model_prob, n_new).order
+    model = _model(model_prob, budget=n_new, need=None, count=False)
+    solved = _solve_model(model_prob, model, maximize=True, start=model_start, time_limit_s=time_limit_s)
     offset = prob.existing_elderly if prob.capacitated else 0.0
     if solved.x is None:
         bound = solved.bound - offset if math.isfinite(solved.bound) else greedy_bound
-        return start, start_value, bound if bound is not None else math.inf, False, solved.status
-    chosen = np.flatnonzero(solved.x[: prob.n_candidates] > 0.5).astype(np.int64)
+        return start, start_value, bound, False, solved.status.lower()
+    chosen = cols[np.flatnonzero(solved.x[: model_prob.n_candidates] > 0.5)].astype(np.int64)
     value = _added(prob, chosen)
-    bound = solved.bound - offset
+    bound = solved.bound - offset if math.isfinite(solved.bound) else math.inf
     if greedy_bound is not None:
         bound = min(bound, greedy_bound)
     if value < start_value:
         chosen, value = start, start_value
     optimal = solved.optimal or value >= bound - max(_TOL, 1e-9 * abs(bound))
-    return chosen, value, max(bound, value), optimal, solved.status.lower()
+    return chosen, value, (max(bound, value) if math.isfinite(bound) else None), optimal, solved.status.lower()
 
 
 def solve_siting(
@@ -1309,15 +1348,20 @@ def fewest_sites(
         return _result(prob, order, gains, n_requested=len(order), solver=solver, bound=None, optimal=False,
                        status="greedy", t0=t0, target_share=target_share)
     offset = prob.existing_elderly if prob.capacitated else 0.0
-    model = _model(prob, budget=None, need=need_added + offset, count=True)
-    solved = _solve_model(prob, model, maximize=False, start=g.order if g_ok else None, time_limit_s=time_limit_s)
+    model_prob, cols = _reduced(prob)
+    model_start = None
+    if g_ok:
+        model_start = g.order if model_prob is prob else _greedy(model_prob, model_prob.n_candidates,
+                                                                 need=need_added).order
+    model = _model(model_prob, budget=None, need=need_added + offset, count=True)
+    solved = _solve_model(model_prob, model, maximize=False, start=model_start, time_limit_s=time_limit_s)
     if solved.x is None:
         if "infeasible" in solved.status.lower():
             raise AnalysisError(f"the target of {target_share:.1%} cannot be reached{spacing_note}; "
                                 "lower the target, widen the radius or add candidates")
         raise AnalysisError(f"no answer was found within {time_limit_s:g} s (HiGHS: {solved.status}); "
                             "allow more time or use the greedy solver")
-    chosen = np.flatnonzero(solved.x[: prob.n_candidates] > 0.5).astype(np.int64)
+    chosen = cols[np.flatnonzero(solved.x[: model_prob.n_candidates] > 0.5)].astype(np.int64)
     k = len(chosen)
     lower = int(math.ceil(solved.bound - 1e-6)) if math.isfinite(solved.bound) else 0
     count_optimal = solved.optimal or lower >= k

@@ -169,6 +169,17 @@ def test_capacity_splits_a_full_station_fairly():
     assert share[prob.point_class] == pytest.approx([0.5, 0.5])
 
 
+def test_dominated_candidates_are_left_out_of_the_model_only():
+    from analysis.siting import _undominated
+
+    # columns: 0 = {r0, r1}, 1 = {r0} (inside 0), 2 = {r0, r1} (same as 0), 3 = {} (nobody), 4 = {r2}
+    reach = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 0, 0], [0, 0, 0, 0, 1]], dtype=bool)
+    prob = problem_from_matrix(reach, [5.0, 7.0, 1.0])
+    assert _undominated(prob).tolist() == [0, 4]
+    res = solve_siting(prob, n_new=2)
+    assert res.site_ids == ("0", "4") and res.added_elderly == pytest.approx(13.0)
+
+
 def test_row_classes_group_identical_rows_only():
     rng = np.random.default_rng(7)
     base = rng.random((30, 12)) < 0.3
