@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.coverage import DEFAULT_RADIUS_M, LIFE_CIRCLE_PRESETS_M, district_totals, gap_list, street_totals
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
+from ui import widgets
 from ui.context import get_context
 from ui.coverage import (
     cached_accessibility,
@@ -33,7 +34,7 @@ if not present:
 
 
 def _sync_radius() -> None:
-    preset = st.session_state["cov_preset"]
+    preset = st.session_state["cov_preset"]  # set by ui.widgets.radio before this runs
     if preset in LIFE_CIRCLE_PRESETS_M:
         st.session_state["cov_radius"] = LIFE_CIRCLE_PRESETS_M[preset]
     elif preset == "default":
@@ -44,20 +45,23 @@ def _sync_radius() -> None:
 st.session_state.setdefault("cov_radius", DEFAULT_RADIUS_M["day_care" if "day_care" in present else present[0]])
 
 c_types, c_threshold, c_method, c_weight, c_planned = st.columns([3, 5, 2, 2, 1.5])
-types = c_types.multiselect(t("coverage.types"), present, default=present[:1] if "day_care" not in present
-                            else ["day_care"], format_func=lambda c: label_of("facility", c), key="cov_types",
-                            help=t("coverage.types.help"))
+with c_types:
+    types = widgets.multiselect(t("coverage.types"), present, key="cov_types", lang=ctx.lang,
+                                default=["day_care"] if "day_care" in present else present[:1],
+                                format_func=lambda c: label_of("facility", c), help=t("coverage.types.help"))
 with c_threshold:
-    preset = st.radio(t("coverage.threshold"), PRESETS, horizontal=True, key="cov_preset", on_change=_sync_radius,
-                      format_func=lambda p: t(f"coverage.preset.{p}"))
+    preset = widgets.radio(t("coverage.threshold"), PRESETS, key="cov_preset", lang=ctx.lang, horizontal=True,
+                           on_change=_sync_radius, format_func=lambda p: t(f"coverage.preset.{p}"))
     radius = st.number_input(t("coverage.radius_m"), step=50.0, key="cov_radius", disabled=preset != "custom")
     if preset == "default" and types:
         st.caption(t("coverage.radius.default_note", detail="，".join(
             f"{label_of('facility', c)} {DEFAULT_RADIUS_M[c]:.0f} m" for c in types)))
-method = c_method.radio(t("coverage.method"), ("euclidean", "walking"), key="cov_method",
-                        format_func=lambda m: t(f"coverage.method.{m}"))
-weight = c_weight.radio(t("coverage.weight"), ("elderly", "population"), key="cov_weight",
-                        format_func=lambda w: t(f"coverage.weight.{w}"))
+with c_method:
+    method = widgets.radio(t("coverage.method"), ("euclidean", "walking"), key="cov_method", lang=ctx.lang,
+                           format_func=lambda m: t(f"coverage.method.{m}"))
+with c_weight:
+    weight = widgets.radio(t("coverage.weight"), ("elderly", "population"), key="cov_weight", lang=ctx.lang,
+                           format_func=lambda w: t(f"coverage.weight.{w}"))
 planned = c_planned.checkbox(t("coverage.include_planned"), key="cov_planned")
 if ds.roads is None:
     c_method.caption(t("coverage.no_roads_note"))
@@ -132,7 +136,7 @@ def access_section(question: tuple, street: str | None, weight_label: str) -> No
     """2SFCA supply per demand, computed only when asked for."""
     st.subheader(t("coverage.access.title"))
     a1, a2 = st.columns([1, 3])
-    show = a1.toggle(t("coverage.access.title"), key="cov_access_on", label_visibility="collapsed")
+    show = a1.toggle(t("coverage.access.show"), key="cov_access_on")
     enhanced = a2.checkbox(t("coverage.access.enhanced"), key="cov_access_e2sfca")
     st.caption(t("coverage.access.help", weight=weight_label))
     if not show:

@@ -72,6 +72,18 @@ def test_coverage_page_draws_map_and_threshold_changes_figures(offline_page, app
     assert _grid_paths(page, minimum=232) == 232
     screenshot(page, "coverage_1000m")
 
+    # In English the same choice stays selected and the figures stay the same.
+    share_1000 = _metric(page, "覆盖率")
+    page.locator('[data-testid="stSidebar"]').get_by_text("English").click()
+    page.get_by_role("heading", name=re.compile("service coverage")).wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_role("radio", name="15-min 1000 m").is_checked()
+    assert _metric(page, "Share covered") == share_1000
+    page.locator('[data-testid="stSidebar"]').get_by_text("中文").click()
+    page.get_by_role("heading", name=re.compile("服务覆盖分析")).wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_role("radio", name="15分钟 1000米").is_checked()
+
     # Free entry: an absurd threshold is refused with a clear message, not a traceback.
     page.get_by_text("自定义").click()
     wait_for_app(page)

@@ -60,6 +60,7 @@ STRINGS = {
     "coverage.placement.estates": ("按小区", "estates"),
     "coverage.placement.area": ("按面积均布", "spread over area"),
     "coverage.access.title": ("供需比（两步移动搜索法 2SFCA）", "Supply per demand (2SFCA)"),
+    "coverage.access.show": ("计算供需比", "Compute"),
     "coverage.access.enhanced": ("距离衰减（E2SFCA）", "Distance decay (E2SFCA)"),
     "coverage.access.help": (
         "每千名{weight}可用的设施容量（床位/名额），考虑设施服务范围内的竞争需求。",
