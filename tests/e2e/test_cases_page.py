@@ -25,7 +25,7 @@ def _hotspot_paths(page, *, timeout_s: float = 60.0):
             frame.wait_for_selector("path.ga-hotspot", state="attached", timeout=10_000)
             if frame.locator("path.ga-hotspot").count() == DEMO_GRIDS:
                 return frame
-        except PlaywrightError:
+        except (PlaywrightError, AttributeError):  # the iframe was replaced meanwhile
             pass
         if time.monotonic() > deadline:
             raise AssertionError(f"the hot spot map did not draw {DEMO_GRIDS} grids within {timeout_s:.0f} s")
@@ -46,7 +46,7 @@ def _tooltips(page, indices: list[int], *, timeout_s: float = 60.0) -> list[str]
                 tip.wait_for(timeout=10_000)
                 texts.append(tip.inner_text())
             return texts
-        except PlaywrightError:
+        except (PlaywrightError, AttributeError):  # the iframe was replaced meanwhile
             if time.monotonic() > deadline:
                 raise
             page.wait_for_timeout(500)
@@ -86,6 +86,20 @@ def test_cases_page_hotspot_map_follows_the_period(offline_page, app_url):
     assert all("事件数" in tip and "置信度" in tip for tip in tips_before)
     screenshot(page, "cases_half_year")
 
+    # clicking a grid lists its cases (phones masked)
+    grid_id = tips_before[1].split("\n")[0].split("\t")[-1]
+    deadline = time.monotonic() + 60
+    while not page.get_by_text(re.compile(f"网格 {grid_id} 的事件")).count():
+        assert time.monotonic() < deadline, "clicking a grid did not list its cases"
+        try:
+            _hotspot_paths(page).locator("path.ga-hotspot").nth(57).click(force=True)
+        except (PlaywrightError, AttributeError):  # the iframe was replaced meanwhile
+            pass
+        page.wait_for_timeout(1500)
+    wait_for_app(page)
+    assert_no_exception(page)
+    screenshot(page, "cases_grid_clicked")
+
     # the whole period: more cases, other counts on the map
     page.locator('[data-testid="stSelectbox"]').filter(has_text="上报时间段").click()
     page.get_by_role("option", name="全部").click()
@@ -118,7 +132,7 @@ def test_cases_page_hotspot_map_follows_the_period(offline_page, app_url):
         try:
             if map_frame(page, index=0).locator("canvas.leaflet-heatmap-layer").count() == 1:
                 break
-        except PlaywrightError:
+        except (PlaywrightError, AttributeError):  # the iframe was replaced meanwhile
             pass
         assert time.monotonic() < deadline, "the heat map layer was not drawn"
         page.wait_for_timeout(500)
