@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -174,7 +175,7 @@ def _wait_drawn(page, before: str | None, *, n_grids: int | None = None) -> int:
 # --- main --------------------------------------------------------------------------
 
 def run(data: str, *, repeats: int, browser: bool) -> dict:
-    fig: dict = {"data": data}
+    fig: dict = {"data": data, "load_avg_1min": os.getloadavg()[0]}
     t0 = time.perf_counter()
     ds = read_dataset(data)
     fig["read_s"] = time.perf_counter() - t0
@@ -240,7 +241,8 @@ def section(fig: dict, *, repeats: int) -> str:
         f"{fig['grids']:,} grids, {fig['facilities']:,} facilities ({fig['day_care']} day-care), "
         f"{fig['estates']:,} estates, {fig['roads']:,} road lines; {fig['demand_points']:,} demand points; "
         f"walking graph {fig['graph_nodes']:,} nodes / {fig['graph_edges']:,} edges. "
-        f"Medians of {repeats} runs (one-off steps: 3), 2 shared cores.",
+        f"Medians of {repeats} runs (one-off steps: 3), 2 cores shared with other work (load average "
+        f"{fig['load_avg_1min']:.1f} at the start; under a load near 5 the same steps took 2–4× longer).",
         "",
         "| step | GridAtlas | reference (same run) | reference ÷ GridAtlas | target |",
         "|---|---|---|---|---|",
