@@ -55,3 +55,16 @@ def test_street_chart_puts_the_worst_street_first():
     assert list(fig.data[0].y) == streets.sort_values("covered_share")["street"].tolist()
     assert fig.layout.yaxis.autorange == "reversed"
     assert list(fig.data[0].x) == pytest.approx(streets.sort_values("covered_share")["covered_elderly"].round(0))
+
+
+def test_map_layers_of_one_street_only():
+    path = str(DEMO_PATH)
+    ds = read_dataset(path)
+    street = ds.streets[0]
+    layers, _ = coverage_layers(path, dataset_token(path), street, "en", "wgs84", ("day_care",), 300.0,
+                                "walking", "population", True)
+    features = next(iter(layers[0]._children.values())).data["features"]
+    expected = ds.grids.loc[ds.grids["street"] == street, "grid_id"].tolist()
+    assert [f["properties"]["grid_id"] for f in features] == expected
+    assert {f["properties"]["street"] for f in features} == {street}
+    assert [g.layer_name for g in layers][0] == "Grids"
