@@ -191,7 +191,8 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     flt = CaseFilter(since=args.since, until=args.until,
                      categories=(args.category,) if args.category else ())
     report = hotspot_report(table, queen_weights(ds.grids), flt, measure=args.measure,
-                            permutations=args.permutations, seed=args.seed, period=args.period)
+                            permutations=args.permutations, seed=args.seed, period=args.period,
+                            transform={"binary": "B", "row": "R"}[args.weights])
     _write_table(report.frame, args.out)
     for note in report.notes:
         print(f"warning: {note}", file=sys.stderr)
@@ -219,6 +220,9 @@ def _add_hotspots(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the permutations (default 0)")
     p.add_argument("--period", default="week", choices=("week", "month"),
                    help="time step of the emerging hot spot pattern (at least 10 in the range)")
+    p.add_argument("--weights", default="binary", choices=("binary", "row"),
+                   help="spatial weights of Gi*: binary (default; z-scores equal ArcGIS's, which row "
+                        "standardisation does not change) or row (esda's row-standardised moments)")
     p.add_argument("--out", required=True,
                    help="CSV (or .xlsx) to write: grid_id, cases, rate_per_1000, gi_z, gi_p, gi_p_sim, gi_bin, "
                         "pattern, one row per grid")

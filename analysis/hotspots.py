@@ -6,8 +6,11 @@ status, street, unit) gives a count per grid, or a rate per 1,000 residents
 
 **Gi\\* (hot spot analysis).** PySAL esda's ``G_Local(star=True)`` on queen
 contiguity of the grids (two grids are neighbours when their outlines touch,
-at a corner or along an edge), each grid its own neighbour, weights
-row-standardised (``transform="R"``). ``gi_z`` is esda's analytical z-score
+at a corner or along an edge), each grid its own neighbour. By default the
+weights are binary (``transform="B"``), whose esda z-scores equal ArcGIS's Gi*
+z-scores with row-standardised weights (ArcGIS's formula is unchanged by row
+standardisation, see below); ``transform="R"`` gives esda's row-standardised
+moments. ``gi_z`` is esda's analytical z-score
 (``Zs``) and ``gi_p`` its two-sided normal p-value ``2·(1 − Φ(|z|))``. The
 confidence bins follow ArcGIS's Hot Spot Analysis with False Discovery Rate
 correction: for each confidence level 90 %, 95 %, 99 % the Benjamini-Hochberg
@@ -212,7 +215,7 @@ def confidence_bins(z: np.ndarray, *, fdr: bool = True) -> np.ndarray:
     return bins[:, 0] if flat else bins
 
 
-def gi_star_z(values: np.ndarray, weights: GridWeights, *, transform: Transform = "R") -> np.ndarray:
+def gi_star_z(values: np.ndarray, weights: GridWeights, *, transform: Transform = "B") -> np.ndarray:
     """Analytical Gi* z-scores for each column of ``values`` (n grids × T periods), esda's formula.
 
     Identical to ``esda.G_Local(y, w, transform=transform, star=True).Zs``
@@ -265,7 +268,7 @@ def _check_grids(n: int) -> None:
 
 
 def gi_star(values: np.ndarray, weights: GridWeights, *, permutations: int = 999, seed: int | None = 0,
-            fdr: bool = True, transform: Transform = "R") -> GiStar:
+            fdr: bool = True, transform: Transform = "B") -> GiStar:
     """Gi* of one value per grid with esda (queen weights, self included, row-standardised by default)."""
     _check_transform(transform)
     y = np.asarray(values, dtype="float64")
@@ -355,7 +358,7 @@ def hot_spots(
     measure: Measure = "count",
     permutations: int = 999,
     seed: int | None = 0,
-    transform: Transform = "R",
+    transform: Transform = "B",
 ) -> HotspotResult:
     """Gi* hot and cold spots of the filtered cases per grid (counts or rate per 1,000 residents).
 
@@ -527,7 +530,7 @@ def emerging_hot_spots(
     period: Period = "week",
     measure: Measure = "count",
     trend_alpha: float = 0.05,
-    transform: Transform = "R",
+    transform: Transform = "B",
 ) -> EmergingResult:
     """Emerging hot spot patterns of the filtered cases over weeks or months (see the module docstring)."""
     _check_measure(measure)
@@ -705,7 +708,7 @@ def hotspot_report(
     permutations: int = 999,
     seed: int | None = 0,
     period: Period = "week",
-    transform: Transform = "R",
+    transform: Transform = "B",
 ) -> HotspotReport:
     """Gi* of the whole filtered range plus the emerging pattern over its weeks or months, per grid.
 

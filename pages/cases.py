@@ -68,7 +68,7 @@ with st.container(border=True):
     step = c6.radio(t("cases.step"), ["week", "month"], horizontal=True, key="cases_step",
                     format_func=lambda s: t(f"cases.step.{s}"))
     with c7.expander(t("cases.advanced")):
-        transform = st.radio(t("cases.transform"), ["R", "B"], key="cases_transform",
+        transform = st.radio(t("cases.transform"), ["B", "R"], key="cases_transform",
                              format_func=lambda s: t(f"cases.transform.{s}"))
 
 since, until = (period + (None, None))[:2] if isinstance(period, tuple) else (period, None)

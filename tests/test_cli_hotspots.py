@@ -95,3 +95,15 @@ def test_bad_date_and_too_few_grids(tmp_path, capsys):
     assert ("error: Gi* needs at least 30 grids for a meaningful result; the selection has 20"
             in capsys.readouterr().err)
     assert build_case_table(cases.assign(grid_id=None), grids).outside == len(cases) == 190
+
+
+def test_row_standardised_weights_on_request(gpkg, tmp_path):
+    path, grids, counts = gpkg
+    out = tmp_path / "hs_row.csv"
+    assert cli.main(["hotspots", "--data", str(path), "--permutations", "0", "--weights", "row",
+                     "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    row = gi_star(counts.astype(float), queen_weights(grids), permutations=0, transform="R")
+    binary = gi_star(counts.astype(float), queen_weights(grids), permutations=0, transform="B")
+    assert_allclose(df["gi_z"], row.z, atol=1e-6)
+    assert np.abs(row.z - binary.z).max() > 0.5  # the choice matters

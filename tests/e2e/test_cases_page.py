@@ -113,10 +113,7 @@ def test_cases_page_hotspot_map_follows_the_period(offline_page, app_url):
     assert all("事件数" in tip for tip in tips_after)
     screenshot(page, "cases_all_period")
 
-    # binary weights (ArcGIS's z): the demo's clusters show as hot spots in the hot colours
-    page.get_by_text("统计设置").click()
-    page.get_by_text("二元（z 值与 ArcGIS 一致）").click()
-    wait_for_app(page)
+    # binary weights (ArcGIS's z) by default: the demo's clusters show as hot spots in the hot colours
     deadline = time.monotonic() + 60
     while not any(f in ("#d62f27", "#ed7551", "#fab984") for f in _fills(page)):
         assert time.monotonic() < deadline, "no hot spot drawn with binary weights"
