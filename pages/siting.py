@@ -100,6 +100,8 @@ else:
         st.success(t("siting.answer.target", n=res.n_new, share=100 * (res.target_share or 0)))
     elif res.n_new < res.n_requested:
         st.warning(t("siting.answer.fewer", n=res.n_new, asked=res.n_requested))
+    if req.params.capacity:
+        st.caption(t("siting.capacity_note"))
     k = st.columns(6)
     k[0].metric(t("siting.kpi.sites"), f"{res.n_new}")
     k[1].metric(t("siting.kpi.before"), f"{100 * res.existing_share:.1f}%")

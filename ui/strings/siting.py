@@ -34,6 +34,9 @@ STRINGS = {
     "siting.capacity.help": ("每个站点最多服务其容量（人）；候选点无容量时用右侧数值，现有站点无容量时视为不限。",
                              "Each station serves at most its capacity (people); candidates without one use the "
                              "value on the right, existing stations without one are unlimited."),
+    "siting.capacity_note": ("按容量计算：覆盖指站点在容量以内能服务的老人（服务范围内需求超过容量时按比例公平分配）。",
+                             "With capacity: covered means served within the stations' capacity (where demand in "
+                             "reach exceeds it, it is shared out fairly)."),
     "siting.site_capacity": ("新站容量（人）", "New station capacity"),
     "siting.no_candidates_layer": ("数据集中没有候选站点图层，候选点将自动生成。",
                                    "The dataset has no candidates layer: candidates are generated."),
