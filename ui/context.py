@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import runpy
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import streamlit as st
@@ -10,6 +12,7 @@ import streamlit as st
 from geo.dataset import Dataset
 
 _KEY = "page_context"
+APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,15 @@ def set_context(ctx: PageContext) -> None:
 
 
 def get_context() -> PageContext:
-    """The context the sidebar set for this rerun (app.py renders the sidebar before any page)."""
+    """The context the sidebar set for this rerun (app.py renders the sidebar before any page).
+
+    A direct link to a page, opened before the server has run app.py once, makes
+    Streamlit run the page file alone (its old ``pages/`` folder convention).
+    Then app.py is run here instead: it draws the sidebar and the navigation and
+    runs this page through them, and the stray run stops.
+    """
     ctx = st.session_state.get(_KEY)
     if ctx is None:
-        raise RuntimeError("the sidebar has not run: open the app through app.py")
+        runpy.run_path(str(APP_PATH), run_name="__main__")
+        st.stop()
     return ctx

@@ -54,3 +54,22 @@ def test_language_switch_and_street_filter(app_url, offline_page):
     assert f"{n}" in page.locator('[data-testid="stMetric"]').first.inner_text()
     assert_no_exception(page)
     screenshot(page, "overview_en_street")
+
+
+def test_direct_link_to_a_page_on_a_fresh_server(offline_page):
+    """A bookmark to /coverage works even as the first request a new server sees."""
+    from tests.e2e.conftest import start_app
+
+    proc, url = start_app(str(DEMO_PATH))
+    try:
+        page = offline_page
+        page.goto(f"{url}/coverage")
+        wait_for_app(page)
+        page.wait_for_selector("text=服务覆盖分析", timeout=90_000)
+        assert_no_exception(page)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "总览" in nav and "覆盖分析" in nav  # the app's own navigation, not file names
+        assert "app" not in nav.split()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
