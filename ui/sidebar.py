@@ -7,6 +7,7 @@ import html
 import streamlit as st
 
 from geo.errors import DataError
+from ui import widgets
 from ui.context import PageContext, set_context
 from ui.data import dataset_choices, dataset_token, get_dataset
 from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
@@ -34,8 +35,9 @@ def render_sidebar() -> PageContext | None:
                               format_func=lambda s: t("sidebar.all_streets") if s is None else s)
         cfg = basemap_config()
         options = ["none"] + (["configured"] if cfg.url else [])
-        basemap = st.radio(t("sidebar.basemap"), options, index=len(options) - 1, key="basemap_choice",
-                           format_func=lambda o: t(f"sidebar.basemap.{o}"))
+        st.session_state.setdefault("basemap_choice", options[-1])
+        basemap = widgets.radio(t("sidebar.basemap"), options, key="basemap_choice", lang=lang,
+                                format_func=lambda o: t(f"sidebar.basemap.{o}"))
         meta = ds.meta_dict
         if meta.get("as_of"):
             st.caption(t("sidebar.as_of", date=html.escape(meta["as_of"])))

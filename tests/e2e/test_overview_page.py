@@ -1,6 +1,7 @@
 """The overview in a real browser, offline: the whole map drawn from the app's own assets."""
 
 import re
+import time
 
 import pytest
 
@@ -70,6 +71,36 @@ def test_direct_link_to_a_page_on_a_fresh_server(offline_page):
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "总览" in nav and "覆盖分析" in nav  # the app's own navigation, not file names
         assert "app" not in nav.split()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_configured_basemap_unreachable_still_draws_layers(offline_page):
+    """A tile server that cannot be reached (here: outside the machine, blocked) leaves the layers drawn."""
+    from tests.e2e.conftest import start_app
+
+    tiles = "http://tiles.district.invalid/{z}/{x}/{y}.png"
+    proc, url = start_app(str(DEMO_PATH), env_extra={"GRIDATLAS_TILES": tiles, "GRIDATLAS_TILES_ATTR": "区政务地图"})
+    try:
+        page = offline_page
+        page.goto(f"{url}/")
+        wait_for_app(page)
+        frame = wait_for_map_count(page, "path.ga-grid", 232)
+        assert frame.locator("img.leaflet-tile").count() > 0  # the basemap was asked for...
+        assert page.traffic.blocked and all(u.startswith("http://tiles.district.invalid/") for u in page.traffic.blocked)
+        assert "区政务地图" in frame.locator(".leaflet-control-attribution").inner_text()
+        # ...and switching it off in the sidebar removes the tile layer
+        page.get_by_text("无底图（离线）").click()
+        wait_for_app(page)
+        deadline = time.monotonic() + 60
+        while True:
+            frame = wait_for_map_count(page, "path.ga-grid", 232)
+            if frame.locator("img.leaflet-tile").count() == 0:
+                break
+            assert time.monotonic() < deadline, "the tile layer is still on the map"
+            page.wait_for_timeout(500)
+        assert_no_exception(page)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
