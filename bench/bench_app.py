@@ -38,9 +38,9 @@ def payload(path: Path) -> tuple[int, int, int]:
     ds = read_dataset(path)
     ours, _ = build_district_map(ds)
     naive = folium.Map(tiles=None)
-    folium.GeoJson(ds.grids.to_json(), name="grids").add_to(naive)
+    folium.GeoJson(ds.grids.to_json(default=str), name="grids").add_to(naive)
     if ds.estates is not None:
-        folium.GeoJson(ds.estates.to_json(), name="estates").add_to(naive)
+        folium.GeoJson(ds.estates.to_json(default=str), name="estates").add_to(naive)
     for row in ds.facilities.itertuples():
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, tooltip=str(row.name)).add_to(naive)
     return _script_bytes(ours), _script_bytes(naive), len(ds.grids)

@@ -29,8 +29,9 @@ def median_s(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1) -> f
 
 
 def machine_line() -> str:
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"measured {time.strftime('%Y-%m-%d %H:%M')}")
+            f"load average {load} at the start, measured {time.strftime('%Y-%m-%d %H:%M')}")
 
 
 def write_section(title: str, body: str) -> None:

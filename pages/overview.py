@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.summary import district_summary, street_table
-from ui.charts import facilities_bar
 from ui.context import get_context
-from ui.i18n import label_of, t
+from ui.i18n import t
 from ui.layers import district_map
 from ui.maps import legend, show_map
-from ui.overview import DAY_CARE_RADIUS_M, case_figures, day_care_coverage
+from ui.overview import DAY_CARE_RADIUS_M, case_figures, day_care_coverage, streets_at_a_glance, summary
 
 ctx = get_context()
 ds = ctx.ds
 district = ds.meta_dict.get("district") or ds.name
 st.title(t("overview.title", district=district))
 
-s = district_summary(ds, street=ctx.street)
+s = summary(ctx)
 cols = st.columns(7)
 cols[0].metric(t("overview.kpi.grids"), f"{s.grids:,}")
 cols[1].metric(t("overview.kpi.residents"), f"{s.population:,}")
@@ -54,11 +52,9 @@ with side_col:
     legend(t("overview.kpi.facilities"), legends["facilities"], shape="circle")
     if "estates" in legends:
         legend(t("map.layer.estates"), legends["estates"])
-    st.plotly_chart(facilities_bar({label_of("facility", k): v for k, v in s.facilities_by_type.items()},
-                                   title=t("overview.facilities_by_type")), width="stretch")
 
 st.subheader(t("overview.street_table"))
-table = street_table(ds)
+table = streets_at_a_glance(ctx)
 if ctx.street is not None:
     table = table[table["street"] == ctx.street]
 st.dataframe(

@@ -18,7 +18,6 @@ STRINGS = {
     "overview.kpi.coverage_help": ("60岁以上老人中，距最近的运营中日间照料中心直线 {radius} 米（5分钟生活圈）以内者所占比例。",
                                    "Share of residents aged 60+ within {radius} m (straight line, the 5-minute life "
                                    "circle) of an operating day-care station."),
-    "overview.facilities_by_type": ("各类设施数量", "Facilities by type"),
     "overview.map.title": ("网格与服务设施分布", "Grids and service facilities"),
     "overview.map.choropleth": ("网格颜色：60岁以上老人密度（人/平方公里）",
                                 "Grid colour: residents aged 60+ per km²"),
