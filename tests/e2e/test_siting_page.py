@@ -134,6 +134,15 @@ def test_siting_page_solves_the_demo_and_keeps_scenarios(offline_page, siting_ap
     err.wait_for(timeout=30_000)
     assert "asked for 999 new sites but there are only 150 candidate sites" in err.inner_text()
     assert_no_exception(page)
+
+    # A target the candidates cannot reach: a clear message too.
+    page.get_by_text("达到覆盖率目标所需最少站点").click()
+    _set_number(page, "覆盖率目标（%）", "95")
+    _run(page)
+    err = page.locator('[data-testid="stAlert"]').filter(has_text="无法完成选址")
+    err.wait_for(timeout=30_000)
+    assert "the target of 95.0% cannot be reached: with all 150 candidate sites" in err.inner_text()
+    assert_no_exception(page)
     assert page.traffic.blocked == []
     assert page.js_errors == []
     assert list_scenarios(ROOT / "data" / "shifeng_demo.gpkg") == []  # the bundled demo was not touched
