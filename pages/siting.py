@@ -168,8 +168,10 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
 
     st.markdown(f"**{t('siting.scn.compare')}**")
     a_col, b_col = st.columns(2)
-    pick_a = a_col.selectbox(t("siting.scn.a"), names, index=0, key="scn_a")
-    pick_b = b_col.selectbox(t("siting.scn.b"), names, index=min(1, len(names) - 1), key="scn_b")
+    # Keys follow the list, so after a save or delete the two latest scenarios are compared.
+    listed = str(abs(hash(tuple(names))))
+    pick_a = a_col.selectbox(t("siting.scn.a"), names, index=max(0, len(names) - 2), key=f"scn_a_{listed}")
+    pick_b = b_col.selectbox(t("siting.scn.b"), names, index=len(names) - 1, key=f"scn_b_{listed}")
     by_name = dict(zip(names, (r for _, r in runs), strict=True))
     a, b = by_name[pick_a], by_name[pick_b]
     for col, scn in ((a_col, a), (b_col, b)):
