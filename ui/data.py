@@ -41,18 +41,25 @@ class DatasetChoice:
 
 
 def dataset_choices() -> list[DatasetChoice]:
-    """$GRIDATLAS_DATA first (if set), the bundled demo, then GeoPackages in cache/."""
-    choices: list[DatasetChoice] = []
+    """$GRIDATLAS_DATA first (if set), the bundled demo, then GeoPackages in cache/; labels are unique."""
+    paths: list[str] = []
     env = os.environ.get("GRIDATLAS_DATA")
     if env:
-        choices.append(DatasetChoice(Path(env).stem, env))
-    if not env or Path(env).resolve() != DEMO_PATH.resolve():
-        choices.append(DatasetChoice(DEMO_PATH.stem, str(DEMO_PATH)))
+        paths.append(env)
+    paths.append(str(DEMO_PATH))
     cache = PROJECT_ROOT / "cache"
     if cache.is_dir():
-        for p in sorted(cache.glob("*.gpkg")):
-            if all(Path(c.path).resolve() != p.resolve() for c in choices):
-                choices.append(DatasetChoice(p.stem, str(p)))
+        paths.extend(str(p) for p in sorted(cache.glob("*.gpkg")))
+    unique: list[str] = []
+    for p in paths:
+        if all(Path(p).resolve() != Path(q).resolve() for q in unique):
+            unique.append(p)
+    stems = [Path(p).stem for p in unique]
+    choices = []
+    for p, stem in zip(unique, stems, strict=True):
+        # the widget tells choices apart by label: add the folder where two files share a name
+        label = stem if stems.count(stem) == 1 else f"{stem} ({Path(p).resolve().parent})"
+        choices.append(DatasetChoice(label, p))
     return choices
 
 
