@@ -99,7 +99,7 @@ with map_col:
 with side_col:
     legend(t("coverage.map.share"), share_legend)
     st.plotly_chart(street_chart(street_totals(res.grids), weight=weight, title=t("coverage.streets.title")),
-                    use_container_width=True, key="coverage_streets")
+                    width="stretch", key="coverage_streets")
 
 
 @st.fragment
@@ -124,7 +124,7 @@ def gap_section(table, weight: str) -> None:
                     t("coverage.col.placement"), t(f"coverage.weight.{weight}"), t("coverage.col.covered"),
                     t("coverage.col.uncovered"), f"{t('coverage.col.share')} (%)", t("coverage.col.nearest_m")]
     st.caption(t("coverage.gaps.count", n=len(view), people=float(gaps[f"uncovered_{weight}"].sum())))
-    st.dataframe(view, hide_index=True, use_container_width=True, height=380)
+    st.dataframe(view, hide_index=True, width="stretch", height=380)
     table_downloads(view, file_stem=t("coverage.gaps.file"), key="cov_gaps")
 
 
@@ -152,14 +152,14 @@ def access_section(question: tuple, street: str | None, weight_label: str) -> No
     g1, g2 = st.columns(2)
     g1.dataframe(grids.sort_values("per_1000").assign(per_1000=grids["per_1000"].round(2),
                                                       reach_share=(100 * grids["reach_share"]).round(1)),
-                 hide_index=True, use_container_width=True, height=320,
+                 hide_index=True, width="stretch", height=320,
                  column_config={"grid_id": t("col.grid_id"), "street": t("col.street"),
                                 question[5]: weight_label, "per_1000": t("coverage.access.per_1000"),
                                 "reach_share": f"{t('coverage.access.reach_share')} (%)"})
     g2.dataframe(acc.facilities.assign(type=[label_of("facility", c) for c in acc.facilities["type"]],
                                        demand_in_reach=acc.facilities["demand_in_reach"].round(0),
                                        per_1000=acc.facilities["per_1000"].round(2)),
-                 hide_index=True, use_container_width=True, height=320,
+                 hide_index=True, width="stretch", height=320,
                  column_config={"facility_id": "ID", "name": t("col.name"), "type": t("col.type"),
                                 "capacity": t("col.capacity"),
                                 "demand_in_reach": t("coverage.access.facility_demand"),

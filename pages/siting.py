@@ -127,13 +127,13 @@ else:
         legend(t("siting.map.legend"), gain_legend)
     st.plotly_chart(curve_chart(run.curve, existing_share=res.existing_share, marked_n=res.n_new,
                                 target_share=res.target_share, title=t("siting.curve.title")),
-                    use_container_width=True, key="siting_curve")
+                    width="stretch", key="siting_curve")
 
     st.subheader(t("siting.table.title"))
     rows = site_rows(prob, res)
     show = [c for c in ("rank", "site_id", "name", "gain_elderly", "covered_elderly", "covered_share", "capacity",
                         "lon", "lat") if c in rows.columns]
-    st.dataframe(rows[show].rename(columns=site_labels()), hide_index=True, use_container_width=True)
+    st.dataframe(rows[show].rename(columns=site_labels()), hide_index=True, width="stretch")
     site_downloads(rows[[*show, "geometry"]], file_stem=t("siting.file"), key="siting_sites")
 
 
@@ -163,7 +163,7 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
         st.caption(t("siting.scn.none"))
         return
     runs = [(s, SitingRun.from_scenario(s)) for s in saved]
-    st.dataframe(scenario_table(runs), hide_index=True, use_container_width=True)
+    st.dataframe(scenario_table(runs), hide_index=True, width="stretch")
     names = [s.name for s in saved]
 
     st.markdown(f"**{t('siting.scn.compare')}**")
@@ -186,7 +186,7 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
             m3.metric(t("siting.kpi.added"), f"{r.added_elderly:,.0f}")
             st.dataframe({t("siting.col.rank"): list(range(1, r.n_new + 1)), t("siting.col.site_id"): list(r.site_ids),
                           t("siting.col.gain"): [round(g, 1) for g in r.gains_elderly]},
-                         hide_index=True, use_container_width=True, height=min(400, 38 + 35 * max(1, r.n_new)))
+                         hide_index=True, width="stretch", height=min(400, 38 + 35 * max(1, r.n_new)))
     common = sorted(set(a.result.site_ids) & set(b.result.site_ids))
     diff = 100 * (b.result.covered_share - a.result.covered_share)
     st.caption(t("siting.scn.common", n=len(common), diff=diff))
