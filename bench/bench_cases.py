@@ -44,10 +44,10 @@ from analysis.hotspots import (  # noqa: E402
     period_counts,
     queen_weights,
 )
+from bench import results  # noqa: E402
 from geo.assign import assign_grid_ids  # noqa: E402
 from geo.dataset import read_dataset  # noqa: E402
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## cases"
 
 
@@ -202,18 +202,6 @@ def write_section(res: dict) -> str:
     return "\n".join(lines)
 
 
-def update_results(section: str) -> None:
-    """Replace (or append) the ``## cases`` section of bench/RESULTS.md, leaving other sections alone."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    start = text.find(SECTION + "\n")
-    if start >= 0:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Benchmark of the cases analyses")
     p.add_argument("--data", default=str(ROOT / "cache" / "wuchang.gpkg"))
@@ -230,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     section = write_section(run(args.data, args.repeats))
     print(section)
     if not args.no_write:
-        update_results(section)
+        results.write_section(SECTION.removeprefix("## "), section.split("\n", 1)[1])
     return 0
 
 

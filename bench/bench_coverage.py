@@ -20,11 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,25 +36,13 @@ if str(ROOT) not in sys.path:
 
 from analysis.coverage import CoverageInputs, compute_coverage, prepare_inputs  # noqa: E402
 from analysis.network import WalkGraph, build_walk_graph  # noqa: E402
+from bench import results  # noqa: E402
+from bench.results import med, timed  # noqa: E402
 from geo.dataset import read_dataset  # noqa: E402
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## coverage"
 TYPE = "day_care"
 RADIUS_M = 300.0
-
-
-def timed(fn: Callable[[], object], repeats: int) -> tuple[list[float], object]:
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return times, out
-
-
-def med(times: list[float]) -> float:
-    return float(statistics.median(times))
 
 
 # --- references ---------------------------------------------------------------------
@@ -284,13 +269,6 @@ def section(fig: dict, *, repeats: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _m: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(new, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(ROOT / "cache" / "wuchang.gpkg"))
@@ -303,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     text = section(fig, repeats=args.repeats)
     print(text)
     if not args.no_write:
-        write_section(text)
+        results.write_section(SECTION.removeprefix("## "), text.split("\n", 1)[1])
     return 0
 
 

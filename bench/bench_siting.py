@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,26 +46,13 @@ from analysis.siting import (  # noqa: E402
     siting_problem_from_frames,
     solve_siting,
 )
-from bench.results import machine_line, write_section  # noqa: E402
+from bench.results import machine_line, med, timed, write_section  # noqa: E402
 from geo.dataset import Dataset  # noqa: E402
 from geo.schema import validate_layer  # noqa: E402
 
 TYPE = "day_care"
 RADIUS_M = 300.0
 NS = (5, 10, 20)
-
-
-def timed(fn: Callable[[], object], repeats: int) -> tuple[list[float], object]:
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return times, out
-
-
-def med(times: list[float]) -> float:
-    return float(statistics.median(times))
 
 
 def load(path: str) -> Dataset:

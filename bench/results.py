@@ -28,6 +28,20 @@ def median_s(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1) -> f
     return statistics.median(times)
 
 
+def timed(fn: Callable[[], object], repeats: int) -> tuple[list[float], object]:
+    """Wall times of ``repeats`` calls of ``fn`` (seconds) and the last result."""
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return times, out
+
+
+def med(times: list[float]) -> float:
+    return float(statistics.median(times))
+
+
 def machine_line() -> str:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

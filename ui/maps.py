@@ -133,7 +133,7 @@ def new_map(bounds: Sequence[float], *, tiles: str | None = None, tiles_attr: st
     """A map fitted to WGS84 ``bounds`` (minx, miny, maxx, maxy), on tiles or on a plain background."""
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
-                   control_scale=True, height=height_px)
+                   control_scale=True, height=height_px, zoom_snap=0.25, zoom_delta=0.5)
     if tiles:
         folium.TileLayer(tiles=tiles, attr=html.escape(tiles_attr), name="basemap", max_zoom=19).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
