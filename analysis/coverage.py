@@ -319,7 +319,8 @@ def _nearest(
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     if method == "euclidean":
         tree = cKDTree(_xy(facilities))
-        d, i = tree.query(_xy(demand), k=1, distance_upper_bound=limit_m)
+        # cKDTree's bound is strict; the next float up keeps a point at exactly ``limit_m`` (reach is inclusive).
+        d, i = tree.query(_xy(demand), k=1, distance_upper_bound=float(np.nextafter(limit_m, np.inf)))
         i = np.where(np.isfinite(d), i, -1).astype(np.int64)
         return d.astype("float64"), i
     assert graph is not None

@@ -255,3 +255,45 @@ def test_inputs_are_not_modified():
     service_areas(ds, radius_m=500, method="walking")
     for n, layer in before.items():
         pd.testing.assert_frame_equal(pd.DataFrame(ds.layer(n)), pd.DataFrame(layer))
+
+
+def test_a_resident_exactly_at_the_radius_is_within_reach():
+    # Layers handed over in the metric CRS, so the distances are exact: 300 m and 5,000 m (the largest radius).
+    grids = grids_layer([rect(0, 0, 6000, 1000)], ids=["A"], streets=["s"], elderly=[100])
+    fac = facilities_layer([at(500, 500)], types=["day_care"])
+    near = {"grids": grids, "facilities": fac, "estates": estates_layer([at(800, 500)], households=[10])}
+    far = {"grids": grids, "facilities": fac, "estates": estates_layer([at(5500, 500)], households=[10])}
+    for data, radius_m in ((near, 300.0), (far, 5000.0)):
+        for limit in (radius_m, 5000.0):
+            res = compute_coverage(data, radius_m=radius_m, search_limit_m=limit)
+            assert res.demand["nearest_m"].iloc[0] == pytest.approx(radius_m), (radius_m, limit)
+            assert res.demand["covered"].iloc[0], (radius_m, limit)
+            assert res.grids["covered_share"].iloc[0] == 1.0
+        # the reach matrix (siting's definition) agrees
+        inputs = prepare_inputs(data)
+        assert reach_matrix(inputs.facilities, inputs.demand, radius_m=radius_m).covers[0, 0]
+
+
+def test_multipolygon_empty_grid_point_estates_and_stations_outside_the_grids():
+    # M: two separate 200 m squares (no estates) -> exact area share; Z: nobody lives there -> share of its area;
+    # P: two estates drawn as points; both stations stand outside every grid.
+    mp = shapely.MultiPolygon([rect(0, 0, 200, 200), rect(600, 0, 800, 200)])
+    grids = grids_layer([mp, rect(0, 400, 400, 800), rect(400, 400, 800, 800)], ids=["M", "Z", "P"],
+                        streets=["s"] * 3, elderly=[100, 0, 60], population=[400, 0, 200])
+    estates = estates_layer([at(500, 500), at(700, 700)], households=[10, 30])
+    stations = [at(-100, 100), at(900, 600)]
+    fac = facilities_layer(stations, types=["day_care", "day_care"])
+    t = coverage_by_grid(dataset(grids, fac, estates=estates), radius_m=250).set_index("grid_id")
+    centres = np.array([[p.x, p.y] for p in stations])
+    m_share = raster_share(grids.geometry.iloc[0], centres, np.full(2, 250.0), step_m=1.0)
+    assert 0.2 < m_share < 0.5
+    assert t.loc["M", "placement"] == "area"
+    assert t.loc["M", "covered_share"] == pytest.approx(m_share, abs=2e-3)
+    assert t.loc["M", "covered_elderly"] == pytest.approx(100 * m_share, abs=0.2)
+    z_share = raster_share(grids.geometry.iloc[1], centres, np.full(2, 250.0), step_m=1.0)
+    assert t.loc["Z", "covered_elderly"] == 0.0 and t.loc["Z", "uncovered_elderly"] == 0.0
+    assert t.loc["Z", "covered_share"] == pytest.approx(z_share, abs=2e-3)
+    # P: the estate at (700, 700) is 223.6 m from (900, 600), the one at (500, 500) 412.3 m: 30 of 40 households.
+    assert t.loc["P", "placement"] == "estates"
+    assert t.loc["P", "covered_elderly"] == pytest.approx(60 * 30 / 40)
+    assert t.loc["P", "nearest_m"] == pytest.approx((10 * np.hypot(400, 100) + 30 * np.hypot(200, 100)) / 40, rel=1e-6)
