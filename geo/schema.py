@@ -303,6 +303,7 @@ def validate_layer(
 
     # Geometry: a geometry column, or lon/lat columns for point layers.
     geom = None
+    no_lonlat = np.zeros(len(df), dtype=bool)  # rows already reported for missing lon/lat
     if isinstance(data, gpd.GeoDataFrame) and data.geometry.name in data.columns:
         geom = gpd.GeoSeries(data.geometry.values, index=df.index, crs=data.crs)
         df = df.drop(columns=[data.geometry.name])
@@ -318,6 +319,7 @@ def validate_layer(
                     "enter decimal degrees such as 113.15 and 27.87", column=f"{lon_col}/{lat_col}"))
             geom = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=df.index, crs=None)
             geom[bad] = None
+            no_lonlat = bad
             df = df.drop(columns=[lon_col, lat_col])
         else:
             fix = ("add 经度/纬度 (lon/lat) columns" if "Point" in schema.geometry
@@ -386,8 +388,8 @@ def validate_layer(
         gtypes = geom.geom_type.to_numpy()
         empty = geom.isna().to_numpy() | geom.is_empty.fillna(True).to_numpy()
         wrong = ~empty & ~np.isin(gtypes, schema.geometry)
-        if empty.any():
-            problems.append(Problem(layer, f"empty geometry (rows {_rows_text(_row_numbers(empty))})",
+        if (empty & ~no_lonlat).any():
+            problems.append(Problem(layer, f"empty geometry (rows {_rows_text(_row_numbers(empty & ~no_lonlat))})",
                                     "draw or locate every feature", column="geometry"))
         if wrong.any():
             kinds = sorted(set(gtypes[wrong].astype(str)))
@@ -404,21 +406,27 @@ def validate_layer(
                 layer, f"invalid geometry ({'; '.join(sorted(reasons))}) (rows {_rows_text(_row_numbers(invalid))})",
                 "repair it (for example QGIS 'Fix geometries') and load again", column="geometry"))
         gdf = gpd.GeoDataFrame(df, geometry=geom, crs=geom.crs)
-        if ok.any() and not problems:
+        # Coordinates are checked on every usable row even when other problems were found,
+        # so the clerk sees them all in one pass.
+        if ok.any():
+            converted = None
             try:
-                gdf = to_wgs84(gdf, coord_sys=coord_sys)
+                converted = to_wgs84(gdf[ok], coord_sys=coord_sys)
             except Exception as exc:  # pyproj raises several kinds
                 problems.append(Problem(layer, f"cannot convert coordinates to WGS84 ({exc})",
                                         "give the file a valid CRS", column="geometry"))
-        if not problems:
-            b = gdf.geometry.bounds
-            minx, miny, maxx, maxy = _CHINA_BOUNDS
-            out = ((b.minx < minx) | (b.maxx > maxx) | (b.miny < miny) | (b.maxy > maxy)).to_numpy()
-            if out.any():
-                problems.append(Problem(
-                    layer, f"coordinates outside China (rows {_rows_text(_row_numbers(out))})",
-                    "check that longitude and latitude are not swapped and that the file's CRS is set",
-                    column="geometry"))
+            if converted is not None:
+                b = converted.geometry.bounds
+                minx, miny, maxx, maxy = _CHINA_BOUNDS
+                out = np.zeros(len(gdf), dtype=bool)
+                out[ok] = ((b.minx < minx) | (b.maxx > maxx) | (b.miny < miny) | (b.maxy > maxy)).to_numpy()
+                if out.any():
+                    problems.append(Problem(
+                        layer, f"coordinates outside China (rows {_rows_text(_row_numbers(out))})",
+                        "check that longitude and latitude are not swapped and that the file's CRS is set",
+                        column="geometry"))
+                if ok.all():
+                    gdf = converted
     else:
         gdf = gpd.GeoDataFrame(df)
 

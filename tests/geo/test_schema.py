@@ -91,8 +91,9 @@ def test_table_without_coordinates_and_bad_coordinates():
                         "lon": ["abc", 113.1], "lat": [27.8, 27.8]})
     with pytest.raises(DataError) as exc:
         validate_layer(df2, "facilities")
-    assert _messages(exc.value)[0] == ("layer facilities, column lon/lat: longitude/latitude missing or not a number "
-                                       "in rows 1 — enter decimal degrees such as 113.15 and 27.87")
+    # reported once: the row without coordinates is not reported again as an empty geometry
+    assert _messages(exc.value) == ["layer facilities, column lon/lat: longitude/latitude missing or not a number "
+                                    "in rows 1 — enter decimal degrees such as 113.15 and 27.87"]
 
 
 def test_swapped_lon_lat_is_caught():
@@ -102,6 +103,31 @@ def test_swapped_lon_lat_is_caught():
     assert _messages(exc.value) == [
         "layer facilities, column geometry: coordinates outside China (rows 1) — check that longitude and latitude "
         "are not swapped and that the file's CRS is set"
+    ]
+
+
+def test_coordinates_outside_china_are_reported_with_the_other_problems():
+    # row 1 has lon/lat swapped, row 2 no coordinates, and the ids repeat: all three in one pass
+    df = pd.DataFrame({"facility_id": ["a", "a", "b"], "name": ["n", "m", "k"], "type": ["day_care"] * 3,
+                       "lon": [27.8, None, 113.1], "lat": [113.1, None, 27.8]})
+    with pytest.raises(DataError) as exc:
+        validate_layer(df, "facilities")
+    assert _messages(exc.value) == [
+        "layer facilities, column lon/lat: longitude/latitude missing or not a number in rows 2 — enter decimal "
+        "degrees such as 113.15 and 27.87",
+        "layer facilities, column facility_id: duplicate id(s) a (rows 1, 2) — give every row its own id",
+        "layer facilities, column geometry: coordinates outside China (rows 1) — check that longitude and latitude "
+        "are not swapped and that the file's CRS is set",
+    ]
+    # in a geometry layer too, beside a wrong geometry kind, counted in the layer's own rows
+    g = _grids()
+    g = g.set_geometry([LineString([(113.1, 27.8), (113.2, 27.9)]), box(27.80, 113.10, 27.81, 113.11)])
+    with pytest.raises(DataError) as exc:
+        validate_layer(g, "grids")
+    assert _messages(exc.value) == [
+        "layer grids, column geometry: geometry is LineString (rows 1) — this layer needs Polygon or MultiPolygon",
+        "layer grids, column geometry: coordinates outside China (rows 2) — check that longitude and latitude "
+        "are not swapped and that the file's CRS is set",
     ]
 
 
