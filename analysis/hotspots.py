@@ -28,8 +28,8 @@ depend on that variance, is the check. ``transform="B"`` (binary weights)
 gives z-scores equal to ArcGIS's; row standardisation leaves the Gi* z of
 ArcGIS's formula unchanged, since it scales a grid's weights by one constant.
 On the bundled demo (232 grids, 12,000 cases) the row-standardised z-scores
-flag no grid after FDR, binary weights flag 25, and 40 grids have a
-permutation pseudo p below 0.01.
+flag no grid after FDR, binary weights flag 25, and 44 grids have a
+permutation pseudo p below 0.01 (999 permutations, seed 0).
 
 At least `MIN_GRIDS` (30) grids are needed, as ArcGIS advises for the
 statistic to be meaningful.
@@ -107,6 +107,9 @@ MIN_GRIDS = 30
 MIN_PERIODS = 10
 CONFIDENCE_LEVELS: tuple[tuple[int, float], ...] = ((3, 0.01), (2, 0.05), (1, 0.10))
 HOT_SHARE = 0.9
+# Kernel density: the default raster has at least this many cells per bandwidth, and at most MAX_AUTO_CELLS.
+KERNEL_CELLS_PER_BANDWIDTH = 4
+MAX_AUTO_CELLS = 1_000_000
 PATTERNS: tuple[str, ...] = (
     "new_hot_spot", "consecutive_hot_spot", "intensifying_hot_spot", "persistent_hot_spot",
     "diminishing_hot_spot", "sporadic_hot_spot", "oscillating_hot_spot", "historical_hot_spot",
@@ -269,7 +272,7 @@ def _check_grids(n: int) -> None:
 
 def gi_star(values: np.ndarray, weights: GridWeights, *, permutations: int = 999, seed: int | None = 0,
             fdr: bool = True, transform: Transform = "B") -> GiStar:
-    """Gi* of one value per grid with esda (queen weights, self included, row-standardised by default)."""
+    """Gi* of one value per grid with esda (queen weights, self included; binary weights by default)."""
     _check_transform(transform)
     y = np.asarray(values, dtype="float64")
     if y.ndim != 1 or len(y) != weights.n:
@@ -667,7 +670,12 @@ def kernel_density(
     """Kernel density of the filtered case points over the district (cases per km²).
 
     ``cell_m`` defaults to the size giving about ``max_cells`` cells over the
-    extent of all cases; ``bandwidth_m`` to ArcGIS's default radius.
+    extent of all cases; ``bandwidth_m`` to ArcGIS's default radius. When that
+    cell would be coarser than a quarter of the bandwidth (a tight selection,
+    such as one grid's cases), the raster covers the selected cases only, with
+    cells of at most a quarter of the bandwidth (and no more than
+    `MAX_AUTO_CELLS`), so the kernel is not squeezed into a cell or two (which
+    would overstate the density and lose its shape).
     """
     flt = flt or CaseFilter()
     mask = case_mask(table, flt)
@@ -677,10 +685,20 @@ def kernel_density(
     allx, ally = table.x_m[finite], table.y_m[finite]
     x, y = table.x_m[mask & finite], table.y_m[mask & finite]
     h = bandwidth_m if bandwidth_m is not None else default_bandwidth_m(x, y)
-    bounds = (float(allx.min()) - h, float(ally.min()) - h, float(allx.max()) + h, float(ally.max()) + h)
+
+    def _around(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float, float]:
+        return float(xs.min()) - h, float(ys.min()) - h, float(xs.max()) + h, float(ys.max()) + h
+
+    def _area(b: tuple[float, float, float, float]) -> float:
+        return (b[2] - b[0]) * (b[3] - b[1])
+
+    bounds = _around(allx, ally)
     if cell_m is None:
-        area = (bounds[2] - bounds[0]) * (bounds[3] - bounds[1])
-        cell_m = float(max(np.sqrt(area / max_cells), 1.0))
+        cell_m = float(max(np.sqrt(_area(bounds) / max_cells), 1.0))
+        if cell_m > h / KERNEL_CELLS_PER_BANDWIDTH:
+            bounds = _around(x, y)
+            cell_m = float(max(min(np.sqrt(_area(bounds) / max_cells), h / KERNEL_CELLS_PER_BANDWIDTH),
+                               np.sqrt(_area(bounds) / MAX_AUTO_CELLS), 1e-3))
     return kernel_density_xy(x, y, bounds_m=bounds, cell_m=cell_m, bandwidth_m=h, crs=table.crs)
 
 

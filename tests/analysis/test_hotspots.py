@@ -352,3 +352,27 @@ def test_weights_subset_and_w():
     assert_array_equal(sub.adjacency.toarray(), np.ones((4, 4)) - np.eye(4))
     lw = w.to_w()
     assert lw.cardinalities[4] == 9 and lw.weights[0] == [1.0] * 4
+
+
+def test_kernel_density_of_a_tight_cluster_keeps_its_mass(grids20):
+    # 30 cases in one corner grid, 30 in the far one; filtered to the corner, the bandwidth (~40 m) is far
+    # below the cell that spreads max_cells over the whole district: the default cell must follow the bandwidth.
+    counts = np.zeros(400, dtype=int)
+    counts[[0, 399]] = 30
+    table = build_case_table(cases_for_counts(grids20, counts, seed=5), grids20)
+    flt = CaseFilter(grids=("G0000",))
+    mask = table.grid == 0
+    h = default_bandwidth_m(table.x_m[mask], table.y_m[mask])
+    kd = kernel_density(table, flt, max_cells=2_500)
+    assert kd.bandwidth_m == pytest.approx(h)
+    assert kd.cell_m <= h / 4 + 1e-9
+    assert kd.density.sum() * kd.cell_m ** 2 / 1e6 == pytest.approx(30, rel=0.03)
+    # brute force at the densest cell centre: the quartic kernel summed over the exact case positions
+    iy, ix = np.unravel_index(np.argmax(kd.density), kd.density.shape)
+    cx, cy = kd.x0_m + (ix + 0.5) * kd.cell_m, kd.y0_m + (iy + 0.5) * kd.cell_m
+    d2 = ((table.x_m[mask] - cx) ** 2 + (table.y_m[mask] - cy) ** 2) / h ** 2
+    exact = np.where(d2 < 1, 3 / (np.pi * h ** 2) * (1 - d2) ** 2, 0.0).sum() * 1e6
+    assert kd.density[iy, ix] == pytest.approx(exact, rel=0.1)
+    # the whole district keeps its default raster
+    full = kernel_density(table, max_cells=2_500)
+    assert full.density.size <= 2_500 * 1.1
