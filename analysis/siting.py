@@ -49,11 +49,19 @@ Options:
   nearest their centre).
 
 Figures are weighted (aged 60+), never counts of demand points.
+
+One difference from the coverage page to know: a grid without estates has
+its residents on a lattice of points (`analysis.demand`), and siting counts
+the lattice points within reach, while the coverage page gives such a grid
+the exact area share of the circles (straight-line distance). For those grids
+the two covered figures can differ by a few per cent (more for radii well
+below the grid size); for grids with estates they are identical.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -121,7 +129,8 @@ def check_params(params: SitingParams) -> None:
     if params.facility_type not in FACILITY_TYPES:
         raise AnalysisError(f"`facility_type` was {params.facility_type!r} but is expected to be one of "
                             f"{', '.join(FACILITY_TYPES)}")
-    if not (isinstance(params.radius_m, int | float) and math.isfinite(params.radius_m) and params.radius_m > 0):
+    if not (isinstance(params.radius_m, numbers.Real) and not isinstance(params.radius_m, bool)
+            and math.isfinite(params.radius_m) and params.radius_m > 0):
         raise AnalysisError(f"`radius_m` was {params.radius_m} but must be a distance greater than 0 m")
     if params.distance not in DISTANCES:
         raise AnalysisError(f"`distance` was {params.distance!r} but is expected to be one of {', '.join(DISTANCES)}")

@@ -414,6 +414,11 @@ def test_dataset_errors():
         siting_problem(siting_dataset(), SitingParams(distance="walking"))
     with pytest.raises(AnalysisError, match="`radius_m` was -5 but must be a distance greater than 0 m"):
         siting_problem(siting_dataset(), SitingParams(radius_m=-5))
+    with pytest.raises(AnalysisError, match="`radius_m` was True but must be a distance greater than 0 m"):
+        siting_problem(siting_dataset(), SitingParams(radius_m=True))
+    # numpy numbers (from a table or a saved scenario) are distances like any other
+    prob = siting_problem(siting_dataset(), SitingParams(radius_m=np.int64(300)))
+    assert prob.existing_elderly == pytest.approx(100.0)
     with pytest.raises(AnalysisError, match="`facility_type` was 'spa'"):
         siting_problem(siting_dataset(), SitingParams(facility_type="spa"))
     with pytest.raises(AnalysisError, match="`candidates` was 'all'"):
