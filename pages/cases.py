@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,6 +11,7 @@ import streamlit as st
 
 from analysis.cases import CaseFilter, case_kpis, cases_in_grid, counts_over_time, overdue_list, unit_league
 from geo.errors import AnalysisError
+from ui import widgets
 from ui.cases import (
     case_table,
     clicked_grid,
@@ -24,6 +26,7 @@ from ui.cases import (
 )
 from ui.charts import style
 from ui.context import get_context
+from ui.coverage import table_downloads
 from ui.i18n import t
 from ui.maps import legend, show_map
 
@@ -48,8 +51,9 @@ last_day = max(pd.Timestamp(int(table.day.max()), unit="D").date(), table.as_of.
 default_start = max(first_day, (table.as_of - pd.Timedelta(days=182)).date())
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2.2, 2, 2, 1.6])
-    preset = c1.selectbox(t("cases.period"), ["30", "90", "182", "365", "all", "custom"], index=2,
-                          key="cases_preset", format_func=lambda p: t(f"cases.preset.{p}"))
+    with c1:
+        preset = widgets.selectbox(t("cases.period"), ["30", "90", "182", "365", "all", "custom"], default="182",
+                                   key="cases_preset", lang=ctx.lang, format_func=lambda p: t(f"cases.preset.{p}"))
     if preset == "custom":
         period = c1.date_input(t("cases.period.custom"), value=(default_start, table.as_of.date()),
                                min_value=first_day, max_value=last_day, key="cases_period")
@@ -58,28 +62,37 @@ with st.container(border=True):
     else:
         period = (max(first_day, (table.as_of - pd.Timedelta(days=int(preset) - 1)).date()), table.as_of.date())
     categories = c2.multiselect(t("cases.category"), table.categories, key="cases_categories",
-                                placeholder=t("cases.all"))
-    sources = c3.multiselect(t("cases.source"), table.sources, key="cases_sources", placeholder=t("cases.all"))
-    statuses = c4.multiselect(t("cases.status"), ["open", "closed"], key="cases_statuses",
-                              format_func=lambda s: t(f"code.case_status.{s}"), placeholder=t("cases.all"))
+                                placeholder=t("cases.all"), select_all=False)
+    sources = c3.multiselect(t("cases.source"), table.sources, key="cases_sources", placeholder=t("cases.all"),
+                             select_all=False)
+    with c4:
+        statuses = widgets.multiselect(t("cases.status"), ["open", "closed"], key="cases_statuses", lang=ctx.lang,
+                                       format_func=lambda s: t(f"code.case_status.{s}"), placeholder=t("cases.all"))
     c5, c6, c7 = st.columns([2, 2, 3])
-    measure = c5.radio(t("cases.measure"), ["count", "rate"], horizontal=True, key="cases_measure",
-                       format_func=lambda m: t(f"cases.measure.{m}"))
-    step = c6.radio(t("cases.step"), ["week", "month"], horizontal=True, key="cases_step",
-                    format_func=lambda s: t(f"cases.step.{s}"))
+    with c5:
+        measure = widgets.radio(t("cases.measure"), ["count", "rate"], horizontal=True, key="cases_measure",
+                                lang=ctx.lang, format_func=lambda m: t(f"cases.measure.{m}"))
+    with c6:
+        step = widgets.radio(t("cases.step"), ["week", "month"], horizontal=True, key="cases_step", lang=ctx.lang,
+                             format_func=lambda s: t(f"cases.step.{s}"))
     with c7.expander(t("cases.advanced")):
-        transform = st.radio(t("cases.transform"), ["B", "R"], key="cases_transform",
-                             format_func=lambda s: t(f"cases.transform.{s}"))
+        transform = widgets.radio(t("cases.transform"), ["B", "R"], key="cases_transform", lang=ctx.lang,
+                                  format_func=lambda s: t(f"cases.transform.{s}"))
 
 since, until = (period + (None, None))[:2] if isinstance(period, tuple) else (period, None)
 flt = CaseFilter(since=since if isinstance(since, dt.date) else None,
                  until=until if isinstance(until, dt.date) else None,
                  categories=tuple(categories), sources=tuple(sources), statuses=tuple(statuses),
                  streets=(ctx.street,) if ctx.street else ())
-st.caption(t("cases.as_of", date=table.as_of.strftime("%Y-%m-%d")))
+k = case_kpis(table, flt).iloc[0]
+# open and overdue cases reported outside the period still wait for handling: say how many the period leaves out
+k_any_time = case_kpis(table, replace(flt, since=None, until=None)).iloc[0] if flt.since or flt.until else k
+outside = {c: int(k_any_time[c]) - int(k[c]) for c in ("open", "overdue")}
+as_of = t("cases.as_of", date=table.as_of.strftime("%Y-%m-%d"))
+st.caption(as_of + (t("cases.outside_period", open=f"{outside['open']:,}", overdue=f"{outside['overdue']:,}")
+                    if outside["open"] else ""))
 
 # --- headline figures ----------------------------------------------------------------------
-k = case_kpis(table, flt).iloc[0]
 cols = st.columns(6)
 cols[0].metric(t("cases.kpi.cases"), f"{int(k['cases']):,}")
 cols[1].metric(t("cases.kpi.open"), f"{int(k['open']):,}")
@@ -91,8 +104,8 @@ cols[5].metric(t("cases.kpi.median_hours"),
 
 # one view at a time: only what is shown is computed, and maps never draw into a hidden tab
 VIEWS = ["hotspots", "heat", "emerging", "trend", "units", "overdue"]
-view = st.radio(t("cases.view"), VIEWS, horizontal=True, key="cases_view", label_visibility="collapsed",
-                format_func=lambda v: t(f"cases.tab.{v}"))
+view = widgets.radio(t("cases.view"), VIEWS, horizontal=True, key="cases_view", lang=ctx.lang,
+                     label_visibility="collapsed", format_func=lambda v: t(f"cases.tab.{v}"))
 
 # --- hot spots -----------------------------------------------------------------------------
 if view == "hotspots":
@@ -117,12 +130,10 @@ if view == "hotspots":
         gid = clicked_grid(state)
         if gid and gid != st.session_state.get("cases_last_click"):
             st.session_state["cases_last_click"] = gid
-            st.session_state["cases_grid_pick"] = gid
+            widgets.set_choice("cases_grid_pick", gid, lang=ctx.lang)
         options = [""] + ctx.grids()["grid_id"].astype(str).tolist()
-        if st.session_state.get("cases_grid_pick") not in options:
-            st.session_state["cases_grid_pick"] = ""
-        pick = st.selectbox(t("cases.grid_pick"), options, key="cases_grid_pick",
-                            format_func=lambda g: g or t("cases.grid_none"))
+        pick = widgets.selectbox(t("cases.grid_pick"), options, key="cases_grid_pick", lang=ctx.lang,
+                                 format_func=lambda g: g or t("cases.grid_none"))
         if pick:
             rows = cases_in_grid(ds.cases, table, pick, flt, limit=200)
             st.markdown(f"**{t('cases.grid_cases', grid=pick, n=len(rows))}**")
@@ -197,18 +208,18 @@ if view == "units":
 # --- overdue list (清零) -------------------------------------------------------------------
 if view == "overdue":
     od = overdue_list(ds.cases, table, flt)
+    if outside["overdue"]:
+        st.warning(t("cases.overdue.outside", n=f"{outside['overdue']:,}"))
     if len(od) == 0:
         st.success(t("cases.overdue.none"))
     else:
         st.subheader(t("cases.overdue.title", n=f"{len(od):,}"))
-        shown = od[["case_id", "days_overdue", "age_days", "street", "grid_id", "category", "responsible_unit",
-                    "reported_at", "deadline", "description", "reporter_phone"]]
-        st.dataframe(
-            shown.head(2000), hide_index=True, width="stretch",
-            column_config={"case_id": t("ccol.case_id"), "days_overdue": t("ccol.days_overdue"),
-                           "age_days": t("ccol.age_days"), "street": t("col.street"), "grid_id": t("col.grid_id"),
-                           "category": t("ccol.category"), "responsible_unit": t("ccol.unit"),
-                           "reported_at": t("ccol.reported_at"), "deadline": t("ccol.deadline"),
-                           "description": t("ccol.description"), "reporter_phone": t("ccol.phone")})
-        st.download_button(t("download.csv"), shown.to_csv(index=False).encode("utf-8-sig"),
-                           file_name="overdue.csv", mime="text/csv", key="cases_overdue_csv")
+        labels = {"case_id": t("ccol.case_id"), "days_overdue": t("ccol.days_overdue"), "age_days": t("ccol.age_days"),
+                  "street": t("col.street"), "grid_id": t("col.grid_id"), "category": t("ccol.category"),
+                  "responsible_unit": t("ccol.unit"), "reported_at": t("ccol.reported_at"),
+                  "deadline": t("ccol.deadline"), "description": t("ccol.description"),
+                  "reporter_phone": t("ccol.phone")}
+        shown = od[list(labels)]
+        st.dataframe(shown.head(2000), hide_index=True, width="stretch", column_config=labels)
+        # the files carry every overdue case with the headers shown here
+        table_downloads(shown.rename(columns=labels), file_stem=t("cases.overdue.file"), key="cases_overdue")

@@ -7,8 +7,9 @@ import streamlit as st
 from analysis.coverage import DEFAULT_RADIUS_M
 from analysis.siting import SitingParams
 from geo.errors import AnalysisError, DataError
-from geo.scenarios import delete_scenario, list_scenarios, save_scenario
+from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
 from geo.schema import FACILITY_TYPES
+from ui import widgets
 from ui.context import get_context
 from ui.i18n import label_of, t
 from ui.maps import legend, show_map
@@ -38,20 +39,26 @@ sources = ("layer", "generated") if has_candidates else ("generated",)
 
 # --- parameters --------------------------------------------------------------------
 with st.form("siting_form"):
+    # choices with translated labels go through ui.widgets, so a language switch keeps them
     r1 = st.columns([2, 1.3, 1.5, 2, 1.5])
-    ftype = r1[0].selectbox(t("siting.type"), tuple(FACILITY_TYPES), index=tuple(FACILITY_TYPES).index("day_care"),
-                            format_func=lambda c: label_of("facility", c), key="site_type")
+    with r1[0]:
+        ftype = widgets.selectbox(t("siting.type"), tuple(FACILITY_TYPES), default="day_care", key="site_type",
+                                  lang=ctx.lang, format_func=lambda c: label_of("facility", c))
     radius = r1[1].number_input(t("siting.radius_m"), min_value=50.0, max_value=5000.0,
                                 value=DEFAULT_RADIUS_M["day_care"], step=50.0, key="site_radius")
-    distance = r1[2].radio(t("siting.distance"), ("euclidean", "walking"), key="site_distance",
-                           format_func=lambda d: t(f"siting.distance.{d}"))
-    source = r1[3].radio(t("siting.candidates"), sources, key="site_source",
-                         format_func=lambda s: t(f"siting.candidates.{s}"))
-    solver = r1[4].radio(t("siting.solver"), ("exact", "greedy"), key="site_solver",
-                         format_func=lambda s: t(f"siting.solver.{s}"))
+    with r1[2]:
+        distance = widgets.radio(t("siting.distance"), ("euclidean", "walking"), key="site_distance", lang=ctx.lang,
+                                 format_func=lambda d: t(f"siting.distance.{d}"))
+    with r1[3]:
+        source = widgets.radio(t("siting.candidates"), sources, key="site_source", lang=ctx.lang,
+                               format_func=lambda s: t(f"siting.candidates.{s}"))
+    with r1[4]:
+        solver = widgets.radio(t("siting.solver"), ("exact", "greedy"), key="site_solver", lang=ctx.lang,
+                               format_func=lambda s: t(f"siting.solver.{s}"))
     r2 = st.columns([2, 1.3, 1.5, 2, 1.5])
-    mode = r2[0].radio(t("siting.mode"), ("n", "target"), key="site_mode", horizontal=True,
-                       format_func=lambda m: t(f"siting.mode.{m}"))
+    with r2[0]:
+        mode = widgets.radio(t("siting.mode"), ("n", "target"), key="site_mode", lang=ctx.lang, horizontal=True,
+                             format_func=lambda m: t(f"siting.mode.{m}"))
     n_new = int(r2[1].number_input(t("siting.n_new"), min_value=1, value=5, step=1, key="site_n"))
     target_pct = r2[2].number_input(t("siting.target_pct"), min_value=1.0, max_value=100.0, value=40.0, step=5.0,
                                     key="site_target")
@@ -109,12 +116,14 @@ else:
                 f"+{100 * res.added_share:.1f} pt", delta_color="normal")
     k[3].metric(t("siting.kpi.added"), f"{res.added_elderly:,.0f}")
     if res.optimal:
-        k[4].metric(t("siting.kpi.optimal"), t("siting.yes"), t(f"siting.solver.{res.solver}"), delta_color="off")
+        k[4].metric(t("siting.kpi.optimal"), t("siting.yes"), t(f"siting.solver.{res.solver}"), delta_color="off",
+                    delta_arrow="off")
     else:
         gap = "—" if res.gap is None else f"{100 * res.gap:.2f}%"
-        k[4].metric(t("siting.kpi.gap"), gap, t(f"siting.solver.{res.solver}"), delta_color="off")
+        k[4].metric(t("siting.kpi.gap"), gap, t(f"siting.solver.{res.solver}"), delta_color="off", delta_arrow="off")
     k[5].metric(t("siting.kpi.seconds"), f"{res.elapsed_s:.2f} s",
-                t("siting.kpi.rows", rows=prob.n_rows, points=prob.n_points), delta_color="off")
+                t("siting.kpi.rows", rows=f"{prob.n_rows:,}", points=f"{prob.n_points:,}"), delta_color="off",
+                delta_arrow="off")
 
     map_col, side_col = st.columns([4, 1])
     with map_col:
@@ -151,12 +160,20 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
     name = c_name.text_input(t("siting.scn.name"), key="scn_name", placeholder=t("siting.scn.name_hint"))
     overwrite = c_over.checkbox(t("siting.scn.overwrite"), key="scn_overwrite")
     if c_save.button(t("siting.scn.save"), key="scn_save", disabled=run is None):
-        try:
-            s = save_scenario(path, run.to_scenario(name, dataset=dataset), overwrite=overwrite)
-            st.success(t("siting.scn.saved", name=s.name))
-            saved = list_scenarios(path, kind=SCENARIO_KIND)
-        except DataError as err:
-            st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))
+        clean = name.strip()  # the common mistakes get a message in the page's language
+        if not clean:
+            st.error(t("siting.scn.name_empty"))
+        elif len(clean) > MAX_NAME_CHARS:
+            st.error(t("siting.scn.name_long", n=MAX_NAME_CHARS))
+        elif not overwrite and clean in {s.name for s in saved}:
+            st.error(t("siting.scn.name_taken", name=clean))
+        else:
+            try:
+                s = save_scenario(path, run.to_scenario(clean, dataset=dataset), overwrite=overwrite)
+                st.success(t("siting.scn.saved", name=s.name))
+                saved = list_scenarios(path, kind=SCENARIO_KIND)
+            except DataError as err:
+                st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))
     if run is None:
         st.caption(t("siting.scn.run_first"))
     if not saved:
@@ -188,14 +205,16 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
                           t("siting.col.gain"): [round(g, 1) for g in r.gains_elderly]},
                          hide_index=True, width="stretch", height=min(400, 38 + 35 * max(1, r.n_new)))
     common = sorted(set(a.result.site_ids) & set(b.result.site_ids))
-    diff = 100 * (b.result.covered_share - a.result.covered_share)
-    st.caption(t("siting.scn.common", n=len(common), diff=diff))
+    diff = round(100 * (b.result.covered_share - a.result.covered_share), 1)
+    st.caption(t(f"siting.scn.common.{'more' if diff > 0 else 'less' if diff < 0 else 'same'}", n=len(common),
+                 diff=abs(diff)))
 
     d_col, d_btn = st.columns([3, 1])
     victim = d_col.selectbox(t("siting.scn.delete_which"), names, key="scn_delete_pick")
     if d_btn.button(t("siting.scn.delete"), key="scn_delete"):
         try:
             delete_scenario(path, victim)
+            st.toast(t("siting.scn.deleted", name=victim))
             st.rerun(scope="fragment")
         except DataError as err:
             st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))

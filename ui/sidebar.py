@@ -30,9 +30,9 @@ def render_sidebar() -> PageContext | None:
             st.error(t("error.load_failed"))
             st.code("\n".join(str(p) for p in err.problems), language=None)
             return None
-        streets = [None, *ds.streets]
-        street = st.selectbox(t("sidebar.street"), streets, key="street_choice",
-                              format_func=lambda s: t("sidebar.all_streets") if s is None else s)
+        # "" stands for the whole district (a selectbox whose value is None shows nothing chosen)
+        street = widgets.selectbox(t("sidebar.street"), ["", *ds.streets], key="street_choice", lang=lang,
+                                   format_func=lambda s: s or t("sidebar.all_streets")) or None
         cfg = basemap_config()
         options = ["none"] + (["configured"] if cfg.url else [])
         st.session_state.setdefault("basemap_choice", options[-1])

@@ -38,6 +38,9 @@ STRINGS = {
     "cases.kpi.closed_late": ("超期办结", "Closed late"),
     "cases.kpi.closure_rate": ("办结率", "Closure rate"),
     "cases.kpi.median_hours": ("办结用时中位数（小时）", "Median hours to close"),
+    "cases.outside_period": ("；所选时段外另有未办结事件 {open} 条（其中逾期 {overdue} 条），未计入下列数字。",
+                             "; outside the chosen period: {open} more open cases ({overdue} overdue), not in the "
+                             "figures below."),
     "cases.view": ("视图", "View"),
     "cases.tab.hotspots": ("热点分析", "Hot spots"),
     "cases.tab.heat": ("热力图", "Heat map"),
@@ -75,6 +78,10 @@ STRINGS = {
     "cases.units.title": ("责任单位排名（逾期多者在前）", "Responsible units (most overdue first)"),
     "cases.overdue.title": ("逾期未办结事件 {n} 条（按逾期天数排序）", "{n} overdue cases (longest overdue first)"),
     "cases.overdue.none": ("没有逾期未办结事件。", "No overdue cases."),
+    "cases.overdue.outside": ("另有 {n} 条逾期未办结事件上报于所选时段之外，未列入本表；“上报时间段”选“全部”可一并查看。",
+                              "{n} more overdue cases were reported outside the chosen period and are not listed; "
+                              "choose “All” under “Reported between” to see them."),
+    "cases.overdue.file": ("逾期未办结事件", "overdue_cases"),
     "cases.error": ("无法计算：{msg}", "Cannot compute: {msg}"),
     "pattern.new_hot_spot": ("新增热点", "New hot spot"),
     "pattern.consecutive_hot_spot": ("连续热点", "Consecutive hot spot"),
