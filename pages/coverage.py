@@ -84,7 +84,7 @@ k = st.columns(5)
 k[0].metric(t("coverage.kpi.total", weight=weight_label), f"{tot.total:,.0f}")
 k[1].metric(t("coverage.kpi.covered"), f"{tot.covered:,.0f}")
 k[2].metric(t("coverage.kpi.share"), f"{100 * tot.covered_share:.1f}%" if tot.total > 0 else "—")
-k[3].metric(t("coverage.kpi.gap_grids"), f"{tot.gap_grids:,}", t("coverage.kpi.of_grids", n=tot.grids),
+k[3].metric(t("coverage.kpi.gap_grids"), f"{tot.gap_grids:,}", t("coverage.kpi.of_grids", n=f"{tot.grids:,}"),
             delta_color="off", delta_arrow="off")
 k[4].metric(t("coverage.kpi.facilities"), f"{len(fac):,}", t("coverage.kpi.planned", n=n_planned) if n_planned
             else None, delta_color="off", delta_arrow="off")

@@ -33,13 +33,15 @@ cases = case_figures(ctx)
 if cases is None:
     cols[5].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
 else:
-    cols[5].metric(t("overview.kpi.open_cases"), f"{cases['open']:,}", t("overview.kpi.overdue", n=cases["overdue"]),
-                   delta_color="off", delta_arrow="off")
+    cols[5].metric(t("overview.kpi.open_cases"), f"{cases['open']:,}",
+                   t("overview.kpi.overdue", n=f"{cases['overdue']:,}"), delta_color="off", delta_arrow="off")
 if s.unmanaged_estates is None:
     cols[6].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
 else:
+    # committees are counted over every estate, not only the unmanaged ones: the label and help say so
     cols[6].metric(t("overview.kpi.unmanaged"), f"{s.unmanaged_estates:,}",
-                   t("overview.kpi.committees", n=s.committees_formed or 0), delta_color="off", delta_arrow="off")
+                   t("overview.kpi.committees", n=f"{s.committees_formed or 0:,}"), delta_color="off",
+                   delta_arrow="off", help=t("overview.kpi.unmanaged_help", estates=f"{s.estates or 0:,}"))
 
 map_col, side_col = st.columns([3, 1])
 with map_col:

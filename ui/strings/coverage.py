@@ -64,7 +64,8 @@ STRINGS = {
     "coverage.access.enhanced": ("距离衰减（E2SFCA）", "Distance decay (E2SFCA)"),
     "coverage.access.help": (
         "每千名{weight}可用的设施容量（床位/名额），考虑设施服务范围内的竞争需求。",
-        "Facility capacity (places) available per 1,000 {weight}, allowing for the demand competing for it.",
+        "Facility capacity (places) available per 1,000 people counted ({weight}), allowing for the demand "
+        "competing for it.",
     ),
     "coverage.access.per_1000": ("每千人容量", "Capacity per 1,000"),
     "coverage.access.reach_share": ("有设施可达的比例", "Share with a facility in reach"),

@@ -10,7 +10,10 @@ STRINGS = {
     "overview.kpi.open_cases": ("未办结事件", "Open cases"),
     "overview.kpi.overdue": ("其中逾期 {n}", "{n} overdue"),
     "overview.kpi.unmanaged": ("无物业小区", "Unmanaged estates"),
-    "overview.kpi.committees": ("已成立业委会 {n}", "{n} with owners' committee"),
+    "overview.kpi.committees": ("全部小区业委会 {n}", "{n} committees, all estates"),
+    "overview.kpi.unmanaged_help": ("无物业管理的小区数。下方是全部 {estates} 个小区（含物业公司管理、业主自治）中已成立业主委员会的个数。",
+                                    "Estates with no property management. Below: owners' committees formed in all "
+                                    "{estates} estates (property-managed and self-governed included)."),
     "overview.kpi.no_layer": ("无此图层", "layer absent"),
     "overview.kpi.coverage": ("日照中心覆盖率", "Day-care coverage"),
     "overview.kpi.uncovered": ("未覆盖老人 {n}", "{n} aged 60+ beyond reach"),
