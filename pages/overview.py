@@ -16,7 +16,9 @@ district = ds.meta_dict.get("district") or ds.name
 st.title(t("overview.title", district=district))
 
 s = summary(ctx)
-cols = st.columns(7)
+# the seven figures wrap onto a second line on narrow screens instead of being cut off ("1,086,…")
+row = st.container(horizontal=True, gap="medium")
+cols = [row.container(width="content") for _ in range(7)]
 cols[0].metric(t("overview.kpi.grids"), f"{s.grids:,}")
 cols[1].metric(t("overview.kpi.residents"), f"{s.population:,}")
 cols[2].metric(t("overview.kpi.elderly"), f"{s.elderly:,}", t("overview.kpi.elderly_share", share=100 * s.elderly_share),
