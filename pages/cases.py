@@ -18,6 +18,7 @@ from ui.cases import (
     density_cached,
     emerging_cached,
     emerging_map,
+    explain_error,
     heat_map,
     hot_spots_cached,
     hotspot_legend,
@@ -112,7 +113,7 @@ if view == "hotspots":
     try:
         hot = hot_spots_cached(ctx, flt, measure=measure, transform=transform)
     except AnalysisError as err:
-        st.error(t("cases.error", msg=str(err)))
+        explain_error(ctx, err, view="hotspots", n_cases=int(k["cases"]))
         hot = None
     if hot is not None:
         f = hot.frame
@@ -155,14 +156,14 @@ if view == "heat":
         st.caption(t("cases.heat.help", h=kd.bandwidth_m))
         show_map(heat_map(ctx, kd), key="cases_heat_map")
     except AnalysisError as err:
-        st.error(t("cases.error", msg=str(err)))
+        explain_error(ctx, err, view="heat", n_cases=int(k["cases"]))
 
 # --- emerging hot spots --------------------------------------------------------------------
 if view == "emerging":
     try:
         em = emerging_cached(ctx, flt, measure=measure, period=step, transform=transform)
     except AnalysisError as err:
-        st.error(t("cases.error", msg=str(err)))
+        explain_error(ctx, err, view="emerging", n_cases=int(k["cases"]))
         em = None
     if em is not None:
         st.caption(t("cases.emerging.help", step=t(f"cases.step.{step}"), n=len(em.period_starts)))
@@ -179,7 +180,7 @@ if view == "trend":
     try:
         trend = counts_over_time(table, flt, period=step, by="category")
     except AnalysisError as err:
-        st.error(t("cases.error", msg=str(err)))
+        explain_error(ctx, err, view="trend", n_cases=int(k["cases"]))
         trend = None
     if trend is not None and len(trend):
         fig = go.Figure()

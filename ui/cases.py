@@ -17,6 +17,8 @@ from folium.plugins import HeatMap
 
 from analysis.cases import CaseFilter, CaseTable, case_table_from_dataset
 from analysis.hotspots import (
+    MIN_GRIDS,
+    MIN_PERIODS,
     EmergingResult,
     GridWeights,
     HotspotResult,
@@ -161,6 +163,19 @@ def heat_map(ctx: PageContext, kd: KernelDensity, *, max_points: int = 6000) -> 
         HeatMap(data, name=html.escape(t("cases.tab.heat")), radius=radius, blur=radius, min_opacity=0.25,
                 max_zoom=16).add_to(m)
     return m
+
+
+def explain_error(ctx: PageContext, err: Exception, *, view: str, n_cases: int) -> None:
+    """An analysis that cannot run, said in the page's language where the cause is known, else in its own words."""
+    n_grids = len(ctx.grids())
+    if view in ("hotspots", "emerging") and n_grids < MIN_GRIDS:
+        st.info(t("cases.need_grids", n=n_grids, min=MIN_GRIDS))
+    elif n_cases == 0:
+        st.info(t("cases.no_cases"))
+    elif view == "emerging":
+        st.info(t("cases.emerging.need_periods", min=MIN_PERIODS))
+    else:
+        st.error(t("cases.error", msg=str(err)))
 
 
 def clicked_grid(state: dict) -> str | None:

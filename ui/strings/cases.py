@@ -83,6 +83,14 @@ STRINGS = {
                               "choose “All” under “Reported between” to see them."),
     "cases.overdue.file": ("逾期未办结事件", "overdue_cases"),
     "cases.error": ("无法计算：{msg}", "Cannot compute: {msg}"),
+    "cases.need_grids": ("热点统计至少需要 {min} 个网格才有意义，所选范围只有 {n} 个；请在侧栏选择“全部街道”。",
+                         "Hot spot statistics need at least {min} grids to be meaningful; the selection has {n}. "
+                         "Choose “All streets” in the sidebar."),
+    "cases.no_cases": ("所选条件下没有事件；请放宽上报时间段或其他筛选条件。",
+                       "No cases match; choose a longer period or fewer filters."),
+    "cases.emerging.need_periods": ("时空模式至少需要 {min} 个时段（按所选时间步长计）；请选择更长的上报时间段，或把时间步长改为“周”。",
+                                    "Emerging patterns need at least {min} periods of the chosen time step; choose a "
+                                    "longer period, or “Week” as the time step."),
     "pattern.new_hot_spot": ("新增热点", "New hot spot"),
     "pattern.consecutive_hot_spot": ("连续热点", "Consecutive hot spot"),
     "pattern.intensifying_hot_spot": ("加强热点", "Intensifying hot spot"),
