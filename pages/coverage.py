@@ -66,6 +66,10 @@ planned = c_planned.checkbox(t("coverage.include_planned"), key="cov_planned")
 if ds.roads is None:
     c_method.caption(t("coverage.no_roads_note"))
 
+if not types:
+    st.info(t("coverage.choose_type"))
+    st.stop()
+
 question = (ctx.path, ctx.token, tuple(types), None if preset == "default" else float(radius), method, weight,
             bool(planned))
 try:

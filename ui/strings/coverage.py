@@ -25,6 +25,7 @@ STRINGS = {
     "coverage.weight.elderly": ("60岁以上老人", "Residents aged 60+"),
     "coverage.weight.population": ("全部常住人口", "All residents"),
     "coverage.include_planned": ("含规划设施", "Include planned facilities"),
+    "coverage.choose_type": ("请至少选择一种设施类型。", "Choose at least one facility type."),
     "coverage.error": ("无法完成覆盖分析：{message}", "Coverage cannot be computed: {message}"),
     "coverage.no_types": ("本数据集没有服务设施。", "This dataset has no facilities."),
     "coverage.no_roads_note": ("本数据集没有道路图层，步行距离不可用。", "This dataset has no roads layer: walking distance is unavailable."),
