@@ -95,10 +95,14 @@ if st.session_state.get("siting_error"):
 
 stored = st.session_state.get("siting_run")
 run: SitingRun | None = stored[1] if stored and stored[0] == ctx.token else None
+other_street = run is not None and run.request.params.street != ctx.street  # not this street's answer
 
 # --- the answer ------------------------------------------------------------------------
-if run is None:
-    if not st.session_state.get("siting_error"):
+if run is None or other_street:
+    if other_street:
+        st.info(t("siting.other_street", street=run.request.params.street or t("sidebar.all_streets")))
+        run = None
+    elif not st.session_state.get("siting_error"):
         st.info(t("siting.start_hint"))
 else:
     res, req = run.result, run.request

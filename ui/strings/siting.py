@@ -45,6 +45,9 @@ STRINGS = {
     "siting.run": ("开始选址", "Find sites"),
     "siting.error": ("无法完成选址：{message}", "Siting could not be done: {message}"),
     "siting.start_hint": ("设置参数后点击“开始选址”。", "Set the parameters and press “Find sites”."),
+    "siting.other_street": ("上次的选址结果是“{street}”的，与侧栏当前所选街道不同；请点击“开始选址”重新计算。",
+                            "The last answer was for “{street}”, not the street chosen in the sidebar; press “Find "
+                            "sites” to solve again."),
     "siting.answer.target": ("达到 {share:.1f}% 的覆盖率最少需要新建 {n} 个站点。",
                              "{n} new stations are the fewest that reach {share:.1f}%."),
     "siting.answer.fewer": ("只需 {n} 个站点即可覆盖候选点所能覆盖的全部老人（要求 {asked} 个），其余站点不会增加覆盖。",
