@@ -43,6 +43,8 @@ def test_language_switch_and_street_filter(app_url, offline_page):
     page.get_by_text("English", exact=True).click()
     wait_for_app(page)
     page.wait_for_selector("text=Overview", timeout=60_000)
+    # the figures are drawn after the page title: wait for them rather than read too early
+    page.wait_for_selector('[data-testid="stMetric"]:has-text("Aged 60+")', timeout=60_000)
     assert "Aged 60+" in page.locator('[data-testid="stMain"]').inner_text()
     # filter to one street: fewer grids on the map, figures of that street
     ds = read_dataset(DEMO_PATH)
@@ -52,7 +54,10 @@ def test_language_switch_and_street_filter(app_url, offline_page):
     page.get_by_role("option", name=street).click()
     wait_for_app(page)
     wait_for_map_count(page, "path.ga-grid", n)
-    assert f"{n}" in page.locator('[data-testid="stMetric"]').first.inner_text()
+    page.wait_for_function(
+        "n => { const m = document.querySelector('[data-testid=\"stMetric\"]'); return m && m.innerText.includes(n); }",
+        arg=str(n), timeout=60_000)
+    assert str(n) in page.locator('[data-testid="stMetric"]').first.inner_text()
     assert_no_exception(page)
     screenshot(page, "overview_en_street")
 
