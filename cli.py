@@ -70,11 +70,20 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 # --- demo -----------------------------------------------------------------
 
+MAX_PERMUTATIONS = 99_999
+
+
+def _check_seed(seed: int) -> None:
+    if seed < 0:
+        raise AnalysisError(f"--seed was {seed} but must be 0 or more")
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from geo.demo import build_and_write
 
     if args.cases is not None and args.cases < 1:
         raise AnalysisError(f"--cases was {args.cases} but must be at least 1")
+    _check_seed(args.seed)
     _print_json(build_and_write(args.scale, args.out, seed=args.seed, n_cases=args.cases))
     return EXIT_OK
 
@@ -184,8 +193,10 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     from analysis.cases import CaseFilter, case_table_from_dataset
     from analysis.hotspots import hotspot_report, queen_weights
 
-    if args.permutations < 0:
-        raise AnalysisError(f"--permutations was {args.permutations} but must be 0 or more")
+    if not 0 <= args.permutations <= MAX_PERMUTATIONS:
+        raise AnalysisError(f"--permutations was {args.permutations} but must be between 0 and "
+                            f"{MAX_PERMUTATIONS:,} (999 is the usual choice)")
+    _check_seed(args.seed)
     ds = read_dataset(args.data)
     table = case_table_from_dataset(ds)
     flt = CaseFilter(since=args.since, until=args.until,

@@ -45,4 +45,7 @@ def read_layer_file(path: str | Path, layer: str, *, coord_sys: CoordSys = "wgs8
     except Exception as exc:
         raise DataError([Problem(layer, f"{path.name} cannot be read ({exc})",
                                  "save it as GeoPackage, GeoJSON, Shapefile, CSV (UTF-8) or Excel")]) from exc
+    if len(raw) == 0:
+        raise DataError([Problem(layer, f"{path.name} has no data rows",
+                                 "add at least one row (feature) below the header")])
     return validate_layer(raw, layer, coord_sys=coord_sys)

@@ -39,3 +39,22 @@ def test_validate_bad_file_lists_every_problem_on_stderr(tmp_path, capsys):
 def test_validate_missing_file(tmp_path, capsys):
     assert cli.main(["validate", "--layer", "roads", str(tmp_path / "none.gpkg")]) == 2
     assert "error: layer roads: file" in capsys.readouterr().err
+
+
+def test_validate_file_without_rows(tmp_path, capsys):
+    path = tmp_path / "empty.csv"
+    path.write_text("编号,名称,类型,经度,纬度\n", encoding="utf-8")
+    assert cli.main(["validate", "--layer", "facilities", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == ("error: layer facilities: empty.csv has no data rows — add at least "
+                                               "one row (feature) below the header")
+
+
+def test_negative_seed_and_huge_permutations_are_refused(tmp_path, capsys):
+    assert cli.main(["demo", "--scale", "shifeng", "--seed", "-1", "--out", str(tmp_path / "d.gpkg")]) == 2
+    assert capsys.readouterr().err.strip() == "error: --seed was -1 but must be 0 or more"
+    assert cli.main(["hotspots", "--permutations", "100000000", "--out", str(tmp_path / "h.csv")]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --permutations was 100000000 but must be between 0 and "
+                                               "99,999 (999 is the usual choice)")
+    assert cli.main(["hotspots", "--seed", "-3", "--out", str(tmp_path / "h.csv")]) == 2
+    assert capsys.readouterr().err.strip() == "error: --seed was -3 but must be 0 or more"
+    assert not (tmp_path / "d.gpkg").exists() and not (tmp_path / "h.csv").exists()

@@ -70,7 +70,7 @@ def test_short_range_leaves_pattern_empty(gpkg, tmp_path, capsys):
     (["--since", "2020-01-01", "--until", "2020-02-01"],
      "error: no cases match (between 2020-01-01 and 2020-02-01): choose a longer period or fewer filters"),
     (["--category", "垃圾"], "error: category '垃圾' does not exist; the cases have: 市容环境, 路灯"),
-    (["--permutations", "-1"], "error: --permutations was -1 but must be 0 or more"),
+    (["--permutations", "-1"], "error: --permutations was -1 but must be between 0 and 99,999 (999 is the usual choice)"),
 ])
 def test_bad_input_exits_2(gpkg, tmp_path, capsys, args, message):
     path, _, _ = gpkg
