@@ -11,6 +11,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
+from geo import settings
 from geo.assign import assign_grid_ids
 from geo.crs import WGS84, CoordSys, metric_crs
 from geo.errors import DataError, Problem
@@ -61,7 +62,7 @@ class Dataset:
 
 def default_data_path() -> str:
     """`GRIDATLAS_DATA` if set (read at call time), else the bundled demo."""
-    return os.environ.get(ENV_VAR) or str(DEMO_PATH)
+    return settings.data() or str(DEMO_PATH)
 
 
 def read_meta(path: str | os.PathLike) -> dict[str, str]:

@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo import settings
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, default_data_path, read_dataset
 
 
@@ -43,7 +44,7 @@ class DatasetChoice:
 def dataset_choices() -> list[DatasetChoice]:
     """$GRIDATLAS_DATA first (if set), the bundled demo, then GeoPackages in cache/; labels are unique."""
     paths: list[str] = []
-    env = os.environ.get("GRIDATLAS_DATA")
+    env = settings.data()
     if env:
         paths.append(env)
     paths.append(str(DEMO_PATH))

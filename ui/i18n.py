@@ -58,3 +58,45 @@ def label_of(kind: str, code: str, *, lang: str | None = None) -> str:
     """Display label of an enumerated code, e.g. ``label_of("facility", "day_care")``."""
     key = f"code.{kind}.{code}"
     return t(key, lang=lang) if key in TABLE else str(code)
+
+
+def _fmt(key: str, lang: str | None, params: dict) -> str | None:
+    pair = TABLE.get(key)
+    if pair is None:
+        return None
+    text = pair[LANGS.index(lang or current_lang())]
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def error_text(err: Exception, *, lang: str | None = None) -> str:
+    """What an error says to the user, in their language: ``err.<code>`` formatted with its params.
+
+    Errors without a code, or whose code has no table entry, fall back to their English message.
+    """
+    code = getattr(err, "code", None)
+    params = dict(getattr(err, "params", {}) or {})
+    text = _fmt(f"err.{code}", lang, params) if code else None
+    return text if text is not None else str(getattr(err, "message", None) or err)
+
+
+def problem_text(problem, *, lang: str | None = None) -> str:
+    """One validation problem as a line: where (layer, row, column), what is wrong, how to fix it."""
+    lang = lang or current_lang()
+    params = {"layer": problem.layer, "row": problem.row, "column": problem.column, "value": problem.value,
+              "source_column": problem.source_column, **dict(problem.params)}
+    what = _fmt(f"err.{problem.code}", lang, params) or problem.message
+    fix = _fmt(f"fix.{problem.code}", lang, params) or problem.fix
+    layer = label_of("layer", problem.layer, lang=lang)
+    where = [t("problem.layer", lang=lang, layer=layer)]
+    if problem.row is not None:
+        where.append(t("problem.row", lang=lang, row=problem.row))
+    if problem.column is not None:
+        col = problem.column
+        if problem.source_column and problem.source_column != problem.column:
+            col = f"{problem.source_column} ({problem.column})"
+        where.append(t("problem.column", lang=lang, column=col))
+    sep = "，" if lang == "zh" else ", "
+    return f"{sep.join(where)}: {what} — {fix}"

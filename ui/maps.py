@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import html
 import math
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import settings
 from geo.crs import WGS84, convert_gdf, metric_crs
 from ui.assets import local_url
 
@@ -61,20 +61,9 @@ class BasemapConfig:
 
 
 def basemap_config() -> BasemapConfig:
-    url = os.environ.get("GRIDATLAS_TILES") or None
-    attr = os.environ.get("GRIDATLAS_TILES_ATTR", "")
-    datum = os.environ.get("GRIDATLAS_TILES_DATUM", "wgs84")
-    if url is None:
-        try:
-            section = st.secrets.get("basemap", {})
-            url = section.get("url") or None
-            attr = section.get("attribution", attr)
-            datum = section.get("datum", datum)
-        except Exception:  # no secrets file: no basemap configured
-            pass
-    if datum not in ("wgs84", "gcj02"):
-        datum = "wgs84"
-    return BasemapConfig(url=url, attribution=attr or "tiles", datum=datum)
+    """The basemap settings (`geo.settings`: $GRIDATLAS_TILES* or [basemap] in secrets.toml)."""
+    cfg = settings.basemap()
+    return BasemapConfig(url=cfg.url, attribution=cfg.attribution, datum=cfg.datum)
 
 
 def to_display(gdf: gpd.GeoDataFrame, *, datum: str = "wgs84") -> gpd.GeoDataFrame:

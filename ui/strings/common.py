@@ -55,4 +55,13 @@ STRINGS = {
     "download.csv": ("下载 CSV", "Download CSV"),
     "download.xlsx": ("下载 Excel", "Download Excel"),
     "download.geojson": ("下载 GeoJSON", "Download GeoJSON"),
+    "problem.layer": ("图层 {layer}", "layer {layer}"),
+    "problem.row": ("第 {row} 行", "row {row}"),
+    "problem.column": ("列 {column}", "column {column}"),
+    "code.layer.grids": ("网格", "grids"),
+    "code.layer.facilities": ("服务设施", "facilities"),
+    "code.layer.estates": ("小区", "estates"),
+    "code.layer.cases": ("网格事件", "cases"),
+    "code.layer.candidates": ("候选站点", "candidates"),
+    "code.layer.roads": ("道路", "roads"),
 }
