@@ -95,9 +95,27 @@ from analysis.siting.model import (
     check_params,
 )
 from analysis.siting.problem import _row_classes, problem_from_matrix
+from analysis.siting.scenario import (
+    DEFAULT_CURVE_MAX,
+    MODES,
+    SCENARIO_KIND,
+    Mode,
+    SitingRequest,
+    SitingRun,
+    curve_frame,
+    run_siting,
+)
 from analysis.siting.tables import grid_gains, newly_covered, site_service_areas, sites_table, summary
 
 __all__ = [
+    "run_siting",
+    "curve_frame",
+    "SitingRun",
+    "SitingRequest",
+    "Mode",
+    "SCENARIO_KIND",
+    "MODES",
+    "DEFAULT_CURVE_MAX",
     "CANDIDATE_SOURCES",
     "DEFAULT_TIME_LIMIT_S",
     "DISTANCES",
