@@ -132,7 +132,7 @@ def _existing_areas(path: str, token: str, params_key: str) -> gpd.GeoDataFrame:
     inputs = coverage_inputs(path, token)
     graph = walk_graph(path, token) if params.distance == "walking" else None
     areas = service_areas(inputs, facility_types=(params.facility_type,), radius_m=params.radius_m,
-                          method=params.distance, graph=graph)
+                          distance=params.distance, graph=graph)
     if areas.empty:
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
     merged = gpd.GeoDataFrame(geometry=[areas.union_all().simplify(5.0)], crs=areas.crs)

@@ -51,7 +51,7 @@ def reach_matrix(
         raise AnalysisError(f"`distance` was {distance!r} but is expected to be one of {', '.join(DISTANCES)}")
     if distance == "walking" and graph is None:
         raise AnalysisError("walking distance needs a roads layer (道路), and the dataset has none")
-    covers = coverage_reach(sites, demand, radius_m=radius_m, method=distance, graph=graph).covers
+    covers = coverage_reach(sites, demand, radius_m=radius_m, distance=distance, graph=graph).covers
     out = sparse.csr_matrix(covers.T, dtype=bool)
     out.sort_indices()
     return out

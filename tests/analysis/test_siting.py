@@ -310,7 +310,7 @@ def test_walking_distance_follows_the_roads():
     # apart) but E2 is on the other one, 3 km round the block.
     assert straight.existing_elderly == pytest.approx(100.0)
     assert walking.existing_elderly == pytest.approx(50.0)
-    table = coverage_by_grid(ds, facility_types=("day_care",), radius_m=300.0, method="walking")
+    table = coverage_by_grid(ds, facility_types=("day_care",), radius_m=300.0, distance="walking")
     assert walking.existing_elderly == pytest.approx(table["covered_elderly"].sum())
     res = solve_siting(walking, n_new=1)
     assert res.optimal and res.added_elderly > 0
