@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 
 from analysis.coverage import reach_matrix as coverage_reach
 from analysis.demand import demand_points
-from analysis.options import DISTANCES
+from analysis.options import DISTANCES, check_choice
 from analysis.siting.model import SitingParams, SitingProblem, _replace, check_params
 from analysis.siting.problem import problem_from_matrix
 from geo.crs import require_metric
@@ -47,10 +47,10 @@ def reach_matrix(
     `analysis.network.WalkGraph`, required for ``"walking"``), boundary
     included. Both layers in the same metric CRS.
     """
-    if distance not in DISTANCES:
-        raise AnalysisError(f"`distance` was {distance!r} but is expected to be one of {', '.join(DISTANCES)}")
+    check_choice("distance", distance, DISTANCES)
     if distance == "walking" and graph is None:
-        raise AnalysisError("walking distance needs a roads layer (道路), and the dataset has none")
+        raise AnalysisError("walking distance needs a roads layer (道路), and the dataset has none",
+                            code="analysis.no_roads")
     covers = coverage_reach(sites, demand, radius_m=radius_m, distance=distance, graph=graph).covers
     out = sparse.csr_matrix(covers.T, dtype=bool)
     out.sort_indices()
@@ -133,9 +133,12 @@ def siting_problem_from_frames(
     crs = CRS.from_user_input(demand.crs)
     for gdf, what in ((candidates, "candidate sites"), (existing, "existing stations")):
         if not CRS.from_user_input(gdf.crs).equals(crs):
-            raise AnalysisError(f"{what} are in {gdf.crs} but the demand points in {demand.crs}; use one CRS")
+            raise AnalysisError(f"{what} are in {gdf.crs} but the demand points in {demand.crs}; use one CRS",
+                                code="analysis.crs_mismatch",
+                                params={"what": what, "crs": str(gdf.crs), "expected": str(demand.crs)})
     if len(candidates) == 0:
-        raise AnalysisError("there are no candidate sites: add a candidates layer (候选站点) or generate candidates")
+        raise AnalysisError("there are no candidate sites: add a candidates layer (候选站点) or generate candidates",
+                            code="analysis.no_candidates")
     cand = candidates.reset_index(drop=True)
     excluded = 0
     if params.min_spacing_m > 0 and len(existing):
@@ -145,7 +148,9 @@ def siting_problem_from_frames(
         cand = cand[keep].reset_index(drop=True)
         if len(cand) == 0:
             raise AnalysisError(f"every one of the {excluded} candidate sites is closer than "
-                                f"{params.min_spacing_m:g} m to an existing station: no candidate is left")
+                                f"{params.min_spacing_m:g} m to an existing station: no candidate is left",
+                                code="analysis.candidates_too_close",
+                                params={"n": excluded, "spacing": f"{params.min_spacing_m:g}"})
     pairs = np.zeros((0, 2), dtype=np.int64)
     if params.min_spacing_m > 0 and len(cand) > 1:
         xy = _xy(cand)
@@ -164,7 +169,9 @@ def siting_problem_from_frames(
                 missing = cand.loc[np.isnan(own), "site_id"].astype(str).tolist()
                 raise AnalysisError(
                     f"{len(missing)} candidate site(s) have no capacity ({', '.join(missing[:5])}"
-                    f"{' …' if len(missing) > 5 else ''}): give a capacity per new station (`site_capacity`)")
+                    f"{' …' if len(missing) > 5 else ''}): give a capacity per new station (`site_capacity`)",
+                    code="analysis.capacity_missing",
+                    params={"n": len(missing), "ids": ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")})
             own = np.where(np.isnan(own), float(params.site_capacity), own)
         site_cap = own
         ex_cap = (pd.to_numeric(existing["capacity"], errors="coerce").to_numpy(dtype=np.float64)
@@ -202,32 +209,37 @@ def siting_problem(
     if params.street is not None:
         grids = ds.grids[ds.grids["street"].astype(str) == params.street]
         if len(grids) == 0:
-            raise AnalysisError(f"street {params.street!r} has no grids; streets: {', '.join(ds.streets)}")
+            raise AnalysisError(f"street {params.street!r} has no grids; streets: {', '.join(ds.streets)}",
+                                code="analysis.unknown_street",
+                                params={"street": params.street, "streets": ", ".join(ds.streets)})
         street_area = grids.to_crs(crs).union_all()
         demand = demand[demand["grid_id"].astype(str).isin(set(grids["grid_id"].astype(str)))]
     existing = existing_stations(ds.facilities, params.facility_type).to_crs(crs)
     if params.distance == "walking" and graph is None:
         if ds.roads is None or len(ds.roads) == 0:
-            raise AnalysisError("walking distance needs a roads layer (道路), and the dataset has none")
+            raise AnalysisError("walking distance needs a roads layer (道路), and the dataset has none",
+                                code="analysis.no_roads")
         from analysis.network import build_walk_graph
 
         graph = build_walk_graph(ds.roads, crs=crs)
     if params.candidates == "layer":
         if ds.candidates is None or len(ds.candidates) == 0:
             raise AnalysisError("there are no candidate sites: the dataset has no candidates layer (候选站点); "
-                                "add one or generate candidates from uncovered estates and grids")
+                                "add one or generate candidates from uncovered estates and grids",
+                                code="analysis.no_candidates_layer")
         cand = ds.candidates.to_crs(crs)
         if street_area is not None:
             cand = cand[cand.geometry.covered_by(street_area)]
             if len(cand) == 0:
                 raise AnalysisError(f"there are no candidate sites in street {params.street!r}; "
-                                    "generate candidates or choose the whole district")
+                                    "generate candidates or choose the whole district",
+                                    code="analysis.no_candidates_in_street", params={"street": params.street})
     else:
         covered = reach_matrix(demand, existing, radius_m=params.radius_m, distance=params.distance,
                                graph=graph).getnnz(axis=1) > 0
         cand = generate_candidates(demand, covered, estates=ds.estates, grids=ds.grids)
         if len(cand) == 0:
             raise AnalysisError("there are no candidate sites: every resident is already within reach "
-                                "of an existing station, so none was generated")
+                                "of an existing station, so none was generated", code="analysis.nothing_to_generate")
     prob = siting_problem_from_frames(demand, cand, existing, params=params, graph=graph)
     return _replace(prob, build_s=time.perf_counter() - t0)

@@ -48,7 +48,8 @@ def _flow(prob: SitingProblem, open_idx: NDArray[np.int64], *, fair: bool) -> _F
     first = _highs(cost=np.ones(k), col_lower=np.zeros(k), col_upper=w[pc], matrix=matrix, row_lower=lo,
                    row_upper=hi, maximize=True)
     if first.x is None:
-        raise AnalysisError(f"the capacity model could not be solved (HiGHS: {first.status})")
+        raise AnalysisError(f"the capacity model could not be solved (HiGHS: {first.status})",
+                            code="analysis.solver_failed", params={"status": first.status})
     total = float(first.objective)
     z = first.x
     if fair and total > _TOL:
@@ -100,7 +101,8 @@ def station_loads(prob: SitingProblem, result: SitingResult) -> pd.DataFrame:
     (inf = unlimited), ``served_elderly`` — from the max-min fair allocation.
     """
     if not prob.capacitated:
-        raise AnalysisError("station loads exist only for the capacitated model (capacity=True)")
+        raise AnalysisError("station loads exist only for the capacitated model (capacity=True)",
+                            code="analysis.not_capacitated")
     idx = prob.index_of(result.site_ids)
     flow = _flow(prob, idx, fair=True)
     ex_ids = ([str(v) for v in prob.existing["facility_id"]] if prob.existing is not None

@@ -268,9 +268,10 @@ def fewest_sites(
     _check_solver(solver)
     if not (isinstance(target_share, int | float) and 0 < target_share <= 1):
         raise AnalysisError(f"`target_share` was {target_share!r} but must be a share above 0 and at most 1 "
-                            "(0.9 for 90 %)")
+                            "(0.9 for 90 %)", code="analysis.share_out_of_range",
+                            params={"name": "target_share", "value": str(target_share)})
     if prob.n_candidates == 0:
-        raise AnalysisError("there are no candidate sites to choose from")
+        raise AnalysisError("there are no candidate sites to choose from", code="analysis.no_candidates")
     need_total = target_share * prob.total_elderly
     need_added = need_total - prob.existing_elderly
     if need_added <= _TOL:
@@ -284,7 +285,10 @@ def fewest_sites(
         raise AnalysisError(
             f"the target of {target_share:.1%} cannot be reached: with all {prob.n_candidates} candidate sites "
             f"as well as the existing stations, at most {share:.1%} of the aged 60+ are within "
-            f"{prob.params.radius_m:g} m; lower the target, widen the radius or add candidates")
+            f"{prob.params.radius_m:g} m; lower the target, widen the radius or add candidates",
+            code="analysis.target_unreachable",
+            params={"target": f"{100 * target_share:.1f}", "n": prob.n_candidates, "share": f"{100 * share:.1f}",
+                    "radius": f"{prob.params.radius_m:g}"})
     g = _greedy(prob, prob.n_candidates, budget=prob.n_candidates, need=need_added)
     g_value = _added(prob, g.order) if prob.capacitated else (float(g.values[-1]) if len(g.values) else 0.0)
     g_ok = g_value >= need_added - _TOL
@@ -293,7 +297,9 @@ def fewest_sites(
     if solver == "greedy":
         if not g_ok:
             raise AnalysisError(f"the target of {target_share:.1%} cannot be reached by adding sites one at a time"
-                                f"{spacing_note}; try the exact solver or lower the target")
+                                f"{spacing_note}; try the exact solver or lower the target",
+                                code="analysis.target_unreachable_greedy",
+                                params={"target": f"{100 * target_share:.1f}"})
         order, gains = _ordered_gains(prob, g.order)
         return _result(prob, order, gains, n_requested=len(order), solver=solver, bound=None, optimal=False,
                        status="greedy", t0=t0, target_share=target_share)
@@ -308,9 +314,13 @@ def fewest_sites(
     if solved.x is None:
         if "infeasible" in solved.status.lower():
             raise AnalysisError(f"the target of {target_share:.1%} cannot be reached{spacing_note}; "
-                                "lower the target, widen the radius or add candidates")
+                                "lower the target, widen the radius or add candidates",
+                                code="analysis.target_infeasible",
+                                params={"target": f"{100 * target_share:.1f}",
+                                        "spacing": f"{prob.params.min_spacing_m:g}"})
         raise AnalysisError(f"no answer was found within {time_limit_s:g} s (HiGHS: {solved.status}); "
-                            "allow more time or use the greedy solver")
+                            "allow more time or use the greedy solver", code="analysis.solver_time_limit",
+                            params={"seconds": f"{time_limit_s:g}", "status": solved.status})
     chosen = cols[np.flatnonzero(solved.x[: model_prob.n_candidates] > 0.5)].astype(np.int64)
     k = len(chosen)
     lower = int(math.ceil(solved.bound - 1e-6)) if math.isfinite(solved.bound) else 0

@@ -15,7 +15,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
 
-from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
+from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS, CandidateSource, Distance, check_choice
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
 
@@ -35,8 +35,8 @@ class SitingParams:
 
     facility_type: str = "day_care"
     radius_m: float = 300.0
-    distance: str = "euclidean"
-    candidates: str = "layer"
+    distance: Distance = "euclidean"
+    candidates: CandidateSource = "layer"
     min_spacing_m: float = 0.0
     capacity: bool = False
     site_capacity: float | None = None
@@ -53,23 +53,23 @@ class SitingParams:
 
 def check_params(params: SitingParams) -> None:
     """Raise `AnalysisError` naming the first bad parameter."""
-    if params.facility_type not in FACILITY_TYPES:
-        raise AnalysisError(f"`facility_type` was {params.facility_type!r} but is expected to be one of "
-                            f"{', '.join(FACILITY_TYPES)}")
+    check_choice("facility_type", params.facility_type, tuple(FACILITY_TYPES))
     if not (isinstance(params.radius_m, numbers.Real) and not isinstance(params.radius_m, bool)
             and math.isfinite(params.radius_m) and params.radius_m > 0):
-        raise AnalysisError(f"`radius_m` was {params.radius_m} but must be a distance greater than 0 m")
-    if params.distance not in DISTANCES:
-        raise AnalysisError(f"`distance` was {params.distance!r} but is expected to be one of {', '.join(DISTANCES)}")
-    if params.candidates not in CANDIDATE_SOURCES:
-        raise AnalysisError(f"`candidates` was {params.candidates!r} but is expected to be one of "
-                            f"{', '.join(CANDIDATE_SOURCES)}")
+        raise AnalysisError(f"`radius_m` was {params.radius_m} but must be a distance greater than 0 m",
+                            code="analysis.not_positive", params={"name": "radius_m", "value": str(params.radius_m)})
+    check_choice("distance", params.distance, DISTANCES)
+    check_choice("candidates", params.candidates, CANDIDATE_SOURCES)
     if not (math.isfinite(params.min_spacing_m) and params.min_spacing_m >= 0):
-        raise AnalysisError(f"`min_spacing_m` was {params.min_spacing_m} but must be 0 m or more")
+        raise AnalysisError(f"`min_spacing_m` was {params.min_spacing_m} but must be 0 m or more",
+                            code="analysis.negative", params={"name": "min_spacing_m", "value": str(params.min_spacing_m)})
     if params.site_capacity is not None and not (math.isfinite(params.site_capacity) and params.site_capacity > 0):
-        raise AnalysisError(f"`site_capacity` was {params.site_capacity} but must be greater than 0")
+        raise AnalysisError(f"`site_capacity` was {params.site_capacity} but must be greater than 0",
+                            code="analysis.not_positive",
+                            params={"name": "site_capacity", "value": str(params.site_capacity)})
     if params.street is not None and not (isinstance(params.street, str) and params.street.strip()):
-        raise AnalysisError(f"`street` was {params.street!r} but must be a street name or None")
+        raise AnalysisError(f"`street` was {params.street!r} but must be a street name or None",
+                            code="analysis.street_empty", params={"value": repr(params.street)})
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,9 @@ class SitingProblem:
         pos = {s: i for i, s in enumerate(self.site_ids)}
         missing = [s for s in site_ids if s not in pos]
         if missing:
-            raise AnalysisError(f"unknown site id(s) {', '.join(map(str, missing[:5]))}: not among the candidates")
+            shown = ", ".join(map(str, missing[:5]))
+            raise AnalysisError(f"unknown site id(s) {shown}: not among the candidates",
+                                code="analysis.unknown_sites", params={"ids": shown})
         return np.array([pos[s] for s in site_ids], dtype=np.int64)
 
 
@@ -254,19 +256,22 @@ def _replace(prob: SitingProblem, **changes: Any) -> SitingProblem:
 
 def _check_n(prob: SitingProblem, n_new: int) -> None:
     if not isinstance(n_new, int | np.integer) or isinstance(n_new, bool) or n_new < 1:
-        raise AnalysisError(f"`n_new` was {n_new!r} but must be a whole number of at least 1")
+        raise AnalysisError(f"`n_new` was {n_new!r} but must be a whole number of at least 1",
+                            code="analysis.not_whole", params={"name": "n_new", "value": str(n_new), "min": 1})
     if prob.n_candidates == 0:
-        raise AnalysisError("there are no candidate sites to choose from")
+        raise AnalysisError("there are no candidate sites to choose from", code="analysis.no_candidates")
     if n_new > prob.n_candidates:
         dropped = (f" ({prob.excluded_by_spacing} more are closer than {prob.params.min_spacing_m:g} m "
                    "to an existing station)") if prob.excluded_by_spacing else ""
+        code = "analysis.too_many_sites_spacing" if prob.excluded_by_spacing else "analysis.too_many_sites"
         raise AnalysisError(f"asked for {n_new} new sites but there are only {prob.n_candidates} "
-                            f"candidate sites{dropped}; ask for at most {prob.n_candidates}")
+                            f"candidate sites{dropped}; ask for at most {prob.n_candidates}", code=code,
+                            params={"n": int(n_new), "available": prob.n_candidates,
+                                    "excluded": prob.excluded_by_spacing, "spacing": f"{prob.params.min_spacing_m:g}"})
 
 
 def _check_solver(solver: str) -> None:
-    if solver not in SOLVERS:
-        raise AnalysisError(f"`solver` was {solver!r} but is expected to be one of {', '.join(SOLVERS)}")
+    check_choice("solver", solver, SOLVERS)
 
 
 def _result(

@@ -81,26 +81,31 @@ def problem_from_matrix(
     w = np.asarray(weights, dtype=np.float64).ravel()
     n, m = reach.shape
     if len(w) != n:
-        raise AnalysisError(f"`weights` has {len(w)} values but the reach matrix has {n} demand rows")
+        raise AnalysisError(f"`weights` has {len(w)} values but the reach matrix has {n} demand rows",
+                            code="analysis.shape_mismatch", params={"what": "weights", "got": len(w), "expected": n})
     if len(w) and (~np.isfinite(w) | (w < 0)).any():
-        raise AnalysisError("`weights` must be finite and at least 0")
+        raise AnalysisError("`weights` must be finite and at least 0", code="analysis.negative",
+                            params={"name": "weights", "value": str(w[~np.isfinite(w) | (w < 0)][0])})
     ids = tuple(str(s) for s in (site_ids if site_ids is not None else range(m)))
     if len(ids) != m:
-        raise AnalysisError(f"`site_ids` has {len(ids)} ids but the reach matrix has {m} candidate columns")
+        raise AnalysisError(f"`site_ids` has {len(ids)} ids but the reach matrix has {m} candidate columns",
+                            code="analysis.shape_mismatch", params={"what": "site_ids", "got": len(ids), "expected": m})
     if len(set(ids)) != len(ids):
-        raise AnalysisError("`site_ids` must be unique")
+        raise AnalysisError("`site_ids` must be unique", code="analysis.duplicate_ids", params={"name": "site_ids"})
     if existing_reach is None:
         ex = sparse.csr_matrix((n, 0), dtype=bool)
     else:
         ex = sparse.csr_matrix(existing_reach, dtype=bool)
         ex.eliminate_zeros()
         if ex.shape[0] != n:
-            raise AnalysisError(f"`existing_reach` has {ex.shape[0]} rows but the reach matrix has {n}")
+            raise AnalysisError(f"`existing_reach` has {ex.shape[0]} rows but the reach matrix has {n}",
+                                code="analysis.shape_mismatch", params={"what": "existing_reach", "got": ex.shape[0], "expected": n})
     pairs = np.zeros((0, 2), dtype=np.int64)
     if conflicts is not None and len(conflicts):
         pairs = np.asarray(conflicts, dtype=np.int64).reshape(-1, 2)
         if (pairs < 0).any() or (pairs >= m).any():
-            raise AnalysisError(f"`conflicts` must hold candidate indices from 0 to {m - 1}")
+            raise AnalysisError(f"`conflicts` must hold candidate indices from 0 to {m - 1}",
+                                code="analysis.index_out_of_range", params={"name": "conflicts", "max": m - 1})
         pairs = np.unique(np.sort(pairs, axis=1), axis=0)
         pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     params = params or SitingParams()
@@ -124,16 +129,19 @@ def problem_from_matrix(
     else:
         cap = np.asarray(site_capacity, dtype=np.float64).ravel()
         if len(cap) != m or (~np.isfinite(cap) | (cap < 0)).any():
-            raise AnalysisError(f"`site_capacity` needs {m} finite capacities of at least 0, one per candidate")
+            raise AnalysisError(f"`site_capacity` needs {m} finite capacities of at least 0, one per candidate",
+                                code="analysis.shape_mismatch", params={"what": "site_capacity", "got": len(cap), "expected": m})
         if existing_capacity is None:
             ecap = np.full(ex.shape[1], np.inf)
         else:
             ecap = np.asarray(existing_capacity, dtype=np.float64).ravel()
             if len(ecap) != ex.shape[1]:
-                raise AnalysisError(f"`existing_capacity` has {len(ecap)} values for {ex.shape[1]} existing stations")
+                raise AnalysisError(f"`existing_capacity` has {len(ecap)} values for {ex.shape[1]} existing stations",
+                                    code="analysis.shape_mismatch", params={"what": "existing_capacity", "got": len(ecap), "expected": ex.shape[1]})
             ecap = np.where(np.isnan(ecap), np.inf, ecap)
             if (ecap < 0).any():
-                raise AnalysisError("`existing_capacity` must be at least 0")
+                raise AnalysisError("`existing_capacity` must be at least 0", code="analysis.negative",
+                                    params={"name": "existing_capacity", "value": str(ecap[ecap < 0][0])})
         both = sparse.hstack([reach, ex], format="csr")
         eligible = (np.diff(both.indptr) > 0) & (w > 0)
         idx = np.flatnonzero(eligible)

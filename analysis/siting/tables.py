@@ -38,7 +38,8 @@ def sites_table(prob: SitingProblem, result: SitingResult) -> gpd.GeoDataFrame:
 def newly_covered(prob: SitingProblem, result: SitingResult) -> pd.DataFrame:
     """Per demand point: ``new_elderly`` covered by the chosen sites (aged 60+); needs the demand frame."""
     if prob.demand is None:
-        raise AnalysisError("per-grid figures need the demand points: build the problem from a dataset")
+        raise AnalysisError("per-grid figures need the demand points: build the problem from a dataset",
+                            code="analysis.needs_dataset", params={"what": "demand points"})
     share = _new_share(prob, prob.index_of(result.site_ids))
     cls = prob.point_class
     new = np.where(cls >= 0, share[np.maximum(cls, 0)], 0.0) * prob.point_weight
@@ -78,13 +79,15 @@ def site_service_areas(
     walking distance the roads reachable on foot widened into a corridor (needs ``graph``).
     Columns: rank, site_id, geometry."""
     if prob.sites is None:
-        raise AnalysisError("service areas need the candidate sites' positions: build the problem from a dataset")
+        raise AnalysisError("service areas need the candidate sites' positions: build the problem from a dataset",
+                            code="analysis.needs_dataset", params={"what": "candidate sites"})
     idx = prob.index_of(result.site_ids)
     pts = prob.sites.iloc[idx]
     base = pd.DataFrame({"rank": np.arange(1, len(idx) + 1), "site_id": list(result.site_ids)})
     if prob.params.distance == "walking":
         if graph is None:
-            raise AnalysisError("walking service areas need the walking graph of the roads layer")
+            raise AnalysisError("walking service areas need the walking graph of the roads layer",
+                                code="analysis.no_roads")
         from analysis.network import isochrones, snap_points
 
         iso = isochrones(graph, snap_points(graph, pts, what="sites"), limit_m=prob.params.radius_m)
