@@ -74,8 +74,14 @@ OPTION_TYPES: dict[str, tuple[str, ...]] = {
 """Every option type by name, for tests and documentation that walk them all."""
 
 
-def check_choice(name: str, value: object, allowed: tuple[str, ...],
-                 code: str = "analysis.bad_choice") -> str:
+def bad_choice(name: str, value: object, allowed: tuple[str, ...]) -> AnalysisError:
+    """The error for a value that is not one of ``allowed`` (code ``analysis.bad_choice``)."""
+    return AnalysisError(
+        f"`{name}` was {value!r} but is expected to be one of: {', '.join(allowed)}",
+        code="analysis.bad_choice", params={"name": name, "value": str(value), "allowed": ", ".join(allowed)})
+
+
+def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     """Return ``value`` if it is one of ``allowed``; raise `AnalysisError` otherwise.
 
     ``name`` is the parameter's name as the caller knows it (``distance``,
@@ -84,6 +90,4 @@ def check_choice(name: str, value: object, allowed: tuple[str, ...],
     """
     if isinstance(value, str) and value in allowed:
         return value
-    raise AnalysisError(
-        f"`{name}` was {value!r} but is expected to be one of: {', '.join(allowed)}",
-        code=code, params={"name": name, "value": str(value), "allowed": ", ".join(allowed)})
+    raise bad_choice(name, value, allowed)
