@@ -105,7 +105,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 
     types = tuple(t.strip() for t in args.type.split(",") if t.strip())
     res = compute_coverage(read_dataset(args.data), facility_types=types, radius_m=args.radius_m,
-                           method=args.distance, weight=args.weight, include_planned=args.include_planned)
+                           distance=args.distance, weight=args.weight, include_planned=args.include_planned)
     w = args.weight
     table = res.grids[["grid_id", "street", w, f"covered_{w}", "covered_share", "nearest_m"]].copy()
     table[f"covered_{w}"] = table[f"covered_{w}"].round(2)
@@ -113,7 +113,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     table["nearest_m"] = table["nearest_m"].round(1)
     _write_table(table, args.out)
     summary = {"command": "coverage", "types": list(res.params.facility_types),
-               "radius_m": res.params.radius_by_type, "distance": res.params.method,
+               "radius_m": res.params.radius_by_type, "distance": res.params.distance,
                "include_planned": res.params.include_planned, **res.totals.as_dict(), "out": str(args.out)}
     _print_json(summary)
     return EXIT_OK
