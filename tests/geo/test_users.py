@@ -188,3 +188,9 @@ def test_sso_by_email(store):
     assert (s.name, s.role, s.via) == ("zhao", "leader", "oidc")
     with pytest.raises(AccessDenied, match="no user has the e-mail 'x@y.cn'"):
         store.session_for_email("x@y.cn")
+
+
+def test_roles_agree_with_the_option_list():
+    from analysis.options import ROLES as OPTION_ROLES
+
+    assert OPTION_ROLES == ROLES

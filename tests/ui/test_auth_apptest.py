@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.audit import AuditLog
-from geo.users import Session, UserStore
+from geo.users import UserStore
 from tests.e2e.conftest import ROOT
 
 APP = str(ROOT / "app.py")
