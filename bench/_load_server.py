@@ -51,8 +51,9 @@ def _sample_forever(path: str) -> None:
 
 def main() -> None:
     samples = os.environ["BENCH_SAMPLES"]
+    from streamlit.web import cli  # imported before the sampler starts: both import streamlit.runtime
+
     threading.Thread(target=_sample_forever, args=(samples,), daemon=True).start()
-    from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", *sys.argv[1:]]
     cli.main()
