@@ -93,6 +93,8 @@ def problem_text(problem, *, lang: str | None = None) -> str:
     where = [t("problem.layer", lang=lang, layer=layer)]
     if problem.row is not None:
         where.append(t("problem.row", lang=lang, row=problem.row))
+    elif params.get("rows"):
+        where.append(t("problem.rows", lang=lang, rows=params["rows"], count=params.get("count", "?")))
     if problem.column is not None:
         col = problem.column
         if problem.source_column and problem.source_column != problem.column:
