@@ -678,3 +678,54 @@ def _coords_text(geoms: np.ndarray, mask: np.ndarray) -> list[str]:
         p = g if g.geom_type == "Point" else g.representative_point()
         out.append(f"{p.x:.6g}, {p.y:.6g}")
     return out
+
+
+# --- templates: one example row per layer, under the Chinese headers clerks use -------------------------
+
+_EXAMPLES: dict[str, dict[str, object]] = {
+    "grids": {"grid_id": "ZHL-001", "street": "中华路街道", "community": "昙华林社区", "households": 420,
+              "population": 1130, "elderly": 260, "grid_name": "昙华林第一网格", "grid_worker": "张三"},
+    "facilities": {"facility_id": "F001", "name": "昙华林社区日间照料中心", "capacity": 30, "street": "中华路街道"},
+    "estates": {"estate_id": "E001", "name": "昙华林小区", "households": 360, "street": "中华路街道",
+                "community": "昙华林社区", "built_year": 1995, "management": "无物业管理", "committee_formed_on": "2023-06-01"},
+    "cases": {"case_id": "C20240501001", "category": "市容环境", "status": "已办结", "reported_at": "2024-05-01 09:30",
+              "deadline": "2024-05-03 09:30", "closed_at": "2024-05-02 16:00", "source": "网格员上报",
+              "responsible_unit": "中华路街道城管中队", "grid_id": "ZHL-001", "description": "路边堆放垃圾",
+              "reporter_phone": "027-8888 0000"},
+    "candidates": {"site_id": "S001", "name": "昙华林社区党群服务中心一楼", "capacity": 30, "cost": 80},
+    "roads": {"walkable": "是"},
+}
+_EXAMPLE_POINT = (114.3102, 30.5521)
+_EXAMPLE_WKT = {
+    "Polygon": "POLYGON((114.309 30.551, 114.312 30.551, 114.312 30.553, 114.309 30.553, 114.309 30.551))",
+    "LineString": "LINESTRING(114.309 30.551, 114.312 30.553)",
+}
+_KIND_EXAMPLES: dict[str, object] = {"str": "示例", "int": 1, "float": 1.0, "datetime": "2024-05-01", "bool": "是"}
+
+
+def header_of(col: Column) -> str:
+    """The Chinese header a template uses for a column (its first alias)."""
+    return col.aliases[0] if col.aliases else col.name
+
+
+def template_table(layer: str) -> pd.DataFrame:
+    """A layer's template: Chinese headers and one example row that passes validation.
+
+    Points are given as 经度/纬度 (WGS84); polygons and lines as a WKT column.
+    """
+    schema = _schema(layer)
+    examples = _EXAMPLES.get(layer, {})
+    row: dict[str, object] = {}
+    for col in schema.columns:
+        if col.name in examples:
+            value: object = examples[col.name]
+        elif col.choices is not None:
+            value = _choice_labels(col)[0]
+        else:
+            value = _KIND_EXAMPLES[col.kind] if col.required else ""
+        row[header_of(col)] = value
+    if "Point" in schema.geometry:
+        row["经度"], row["纬度"] = _EXAMPLE_POINT
+    else:
+        row["WKT"] = _EXAMPLE_WKT["Polygon" if "Polygon" in schema.geometry else "LineString"]
+    return pd.DataFrame([row])
