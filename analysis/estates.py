@@ -376,7 +376,7 @@ def estates_at_stage(estates: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None, 
     return out.iloc[order].reset_index(drop=True)
 
 
-def company_league(estates: pd.DataFrame, *, min_estates: int = 2, n: int = 5) -> pd.DataFrame:
+def company_league(estates: pd.DataFrame, *, min_estates: int = 2, n: int = 3) -> pd.DataFrame:
     """Property companies by the mean satisfaction of their estates: the red list and the black list.
 
     Every estate with both ``property_company`` and ``satisfaction`` counts
