@@ -327,13 +327,13 @@ def behind_streets(estates: pd.DataFrame, *, start: object, target: object, as_o
 
 
 def estates_at_stage(estates: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None, stage: str | None = None, *,
-                     as_of: object = None, street: str | None = None) -> pd.DataFrame:
+                     as_of: object = None, street: str | None = None, days_to: object = None) -> pd.DataFrame:
     """The campaign estates at ``stage`` (all when None), with the grid they lie in and its grid worker.
 
     Columns: ``estate_id``, ``name``, ``street``, ``community``,
     ``households``, ``stage``, ``since`` (the day the stage was reached; NaT
-    for ``none`` or undated), ``days_at_stage`` (to ``as_of``, or to the
-    latest recorded date when ``as_of`` is None), ``self_gov_model``,
+    for ``none`` or undated), ``days_at_stage`` (to ``days_to`` when given,
+    else to ``as_of``, else to the latest recorded date), ``self_gov_model``,
     ``grid_id``, ``grid_name``, ``grid_worker`` (the grid holding the
     estate's representative point). Longest at their stage first.
     """
@@ -346,8 +346,8 @@ def estates_at_stage(estates: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None, 
                         for c in ("estate_id", "name", "street", "community", "households")}, index=camp.index)
     out["stage"] = now
     out["since"] = since
-    if as_of is not None:
-        ref = pd.Timestamp(as_of).normalize()
+    if days_to is not None or as_of is not None:
+        ref = pd.Timestamp(days_to if days_to is not None else as_of).normalize()
     else:
         dated = reached_dates(camp).stack()
         ref = dated.max() if len(dated) else pd.NaT

@@ -238,6 +238,8 @@ def test_estates_at_stage_with_grid_and_worker(est):
     west = estates_at_stage(est, _grids(), None, street="西街", as_of=AS_OF)
     assert west["estate_id"].tolist() == ["b4", "b3", "b1", "b2"]  # by stage, then longest waiting
     assert west["days_at_stage"].tolist()[1:] == [16, 59, 1]  # 03-15, 01-31, 03-30 to 03-31
+    later = estates_at_stage(est, _grids(), "committee_formed", days_to="2019-04-30")
+    assert later["days_at_stage"].tolist()[:2] == [88, 28]  # 02-01 and 04-02 to 04-30
     no_grids = estates_at_stage(est, None, "none")
     assert no_grids["grid_id"].isna().all()
 
