@@ -20,9 +20,8 @@ render the one `MeetingBrief` this module returns, so they show the same numbers
     case reported up to then (`analysis.cases.case_kpis` as of the month end);
   - ``closure_rate``: of the cases reported in the month, the share closed by
     its end (`case_kpis` with the month as the period);
-  - ``committees``: estates whose owners' committee was formed by the month's
-    end (``committee_formed_on``; with the governance columns, estates at stage
-    ``committee_formed`` or beyond, `analysis.estates`).
+  - ``committees``: unmanaged estates (无物业管理, the campaign's) whose owners'
+    committee was formed by the month's end (``committee_formed_on``).
 - **League tables** (streets: every street of the district, the chosen one
   flagged; units: the cases of the scope). Per row: ``cases`` reported in the
   month, ``closed`` of them by its end, ``closure_rate``, ``closed_late``
@@ -238,8 +237,11 @@ def _with_changes(now: pd.DataFrame, before: pd.DataFrame, name: str) -> pd.Data
 
 
 def _committees(estates: pd.DataFrame | None, day: dt.date) -> int | None:
+    """Unmanaged estates (the campaign's) whose owners' committee was formed by the end of ``day``."""
     if estates is None or "committee_formed_on" not in estates.columns:
         return None
+    if "management" in estates.columns:
+        estates = estates[estates["management"] == "unmanaged"]
     when = pd.to_datetime(estates["committee_formed_on"], errors="coerce")
     return int((when < pd.Timestamp(day) + pd.Timedelta(days=1)).sum())
 

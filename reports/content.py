@@ -198,3 +198,20 @@ def problem_groups(brief: MeetingBrief, lang: str) -> list[tuple[str, list[str]]
 
 def notes(brief: MeetingBrief, lang: str) -> list[str]:
     return [t(code, lang=lang, **dict(params)) for code, params in brief.notes]
+
+
+def notes_for(brief: MeetingBrief, lang: str, *codes: str) -> list[str]:
+    """The notes with one of ``codes``, as text."""
+    return [t(code, lang=lang, **dict(params)) for code, params in brief.notes if code in codes]
+
+
+def t_rank_help(lang: str) -> str:
+    return t("meeting.rank.help", lang=lang)
+
+
+def t_no_problems(lang: str) -> str:
+    return t("meeting.problems.none", lang=lang)
+
+
+def t_generated(lang: str) -> str:
+    return t("meeting.generated", lang=lang)

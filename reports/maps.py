@@ -92,13 +92,21 @@ def _frame(grids_m: gpd.GeoDataFrame, *, width_in: float, height_in: float):
     fig = Figure(figsize=(width_in, height_in))
     ax = fig.add_axes((0.0, 0.0, 0.72, 1.0))
     ax.set_axis_off()
-    ax.set_aspect("equal")
     minx, miny, maxx, maxy = grids_m.total_bounds
     pad = 0.03 * max(maxx - minx, maxy - miny)
-    bounds = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-    ax.set_xlim(bounds[0], bounds[2])
-    ax.set_ylim(bounds[1], bounds[3])
-    return fig, ax, bounds
+    x0, y0, x1, y1 = minx - pad, miny - pad, maxx + pad, maxy + pad
+    # equal scale: widen the short side (not shrink the box) so the map fills its part of the picture
+    box = (0.72 * width_in) / height_in
+    if (x1 - x0) / (y1 - y0) < box:
+        half = (y1 - y0) * box / 2
+        x0, x1 = (x0 + x1) / 2 - half, (x0 + x1) / 2 + half
+    else:
+        half = (x1 - x0) / box / 2
+        y0, y1 = (y0 + y1) / 2 - half, (y0 + y1) / 2 + half
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    return fig, ax, (x0, y0, x1, y1)
 
 
 def _grid_fill(ax, grids_m: gpd.GeoDataFrame, colors: list[str], *, edge: str = "#ffffff", lw: float = 0.25) -> None:
@@ -114,6 +122,7 @@ def _street_lines(ax, grids_m: gpd.GeoDataFrame) -> None:
 
 
 def _legend(fig: Figure, title: str, handles: list, *, y: float = 0.95) -> None:
+    title = title.replace("（", "\n（").replace(" (", "\n(")
     leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.73, y), frameon=False,
                      prop=font(11), title=title, title_fontproperties=font(12, bold=True), alignment="left")
     leg.set_in_layout(False)

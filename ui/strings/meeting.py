@@ -25,7 +25,7 @@ STRINGS = {
     "meeting.fig.open": ("月末未办结事件", "Open cases at month end"),
     "meeting.fig.overdue": ("月末逾期未办结", "Overdue at month end"),
     "meeting.fig.closure_rate": ("本月事件办结率", "This month's closure rate"),
-    "meeting.fig.committees": ("已成立业委会小区", "Estates with an owners' committee"),
+    "meeting.fig.committees": ("无物业小区已成立业委会", "Unmanaged estates with a committee"),
     "meeting.delta.vs": ("较上月 {delta}", "{delta} vs last month"),
     "meeting.delta.none": ("无上月数据", "no figure for last month"),
     "meeting.delta.coverage_none": ("设施无启用日期，无法比较上月", "facilities have no opening date: no monthly change"),
@@ -42,6 +42,7 @@ STRINGS = {
     "meeting.col.open": ("月末未办结", "Open"),
     "meeting.col.overdue": ("月末逾期", "Overdue"),
     "meeting.col.covered_share": ("老人覆盖率", "Aged 60+ covered"),
+    "meeting.col.gap_rank": ("缺口排名", "Gap rank"),
     "meeting.col.previous_rank": ("上月排名", "Last month's rank"),
     "meeting.rank.help": ("排名：逾期多者居前，其次超期办结多、办结率低；第 1 名最需关注。↑ 表示名次上升（更需关注），↓ 表示好转。",
                           "Rank: most overdue first, then most closed late, then lowest closure rate; rank 1 needs "
