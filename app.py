@@ -20,6 +20,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("pages/siting.py", "nav.siting", ":material/add_location_alt:", "siting"),
     ("pages/cases.py", "nav.cases", ":material/local_fire_department:", "cases"),
     ("pages/estates.py", "nav.estates", ":material/apartment:", "estates"),
+    ("pages/meeting.py", "nav.meeting", ":material/co_present:", "meeting"),
     ("pages/data.py", "nav.data", ":material/upload_file:", "data"),
 ]
 

@@ -252,9 +252,47 @@ def _add_hotspots(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_hotspots)
 
 
+# --- report -----------------------------------------------------------------
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from analysis.meeting import meeting_brief, parse_month
+    from reports import build_report, format_of
+    from ui.i18n import error_text
+
+    try:
+        fmt = format_of(args.out)  # a bad suffix or month is refused before the data is read
+        if args.month is not None:
+            parse_month(args.month)
+        ds = read_dataset(args.data)
+        brief = meeting_brief(ds, street=args.street, month=args.month)
+        data = build_report(ds, brief, fmt, lang=args.lang)
+    except AnalysisError as err:  # said in the report's language (the string table's err.<code>)
+        print(f"error: {error_text(err, lang=args.lang)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.writing")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    _print_json({"command": "report", "format": fmt, "district": brief.district, "street": brief.street,
+                 "month": brief.month, "lang": args.lang, "bytes": len(data),
+                 "figures": {f.key: f.value for f in brief.figures}, "out": str(path)})
+    return EXIT_OK
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="the monthly scheduling meeting's material (调度会) as PPTX, PDF or XLSX")
+    _add_data_arg(p)
+    p.add_argument("--out", required=True, help="file to write; its suffix picks the format: .pptx, .pdf or .xlsx")
+    p.add_argument("--street", default=None, help="one street (default: the whole district)")
+    p.add_argument("--month", default=None, help="month YYYY-MM (default: the month of the dataset's as_of)")
+    p.add_argument("--lang", default="zh", choices=("zh", "en"), help="language of the material (default zh)")
+    p.set_defaults(func=_cmd_report)
+
+
 # Each command module adds its sub-parser here (one function per command).
 _BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, _add_demo, _add_coverage, _add_site,
-                                                              _add_hotspots]
+                                                              _add_hotspots, _add_report]
 
 
 def build_parser() -> argparse.ArgumentParser:
