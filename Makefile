@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-SYSTEM_PACKAGES := chromium fonts-noto-cjk
+SYSTEM_PACKAGES := chromium fonts-noto-cjk postgresql-15 postgresql-15-postgis-3
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: run test setup system static lint demo wuchang bench clean
@@ -13,14 +13,16 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-## Set up everything, then run the linter and every test (browser tests included).
+## Set up everything, then run the linter and every test (browser tests included); storage and
+## analysis tests run against the GeoPackage and against a throwaway PostGIS cluster (scripts/pg.sh).
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	scripts/pg.sh run -- $(PY) -m pytest
 
 setup: system $(VENV)/.installed static/.built
 
-## Debian packages: Chromium for the browser tests, Noto CJK so Chinese renders.
+## Debian packages: Chromium for the browser tests, Noto CJK so Chinese renders, PostgreSQL with
+## PostGIS for the city-scale store (the tests start a throwaway cluster of their own).
 system:
 	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
 	  echo "installing $(SYSTEM_PACKAGES)"; \
