@@ -7,7 +7,7 @@ PORT ?= 8501
 SYSTEM_PACKAGES := chromium fonts-noto-cjk postgresql-15 postgresql-15-postgis-3
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test setup system static lint demo wuchang bench clean
+.PHONY: run test setup system static lint demo wuchang wuhan bench clean
 
 ## Serve the app on the bundled demo dataset (or $GRIDATLAS_DATA).
 run: setup
@@ -55,6 +55,12 @@ wuchang: setup cache/wuchang.gpkg
 
 cache/wuchang.gpkg: geo/demo.py geo/_demo_specs.py data/district_outlines_gcj02.geojson
 	$(PY) cli.py demo --scale wuchang --out $@
+
+## Build the city dataset (Wuhan's 13 districts, ~20,000 grids, 10 M cases) into cache/ (not committed).
+wuhan: setup cache/wuhan.gpkg
+
+cache/wuhan.gpkg: geo/demo.py geo/demo_city.py geo/_demo_specs.py data/wuhan_districts_gcj02.geojson
+	$(PY) cli.py demo --scale wuhan --out $@
 
 ## Benchmarks on both datasets; figures go to bench/RESULTS.md.
 bench: setup wuchang

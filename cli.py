@@ -79,22 +79,38 @@ def _check_seed(seed: int) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from geo.demo import build_and_write
-
     if args.cases is not None and args.cases < 1:
         raise AnalysisError(f"--cases was {args.cases} but must be at least 1")
     _check_seed(args.seed)
+    if args.scale == "wuhan":
+        from geo import demo_city
+
+        districts = tuple(d.strip() for d in args.districts.split(",") if d.strip()) if args.districts else None
+        _print_json(demo_city.build_and_write(args.out, seed=args.seed, n_cases=args.cases, n_grids=args.grids,
+                                              districts=districts, log=lambda m: print(m, file=sys.stderr)))
+        return EXIT_OK
+    if args.out.startswith(("postgresql://", "postgres://")):
+        raise AnalysisError("--scale shifeng and wuchang write a GeoPackage; give --out a .gpkg path")
+    from geo.demo import build_and_write
+
     _print_json(build_and_write(args.scale, args.out, seed=args.seed, n_cases=args.cases))
     return EXIT_OK
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="build a synthetic dataset (deterministic from --seed) into a GeoPackage")
-    p.add_argument("--scale", required=True, choices=("shifeng", "wuchang"),
-                   help="shifeng: the bundled demo (232 grids); wuchang: the large one (1,811 grids, 1 M cases)")
+    p = sub.add_parser("demo", help="build a synthetic dataset (deterministic from --seed) into a GeoPackage "
+                                    "(or, for wuhan, a postgresql:// database)")
+    p.add_argument("--scale", required=True, choices=("shifeng", "wuchang", "wuhan"),
+                   help="shifeng: the bundled demo (232 grids); wuchang: the large one (1,811 grids, 1 M cases); "
+                        "wuhan: the city's 13 districts (~20,000 grids, ~13 M residents, 10 M cases in 2025)")
     p.add_argument("--seed", type=int, default=2019, help="random seed (default 2019, the bundled demo's)")
     p.add_argument("--cases", type=int, default=None, help="number of cases instead of the scale's own")
-    p.add_argument("--out", required=True, help="GeoPackage to write (replaced atomically)")
+    p.add_argument("--grids", type=int, default=None, help="wuhan only: grids in the whole city (default 20,000)")
+    p.add_argument("--districts", default=None,
+                   help="wuhan only: build only these districts, separated by commas (e.g. 江汉区,青山区)")
+    p.add_argument("--out", required=True,
+                   help="GeoPackage to write (replaced atomically); for wuhan also a postgresql:// URL "
+                        "(imported as a new version of that database's dataset)")
     p.set_defaults(func=_cmd_demo)
 
 
