@@ -132,3 +132,53 @@ def test_unreachable_scheduler_is_a_clear_error():
 def test_missing_group_column_is_named(demo):
     with pytest.raises(AnalysisError, match="the grids layer has no column 'district' to split by"):
         dist.district_hotspots(demo.grids, np.zeros((len(demo.grids), 12), dtype="int64"))
+
+
+def _cli(argv, capsys):
+    import json
+
+    import cli
+
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+def test_cli_coverage_on_scheduler_writes_the_in_process_table(client, tmp_path, capsys):
+    address = client.scheduler.address
+    base = ["coverage", "--data", str(DEMO), "--type", "day_care", "--radius-m", "300"]
+    code1, local, _ = _cli([*base, "--out", str(tmp_path / "local.csv")], capsys)
+    code2, remote, _ = _cli([*base, "--scheduler", address, "--out", str(tmp_path / "dask.csv")], capsys)
+    assert code1 == code2 == 0
+    assert (tmp_path / "local.csv").read_text() == (tmp_path / "dask.csv").read_text()
+    assert remote["scheduler"] == address and remote["covered"] == local["covered"] > 0
+    assert {k: v for k, v in remote.items() if k not in ("scheduler", "out")} == \
+        {k: v for k, v in local.items() if k not in ("scheduler", "out")}
+
+
+def test_cli_hotspots_on_scheduler_equals_per_district_in_process(client, tmp_path, capsys, demo):
+    address = client.scheduler.address
+    base = ["hotspots", "--data", str(DEMO), "--permutations", "99", "--seed", "1"]
+    code1, local, _ = _cli([*base, "--per-district", "--out", str(tmp_path / "local.csv")], capsys)
+    code2, remote, _ = _cli([*base, "--scheduler", address, "--out", str(tmp_path / "dask.csv")], capsys)
+    code3, whole, _ = _cli([*base, "--out", str(tmp_path / "whole.csv")], capsys)
+    assert code1 == code2 == code3 == 0
+    a = pd.read_csv(tmp_path / "local.csv")
+    b = pd.read_csv(tmp_path / "dask.csv")
+    pd.testing.assert_frame_equal(a, b)
+    # the demo has no district column: one district, the whole dataset, as the plain command computes it
+    ref = pd.read_csv(tmp_path / "whole.csv")
+    assert a["grid_id"].tolist() == ref["grid_id"].tolist()
+    np.testing.assert_array_equal(a["cases"], ref["cases"])
+    np.testing.assert_allclose(a["gi_z"], ref["gi_z"], rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(a["gi_bin"], ref["gi_bin"])
+    assert a["pattern"].fillna("").tolist() == ref["pattern"].fillna("").tolist()
+    assert remote["hot_grids"] == whole["hot_grids"] > 0 and remote["districts"] == 1
+    assert set(a["district"]) == {demo.name}
+
+
+def test_cli_rates_per_district_are_refused(tmp_path, capsys):
+    code, _, err = _cli(["hotspots", "--data", str(DEMO), "--per-district", "--measure", "rate",
+                         "--out", str(tmp_path / "x.csv")], capsys)
+    assert code == 2
+    assert "--per-district and --scheduler count cases (--measure count); rates run in-process" in err
