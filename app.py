@@ -22,6 +22,9 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("pages/coverage.py", "nav.coverage", ":material/radar:", "coverage"),
     ("pages/siting.py", "nav.siting", ":material/add_location_alt:", "siting"),
     ("pages/cases.py", "nav.cases", ":material/local_fire_department:", "cases"),
+    ("pages/estates.py", "nav.estates", ":material/apartment:", "estates"),
+    ("pages/meeting.py", "nav.meeting", ":material/co_present:", "meeting"),
+    ("pages/data.py", "nav.data", ":material/upload_file:", "data"),
 ]
 # pages only a role may open: (file, title key, icon, url path, role)
 ROLE_PAGES: list[tuple[str, str, str, str, str]] = [
