@@ -20,7 +20,7 @@ def home(tmp_path, monkeypatch):
 
 def run(monkeypatch, capsys, argv, stdin=""):
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = cli.main(argv)
+    code = cli.main(["--lang", "en", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -51,10 +51,10 @@ def test_add_list_set_role_remove(home, monkeypatch, capsys):
     (["user", "add", "li", "--role", "leader"], "pass word 1\npass word 2\n",
      "error: the two passwords differ; nothing was changed"),
     (["user", "add", "li", "--role", "leader"], "short\nshort\n",
-     "error: the password must have at least 8 characters"),
-    (["user", "remove", "ghost"], "", "error: no user is called 'ghost'"),
-    (["user", "set-role", "ghost", "staff"], "", "error: no user is called 'ghost'"),
-    (["user", "unlock", "ghost"], "", "error: no user is called 'ghost'"),
+     "error: The password needs at least 8 characters."),
+    (["user", "remove", "ghost"], "", "error: No user is called ghost."),
+    (["user", "set-role", "ghost", "staff"], "", "error: No user is called ghost."),
+    (["user", "unlock", "ghost"], "", "error: No user is called ghost."),
 ])
 def test_errors_exit_2_and_change_nothing(home, monkeypatch, capsys, argv, stdin, message):
     code, out, err = run(monkeypatch, capsys, argv, stdin)
@@ -90,4 +90,10 @@ def test_passwd_ends_sessions_and_unlock(home, monkeypatch, capsys):
         store.check_session(session)
     assert store.authenticate("li", "new pass 22").name == "li"
     code, _, err = run(monkeypatch, capsys, ["user", "remove", "root"])
-    assert code == 2 and "'root' is the last admin" in err
+    assert code == 2 and "root is the last administrator" in err
+
+
+def test_messages_in_chinese_by_default(home, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("pass word 1\nother word 2\n"))
+    assert cli.main(["user", "add", "li", "--role", "leader"]) == 2
+    assert capsys.readouterr().err.strip() == "error: 两次输入的密码不一致，未做任何修改。"
