@@ -38,6 +38,7 @@ it opens as its copy ``$GRIDATLAS_HOME/datasets/<stem>.gpkg``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -56,6 +57,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 
 from geo import scenarios as _scenarios
 from geo import settings
@@ -439,6 +441,27 @@ class GpkgStore:
 
     def _new_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
                      info: VersionInfo) -> VersionInfo:
+        """`_write_version`, with a failed write (a full disk, a read-only folder) as a `StorageError`.
+
+        Whatever was half written is removed; the current version stays current and intact.
+        """
+        try:
+            return self._write_version(frames=frames, links=links, meta=meta, info=info)
+        except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                pyogrio.errors.FieldError) as exc:
+            shutil.rmtree(self._history / f".v{info.id:04d}.tmp", ignore_errors=True)
+            (self._history / TMP_GPKG).unlink(missing_ok=True)
+            ptr = self._pointer()
+            if ptr is None or int(ptr["version"]) != info.id:  # not committed: the renamed folder goes too
+                shutil.rmtree(self._vdir(info.id), ignore_errors=True)
+            full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc)
+            code = "storage.disk_full" if full else "storage.write_failed"
+            raise _error(code, f"version {info.id} of dataset {self._name} could not be written ({exc}); "
+                         "the current version is unchanged", name=self._name, version=info.id,
+                         path=str(self._history), reason=str(exc)) from exc
+
+    def _write_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
+                       info: VersionInfo) -> VersionInfo:
         """Write version ``info.id`` (new layers ``frames``, unchanged ones hard-linked) and make it current.
 
         The GeoPackage is the current one with the changed layers rewritten when the current one is in step

@@ -69,6 +69,18 @@ STRINGS = {
     "err.storage.audit_failed": ("审计日志无法写入（{reason}），操作未执行。请检查工作区磁盘空间与权限。",
                                  "The audit log cannot be written ({reason}); nothing was done. Check the "
                                  "workspace's disk space and permissions."),
+    "err.storage.disk_full": ("磁盘已满，数据集 {name} 的第 {version} 版未能写入；当前版本未受影响。请清理 {path} "
+                              "所在磁盘后重试。",
+                              "The disk is full: version {version} of dataset {name} could not be written; the "
+                              "current version is unchanged. Free space where {path} lives and try again."),
+    "err.storage.write_failed": ("数据集 {name} 的第 {version} 版未能写入（{reason}）；当前版本未受影响。",
+                                 "Version {version} of dataset {name} could not be written ({reason}); the current "
+                                 "version is unchanged."),
+    "err.storage.checksum_failed": ("数据集 {name} 的第 {version} 版文件与导入时记录的校验值不符（可能被改动或损坏），"
+                                    "已拒绝使用。请从备份恢复该版本的文件，或恢复其他版本。",
+                                    "Version {version} of dataset {name} does not match the checksum recorded at "
+                                    "import (changed or damaged) and is not used. Put its files back from a backup, "
+                                    "or restore another version."),
     "err.settings.sso_incomplete": ("统一身份登录配置不完整（.streamlit/secrets.toml）：{missing}",
                                     "Single sign-on in .streamlit/secrets.toml is incomplete: {missing}"),
     # admin sections
