@@ -12,7 +12,7 @@ import streamlit as st
 
 from ui import auth
 from ui.i18n import t
-from ui.sidebar import render_language, render_sidebar
+from ui.sidebar import render_language, render_sidebar, show_load_error
 
 st.set_page_config(page_title="GridAtlas 网格服务覆盖分析", page_icon="🗺️", layout="wide")
 
@@ -47,6 +47,7 @@ def main() -> None:
              for i, (path, title, icon, url) in enumerate(PAGES)]
     nav = st.navigation(pages)
     if ctx is None:
+        show_load_error()
         st.stop()
     nav.run()
 

@@ -6,11 +6,11 @@ import html
 
 import streamlit as st
 
-from geo.errors import DataError
+from geo.errors import DataError, GridAtlasError
 from ui import widgets
 from ui.context import PageContext, set_context
 from ui.data import dataset_choices, dataset_token, get_dataset
-from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
+from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, error_text, problem_text, t
 from ui.maps import basemap_config
 
 _LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -23,6 +23,28 @@ def render_language() -> str:
                     key=LANG_KEY)
 
 
+_LOAD_ERROR = "_dataset_load_error"
+
+
+def show_load_error() -> bool:
+    """In the main area: why the chosen dataset could not be loaded (if it could not), and how to recover."""
+    got = st.session_state.pop(_LOAD_ERROR, None)
+    if got is None:
+        return False
+    err, label = got
+    main = st.container()
+    main.title(t("app.short"))
+    main.error(t("error.dataset_unavailable", name=label))
+    if isinstance(err, DataError):
+        main.code("\n".join(problem_text(p) for p in err.problems), language=None)
+    elif isinstance(err, GridAtlasError):
+        main.code(error_text(err), language=None)
+    else:
+        main.code(str(err), language=None)
+    main.caption(t("error.dataset_recover"))
+    return True
+
+
 def render_sidebar() -> PageContext | None:
     """Draw the sidebar; store and return the page context (None if the dataset failed to load)."""
     with st.sidebar:
@@ -31,9 +53,9 @@ def render_sidebar() -> PageContext | None:
         choice = st.selectbox(t("sidebar.dataset"), choices, format_func=lambda c: c.label, key="dataset_choice")
         try:
             ds = get_dataset(choice.path)
-        except DataError as err:
+        except (GridAtlasError, OSError) as err:  # missing, corrupt, vanished, unreadable: say so, no traceback
             st.error(t("error.load_failed"))
-            st.code("\n".join(str(p) for p in err.problems), language=None)
+            st.session_state[_LOAD_ERROR] = (err, choice.label)  # shown by app.py in the main area
             return None
         # "" stands for the whole district (a selectbox whose value is None shows nothing chosen)
         street = widgets.selectbox(t("sidebar.street"), ["", *ds.streets], key="street_choice", lang=lang,

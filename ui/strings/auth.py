@@ -81,6 +81,12 @@ STRINGS = {
                                     "Version {version} of dataset {name} does not match the checksum recorded at "
                                     "import (changed or damaged) and is not used. Put its files back from a backup, "
                                     "or restore another version."),
+    "error.dataset_unavailable": ("数据集“{name}”现在无法打开，页面内容暂不显示。已保存的数据与版本没有改动。",
+                                  "The dataset “{name}” cannot be opened right now, so no page is shown. Nothing "
+                                  "stored has been changed."),
+    "error.dataset_recover": ("修复后（放回文件、释放磁盘空间或恢复一个版本）刷新页面即可继续使用。",
+                              "Once the cause is fixed (the file put back, disk space freed, a version restored), "
+                              "reload the page to carry on."),
     "err.settings.sso_incomplete": ("统一身份登录配置不完整（.streamlit/secrets.toml）：{missing}",
                                     "Single sign-on in .streamlit/secrets.toml is incomplete: {missing}"),
     # admin sections

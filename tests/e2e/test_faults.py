@@ -1,0 +1,96 @@
+"""Faults under a running server, in a real browser: the dataset file goes missing, is cut short (corrupt),
+or is missing from the start. Each gives a clear page (no traceback, nothing else shown), and the app recovers
+once the file is back."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, wait_for_app
+
+DEMO = ROOT / "data" / "shifeng_demo.gpkg"
+
+
+@pytest.fixture(scope="module")
+def fault_app(tmp_path_factory):
+    base = tmp_path_factory.mktemp("faults")
+    data = base / "fault_demo.gpkg"
+    shutil.copy(DEMO, data)
+    proc, url = start_app(str(data), env_extra={"GRIDATLAS_HOME": str(base / "home")})
+    yield url, data
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _rerun(page) -> None:
+    """A click that reruns the script in the same session: the language switch, to the other language."""
+    radio = page.locator('[data-testid="stSidebar"] [data-testid="stRadio"]').first
+    chosen = radio.locator("label").filter(has=page.locator("input:checked")).inner_text().strip()
+    radio.get_by_text("English" if chosen == "中文" else "中文", exact=True).click()
+    page.wait_for_timeout(800)
+    wait_for_app(page)
+
+
+def _shows_the_fault_page(page) -> None:
+    assert_no_exception(page)
+    body = page.inner_text("body")
+    assert ("现在无法打开，页面内容暂不显示。已保存的数据与版本没有改动。" in body
+            and "修复后（放回文件、释放磁盘空间或恢复一个版本）刷新页面即可继续使用。" in body) or \
+        ("cannot be opened right now, so no page is shown. Nothing stored has been changed." in body
+         and "Once the cause is fixed (the file put back, disk space freed, a version restored)" in body), body
+    assert "Traceback" not in body
+    assert page.locator('iframe[title="streamlit_folium.st_folium"]').count() == 0
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+
+
+@pytest.mark.e2e
+def test_file_vanishes_and_is_cut_short_under_a_running_server(offline_page, fault_app):
+    url, data = fault_app
+    page = offline_page
+    page.goto(url)
+    wait_for_app(page)
+    map_frame(page)
+    assert page.locator('[data-testid="stMetric"]').count() >= 7
+    good = data.read_bytes()
+
+    data.rename(data.with_suffix(".away"))  # the file disappears under the running server
+    _rerun(page)
+    _shows_the_fault_page(page)
+    assert "fault_demo.gpkg" in page.inner_text("body")
+    screenshot(page, "fault_missing")
+    data.with_suffix(".away").rename(data)  # put back: the same session carries on
+    _rerun(page)
+    map_frame(page)
+    assert page.locator('[data-testid="stMetric"]').count() >= 7
+
+    data.write_bytes(good[: len(good) // 3])  # cut short, as by a failed copy
+    _rerun(page)
+    _shows_the_fault_page(page)
+    screenshot(page, "fault_corrupt")
+    data.write_bytes(good)
+    page.reload()
+    wait_for_app(page)
+    map_frame(page)
+    assert_no_exception(page)
+    assert page.js_errors == []
+
+
+@pytest.mark.e2e
+def test_missing_from_the_start_is_a_clear_page(offline_page, tmp_path):
+    proc, url = start_app(str(tmp_path / "never.gpkg"), env_extra={"GRIDATLAS_HOME": str(tmp_path / "home")})
+    try:
+        page = offline_page
+        page.goto(url)
+        page.locator('[data-testid="stAlert"]').first.wait_for(timeout=90_000)
+        wait_for_app(page)
+        _shows_the_fault_page(page)
+        assert "never" in page.inner_text("body")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
