@@ -16,7 +16,7 @@ from geo.users import UserStore
 from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, wait_for_app
 
 PW = "pass word 1"
-PAGES = ("", "coverage", "siting", "cases", "admin")
+PAGES = ("", "coverage", "siting", "cases", "estates", "meeting", "data")
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +49,6 @@ def sign_in(page, url: str, name: str, password: str = PW, *, path: str = "") ->
     wait_for_app(page)
 
 
-def nav_titles(page) -> list[str]:
-    return [t.strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
-
-
 @pytest.mark.e2e
 @pytest.mark.parametrize("path", PAGES)
 def test_signed_out_every_page_shows_only_the_sign_in(offline_page, signin_app, path):
@@ -83,25 +79,30 @@ def test_roles_see_exactly_their_controls_and_sign_out(browser, signin_app):
         wait_for_app(page)
         assert_no_exception(page)
         buttons = set(page.get_by_role("button").all_inner_texts())
-        seen[name] = ("开始选址" in buttons, "用户与审计" in nav_titles(page))
         if name == "ling":
             assert "选址计算与方案保存需要“规划人员”或以上角色" in page.inner_text("body")
             screenshot(page, "signin_leader_siting")
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("数据管理").click()
+        page.get_by_role("heading", name="数据管理").wait_for(timeout=60_000)
+        wait_for_app(page)
+        assert_no_exception(page)
+        tabs = [x.strip() for x in page.get_by_role("tab").all_inner_texts()]
+        seen[name] = ("开始选址" in buttons, "导入图层" in tabs, "用户管理" in tabs)
         if name == "guan":
-            page.locator('[data-testid="stSidebarNav"]').get_by_text("用户与审计").click()
-            page.get_by_role("heading", name="用户与审计日志").wait_for(timeout=60_000)
-            wait_for_app(page)
-            assert_no_exception(page)
+            page.get_by_role("tab", name="审计日志").click()
+            page.wait_for_timeout(500)
             body = page.inner_text("body")
-            assert "审计日志" in body and "ping" in body
-            screenshot(page, "signin_admin_page")
+            shown = re.search(r"显示最近 (\d+) 条，共 (\d+) 条", body)
+            assert "导出审计日志（CSV）" in body and shown and int(shown[1]) == len(AuditLog(home).entries()) >= 7
+            screenshot(page, "signin_admin_audit")
         # sign-out: back to the form; the page's address no longer shows data
         page.locator('[data-testid="stSidebar"]').get_by_role("button", name="退出登录").click()
-        page.locator('input[type="password"]').wait_for(timeout=60_000)
+        page.get_by_role("heading", name="登录", exact=True).wait_for(timeout=60_000)
         wait_for_app(page)
         assert "已退出登录" in page.inner_text("body") and page.locator('[data-testid="stMetric"]').count() == 0
         ctx.close()
-    assert seen == {"ling": (False, False), "ping": (True, False), "shi": (True, False), "guan": (True, True)}
+    assert seen == {"ling": (False, False, False), "ping": (True, False, False), "shi": (True, True, False),
+                    "guan": (True, True, True)}
     entries = AuditLog(home).entries()
     for name in ("ling", "ping", "shi", "guan"):
         assert [e.action for e in entries if e.user == name][:2] == ["sign_out", "sign_in"], name
@@ -155,6 +156,12 @@ def test_forced_save_after_role_lowered_is_refused_and_recorded(browser, signin_
         ctx.close()
 
 
+def _street_shown(page) -> str:
+    """What the sidebar's street box shows (its text and its input's value)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="街道").first
+    return box.evaluate("e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+
+
 @pytest.mark.e2e
 def test_two_sessions_keep_their_own_choices(browser, signin_app):
     """Two people at once: one's street and page never show up in the other's session."""
@@ -174,10 +181,8 @@ def test_two_sessions_keep_their_own_choices(browser, signin_app):
     b.reload()  # a reload is a new session: it must sign in again, and sees nothing of a's choices
     b.locator('input[type="password"]').wait_for(timeout=60_000)
     sign_in(b, url, "shi")
-    b_street = b.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="街道").first
-    assert street not in b_street.inner_text() and "全部街道" in b_street.inner_text()
-    a_street = a.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="街道").first
-    assert street in a_street.inner_text()
+    assert street not in _street_shown(b) and "全部街道" in _street_shown(b)
+    assert street in _street_shown(a)
     assert "ling" in a.locator('[data-testid="stSidebar"]').inner_text()
     assert "shi" in b.locator('[data-testid="stSidebar"]').inner_text()
     a_ctx.close()
