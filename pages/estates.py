@@ -16,7 +16,7 @@ from analysis.estates import (
     street_progress,
 )
 from geo.errors import AnalysisError
-from ui import widgets
+from ui import auth, widgets
 from ui.context import get_context
 from ui.estates import STAGE_COLORS, Plan, burn_down, campaign_table, default_plan, stage_label, stage_map
 from ui.i18n import error_text, label_of, t
@@ -161,8 +161,8 @@ else:
         "since": st.column_config.DateColumn(t("estates.col.since"), format="YYYY-MM-DD"),
         "days_at_stage": t("estates.col.days"), "self_gov_model": t("col.self_gov_model"),
     })
-    st.download_button(t("estates.download"), out[columns].to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"estates_{pick}.csv", mime="text/csv", key="estates_list_csv")
+    auth.download_button(st, t("estates.download"), auth.table_files(out[columns])[0], file_name=f"estates_{pick}.csv",
+                         mime="text/csv", key="estates_list_csv")
 
 # --- property companies: red and black lists ------------------------------------------------------
 st.subheader(t("estates.league.title"))

@@ -8,7 +8,7 @@ from analysis.meeting import available_months, default_month
 from geo.errors import AnalysisError
 from reports import FORMATS, MEDIA_TYPES
 from reports import content as rc
-from ui import widgets
+from ui import auth, widgets
 from ui.context import get_context
 from ui.i18n import error_text, t
 from ui.meeting import brief, file_name, md, picture, report_file, text_frame
@@ -96,6 +96,6 @@ with st.container(border=True, key="meeting-downloads"):
     if st.session_state.get(made_key):
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS, strict=True):
-            col.download_button(t(f"meeting.download.{fmt}", lang=lang), report_file(ctx, b, fmt),
-                                file_name=file_name(b, fmt), mime=MEDIA_TYPES[fmt], key=f"meeting_dl_{fmt}",
-                                width="stretch", on_click="ignore")
+            auth.download_button(col, t(f"meeting.download.{fmt}", lang=lang), report_file(ctx, b, fmt),
+                                 file_name=file_name(b, fmt), mime=MEDIA_TYPES[fmt], key=f"meeting_dl_{fmt}",
+                                 width="stretch")

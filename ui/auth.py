@@ -231,10 +231,10 @@ def sidebar_status(viewer: Viewer | None) -> None:
 
 # --- downloads ------------------------------------------------------------------------------
 
-def download_button(container, label: str, data: bytes, *, file_name: str, mime: str, key: str) -> None:
+def download_button(container, label: str, data: bytes, *, file_name: str, mime: str, key: str, **kwargs) -> None:
     """A download button whose use is recorded in the audit log (who, which file)."""
     container.download_button(label, data, file_name=file_name, mime=mime, key=key,
-                              on_click=audit_download, args=(file_name,))
+                              on_click=audit_download, args=(file_name,), **kwargs)
 
 
 def audit_download(file_name: str) -> None:

@@ -19,6 +19,7 @@ from geo.errors import AnalysisError
 from reports import build_report
 from reports import content as rc
 from reports.maps import estates_chart, gap_map, hot_map, png_bytes
+from ui import auth
 from ui.cases import case_table, grid_weights
 from ui.context import PageContext
 from ui.coverage import cached_coverage
@@ -41,16 +42,20 @@ def _coverage(ctx: PageContext):
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
-def _brief(path: str, token: str, street: str | None, month: str, _ctx: PageContext) -> MeetingBrief:
+def _brief(path: str, token: str, street: str | None, month: str, mask: bool, _ctx: PageContext) -> MeetingBrief:
     ds = _ctx.ds
     has_cases = ds.cases is not None and len(ds.cases) > 0
     return meeting_brief(ds, street=street, month=month, table=case_table(_ctx) if has_cases else None,
-                         weights=grid_weights(_ctx) if has_cases else None, coverage=_coverage(_ctx))
+                         weights=grid_weights(_ctx) if has_cases else None, coverage=_coverage(_ctx),
+                         mask_personal=mask)
 
 
 def brief(ctx: PageContext, month: str) -> MeetingBrief:
-    """The meeting brief of the context's street and ``month``, once per dataset version."""
-    return _brief(ctx.path, ctx.token, ctx.street, month, ctx)
+    """The meeting brief of the context's street and ``month``, once per dataset version.
+
+    Reporters' phones are masked unless the viewer's role is staff or above (one brief per case, cached apart).
+    """
+    return _brief(ctx.path, ctx.token, ctx.street, month, not auth.can_see_personal(), ctx)
 
 
 @st.cache_data(show_spinner=False, max_entries=48)
@@ -72,13 +77,14 @@ def picture(ctx: PageContext, b: MeetingBrief, which: str) -> bytes | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=48)
-def _file(path: str, token: str, street: str | None, month: str, lang: str, fmt: str, _brief: MeetingBrief) -> bytes:
+def _file(path: str, token: str, street: str | None, month: str, lang: str, fmt: str, mask: bool,
+          _brief: MeetingBrief) -> bytes:
     return build_report(get_dataset(path), _brief, fmt, lang=lang)
 
 
 def report_file(ctx: PageContext, b: MeetingBrief, fmt: str) -> bytes:
-    """The PPTX, PDF or XLSX of this brief in the page's language, made once per dataset version."""
-    return _file(ctx.path, ctx.token, ctx.street, b.month, ctx.lang, fmt, b)
+    """The PPTX, PDF or XLSX of this brief in the page's language, made once per dataset version (and masking)."""
+    return _file(ctx.path, ctx.token, ctx.street, b.month, ctx.lang, fmt, not auth.can_see_personal(), b)
 
 
 def file_name(b: MeetingBrief, fmt: str) -> str:
