@@ -7,6 +7,7 @@ import pytest
 from geo.errors import SettingsError
 from geo.sso import SsoConfig, parse_sso, role_for_identity
 from geo.users import UserStore
+from tests.conftest import ROOT
 
 BASE = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32}
 PROVIDER = {"client_id": "gridatlas", "client_secret": "x", "server_metadata_url":
@@ -49,3 +50,14 @@ def test_role_from_users_table_then_claim(tmp_path):
     assert role_for_identity({"email": "sun@x.cn", "groups": "ga-view"}, cfg, store) == ("sun@x.cn", "leader")
     assert role_for_identity({"email": "sun@x.cn", "groups": ["other"]}, cfg, store) is None
     assert role_for_identity({"email": "sun@x.cn"}, SsoConfig(providers=("default",)), store) is None
+
+
+def test_authlib_pin_is_one_streamlit_accepts_and_not_the_broken_release():
+    """st.login needs Authlib >= 1.3.2; Authlib 1.6.6 broke the redirect (streamlit/streamlit#13397)."""
+    import authlib
+    from streamlit.auth_util import is_authlib_installed
+
+    assert is_authlib_installed()
+    assert authlib.__version__ != "1.6.6"
+    pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.lower().startswith("authlib")]
+    assert pins == [f"Authlib=={authlib.__version__}"]
