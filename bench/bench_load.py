@@ -285,6 +285,7 @@ def step_table(rounds: list[list[SessionResult]]) -> str:
             vals = [r.times[name] for r in results if name in r.times]
             every += vals
             cells += [f"{statistics.median(vals):.2f}", f"{p95(vals):.2f}"] if vals else ["—", "—"]
+        cells += ["—", "—"] * (2 - len(rounds))
         lines.append(f"| {name.replace('_', ' ')} | " + " | ".join(cells) + f" | {max(every):.2f} |" if every
                      else f"| {name} | — | — | — | — | — |")
     return "\n".join(lines)
@@ -323,21 +324,31 @@ async def main_async(args) -> int:
                 for e in errors[:5]:
                     print("  ", e, flush=True)
                 settled.append(await settled_sample(samples))
+                report(args, data, rounds, settled, read_samples(samples), started)
     finally:
         stop_server(proc)
-    all_samples = [s for s in read_samples(samples) if s["t"] >= started]
+    return 0 if not any(r.error for rs in rounds for r in rs) else 1
+
+
+def report(args, data: Path, rounds: list[list[SessionResult]], settled: list[dict], samples: list[dict],
+           started: float) -> None:
+    """Print the figures so far and write them to RESULTS.md (after round 1: marked as one round only)."""
+    all_samples = [s for s in samples if s["t"] >= started]
     peak_rss = max(s["rss"] for s in all_samples)
     peak_sessions = max(s["sessions"] for s in all_samples)
     errors = [(i + 1, r.index, r.error) for i, rs in enumerate(rounds) for r in rs if r.error]
     js = sorted({e for rs in rounds for r in rs for e in r.js_errors})
     blocked = sorted({u for rs in rounds for r in rs for u in r.blocked})
     gib = 1024 ** 3
+    if len(settled) < 3:  # one round so far: no growth figure yet
+        settled = [*settled, settled[-1]]
     growth_rss = (settled[2]["rss"] - settled[1]["rss"]) / 1024 ** 2
     growth_blocks = settled[2]["blocks"] - settled[1]["blocks"]
     every = [t for rs in rounds for r in rs for t in r.times.values()]
     step_p95 = {name: p95([r.times[name] for rs in rounds for r in rs if name in r.times] or [float("nan")])
                 for name in STEPS}
-    body = f"""{machine_line()}; {args.sessions} sessions per round ({args.per_browser} browser contexts per
+    partial = "**Round 1 only (round 2 still running when written).** " if len(rounds) < 2 else ""
+    body = f"""{partial}{machine_line()}; {args.sessions} sessions per round ({args.per_browser} browser contexts per
 Chromium, started over {args.ramp_s:.0f} s), server and browsers on the same machine. Data: `{data.name}`
 (1,811 grids, 1 M cases). Each session signs in (one user per session: leaders, planners, staff) and goes
 through the morning: overview, change street, coverage, cases, change period (最近一年), overdue list,
@@ -346,7 +357,7 @@ has Leaflet's layers drawn (the download: until the file has arrived).
 
 {step_table(rounds)}
 
-- errors: {len(errors)} of {2 * args.sessions} sessions{''.join(f'; round {a} session {b}: {c}' for a, b, c in errors[:5])}
+- errors: {len(errors)} of {len(rounds) * args.sessions} sessions{''.join(f'; round {a} session {b}: {c}' for a, b, c in errors[:5])}
 - browser script errors: {len(js)}{(' (' + '; '.join(js[:3]) + ')') if js else ''}; requests leaving the machine: {len(blocked)}
 - worst step p95 over both rounds: {max(step_p95.values()):.2f} s ({max(step_p95, key=step_p95.get).replace('_', ' ')}); target < 6 s
 - server memory: peak RSS {peak_rss / gib:.2f} GB (target < 3 GB), {peak_sessions} sessions at most;
@@ -357,10 +368,9 @@ has Leaflet's layers drawn (the download: until the file has arrived).
   objects tracked by the collector {settled[1]['objects']:,} -> {settled[2]['objects']:,}
 - all step times: median {statistics.median(every):.2f} s, p95 {p95(every):.2f} s over {len(every)} steps
 """
-    print(body)
+    print(body, flush=True)
     if not args.no_write:
         write_section("Load: thirty sessions at 9:00 (bench/bench_load.py)", body)
-    return 0 if not errors else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
+
 from geo.dataset import DEMO_PATH, read_dataset, write_dataset
 
 PAYLOAD = '<img src=x onerror=alert(1)>${alert(1)}`alert(1)`"><script>alert(1)</script>'
@@ -19,7 +21,7 @@ FORMULAS = ('=HYPERLINK("http://example.invalid","x")', "+cmd|' /C calc'!A0", "-
 TEXT_COLUMNS = {
     "grids": ("street", "community", "grid_name", "grid_worker"),
     "facilities": ("name", "street"),
-    "estates": ("name", "street", "community", "property_company", "self_gov_model"),
+    "estates": ("name", "street", "community", "property_company"),
     "cases": ("category", "description", "responsible_unit", "source"),
     "candidates": ("name",),
 }
@@ -28,7 +30,7 @@ TEXT_COLUMNS = {
 def _taint(values, *, formulas: bool):
     out = []
     for i, v in enumerate(values):
-        text = "" if v is None or v != v else str(v)
+        text = "" if pd.isna(v) else str(v)
         if formulas and i % 7 == 0:
             out.append(FORMULAS[(i // 7) % len(FORMULAS)] + PAYLOAD)
         else:
