@@ -26,6 +26,7 @@ def fault_app(tmp_path_factory):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=30)
 
 
 def _rerun(page) -> None:
@@ -93,4 +94,8 @@ def test_missing_from_the_start_is_a_clear_page(offline_page, tmp_path):
         assert "never" in page.inner_text("body")
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)

@@ -37,6 +37,7 @@ def signin_app(tmp_path_factory):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=30)
 
 
 def sign_in(page, url: str, name: str, password: str = PW, *, path: str = "") -> None:

@@ -32,6 +32,7 @@ def xss_app(tmp_path_factory):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=30)
 
 
 @pytest.fixture
