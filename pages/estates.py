@@ -180,14 +180,23 @@ else:
               "mean_satisfaction": st.column_config.NumberColumn(t("estates.col.mean"), format="%.1f"),
               "min_satisfaction": st.column_config.NumberColumn(t("estates.col.min"), format="%.1f"),
               "list": t("estates.col.list")}
-    shown_cols = ["rank", "property_company", "estates", "households", "mean_satisfaction", "min_satisfaction"]
+    def _small_table(part: pd.DataFrame) -> pd.DataFrame:
+        """A short list as a static table (readable on a projector), numbers formatted, headers translated."""
+        out = pd.DataFrame({
+            t("estates.col.rank"): part["rank"].astype(int).to_numpy(),
+            t("col.property_company"): part["property_company"].to_numpy(),
+            t("estates.col.estates"): part["estates"].astype(int).to_numpy(),
+            t("col.households"): [f"{int(v):,}" for v in part["households"]],
+            t("estates.col.mean"): [f"{v:.1f}" for v in part["mean_satisfaction"]],
+            t("estates.col.min"): [f"{v:.1f}" for v in part["min_satisfaction"]],
+        })
+        return out.set_index(t("estates.col.rank"))
+
     red_col, black_col = st.columns(2)
     red_col.markdown(f"**🔴 {t('estates.league.red')}**")
-    red_col.dataframe(league[league["list"] == "red"][shown_cols], hide_index=True, width="stretch",
-                      column_config=config, key="estates_red")
+    red_col.table(_small_table(league[league["list"] == "red"]))
     black_col.markdown(f"**⚫ {t('estates.league.black')}**")
-    black_col.dataframe(league[league["list"] == "black"].iloc[::-1][shown_cols], hide_index=True,
-                        width="stretch", column_config=config, key="estates_black")
+    black_col.table(_small_table(league[league["list"] == "black"].iloc[::-1]))
     with st.expander(t("estates.league.all")):
         st.dataframe(league.assign(list=[t(f"code.league.{v}") if v else "" for v in league["list"]]),
                      hide_index=True, width="stretch", column_config=config)
