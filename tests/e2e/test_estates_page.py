@@ -51,6 +51,38 @@ def _behind_by_hand(estates: pd.DataFrame, meta: dict) -> dict[str, int]:
     return out
 
 
+_MAP_STATE = """() => {
+    const m = Object.keys(window).filter(k => k.startsWith("map_")).map(k => window[k])
+        .find(v => v && v.eachLayer);
+    const radii = [];
+    m.eachLayer(l => { if (l instanceof L.CircleMarker && l.options.className.includes("ga-estate-stage")) {
+        radii.push(l.getRadius()); } });
+    const b = m.getBounds();
+    return {zoom: m.getZoom(), radii: radii, classes: m.getContainer().className,
+            view: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]};
+}"""
+
+
+def _check_fit_and_marker_scaling(frame, bounds) -> None:
+    state = frame.evaluate(_MAP_STATE)
+    w, s, e, n = state["view"]
+    minx, miny, maxx, maxy = bounds
+    assert w <= minx and s <= miny and e >= maxx and n >= maxy  # all of the data in view
+    fill = max((maxx - minx) / (e - w), (maxy - miny) / (n - s))
+    assert fill > 0.9, f"the data fills only {fill:.0%} of the map"
+    z = state["zoom"]
+    factor = max(0.5, min(1.0, 2 ** ((z - 14) / 2)))
+    assert z < 14 and len(state["radii"]) == 182
+    assert state["radii"] == pytest.approx([8 * factor] * 182)  # a half at zoom 12, 8 px from zoom 14
+    assert "ga-zoom-low" in state["classes"] or "ga-zoom-mid" in state["classes"]
+    frame.evaluate("""() => { const m = Object.keys(window).filter(k => k.startsWith("map_"))
+        .map(k => window[k]).find(v => v && v.eachLayer); m.setZoom(15, {animate: false}); }""")
+    frame.wait_for_timeout(500)
+    state = frame.evaluate(_MAP_STATE)
+    assert state["zoom"] == 15 and set(state["radii"]) == {8}
+    assert "ga-zoom-high" in state["classes"] and "ga-zoom-low" not in state["classes"]
+
+
 def test_estates_page_on_the_demo(app_url, offline_page):
     page = offline_page
     ds = read_dataset(DEMO_PATH)
@@ -92,6 +124,9 @@ def test_estates_page_on_the_demo(app_url, offline_page):
     screenshot(page, "estates_zh")
     assert page.traffic.blocked == []
     assert page.js_errors == []
+
+    # readable at district scale: the map fits the grids edge to edge, markers shrink when zoomed out
+    _check_fit_and_marker_scaling(frame, ds.grids.total_bounds)
 
     # the stage filter: only estates not started on the map
     page.locator('[data-testid="stMultiSelect"]').first.click()
