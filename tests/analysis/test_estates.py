@@ -300,9 +300,15 @@ def test_validate_rejects_bad_stage_and_satisfaction():
                        "management": ["unmanaged", "unmanaged"], "governance_stage": ["已完成", "none"],
                        "satisfaction": [101, -1], "lon": [113.1, 113.2], "lat": [27.9, 27.9]})
     from geo.errors import DataError
+    from ui.i18n import problem_text
     with pytest.raises(DataError) as e:
         validate_layer(df, "estates")
-    text = str(e.value)
-    assert "column governance_stage: unknown value(s) '已完成' (rows 1)" in text
-    assert "column satisfaction: value(s) above 100 (rows 1)" in text
-    assert "column satisfaction: value(s) below 0 (rows 2)" in text
+    found = {(p.column, p.row, p.code, p.value) for p in e.value.problems}
+    assert found == {("governance_stage", 1, "data.unknown_value", "已完成"),
+                     ("satisfaction", 1, "data.above_maximum", "101"),
+                     ("satisfaction", 2, "data.below_minimum", "-1")}
+    stage = next(p for p in e.value.problems if p.column == "governance_stage")
+    assert "未启动、业委会已成立、规约已通过、已引入物业或自管、已启动收费" in problem_text(stage, lang="zh")
+    above = next(p for p in e.value.problems if p.code == "data.above_maximum")
+    assert problem_text(above, lang="zh").endswith("数值大于 100：101 — 填写不大于 100 的数值")
+    assert problem_text(above, lang="en").endswith("value(s) above 100: 101 — enter a value of at most 100")
