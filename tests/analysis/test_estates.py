@@ -312,3 +312,14 @@ def test_validate_rejects_bad_stage_and_satisfaction():
     above = next(p for p in e.value.problems if p.code == "data.above_maximum")
     assert problem_text(above, lang="zh").endswith("数值大于 100：101 — 填写不大于 100 的数值")
     assert problem_text(above, lang="en").endswith("value(s) above 100: 101 — enter a value of at most 100")
+
+
+def test_errors_read_in_both_languages(est):
+    from ui.i18n import error_text
+    with pytest.raises(AnalysisError) as e:
+        plan_progress(est, start=START, target="2018-06-30", as_of=AS_OF)
+    assert error_text(e.value, lang="zh") == "目标日期 2018-06-30 早于计划开始 2019-01-01"
+    assert error_text(e.value, lang="en") == "The target date 2018-06-30 is before the plan start 2019-01-01"
+    with pytest.raises(AnalysisError) as e:
+        street_progress(est, start=START, target=TARGET, as_of=AS_OF, street="北街")
+    assert error_text(e.value, lang="zh") == "街道“北街”没有列入推进的小区"
