@@ -5,7 +5,7 @@ STRINGS = {
     "code.governance_stage.none": ("未启动", "Not started"),
     "code.governance_stage.committee_formed": ("业委会已成立", "Committee formed"),
     "code.governance_stage.rules_adopted": ("规约已通过", "Rules adopted"),
-    "code.governance_stage.managed": ("已引入物业或自管", "Managed (company or owners)"),
+    "code.governance_stage.managed": ("已引入物业或自管", "Managed"),
     "code.governance_stage.fees_started": ("已启动收费", "Fees started"),
     "code.self_gov_model.estate": ("小区自治", "Estate-wide self-governance"),
     "code.self_gov_model.courtyard": ("院落自治", "Courtyard self-governance"),
