@@ -386,8 +386,8 @@ _NOT_KIND = {
 }
 
 
-# The Chinese label of each code, per enumerated column (accepted on input, shown in messages and templates).
-_CHOICE_LABELS: dict[str, dict[str, str]] = {
+# Chinese label of each code, per coded column.
+_CODE_LABELS: dict[str, dict[str, str]] = {
     "type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS}, "management": MANAGEMENT,
     "governance_stage": GOVERNANCE_STAGES, "self_gov_model": SELF_GOV_MODELS,
 }
@@ -395,7 +395,7 @@ _CHOICE_LABELS: dict[str, dict[str, str]] = {
 
 def _choice_map(col: Column) -> dict[str, str]:
     labels: dict[str, str] = {}
-    table = _CHOICE_LABELS.get(col.name, {})
+    table = _CODE_LABELS.get(col.name, {})
     for code in col.choices or ():
         labels[code] = code
         labels[code.lower()] = code
@@ -647,7 +647,7 @@ def check_layer(
 
 
 def _choice_labels(col: Column) -> list[str]:
-    labels = _CHOICE_LABELS.get(col.name, {})
+    labels = _CODE_LABELS.get(col.name, {})
     return [labels.get(code, code) for code in col.choices or ()]
 
 

@@ -303,11 +303,12 @@ def test_validate_rejects_bad_stage_and_satisfaction():
     from ui.i18n import problem_text
     with pytest.raises(DataError) as e:
         validate_layer(df, "estates")
-    found = {(p.column, p.row, p.code, p.value) for p in e.value.problems}
-    assert found == {("governance_stage", 1, "data.unknown_value", "已完成"),
-                     ("satisfaction", 1, "data.above_maximum", "101"),
-                     ("satisfaction", 2, "data.below_minimum", "-1")}
-    stage = next(p for p in e.value.problems if p.column == "governance_stage")
+    found = {(p.code, p.column, p.row, p.params["values"]) for p in e.value.problems}
+    assert found == {("data.unknown_value", "governance_stage", 1, "已完成"),
+                     ("data.above_maximum", "satisfaction", 1, "101"),
+                     ("data.below_minimum", "satisfaction", 2, "-1")}
+    stage = next(p for p in e.value.problems if p.code == "data.unknown_value")
+    assert stage.params["labels"] == "未启动、业委会已成立、规约已通过、已引入物业或自管、已启动收费"
     assert "未启动、业委会已成立、规约已通过、已引入物业或自管、已启动收费" in problem_text(stage, lang="zh")
     above = next(p for p in e.value.problems if p.code == "data.above_maximum")
     assert problem_text(above, lang="zh").endswith("数值大于 100：101 — 填写不大于 100 的数值")
