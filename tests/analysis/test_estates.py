@@ -83,6 +83,8 @@ def test_campaign_is_the_estates_with_a_stage(est):
                                                                                               range(1, 5)]
     without = est.drop(columns=["governance_stage"])
     assert len(campaign_estates(without)) == 10  # the unmanaged ones
+    empty = est.assign(governance_stage=pd.Series(pd.NA, index=est.index, dtype="string"))
+    assert len(campaign_estates(empty)) == 10  # a column left empty throughout: the unmanaged ones too
     with pytest.raises(AnalysisError, match="no estate is on the self-governance list") as err:
         campaign_estates(est[est["management"] == "property_company"])
     assert err.value.code == "analysis.estates_none_in_campaign"
@@ -130,7 +132,9 @@ def test_stage_counts_hand_counted(est):
 def test_month_ends():
     assert month_ends(START, TARGET).strftime("%Y-%m-%d").tolist() == [
         "2019-01-31", "2019-02-28", "2019-03-31", "2019-04-30", "2019-05-31", "2019-06-30"]
-    assert month_ends("2019-01-15", "2019-03-10").strftime("%m-%d").tolist() == ["01-31", "02-28", "03-31"]
+    # a target inside a month is the last milestone itself
+    assert month_ends("2019-01-15", "2019-03-10").strftime("%m-%d").tolist() == ["01-31", "02-28", "03-10"]
+    assert month_ends("2019-03-02", "2019-03-20").strftime("%m-%d").tolist() == ["03-20"]
     with pytest.raises(AnalysisError, match="the target date 2018-12-31 is before the plan start 2019-01-01") as e:
         month_ends(START, "2018-12-31")
     assert e.value.code == "analysis.estates_target_before_start"
@@ -162,6 +166,16 @@ def test_plan_line_hand_computed(est):
     assert _series(plan, DISTRICT, "fees_started", "actual")[:3] == [1.0, 1.0, 3.0]
     assert set(plan["stage"]) == set(STAGES[1:])
     assert len(plan) == 3 * 4 * 6
+
+
+def test_plan_to_a_target_inside_a_month(est):
+    # 东街 fees, target 03-20: milestones 01-31, 02-28, 03-20 (M = 3); N = 6, B = 0: 2, 4, 6
+    plan = plan_progress(est, start=START, target="2019-03-20", as_of="2019-03-20", street="东街")
+    assert _series(plan, "东街", "fees_started", "planned") == [2, 4, 6]
+    assert _series(plan, "东街", "fees_started", "actual") == [0.0, 0.0, 1.0]  # a1 on 03-10
+    prog = street_progress(est, start=START, target="2019-03-20", as_of="2019-03-20", stage="fees_started",
+                           street="东街").iloc[0]
+    assert (prog["planned"], prog["shortfall"], prog["months_left"]) == (6, 5, 0)
 
 
 def test_plan_mid_month(est):
