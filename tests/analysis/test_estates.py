@@ -329,6 +329,27 @@ def test_validate_rejects_bad_stage_and_satisfaction():
     assert problem_text(above, lang="en").endswith("value(s) above 100: 101 — enter a value of at most 100")
 
 
+def test_validate_rejects_stage_dates_out_of_order():
+    from geo.errors import DataError
+    from ui.i18n import problem_text
+    df = pd.DataFrame({"estate_id": ["e1", "e2", "e3"], "name": ["甲", "乙", "丙"], "households": [10, 20, 30],
+                       "management": "unmanaged", "业委会成立日期": ["2019-03-01", "2019-03-01", None],
+                       "规约通过日期": ["2019-02-01", "2019-04-01", "2019-05-01"],
+                       "收费启动日期": [None, "2019-03-15", "2019-04-01"], "lon": 113.1, "lat": 27.9})
+    with pytest.raises(DataError) as e:
+        validate_layer(df, "estates")
+    # row 1: rules before the committee; row 2: fees before rules (managed_on absent: compared with rules);
+    # row 3: fees before rules
+    found = sorted((p.column, p.params["rows"]) for p in e.value.problems)
+    assert found == [("fees_started_on", "2, 3"), ("rules_adopted_on", "1")]
+    rules = next(p for p in e.value.problems if p.column == "rules_adopted_on")
+    assert problem_text(rules, lang="zh") == (
+        "图层 小区，第 1 行，列 规约通过日期 (rules_adopted_on): “规约已通过”的日期（rules_adopted_on）早于“业委会已成立”"
+        "的日期（committee_formed_on） — 后一阶段不能早于前一阶段，请核对两个日期")
+    ok = validate_layer(df.iloc[[1]].assign(收费启动日期="2019-04-02"), "estates")
+    assert ok["fees_started_on"].iloc[0] == pd.Timestamp("2019-04-02")
+
+
 def test_errors_read_in_both_languages(est):
     from ui.i18n import error_text
     with pytest.raises(AnalysisError) as e:

@@ -134,4 +134,10 @@ STRINGS = {
     "err.analysis.estates_bad_date": ("meta 中的 {key}“{value}”不是日期", "meta {key} '{value}' is not a date"),
     "err.analysis.estates_min_estates": ("最少小区数为 {value}，至少应为 1", "The minimum number of estates was {value}; it must be at least 1"),
     "err.analysis.estates_league_size": ("榜单数量为 {value}，不能为负", "The list size was {value}; it cannot be negative"),
+    "err.data.stage_dates_out_of_order": (
+        "“{later_stage}”的日期（{later}）早于“{earlier_stage}”的日期（{earlier}）", "{later} is before {earlier}",
+    ),
+    "fix.data.stage_dates_out_of_order": (
+        "后一阶段不能早于前一阶段，请核对两个日期", "a later stage cannot be reached before an earlier one: check the two dates",
+    ),
 }
