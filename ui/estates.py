@@ -8,6 +8,7 @@ built once per (dataset version, street, stages, language, basemap).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from dataclasses import dataclass
 
@@ -181,7 +182,7 @@ def burn_down(plan_rows: pd.DataFrame, progress: pd.DataFrame, plan: Plan, *, st
     info = progress.set_index("street")
     titles = []
     for s in streets:
-        name = t("sidebar.all_streets", lang=lang) if s == DISTRICT else s
+        name = t("sidebar.all_streets", lang=lang) if s == DISTRICT else html.escape(str(s))  # plotly reads tags
         short = int(info.loc[s, "shortfall"])
         titles.append(f"{name} · " + (t("estates.status.behind", lang=lang) + f" −{short}" if short
                                        else t("estates.status.on_plan", lang=lang)))
