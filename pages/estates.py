@@ -77,9 +77,16 @@ cols[0].metric(t("estates.kpi.total"), f"{int(row['total']):,}",
                t("estates.kpi.done_share", share=float(row["done_share"])), delta_color="off", delta_arrow="off")
 for i, code in enumerate(STAGES, start=1):
     cols[i].metric(stage_label(code), f"{int(row[code]):,}")
-cols[-1].metric(t("estates.kpi.behind"), f"{len(behind)}",
-                t("estates.kpi.behind_of", n=len(streets_only)) if len(behind)
-                else t("estates.kpi.behind_none"), delta_color="off", delta_arrow="off")
+if ctx.street is None:
+    cols[-1].metric(t("estates.kpi.behind"), f"{len(behind)}",
+                    t("estates.kpi.behind_of", n=len(streets_only)) if len(behind)
+                    else t("estates.kpi.behind_none"), delta_color="off", delta_arrow="off")
+else:  # one street: is it behind, and by how many
+    mine = progress[progress["street"] == ctx.street].iloc[0]
+    cols[-1].metric(t("estates.kpi.street_plan"),
+                    t("estates.kpi.short", n=int(mine["shortfall"])) if mine["behind"] else t("estates.status.on_plan"),
+                    t("estates.kpi.planned_done", planned=int(mine["planned"]), actual=int(mine["actual"])),
+                    delta_color="off", delta_arrow="off")
 
 # --- filters: stages on the map and in the list --------------------------------------------------
 stages = widgets.multiselect(t("estates.filter.stages"), list(STAGES), key="estates_stages", lang=ctx.lang,

@@ -143,6 +143,7 @@ def test_estates_page_on_the_demo(app_url, offline_page):
     frame = wait_for_map_count(page, "path.ga-estate-stage", n_none)
     assert frame.locator("path.ga-estates-grid").count() == int((ds.grids["street"] == street).sum())
     assert _metric(page, "列入推进的小区") == str(int(((est["street"] == street) & est["governance_stage"].notna()).sum()))
+    assert _metric(page, "对照计划") == f"差 {behind[street]} 个"
     assert_no_exception(page)
     screenshot(page, "estates_street_none")
 
