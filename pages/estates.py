@@ -156,14 +156,15 @@ if rows.empty:
     st.info(t("estates.list.empty"))
 else:
     out = pd.DataFrame(rows.drop(columns="geometry")).assign(
-        self_gov_model=[label_of("self_gov_model", v) if isinstance(v, str) else "" for v in rows["self_gov_model"]])
+        self_gov_model=[label_of("self_gov_model", v) if isinstance(v, str) else "" for v in rows["self_gov_model"]],
+        since=[d.strftime("%Y-%m-%d") if pd.notna(d) else "" for d in rows["since"]])
     columns = ["name", "street", "community", "households", "grid_id", "grid_name", "grid_worker", "since",
                "days_at_stage", "self_gov_model"]
     st.dataframe(out[columns], hide_index=True, width="stretch", column_config={
         "name": t("col.name"), "street": t("col.street"), "community": t("col.community"),
         "households": t("col.households"), "grid_id": t("col.grid_id"), "grid_name": t("col.grid_name"),
         "grid_worker": t("col.grid_worker"),
-        "since": st.column_config.DateColumn(t("estates.col.since"), format="YYYY-MM-DD"),
+        "since": t("estates.col.since"),
         "days_at_stage": t("estates.col.days"), "self_gov_model": t("col.self_gov_model"),
     })
     st.download_button(t("estates.download"), out[columns].to_csv(index=False).encode("utf-8-sig"),
