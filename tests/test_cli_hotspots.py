@@ -68,9 +68,9 @@ def test_short_range_leaves_pattern_empty(gpkg, tmp_path, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--since", "2020-01-01", "--until", "2020-02-01"],
-     "error: no cases match (between 2020-01-01 and 2020-02-01): choose a longer period or fewer filters"),
-    (["--category", "垃圾"], "error: category '垃圾' does not exist; the cases have: 市容环境, 路灯"),
-    (["--permutations", "-1"], "error: --permutations was -1 but must be between 0 and 99,999 (999 is the usual choice)"),
+     "error: No cases match (between 2020-01-01 and 2020-02-01); choose a longer period or fewer filters."),
+    (["--category", "垃圾"], "error: category “垃圾” does not exist; there are: 市容环境, 路灯."),
+    (["--permutations", "-1"], "error: `--permutations` was -1 but must be between 0 and 99,999."),
 ])
 def test_bad_input_exits_2(gpkg, tmp_path, capsys, args, message):
     path, _, _ = gpkg
@@ -92,7 +92,7 @@ def test_bad_date_and_too_few_grids(tmp_path, capsys):
     path = write_dataset(Dataset(grids=grids, facilities=facilities, cases=cases), tmp_path / "small.gpkg")
     code = cli.main(["hotspots", "--data", str(path), "--out", str(tmp_path / "x.csv")])
     assert code == 2
-    assert ("error: Gi* needs at least 30 grids for a meaningful result; the selection has 20"
+    assert ("error: Hot spots need at least 30 grids to mean anything; the selection has 20."
             in capsys.readouterr().err)
     assert build_case_table(cases.assign(grid_id=None), grids).outside == len(cases) == 190
 

@@ -51,7 +51,7 @@ def test_site_bad_input_exits_2_with_a_message(gpkg, tmp_path, capsys):
     out = tmp_path / "sites.csv"
     assert cli.main(["site", "--data", gpkg, "--new", "9", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "error: asked for 9 new sites but there are only 5 candidate sites; ask for at most 5" in err
+    assert "error: Asked for 9 new sites but there are only 5 candidate sites; ask for at most 5." in err
     assert "Traceback" not in err
     assert not out.exists()
     assert cli.main(["site", "--data", gpkg, "--new", "2", "--distance", "walking", "--out", str(out)]) == 2
