@@ -3,8 +3,8 @@
 Conventions shared by every command: ``--data`` takes a GeoPackage path
 (default: $GRIDATLAS_DATA, else the bundled demo), ``--out`` a file; results
 go to ``--out`` and a one-line JSON summary to stdout; bad input exits 2 with
-every problem on stderr, one per line, in the language of ``--lang`` (``en``
-by default, since scripts and logs read English; ``zh`` for Chinese). Every
+every problem on stderr, one per line, in the language of ``--lang`` (``zh``
+by default, as in the app; ``en`` for English), before or after the command. Every
 option with a fixed set of values takes it from `analysis.options`. Settings
 (``GRIDATLAS_*``) are checked first: an invalid one exits 2 naming it.
 Installed with the project, the same commands run as ``gridatlas …``.
@@ -33,13 +33,13 @@ from geo import settings
 from geo.crs import COORD_SYSTEMS
 from geo.dataset import default_data_path, read_dataset
 from geo.errors import AnalysisError, GridAtlasError
-from geo.readers import read_layer_file
+from geo.readers import read_layer
 from geo.schema import LAYER_NAMES
 from ui.i18n import LANGS, error_text, problem_text
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
-DEFAULT_LANG = "en"
+DEFAULT_LANG = "zh"
 
 
 def _print_json(obj: dict) -> None:
@@ -67,19 +67,30 @@ def _write_table(df: pd.DataFrame, out: str) -> None:
 # --- validate -------------------------------------------------------------
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    gdf = read_layer_file(args.file, args.layer, coord_sys=args.coord_sys)
+    read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet)
+    for problem in read.warnings:
+        print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
+    gdf = read.gdf
     minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
     _print_json({"layer": args.layer, "file": str(args.file), "rows": len(gdf), "coord_sys": args.coord_sys,
-                 "columns": [c for c in gdf.columns if c != "geometry"],
+                 "format": read.source.format, "encoding": read.source.encoding, "sublayer": read.source.sublayer,
+                 "crs": read.crs_used, "columns": [c for c in gdf.columns if c != "geometry"],
+                 "headers": {k: v for k, v in read.columns.items() if v}, "warnings": len(read.warnings),
                  "bounds_wgs84": [round(v, 6) for v in (minx, miny, maxx, maxy)]})
     return EXIT_OK
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check one layer file and report every problem")
+    p = sub.add_parser("validate", help="check one layer file (GeoPackage, GeoJSON, Shapefile or .zip, CSV, XLSX) "
+                                        "and report every problem")
     p.add_argument("--layer", required=True, choices=LAYER_NAMES)
     p.add_argument("--coord-sys", default="wgs84", choices=COORD_SYSTEMS,
                    help="datum of plain lon/lat values (gcj02: Amap/Tencent, bd09: Baidu)")
+    p.add_argument("--epsg", type=int, default=None,
+                   help="coordinate system of coordinates the file does not describe (or overriding its own): "
+                        "4326 WGS84, 4490 CGCS2000, 4547 CGCS2000 Gauss-Kruger 114E, any EPSG code")
+    p.add_argument("--sheet", default=None, help="GeoPackage layer or Excel sheet to read (default: the layer's "
+                                                 "own name, else the first)")
     p.add_argument("file")
     p.set_defaults(func=_cmd_validate)
 
@@ -326,7 +337,7 @@ _BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, 
 
 def _add_lang_arg(p: argparse.ArgumentParser, *, default: object) -> None:
     p.add_argument("--lang", choices=LANGS, default=default,
-                   help=f"language of messages: zh or en (default {DEFAULT_LANG})")
+                   help="language of messages: zh (中文, default) or en")
 
 
 def build_parser() -> argparse.ArgumentParser:

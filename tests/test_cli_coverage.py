@@ -18,7 +18,7 @@ def river_gpkg(tmp_path):
 
 def test_coverage_writes_the_grid_table_and_prints_totals(river_gpkg, tmp_path, capsys):
     out = tmp_path / "cov.csv"
-    assert cli.main(["coverage", "--data", str(river_gpkg), "--type", "day_care", "--radius-m", "300",
+    assert cli.main(["--lang", "en", "coverage", "--data", str(river_gpkg), "--type", "day_care", "--radius-m", "300",
                      "--out", str(out)]) == 0
     table = pd.read_csv(out)
     assert list(table.columns) == ["grid_id", "street", "elderly", "covered_elderly", "covered_share", "nearest_m"]
@@ -32,7 +32,7 @@ def test_coverage_writes_the_grid_table_and_prints_totals(river_gpkg, tmp_path, 
 
 def test_walking_and_population_weight(river_gpkg, tmp_path, capsys):
     out = tmp_path / "walk.csv"
-    assert cli.main(["coverage", "--data", str(river_gpkg), "--type", "day_care", "--radius-m", "300",
+    assert cli.main(["--lang", "en", "coverage", "--data", str(river_gpkg), "--type", "day_care", "--radius-m", "300",
                      "--distance", "walking", "--weight", "population", "--out", str(out)]) == 0
     table = pd.read_csv(out).set_index("grid_id")
     assert list(table.columns) == ["street", "population", "covered_population", "covered_share", "nearest_m"]
@@ -57,7 +57,7 @@ def test_walking_and_population_weight(river_gpkg, tmp_path, capsys):
 )
 def test_bad_input_exits_2_with_a_message(river_gpkg, tmp_path, capsys, args, message):
     out = tmp_path / "x.csv"
-    assert cli.main(["coverage", "--data", str(river_gpkg), *args, "--out", str(out)]) == 2
+    assert cli.main(["--lang", "en", "coverage", "--data", str(river_gpkg), *args, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and "Traceback" not in err
     assert not out.exists()
@@ -65,7 +65,7 @@ def test_bad_input_exits_2_with_a_message(river_gpkg, tmp_path, capsys, args, me
 
 def test_walking_without_roads_exits_2(tmp_path, capsys):
     path = write_dataset(river_district().with_layer("roads", None), tmp_path / "noroads.gpkg")
-    assert cli.main(["coverage", "--data", str(path), "--type", "day_care", "--distance", "walking",
+    assert cli.main(["--lang", "en", "coverage", "--data", str(path), "--type", "day_care", "--distance", "walking",
                      "--out", str(tmp_path / "x.csv")]) == 2
     assert ("error: Walking distance needs a roads layer, and this dataset has none; import one or use "
             "straight-line distance." in capsys.readouterr().err)

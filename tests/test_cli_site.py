@@ -17,7 +17,7 @@ def gpkg(tmp_path):
 
 def test_site_writes_the_chosen_sites_and_prints_the_summary(gpkg, tmp_path, capsys):
     out = tmp_path / "sites.csv"
-    code = cli.main(["site", "--data", gpkg, "--type", "day_care", "--radius-m", "300", "--new", "2",
+    code = cli.main(["--lang", "en", "site", "--data", gpkg, "--type", "day_care", "--radius-m", "300", "--new", "2",
                      "--out", str(out)])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
@@ -37,7 +37,7 @@ def test_site_writes_the_chosen_sites_and_prints_the_summary(gpkg, tmp_path, cap
 
 def test_site_greedy_and_options(gpkg, tmp_path, capsys):
     out = tmp_path / "sites.xlsx"
-    code = cli.main(["site", "--data", gpkg, "--new", "3", "--solver", "greedy", "--min-spacing-m", "250",
+    code = cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "3", "--solver", "greedy", "--min-spacing-m", "250",
                      "--out", str(out)])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
@@ -49,17 +49,17 @@ def test_site_greedy_and_options(gpkg, tmp_path, capsys):
 
 def test_site_bad_input_exits_2_with_a_message(gpkg, tmp_path, capsys):
     out = tmp_path / "sites.csv"
-    assert cli.main(["site", "--data", gpkg, "--new", "9", "--out", str(out)]) == 2
+    assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "9", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "error: Asked for 9 new sites but there are only 5 candidate sites; ask for at most 5." in err
     assert "Traceback" not in err
     assert not out.exists()
-    assert cli.main(["site", "--data", gpkg, "--new", "2", "--distance", "walking", "--out", str(out)]) == 2
+    assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "2", "--distance", "walking", "--out", str(out)]) == 2
     assert "walking distance needs a roads layer" in capsys.readouterr().err
     ds = siting_dataset(candidates=False)
     bare = str(write_dataset(Dataset(grids=ds.grids, facilities=ds.facilities, estates=ds.estates, name="bare"),
                              tmp_path / "bare.gpkg"))
-    assert cli.main(["site", "--data", bare, "--new", "2", "--out", str(out)]) == 2
+    assert cli.main(["--lang", "en", "site", "--data", bare, "--new", "2", "--out", str(out)]) == 2
     assert "there are no candidate sites" in capsys.readouterr().err
-    assert cli.main(["site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2
+    assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2
     assert "`n_new` was 0 but must be a whole number of at least 1" in capsys.readouterr().err
