@@ -52,7 +52,7 @@ def _check_path(path: str | os.PathLike) -> Path:
                        "data.scenario_store_unsupported")
     if not p.exists():
         raise _problem(f"file {p} does not exist", "give the path of the dataset GeoPackage (.gpkg)",
-                       "data.file_missing", path=str(p))
+                       "data.file_missing", name=str(p))
     return p
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.coverage import DEFAULT_RADIUS_M
-from analysis.siting import SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
+from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
+from analysis.siting import MODES, SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
 from geo.errors import AnalysisError, DataError
 from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
 from geo.schema import FACILITY_TYPES
@@ -32,7 +33,7 @@ if ctx.street is not None:
     st.info(t("siting.street_note", street=ctx.street))
 
 has_candidates = ds.candidates is not None and len(ds.candidates) > 0
-sources = ("layer", "generated") if has_candidates else ("generated",)
+sources = CANDIDATE_SOURCES if has_candidates else tuple(s for s in CANDIDATE_SOURCES if s != "layer")
 
 # --- parameters --------------------------------------------------------------------
 with st.form("siting_form"):
@@ -44,17 +45,17 @@ with st.form("siting_form"):
     radius = r1[1].number_input(t("siting.radius_m"), min_value=50.0, max_value=5000.0,
                                 value=DEFAULT_RADIUS_M["day_care"], step=50.0, key="site_radius")
     with r1[2]:
-        distance = widgets.radio(t("siting.distance"), ("euclidean", "walking"), key="site_distance", lang=ctx.lang,
+        distance = widgets.radio(t("siting.distance"), DISTANCES, key="site_distance", lang=ctx.lang,
                                  format_func=lambda d: t(f"siting.distance.{d}"))
     with r1[3]:
         source = widgets.radio(t("siting.candidates"), sources, key="site_source", lang=ctx.lang,
                                format_func=lambda s: t(f"siting.candidates.{s}"))
     with r1[4]:
-        solver = widgets.radio(t("siting.solver"), ("exact", "greedy"), key="site_solver", lang=ctx.lang,
+        solver = widgets.radio(t("siting.solver"), SOLVERS, key="site_solver", lang=ctx.lang,
                                format_func=lambda s: t(f"siting.solver.{s}"))
     r2 = st.columns([2, 1.3, 1.5, 2, 1.5])
     with r2[0]:
-        mode = widgets.radio(t("siting.mode"), ("n", "target"), key="site_mode", lang=ctx.lang, horizontal=True,
+        mode = widgets.radio(t("siting.mode"), MODES, key="site_mode", lang=ctx.lang, horizontal=True,
                              format_func=lambda m: t(f"siting.mode.{m}"))
     n_new = int(r2[1].number_input(t("siting.n_new"), min_value=1, value=5, step=1, key="site_n"))
     target_pct = r2[2].number_input(t("siting.target_pct"), min_value=1.0, max_value=100.0, value=40.0, step=5.0,

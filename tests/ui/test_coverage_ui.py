@@ -20,7 +20,7 @@ def test_every_label_of_the_page_exists():
     for path in (ROOT / "pages" / "coverage.py", ROOT / "ui" / "coverage.py"):
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
     keys |= {f"coverage.preset.{p}" for p in ("default", *LIFE_CIRCLE_PRESETS_M, "custom")}
-    keys |= {f"coverage.method.{m}" for m in ("euclidean", "walking")}
+    keys |= {f"coverage.distance.{m}" for m in ("euclidean", "walking")}
     keys |= {f"coverage.weight.{w}" for w in ("elderly", "population")}
     keys |= {f"coverage.placement.{p}" for p in ("estates", "area")}
     missing = sorted(k for k in keys if k not in TABLE)

@@ -151,8 +151,6 @@ STRINGS = {
     "err.data.scenario_store_unsupported": ("方案只能保存在 GeoPackage 数据集中。",
                                             "Scenarios are kept in GeoPackage datasets only."),
     "fix.data.scenario_store_unsupported": ("请以 .gpkg 文件打开数据集。", "Open the dataset as a .gpkg file."),
-    "err.data.file_missing": ("文件 {path} 不存在。", "File {path} does not exist."),
-    "fix.data.file_missing": ("请给出数据集 GeoPackage（.gpkg）的路径。", "Give the path of the dataset GeoPackage (.gpkg)."),
     "err.data.not_a_geopackage": ("{name} 不是可用的 GeoPackage（{reason}）。", "{name} is not a usable GeoPackage ({reason})."),
     "fix.data.not_a_geopackage": ("请确认文件是 GeoPackage。", "Check that the file is a GeoPackage."),
     "err.data.scenario_name_empty": ("方案名称为空。", "The scenario name is empty."),
