@@ -63,3 +63,43 @@ def test_site_bad_input_exits_2_with_a_message(gpkg, tmp_path, capsys):
     assert "there are no candidate sites" in capsys.readouterr().err
     assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2
     assert "`n_new` was 0 but must be a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_scenario_round_trips_between_the_cli_and_the_page(gpkg, tmp_path, capsys, monkeypatch):
+    """`site --save` writes a scenario the siting page lists; one the page saves, `scenarios` lists."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.e2e.conftest import ROOT
+    from ui.i18n import t
+
+    assert cli.main(["site", "--data", gpkg, "--new", "2", "--save", "两个新站", "--curve-max", "3",
+                     "--out", str(tmp_path / "s.csv")]) == 0
+    assert json.loads(capsys.readouterr().out)["saved"] == "两个新站"
+    # the same name again is refused unless --overwrite, and nothing changes
+    assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "1", "--save", "两个新站",
+                     "--out", str(tmp_path / "s.csv")]) == 2
+    assert "A scenario named “两个新站” already exists. — Choose another name or replace it." in capsys.readouterr().err
+
+    monkeypatch.setenv("GRIDATLAS_DATA", gpkg)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/siting.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    listed = at.dataframe[0].value
+    assert listed[t("siting.scn.name", lang="zh")].tolist() == ["两个新站"]
+    assert listed[t("siting.kpi.after", lang="zh")].tolist() == ["85.7%"]  # (100 + 80 + 60) / 280
+
+    # the page answers N = 1 (greedy) and saves it under another name
+    at.number_input(key="site_n").set_value(1)
+    at.radio(key="site_solver__zh").set_value("greedy")
+    next(b for b in at.button if b.label == t("siting.run", lang="zh")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.text_input(key="scn_name").set_value("页面方案").run()
+    at.button(key="scn_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    assert cli.main(["scenarios", "--data", gpkg]) == 0
+    rows = json.loads(capsys.readouterr().out)["scenarios"]
+    assert [(r["name"], r["mode"], r["n_new"], r["solver"], r["sites"]) for r in rows] == [
+        ("两个新站", "n", 2, "exact", ["S2", "S3"]), ("页面方案", "n", 1, "greedy", ["S2"])]
+    assert rows[1]["covered_share"] == pytest.approx(180 / 280, abs=1e-6)
