@@ -55,14 +55,17 @@ def test_site_bad_input_exits_2_with_a_message(gpkg, tmp_path, capsys):
     assert "Traceback" not in err
     assert not out.exists()
     assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "2", "--distance", "walking", "--out", str(out)]) == 2
-    assert "walking distance needs a roads layer" in capsys.readouterr().err
+    assert "error: Walking distance needs a roads layer, and this dataset has none" in capsys.readouterr().err
     ds = siting_dataset(candidates=False)
     bare = str(write_dataset(Dataset(grids=ds.grids, facilities=ds.facilities, estates=ds.estates, name="bare"),
                              tmp_path / "bare.gpkg"))
     assert cli.main(["--lang", "en", "site", "--data", bare, "--new", "2", "--out", str(out)]) == 2
-    assert "there are no candidate sites" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("error: The dataset has no candidate sites layer; import one or choose "
+                                       "“generated” candidates.\n")
     assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2
-    assert "`n_new` was 0 but must be a whole number of at least 1" in capsys.readouterr().err
+    assert "error: `n_new` was 0 but must be a whole number of at least 1." in capsys.readouterr().err
+    assert cli.main(["site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2  # Chinese by default
+    assert capsys.readouterr().err == "error: 参数 n_new 的值 0 无效，必须是不小于 1 的整数。\n"
 
 
 def test_scenario_round_trips_between_the_cli_and_the_page(gpkg, tmp_path, capsys, monkeypatch):

@@ -372,7 +372,7 @@ def test_cli_demo_writes_a_dataset(tmp_path, capsys):
 
 
 def test_cli_demo_refuses_zero_cases(tmp_path, capsys):
-    code = cli.main(["demo", "--scale", "shifeng", "--cases", "0", "--out", str(tmp_path / "d.gpkg")])
+    code = cli.main(["--lang", "en", "demo", "--scale", "shifeng", "--cases", "0", "--out", str(tmp_path / "d.gpkg")])
     assert code == 2
-    assert "--cases was 0 but must be at least 1" in capsys.readouterr().err
+    assert capsys.readouterr().err == "error: `--cases` was 0 but must be a whole number of at least 1.\n"
     assert not (tmp_path / "d.gpkg").exists()
