@@ -18,7 +18,7 @@ from ui.coverage import (
     street_chart,
     table_downloads,
 )
-from ui.i18n import label_of, t
+from ui.i18n import error_text, label_of, t
 from ui.maps import legend, show_map
 
 PRESETS = ("default", *LIFE_CIRCLE_PRESETS_M, "custom")
@@ -77,7 +77,7 @@ try:
     with st.spinner():
         res = cached_coverage(*question)
 except AnalysisError as err:
-    st.error(t("coverage.error", message=str(err)))
+    st.error(t("coverage.error", message=error_text(err)))
     st.stop()
 
 table = res.grids if ctx.street is None else res.grids[res.grids["street"] == ctx.street]
@@ -149,7 +149,7 @@ def access_section(question: tuple, street: str | None, weight_label: str) -> No
     try:
         acc = cached_accessibility(*question, bool(enhanced))
     except AnalysisError as err:
-        st.error(t("coverage.error", message=str(err)))
+        st.error(t("coverage.error", message=error_text(err)))
         return
     grids = acc.grids if street is None else acc.grids[acc.grids["street"] == street]
     if acc.capacity_filled:
