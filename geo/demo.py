@@ -50,6 +50,7 @@ from geo import _demo_specs as specs
 from geo.assign import assign_grid_ids
 from geo.crs import WGS84, convert_gdf, gcj02_to_wgs84, utm_crs_for
 from geo.dataset import Dataset
+from geo.errors import AnalysisError
 from geo.schema import CASE_CATEGORIES, FACILITY_TYPES, validate_layer
 
 Scale = Literal["shifeng", "wuchang"]
@@ -79,7 +80,8 @@ def allocate(total: int, weights: ArrayLikeF) -> NDArray[np.int64]:
     """Split the integer ``total`` in proportion to ``weights`` exactly (largest remainder)."""
     w = np.asarray(weights, dtype="float64")
     if total < 0 or len(w) == 0 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-        raise ValueError(f"cannot allocate {total} over weights summing to {w.sum() if len(w) else 0}")
+        detail = f"cannot allocate {total} over weights summing to {w.sum() if len(w) else 0}"
+        raise AnalysisError(detail, code="analysis.demo_spec_invalid", params={"detail": detail})
     quota = w / w.sum() * total
     base = np.floor(quota).astype(np.int64)
     rest = int(total - base.sum())
@@ -126,7 +128,9 @@ def load_outline(district: str, *, path: Path | str = OUTLINES_PATH) -> shapely.
     row = gdf[gdf["district"] == district]
     if len(row) != 1:
         names = ", ".join(gdf["district"].astype(str))
-        raise ValueError(f"`district` was {district!r} but the outline file has only {names}")
+        raise AnalysisError(f"`district` was {district!r} but the outline file has only {names}",
+                            code="analysis.bad_choice", params={"name": "district", "value": str(district),
+                                                                "allowed": names})
     wgs = convert_gdf(row.set_crs(WGS84, allow_override=True), from_sys="gcj02", to_sys="wgs84")
     return shapely.make_valid(wgs.geometry.iloc[0])
 
@@ -413,7 +417,8 @@ def _build_grids(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
         members = np.flatnonzero(street_of == si)
         nc = len(st.communities)
         if len(members) < nc:
-            raise ValueError(f"street {st.name} got {len(members)} grids for {nc} communities; use more grids")
+            detail = f"street {st.name} got {len(members)} grids for {nc} communities; use more grids"
+            raise AnalysisError(detail, code="analysis.demo_spec_invalid", params={"detail": detail})
         w = expected[members] + 1e-9
         centres = _kmeans(rng, reps[members], nc, weights=w, iters=25) if len(members) > nc else reps[members]
         cseeds: list[int] = []
@@ -641,6 +646,83 @@ def _build_estates(rng: np.random.Generator, spec: specs.ScaleSpec, g: _Grids, g
                  "committee_formed_on"]].copy()
     return _Estates(frame=frame, polys=np.array(polys, dtype=object), cx=par[:, 0], cy=par[:, 1],
                     half_a=par[:, 2], half_b=par[:, 3], angle=par[:, 4], grid=grid_idx)
+
+
+def _governance(rng: np.random.Generator, spec: specs.ScaleSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """The self-governance campaign's history for the unmanaged estates, companies and satisfaction.
+
+    From the plan start, each unmanaged estate forms its owners' committee
+    (a few did before the start), adopts its rules, brings in a company or
+    manages itself, then starts collecting fees, each step some weeks after
+    the last; streets with a ``campaign_pace`` below 1 start later. Dates after
+    ``as_of`` are not known yet and left empty; ``governance_stage`` is the
+    stage on ``as_of``. Estates run by a company get one of ``n_companies``
+    companies (a few large, many small) and an owners' satisfaction score
+    around the company's own level; self-governed estates get a model.
+    """
+    out = frame.copy()
+    n = len(out)
+    as_of = pd.Timestamp(spec.as_of)
+    start = pd.Timestamp(spec.estates_plan_start)
+    pace = {st.name: st.campaign_pace for st in spec.streets}
+    camp = np.flatnonzero(out["management"].to_numpy() == "unmanaged")
+    m = len(camp)
+    p = out["street"].map(pace).to_numpy("float64")[camp]
+    # committee: a few before the start, most during the plan, a few not yet started at all
+    early = rng.random(m) < 0.08
+    t1 = np.where(early, -rng.uniform(15, 300, m), 215.0 * rng.beta(1.2, 1.8, m) / p)
+    stuck = (rng.random(m) < 0.06) | out["name"].iloc[camp].isin(spec.stuck_estates).to_numpy()
+    t1 = np.where(stuck & ~early, np.inf, t1)
+    t2 = t1 + rng.uniform(10, 45, m) / np.sqrt(p)
+    t3 = t2 + rng.uniform(15, 60, m) / np.sqrt(p)
+    t4 = t3 + rng.uniform(7, 35, m) / np.sqrt(p)
+    limit = (as_of - start).days
+    for col, t in zip(("committee_formed_on", "rules_adopted_on", "managed_on", "fees_started_on"),
+                      (t1, t2, t3, t4), strict=True):
+        known = np.isfinite(t) & (t <= limit)
+        days = np.where(known, np.floor(t), 0).astype("int64")
+        vals = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+        if col in out.columns:
+            vals = out[col].astype("datetime64[ns]").copy()
+        vals.iloc[camp] = np.where(known, (start + pd.to_timedelta(days, unit="D")).to_numpy(),
+                                   np.datetime64("NaT")).astype("datetime64[ns]")
+        out[col] = vals
+    stage_idx = sum((np.isfinite(t) & (t <= limit)).astype(int) for t in (t1, t2, t3, t4))
+    stage_names = np.array(["none", "committee_formed", "rules_adopted", "managed", "fees_started"], dtype=object)
+    stage = np.full(n, None, dtype=object)
+    stage[camp] = stage_names[stage_idx]
+    out["governance_stage"] = stage
+
+    # how the managed ones are run: a company, or the owners themselves under one of the four models
+    hh = out["households"].to_numpy("float64")
+    model_p = np.column_stack([np.clip(hh / 400, 0.1, 0.6), np.full(n, 0.3),
+                               np.clip(150 / np.maximum(hh, 1), 0.1, 0.5), np.full(n, 0.12)])
+    model_p /= model_p.sum(axis=1, keepdims=True)
+    models = np.array(["estate", "courtyard", "building", "scattered"], dtype=object)
+    pick = (rng.random(n)[:, None] > np.cumsum(model_p, axis=1)).sum(axis=1)
+    model = np.full(n, None, dtype=object)
+    camp_managed = np.zeros(n, dtype=bool)
+    camp_managed[camp] = stage_idx >= 3
+    by_company = camp_managed & (rng.random(n) < 0.45)
+    self_run = (out["management"].to_numpy() == "self_governed") | (camp_managed & ~by_company)
+    model[self_run] = models[np.minimum(pick[self_run], 3)]
+    out["self_gov_model"] = model
+
+    run_by = (out["management"].to_numpy() == "property_company") | by_company
+    k = spec.n_companies
+    heads = rng.permutation(len(specs.COMPANY_HEADS))[:k]
+    names = [specs.COMPANY_HEADS[h] + specs.COMPANY_TAILS[i % len(specs.COMPANY_TAILS)]
+             for i, h in enumerate(heads.tolist())]
+    share = rng.pareto(1.5, k) + 1.0
+    quality = np.clip(rng.normal(80, 8, k), 55, 95)
+    company = np.full(n, None, dtype=object)
+    ci = rng.choice(k, size=int(run_by.sum()), p=share / share.sum())
+    company[run_by] = np.array(names, dtype=object)[ci]
+    out["property_company"] = company
+    sat = np.full(n, np.nan)
+    sat[run_by] = np.round(np.clip(quality[ci] + rng.normal(0, 6, len(ci)), 0, 100), 1)
+    out["satisfaction"] = sat
+    return out
 
 
 def _points_in_estates(rng: np.random.Generator, est: _Estates, idx: NDArray) -> tuple[NDArray, NDArray]:
@@ -922,7 +1004,8 @@ def _build_cases(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
     for h, n in zip(spec.hotspots, hot_n, strict=True):
         hx, hy = frame.from_gcj(h.lon, h.lat)
         if not shapely.contains_xy(frame.outline, hx[0], hy[0]):
-            raise ValueError(f"hot spot {h.name} lies outside the district outline")
+            detail = f"hot spot {h.name} lies outside the district outline"
+            raise AnalysisError(detail, code="analysis.demo_spec_invalid", params={"detail": detail})
         px: list[NDArray] = []
         py: list[NDArray] = []
         got = 0
@@ -1053,9 +1136,11 @@ def build_dataset(scale: Scale, *, seed: int = 2019, n_cases: int | None = None)
     Shifeng and 1,000,000 for Wuchang); everything else keeps its size.
     """
     if scale not in specs.SPECS:
-        raise ValueError(f"`scale` was {scale!r} but is expected to be one of {SCALES}")
+        raise AnalysisError(f"`scale` was {scale!r} but is expected to be one of {SCALES}", code="analysis.bad_choice",
+                            params={"name": "scale", "value": str(scale), "allowed": ", ".join(SCALES)})
     if n_cases is not None and n_cases < 1:
-        raise ValueError(f"`n_cases` was {n_cases} but must be at least 1")
+        raise AnalysisError(f"`n_cases` was {n_cases} but must be at least 1", code="analysis.not_whole",
+                            params={"name": "n_cases", "value": str(n_cases), "min": 1})
     spec = specs.SPECS[scale]
     rng = np.random.default_rng(seed)
     frame, _ = _frame(spec)
@@ -1066,7 +1151,9 @@ def build_dataset(scale: Scale, *, seed: int = 2019, n_cases: int | None = None)
     grids = _gdf(grids_df, _to_wgs(frame, g.cells), "grids")
 
     est = _build_estates(rng, spec, g, grids_df)
-    estates = _gdf(est.frame, _to_wgs(frame, est.polys), "estates")
+    # its own random stream, so the campaign's history leaves every other layer as it was
+    gov = _governance(np.random.default_rng([seed, 8]), spec, est.frame)
+    estates = _gdf(gov, _to_wgs(frame, est.polys), "estates")
 
     fac, fx, fy = _build_facilities(rng, spec, g, grids_df, est)
     facilities = _gdf(fac, _points_wgs(frame, fx, fy), "facilities")
@@ -1092,6 +1179,8 @@ def build_dataset(scale: Scale, *, seed: int = 2019, n_cases: int | None = None)
         "seed": str(seed),
         "as_of": spec.as_of,
         "cases_from": spec.cases_from,
+        "estates_plan_start": spec.estates_plan_start,
+        "estates_target": spec.estates_target,
         "synthetic": "true",
         "label": SYNTHETIC_LABEL,
         "outline_source": OUTLINE_SOURCE,

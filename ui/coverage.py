@@ -12,7 +12,6 @@ share one definition and one cache.
 from __future__ import annotations
 
 import html
-import io
 
 import folium
 import geopandas as gpd
@@ -26,6 +25,7 @@ from analysis.accessibility import AccessibilityResult, accessibility_by_grid
 from analysis.coverage import CoverageInputs, CoverageResult, compute_coverage, prepare_inputs, service_areas
 from analysis.network import WalkGraph, build_walk_graph
 from geo.crs import WGS84
+from ui import auth
 from ui.charts import style
 from ui.data import get_dataset
 from ui.i18n import t
@@ -53,24 +53,24 @@ def walk_graph(path: str, token: str) -> WalkGraph | None:
     return build_walk_graph(inputs.roads) if inputs.roads is not None else None
 
 
-def _graph(path: str, token: str, method: str) -> WalkGraph | None:
-    return walk_graph(path, token) if method == "walking" else None
+def _graph(path: str, token: str, distance: str) -> WalkGraph | None:
+    return walk_graph(path, token) if distance == "walking" else None
 
 
 @st.cache_resource(show_spinner=False, max_entries=48)
-def cached_coverage(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+def cached_coverage(path: str, token: str, types: tuple[str, ...], radius_m: float | None, distance: str,
                     weight: str, include_planned: bool) -> CoverageResult:
     """`analysis.coverage.compute_coverage` for one question, cached. Raises `AnalysisError`."""
-    return compute_coverage(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, method=method,
-                            weight=weight, include_planned=include_planned, graph=_graph(path, token, method))
+    return compute_coverage(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, distance=distance,
+                            weight=weight, include_planned=include_planned, graph=_graph(path, token, distance))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def cached_accessibility(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+def cached_accessibility(path: str, token: str, types: tuple[str, ...], radius_m: float | None, distance: str,
                          weight: str, include_planned: bool, enhanced: bool) -> AccessibilityResult:
     return accessibility_by_grid(coverage_inputs(path, token), facility_types=types, radius_m=radius_m,
-                                 method=method, weight=weight, include_planned=include_planned, enhanced=enhanced,
-                                 graph=_graph(path, token, method))
+                                 distance=distance, weight=weight, include_planned=include_planned, enhanced=enhanced,
+                                 graph=_graph(path, token, distance))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -107,11 +107,11 @@ def coverage_base_map(path: str, token: str, street: str | None, tiles: str | No
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _service_area_layer(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+def _service_area_layer(path: str, token: str, types: tuple[str, ...], radius_m: float | None, distance: str,
                         include_planned: bool) -> gpd.GeoDataFrame:
     """Service areas dissolved into one shape per facility type (small payload), WGS84."""
-    areas = service_areas(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, method=method,
-                          include_planned=include_planned, graph=_graph(path, token, method))
+    areas = service_areas(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, distance=distance,
+                          include_planned=include_planned, graph=_graph(path, token, distance))
     if areas.empty:
         return gpd.GeoDataFrame({"type": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
     merged = areas.dissolve(by="type", as_index=False)[["type", "geometry"]]
@@ -129,13 +129,13 @@ def _num(v: float) -> float | None:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def coverage_layers(path: str, token: str, street: str | None, lang: str, datum: str, types: tuple[str, ...],
-                    radius_m: float | None, method: str, weight: str,
+                    radius_m: float | None, distance: str, weight: str,
                     include_planned: bool) -> tuple[list[folium.FeatureGroup], list[tuple[str, str]]]:
     """What one question draws: grids by share covered, service areas, uncovered estates, facilities.
 
     Feature groups for `ui.maps.show_map(layers=...)`, and the share legend.
     """
-    res = cached_coverage(path, token, types, radius_m, method, weight, include_planned)
+    res = cached_coverage(path, token, types, radius_m, distance, weight, include_planned)
     table = res.grids[_street_mask(path, token, street)]
     colors, share_legend = step_colors(table["covered_share"], edges=SHARE_EDGES, palette=SHARE_PALETTE,
                                        labels=SHARE_LABELS)
@@ -161,7 +161,7 @@ def coverage_layers(path: str, token: str, street: str | None, lang: str, datum:
         tooltip=tooltip, smooth_factor=0.5,
     ).add_to(grid_fg)
     groups = [grid_fg]
-    areas = _service_area_layer(path, token, types, radius_m, method, include_planned)
+    areas = _service_area_layer(path, token, types, radius_m, distance, include_planned)
     if len(areas):
         fg = folium.FeatureGroup(name=t("coverage.map.service_areas", lang=lang))
         add_polygons(fg, areas, name=t("coverage.map.service_areas", lang=lang), fill=SERVICE_AREA_COLOR,
@@ -208,11 +208,9 @@ def street_chart(streets: pd.DataFrame, *, weight: str, title: str) -> go.Figure
 
 
 def table_downloads(df: pd.DataFrame, *, file_stem: str, key: str) -> None:
-    """CSV (UTF-8 with BOM, opens in Excel) and XLSX download buttons for exactly ``df``."""
-    csv = df.to_csv(index=False).encode("utf-8-sig")
-    buf = io.BytesIO()
-    df.to_excel(buf, index=False, engine="openpyxl")
+    """CSV (UTF-8 with BOM, opens in Excel) and XLSX download buttons for exactly ``df`` (cells formula-safe)."""
+    csv, xlsx = auth.table_files(df)
     c1, c2 = st.columns(2)
-    c1.download_button(t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
-    c2.download_button(t("download.xlsx"), buf.getvalue(), file_name=f"{file_stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx")
+    auth.download_button(c1, t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
+    auth.download_button(c2, t("download.xlsx"), xlsx, file_name=f"{file_stem}.xlsx", mime=auth.XLSX_MIME,
+                         key=f"{key}_xlsx")

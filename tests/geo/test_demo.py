@@ -18,6 +18,7 @@ from geo import _demo_specs as specs
 from geo.crs import gcj02_to_wgs84
 from geo.dataset import DEMO_PATH, read_dataset
 from geo.demo import SYNTHETIC_LABEL, allocate, build_dataset, load_outline, summary
+from geo.errors import AnalysisError
 from geo.schema import CASE_CATEGORIES, FACILITY_TYPES, LAYER_NAMES, validate_layer
 
 
@@ -57,7 +58,7 @@ def test_allocate_is_exact_and_proportional():
 
 
 def test_allocate_refuses_bad_weights():
-    with pytest.raises(ValueError, match="cannot allocate 5 over weights summing to 0"):
+    with pytest.raises(AnalysisError, match="cannot allocate 5 over weights summing to 0"):
         allocate(5, [0.0, 0.0])
 
 
@@ -194,6 +195,52 @@ def test_estates(bundled):
     assert em.area.sum() == pytest.approx(shapely.union_all(em.geometry.values).area, rel=1e-9)
 
 
+_DATES = ("committee_formed_on", "rules_adopted_on", "managed_on", "fees_started_on")
+_STAGES = ("none", "committee_formed", "rules_adopted", "managed", "fees_started")
+
+
+def _check_campaign(e: pd.DataFrame, meta: dict) -> None:
+    """The campaign history of a generated estates layer, checked row by row without the analysis module."""
+    as_of = pd.Timestamp(meta["as_of"])
+    camp = e[e["management"] == "unmanaged"]
+    assert camp["governance_stage"].notna().all()
+    assert e.loc[e["management"] != "unmanaged", "governance_stage"].isna().all()
+    for _, row in camp.iterrows():
+        dates = [row[c] for c in _DATES]
+        reached = [pd.notna(d) for d in dates]
+        # dated stages form a prefix, in order, none after as_of, and the stage is the last one reached
+        assert reached == sorted(reached, reverse=True), row["estate_id"]
+        known = [d for d in dates if pd.notna(d)]
+        assert known == sorted(known) and all(d <= as_of for d in known), row["estate_id"]
+        assert row["governance_stage"] == _STAGES[sum(reached)], row["estate_id"]
+    # the managed ones are run by a company or by the owners under one of the four models
+    managed = camp[camp["governance_stage"].isin(["managed", "fees_started"])]
+    assert (managed["property_company"].notna() ^ managed["self_gov_model"].notna()).all()
+    assert e.loc[e["management"] == "self_governed", "self_gov_model"].notna().all()
+    assert set(e["self_gov_model"].dropna()) == {"estate", "courtyard", "building", "scattered"}
+    run = e[e["management"] == "property_company"]
+    assert run["property_company"].notna().all() and run["satisfaction"].between(0, 100).all()
+    assert e["satisfaction"].notna().eq(e["property_company"].notna()).all()
+    assert pd.Timestamp(meta["estates_plan_start"]) < as_of < pd.Timestamp(meta["estates_target"])
+
+
+def test_estates_campaign(bundled):
+    e = bundled.estates
+    _check_campaign(e, bundled.meta_dict)
+    assert bundled.meta_dict["estates_plan_start"] == "2019-01-01"
+    assert bundled.meta_dict["estates_target"] == "2019-12-31"
+    assert e.loc[e["name"] == "选矿小区", "governance_stage"].item() == "none"
+    assert 8 <= e["property_company"].nunique() <= 14
+    # two streets lag on fees (the plan: ceil(N * 6 / 12) due at the end of June, counted by hand here)
+    camp = e[e["management"] == "unmanaged"]
+    fees = camp.groupby("street")["fees_started_on"].count()
+    base = camp[camp["fees_started_on"] < pd.Timestamp("2019-01-01")].groupby("street").size()
+    total = camp.groupby("street").size()
+    due = {s: int(base.get(s, 0)) + -(-(int(total[s]) - int(base.get(s, 0))) * 6 // 12) for s in total.index}
+    behind = sorted(s for s in total.index if fees[s] < due[s])
+    assert behind == ["井龙", "清水塘"]
+
+
 def _cutoff(ds) -> pd.Timestamp:
     return pd.Timestamp(ds.meta_dict["as_of"]) + pd.Timedelta(days=1)
 
@@ -308,11 +355,11 @@ def test_same_seed_same_layers_other_seed_other_layers(built):
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"`scale` was 'paris' but is expected to be one of \('shifeng', 'wuchang'\)"):
+    with pytest.raises(AnalysisError, match=r"`scale` was 'paris' but is expected to be one of \('shifeng', 'wuchang'\)"):
         build_dataset("paris")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="`n_cases` was 0 but must be at least 1"):
+    with pytest.raises(AnalysisError, match="`n_cases` was 0 but must be at least 1"):
         build_dataset("shifeng", n_cases=0)
-    with pytest.raises(ValueError, match="`district` was '天元区' but the outline file has only 石峰区, 武昌区"):
+    with pytest.raises(AnalysisError, match="`district` was '天元区' but the outline file has only 石峰区, 武昌区"):
         load_outline("天元区")
 
 
@@ -341,6 +388,7 @@ def test_wuchang_figures(wuchang_small):
     assert ds.cases["reported_at"].min() >= pd.Timestamp("2014-01-01")
     assert ds.cases["reported_at"].max() < pd.Timestamp("2017-01-01")
     assert ds.meta_dict["name"] == "武昌区" and ds.meta_dict["as_of"] == "2016-12-31"
+    _check_campaign(ds.estates, ds.meta_dict)
     for name in ds.present_layers():
         assert len(validate_layer(ds.layer(name), name)) == len(ds.layer(name))
 

@@ -1,0 +1,208 @@
+"""The meeting material as PDF: A4 landscape, one page per section, Chinese text selectable.
+
+Made with fpdf2, which embeds a subset of a TrueType/OpenType font (CFF
+outlines included) as a CID font with a ToUnicode map: the Chinese text can be
+selected and searched, and the file shows the same on a machine without the
+font. ReportLab was not used: it cannot embed CFF-based OpenType fonts such as
+Noto Sans CJK (the font Debian's ``fonts-noto-cjk`` installs and the Makefile
+already requires). The font is looked up in the usual Debian folders
+(`find_cjk_font`); without it `AnalysisError` ``report.font_missing``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from analysis.meeting import MeetingBrief
+from geo.dataset import Dataset
+from geo.errors import AnalysisError
+from reports import content
+from reports.maps import estates_chart, gap_map, hot_map, png_bytes
+
+FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts/opentype",
+             "/usr/share/fonts/truetype", "/usr/local/share/fonts")
+FONT_FILES = {"": "NotoSansCJK-Regular.ttc", "B": "NotoSansCJK-Bold.ttc"}
+FAMILY = "NotoSansCJKSC"
+NAVY = (31, 58, 95)
+GREY = (85, 85, 85)
+RED = (192, 57, 43)
+GREEN = (30, 132, 73)
+PAGE_W, PAGE_H, MARGIN = 297.0, 210.0, 12.0
+
+
+@dataclass(frozen=True)
+class CjkFont:
+    """A font file and, in a collection (.ttc), the index of its Simplified Chinese face."""
+
+    path: Path
+    index: int
+
+
+def _sc_index(path: Path) -> int:
+    from fontTools.ttLib import TTCollection
+
+    if path.suffix.lower() != ".ttc":
+        return 0
+    with TTCollection(str(path), lazy=True) as coll:
+        for i, face in enumerate(coll.fonts):
+            if face["name"].getDebugName(1) in ("Noto Sans CJK SC", "Noto Sans SC"):
+                return i
+    return 0
+
+
+@functools.cache
+def find_cjk_font(style: str = "") -> CjkFont:
+    """Noto Sans CJK SC (regular ``""`` or bold ``"B"``) from the system's font folders."""
+    name = FONT_FILES[style]
+    for folder in FONT_DIRS:
+        hits = sorted(Path(folder).rglob(name)) if Path(folder).is_dir() else []
+        if hits:
+            return CjkFont(hits[0], _sc_index(hits[0]))
+    raise AnalysisError(f"no Chinese font ({name}) found in {', '.join(FONT_DIRS)}: install fonts-noto-cjk",
+                        code="report.font_missing", params={"font": name})
+
+
+class _Doc(FPDF):
+    def __init__(self, footer_text: str):
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.footer_text = footer_text
+        self.set_auto_page_break(auto=True, margin=14)
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        for style in ("", "B"):
+            f = find_cjk_font(style)
+            self.add_font(FAMILY, style, str(f.path), collection_font_number=f.index)
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(*GREY)
+        self.cell(0, 5, f"{self.footer_text}    {self.page_no()}", align="R")
+
+
+def _heading(pdf: _Doc, text: str) -> None:
+    pdf.add_page()
+    pdf.set_font(FAMILY, "B", 22)
+    pdf.set_text_color(*NAVY)
+    pdf.cell(0, 12, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_text_color(0, 0, 0)
+
+
+def _para(pdf: _Doc, text: str, *, size: float = 12, bold: bool = False, color=(0, 0, 0), w: float = 0) -> None:
+    pdf.set_font(FAMILY, "B" if bold else "", size)
+    pdf.set_text_color(*color)
+    pdf.multi_cell(w, size * 0.5, text, new_x="LMARGIN" if not w else "LEFT", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+
+
+def _table(pdf: _Doc, table: content.TextTable, *, size: float = 11, width: float | None = None) -> None:
+    pdf.set_font(FAMILY, "", size)
+    align = tuple("RIGHT" if n else "LEFT" for n in table.numeric)
+    head = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=NAVY)
+    with pdf.table(width=width or (PAGE_W - 2 * MARGIN), text_align=align, headings_style=head,
+                   line_height=size * 0.62, align="LEFT", first_row_as_headings=True) as tbl:
+        tbl.row(table.headers)
+        for i, row in enumerate(table.rows):
+            mark = bool(table.highlight and table.highlight[i])
+            style = FontFace(emphasis="BOLD", fill_color=(255, 242, 204)) if mark else None
+            tbl.row(row, style=style)
+
+
+def _image(pdf: _Doc, png: bytes, *, x: float, y: float, h: float) -> None:
+    pdf.image(io.BytesIO(png), x=x, y=y, h=h)
+
+
+def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
+    """The PDF as bytes: the same sections as the deck, one A4 landscape page each."""
+    pdf = _Doc(content.title(brief, lang))
+    pdf.set_title(content.title(brief, lang))
+    pdf.set_creator("GridAtlas")
+    pdf.set_lang("zh-CN" if lang == "zh" else "en")
+
+    pdf.add_page()
+    pdf.set_y(70)
+    _para(pdf, content.title(brief, lang), size=30, bold=True, color=NAVY)
+    pdf.ln(4)
+    _para(pdf, content.subtitle(brief, lang), size=14, color=GREY)
+    _para(pdf, content.t_generated(lang), size=12, color=GREY)
+
+    _heading(pdf, content.section_title("figures", lang))
+    cards = content.cards(brief, lang)
+    w = (PAGE_W - 2 * MARGIN) / len(cards)
+    top = pdf.get_y() + 10
+    for i, card in enumerate(cards):
+        x = MARGIN + i * w
+        pdf.set_draw_color(200, 200, 200)
+        pdf.rect(x + 2, top, w - 4, 62)
+        color = GREY if not card.sign else (RED if (card.sign > 0) == card.worse_when_up else GREEN)
+        for text, size, bold, col, dy in ((card.label, 13, False, GREY, 6), (card.value, 28, True, NAVY, 22),
+                                          (card.delta, 11, True, color, 44)):
+            pdf.set_xy(x + 4, top + dy)
+            pdf.set_font(FAMILY, "B" if bold else "", size)
+            pdf.set_text_color(*col)
+            pdf.multi_cell(w - 8, size * 0.45, text, align="C")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_xy(MARGIN, top + 72)
+    for note in content.notes(brief, lang):
+        _para(pdf, note, size=11, color=GREY)
+
+    for which, section in (("street", "streets"), ("unit", "units")):
+        _heading(pdf, content.section_title(section, lang))
+        _table(pdf, content.league_table(brief, which, lang, top=14), size=12)
+        pdf.ln(3)
+        _para(pdf, content.t_rank_help(lang), size=10, color=GREY)
+
+    map_h = 118.0
+    _heading(pdf, content.section_title("gaps", lang))
+    top = pdf.get_y()
+    _image(pdf, png_bytes(gap_map(ds, brief, lang=lang)), x=MARGIN, y=top, h=map_h)
+    side_x = MARGIN + map_h * 9.0 / 5.6 + 4
+    side_w = PAGE_W - MARGIN - side_x
+    pdf.set_xy(side_x, top)
+    _para(pdf, content.gaps_summary(brief, lang), size=11, w=side_w)
+    pdf.set_xy(side_x, pdf.get_y() + 2)
+    small = content.gaps_table(brief, lang, top=10)
+    small = content.TextTable((small.headers[0], small.headers[4]), tuple((r[0], r[4]) for r in small.rows),
+                              (False, True))
+    pdf.set_left_margin(side_x)
+    _table(pdf, small, size=10, width=side_w)
+    pdf.set_left_margin(MARGIN)
+
+    _heading(pdf, content.section_title("hot", lang))
+    top = pdf.get_y()
+    _image(pdf, png_bytes(hot_map(ds, brief, lang=lang)), x=MARGIN, y=top, h=map_h)
+    pdf.set_xy(side_x, top)
+    lines = [content.hot_summary(brief, lang),
+             *content.notes_for(brief, lang, "meeting.note.few_grids", "meeting.note.no_cases_month"),
+             *(content.item_text(i, lang) for i in brief.problems if i.kind == "grid_new_hot")]
+    for line in lines:
+        pdf.set_x(side_x)
+        _para(pdf, line, size=11, w=side_w)
+        pdf.ln(1)
+
+    _heading(pdf, content.section_title("estates", lang))
+    _para(pdf, content.estates_summary(brief, lang), size=14)
+    chart = estates_chart(brief, lang=lang, width_in=9.0, height_in=4.4)
+    if chart is not None:
+        _image(pdf, png_bytes(chart), x=MARGIN, y=pdf.get_y() + 2, h=118)
+        pdf.set_y(pdf.get_y() + 122)
+        table = content.estates_table(brief, lang)
+        if table is not None:
+            _table(pdf, table, size=10)
+
+    _heading(pdf, content.section_title("problems", lang))
+    groups = content.problem_groups(brief, lang)
+    if not groups:
+        _para(pdf, content.t_no_problems(lang), size=14, color=GREY)
+    for heading, items in groups:
+        _para(pdf, heading, size=16, bold=True, color=NAVY)
+        for item in items:
+            _para(pdf, f"• {item}", size=13)
+        pdf.ln(3)
+    return bytes(pdf.output())
