@@ -289,6 +289,14 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
                      column_config={c: t(f"data.values.{c}", lang=lang) for c in values.columns})
     if twice:
         return
+    # the clerk confirms the headers and values before the check runs; a changed mapping needs a new confirmation
+    confirmed_key = f"data_confirmed_{upload.digest}_{layer}"
+    signature = repr(sorted(mapping.items())) + f"|{coord_sys}|{epsg}|{raw.source.sublayer}"
+    if st.button(t("data.confirm", lang=lang), type="primary", key="data_confirm"):
+        st.session_state[confirmed_key] = signature
+    if st.session_state.get(confirmed_key) != signature:
+        st.info(t("data.confirm.help", lang=lang))
+        return
 
     st.markdown(f"**{t('data.report.header', lang=lang)}**")
     try:
