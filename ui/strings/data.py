@@ -8,6 +8,8 @@ STRINGS = {
                    "Upload one layer's file (GeoPackage, GeoJSON, zipped Shapefile, CSV, Excel), confirm its headers "
                    "and values, and save it as a new version of the dataset once it passes the checks; earlier "
                    "versions are kept and can be restored."),
+    "data.staff_only": ("导入和恢复数据需要“工作人员”或以上角色，请登录。",
+                        "Importing and restoring need the staff role or above; please sign in."),
     "data.import.header": ("导入图层", "Import a layer"),
     "data.layer": ("图层", "Layer"),
     "data.file": ("文件（最大 {mb} MB；Shapefile 请压缩为 .zip 或同时选择 .shp/.shx/.dbf/.prj）",
