@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import auth
 from ui.context import get_context
 from ui.data_page import open_page_store, render_import, render_templates, render_versions
 from ui.i18n import t
@@ -21,10 +22,14 @@ if store is None:
 
 tab_import, tab_versions, tab_templates = st.tabs(
     [t("data.import.header"), t("data.versions.header"), t("data.templates.header")])
+can_change = auth.allowed("staff")  # import and restore: staff and above (the handlers check again)
 with tab_import:
-    render_import(ctx, store)
+    if can_change:
+        render_import(ctx, store)
+    else:
+        st.info(t("data.staff_only"))
 with tab_versions:
     if store is not None:
-        render_versions(ctx, store)
+        render_versions(ctx, store, can_restore=can_change)
 with tab_templates:
     render_templates(ctx.lang)
