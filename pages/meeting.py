@@ -70,9 +70,14 @@ with right.container(border=True, key="meeting-hot"):
 with st.container(border=True, key="meeting-estates"):
     st.subheader(rc.section_title("estates", lang))
     st.markdown(md(rc.estates_summary(b, lang)))
+    chart_col, plan_col = st.columns([3, 2])
     chart = picture(ctx, b, "estates")
     if chart is not None:
-        st.image(chart, width=900)
+        chart_col.image(chart, width="stretch")
+    plan = rc.plan_table(b, lang)
+    if plan is not None:
+        plan_col.caption(md(rc.plan_caption(b, lang)))
+        plan_col.table(text_frame(plan), border="horizontal")
 
 with st.container(border=True, key="meeting-problems"):
     st.subheader(rc.section_title("problems", lang))

@@ -190,8 +190,18 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     _para(pdf, content.estates_summary(brief, lang), size=14)
     chart = estates_chart(brief, lang=lang, width_in=9.0, height_in=4.4)
     if chart is not None:
-        _image(pdf, png_bytes(chart), x=MARGIN, y=pdf.get_y() + 2, h=118)
-        pdf.set_y(pdf.get_y() + 122)
+        top, chart_h = pdf.get_y() + 2, 92.0
+        _image(pdf, png_bytes(chart), x=MARGIN, y=top, h=chart_h)
+        plan = content.plan_table(brief, lang)
+        if plan is not None:
+            side_x = MARGIN + chart_h * 9.0 / 4.4 + 4
+            pdf.set_xy(side_x, top)
+            _para(pdf, content.plan_caption(brief, lang), size=10, color=GREY, w=PAGE_W - MARGIN - side_x)
+            pdf.set_left_margin(side_x)
+            pdf.set_x(side_x)
+            _table(pdf, plan, size=9, width=PAGE_W - MARGIN - side_x)
+            pdf.set_left_margin(MARGIN)
+        pdf.set_xy(MARGIN, top + chart_h + 3)
         table = content.estates_table(brief, lang)
         if table is not None:
             _table(pdf, table, size=10)

@@ -163,7 +163,13 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     chart = estates_chart(brief, lang=lang)
     _text(slide, Inches(0.5), Inches(1.2), Inches(12.3), Inches(0.6), content.estates_summary(brief, lang), size=18)
     if chart is not None:
-        _picture(slide, png_bytes(chart), Inches(0.5), Inches(1.9), height=Inches(4.9))
+        _picture(slide, png_bytes(chart), Inches(0.3), Inches(1.9), height=Inches(4.6))
+    plan = content.plan_table(brief, lang)
+    if plan is not None:
+        _text(slide, Inches(9.0), Inches(1.9), Inches(4.1), Inches(0.7), content.plan_caption(brief, lang), size=12,
+              color=GREY)
+        short = content.TextTable(plan.headers[:4], tuple(r[:4] for r in plan.rows), plan.numeric[:4], plan.highlight)
+        _table(slide, short, Inches(9.0), Inches(2.7), Inches(4.0), size=13, row_h=Inches(0.4))
 
     slide = _slide(prs, content.section_title("problems", lang), brief, lang)
     groups = content.problem_groups(brief, lang)

@@ -41,6 +41,10 @@ GAP_COLUMNS = (("rank", "meeting.col.gap_rank", "count"), ("grid_id", "meeting.c
                ("street", "meeting.col.street", "text"), ("community", "meeting.col.community", "text"),
                ("elderly", "meeting.col.elderly", "count"), ("uncovered_elderly", "meeting.col.uncovered", "count"),
                ("covered_share", "meeting.col.share", "share"), ("nearest_m", "meeting.col.nearest_m", "count"))
+PLAN_COLUMNS = (("street", "meeting.col.street", "text"), ("stage", "meeting.col.stage", "text"),
+                ("total", "meeting.col.total", "count"), ("planned", "meeting.col.planned", "count"),
+                ("actual", "meeting.col.actual", "count"), ("shortfall", "meeting.col.shortfall", "count"),
+                ("behind", "meeting.col.behind", "text"), ("required_per_month", "meeting.col.pace", "days"))
 WIDTHS = {"text": 14, "count": 11, "share": 10, "days": 10, "time": 17}
 
 
@@ -122,6 +126,11 @@ def build_xlsx(brief: MeetingBrief, *, lang: str = "zh") -> bytes:
                            if c not in ("street", "estates"))
         cols = (("street", "meeting.col.street", "text"), ("estates", "meeting.col.estates", "count"), *stage_cols)
         w.sheet(t("meeting.sec.estates", lang=lang), e, cols, lang)
+    if brief.estates_plan is not None:
+        plan = brief.estates_plan.assign(stage=[content.stage_label(v, lang) for v in brief.estates_plan["stage"]],
+                                         behind=[t("meeting.yes" if v else "meeting.no", lang=lang)
+                                                 for v in brief.estates_plan["behind"]])
+        w.sheet(t("meeting.sec.plan", lang=lang), plan, PLAN_COLUMNS, lang)
     w.book.set_properties({"title": content.title(brief, lang), "company": "GridAtlas",
                            "created": dt.datetime(brief.month_end.year, brief.month_end.month, brief.month_end.day)})
     w.book.close()

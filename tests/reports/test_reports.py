@@ -139,7 +139,7 @@ def test_pdf_text_is_selectable_and_equals_the_brief(pdf_doc, demo):
 def test_pdf_embeds_the_cjk_font(pdf_doc):
     seen = set()
     for i in range(pdf_doc.page_count):
-        for xref, ext, ftype, name, *_ in pdf_doc.get_page_fonts(i):
+        for xref, _ext, _type, name, *_ in pdf_doc.get_page_fonts(i):
             if xref in seen:
                 continue
             seen.add(xref)
