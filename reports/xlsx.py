@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,11 @@ PLAN_COLUMNS = (("street", "meeting.col.street", "text"), ("stage", "meeting.col
 WIDTHS = {"text": 14, "count": 11, "share": 10, "days": 10, "time": 17}
 
 
+def sheet_name(title: str) -> str:
+    """A title made a valid sheet name: without Excel's forbidden characters, at most 31 characters."""
+    return re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\]", " ", title)).strip()[:31]
+
+
 class _Writer:
     def __init__(self, buf: io.BytesIO):
         self.book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
@@ -79,7 +85,7 @@ class _Writer:
             ws.write_number(row, col, float(value), self.fmt[kind])
 
     def sheet(self, name: str, frame: pd.DataFrame, columns, lang: str) -> None:
-        ws = self.book.add_worksheet(name[:31])
+        ws = self.book.add_worksheet(sheet_name(name))
         cols = [c for c in columns if c[0] in frame.columns]
         for j, (_, key, kind) in enumerate(cols):
             ws.write_string(0, j, t(key, lang=lang) if key in TABLE else key, self.head)
@@ -94,7 +100,7 @@ class _Writer:
 
 
 def _summary(w: _Writer, brief: MeetingBrief, lang: str) -> None:
-    ws = w.book.add_worksheet(t("meeting.sec.summary", lang=lang)[:31])
+    ws = w.book.add_worksheet(sheet_name(t("meeting.sec.summary", lang=lang)))
     heads = ("meeting.col.figure", "meeting.col.value", "meeting.col.previous", "meeting.col.delta")
     for j, key in enumerate(heads):
         ws.write_string(0, j, t(key, lang=lang), w.head)

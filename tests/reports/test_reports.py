@@ -27,7 +27,7 @@ from reports.maps import DPI
 from tests.analysis.meeting_fixtures import meeting_dataset
 from ui.i18n import t
 
-SECTIONS_ZH = ["本月主要指标", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "无物业小区自治进展", "本月问题清单"]
+SECTIONS_ZH = ["本月主要指标", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "小区自治进展", "本月问题清单"]
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +173,7 @@ def small():
 
 def test_xlsx_sheets_headers_and_frozen_rows(small):
     _, wb = small
-    assert wb.sheetnames == ["汇总", "街道排名", "责任单位排名", "超期未办结事件", "养老服务覆盖缺口", "无物业小区自治进展"]
+    assert wb.sheetnames == ["汇总", "街道排名", "责任单位排名", "超期未办结事件", "养老服务覆盖缺口", "小区自治进展"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
     assert [c.value for c in wb["责任单位排名"][1]] == ["关注排名", "上月排名", "责任单位", "本月事件", "本月已办结",
@@ -190,7 +190,7 @@ def test_xlsx_values_equal_the_hand_counts_with_number_formats(small):
     summary = {r[0].value: r[1].value for r in wb["汇总"].iter_rows(min_row=2, max_row=6)}
     assert summary["月末未办结事件"] == 5 and summary["月末逾期未办结"] == 4
     assert summary["本月事件办结率"] == pytest.approx(0.4)
-    assert summary["无物业小区已成立业委会"] == 2
+    assert summary["自治小区已成立业委会"] == 2
     overdue = wb["超期未办结事件"]
     assert [c.value for c in overdue["A"][1:]] == ["C9", "C3", "C6", "C8"]
     assert overdue["F2"].number_format == "yyyy-mm-dd hh:mm"
@@ -221,6 +221,13 @@ def test_xlsx_in_english(demo):
 
 
 # --- formats and content -----------------------------------------------------------------------
+
+def test_sheet_names_are_valid():
+    from reports.xlsx import sheet_name
+
+    assert sheet_name("Estates: progress [2019/05]?") == "Estates progress 2019 05"
+    assert len(sheet_name("x" * 40)) == 31
+
 
 def test_format_from_suffix():
     assert [format_of(p) for p in ("a.pptx", "b.PDF", "c/d.xlsx")] == ["pptx", "pdf", "xlsx"]

@@ -14,7 +14,7 @@ STRINGS = {
     "meeting.sec.units": ("责任单位排名", "Responsible-unit league table"),
     "meeting.sec.gaps": ("养老服务覆盖缺口", "Gaps in elderly-care coverage"),
     "meeting.sec.hot": ("事件热点", "Case hot spots"),
-    "meeting.sec.estates": ("无物业小区自治进展", "Unmanaged estates: self-governance progress"),
+    "meeting.sec.estates": ("小区自治进展", "Estates self-governance progress"),
     "meeting.sec.problems": ("本月问题清单", "This month's problems"),
     "meeting.sec.overdue": ("超期未办结事件", "Overdue cases"),
     "meeting.sec.summary": ("汇总", "Summary"),
@@ -89,7 +89,7 @@ STRINGS = {
     "meeting.note.no_plan": ("数据集未设定小区自治目标日期（meta estates_target），不显示计划进度。",
                              "The dataset sets no target date for the estates campaign (meta estates_target): "
                              "no plan shown."),
-    "meeting.chart.estates": ("各街道无物业小区进展", "Unmanaged estates by street"),
+    "meeting.chart.estates": ("各街道自治小区所处阶段", "Estates on the list by stage, per street"),
     "meeting.chart.count": ("小区数", "Estates"),
     # problems
     "meeting.item.street_behind": ("{subject}：“{stage}”落后计划 {shortfall} 个（应完成 {planned}，已完成 {actual}，共 {total} 个）",
