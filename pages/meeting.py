@@ -41,10 +41,14 @@ with st.container(border=True, key="meeting-figures"):
     st.subheader(rc.section_title("figures", lang))
     cols = st.columns(len(b.figures))
     for col, card in zip(cols, rc.cards(b, lang), strict=True):
-        color = "off" if card.sign is None else ("inverse" if card.worse_when_up else "normal")
-        col.metric(card.label, card.value, card.delta, delta_color=color,
-                   delta_arrow="off" if card.sign is None else "auto",
-                   help=t("meeting.fig.coverage.help", lang=lang) if card.key == "coverage" else None)
+        # Streamlit reads the direction from the delta's leading sign: the signed change comes first
+        helps = [t("meeting.fig.coverage.help", lang=lang)] if card.key == "coverage" else []
+        if card.change is None:
+            helps.append(card.delta)
+        col.metric(card.label, card.value,
+                   t("meeting.delta.metric", lang=lang, change=card.change) if card.change else None,
+                   delta_color="off" if not card.sign else ("inverse" if card.worse_when_up else "normal"),
+                   delta_arrow="auto" if card.sign else "off", help="\n\n".join(helps) or None)
     for note in rc.notes(b, lang):
         st.caption(md(note))
 

@@ -28,6 +28,7 @@ class Card:
     delta: str
     sign: int | None
     worse_when_up: bool
+    change: str | None = None  # the signed change alone ("+32", "-0.5 个百分点"); None when unknown
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,16 @@ def cards(brief: MeetingBrief, lang: str) -> list[Card]:
     for f in brief.figures:
         value = fmt_share(f.value) if f.kind == "share" else fmt_count(f.value)
         d = f.delta
+        change = None
         if d is None:
             note = "meeting.delta.coverage_none" if f.key == "coverage" and f.value is not None else "meeting.delta.none"
             delta, sign = t(note, lang=lang), None
         else:
-            delta = t("meeting.delta.vs", lang=lang, delta=_fmt_delta(f.kind, d, lang))
+            change = _fmt_delta(f.kind, d, lang)
+            delta = t("meeting.delta.vs", lang=lang, delta=change)
             sign = int(np.sign(round(d, 9)))
-        out.append(Card(f.key, t(f"meeting.fig.{f.key}", lang=lang), value, delta, sign, WORSE_WHEN_UP[f.key]))
+        out.append(Card(f.key, t(f"meeting.fig.{f.key}", lang=lang), value, delta, sign, WORSE_WHEN_UP[f.key],
+                        change))
     return out
 
 

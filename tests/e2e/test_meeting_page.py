@@ -18,7 +18,7 @@ from pptx import Presentation
 from analysis.meeting import meeting_brief
 from geo.dataset import DEMO_PATH, read_dataset
 from reports import content
-from tests.e2e.conftest import ROOT, assert_no_exception, screenshot, start_app, wait_for_app
+from tests.e2e.conftest import ROOT, SCREENS, assert_no_exception, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 WUCHANG = ROOT / "cache" / "wuchang.gpkg"
@@ -39,6 +39,22 @@ def _images_drawn(page, expected: int) -> None:
 def _check_figures(page, brief) -> None:
     for card in content.cards(brief, "zh"):
         assert _metric(page, card.label) == card.value, card.label
+        box = page.locator('[data-testid="stMetric"]').filter(has_text=card.label).first
+        if card.change is not None:
+            assert box.locator('[data-testid="stMetricDelta"]').inner_text().strip() == f"{card.change}（较上月）"
+
+
+def _sections(page, name: str) -> None:
+    """Screenshots of each section of the page (the page scrolls inside Streamlit's own container)."""
+    for key in ("figures", "streets", "units", "gaps", "hot", "estates", "problems", "downloads"):
+        box = page.locator(f".st-key-meeting-{key}")
+        box.scroll_into_view_if_needed()
+        screenshot_box(box, f"{name}_{key}")
+
+
+def screenshot_box(box, name: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    box.screenshot(path=str(SCREENS / f"{name}.png"))
 
 
 def _download_all(page, brief, tmp_path) -> dict[str, bytes]:
@@ -92,6 +108,7 @@ def test_meeting_page_on_the_demo(app_url, offline_page, tmp_path):
     _images_drawn(page, 3)
     _download_all(page, may, tmp_path)
     assert_no_exception(page)
+    _sections(page, "meeting_demo")
     assert not page.traffic.blocked, page.traffic.blocked
     assert not page.js_errors, page.js_errors
 
@@ -121,4 +138,5 @@ def test_meeting_page_on_the_wuchang_scale(wuchang_url, offline_page, tmp_path):
     assert_no_exception(page)
     screenshot(page, "meeting_wuchang")
     _download_all(page, brief, tmp_path)
+    _sections(page, "meeting_wuchang")
     assert not page.traffic.blocked, page.traffic.blocked

@@ -188,9 +188,9 @@ def test_xlsx_values_equal_the_hand_counts_with_number_formats(small):
                     [3, 2, "城管", 2, 0, 0, 0, 2, 1]]
     assert ws["F2"].number_format == "0.0%" and ws["D2"].number_format == "#,##0"
     summary = {r[0].value: r[1].value for r in wb["汇总"].iter_rows(min_row=2, max_row=6)}
-    assert summary["月末未办结事件"] == 5 and summary["月末逾期未办结"] == 4
-    assert summary["本月事件办结率"] == pytest.approx(0.4)
-    assert summary["自治小区已成立业委会"] == 2
+    assert summary["月末未办结"] == 5 and summary["月末逾期未办结"] == 4
+    assert summary["本月办结率"] == pytest.approx(0.4)
+    assert summary["业委会已成立"] == 2
     overdue = wb["超期未办结事件"]
     assert [c.value for c in overdue["A"][1:]] == ["C9", "C3", "C6", "C8"]
     assert overdue["F2"].number_format == "yyyy-mm-dd hh:mm"
