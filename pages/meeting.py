@@ -45,10 +45,10 @@ with st.container(border=True, key="meeting-figures"):
         helps = [t("meeting.fig.coverage.help", lang=lang)] if card.key == "coverage" else []
         if card.change is None:
             helps.append(card.delta)
-        col.metric(card.label, card.value,
-                   t("meeting.delta.metric", lang=lang, change=card.change) if card.change else None,
+        col.metric(card.label, card.value, card.change,
                    delta_color="off" if not card.sign else ("inverse" if card.worse_when_up else "normal"),
                    delta_arrow="auto" if card.sign else "off", help="\n\n".join(helps) or None)
+    st.caption(t("meeting.delta.page", lang=lang))
     for note in rc.notes(b, lang):
         st.caption(md(note))
 
@@ -63,7 +63,10 @@ with left.container(border=True, key="meeting-gaps"):
     st.subheader(rc.section_title("gaps", lang))
     st.image(picture(ctx, b, "gaps"), width="stretch")
     st.markdown(md(rc.gaps_summary(b, lang)))
-    st.table(text_frame(rc.gaps_table(b, lang, top=5)), border="horizontal")
+    gaps = rc.gaps_table(b, lang, top=5)
+    st.table(text_frame(rc.TextTable(tuple(gaps.headers[i] for i in (0, 1, 4)),
+                                     tuple(tuple(r[i] for i in (0, 1, 4)) for r in gaps.rows), (False, False, True))),
+             border="horizontal")
 with right.container(border=True, key="meeting-hot"):
     st.subheader(rc.section_title("hot", lang))
     st.image(picture(ctx, b, "hot"), width="stretch")

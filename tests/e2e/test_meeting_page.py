@@ -41,7 +41,7 @@ def _check_figures(page, brief) -> None:
         assert _metric(page, card.label) == card.value, card.label
         box = page.locator('[data-testid="stMetric"]').filter(has_text=card.label).first
         if card.change is not None:
-            assert box.locator('[data-testid="stMetricDelta"]').inner_text().strip() == f"{card.change}（较上月）"
+            assert box.locator('[data-testid="stMetricDelta"]').inner_text().strip() == card.change
 
 
 def _sections(page, name: str) -> None:
