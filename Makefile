@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-SYSTEM_PACKAGES := chromium fonts-noto-cjk
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: run test setup system static lint demo wuchang bench clean
@@ -20,7 +20,7 @@ test: setup
 
 setup: system $(VENV)/.installed static/.built
 
-## Debian packages: Chromium for the browser tests, Noto CJK so Chinese renders.
+## Debian packages: Chromium for the browser tests, Noto CJK so Chinese renders, WenQuanYi Micro Hei for the PDFs.
 system:
 	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
 	  echo "installing $(SYSTEM_PACKAGES)"; \

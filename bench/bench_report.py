@@ -150,8 +150,10 @@ def main() -> None:
         "|---|---|---|---|---|",
         *page_rows,
         "",
-        "PDF library: fpdf2 embeds a subset of Noto Sans CJK SC (CFF outlines, from Debian's fonts-noto-cjk) as a "
-        "CID font with a ToUnicode map, so the Chinese text is selectable; ReportLab cannot embed CFF-based OpenType.",
+        "PDF library: fpdf2 embeds a subset of WenQuanYi Micro Hei (TrueType, Debian fonts-wqy-microhei) as a CID "
+        "font with a ToUnicode map, so the Chinese text is selectable (Noto Sans CJK SC, CFF, is the slower "
+        "fallback; ReportLab cannot embed CFF-based OpenType at all). The PPTX and the PDF share the pictures, "
+        "drawn once per brief.",
     ])
     if args.no_write:
         print(body)
