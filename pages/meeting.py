@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.meeting import available_months, default_month
 from geo.errors import AnalysisError
 from reports import FORMATS, MEDIA_TYPES
 from reports import content as rc
 from ui import widgets
 from ui.context import get_context
 from ui.i18n import error_text, t
-from ui.meeting import brief, file_name, md, picture, report_file, text_frame
+from ui.meeting import brief, file_name, md, months, picture, report_file, text_frame
 
 # large type for a projector (the style lives only while this page is shown)
 st.html("""<style>
@@ -23,12 +22,11 @@ st.html("""<style>
 </style>""")
 
 ctx = get_context()
-ds = ctx.ds
 lang = ctx.lang
-months = available_months(ds)
+month_choices, month_default = months(ctx)
 head, pick = st.columns([4, 1])
 with pick:
-    month = widgets.selectbox(t("meeting.month"), months, key="meeting_month", lang=lang, default=default_month(ds))
+    month = widgets.selectbox(t("meeting.month"), month_choices, key="meeting_month", lang=lang, default=month_default)
 try:
     b = brief(ctx, month)
 except AnalysisError as err:
