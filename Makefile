@@ -4,23 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei postgresql-15 postgresql-15-postgis-3
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test setup system static lint demo wuchang bench clean
+.PHONY: run test setup system static lint demo wuchang wuhan bench clean
 
 ## Serve the app on the bundled demo dataset (or $GRIDATLAS_DATA).
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-## Set up everything, then run the linter and every test (browser tests included).
+## Set up everything, then run the linter and every test (browser tests included); storage and
+## analysis tests run against the GeoPackage and against a throwaway PostGIS cluster (scripts/pg.sh).
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	scripts/pg.sh run -- $(PY) -m pytest
 
 setup: system $(VENV)/.installed static/.built
 
-## Debian packages: Chromium for the browser tests, Noto CJK so Chinese renders, WenQuanYi Micro Hei for the PDFs.
+## Debian packages: Chromium for the browser tests, Noto CJK so Chinese renders, WenQuanYi Micro Hei
+## for the PDF reports, PostgreSQL with PostGIS for the city-scale store (the tests start a throwaway
+## cluster of their own).
 system:
 	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
 	  echo "installing $(SYSTEM_PACKAGES)"; \
@@ -53,6 +56,12 @@ wuchang: setup cache/wuchang.gpkg
 
 cache/wuchang.gpkg: geo/demo.py geo/_demo_specs.py data/district_outlines_gcj02.geojson
 	$(PY) cli.py demo --scale wuchang --out $@
+
+## Build the city dataset (Wuhan's 13 districts, ~20,000 grids, 10 M cases) into cache/ (not committed).
+wuhan: setup cache/wuhan.gpkg
+
+cache/wuhan.gpkg: geo/demo.py geo/demo_city.py geo/_demo_specs.py data/wuhan_districts_gcj02.geojson
+	$(PY) cli.py demo --scale wuhan --out $@
 
 ## Benchmarks on both datasets; figures go to bench/RESULTS.md.
 bench: setup wuchang

@@ -40,6 +40,11 @@ def _add_data_arg(p: argparse.ArgumentParser) -> None:
                    help="dataset GeoPackage (default: $GRIDATLAS_DATA, else the bundled demo)")
 
 
+def _add_scheduler_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help=f"run on this dask.distributed scheduler ({what}); default: in-process")
+
+
 def _write_table(df: pd.DataFrame, out: str) -> None:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,42 +96,72 @@ def _check_seed(seed: int) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from geo.demo import build_and_write
-
     if args.cases is not None and args.cases < 1:
         raise AnalysisError(f"--cases was {args.cases} but must be at least 1")
     _check_seed(args.seed)
+    if args.scale == "wuhan":
+        from geo import demo_city
+
+        districts = tuple(d.strip() for d in args.districts.split(",") if d.strip()) if args.districts else None
+        _print_json(demo_city.build_and_write(args.out, seed=args.seed, n_cases=args.cases, n_grids=args.grids,
+                                              districts=districts, log=lambda m: print(m, file=sys.stderr)))
+        return EXIT_OK
+    if args.out.startswith(("postgresql://", "postgres://")):
+        raise AnalysisError("--scale shifeng and wuchang write a GeoPackage; give --out a .gpkg path")
+    from geo.demo import build_and_write
+
     _print_json(build_and_write(args.scale, args.out, seed=args.seed, n_cases=args.cases))
     return EXIT_OK
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="build a synthetic dataset (deterministic from --seed) into a GeoPackage")
-    p.add_argument("--scale", required=True, choices=("shifeng", "wuchang"),
-                   help="shifeng: the bundled demo (232 grids); wuchang: the large one (1,811 grids, 1 M cases)")
+    p = sub.add_parser("demo", help="build a synthetic dataset (deterministic from --seed) into a GeoPackage "
+                                    "(or, for wuhan, a postgresql:// database)")
+    p.add_argument("--scale", required=True, choices=("shifeng", "wuchang", "wuhan"),
+                   help="shifeng: the bundled demo (232 grids); wuchang: the large one (1,811 grids, 1 M cases); "
+                        "wuhan: the city's 13 districts (~20,000 grids, ~13 M residents, 10 M cases in 2025)")
     p.add_argument("--seed", type=int, default=2019, help="random seed (default 2019, the bundled demo's)")
     p.add_argument("--cases", type=int, default=None, help="number of cases instead of the scale's own")
-    p.add_argument("--out", required=True, help="GeoPackage to write (replaced atomically)")
+    p.add_argument("--grids", type=int, default=None, help="wuhan only: grids in the whole city (default 20,000)")
+    p.add_argument("--districts", default=None,
+                   help="wuhan only: build only these districts, separated by commas (e.g. 江汉区,青山区)")
+    p.add_argument("--out", required=True,
+                   help="GeoPackage to write (replaced atomically); for wuhan also a postgresql:// URL "
+                        "(imported as a new version of that database's dataset)")
     p.set_defaults(func=_cmd_demo)
 
 
 # --- coverage -------------------------------------------------------------
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    from analysis.coverage import compute_coverage
+    from analysis.coverage import compute_coverage, district_totals, resolve_params
 
     types = tuple(t.strip() for t in args.type.split(",") if t.strip())
-    res = compute_coverage(read_dataset(args.data), facility_types=types, radius_m=args.radius_m,
-                           distance=args.distance, weight=args.weight, include_planned=args.include_planned)
+    ds = _load(args)
+    options = {"facility_types": types, "radius_m": args.radius_m, "distance": args.distance, "weight": args.weight,
+               "include_planned": args.include_planned}
+    if args.scheduler:
+        from analysis.coverage import prepare_inputs
+        from analysis.distributed import connect, district_coverage
+
+        params = resolve_params(prepare_inputs(ds), **options)
+        by = "district" if "district" in ds.grids.columns else "street"
+        layers = {n: ds.layer(n) for n in ("grids", "facilities", "estates", "roads")}
+        grids = district_coverage(layers, by=by, client=connect(args.scheduler), **options)
+        totals = district_totals(grids)
+    else:
+        res = compute_coverage(ds, **options)
+        grids, params, totals = res.grids, res.params, res.totals
     w = args.weight
-    table = res.grids[["grid_id", "street", w, f"covered_{w}", "covered_share", "nearest_m"]].copy()
+    table = grids[["grid_id", "street", w, f"covered_{w}", "covered_share", "nearest_m"]].copy()
     table[f"covered_{w}"] = table[f"covered_{w}"].round(2)
     table["covered_share"] = table["covered_share"].round(4)
     table["nearest_m"] = table["nearest_m"].round(1)
     _write_table(table, args.out)
-    summary = {"command": "coverage", "types": list(res.params.facility_types),
-               "radius_m": res.params.radius_by_type, "distance": res.params.distance,
-               "include_planned": res.params.include_planned, **res.totals.as_dict(), "out": str(args.out)}
+    summary = {"command": "coverage", "types": list(params.facility_types),
+               "radius_m": params.radius_by_type, "distance": params.distance,
+               "include_planned": params.include_planned, **totals.as_dict(), "out": str(args.out),
+               "scheduler": args.scheduler}
     _print_json(summary)
     return EXIT_OK
 
@@ -143,6 +178,7 @@ def _add_coverage(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight", default="elderly", choices=("elderly", "population"),
                    help="count the aged 60+ (default) or all residents")
     p.add_argument("--include-planned", action="store_true", help="count planned facilities as well")
+    _add_scheduler_arg(p, "one task per district (or per street without a district column); same answer")
     p.add_argument("--out", required=True, help="CSV (or .xlsx) to write, one row per grid")
     p.set_defaults(func=_cmd_coverage)
 
@@ -213,6 +249,8 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     table = case_table_from_dataset(ds)
     flt = CaseFilter(since=args.since, until=args.until,
                      categories=(args.category,) if args.category else ())
+    if args.per_district or args.scheduler:
+        return _hotspots_per_district(args, ds, table, flt)
     report = hotspot_report(table, queen_weights(ds.grids), flt, measure=args.measure,
                             permutations=args.permutations, seed=args.seed, period=args.period,
                             transform={"binary": "B", "row": "R"}[args.weights])
@@ -226,6 +264,41 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
                  "since": args.since, "until": args.until, "category": args.category, "as_of": table.as_of.date(),
                  "permutations": args.permutations, "seed": args.seed, "period": args.period,
                  "hot_grids": int((bins > 0).sum()), "cold_grids": int((bins < 0).sum()),
+                 "patterns": {str(k): int(v) for k, v in patterns.items()}, "out": str(args.out)})
+    return EXIT_OK
+
+
+def _hotspots_per_district(args: argparse.Namespace, ds, table, flt) -> int:
+    """Gi* and emerging patterns per district (grids' ``district`` column, else the whole dataset)."""
+    import numpy as np
+
+    from analysis.cases import case_mask
+    from analysis.distributed import connect, district_hotspots, grid_period_counts
+    from analysis.hotspots import period_range
+
+    if args.measure != "count":
+        raise AnalysisError("--per-district and --scheduler count cases (--measure count); rates run in-process")
+    client = connect(args.scheduler)
+    keep = case_mask(table, flt) & (table.grid >= 0)
+    first, last = period_range(table, flt, period=args.period)
+    codes = table.periods(args.period)
+    counts = grid_period_counts(np.where(keep, table.grid, -1), codes, n_grids=table.n_grids, first=first,
+                                last=last, client=client)
+    grids = ds.grids if "district" in ds.grids.columns else ds.grids.assign(district=ds.name)
+    parts = district_hotspots(grids, counts, client=client, permutations=args.permutations, seed=args.seed,
+                              transform={"binary": "B", "row": "R"}[args.weights])
+    frame = pd.concat([p.frame.assign(district=p.district) for p in parts], ignore_index=True)
+    order = {g: i for i, g in enumerate(ds.grids["grid_id"].astype(str))}
+    frame = frame.sort_values("grid_id", key=lambda s: s.astype(str).map(order)).reset_index(drop=True)
+    frame = frame[["grid_id", "district", "cases", "gi_z", "gi_p", "gi_p_sim", "gi_bin", "pattern"]]
+    frame = frame.assign(gi_z=frame["gi_z"].round(6), gi_p=frame["gi_p"].round(6), gi_p_sim=frame["gi_p_sim"].round(4))
+    _write_table(frame, args.out)
+    patterns = frame["pattern"].dropna().value_counts().to_dict()
+    _print_json({"command": "hotspots", "per_district": True, "scheduler": args.scheduler,
+                 "districts": len(parts), "cases": int(counts.sum()), "grids": len(frame),
+                 "periods": int(counts.shape[1]), "period": args.period, "permutations": args.permutations,
+                 "seed": args.seed, "hot_grids": int((frame["gi_bin"] > 0).sum()),
+                 "cold_grids": int((frame["gi_bin"] < 0).sum()),
                  "patterns": {str(k): int(v) for k, v in patterns.items()}, "out": str(args.out)})
     return EXIT_OK
 
@@ -246,6 +319,11 @@ def _add_hotspots(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", default="binary", choices=("binary", "row"),
                    help="spatial weights of Gi*: binary (default; z-scores equal ArcGIS's, which row "
                         "standardisation does not change) or row (esda's row-standardised moments)")
+    p.add_argument("--per-district", action="store_true",
+                   help="Gi* and emerging patterns within each district (the grids' district column) instead of "
+                        "across the whole dataset; output gains a district column")
+    _add_scheduler_arg(p, "implies --per-district: counting in chunks and one task per district; same answer "
+                          "as --per-district in-process")
     p.add_argument("--out", required=True,
                    help="CSV (or .xlsx) to write: grid_id, cases, rate_per_1000, gi_z, gi_p, gi_p_sim, gi_bin, "
                         "pattern, one row per grid")

@@ -526,6 +526,21 @@ class EmergingResult:
     counts: np.ndarray
 
 
+def period_range(table: CaseTable, flt: CaseFilter | None = None, *, period: Period = "week") -> tuple[int, int]:
+    """First and last period number that `period_counts` counts (see there)."""
+    _check_period(period)
+    flt = flt or CaseFilter()
+    day0 = int(pd.Timestamp(flt.since).normalize().value // 86_400_000_000_000) if flt.since else int(table.day.min())
+    last_day = int(table.day.max())
+    as_of_day = int(table.as_of.value // 86_400_000_000_000)
+    day1 = int(pd.Timestamp(flt.until).normalize().value // 86_400_000_000_000) if flt.until else min(
+        max(as_of_day, int(table.day.min())), last_day)
+    if period == "week":
+        return (day0 + 3) // 7, (day1 + 3) // 7
+    return (int(np.datetime64(day0, "D").astype("datetime64[M]").astype("int64")),
+            int(np.datetime64(day1, "D").astype("datetime64[M]").astype("int64")))
+
+
 def period_counts(table: CaseTable, flt: CaseFilter | None = None, *, period: Period = "week"
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Filtered cases per grid and period: (grids × periods int64 matrix, period numbers).
@@ -538,16 +553,7 @@ def period_counts(table: CaseTable, flt: CaseFilter | None = None, *, period: Pe
     flt = flt or CaseFilter()
     mask = case_mask(table, flt) & (table.grid >= 0)
     codes = table.periods(period)
-    day0 = int(pd.Timestamp(flt.since).normalize().value // 86_400_000_000_000) if flt.since else int(table.day.min())
-    last_day = int(table.day.max())
-    as_of_day = int(table.as_of.value // 86_400_000_000_000)
-    day1 = int(pd.Timestamp(flt.until).normalize().value // 86_400_000_000_000) if flt.until else min(
-        max(as_of_day, int(table.day.min())), last_day)
-    if period == "week":
-        first, last = (day0 + 3) // 7, (day1 + 3) // 7
-    else:
-        first = int(np.datetime64(day0, "D").astype("datetime64[M]").astype("int64"))
-        last = int(np.datetime64(day1, "D").astype("datetime64[M]").astype("int64"))
+    first, last = period_range(table, flt, period=period)
     n_p = max(last - first + 1, 0)
     sel = mask & (codes >= first) & (codes <= last)
     flat = table.grid[sel].astype("int64") * n_p + (codes[sel].astype("int64") - first)

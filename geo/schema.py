@@ -386,10 +386,16 @@ _NOT_KIND = {
 }
 
 
+# Chinese label of each code, per coded column.
+_CODE_LABELS: dict[str, dict[str, str]] = {
+    "type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS}, "management": MANAGEMENT,
+    "governance_stage": GOVERNANCE_STAGES, "self_gov_model": SELF_GOV_MODELS,
+}
+
+
 def _choice_map(col: Column) -> dict[str, str]:
     labels: dict[str, str] = {}
-    table = {"type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS},
-             "management": MANAGEMENT}.get(col.name, {})
+    table = _CODE_LABELS.get(col.name, {})
     for code in col.choices or ():
         labels[code] = code
         labels[code.lower()] = code
@@ -641,8 +647,7 @@ def check_layer(
 
 
 def _choice_labels(col: Column) -> list[str]:
-    table = {"type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS}, "management": MANAGEMENT}
-    labels = table.get(col.name, {})
+    labels = _CODE_LABELS.get(col.name, {})
     return [labels.get(code, code) for code in col.choices or ()]
 
 

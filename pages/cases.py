@@ -12,7 +12,7 @@ import streamlit as st
 from analysis.cases import CaseFilter, case_kpis, cases_in_grid, counts_over_time, overdue_list, unit_league
 from analysis.options import MEASURES, PERIODS, WEIGHTS_SCHEMES
 from geo.errors import AnalysisError
-from ui import widgets
+from ui import auth, widgets
 from ui.cases import (
     case_table,
     clicked_grid,
@@ -137,8 +137,10 @@ if view == "hotspots":
         pick = widgets.selectbox(t("cases.grid_pick"), options, key="cases_grid_pick", lang=ctx.lang,
                                  format_func=lambda g: g or t("cases.grid_none"))
         if pick:
-            rows = cases_in_grid(ds.cases, table, pick, flt, limit=200)
+            rows = cases_in_grid(ds.cases, table, pick, flt, limit=200, mask=not auth.can_see_personal())
             st.markdown(f"**{t('cases.grid_cases', grid=pick, n=len(rows))}**")
+            if not auth.can_see_personal():
+                st.caption(t("auth.personal_masked"))
             rows = rows.assign(state=[t(f"code.case_state.{s}") for s in rows["state"]])
             st.dataframe(
                 rows[["case_id", "category", "state", "reported_at", "deadline", "closed_at", "responsible_unit",
@@ -209,13 +211,15 @@ if view == "units":
 
 # --- overdue list (清零) -------------------------------------------------------------------
 if view == "overdue":
-    od = overdue_list(ds.cases, table, flt)
+    od = overdue_list(ds.cases, table, flt, mask=not auth.can_see_personal())
     if outside["overdue"]:
         st.warning(t("cases.overdue.outside", n=f"{outside['overdue']:,}"))
     if len(od) == 0:
         st.success(t("cases.overdue.none"))
     else:
         st.subheader(t("cases.overdue.title", n=f"{len(od):,}"))
+        if not auth.can_see_personal():
+            st.caption(t("auth.personal_masked"))
         labels = {"case_id": t("ccol.case_id"), "days_overdue": t("ccol.days_overdue"), "age_days": t("ccol.age_days"),
                   "street": t("col.street"), "grid_id": t("col.grid_id"), "category": t("ccol.category"),
                   "responsible_unit": t("ccol.unit"), "reported_at": t("ccol.reported_at"),

@@ -302,7 +302,9 @@ def test_validate_rejects_bad_stage_and_satisfaction():
     from geo.errors import DataError
     with pytest.raises(DataError) as e:
         validate_layer(df, "estates")
-    text = str(e.value)
-    assert "column governance_stage: unknown value(s) '已完成' (rows 1)" in text
-    assert "column satisfaction: value(s) above 100 (rows 1)" in text
-    assert "column satisfaction: value(s) below 0 (rows 2)" in text
+    found = {(p.code, p.column, p.row, p.params["values"]) for p in e.value.problems}
+    assert found == {("data.unknown_value", "governance_stage", 1, "已完成"),
+                     ("data.above_maximum", "satisfaction", 1, "101"),
+                     ("data.below_minimum", "satisfaction", 2, "-1")}
+    stage = next(p for p in e.value.problems if p.code == "data.unknown_value")
+    assert stage.params["labels"] == "未启动、业委会已成立、规约已通过、已引入物业或自管、已启动收费"

@@ -25,6 +25,8 @@ STRINGS = {
                                "use one of {choices} (or the Chinese names {labels})"),
     "err.data.below_minimum": ("数值小于 {minimum}：{values}", "value(s) below {minimum}: {values}"),
     "fix.data.below_minimum": ("填写不小于 {minimum} 的数值", "enter a value of at least {minimum}"),
+    "err.data.above_maximum": ("数值大于 {maximum}：{values}", "value(s) above {maximum}: {values}"),
+    "fix.data.above_maximum": ("填写不大于 {maximum} 的数值", "enter a value of at most {maximum}"),
     "err.data.duplicate_id": ("编号重复：{values}", "duplicate id(s): {values}"),
     "fix.data.duplicate_id": ("每一行使用不同的编号", "give every row its own id"),
     "err.data.elderly_exceeds_population": ("60岁以上人口多于总人口", "aged 60+ exceeds population"),

@@ -1,0 +1,259 @@
+"""The heavy analyses as Dask tasks on a dask.distributed cluster, or in-process.
+
+Contract: every function here takes ``client`` — a ``distributed.Client`` (see
+`connect`) or ``None``. With ``None`` the work runs in this process, calling
+the same functions the pages call; with a client the same functions run as
+Dask tasks on the cluster's workers. The answers are identical either way
+(``tests/analysis/test_distributed.py`` compares them on a real cluster).
+
+What runs where, and why it stays small on the wire:
+
+- **case → grid assignment** (`assign_points`): the points travel as two
+  float64 arrays per chunk (x, y), never as geometry; the grid polygons are
+  scattered once to every worker (broadcast) and each task returns the grid
+  position of its chunk's points (int64). A chunk is located with
+  `geo.assign.locate_points`, so the answer is that of the in-process
+  assignment point for point.
+- **grid × period counts** (`grid_period_counts`): each task bincounts one
+  chunk of (grid position, period number) pairs into a grids × periods
+  matrix; the matrices are summed. Only the small matrices come back.
+- **per-district analyses** (`district_hotspots`, `district_coverage`): one
+  task per district (or any grouping column), each on its own grids; Gi*,
+  emerging hot spots and coverage of one district do not depend on another
+  district's grids, so the union of the per-district answers is the city's.
+
+The scheduler address comes from ``--scheduler`` on the command line or
+``GRIDATLAS_DASK`` (`geo.settings.dask_scheduler`) for the app; a `LocalCluster`
+is for tests and benchmarks only (created under ``if __name__ == "__main__"``
+or in a fixture).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.hotspots import (
+    MIN_PERIODS,
+    GridWeights,
+    classify_patterns,
+    confidence_bins,
+    gi_star,
+    gi_star_z,
+    mann_kendall,
+    queen_weights,
+)
+from geo.assign import locate_points
+from geo.errors import AnalysisError
+
+if TYPE_CHECKING:  # distributed is imported only when a scheduler is used
+    from distributed import Client
+
+DEFAULT_CHUNK = 1_000_000
+
+
+def connect(scheduler: str | None, *, timeout_s: float = 10.0) -> Client | None:
+    """A client of the scheduler at ``scheduler`` (``tcp://HOST:PORT``), or ``None`` to run in-process.
+
+    Raises `AnalysisError` (code ``analysis.scheduler_unreachable``) naming the
+    address when no scheduler answers there.
+    """
+    if not scheduler:
+        return None
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=timeout_s)
+    except (OSError, TimeoutError) as exc:
+        raise AnalysisError(f"no Dask scheduler answers at {scheduler} ({exc}); start one with "
+                            f"`dask scheduler` and workers with `dask worker {scheduler}`, or leave it unset",
+                            code="analysis.scheduler_unreachable",
+                            params={"address": scheduler, "reason": str(exc)}) from exc
+
+
+def _chunks(n: int, size: int) -> list[slice]:
+    if size < 1:
+        raise AnalysisError(f"`chunk_size` was {size} but must be at least 1")
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)] or [slice(0, 0)]
+
+
+def _gather_map(client: Client | None, fn: Callable[..., Any], items: Sequence[tuple], shared: Mapping[str, Any]
+                ) -> list[Any]:
+    """``[fn(*item, **shared) for item in items]``, as Dask tasks when ``client`` is given.
+
+    ``shared`` values are scattered once to every worker (broadcast) and
+    passed by reference, so they are not shipped with each task.
+    """
+    if client is None:
+        return [fn(*item, **shared) for item in items]
+    remote = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+    futures = [client.submit(fn, *item, **remote, pure=False) for item in items]
+    return client.gather(futures)
+
+
+# --- case -> grid assignment ---------------------------------------------------------------
+
+def _locate_chunk(xs: np.ndarray, ys: np.ndarray, *, polygons: np.ndarray) -> np.ndarray:
+    return locate_points(xs, ys, polygons, method="exact")
+
+
+def assign_points(xs: np.ndarray, ys: np.ndarray, polygons: np.ndarray | gpd.GeoSeries, *,
+                  client: Client | None = None, chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
+    """Position of the polygon containing each point (``-1`` outside), chunk by chunk.
+
+    Same contract as `geo.assign.locate_points` (boundary inside, first
+    polygon wins), which is what each chunk calls.
+    """
+    xs = np.asarray(xs, dtype="float64")
+    ys = np.asarray(ys, dtype="float64")
+    polys = np.asarray(polygons, dtype=object)
+    parts = _gather_map(client, _locate_chunk, [(xs[s], ys[s]) for s in _chunks(len(xs), chunk_size)],
+                        {"polygons": polys})
+    return np.concatenate(parts).astype("int64") if parts else np.zeros(0, dtype="int64")
+
+
+# --- grid x period counts ----------------------------------------------------------------
+
+def _count_chunk(grid: np.ndarray, period: np.ndarray, *, n_grids: int, first: int, n_periods: int) -> np.ndarray:
+    grid = np.asarray(grid, dtype="int64")
+    period = np.asarray(period, dtype="int64") - first
+    keep = (grid >= 0) & (grid < n_grids) & (period >= 0) & (period < n_periods)
+    flat = grid[keep] * n_periods + period[keep]
+    return np.bincount(flat, minlength=n_grids * n_periods).reshape(n_grids, n_periods).astype("int64")
+
+
+def grid_period_counts(grid: np.ndarray, period: np.ndarray, *, n_grids: int, first: int, last: int,
+                       client: Client | None = None, chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
+    """Cases per grid (rows, grid positions) and period (columns, numbers ``first..last``), int64.
+
+    ``grid``: each case's grid position (``-1`` outside, not counted);
+    ``period``: each case's period number (`analysis.cases.week_index` or the
+    month number); cases outside ``first..last`` are not counted.
+    """
+    if last < first:
+        raise AnalysisError(f"the last period ({last}) comes before the first ({first})")
+    n_periods = last - first + 1
+    grid = np.asarray(grid)
+    period = np.asarray(period)
+    if grid.shape != period.shape:
+        raise AnalysisError(f"`grid` and `period` must have one length; got {grid.shape} and {period.shape}")
+    parts = _gather_map(client, _count_chunk, [(grid[s], period[s]) for s in _chunks(len(grid), chunk_size)],
+                        {"n_grids": n_grids, "first": first, "n_periods": n_periods})
+    return np.sum(parts, axis=0).astype("int64")
+
+
+# --- per-district Gi* and emerging hot spots -------------------------------------------------
+
+@dataclass(frozen=True)
+class DistrictHotspots:
+    """Gi* of the whole range and the emerging pattern over its periods, for one district.
+
+    ``frame``: one row per grid of the district (the order given), with
+    ``grid_id, cases, gi_z, gi_p, gi_p_sim, gi_bin, pattern, hot_periods,
+    cold_periods, final_bin, trend_z, trend_p, trend_tau``. ``pattern`` is
+    empty when the range has fewer than `MIN_PERIODS` periods.
+    """
+
+    district: str
+    frame: pd.DataFrame
+    n_cases: int
+
+
+def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray, *, weights: GridWeights,
+                         permutations: int = 999, seed: int | None = 0, transform: str = "B",
+                         trend_alpha: float = 0.05) -> DistrictHotspots:
+    """Gi* of the total counts and the emerging patterns of the per-period counts of one district.
+
+    ``counts``: grids × periods, the district's grids in ``weights`` order.
+    The statistics are those of `analysis.hotspots.hot_spots` and
+    `analysis.hotspots.emerging_hot_spots` on counts (measure ``count``).
+    """
+    counts = np.asarray(counts, dtype="int64")
+    total = counts.sum(axis=1)
+    gi = gi_star(total.astype("float64"), weights, permutations=permutations, seed=seed, transform=transform)
+    frame = pd.DataFrame({"grid_id": pd.array(grid_ids, dtype="string"), "cases": total,
+                          "gi_z": gi.z, "gi_p": gi.p, "gi_p_sim": gi.p_sim, "gi_bin": gi.bins.astype("int64")})
+    n = len(total)
+    if counts.shape[1] >= MIN_PERIODS:
+        z = gi_star_z(counts.astype("float64"), weights, transform=transform)
+        bins = confidence_bins(z, fdr=True)
+        mk = mann_kendall(z)
+        frame["pattern"] = pd.array(classify_patterns(bins, mk.z, mk.p, trend_alpha=trend_alpha), dtype="string")
+        frame["hot_periods"] = (bins >= 1).sum(axis=1).astype("int64")
+        frame["cold_periods"] = (bins <= -1).sum(axis=1).astype("int64")
+        frame["final_bin"] = bins[:, -1].astype("int64")
+        frame["trend_z"], frame["trend_p"], frame["trend_tau"] = mk.z, mk.p, mk.tau
+    else:
+        frame["pattern"] = pd.array([pd.NA] * n, dtype="string")
+        for name in ("hot_periods", "cold_periods", "final_bin"):
+            frame[name] = np.zeros(n, dtype="int64")
+        for name in ("trend_z", "trend_p", "trend_tau"):
+            frame[name] = np.full(n, np.nan)
+    return DistrictHotspots(district=district, frame=frame, n_cases=int(total.sum()))
+
+
+def _groups(grids: gpd.GeoDataFrame, by: str) -> dict[str, np.ndarray]:
+    if by not in grids.columns:
+        raise AnalysisError(f"the grids layer has no column {by!r} to split by", code="analysis.group_column_missing",
+                            params={"column": by})
+    labels = grids[by].astype("string").fillna("").to_numpy(dtype=object)
+    return {str(g): np.flatnonzero(labels == g) for g in pd.unique(labels)}
+
+
+def district_hotspots(grids: gpd.GeoDataFrame, counts: np.ndarray, *, by: str = "district",
+                      client: Client | None = None, permutations: int = 999, seed: int | None = 0,
+                      transform: str = "B", trend_alpha: float = 0.05) -> list[DistrictHotspots]:
+    """`hotspots_from_counts` for each group of grids (``by`` column), one Dask task each.
+
+    ``counts``: grids × periods in ``grids`` order (`grid_period_counts`, or
+    the PostGIS store's SQL counts). Queen weights are built per group.
+    """
+    if counts.shape[0] != len(grids):
+        raise AnalysisError(f"`counts` has {counts.shape[0]} rows but there are {len(grids)} grids")
+    items = []
+    for name, rows in _groups(grids, by).items():
+        sub = grids.iloc[rows]
+        items.append((name, sub["grid_id"].to_numpy(dtype=object), counts[rows], queen_weights(sub)))
+    return _gather_map(client, _hotspots_task, items,
+                       {"permutations": permutations, "seed": seed, "transform": transform,
+                        "trend_alpha": trend_alpha})
+
+
+def _hotspots_task(name: str, grid_ids: np.ndarray, counts: np.ndarray, weights: GridWeights, **kw: Any
+                   ) -> DistrictHotspots:
+    return hotspots_from_counts(name, grid_ids, counts, weights=weights, **kw)
+
+
+# --- per-district coverage -------------------------------------------------------------------
+
+def _coverage_task(name: str, grids: gpd.GeoDataFrame, *, facilities: gpd.GeoDataFrame,
+                   estates: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame | None,
+                   options: Mapping[str, Any]) -> pd.DataFrame:
+    from analysis.coverage import compute_coverage
+
+    layers = {"grids": grids, "facilities": facilities, "estates": estates, "roads": roads}
+    return compute_coverage(layers, **options).grids
+
+
+def district_coverage(layers: Mapping[str, gpd.GeoDataFrame | None], *, by: str = "district",
+                      client: Client | None = None, **options: Any) -> pd.DataFrame:
+    """`analysis.coverage.compute_coverage` per group of grids (one Dask task each), rows in grid order.
+
+    ``options`` are `compute_coverage`'s (``facility_types``, ``radius_m``,
+    ``distance``, ``weight``, ``include_planned``). Every group sees all
+    facilities, so a station across a district border still counts.
+    """
+    grids = layers["grids"]
+    items = [(name, grids.iloc[rows]) for name, rows in _groups(grids, by).items()]
+    shared = {"facilities": layers["facilities"], "estates": layers.get("estates"), "roads": layers.get("roads"),
+              "options": dict(options)}
+    parts = _gather_map(client, _coverage_task, items, shared)
+    out = pd.concat(parts, ignore_index=True)
+    order = pd.Series(np.arange(len(grids)), index=grids["grid_id"].astype("string").to_numpy())
+    return out.iloc[np.argsort(order.loc[out["grid_id"].astype("string").to_numpy()].to_numpy(), kind="stable")
+                    ].reset_index(drop=True)

@@ -1,0 +1,631 @@
+"""A dataset in PostgreSQL/PostGIS: versions, atomic switch, restore, scenarios, audit log, counts in SQL.
+
+Contract (the same as the GeoPackage workspace's store): `open_store(url)`
+gives a `PostgisStore` with ``current()``, ``versions()``, ``load()``,
+``import_dataset()``/``import_layer()``, ``restore()``, scenarios
+(``save_scenario``/``list_scenarios``/``delete_scenario``), ``audit()`` and
+``token()``. ``postgresql://user@host:port/db?dataset=NAME`` names the
+dataset (default ``default``); one database holds any number of datasets.
+
+Layout in the database:
+
+- schema ``gridatlas``: ``versions`` (one row per version: dataset, number,
+  schema, status, author, note, rows per layer, column types), ``current``
+  (dataset → current version; one row, updated in the switch transaction),
+  ``audit`` (who did what, when), ``scenarios`` (per dataset, unique name).
+- one schema per version, ``ga_v<id>``, holding the layers as tables with a
+  ``geom geometry(…, 4326)`` column and a GiST index, ``meta`` as key/value.
+  ``cases`` carries its ``grid_id`` (assigned at import when missing) and a
+  ``week`` column (Monday-based week number, `analysis.cases.week_index`),
+  indexed with ``grid_id``, so the heavy counts run in SQL.
+
+Writing a version: the version number is reserved (status ``loading``) in a
+short transaction, the layers are copied into its own schema with ``COPY``,
+indexed and analysed, and only then one transaction marks it ``ready`` and
+points ``current`` at it (row lock on ``current``, so two imports finishing
+together switch one after the other: the later one is current, both are
+listed). A failed import drops its schema and leaves ``current`` unchanged;
+a reader always sees one complete version. Old schemas are kept (restore
+copies one forward as a new version) and dropped only by `drop_version`.
+
+Connections come from a small pool per URL (psycopg_pool), never one
+connection shared between sessions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import WGS84
+from geo.dataset import Dataset
+from geo.errors import StorageError
+from geo.schema import LAYER_NAMES
+
+SCHEMA = "gridatlas"
+POOL_MAX = 8
+_DATASET_RE = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]{1,60}$")
+_pools: dict[str, Any] = {}
+_pools_lock = threading.Lock()
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.versions (
+    id bigserial PRIMARY KEY,
+    dataset text NOT NULL,
+    schema_name text,
+    status text NOT NULL DEFAULT 'loading',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    ready_at timestamptz,
+    author text NOT NULL DEFAULT '',
+    note text NOT NULL DEFAULT '',
+    restored_from bigint,
+    rows jsonb NOT NULL DEFAULT '{{}}',
+    columns jsonb NOT NULL DEFAULT '{{}}'
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.current (
+    dataset text PRIMARY KEY,
+    version_id bigint NOT NULL REFERENCES {SCHEMA}.versions(id)
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.audit (
+    id bigserial PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    dataset text NOT NULL,
+    actor text NOT NULL DEFAULT '',
+    action text NOT NULL,
+    detail jsonb NOT NULL DEFAULT '{{}}'
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.scenarios (
+    id bigserial PRIMARY KEY,
+    dataset text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL DEFAULT '',
+    saved_at timestamptz NOT NULL DEFAULT now(),
+    author text NOT NULL DEFAULT '',
+    params jsonb NOT NULL DEFAULT '{{}}',
+    result jsonb NOT NULL DEFAULT '{{}}',
+    UNIQUE (dataset, name)
+);
+"""
+
+
+def is_postgres_url(spec: object) -> bool:
+    return str(spec).startswith(("postgresql://", "postgres://"))
+
+
+def _split(url: str) -> tuple[str, str]:
+    """(connection URL without ``dataset=``, dataset name)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    dataset = (query.pop("dataset", ["default"]) or ["default"])[0]
+    if not _DATASET_RE.match(dataset):
+        raise StorageError(f"dataset name {dataset!r} in the URL is not allowed: use up to 60 letters, digits, "
+                           "_ or -", code="storage.bad_dataset_name", params={"name": dataset})
+    conn = urlunsplit((parts.scheme if parts.scheme != "postgres" else "postgresql", parts.netloc, parts.path,
+                       urlencode({k: v[0] for k, v in query.items()}), ""))
+    return conn, dataset
+
+
+def _pool(conninfo: str):
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+    with _pools_lock:
+        pool = _pools.get(conninfo)
+        if pool is None:
+            try:  # one direct connection first, so a wrong address is an error now, not a pool timeout later
+                psycopg.connect(conninfo, connect_timeout=10).close()
+            except psycopg.Error as exc:
+                safe = re.sub(r"//[^@/]*@", "//…@", conninfo)
+                reason = re.sub(r"//[^@/]*@", "//…@", str(exc)).strip()
+                raise StorageError(f"cannot connect to the PostgreSQL server at {safe} ({reason})",
+                                   code="storage.db_unreachable", params={"url": safe, "reason": reason}) from exc
+            pool = ConnectionPool(conninfo, min_size=0, max_size=POOL_MAX, open=True, timeout=60)
+            _pools[conninfo] = pool
+        return pool
+
+
+def close_pools() -> None:
+    """Close every pooled connection (tests, shutdown)."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
+
+
+@dataclass(frozen=True)
+class Version:
+    """One ready version of a dataset."""
+
+    id: int
+    dataset: str
+    schema: str
+    created_at: pd.Timestamp
+    author: str
+    note: str
+    rows: Mapping[str, int]
+    restored_from: int | None
+    current: bool
+
+
+# --- column types ------------------------------------------------------------------------------
+
+def _pg_type(series: pd.Series) -> str:
+    dt = series.dtype
+    if pd.api.types.is_bool_dtype(dt):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dt):
+        return "bigint"
+    if pd.api.types.is_float_dtype(dt):
+        return "double precision"
+    if pd.api.types.is_datetime64_any_dtype(dt):
+        return "timestamptz" if getattr(dt, "tz", None) is not None else "timestamp"
+    return "text"
+
+
+def _ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _table_columns(gdf: pd.DataFrame) -> dict[str, str]:
+    return {str(c): _pg_type(gdf[c]) for c in gdf.columns if c != getattr(gdf, "_geometry_column_name", None)
+            and not isinstance(gdf[c].dtype, gpd.array.GeometryDtype)}
+
+
+def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, geometry: bool) -> None:
+    """COPY the frame's rows into ``table`` (text format, geometry as hex EWKB)."""
+    out = pd.DataFrame({c: gdf[c] for c in columns})
+    for c, t in columns.items():
+        if t.startswith("timestamp"):
+            out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d %H:%M:%S.%f").where(out[c].notna(), None)
+        elif t == "boolean":
+            out[c] = out[c].map({True: "t", False: "f"})
+    names = list(columns)
+    if geometry:
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        out["geom"] = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+        names.append("geom")
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, header=False, na_rep="\\N", sep="\t", quoting=csv.QUOTE_NONE,
+               escapechar=None, lineterminator="\n")
+    cols = ", ".join(_ident(c) for c in names)
+    with cur.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT text)") as copy:
+        copy.write(buf.getvalue())
+
+
+def _clean_text(series: pd.Series) -> pd.Series:
+    """Text for COPY's text format: backslashes doubled; a value's own tab, CR or newline becomes a space."""
+    s = series.astype("string")
+    return s.str.replace("\\", "\\\\", regex=False).str.replace("\t", " ", regex=False) \
+        .str.replace("\r", " ", regex=False).str.replace("\n", " ", regex=False)
+
+
+# --- the store ---------------------------------------------------------------------------------
+
+class PostgisStore:
+    """One dataset in one PostGIS database (see the module docstring)."""
+
+    kind = "postgis"
+
+    def __init__(self, url: str):
+        self.url = url
+        self.conninfo, self.dataset = _split(url)
+        self._pool = _pool(self.conninfo)
+        with self._conn() as con:
+            con.execute("SELECT pg_advisory_xact_lock(727274)")  # one creator of the catalogue at a time
+            try:
+                con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            except Exception as exc:
+                raise StorageError(f"the database has no PostGIS extension and it cannot be created ({exc})",
+                                   code="storage.postgis_missing", params={"reason": str(exc)}) from exc
+            con.execute(_DDL)
+
+    # connections
+    @contextmanager
+    def _conn(self) -> Iterator[Any]:
+        with self._pool.connection() as con:
+            yield con
+
+    def _audit(self, con, actor: str, action: str, detail: Mapping[str, Any]) -> None:
+        con.execute(f"INSERT INTO {SCHEMA}.audit (dataset, actor, action, detail) VALUES (%s, %s, %s, %s)",
+                    (self.dataset, actor, action, json.dumps(detail, ensure_ascii=False, default=str)))
+
+    # reading the catalogue
+    def versions(self) -> list[Version]:
+        """Ready versions, oldest first."""
+        with self._conn() as con:
+            rows = con.execute(
+                f"SELECT v.id, v.schema_name, v.created_at, v.author, v.note, v.rows, v.restored_from, "
+                f"c.version_id IS NOT NULL FROM {SCHEMA}.versions v LEFT JOIN {SCHEMA}.current c "
+                f"ON c.dataset = v.dataset AND c.version_id = v.id WHERE v.dataset = %s AND v.status = 'ready' "
+                f"ORDER BY v.id", (self.dataset,)).fetchall()
+        return [Version(int(r[0]), self.dataset, r[1], pd.Timestamp(r[2]), r[3], r[4], dict(r[5]),
+                        None if r[6] is None else int(r[6]), bool(r[7])) for r in rows]
+
+    def current(self) -> Version | None:
+        return next((v for v in self.versions() if v.current), None)
+
+    def token(self) -> str:
+        """Changes whenever the current version changes (cache key for the app)."""
+        cur = self.current()
+        return f"pg:{self.dataset}:{cur.id if cur else 0}"
+
+    def _version(self, version: int | None) -> tuple[int, str, dict]:
+        with self._conn() as con:
+            if version is None:
+                row = con.execute(f"SELECT v.id, v.schema_name, v.columns FROM {SCHEMA}.current c JOIN "
+                                  f"{SCHEMA}.versions v ON v.id = c.version_id WHERE c.dataset = %s",
+                                  (self.dataset,)).fetchone()
+                if row is None:
+                    raise StorageError(f"dataset {self.dataset!r} has no version yet: import one first",
+                                       code="storage.no_version", params={"dataset": self.dataset})
+            else:
+                row = con.execute(f"SELECT id, schema_name, columns FROM {SCHEMA}.versions WHERE id = %s AND "
+                                  f"dataset = %s AND status = 'ready'", (version, self.dataset)).fetchone()
+                if row is None:
+                    raise StorageError(f"dataset {self.dataset!r} has no version {version}",
+                                       code="storage.version_missing",
+                                       params={"dataset": self.dataset, "version": version})
+        # jsonb does not keep key order: columns are stored as [name, type] pairs per layer
+        return int(row[0]), row[1], {layer: dict(pairs) for layer, pairs in dict(row[2]).items()}
+
+    # loading
+    def load(self, version: int | None = None, *, layers: tuple[str, ...] | None = None,
+             district: str | None = None) -> Dataset:
+        """The dataset of ``version`` (default: current); ``layers``: which optional layers to read
+        (e.g. everything but cases; grids and facilities are always read).
+
+        ``district``: only the grids of that district (grids' ``district``
+        column) and the cases in them; other layers whole.
+        """
+        vid, schema, columns = self._version(version)
+        wanted = [n for n in LAYER_NAMES if n in columns and (layers is None or n in layers
+                                                              or n in ("grids", "facilities"))]
+        out: dict[str, gpd.GeoDataFrame | None] = {}
+        with self._conn() as con:
+            for name in wanted:
+                where, params = "", ()
+                if district is not None and name == "grids" and "district" in columns["grids"]:
+                    where, params = " WHERE district = %s", (district,)
+                elif district is not None and name == "cases" and "district" in columns.get("grids", {}):
+                    where = (f" WHERE grid_id IN (SELECT grid_id FROM {_ident(schema)}.grids WHERE district = %s)")
+                    params = (district,)
+                out[name] = self._read_table(con, schema, name, columns[name], where, params)
+            meta = dict(con.execute(f"SELECT key, value FROM {_ident(schema)}.meta").fetchall())
+        return Dataset(**out, name=meta.get("name", self.dataset), meta=tuple(sorted(meta.items())))
+
+    def _read_table(self, con, schema: str, name: str, columns: dict[str, str], where: str, params: tuple
+                    ) -> gpd.GeoDataFrame:
+        cols = ", ".join(_ident(c) for c in columns)
+        sel = f"SELECT {cols + ', ' if cols else ''}encode(ST_AsBinary(geom), 'hex') AS geom " \
+              f"FROM {_ident(schema)}.{_ident(name)}{where} ORDER BY fid"
+        buf = io.BytesIO()
+        with con.cursor() as cur:
+            query = cur.mogrify(sel, params) if params else sel
+            with cur.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
+                for data in copy:
+                    buf.write(data)
+        buf.seek(0)
+        dtypes = {c: ("string" if t in ("text", "boolean") else "Int64" if t == "bigint"
+                      else "float64" if t == "double precision" else "string") for c, t in columns.items()}
+        df = pd.read_csv(buf, dtype=dtypes, keep_default_na=False, na_values={c: [""] for c in columns})
+        for c, t in columns.items():
+            if t.startswith("timestamp"):
+                df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+            elif t == "bigint" and not df[c].isna().any():
+                df[c] = df[c].astype("int64")
+            elif t == "boolean":
+                df[c] = df[c].map({"t": True, "f": False}).astype("boolean")
+                if not df[c].isna().any():
+                    df[c] = df[c].astype(bool)
+        geoms = shapely.from_wkb(df.pop("geom").to_numpy(dtype=object))
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
+
+    # writing
+    def import_dataset(self, ds: Dataset, *, author: str = "", note: str = "") -> Version:
+        """Every present layer of ``ds`` (with its meta) as a new version, made current atomically."""
+        layers = {n: ds.layer(n) for n in ds.present_layers()}
+        meta = {"name": ds.name, **ds.meta_dict}
+
+        def fill(sink: Callable[[str, gpd.GeoDataFrame], None]) -> None:
+            for name, gdf in layers.items():
+                sink(name, gdf)
+
+        return self._write_version(fill, meta, author=author, note=note or "import", action="import")
+
+    def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, author: str = "", note: str = "") -> Version:
+        """A new version: the current one with ``layer`` replaced by ``gdf`` (other layers copied in SQL)."""
+        if layer not in LAYER_NAMES:
+            raise StorageError(f"`layer` was {layer!r} but is expected to be one of {', '.join(LAYER_NAMES)}",
+                               code="storage.unknown_layer", params={"layer": layer})
+        base = self.current()
+        _, base_schema, base_cols = self._version(None) if base else (0, None, {})
+        meta = self._meta(base_schema) if base_schema else {"name": self.dataset}
+        keep = {n: c for n, c in base_cols.items() if n != layer}
+        return self._write_version(lambda sink: sink(layer, gdf), meta, author=author,
+                                   note=note or f"import {layer}", action="import_layer",
+                                   copy_from=(base_schema, keep) if base_schema else None)
+
+    def restore(self, version: int, *, author: str = "", note: str = "") -> Version:
+        """A new version with the layers of ``version``, made current (history is never rewritten)."""
+        vid, schema, columns = self._version(version)
+        return self._write_version(lambda sink: None, self._meta(schema), author=author,
+                                   note=note or f"restore of version {vid}", action="restore",
+                                   copy_from=(schema, columns), restored_from=vid)
+
+    def import_generated(self, generate: Callable[..., dict], *, author: str = "", note: str = "", **kw: Any
+                         ) -> tuple[Version, dict]:
+        """Stream a generator's layers (``generate(sink, **kw)``, e.g. `geo.demo_city.generate`) into a version."""
+        result: dict = {}
+        meta_box: dict[str, str] = {}
+
+        def fill(sink: Callable[[str, gpd.GeoDataFrame], None]) -> None:
+            def inner(layer: str, gdf: gpd.GeoDataFrame) -> None:
+                if layer == "meta":
+                    meta_box.update(dict(zip(gdf["key"], gdf["value"], strict=True)))
+                else:
+                    sink(layer, gdf)
+            result.update(generate(inner, **kw))
+
+        v = self._write_version(fill, meta_box, author=author, note=note or "generated", action="import")
+        return v, result
+
+    def _meta(self, schema: str) -> dict[str, str]:
+        with self._conn() as con:
+            return dict(con.execute(f"SELECT key, value FROM {_ident(schema)}.meta").fetchall())
+
+    def _write_version(self, fill: Callable[[Callable[[str, gpd.GeoDataFrame], None]], None],
+                       meta: Mapping[str, str], *, author: str, note: str, action: str,
+                       copy_from: tuple[str, dict] | None = None, restored_from: int | None = None) -> Version:
+        with self._conn() as con:
+            vid = int(con.execute(f"INSERT INTO {SCHEMA}.versions (dataset, author, note, restored_from) "
+                                  f"VALUES (%s, %s, %s, %s) RETURNING id",
+                                  (self.dataset, author, note, restored_from)).fetchone()[0])
+            con.commit()
+        schema = f"ga_v{vid}"
+        columns: dict[str, dict[str, str]] = {}
+        rows: dict[str, int] = {}
+        try:
+            with self._conn() as con:
+                con.execute(f"CREATE SCHEMA {_ident(schema)}")
+                if copy_from is not None:
+                    src, cols = copy_from
+                    for name, c in cols.items():
+                        con.execute(f"CREATE TABLE {_ident(schema)}.{_ident(name)} AS "
+                                    f"SELECT * FROM {_ident(src)}.{_ident(name)}")
+                        columns[name] = c
+                con.commit()
+
+                def sink(layer: str, gdf: gpd.GeoDataFrame) -> None:
+                    self._append(con, schema, layer, gdf, columns)
+                    con.commit()
+
+                fill(sink)
+                if "cases" in columns and "grids" in columns:
+                    self._assign_missing_grids(con, schema)
+                    columns["cases"].setdefault("grid_id", "text")
+                con.execute(f"CREATE TABLE {_ident(schema)}.meta (key text PRIMARY KEY, value text)")
+                with con.cursor() as cur:
+                    cur.executemany(f"INSERT INTO {_ident(schema)}.meta VALUES (%s, %s)",
+                                    [(str(k), str(v)) for k, v in meta.items()])
+                for name in columns:
+                    self._index(con, schema, name)
+                    rows[name] = int(con.execute(f"SELECT count(*) FROM {_ident(schema)}.{_ident(name)}"
+                                                 ).fetchone()[0])
+                con.commit()
+                # the switch: one transaction, current row locked
+                with con.transaction():
+                    con.execute(f"INSERT INTO {SCHEMA}.current (dataset, version_id) VALUES (%s, %s) "
+                                f"ON CONFLICT (dataset) DO NOTHING", (self.dataset, vid))
+                    con.execute(f"SELECT version_id FROM {SCHEMA}.current WHERE dataset = %s FOR UPDATE",
+                                (self.dataset,))
+                    con.execute(f"UPDATE {SCHEMA}.versions SET status = 'ready', ready_at = clock_timestamp(), "
+                                f"schema_name = %s, rows = %s, columns = %s WHERE id = %s",
+                                (schema, json.dumps(rows), json.dumps({n: list(c.items()) for n, c in columns.items()}), vid))
+                    con.execute(f"UPDATE {SCHEMA}.current SET version_id = %s WHERE dataset = %s",
+                                (vid, self.dataset))
+                    self._audit(con, author, action, {"version": vid, "note": note, "rows": rows,
+                                                      "restored_from": restored_from})
+        except BaseException as exc:
+            self._discard(vid, schema)
+            if isinstance(exc, StorageError):
+                raise
+            if isinstance(exc, Exception) and type(exc).__module__.startswith("psycopg"):
+                raise StorageError(f"writing version {vid} of {self.dataset!r} failed; nothing changed ({exc})",
+                                   code="storage.write_failed",
+                                   params={"dataset": self.dataset, "version": vid, "reason": str(exc)}) from exc
+            raise
+        return next(v for v in self.versions() if v.id == vid)
+
+    def _append(self, con, schema: str, layer: str, gdf: gpd.GeoDataFrame, columns: dict[str, dict[str, str]]
+                ) -> None:
+        if layer not in LAYER_NAMES:
+            raise StorageError(f"`layer` was {layer!r} but is expected to be one of {', '.join(LAYER_NAMES)}",
+                               code="storage.unknown_layer", params={"layer": layer})
+        gdf = gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
+        gdf = gdf.copy()
+        cols = _table_columns(gdf)
+        for c, t in cols.items():
+            if t == "text":
+                gdf[c] = _clean_text(gdf[c])
+        table = f"{_ident(schema)}.{_ident(layer)}"
+        if layer in columns:  # a further part of a layer written in chunks
+            if list(columns[layer]) != list(cols):
+                raise StorageError(f"layer {layer} came in parts with different columns", code="storage.parts_differ",
+                                   params={"layer": layer})
+        else:
+            defs = ", ".join(f"{_ident(c)} {t}" for c, t in cols.items())
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(f"CREATE TABLE {table} (fid bigserial, {defs + ', ' if defs else ''}"
+                        f"geom geometry(Geometry, 4326))")
+            columns[layer] = cols
+        with con.cursor() as cur:
+            _copy_frame(cur, table, gdf, cols, geometry=True)
+
+    def _assign_missing_grids(self, con, schema: str) -> None:
+        """Give each case without a grid_id the grid containing it (first grid in layer order), in SQL."""
+        s = _ident(schema)
+        cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = 'cases'",
+            (schema,)).fetchall()]
+        if "grid_id" not in cols:
+            con.execute(f"ALTER TABLE {s}.cases ADD COLUMN grid_id text")
+        con.execute(f"CREATE INDEX IF NOT EXISTS grids_geom_gist ON {s}.grids USING gist (geom)")
+        con.execute(f"ANALYZE {s}.grids")
+        con.execute(f"UPDATE {s}.cases c SET grid_id = (SELECT g.grid_id FROM {s}.grids g "
+                    f"WHERE ST_Intersects(g.geom, c.geom) ORDER BY g.fid LIMIT 1) WHERE c.grid_id IS NULL")
+        con.commit()
+
+    def _index(self, con, schema: str, name: str) -> None:
+        s, t = _ident(schema), _ident(name)
+        con.execute(f"CREATE INDEX IF NOT EXISTS {_ident(name + '_geom_gist')} ON {s}.{t} USING gist (geom)")
+        if name == "cases":
+            cols = {r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+                (schema, name)).fetchall()}
+            if "week" not in cols and "reported_at" in cols:
+                con.execute(f"ALTER TABLE {s}.cases ADD COLUMN week integer")
+                con.execute(f"UPDATE {s}.cases SET week = floor(((reported_at::date - DATE '1970-01-01') + 3) / 7.0)")
+            con.execute(f"CREATE INDEX IF NOT EXISTS cases_grid_week ON {s}.cases (grid_id, week)")
+        if name == "grids":
+            con.execute(f"CREATE INDEX IF NOT EXISTS grids_grid_id ON {s}.grids (grid_id)")
+        con.execute(f"ANALYZE {s}.{t}")
+
+    def _discard(self, vid: int, schema: str) -> None:
+        with self._conn() as con:
+            con.execute(f"DROP SCHEMA IF EXISTS {_ident(schema)} CASCADE")
+            con.execute(f"UPDATE {SCHEMA}.versions SET status = 'failed' WHERE id = %s", (vid,))
+            con.commit()
+
+    def drop_version(self, version: int, *, author: str = "") -> None:
+        """Drop an old version's tables (not the current one); its row stays as 'dropped'."""
+        vid, schema, _ = self._version(version)
+        cur = self.current()
+        if cur is not None and cur.id == vid:
+            raise StorageError(f"version {vid} is current and cannot be dropped; restore another first",
+                               code="storage.drop_current", params={"version": vid})
+        with self._conn() as con, con.transaction():
+            con.execute(f"DROP SCHEMA IF EXISTS {_ident(schema)} CASCADE")
+            con.execute(f"UPDATE {SCHEMA}.versions SET status = 'dropped' WHERE id = %s", (vid,))
+            self._audit(con, author, "drop_version", {"version": vid})
+
+    # audit and scenarios
+    def audit(self) -> pd.DataFrame:
+        with self._conn() as con:
+            rows = con.execute(f"SELECT at, actor, action, detail FROM {SCHEMA}.audit WHERE dataset = %s "
+                               f"ORDER BY id", (self.dataset,)).fetchall()
+        return pd.DataFrame(rows, columns=["at", "actor", "action", "detail"])
+
+    def save_scenario(self, name: str, *, kind: str, params: Mapping[str, Any], result: Mapping[str, Any],
+                      author: str = "", overwrite: bool = False) -> None:
+        from geo.scenarios import check_name
+
+        name = check_name(name)
+        with self._conn() as con, con.transaction():
+            sql = (f"INSERT INTO {SCHEMA}.scenarios (dataset, name, kind, author, params, result) "
+                   f"VALUES (%s, %s, %s, %s, %s, %s)")
+            if overwrite:
+                sql += (" ON CONFLICT (dataset, name) DO UPDATE SET kind = EXCLUDED.kind, params = EXCLUDED.params, "
+                        "result = EXCLUDED.result, author = EXCLUDED.author, saved_at = now()")
+            else:
+                sql += " ON CONFLICT (dataset, name) DO NOTHING"
+            done = con.execute(sql, (self.dataset, name, kind, author, json.dumps(dict(params), ensure_ascii=False),
+                                     json.dumps(dict(result), ensure_ascii=False))).rowcount
+            if not done:
+                raise StorageError(f"a scenario named {name!r} already exists; choose another name or overwrite it",
+                                   code="storage.scenario_exists", params={"name": name})
+            self._audit(con, author, "save_scenario", {"name": name, "kind": kind})
+
+    def list_scenarios(self, *, kind: str | None = None) -> list[dict[str, Any]]:
+        with self._conn() as con:
+            rows = con.execute(f"SELECT name, kind, saved_at, author, params, result FROM {SCHEMA}.scenarios "
+                               f"WHERE dataset = %s AND (%s::text IS NULL OR kind = %s) ORDER BY id",
+                               (self.dataset, kind, kind)).fetchall()
+        return [{"name": r[0], "kind": r[1], "saved_at": pd.Timestamp(r[2]).isoformat(), "author": r[3],
+                 "params": r[4], "result": r[5]} for r in rows]
+
+    def delete_scenario(self, name: str, *, author: str = "") -> None:
+        with self._conn() as con, con.transaction():
+            if not con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND name = %s",
+                               (self.dataset, name)).rowcount:
+                raise StorageError(f"no scenario named {name!r}", code="storage.scenario_missing",
+                                   params={"name": name})
+            self._audit(con, author, "delete_scenario", {"name": name})
+
+    # counts in SQL
+    def case_counts(self, by: tuple[str, ...] = ("grid_id", "week"), *, version: int | None = None,
+                    since: str | None = None, until: str | None = None, categories: tuple[str, ...] = ()
+                    ) -> pd.DataFrame:
+        """Cases counted in SQL, grouped by ``by`` (``grid_id``, ``week``, ``category``,
+        ``responsible_unit``, ``status``, ``district``), with ``cases``, ``open`` and ``overdue`` (open past
+        the deadline at the dataset's ``as_of``); only cases inside a grid when grouping by grid or district.
+        """
+        allowed = {"grid_id": "c.grid_id", "week": "c.week", "category": "c.category",
+                   "responsible_unit": "c.responsible_unit", "status": "c.status", "district": "g.district",
+                   "street": "g.street"}
+        bad = [b for b in by if b not in allowed]
+        if bad or not by:
+            raise StorageError(f"cannot group cases by {', '.join(bad) or 'nothing'}; use {', '.join(allowed)}",
+                               code="storage.bad_grouping", params={"by": ", ".join(bad)})
+        _, schema, columns = self._version(version)
+        s = _ident(schema)
+        join = f" JOIN {s}.grids g ON g.grid_id = c.grid_id" if {"district", "street"} & set(by) else ""
+        where, params = ["TRUE"], []
+        if "grid_id" in by:
+            where.append("c.grid_id IS NOT NULL")
+        if since:
+            where.append("c.reported_at >= %s::date")
+            params.append(since)
+        if until:
+            where.append("c.reported_at < %s::date + 1")
+            params.append(until)
+        if categories:
+            where.append("c.category = ANY(%s)")
+            params.append(list(categories))
+        meta = self._meta(schema)
+        as_of = meta.get("as_of")
+        has_deadline = "deadline" in columns.get("cases", {})
+        overdue = ("count(*) FILTER (WHERE c.status = 'open' AND c.deadline < %s::date + 1)"
+                   if has_deadline and as_of else "0")
+        if has_deadline and as_of:
+            params.insert(0, as_of)
+        keys = ", ".join(allowed[b] for b in by)
+        sql = (f"SELECT {keys}, count(*) AS cases, count(*) FILTER (WHERE c.status = 'open') AS open, "
+               f"{overdue} AS overdue FROM {s}.cases c{join} WHERE {' AND '.join(where)} "
+               f"GROUP BY {keys} ORDER BY {keys}")
+        with self._conn() as con:
+            rows = con.execute(sql, params).fetchall()
+        out = pd.DataFrame(rows, columns=[*by, "cases", "open", "overdue"])
+        for c in ("cases", "open", "overdue"):
+            out[c] = out[c].astype("int64")
+        if "week" in by:
+            out["week"] = out["week"].astype("int64")
+        return out
+
+
+def open_store(spec: str) -> PostgisStore:
+    """The store behind a ``postgresql://`` URL (``?dataset=NAME`` to pick a dataset)."""
+    if not is_postgres_url(spec):
+        raise StorageError(f"{spec!r} is not a postgresql:// URL", code="storage.not_postgres",
+                           params={"spec": str(spec)})
+    return PostgisStore(spec)
+
+
+def import_generated(url: str, generate: Callable[..., dict], **kw: Any) -> dict:
+    """`cli.py demo --scale wuhan --out postgresql://…`: the generated city as a new current version."""
+    store = open_store(url)
+    version, result = store.import_generated(generate, author="cli demo", note="generated city", **kw)
+    return {**result, "out": url, "version": version.id, "rows": dict(version.rows)}

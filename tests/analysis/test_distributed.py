@@ -1,0 +1,184 @@
+"""The heavy analyses on a real Dask cluster (scheduler + 2 worker processes) equal the in-process run.
+
+The in-process reference is the code the pages use (`geo.assign.assign_grid_ids`,
+`analysis.hotspots.period_counts` / `hot_spots` / `emerging_hot_spots`,
+`analysis.coverage.compute_coverage` on the whole district), not the
+distributed module run without a client.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from analysis import distributed as dist
+from analysis.cases import CaseFilter, build_case_table
+from analysis.coverage import compute_coverage
+from analysis.hotspots import emerging_hot_spots, hot_spots, period_counts, queen_weights
+from geo.assign import assign_grid_ids
+from geo.dataset import read_dataset
+from geo.errors import AnalysisError
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "shifeng_demo.gpkg"
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, worker_dashboard_address=None)
+    c = distributed.Client(cluster)
+    try:
+        assert len(c.scheduler_info()["workers"]) == 2
+        yield c
+    finally:
+        c.close()
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return read_dataset(DEMO)
+
+
+def test_assignment_on_cluster_equals_in_process(client, demo):
+    cases = demo.cases
+    xy = shapely.get_coordinates(cases.geometry.values)
+    # a few points off the grids and on a grid corner, to exercise "outside" and the boundary rule
+    corner = shapely.get_coordinates(demo.grids.geometry.iloc[7].exterior)[0]
+    xs = np.concatenate([xy[:, 0], [0.0, corner[0]]])
+    ys = np.concatenate([xy[:, 1], [0.0, corner[1]]])
+    pos = dist.assign_points(xs, ys, demo.grids.geometry.values, client=client, chunk_size=2_500)
+    import geopandas as gpd
+
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xs, ys), crs=demo.grids.crs)
+    ref = assign_grid_ids(pts, demo.grids)
+    ids = np.asarray(demo.grids["grid_id"].astype(str))
+    got = pd.Series([ids[p] if p >= 0 else None for p in pos], dtype="string")
+    pd.testing.assert_series_equal(got, ref.reset_index(drop=True), check_names=False)
+    assert pos[-2] == -1 and pos[-1] >= 0
+    assert (pos >= 0).sum() == len(xs) - 1 - int(ref.isna().sum()) + 1
+
+
+def test_grid_week_counts_on_cluster_equal_in_process(client, demo):
+    table = build_case_table(demo.cases, demo.grids)
+    ref, numbers = period_counts(table, CaseFilter(), period="week")
+    got = dist.grid_period_counts(table.grid, table.week, n_grids=table.n_grids, first=int(numbers[0]),
+                                  last=int(numbers[-1]), client=client, chunk_size=1_000)
+    np.testing.assert_array_equal(got, ref)
+    assert got.sum() == (table.grid >= 0).sum() - ((table.grid >= 0) & (table.week > numbers[-1])).sum()
+
+
+def _two_districts(demo):
+    """The demo's grids split in two 'districts' (street groups), each above Gi*'s 30-grid minimum."""
+    grids = demo.grids.copy()
+    streets = list(pd.unique(grids["street"]))
+    grids["district"] = np.where(grids["street"].isin(streets[:2]), "甲区", "乙区")
+    return grids
+
+
+def _district_table(demo, grids, district):
+    mine = grids[grids["district"] == district].reset_index(drop=True)
+    cases = demo.cases[demo.cases["grid_id"].isin(set(mine["grid_id"]))]
+    return mine, build_case_table(cases, mine, as_of=demo.meta_dict["as_of"])
+
+
+def test_gi_star_and_emerging_per_district_on_cluster_equal_in_process(client, demo):
+    grids = _two_districts(demo)
+    table = build_case_table(demo.cases, grids, as_of=demo.meta_dict["as_of"])
+    _, numbers = period_counts(table, CaseFilter(), period="week")
+    counts = dist.grid_period_counts(table.grid, table.week, n_grids=table.n_grids, first=int(numbers[0]),
+                                     last=int(numbers[-1]), client=client)
+    got = dist.district_hotspots(grids, counts, client=client, permutations=99, seed=3)
+    local = dist.district_hotspots(grids, counts, client=None, permutations=99, seed=3)
+    assert [g.district for g in got] == list(pd.unique(grids["district"]))
+    for part, same in zip(got, local, strict=True):
+        pd.testing.assert_frame_equal(part.frame, same.frame)
+        mine, sub = _district_table(demo, grids, part.district)
+        w = queen_weights(mine)
+        hot = hot_spots(sub, w, permutations=99, seed=3).frame
+        em = emerging_hot_spots(sub, w).frame
+        assert part.frame["grid_id"].tolist() == hot["grid_id"].tolist()
+        np.testing.assert_array_equal(part.frame["cases"], hot["cases"])
+        np.testing.assert_allclose(part.frame["gi_z"], hot["gi_z"], rtol=0, atol=0)
+        np.testing.assert_allclose(part.frame["gi_p_sim"], hot["gi_p_sim"], rtol=0, atol=0)
+        np.testing.assert_array_equal(part.frame["gi_bin"], hot["gi_bin"])
+        pd.testing.assert_series_equal(part.frame["pattern"], em["pattern"], check_names=False)
+        np.testing.assert_allclose(part.frame["trend_z"], em["trend_z"], rtol=0, atol=0)
+        np.testing.assert_array_equal(part.frame["hot_periods"], em["hot_periods"])
+    assert sum(g.n_cases for g in got) == int(counts.sum())
+    assert any((g.frame["gi_bin"] != 0).any() for g in got)  # the comparison is not between empty results
+
+
+def test_coverage_per_street_on_cluster_equals_whole_district(client, demo):
+    layers = {"grids": demo.grids, "facilities": demo.facilities, "estates": demo.estates, "roads": demo.roads}
+    got = dist.district_coverage(layers, by="street", client=client, facility_types=("day_care",), radius_m=300.0)
+    ref = compute_coverage(demo, facility_types=("day_care",), radius_m=300.0).grids
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), ref.reset_index(drop=True), check_dtype=False)
+    assert 0 < got["covered_elderly"].sum() < got["elderly"].sum()
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    with pytest.raises(AnalysisError, match=r"no Dask scheduler answers at tcp://127\.0\.0\.1:9") as info:
+        dist.connect("tcp://127.0.0.1:9", timeout_s=1.0)
+    assert info.value.code == "analysis.scheduler_unreachable"
+    assert dist.connect(None) is None
+
+
+def test_missing_group_column_is_named(demo):
+    with pytest.raises(AnalysisError, match="the grids layer has no column 'district' to split by"):
+        dist.district_hotspots(demo.grids, np.zeros((len(demo.grids), 12), dtype="int64"))
+
+
+def _cli(argv, capsys):
+    import json
+
+    import cli
+
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+def test_cli_coverage_on_scheduler_writes_the_in_process_table(client, tmp_path, capsys):
+    address = client.scheduler.address
+    base = ["coverage", "--data", str(DEMO), "--type", "day_care", "--radius-m", "300"]
+    code1, local, _ = _cli([*base, "--out", str(tmp_path / "local.csv")], capsys)
+    code2, remote, _ = _cli([*base, "--scheduler", address, "--out", str(tmp_path / "dask.csv")], capsys)
+    assert code1 == code2 == 0
+    assert (tmp_path / "local.csv").read_text() == (tmp_path / "dask.csv").read_text()
+    assert remote["scheduler"] == address and remote["covered"] == local["covered"] > 0
+    assert {k: v for k, v in remote.items() if k not in ("scheduler", "out")} == \
+        {k: v for k, v in local.items() if k not in ("scheduler", "out")}
+
+
+def test_cli_hotspots_on_scheduler_equals_per_district_in_process(client, tmp_path, capsys, demo):
+    address = client.scheduler.address
+    base = ["hotspots", "--data", str(DEMO), "--permutations", "99", "--seed", "1"]
+    code1, local, _ = _cli([*base, "--per-district", "--out", str(tmp_path / "local.csv")], capsys)
+    code2, remote, _ = _cli([*base, "--scheduler", address, "--out", str(tmp_path / "dask.csv")], capsys)
+    code3, whole, _ = _cli([*base, "--out", str(tmp_path / "whole.csv")], capsys)
+    assert code1 == code2 == code3 == 0
+    a = pd.read_csv(tmp_path / "local.csv")
+    b = pd.read_csv(tmp_path / "dask.csv")
+    pd.testing.assert_frame_equal(a, b)
+    # the demo has no district column: one district, the whole dataset, as the plain command computes it
+    ref = pd.read_csv(tmp_path / "whole.csv")
+    assert a["grid_id"].tolist() == ref["grid_id"].tolist()
+    np.testing.assert_array_equal(a["cases"], ref["cases"])
+    np.testing.assert_allclose(a["gi_z"], ref["gi_z"], rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(a["gi_bin"], ref["gi_bin"])
+    assert a["pattern"].fillna("").tolist() == ref["pattern"].fillna("").tolist()
+    assert remote["hot_grids"] == whole["hot_grids"] > 0 and remote["districts"] == 1
+    assert set(a["district"]) == {demo.name}
+
+
+def test_cli_rates_per_district_are_refused(tmp_path, capsys):
+    code, _, err = _cli(["hotspots", "--data", str(DEMO), "--per-district", "--measure", "rate",
+                         "--out", str(tmp_path / "x.csv")], capsys)
+    assert code == 2
+    assert "--per-district and --scheduler count cases (--measure count); rates run in-process" in err

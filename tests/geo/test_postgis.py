@@ -1,0 +1,285 @@
+"""The PostGIS store on a real server (`make test` starts one: scripts/pg.sh, GRIDATLAS_TEST_PG).
+
+Each test works in a dataset of its own (``?dataset=…``), so tests do not see
+each other's versions. Expected values come from the GeoPackage dataset read
+with pyogrio and counted with numpy/pandas, not from the store.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from analysis.cases import build_case_table
+from analysis.coverage import compute_coverage
+from analysis.hotspots import hot_spots, period_counts, queen_weights
+from geo.assign import assign_grid_ids
+from geo.dataset import read_dataset
+from geo.errors import DataError, StorageError
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "shifeng_demo.gpkg"
+PG = os.environ.get("GRIDATLAS_TEST_PG")  # tests may read the environment (geo.settings is for the app)
+needs_pg = pytest.mark.skipif(not PG, reason="no PostGIS server: run through `make test` (scripts/pg.sh)")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return read_dataset(DEMO)
+
+
+@pytest.fixture()
+def url():
+    return f"{PG}?dataset=t_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_pools():
+    yield
+    if PG:
+        from geo.postgis import close_pools
+
+        close_pools()
+
+
+def _same_layer(got, want, *, sort_by):
+    got = got.sort_values(sort_by).reset_index(drop=True)
+    want = want.sort_values(sort_by).reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    for c in want.columns:
+        if c == "geometry":
+            assert shapely.equals_exact(np.asarray(got.geometry.values), np.asarray(want.geometry.values),
+                                        tolerance=1e-12).all()
+        elif pd.api.types.is_datetime64_any_dtype(want[c]):
+            pd.testing.assert_series_equal(got[c].astype("datetime64[ns]"), want[c].astype("datetime64[ns]"),
+                                           check_names=False)
+        elif pd.api.types.is_numeric_dtype(want[c]):
+            np.testing.assert_allclose(got[c].astype("float64"), want[c].astype("float64"), rtol=0, atol=0)
+        else:
+            assert got[c].astype("string").fillna("").tolist() == want[c].astype("string").fillna("").tolist(), c
+
+
+@needs_pg
+def test_import_then_load_gives_back_every_layer(url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(url)
+    assert store.current() is None
+    with pytest.raises(StorageError, match="has no version yet: import one first"):
+        store.load()
+    v = store.import_dataset(demo, author="clerk", note="first load")
+    assert (v.id, v.current, v.author, v.note) == (v.id, True, "clerk", "first load")
+    assert dict(v.rows) == {n: len(demo.layer(n)) for n in demo.present_layers()}
+    got = store.load()
+    assert got.name == demo.name and got.meta_dict == {"name": demo.name, **demo.meta_dict}
+    for name, key in (("grids", "grid_id"), ("facilities", "facility_id"), ("estates", "estate_id"),
+                      ("candidates", "site_id"), ("cases", "case_id")):
+        _same_layer(got.layer(name), demo.layer(name), sort_by=key)
+    assert len(got.roads) == len(demo.roads)
+    assert store.token() == f"pg:{store.dataset}:{v.id}"
+
+
+@needs_pg
+def test_text_with_tabs_newlines_and_backslashes_survives(url, demo):
+    from geo.postgis import open_store
+
+    fac = demo.facilities.copy()
+    fac.loc[fac.index[0], "name"] = "日间照料\t中心\\二号\n楼"
+    store = open_store(url)
+    store.import_dataset(demo.with_layer("facilities", fac))
+    names = store.load(layers=("grids", "facilities")).facilities.set_index("facility_id")["name"]
+    assert names[fac["facility_id"].iloc[0]] == "日间照料 中心\\二号 楼"
+    assert store.load(layers=("grids",)).cases is None
+
+
+@needs_pg
+def test_layer_import_restore_and_audit(url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(url)
+    v1 = store.import_dataset(demo, author="a")
+    fewer = demo.facilities.iloc[:10]
+    v2 = store.import_layer("facilities", fewer, author="b", note="ten stations")
+    assert [v.id for v in store.versions()] == [v1.id, v2.id]
+    assert store.current().id == v2.id
+    ds2 = store.load()
+    assert len(ds2.facilities) == 10 and len(ds2.grids) == len(demo.grids) and len(ds2.cases) == len(demo.cases)
+    assert len(store.load(v1.id).facilities) == len(demo.facilities)  # history unchanged
+    v3 = store.restore(v1.id, author="c")
+    assert v3.restored_from == v1.id and store.current().id == v3.id
+    _same_layer(store.load().facilities, demo.facilities, sort_by="facility_id")
+    log = store.audit()
+    assert log["action"].tolist() == ["import", "import_layer", "restore"]
+    assert log["actor"].tolist() == ["a", "b", "c"]
+    assert log["detail"].iloc[2]["restored_from"] == v1.id
+    with pytest.raises(StorageError, match=r"has no version 999999"):
+        store.restore(999999)
+    with pytest.raises(StorageError, match="is current and cannot be dropped"):
+        store.drop_version(v3.id)
+    store.drop_version(v2.id)
+    assert [v.id for v in store.versions()] == [v1.id, v3.id]
+
+
+@needs_pg
+def test_failed_import_changes_nothing(url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(url)
+    v1 = store.import_dataset(demo)
+    with pytest.raises(StorageError, match="`layer` was 'parks' but is expected to be one of"):
+        store.import_layer("parks", demo.facilities)
+
+    def broken(sink):
+        sink("grids", demo.grids)
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        store._write_version(broken, {"name": "x"}, author="", note="", action="import")
+    assert [v.id for v in store.versions()] == [v1.id] and store.current().id == v1.id
+    with store._conn() as con:
+        left = con.execute("SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s",
+                           (f"ga_v{v1.id + 2}",)).fetchone()[0]
+    assert left == 0
+
+
+@needs_pg
+def test_two_concurrent_imports_both_listed_later_current_nothing_lost(url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(url)
+    first = demo.with_layer("facilities", demo.facilities.iloc[:20])
+    second = demo.with_layer("facilities", demo.facilities.iloc[:30])
+    results: dict[str, object] = {}
+    barrier = threading.Barrier(2)
+
+    def run(tag, ds):
+        barrier.wait()
+        try:
+            results[tag] = open_store(url).import_dataset(ds, author=tag)
+        except Exception as exc:  # reported by the assertion below
+            results[tag] = exc
+
+    threads = [threading.Thread(target=run, args=(t, d)) for t, d in (("office-1", first), ("office-2", second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(not isinstance(r, Exception) for r in results.values()), results
+    listed = store.versions()
+    assert sorted(v.author for v in listed) == ["office-1", "office-2"]
+    with store._conn() as con:
+        ready = dict(con.execute("SELECT author, ready_at FROM gridatlas.versions WHERE dataset = %s",
+                                 (store.dataset,)).fetchall())
+    later = max(ready, key=ready.get)
+    assert store.current().author == later
+    for v in listed:
+        ds = store.load(v.id)
+        assert len(ds.facilities) == (20 if v.author == "office-1" else 30)
+        assert len(ds.cases) == len(demo.cases) and len(ds.grids) == len(demo.grids)
+    assert sorted(store.audit()["actor"]) == ["office-1", "office-2"]
+
+
+@needs_pg
+def test_counts_in_sql_equal_counts_in_python(url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(url)
+    store.import_dataset(demo)
+    table = build_case_table(demo.cases, demo.grids, as_of=demo.meta_dict["as_of"])
+    ref, weeks = period_counts(table, period="week")
+    got = store.case_counts(("grid_id", "week"))
+    matrix = np.zeros_like(ref)
+    gpos = {g: i for i, g in enumerate(table.grid_ids)}
+    inside = got[(got["week"] >= weeks[0]) & (got["week"] <= weeks[-1])]
+    matrix[[gpos[g] for g in inside["grid_id"]], (inside["week"] - weeks[0]).to_numpy()] = inside["cases"]
+    np.testing.assert_array_equal(matrix, ref)
+    assert got["cases"].sum() == demo.cases["grid_id"].notna().sum()
+
+    cases = demo.cases
+    cutoff = pd.Timestamp(demo.meta_dict["as_of"]) + pd.Timedelta(days=1)
+    by_cat = store.case_counts(("category",)).set_index("category")
+    want = cases.groupby("category").size()
+    assert by_cat["cases"].to_dict() == want.to_dict()
+    is_open = cases["status"] == "open"
+    overdue = (is_open & (cases["deadline"] < cutoff)).groupby(cases["responsible_unit"]).sum()
+    by_unit = store.case_counts(("responsible_unit",)).set_index("responsible_unit")
+    assert by_unit["overdue"].to_dict() == overdue.astype("int64").to_dict()
+    assert by_unit["overdue"].sum() > 0
+    by_street = store.case_counts(("street",), categories=("油烟",), since="2019-01-01").set_index("street")
+    sel = cases[(cases["category"] == "油烟") & (cases["reported_at"] >= "2019-01-01") & cases["grid_id"].notna()]
+    street_of = demo.grids.set_index("grid_id")["street"]
+    assert by_street["cases"].to_dict() == sel["grid_id"].map(street_of).value_counts().to_dict()
+    with pytest.raises(StorageError, match="cannot group cases by colour"):
+        store.case_counts(("colour",))
+
+
+@needs_pg
+def test_cases_without_grid_get_it_at_import_in_sql(url, demo):
+    from geo.postgis import open_store
+
+    cases = demo.cases.drop(columns="grid_id").iloc[:3000]
+    store = open_store(url)
+    store.import_dataset(demo.with_layer("cases", cases))
+    got = store.load().cases.set_index("case_id")["grid_id"]
+    want = assign_grid_ids(cases, demo.grids)
+    want.index = cases["case_id"]
+    pd.testing.assert_series_equal(got.loc[want.index].astype("string"), want, check_names=False)
+
+
+@needs_pg
+def test_scenarios_saved_listed_overwritten_deleted(url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(url)
+    store.save_scenario("方案一", kind="siting", params={"n": 5}, result={"covered": 0.5}, author="p")
+    with pytest.raises(StorageError, match="a scenario named '方案一' already exists"):
+        store.save_scenario("方案一", kind="siting", params={"n": 6}, result={})
+    store.save_scenario("方案一", kind="siting", params={"n": 6}, result={"covered": 0.6}, overwrite=True)
+    listed = store.list_scenarios(kind="siting")
+    assert [(s["name"], s["params"], s["result"]) for s in listed] == [("方案一", {"n": 6}, {"covered": 0.6})]
+    assert store.list_scenarios(kind="other") == []
+    with pytest.raises(DataError):
+        store.save_scenario("", kind="siting", params={}, result={})
+    store.delete_scenario("方案一")
+    with pytest.raises(StorageError, match="no scenario named '方案一'"):
+        store.delete_scenario("方案一")
+
+
+def test_unreachable_server_and_bad_names_are_clear_errors():
+    from geo.postgis import open_store
+
+    with pytest.raises(StorageError, match="is not a postgresql:// URL"):
+        open_store("city.gpkg")
+    with pytest.raises(StorageError, match="dataset name 'a b' in the URL is not allowed"):
+        open_store("postgresql://u@127.0.0.1:1/db?dataset=a b")
+    with pytest.raises(StorageError, match=r"cannot connect to the PostgreSQL server at postgresql://…@127\.0\.0\.1:1"
+                       ) as info:
+        open_store("postgresql://u:secret@127.0.0.1:1/db?connect_timeout=1")
+    assert "secret" not in str(info.value) and info.value.code == "storage.db_unreachable"
+
+
+@pytest.mark.parametrize("backend", ["gpkg", pytest.param("postgis", marks=needs_pg)])
+def test_analyses_give_the_same_answer_on_both_backends(backend, demo, url):
+    if backend == "postgis":
+        from geo.postgis import open_store
+
+        store = open_store(url)
+        store.import_dataset(demo)
+        ds = store.load()
+    else:
+        ds = read_dataset(DEMO)
+    cov = compute_coverage(ds, facility_types=("day_care",), radius_m=300.0).totals.as_dict()
+    ref = compute_coverage(demo, facility_types=("day_care",), radius_m=300.0).totals.as_dict()
+    assert cov == pytest.approx(ref)
+    table = build_case_table(ds.cases, ds.grids, as_of=ds.meta_dict["as_of"])
+    hot = hot_spots(table, queen_weights(ds.grids), permutations=0).frame
+    ref_table = build_case_table(demo.cases, demo.grids, as_of=demo.meta_dict["as_of"])
+    ref_hot = hot_spots(ref_table, queen_weights(demo.grids), permutations=0).frame
+    np.testing.assert_allclose(hot["gi_z"], ref_hot["gi_z"], rtol=1e-12)
+    assert (hot["gi_bin"] != 0).sum() == (ref_hot["gi_bin"] != 0).sum() > 0
