@@ -19,6 +19,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("pages/coverage.py", "nav.coverage", ":material/radar:", "coverage"),
     ("pages/siting.py", "nav.siting", ":material/add_location_alt:", "siting"),
     ("pages/cases.py", "nav.cases", ":material/local_fire_department:", "cases"),
+    ("pages/data.py", "nav.data", ":material/upload_file:", "data"),
 ]
 
 

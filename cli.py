@@ -19,8 +19,9 @@ import pandas as pd
 from geo.crs import COORD_SYSTEMS
 from geo.dataset import default_data_path, read_dataset
 from geo.errors import AnalysisError, DataError
-from geo.readers import read_layer_file
+from geo.readers import read_layer
 from geo.schema import LAYER_NAMES
+from ui.i18n import LANGS, problem_text
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -56,19 +57,30 @@ def _write_table(df: pd.DataFrame, out: str) -> None:
 # --- validate -------------------------------------------------------------
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    gdf = read_layer_file(args.file, args.layer, coord_sys=args.coord_sys)
+    read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet)
+    for problem in read.warnings:
+        print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
+    gdf = read.gdf
     minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
     _print_json({"layer": args.layer, "file": str(args.file), "rows": len(gdf), "coord_sys": args.coord_sys,
-                 "columns": [c for c in gdf.columns if c != "geometry"],
+                 "format": read.source.format, "encoding": read.source.encoding, "sublayer": read.source.sublayer,
+                 "crs": read.crs_used, "columns": [c for c in gdf.columns if c != "geometry"],
+                 "headers": {k: v for k, v in read.columns.items() if v}, "warnings": len(read.warnings),
                  "bounds_wgs84": [round(v, 6) for v in (minx, miny, maxx, maxy)]})
     return EXIT_OK
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check one layer file and report every problem")
+    p = sub.add_parser("validate", help="check one layer file (GeoPackage, GeoJSON, Shapefile or .zip, CSV, XLSX) "
+                                        "and report every problem")
     p.add_argument("--layer", required=True, choices=LAYER_NAMES)
     p.add_argument("--coord-sys", default="wgs84", choices=COORD_SYSTEMS,
                    help="datum of plain lon/lat values (gcj02: Amap/Tencent, bd09: Baidu)")
+    p.add_argument("--epsg", type=int, default=None,
+                   help="coordinate system of coordinates the file does not describe (or overriding its own): "
+                        "4326 WGS84, 4490 CGCS2000, 4547 CGCS2000 Gauss-Kruger 114E, any EPSG code")
+    p.add_argument("--sheet", default=None, help="GeoPackage layer or Excel sheet to read (default: the layer's "
+                                                 "own name, else the first)")
     p.add_argument("file")
     p.set_defaults(func=_cmd_validate)
 
@@ -126,7 +138,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 
     types = tuple(t.strip() for t in args.type.split(",") if t.strip())
     ds = _load(args)
-    options = {"facility_types": types, "radius_m": args.radius_m, "method": args.distance, "weight": args.weight,
+    options = {"facility_types": types, "radius_m": args.radius_m, "distance": args.distance, "weight": args.weight,
                "include_planned": args.include_planned}
     if args.scheduler:
         from analysis.coverage import prepare_inputs
@@ -147,7 +159,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     table["nearest_m"] = table["nearest_m"].round(1)
     _write_table(table, args.out)
     summary = {"command": "coverage", "types": list(params.facility_types),
-               "radius_m": params.radius_by_type, "distance": params.method,
+               "radius_m": params.radius_by_type, "distance": params.distance,
                "include_planned": params.include_planned, **totals.as_dict(), "out": str(args.out),
                "scheduler": args.scheduler}
     _print_json(summary)
@@ -325,6 +337,8 @@ _BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridatlas", description="GridAtlas 网格服务覆盖分析")
+    parser.add_argument("--lang", default="zh", choices=LANGS,
+                        help="language of messages: zh (中文, default) or en")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in _BUILDERS:
         add(sub)
@@ -339,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or EXIT_OK)
     except DataError as err:
         for problem in err.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            print(f"error: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
         if not err.problems:
             print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -38,6 +38,7 @@ from analysis.coverage import (
     select_facilities,
 )
 from analysis.network import WalkGraph
+from analysis.options import Distance, Weight
 from geo.errors import AnalysisError
 
 # (upper bound as a fraction of the catchment radius, weight)
@@ -47,12 +48,15 @@ E2SFCA_BANDS: tuple[tuple[float, float], ...] = ((1 / 3, 1.0), (2 / 3, 0.68), (1
 def _check_bands(bands: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
     out = tuple(sorted((float(u), float(w)) for u, w in bands))
     if not out:
-        raise AnalysisError("`bands` is empty; give (upper bound, weight) pairs or None for plain 2SFCA")
+        raise AnalysisError("`bands` is empty; give (upper bound, weight) pairs or None for plain 2SFCA",
+                            code="analysis.bands_empty")
     for u, w in out:
         if not np.isfinite(u) or u <= 0:
-            raise AnalysisError(f"band upper bound {u} must be greater than 0")
+            raise AnalysisError(f"band upper bound {u} must be greater than 0", code="analysis.not_positive",
+                                params={"name": "bands (upper bound)", "value": f"{u:g}"})
         if not np.isfinite(w) or w < 0:
-            raise AnalysisError(f"band weight {w} must be 0 or more")
+            raise AnalysisError(f"band weight {w} must be 0 or more", code="analysis.negative",
+                                params={"name": "bands (weight)", "value": f"{w:g}"})
     return out
 
 
@@ -87,7 +91,10 @@ def fca_scores(
     s = np.asarray(supply, dtype="float64")
     p = np.asarray(demand, dtype="float64")
     if s.shape != (nf,) or p.shape != (nd,):
-        raise AnalysisError(f"supply has {s.shape[0]} and demand {p.shape[0]} values for a {nf}×{nd} matrix")
+        raise AnalysisError(f"supply has {s.shape[0]} and demand {p.shape[0]} values for a {nf}×{nd} matrix",
+                            code="analysis.shape_mismatch",
+                            params={"what": "supply, demand", "got": f"{s.shape[0]}, {p.shape[0]}",
+                                    "expected": f"{nf}, {nd}"})
     rows = np.repeat(np.arange(nf), np.diff(d.indptr))
     if bands is None:
         w = np.ones(d.nnz)
@@ -137,27 +144,29 @@ def accessibility_by_grid(
     *,
     facility_types: str | Sequence[str] = ("day_care",),
     radius_m: float | Mapping[str, float] | None = None,
-    method: str = "euclidean",
-    weight: str = "elderly",
+    distance: Distance = "euclidean",
+    weight: Weight = "elderly",
     include_planned: bool = False,
     enhanced: bool = False,
     bands: Sequence[tuple[float, float]] | None = None,
     graph: WalkGraph | None = None,
+    method: Distance | None = None,
 ) -> AccessibilityResult:
     """2SFCA (or E2SFCA with ``enhanced=True``) of the selected facilities, per grid.
 
     ``bands``: E2SFCA bands as (fraction of the catchment radius, weight),
     default `E2SFCA_BANDS`. Options and errors as `analysis.coverage.compute_coverage`.
     """
+    distance = distance if method is None else method  # ``method=``: the old name, still accepted
     inputs = prepare_inputs(data)
-    params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, method=method,
+    params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, distance=distance,
                             weight=weight, include_planned=include_planned)
     fac = select_facilities(inputs, params).reset_index(drop=True)
     demand = inputs.demand
-    g = graph_for_inputs(inputs, graph) if params.method == "walking" else None
+    g = graph_for_inputs(inputs, graph) if params.distance == "walking" else None
     radii = fac["radius_m"].to_numpy()
     rmax = float(radii.max()) if len(radii) else 1.0
-    dist = reach_matrix(fac, demand, radius_m=rmax, method=params.method, graph=g).distance_m.tocsr()
+    dist = reach_matrix(fac, demand, radius_m=rmax, distance=params.distance, graph=g).distance_m.tocsr()
     # Each facility keeps only the pairs within its own radius.
     rows = np.repeat(np.arange(dist.shape[0]), np.diff(dist.indptr))
     keep = dist.data <= radii[rows]

@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -37,11 +36,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from analysis.options import PERIODS, Period, bad_choice, check_choice
 from geo.crs import metric_crs
 from geo.errors import AnalysisError
 
-Period = Literal["week", "month"]
-PERIODS: tuple[str, ...] = ("week", "month")
 GROUPS: tuple[str, ...] = ("street", "grid", "category", "unit", "source")
 NAT = np.iinfo("int64").min
 _NS_PER_DAY = 86_400 * 10**9
@@ -99,8 +97,7 @@ def period_start(index: np.ndarray | int, period: Period) -> np.ndarray:
 
 
 def _check_period(period: str) -> None:
-    if period not in PERIODS:
-        raise AnalysisError(f"`period` was {period!r} but is expected to be one of {', '.join(PERIODS)}")
+    check_choice("period", period, PERIODS)
 
 
 def resolve_as_of(meta: dict[str, str] | None, cases: pd.DataFrame | None) -> pd.Timestamp:
@@ -193,12 +190,15 @@ def build_case_table(
     kernel density. Inputs are not modified.
     """
     if cases is None or len(cases) == 0:
-        raise AnalysisError("the dataset has no cases: load a cases layer (网格事件) first")
+        raise AnalysisError("the dataset has no cases: load a cases layer (网格事件) first",
+                            code="analysis.layer_missing", params={"layer": "cases"})
     if grids is None or len(grids) == 0:
-        raise AnalysisError("the dataset has no grids: load a grids layer (网格) first")
+        raise AnalysisError("the dataset has no grids: load a grids layer (网格) first",
+                            code="analysis.layer_missing", params={"layer": "grids"})
     for col in ("category", "reported_at", "status"):
         if col not in cases.columns:
-            raise AnalysisError(f"the cases layer has no column {col!r}")
+            raise AnalysisError(f"the cases layer has no column {col!r}", code="analysis.column_missing",
+                                params={"layer": "cases", "column": col})
     grid_ids = tuple(grids["grid_id"].astype("string").tolist())
     street_codes, streets = _codes(grids["street"])
     population = pd.to_numeric(grids["population"], errors="coerce").fillna(0).to_numpy(dtype="float64")
@@ -219,7 +219,9 @@ def build_case_table(
         unit, units = np.full(n, -1, dtype="int32"), ()
     reported = _ns(cases["reported_at"])
     if (reported == NAT).any():
-        raise AnalysisError(f"{int((reported == NAT).sum())} case(s) have no reported_at; validate the layer first")
+        raise AnalysisError(f"{int((reported == NAT).sum())} case(s) have no reported_at; validate the layer first",
+                            code="analysis.values_missing",
+                            params={"layer": "cases", "column": "reported_at", "n": int((reported == NAT).sum())})
     deadline = _ns(cases["deadline"]) if "deadline" in cases.columns else np.full(n, NAT, dtype="int64")
     closed_at = _ns(cases["closed_at"]) if "closed_at" in cases.columns else np.full(n, NAT, dtype="int64")
     closed = (cases["status"].astype("string") == "closed").fillna(False).to_numpy(dtype=bool)
@@ -229,7 +231,9 @@ def build_case_table(
     target = CRS.from_user_input(crs) if crs is not None else metric_crs(grids)
     xy = shapely.get_coordinates(np.asarray(cases.geometry.values, dtype=object))
     if len(xy) != len(cases):
-        raise AnalysisError("every case needs a point geometry; validate the layer first")
+        raise AnalysisError("every case needs a point geometry; validate the layer first",
+                            code="analysis.values_missing", params={"layer": "cases", "column": "geometry",
+                                                                    "n": len(cases) - len(xy)})
     x, y = xy[:, 0], xy[:, 1]
     if cases.crs is not None and not CRS.from_user_input(cases.crs).equals(target):
         x, y = Transformer.from_crs(CRS.from_user_input(cases.crs), target, always_xy=True).transform(x, y)
@@ -279,7 +283,9 @@ def _member(codes: np.ndarray, labels: tuple[str, ...], wanted: tuple[str, ...],
     unknown = [w for w in wanted if w not in labels]
     if unknown:
         have = ", ".join(labels) if labels else "none"
-        raise AnalysisError(f"{what} {', '.join(map(repr, unknown))} does not exist; the cases have: {have}")
+        raise AnalysisError(f"{what} {', '.join(map(repr, unknown))} does not exist; the cases have: {have}",
+                            code="analysis.unknown_value",
+                            params={"what": what, "value": ", ".join(unknown), "have": have})
     idx = np.array([labels.index(w) for w in wanted], dtype=codes.dtype)
     return np.isin(codes, idx)
 
@@ -289,7 +295,8 @@ def case_mask(table: CaseTable, flt: CaseFilter | None = None) -> np.ndarray:
     flt = flt or CaseFilter()
     mask = np.ones(table.n_cases, dtype=bool)
     if flt.since is not None and flt.until is not None and pd.Timestamp(flt.since) > pd.Timestamp(flt.until):
-        raise AnalysisError(f"the period starts ({flt.since}) after it ends ({flt.until})")
+        raise AnalysisError(f"the period starts ({flt.since}) after it ends ({flt.until})",
+                            code="analysis.period_reversed", params={"since": str(flt.since), "until": str(flt.until)})
     if flt.since is not None:
         mask &= table.day >= _day_number(flt.since)
     if flt.until is not None:
@@ -303,7 +310,9 @@ def case_mask(table: CaseTable, flt: CaseFilter | None = None) -> np.ndarray:
     if flt.statuses:
         bad = [s for s in flt.statuses if s not in ("open", "closed")]
         if bad:
-            raise AnalysisError(f"status {', '.join(map(repr, bad))} does not exist; use open or closed")
+            raise AnalysisError(f"status {', '.join(map(repr, bad))} does not exist; use open or closed",
+                                code="analysis.unknown_value",
+                                params={"what": "status", "value": ", ".join(bad), "have": "open, closed"})
         want_closed = "closed" in flt.statuses
         want_open = "open" in flt.statuses
         mask &= (table.closed & want_closed) | (~table.closed & want_open)
@@ -355,7 +364,7 @@ def _group_codes(table: CaseTable, by: str) -> tuple[np.ndarray, tuple[str, ...]
         return table.unit, table.units
     if by == "source":
         return table.source, table.sources
-    raise AnalysisError(f"`by` was {by!r} but is expected to be one of {', '.join(GROUPS)}")
+    raise bad_choice("by", by, GROUPS)
 
 
 def _kpi_frame(codes: np.ndarray, size: int, keep: np.ndarray, state: HandlingState) -> dict[str, np.ndarray]:
@@ -534,7 +543,9 @@ def overdue_list(
     both at the end of the as-of day. ``cases`` is the layer the table was built from.
     """
     if len(cases) != table.n_cases:
-        raise AnalysisError(f"the cases layer has {len(cases)} rows but the table was built from {table.n_cases}")
+        raise AnalysisError(f"the cases layer has {len(cases)} rows but the table was built from {table.n_cases}",
+                            code="analysis.shape_mismatch",
+                            params={"what": "cases", "got": len(cases), "expected": table.n_cases})
     keep = case_mask(table, flt)
     state = handling_state(table, as_of=as_of)
     rows = np.flatnonzero(keep & state.overdue)
@@ -562,9 +573,12 @@ def cases_in_grid(
     ``overdue`` or ``closed``).
     """
     if grid_id not in table.grid_ids:
-        raise AnalysisError(f"grid {grid_id!r} does not exist")
+        raise AnalysisError(f"grid {grid_id!r} does not exist", code="analysis.unknown_value",
+                            params={"what": "grid", "value": str(grid_id), "have": f"{table.n_grids} grids"})
     if len(cases) != table.n_cases:
-        raise AnalysisError(f"the cases layer has {len(cases)} rows but the table was built from {table.n_cases}")
+        raise AnalysisError(f"the cases layer has {len(cases)} rows but the table was built from {table.n_cases}",
+                            code="analysis.shape_mismatch",
+                            params={"what": "cases", "got": len(cases), "expected": table.n_cases})
     keep = case_mask(table, flt) & (table.grid == table.grid_ids.index(grid_id))
     state = handling_state(table, as_of=as_of)
     rows = np.flatnonzero(keep & state.known)
@@ -578,5 +592,6 @@ def cases_in_grid(
 def case_table_from_dataset(ds) -> CaseTable:
     """`build_case_table` for a `geo.dataset.Dataset`: as of its meta ``as_of`` (else the latest report)."""
     if ds.cases is None or len(ds.cases) == 0:
-        raise AnalysisError("the dataset has no cases: load a cases layer (网格事件) first")
+        raise AnalysisError("the dataset has no cases: load a cases layer (网格事件) first",
+                            code="analysis.layer_missing", params={"layer": "cases"})
     return build_case_table(ds.cases, ds.grids, as_of=resolve_as_of(ds.meta_dict, ds.cases), crs=ds.metric_crs)

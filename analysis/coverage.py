@@ -4,8 +4,8 @@ Contract (the overview, the siting page and the CLI use the same definition):
 
 - **Within reach** means a distance of at most ``radius_m`` (inclusive) from
   the nearest facility of a selected type, measured in the dataset's metric
-  CRS, either as a straight line (``method="euclidean"``) or along the walkable
-  roads (``method="walking"``, see `analysis.network`: the walk to and from
+  CRS, either as a straight line (``distance="euclidean"``) or along the walkable
+  roads (``distance="walking"``, see `analysis.network`: the walk to and from
   the nearest road edge counts). With several types, reach to any of them
   counts; each type has its own radius (`DEFAULT_RADIUS_M`, the GB 50180-2018
   life-circle distances) unless one is given.
@@ -35,7 +35,7 @@ Entry points:
   worst share first; `gap_list(table)` -> grids ranked by uncovered residents.
 - `compute_coverage(...)` -> `CoverageResult`: the grid table plus the demand
   points with their distance and covered flag (for maps and estate lists).
-- `reach_matrix(sources, targets, radius_m=..., method=...)` -> `ReachMatrix`:
+- `reach_matrix(sources, targets, radius_m=..., distance=...)` -> `ReachMatrix`:
   which targets (demand points) each source (facility, candidate site)
   reaches, as sparse (n_sources, n_targets) matrices. Inputs must already be
   in one metric CRS (degrees are refused).
@@ -47,7 +47,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -68,15 +67,11 @@ from analysis.network import (
     pair_distances,
     snap_points,
 )
+from analysis.options import DISTANCES, WEIGHTS, Distance, Weight, check_choice
 from geo.crs import metric_crs, require_metric
 from geo.dataset import Dataset
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
-
-Method = Literal["euclidean", "walking"]
-Weight = Literal["elderly", "population"]
-METHODS: tuple[str, ...] = ("euclidean", "walking")
-WEIGHTS: tuple[str, ...] = ("elderly", "population")
 
 # GB 50180-2018 life circles: walking distance of each (metres).
 LIFE_CIRCLE_PRESETS_M: dict[str, float] = {
@@ -153,7 +148,8 @@ def _layers(data: Dataset | Mapping[str, gpd.GeoDataFrame | None]) -> dict[str, 
         return {n: getattr(data, n) for n in ("grids", "facilities", "estates", "roads")}
     if isinstance(data, Mapping):
         return {n: data.get(n) for n in ("grids", "facilities", "estates", "roads")}
-    raise TypeError(f"`data` was a {type(data).__name__} but is expected to be a Dataset or a mapping of layers")
+    raise AnalysisError(f"`data` was a {type(data).__name__} but is expected to be a Dataset or a mapping of layers",
+                        code="analysis.bad_data_type", params={"type": type(data).__name__})
 
 
 def prepare_inputs(data: DataLike, *, crs: CRS | str | None = None) -> CoverageInputs:
@@ -167,12 +163,15 @@ def prepare_inputs(data: DataLike, *, crs: CRS | str | None = None) -> CoverageI
     layers = _layers(data)
     grids, facilities = layers["grids"], layers["facilities"]
     if grids is None or len(grids) == 0:
-        raise AnalysisError("coverage needs a grids layer (网格) with at least one grid")
+        raise AnalysisError("coverage needs a grids layer (网格) with at least one grid",
+                            code="analysis.layer_missing", params={"layer": "grids"})
     if facilities is None:
-        raise AnalysisError("coverage needs a facilities layer (服务设施)")
+        raise AnalysisError("coverage needs a facilities layer (服务设施)",
+                            code="analysis.layer_missing", params={"layer": "facilities"})
     for name, layer in layers.items():
         if layer is not None and layer.crs is None:
-            raise AnalysisError(f"the {name} layer has no CRS; set one (for example EPSG:4326) before analysis")
+            raise AnalysisError(f"the {name} layer has no CRS; set one (for example EPSG:4326) before analysis",
+                                code="analysis.no_crs", params={"layer": name})
     target = CRS.from_user_input(crs) if crs is not None else metric_crs(grids)
     out: dict[str, gpd.GeoDataFrame | None] = {}
     for name, layer in layers.items():
@@ -209,13 +208,23 @@ class CoverageParams:
 
     facility_types: tuple[str, ...]
     radius_m: tuple[tuple[str, float], ...]  # (type, radius) per type
-    method: str
-    weight: str
+    distance: Distance
+    weight: Weight
     include_planned: bool
+
+    @property
+    def method(self) -> Distance:
+        """The old name of `distance` (kept for callers written before the rename)."""
+        return self.distance
 
     @property
     def radius_by_type(self) -> dict[str, float]:
         return dict(self.radius_m)
+
+
+def _distance_arg(distance: Distance, method: Distance | None) -> Distance:
+    """``method=`` is the old name of ``distance=``, still accepted; it wins when given."""
+    return distance if method is None else method
 
 
 def check_radius(radius_m: float, *, what: str = "radius_m") -> float:
@@ -223,13 +232,16 @@ def check_radius(radius_m: float, *, what: str = "radius_m") -> float:
     try:
         r = float(radius_m)
     except (TypeError, ValueError):
-        raise AnalysisError(f"`{what}` was {radius_m!r} but must be a number of metres") from None
+        raise AnalysisError(f"`{what}` was {radius_m!r} but must be a number of metres",
+                            code="analysis.not_a_number", params={"name": what, "value": str(radius_m)}) from None
     if not np.isfinite(r) or r <= 0:
-        raise AnalysisError(f"`{what}` was {radius_m} but must be greater than 0 m")
+        raise AnalysisError(f"`{what}` was {radius_m} but must be greater than 0 m",
+                            code="analysis.not_positive", params={"name": what, "value": str(radius_m)})
     if r > MAX_RADIUS_M:
         raise AnalysisError(
             f"`{what}` was {radius_m} m but must be at most {MAX_RADIUS_M:g} m "
-            "(the 15-minute life circle is 800–1000 m)")
+            "(the 15-minute life circle is 800–1000 m)",
+            code="analysis.radius_out_of_range", params={"name": what, "value": f"{r:g}", "max": f"{MAX_RADIUS_M:g}"})
     return r
 
 
@@ -238,30 +250,28 @@ def resolve_params(
     *,
     facility_types: str | Sequence[str],
     radius_m: float | Mapping[str, float] | None,
-    method: str,
-    weight: str,
+    distance: Distance,
+    weight: Weight,
     include_planned: bool,
 ) -> CoverageParams:
     """Check every option against the data; `AnalysisError` with a clear message otherwise."""
     types = (facility_types,) if isinstance(facility_types, str) else tuple(facility_types)
     if not types:
-        raise AnalysisError("choose at least one facility type")
+        raise AnalysisError("choose at least one facility type", code="analysis.no_facility_type")
     for t in types:
-        if t not in FACILITY_TYPES:
-            raise AnalysisError(f"unknown facility type {t!r}; expected one of {', '.join(FACILITY_TYPES)}")
+        check_choice("facility_type", t, tuple(FACILITY_TYPES))
     present = inputs.facility_types_present
     for t in types:
         if t not in present:
             shown = ", ".join(present) if present else "none"
             raise AnalysisError(
-                f"facility type {t!r} ({FACILITY_TYPES[t]}) is not in the data; types present: {shown}")
-    if method not in METHODS:
-        raise AnalysisError(f"`method` was {method!r} but is expected to be one of {METHODS}")
-    if weight not in WEIGHTS:
-        raise AnalysisError(f"`weight` was {weight!r} but is expected to be one of {WEIGHTS}")
-    if method == "walking" and inputs.roads is None:
+                f"facility type {t!r} ({FACILITY_TYPES[t]}) is not in the data; types present: {shown}",
+                code="analysis.type_not_in_data", params={"type": t, "present": shown})
+    check_choice("distance", distance, DISTANCES)
+    check_choice("weight", weight, WEIGHTS)
+    if distance == "walking" and inputs.roads is None:
         raise AnalysisError("walking distance needs a roads layer (道路), and this dataset has none; "
-                            "load one on the Data page or use straight-line distance")
+                            "import one or use straight-line distance", code="analysis.no_roads")
     radii: dict[str, float] = {}
     for t in types:
         if radius_m is None:
@@ -270,7 +280,7 @@ def resolve_params(
             radii[t] = check_radius(radius_m.get(t, DEFAULT_RADIUS_M[t]), what=f"radius_m[{t}]")
         else:
             radii[t] = check_radius(radius_m)
-    return CoverageParams(types, tuple(radii.items()), method, weight, bool(include_planned))
+    return CoverageParams(types, tuple(radii.items()), distance, weight, bool(include_planned))
 
 
 def select_facilities(inputs: CoverageInputs, params: CoverageParams) -> gpd.GeoDataFrame:
@@ -287,10 +297,12 @@ def graph_for_inputs(inputs: CoverageInputs, graph: WalkGraph | None) -> WalkGra
     if graph is not None:
         if not graph.crs.equals(inputs.crs):
             raise AnalysisError(f"the walking graph is in {graph.crs} but the analysis runs in {inputs.crs}; "
-                                "build the graph from the same dataset")
+                                "build the graph from the same dataset", code="analysis.crs_mismatch",
+                                params={"what": "walking graph", "crs": str(graph.crs), "expected": str(inputs.crs)})
         return graph
     if inputs.roads is None:
-        raise AnalysisError("walking distance needs a roads layer (道路), and this dataset has none")
+        raise AnalysisError("walking distance needs a roads layer (道路), and this dataset has none",
+                            code="analysis.no_roads")
     return build_walk_graph(inputs.roads)
 
 
@@ -308,7 +320,7 @@ def _nearest(
     facilities: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame,
     *,
-    method: str,
+    distance: str,
     graph: WalkGraph | None,
     demand_snap: Snap | None = None,
     limit_m: float,
@@ -317,7 +329,7 @@ def _nearest(
     n = len(demand)
     if len(facilities) == 0 or n == 0:
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-    if method == "euclidean":
+    if distance == "euclidean":
         tree = cKDTree(_xy(facilities))
         # cKDTree's bound is strict; the next float up keeps a point at exactly ``limit_m`` (reach is inclusive).
         d, i = tree.query(_xy(demand), k=1, distance_upper_bound=float(np.nextafter(limit_m, np.inf)))
@@ -355,7 +367,7 @@ def _exact_area_covered(
 
 # --- the result -------------------------------------------------------------------
 
-def grid_columns(weight: str) -> tuple[str, ...]:
+def grid_columns(weight: Weight) -> tuple[str, ...]:
     """Columns of the grid table for a weight (``elderly`` or ``population``)."""
     return ("grid_id", "street", "community", "placement", weight, f"covered_{weight}",
             f"uncovered_{weight}", "covered_share", "nearest_m")
@@ -432,7 +444,7 @@ def _weight_of(table: pd.DataFrame) -> str:
         if f"covered_{w}" in table.columns:
             return w
     raise AnalysisError("the table has no covered_elderly or covered_population column; "
-                        "pass the output of coverage_by_grid")
+                        "pass the output of coverage_by_grid", code="analysis.not_a_coverage_table")
 
 
 def compute_coverage(
@@ -440,8 +452,9 @@ def compute_coverage(
     *,
     facility_types: str | Sequence[str] = ("day_care",),
     radius_m: float | Mapping[str, float] | None = None,
-    method: str = "euclidean",
-    weight: str = "elderly",
+    distance: Distance = "euclidean",
+    method: Distance | None = None,
+    weight: Weight = "elderly",
     include_planned: bool = False,
     graph: WalkGraph | None = None,
     search_limit_m: float = SEARCH_LIMIT_M,
@@ -452,13 +465,14 @@ def compute_coverage(
     here when not given. Raises `AnalysisError` for an unknown or absent
     facility type, a radius ≤ 0 or above `MAX_RADIUS_M`, walking without roads.
     """
+    distance = _distance_arg(distance, method)
     inputs = prepare_inputs(data)
-    params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, method=method,
+    params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, distance=distance,
                             weight=weight, include_planned=include_planned)
     limit = max(float(search_limit_m), max(params.radius_by_type.values()))
     fac = select_facilities(inputs, params)
     demand = inputs.demand
-    g = graph_for_inputs(inputs, graph) if params.method == "walking" else None
+    g = graph_for_inputs(inputs, graph) if params.distance == "walking" else None
     demand_snap = inputs.demand_snap(g) if g is not None else None
 
     n = len(demand)
@@ -469,7 +483,7 @@ def compute_coverage(
     fac_type = fac["type"].to_numpy(dtype=object)
     for t in params.facility_types:
         sel = fac_type == t
-        d, i = _nearest(fac[sel], demand, method=params.method, graph=g, demand_snap=demand_snap, limit_m=limit)
+        d, i = _nearest(fac[sel], demand, distance=params.distance, graph=g, demand_snap=demand_snap, limit_m=limit)
         covered |= d <= params.radius_by_type[t]
         better = d < nearest
         nearest[better] = d[better]
@@ -498,7 +512,7 @@ def _grid_table(
     point_share = np.divide(np.bincount(dg, weights=cov.astype(float), minlength=ng), n_pts,
                             out=np.zeros(ng), where=n_pts > 0)
     area_grid = inputs.area_grid
-    if params.method == "euclidean" and area_grid.any():
+    if params.distance == "euclidean" and area_grid.any():
         geoms = np.asarray(grids.geometry.values, dtype=object)[area_grid]
         area = shapely.area(geoms)
         inside = _exact_area_covered(geoms, fac)
@@ -539,14 +553,16 @@ def coverage_by_grid(
     *,
     facility_types: str | Sequence[str] = ("day_care",),
     radius_m: float | Mapping[str, float] | None = None,
-    method: str = "euclidean",
-    weight: str = "elderly",
+    distance: Distance = "euclidean",
+    method: Distance | None = None,
+    weight: Weight = "elderly",
     include_planned: bool = False,
     graph: WalkGraph | None = None,
     search_limit_m: float = SEARCH_LIMIT_M,
 ) -> pd.DataFrame:
     """The grid table of `compute_coverage` (columns: `grid_columns(weight)`)."""
-    return compute_coverage(data, facility_types=facility_types, radius_m=radius_m, method=method,
+    distance = _distance_arg(distance, method)
+    return compute_coverage(data, facility_types=facility_types, radius_m=radius_m, distance=distance,
                             weight=weight, include_planned=include_planned, graph=graph,
                             search_limit_m=search_limit_m).grids
 
@@ -615,7 +631,12 @@ class ReachMatrix:
 
     distance_m: sp.csr_matrix
     radius_m: float
-    method: str
+    distance: Distance
+
+    @property
+    def method(self) -> Distance:
+        """The old name of `distance`."""
+        return self.distance
 
     @property
     def covers(self) -> sp.csr_matrix:
@@ -647,29 +668,32 @@ def reach_matrix(
     targets: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     radius_m: float,
-    method: str = "euclidean",
+    distance: Distance = "euclidean",
+    method: Distance | None = None,
     graph: WalkGraph | None = None,
 ) -> ReachMatrix:
     """Sources (facilities, candidate sites) × targets (demand points) within ``radius_m``.
 
-    Both in one metric CRS (degrees are refused). ``method="walking"`` needs
+    Both in one metric CRS (degrees are refused). ``distance="walking"`` needs
     ``graph`` built in that CRS. Non-point geometries count at a point on
     their surface.
     """
+    distance = check_choice("distance", _distance_arg(distance, method), DISTANCES)
     r = check_radius(radius_m)
     require_metric(sources, what="sources")
     require_metric(targets, what="targets")
     if not CRS.from_user_input(sources.crs).equals(CRS.from_user_input(targets.crs)):
-        raise AnalysisError(f"sources are in {sources.crs} but targets are in {targets.crs}; use one CRS")
-    if method == "euclidean":
-        return ReachMatrix(_euclidean_pairs(_xy(sources), _xy(targets), r), r, method)
-    if method == "walking":
-        if graph is None:
-            raise AnalysisError("walking reach needs the walking graph (build_walk_graph of the roads layer)")
-        dist = pair_distances(graph, snap_points(graph, sources, what="sources"),
-                              snap_points(graph, targets, what="targets"), limit_m=r)
-        return ReachMatrix(dist, r, method)
-    raise AnalysisError(f"`method` was {method!r} but is expected to be one of {METHODS}")
+        raise AnalysisError(f"sources are in {sources.crs} but targets are in {targets.crs}; use one CRS",
+                            code="analysis.crs_mismatch",
+                            params={"what": "sources", "crs": str(sources.crs), "expected": str(targets.crs)})
+    if distance == "euclidean":
+        return ReachMatrix(_euclidean_pairs(_xy(sources), _xy(targets), r), r, distance)
+    if graph is None:
+        raise AnalysisError("walking reach needs the walking graph (build_walk_graph of the roads layer)",
+                            code="analysis.no_roads")
+    dist = pair_distances(graph, snap_points(graph, sources, what="sources"),
+                          snap_points(graph, targets, what="targets"), limit_m=r)
+    return ReachMatrix(dist, r, distance)
 
 
 # --- service areas --------------------------------------------------------------
@@ -682,18 +706,20 @@ def service_areas(
     *,
     facility_types: str | Sequence[str] = ("day_care",),
     radius_m: float | Mapping[str, float] | None = None,
-    method: str = "euclidean",
+    distance: Distance = "euclidean",
+    method: Distance | None = None,
     include_planned: bool = False,
     graph: WalkGraph | None = None,
     corridor_m: float = 40.0,
     quad_segs: int = 16,
 ) -> gpd.GeoDataFrame:
     """The area each facility serves, in the metric CRS: a circle of its radius
-    (``method="euclidean"``), or the roads reachable on foot widened by
-    ``corridor_m`` (``method="walking"``). Columns: `SERVICE_AREA_COLUMNS`.
+    (``distance="euclidean"``), or the roads reachable on foot widened by
+    ``corridor_m`` (``distance="walking"``). Columns: `SERVICE_AREA_COLUMNS`.
     """
+    distance = _distance_arg(distance, method)
     inputs = prepare_inputs(data)
-    params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, method=method,
+    params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, distance=distance,
                             weight="elderly", include_planned=include_planned)
     fac = select_facilities(inputs, params)
     base = pd.DataFrame({
@@ -703,7 +729,7 @@ def service_areas(
         "status": fac["status"].astype("string").fillna("operating").to_numpy(),
         "radius_m": fac["radius_m"].to_numpy(),
     })
-    if params.method == "euclidean":
+    if params.distance == "euclidean":
         geoms = shapely.buffer(np.asarray(fac.geometry.values, dtype=object), fac["radius_m"].to_numpy(),
                                quad_segs=quad_segs)
         return gpd.GeoDataFrame(base, geometry=gpd.GeoSeries(geoms, crs=inputs.crs), crs=inputs.crs)

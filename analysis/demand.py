@@ -16,6 +16,7 @@ from pyproj import CRS
 
 from geo.assign import assign_grid_ids
 from geo.crs import metric_crs, require_metric
+from geo.errors import AnalysisError
 
 DEMAND_COLUMNS = (
     "demand_id", "grid_id", "street", "community", "source", "estate_id",
@@ -57,7 +58,8 @@ def demand_points(
     grid's figures. Inputs are not modified.
     """
     if area_spacing_m <= 0:
-        raise ValueError(f"`area_spacing_m` was {area_spacing_m} but must be greater than zero")
+        raise AnalysisError(f"`area_spacing_m` was {area_spacing_m} but must be greater than zero",
+                            code="analysis.not_positive", params={"name": "area_spacing_m", "value": str(area_spacing_m)})
     target = CRS.from_user_input(crs) if crs is not None else metric_crs(grids)
     g = grids.to_crs(target)
     require_metric(g, what="grids")

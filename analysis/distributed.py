@@ -245,7 +245,7 @@ def district_coverage(layers: Mapping[str, gpd.GeoDataFrame | None], *, by: str 
     """`analysis.coverage.compute_coverage` per group of grids (one Dask task each), rows in grid order.
 
     ``options`` are `compute_coverage`'s (``facility_types``, ``radius_m``,
-    ``method``, ``weight``, ``include_planned``). Every group sees all
+    ``distance``, ``weight``, ``include_planned``). Every group sees all
     facilities, so a station across a district border still counts.
     """
     grids = layers["grids"]

@@ -7,25 +7,30 @@ status, street, unit) gives a count per grid, or a rate per 1,000 residents
 **Gi\\* (hot spot analysis).** PySAL esda's ``G_Local(star=True)`` on queen
 contiguity of the grids (two grids are neighbours when their outlines touch,
 at a corner or along an edge), each grid its own neighbour. By default the
-weights are binary (``transform="B"``), whose esda z-scores equal ArcGIS's Gi*
-z-scores with row-standardised weights (ArcGIS's formula is unchanged by row
-standardisation, see below); ``transform="R"`` gives esda's row-standardised
-moments. ``gi_z`` is esda's analytical z-score
+weights are binary (``weights_scheme="binary"``, esda's ``transform="B"``),
+whose esda z-scores equal ArcGIS's Gi* z-scores with row-standardised weights
+(ArcGIS's formula is unchanged by row standardisation, see below);
+``weights_scheme="row"`` (esda's ``"R"``) gives esda's row-standardised
+moments. The old keyword ``transform="B"``/``"R"`` is still accepted. ``gi_z`` is esda's analytical z-score
 (``Zs``) and ``gi_p`` its two-sided normal p-value ``2·(1 − Φ(|z|))``. The
 confidence bins follow ArcGIS's Hot Spot Analysis with False Discovery Rate
 correction: for each confidence level 90 %, 95 %, 99 % the Benjamini-Hochberg
 cut-off of the p-values is found (``esda.fdr``), and a grid whose p-value is
 below the cut-off of the 99 % level gets bin ±3, of 95 % ±2, of 90 % ±1, the
 sign of its z-score (+ hot, − cold); other grids get 0. ``gi_p_sim`` is
-esda's permutation pseudo p-value (conditional randomisation, 999
+the two-sided permutation pseudo p-value (conditional randomisation, 999
 permutations by default, seeded), reported beside the analytical one as a
-check. Note on esda's moments with row-standardised weights: the variance
+check and on the same footing: esda's ``p_sim`` is one-sided ("directed": the
+share of permutations at least as extreme *in the tail the observed value
+lies in*, ``(min(k, P − k) + 1) / (P + 1)`` with ``k`` the permutations whose
+G is at least the observed one), so ``gi_p_sim = min(1, 2 · p_sim)``, as
+``gi_p`` doubles the normal tail. Note on esda's moments with row-standardised weights: the variance
 uses the row sum of the weights (1) where the Getis-Ord formula has the sum
 of squared weights, so ``|gi_z|`` is about ``1/√k`` of the binary-weight
 (ArcGIS) z-score for a grid with ``k`` neighbours including itself; the bins
 are therefore conservative, and the permutation p-value, which does not
-depend on that variance, is the check. ``transform="B"`` (binary weights)
-gives z-scores equal to ArcGIS's; row standardisation leaves the Gi* z of
+depend on that variance, is the check. Binary weights
+give z-scores equal to ArcGIS's; row standardisation leaves the Gi* z of
 ArcGIS's formula unchanged, since it scales a grid's weights by one constant.
 On the bundled demo (232 grids, 12,000 cases) the row-standardised z-scores
 flag no grid after FDR, binary weights flag 25, and 44 grids have a
@@ -96,13 +101,13 @@ from pyproj import CRS, Transformer
 from scipy import sparse, stats
 from scipy.signal import fftconvolve
 
-from analysis.cases import CaseFilter, CaseTable, Period, _check_period, case_mask, period_start
+from analysis.cases import CaseFilter, CaseTable, _check_period, case_mask, period_start
+from analysis.options import MEASURES, WEIGHTS_SCHEMES, Measure, Period, WeightsScheme, check_choice
 from geo.errors import AnalysisError
 
-Measure = Literal["count", "rate"]
 Transform = Literal["R", "B"]
-TRANSFORMS: tuple[str, ...] = ("R", "B")
-MEASURES: tuple[str, ...] = ("count", "rate")
+"""esda's name for the weights scheme: "B" binary, "R" row-standardised (the old keyword ``transform``)."""
+ESDA_TRANSFORM: dict[str, Transform] = {"binary": "B", "row": "R"}
 MIN_GRIDS = 30
 MIN_PERIODS = 10
 CONFIDENCE_LEVELS: tuple[tuple[int, float], ...] = ((3, 0.01), (2, 0.05), (1, 0.10))
@@ -138,10 +143,10 @@ class GridWeights:
         sub = self.adjacency[positions][:, positions]
         return GridWeights(tuple(self.grid_ids[i] for i in positions), sparse.csr_array(sub))
 
-    def star_matrix(self, transform: Transform = "R") -> sparse.csr_array:
-        """Self included; rows summing to 1 (``"R"``) or binary (``"B"``): the matrix Gi* uses."""
+    def star_matrix(self, weights_scheme: WeightsScheme = "row") -> sparse.csr_array:
+        """Self included; rows summing to 1 (``"row"``) or binary (``"binary"``): the matrix Gi* uses."""
         m = (self.adjacency + sparse.eye_array(self.n, format="csr")).astype("float64")
-        if transform == "B":
+        if _scheme(weights_scheme, None) == "binary":
             return sparse.csr_array(m)
         rows = np.asarray(m.sum(axis=1)).ravel()
         return sparse.csr_array(sparse.diags_array(1.0 / rows) @ m)
@@ -165,7 +170,8 @@ class GridWeights:
 def queen_weights(grids: gpd.GeoDataFrame) -> GridWeights:
     """Queen contiguity: grids whose geometries share at least one point (or overlap) are neighbours."""
     if grids is None or len(grids) == 0:
-        raise AnalysisError("there are no grids to build neighbours from")
+        raise AnalysisError("there are no grids to build neighbours from", code="analysis.layer_missing",
+                            params={"layer": "grids"})
     geoms = np.asarray(grids.geometry.values, dtype=object)
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
@@ -218,10 +224,11 @@ def confidence_bins(z: np.ndarray, *, fdr: bool = True) -> np.ndarray:
     return bins[:, 0] if flat else bins
 
 
-def gi_star_z(values: np.ndarray, weights: GridWeights, *, transform: Transform = "B") -> np.ndarray:
+def gi_star_z(values: np.ndarray, weights: GridWeights, *, weights_scheme: WeightsScheme = "binary",
+              transform: Transform | None = None) -> np.ndarray:
     """Analytical Gi* z-scores for each column of ``values`` (n grids × T periods), esda's formula.
 
-    Identical to ``esda.G_Local(y, w, transform=transform, star=True).Zs``
+    Identical to ``esda.G_Local(y, w, transform=ESDA_TRANSFORM[weights_scheme], star=True).Zs``
     column by column, computed for all periods at once with the sparse
     weights matrix.
     Columns whose values are all equal (for example all zero) get z = 0.
@@ -232,9 +239,9 @@ def gi_star_z(values: np.ndarray, weights: GridWeights, *, transform: Transform 
         y = y[:, None]
     n = y.shape[0]
     if n != weights.n:
-        raise AnalysisError(f"{n} values for {weights.n} grids")
-    _check_transform(transform)
-    w = weights.star_matrix(transform)
+        raise AnalysisError(f"{n} values for {weights.n} grids", code="analysis.shape_mismatch",
+                            params={"what": "values", "got": n, "expected": weights.n})
+    w = weights.star_matrix(_scheme(weights_scheme, transform))
     total = y.sum(axis=0)
     lag = w @ y
     mean = total / n
@@ -260,38 +267,55 @@ class GiStar:
     bins: np.ndarray
 
 
-def _check_transform(transform: str) -> None:
-    if transform not in TRANSFORMS:
-        raise AnalysisError(f"`transform` was {transform!r} but is expected to be one of R, B")
+def _scheme(weights_scheme: str, transform: str | None) -> WeightsScheme:
+    """The weights scheme, from ``weights_scheme`` or the old esda-style ``transform`` ("B"/"R") when given."""
+    if transform is not None:
+        old = {v: k for k, v in ESDA_TRANSFORM.items()}
+        check_choice("transform", transform, tuple(old))
+        return old[transform]
+    return check_choice("weights_scheme", weights_scheme, WEIGHTS_SCHEMES)
 
 
 def _check_grids(n: int) -> None:
     if n < MIN_GRIDS:
-        raise AnalysisError(f"Gi* needs at least {MIN_GRIDS} grids for a meaningful result; the selection has {n}")
+        raise AnalysisError(f"Gi* needs at least {MIN_GRIDS} grids for a meaningful result; the selection has {n}",
+                            code="analysis.too_few_grids", params={"n": n, "min": MIN_GRIDS})
+
+
+def two_sided_p_sim(p_sim: np.ndarray) -> np.ndarray:
+    """esda's one-sided ("directed") permutation pseudo p made two-sided: ``min(1, 2 · p_sim)``."""
+    return np.minimum(1.0, 2.0 * np.asarray(p_sim, dtype="float64"))
 
 
 def gi_star(values: np.ndarray, weights: GridWeights, *, permutations: int = 999, seed: int | None = 0,
-            fdr: bool = True, transform: Transform = "B") -> GiStar:
-    """Gi* of one value per grid with esda (queen weights, self included; binary weights by default)."""
-    _check_transform(transform)
+            fdr: bool = True, weights_scheme: WeightsScheme = "binary", transform: Transform | None = None) -> GiStar:
+    """Gi* of one value per grid with esda (queen weights, self included; binary weights by default).
+
+    ``p_sim`` is two-sided (`two_sided_p_sim` of esda's one-sided ``p_sim``).
+    """
+    scheme = _scheme(weights_scheme, transform)
     y = np.asarray(values, dtype="float64")
     if y.ndim != 1 or len(y) != weights.n:
-        raise AnalysisError(f"expected one value per grid ({weights.n}); got shape {y.shape}")
+        raise AnalysisError(f"expected one value per grid ({weights.n}); got shape {y.shape}",
+                            code="analysis.shape_mismatch",
+                            params={"what": "values", "got": str(y.shape), "expected": weights.n})
     _check_grids(len(y))
     if permutations < 0:
-        raise AnalysisError(f"`permutations` was {permutations} but must be 0 or more")
+        raise AnalysisError(f"`permutations` was {permutations} but must be 0 or more", code="analysis.negative",
+                            params={"name": "permutations", "value": str(permutations)})
     if not np.isfinite(y).all():
-        raise AnalysisError("some grid values are missing or infinite")
+        raise AnalysisError("some grid values are missing or infinite", code="analysis.values_not_finite")
     if y.sum() <= 0:
-        raise AnalysisError("no cases in the selection: Gi* needs at least one case")
+        raise AnalysisError("no cases in the selection: Gi* needs at least one case", code="analysis.no_cases_selected")
     if np.ptp(y) == 0:
-        raise AnalysisError("every grid has the same value: there is nothing to cluster")
+        raise AnalysisError("every grid has the same value: there is nothing to cluster",
+                            code="analysis.all_values_equal")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        g = esda.G_Local(y, weights.to_w(), transform=transform, star=True, permutations=permutations,
+        g = esda.G_Local(y, weights.to_w(), transform=ESDA_TRANSFORM[scheme], star=True, permutations=permutations,
                          seed=seed, n_jobs=1, keep_simulations=False)
     z = np.asarray(g.Zs, dtype="float64")
-    p_sim = np.asarray(g.p_sim, dtype="float64") if permutations else np.full(len(y), np.nan)
+    p_sim = two_sided_p_sim(g.p_sim) if permutations else np.full(len(y), np.nan)
     return GiStar(z=z, p=two_sided_p(z), p_sim=p_sim, bins=confidence_bins(z, fdr=fdr))
 
 
@@ -299,7 +323,7 @@ def gi_star(values: np.ndarray, weights: GridWeights, *, permutations: int = 999
 
 def _check_measure(measure: str) -> None:
     if measure not in MEASURES:
-        raise AnalysisError(f"`measure` was {measure!r} but is expected to be one of {', '.join(MEASURES)}")
+        check_choice("measure", measure, MEASURES)
 
 
 def grid_counts(table: CaseTable, flt: CaseFilter | None = None) -> np.ndarray:
@@ -361,26 +385,30 @@ def hot_spots(
     measure: Measure = "count",
     permutations: int = 999,
     seed: int | None = 0,
-    transform: Transform = "B",
+    weights_scheme: WeightsScheme = "binary",
+    transform: Transform | None = None,
 ) -> HotspotResult:
     """Gi* hot and cold spots of the filtered cases per grid (counts or rate per 1,000 residents).
 
-    ``transform="B"`` uses binary weights, whose z-scores equal ArcGIS's (with
+    ``weights_scheme="binary"`` uses binary weights, whose z-scores equal ArcGIS's (with
     or without its row standardisation, which leaves Gi* z unchanged).
     """
     _check_measure(measure)
     flt = flt or CaseFilter()
     if weights.grid_ids != table.grid_ids:
-        raise AnalysisError("the weights were built for other grids than the case table")
+        raise AnalysisError("the weights were built for other grids than the case table",
+                            code="analysis.weights_mismatch")
     frame = grid_values(table, flt)
     n_cases = int(frame["cases"].sum())
     if n_cases == 0:
-        raise AnalysisError(f"no cases match ({flt.describe()}): choose a longer period or fewer filters")
+        raise AnalysisError(f"no cases match ({flt.describe()}): choose a longer period or fewer filters",
+                            code="analysis.no_cases_match", params={"filter": flt.describe()})
     grids = _analysed_grids(table, flt, measure)
     _check_grids(len(grids))
     column = "cases" if measure == "count" else "rate_per_1000"
     y = frame[column].to_numpy(dtype="float64")[grids]
-    gi = gi_star(y, weights.subset(grids), permutations=permutations, seed=seed, transform=transform)
+    gi = gi_star(y, weights.subset(grids), permutations=permutations, seed=seed,
+                 weights_scheme=_scheme(weights_scheme, transform))
     out = frame.copy()
     for name, vals in (("gi_z", gi.z), ("gi_p", gi.p), ("gi_p_sim", gi.p_sim)):
         col = np.full(table.n_grids, np.nan)
@@ -420,7 +448,8 @@ def mann_kendall(series: np.ndarray) -> MannKendall:
         x = x[None, :]
     rows, n = x.shape
     if n < 3:
-        raise AnalysisError(f"the Mann-Kendall test needs at least 3 periods; got {n}")
+        raise AnalysisError(f"the Mann-Kendall test needs at least 3 periods; got {n}", code="analysis.too_few_periods",
+                            params={"n": n, "min": 3})
     s = np.zeros(rows, dtype="float64")
     for lag in range(1, n):
         s += np.sign(x[:, lag:] - x[:, :-lag]).sum(axis=1)
@@ -448,7 +477,8 @@ def classify_patterns(bins: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray
     """One emerging pattern per row of ``bins`` (grids × periods, time order) — see the module docstring."""
     b = np.asarray(bins)
     if b.ndim != 2:
-        raise AnalysisError("`bins` must be a 2-D array (grids × periods)")
+        raise AnalysisError("`bins` must be a 2-D array (grids × periods)", code="analysis.shape_mismatch",
+                            params={"what": "bins", "got": str(b.shape), "expected": "(grids, periods)"})
     rows, n = b.shape
     out = np.full(rows, "no_pattern", dtype=object)
     up = (np.asarray(trend_p) < trend_alpha) & (np.asarray(trend_z) > 0)
@@ -539,27 +569,31 @@ def emerging_hot_spots(
     period: Period = "week",
     measure: Measure = "count",
     trend_alpha: float = 0.05,
-    transform: Transform = "B",
+    weights_scheme: WeightsScheme = "binary",
+    transform: Transform | None = None,
 ) -> EmergingResult:
     """Emerging hot spot patterns of the filtered cases over weeks or months (see the module docstring)."""
     _check_measure(measure)
     _check_period(period)
     flt = flt or CaseFilter()
     if weights.grid_ids != table.grid_ids:
-        raise AnalysisError("the weights were built for other grids than the case table")
+        raise AnalysisError("the weights were built for other grids than the case table",
+                            code="analysis.weights_mismatch")
     counts, numbers = period_counts(table, flt, period=period)
     unit = "weeks" if period == "week" else "months"
     if counts.shape[1] < MIN_PERIODS:
         raise AnalysisError(f"emerging hot spots need at least {MIN_PERIODS} {unit}; "
-                            f"the selection spans {counts.shape[1]}")
+                            f"the selection spans {counts.shape[1]}", code=f"analysis.too_few_{unit}",
+                            params={"n": int(counts.shape[1]), "min": MIN_PERIODS})
     if counts.sum() == 0:
-        raise AnalysisError(f"no cases match ({flt.describe()}): choose a longer period or fewer filters")
+        raise AnalysisError(f"no cases match ({flt.describe()}): choose a longer period or fewer filters",
+                            code="analysis.no_cases_match", params={"filter": flt.describe()})
     grids = _analysed_grids(table, flt, measure)
     _check_grids(len(grids))
     y = counts[grids].astype("float64")
     if measure == "rate":
         y = y / table.grid_population[grids][:, None] * 1000.0
-    z = gi_star_z(y, weights.subset(grids), transform=transform)
+    z = gi_star_z(y, weights.subset(grids), weights_scheme=_scheme(weights_scheme, transform))
     bins = confidence_bins(z, fdr=True)
     mk = mann_kendall(z)
     patterns = classify_patterns(bins, mk.z, mk.p, trend_alpha=trend_alpha)
@@ -617,7 +651,8 @@ def default_bandwidth_m(x_m: np.ndarray, y_m: np.ndarray) -> float:
     y = np.asarray(y_m, dtype="float64")
     n = len(x)
     if n < 2:
-        raise AnalysisError("kernel density needs at least 2 cases")
+        raise AnalysisError("kernel density needs at least 2 cases", code="analysis.too_few_cases",
+                            params={"n": n, "min": 2})
     cx, cy = x.mean(), y.mean()
     d2 = (x - cx) ** 2 + (y - cy) ** 2
     sd = float(np.sqrt(d2.sum() / n))
@@ -639,14 +674,17 @@ def kernel_density_xy(
 ) -> KernelDensity:
     """Quartic kernel density of points (metric coordinates) on a raster covering ``bounds_m``."""
     if cell_m <= 0:
-        raise AnalysisError(f"`cell_m` was {cell_m} but must be greater than zero")
+        raise AnalysisError(f"`cell_m` was {cell_m} but must be greater than zero", code="analysis.not_positive",
+                            params={"name": "cell_m", "value": str(cell_m)})
     if bandwidth_m <= 0:
-        raise AnalysisError(f"`bandwidth_m` was {bandwidth_m} but must be greater than zero")
+        raise AnalysisError(f"`bandwidth_m` was {bandwidth_m} but must be greater than zero",
+                            code="analysis.not_positive", params={"name": "bandwidth_m", "value": str(bandwidth_m)})
     minx, miny, maxx, maxy = bounds_m
     nx = max(int(np.ceil((maxx - minx) / cell_m)), 1)
     ny = max(int(np.ceil((maxy - miny) / cell_m)), 1)
     if nx * ny > 25_000_000:
-        raise AnalysisError(f"a {cell_m} m raster over this area has {nx * ny:,} cells; choose larger cells")
+        raise AnalysisError(f"a {cell_m} m raster over this area has {nx * ny:,} cells; choose larger cells",
+                            code="analysis.raster_too_large", params={"cell_m": f"{cell_m:g}", "cells": f"{nx * ny:,}"})
     x = np.asarray(x_m, dtype="float64")
     y = np.asarray(y_m, dtype="float64")
     ix = np.floor((x - minx) / cell_m).astype("int64")
@@ -686,7 +724,8 @@ def kernel_density(
     flt = flt or CaseFilter()
     mask = case_mask(table, flt)
     if not mask.any():
-        raise AnalysisError(f"no cases match ({flt.describe()}): choose a longer period or fewer filters")
+        raise AnalysisError(f"no cases match ({flt.describe()}): choose a longer period or fewer filters",
+                            code="analysis.no_cases_match", params={"filter": flt.describe()})
     finite = np.isfinite(table.x_m) & np.isfinite(table.y_m)
     allx, ally = table.x_m[finite], table.y_m[finite]
     x, y = table.x_m[mask & finite], table.y_m[mask & finite]
@@ -732,23 +771,25 @@ def hotspot_report(
     permutations: int = 999,
     seed: int | None = 0,
     period: Period = "week",
-    transform: Transform = "B",
+    weights_scheme: WeightsScheme = "binary",
+    transform: Transform | None = None,
 ) -> HotspotReport:
     """Gi* of the whole filtered range plus the emerging pattern over its weeks or months, per grid.
 
     When the range is shorter than `MIN_PERIODS` periods the pattern is left
     empty and a note says why (the hot spots are still computed).
     """
+    scheme = _scheme(weights_scheme, transform)
     hot = hot_spots(table, weights, flt, measure=measure, permutations=permutations, seed=seed,
-                    transform=transform)
+                    weights_scheme=scheme)
     notes: list[str] = []
     emerging: EmergingResult | None = None
     pattern = pd.array([pd.NA] * table.n_grids, dtype="string")
     try:
-        emerging = emerging_hot_spots(table, weights, flt, period=period, measure=measure, transform=transform)
+        emerging = emerging_hot_spots(table, weights, flt, period=period, measure=measure, weights_scheme=scheme)
         pattern = emerging.frame["pattern"].array
     except AnalysisError as err:
-        if "need at least" not in str(err):
+        if err.code not in ("analysis.too_few_weeks", "analysis.too_few_months"):
             raise
         notes.append(f"pattern left empty: {err}")
     f = hot.frame

@@ -131,7 +131,7 @@ def build_walk_graph(
     Raises `AnalysisError` when no walkable line is left.
     """
     if roads is None:
-        raise AnalysisError("walking distance needs a roads layer (道路), and none was given")
+        raise AnalysisError("walking distance needs a roads layer (道路), and none was given", code="analysis.no_roads")
     r = roads.to_crs(crs) if crs is not None else roads
     require_metric(r, what="roads")
     r = _walkable(r)
@@ -140,7 +140,8 @@ def build_walk_graph(
     lines = shapely.get_parts(geoms)
     lines = lines[np.isin(shapely.get_type_id(lines), (1, 2))]  # LineString, LinearRing
     if len(lines) == 0:
-        raise AnalysisError("the roads layer has no walkable line: walking distance cannot be measured")
+        raise AnalysisError("the roads layer has no walkable line: walking distance cannot be measured",
+                            code="analysis.no_walkable_roads")
     noded = shapely.get_parts(shapely.union_all(lines, grid_size=node_precision_m))
     coords, owner = shapely.get_coordinates(noded, return_index=True)
     same = owner[1:] == owner[:-1]
@@ -187,11 +188,14 @@ def build_walk_graph(
 def _point_array(points: gpd.GeoDataFrame | gpd.GeoSeries, graph: WalkGraph, what: str) -> NDArray[np.object_]:
     require_metric(points, what=what)
     if not CRS.from_user_input(points.crs).equals(graph.crs):
-        raise AnalysisError(f"{what} are in {points.crs} but the walking graph is in {graph.crs}; use one CRS")
+        raise AnalysisError(f"{what} are in {points.crs} but the walking graph is in {graph.crs}; use one CRS",
+                            code="analysis.crs_mismatch",
+                            params={"what": what, "crs": str(points.crs), "expected": str(graph.crs)})
     geoms = points.geometry.values if isinstance(points, gpd.GeoDataFrame) else points.values
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) and (shapely.is_missing(geoms) | shapely.is_empty(geoms)).any():
-        raise AnalysisError(f"{what} include empty geometries; every point needs a position")
+        raise AnalysisError(f"{what} include empty geometries; every point needs a position",
+                            code="analysis.empty_geometry", params={"what": what})
     types = shapely.get_type_id(geoms)
     if len(geoms) and (types != 0).any():
         geoms = shapely.point_on_surface(geoms)
@@ -263,7 +267,8 @@ def _same_edge_pairs(sources: Snap, targets: Snap) -> tuple[NDArray, NDArray, ND
 def _check_limit(limit_m: float) -> float:
     limit = float(limit_m)
     if not np.isfinite(limit) or limit < 0:
-        raise AnalysisError(f"`limit_m` was {limit_m} but must be a finite distance of at least 0 m")
+        raise AnalysisError(f"`limit_m` was {limit_m} but must be a finite distance of at least 0 m",
+                            code="analysis.negative", params={"name": "limit_m", "value": str(limit_m)})
     return limit
 
 
@@ -360,7 +365,8 @@ def isochrones(
     """
     limit = _check_limit(limit_m)
     if corridor_m <= 0:
-        raise AnalysisError(f"`corridor_m` was {corridor_m} but must be greater than 0 m")
+        raise AnalysisError(f"`corridor_m` was {corridor_m} but must be greater than 0 m",
+                            code="analysis.not_positive", params={"name": "corridor_m", "value": str(corridor_m)})
     ns = len(sources)
     pieces: list[NDArray] = []
     owners: list[NDArray] = []

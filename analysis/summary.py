@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.dataset import Dataset
+from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
 
 
@@ -63,7 +64,8 @@ def district_summary(ds: Dataset, *, street: str | None = None) -> DistrictSumma
     """Figures for the whole district, or for one street."""
     grids = ds.grids if street is None else ds.grids[ds.grids["street"] == street]
     if street is not None and grids.empty:
-        raise ValueError(f"`street` was {street!r} but the dataset's streets are {ds.streets}")
+        raise AnalysisError(f"`street` was {street!r} but the dataset's streets are {ds.streets}",
+                            code="analysis.unknown_street", params={"street": str(street), "streets": ", ".join(ds.streets)})
     ids = grids["grid_id"]
     fac = _in_street(ds.facilities, street, ids)
     if street is not None and fac is not None and ("street" not in fac.columns or fac["street"].isna().all()):

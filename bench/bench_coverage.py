@@ -192,7 +192,7 @@ def run(data: str, *, repeats: int, browser: bool) -> dict:
     fig["euclid_total_diff"] = float(ours.sum() - ref.sum())
 
     # Walking, graph cached.
-    walk_t, wres = timed(lambda: compute_coverage(inputs, facility_types=TYPE, radius_m=RADIUS_M, method="walking",
+    walk_t, wres = timed(lambda: compute_coverage(inputs, facility_types=TYPE, radius_m=RADIUS_M, distance="walking",
                                                   graph=graph), repeats)
     g = networkx_graph(graph)
     nx_t, nx_cov = timed(lambda: networkx_reference(inputs, graph, g, radius_m=RADIUS_M), repeats)
@@ -201,7 +201,7 @@ def run(data: str, *, repeats: int, browser: bool) -> dict:
     fig["walk_ratio"] = fig["walk_ref_s"] / fig["walk_s"]
     fig["walk_share"] = wres.totals.covered_share
     fig["walk_nx_share"] = float(nx_cov.sum() / ds.grids["elderly"].sum())
-    wl_t, _ = timed(lambda: compute_coverage(inputs, facility_types=TYPE, radius_m=1000.0, method="walking",
+    wl_t, _ = timed(lambda: compute_coverage(inputs, facility_types=TYPE, radius_m=1000.0, distance="walking",
                                              graph=graph), repeats)
     fig["walk_1000_s"] = med(wl_t)
     nx1_t, _ = timed(lambda: networkx_reference(inputs, graph, g, radius_m=1000.0), repeats)

@@ -17,6 +17,8 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
+from geo.errors import AnalysisError
+
 OUTSIDE = -1
 
 
@@ -117,11 +119,15 @@ def locate_points(
     20,000 points up.
     """
     if method not in ("auto", "exact", "raster"):
-        raise ValueError(f"`method` was {method!r} but is expected to be one of 'auto', 'exact', 'raster'")
+        raise AnalysisError(f"`method` was {method!r} but is expected to be one of 'auto', 'exact', 'raster'",
+                            code="analysis.bad_choice",
+                            params={"name": "method", "value": str(method), "allowed": "auto, exact, raster"})
     xs = np.asarray(xs, dtype="float64")
     ys = np.asarray(ys, dtype="float64")
     if xs.shape != ys.shape or xs.ndim != 1:
-        raise ValueError(f"`xs` and `ys` must be 1-D arrays of one length; got {xs.shape} and {ys.shape}")
+        raise AnalysisError(f"`xs` and `ys` must be 1-D arrays of one length; got {xs.shape} and {ys.shape}",
+                            code="analysis.shape_mismatch",
+                            params={"what": "xs, ys", "got": f"{xs.shape}, {ys.shape}", "expected": "(n,), (n,)"})
     result = np.full(len(xs), OUTSIDE, dtype="int64")
     polys = np.asarray(polygons, dtype=object)
     if len(xs) == 0 or len(polys) == 0:
@@ -165,7 +171,9 @@ def assign_grid_ids(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.Ser
     intersection test with the grids.
     """
     if points.crs != grids.crs:
-        raise ValueError(f"points are in {points.crs} but grids are in {grids.crs}; use one CRS")
+        raise AnalysisError(f"points are in {points.crs} but grids are in {grids.crs}; use one CRS",
+                            code="analysis.crs_mismatch",
+                            params={"what": "points", "crs": str(points.crs), "expected": str(grids.crs)})
     result = pd.Series(pd.NA, index=points.index, dtype="string", name="grid_id")
     if len(points) == 0 or len(grids) == 0:
         return result

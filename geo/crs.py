@@ -135,7 +135,9 @@ def convert_points(
     """Convert lon/lat arrays between ``wgs84``, ``gcj02`` and ``bd09``."""
     for name, value in (("from_sys", from_sys), ("to_sys", to_sys)):
         if value not in COORD_SYSTEMS:
-            raise ValueError(f"`{name}` was {value!r} but is expected to be one of {COORD_SYSTEMS}")
+            raise AnalysisError(f"`{name}` was {value!r} but is expected to be one of {COORD_SYSTEMS}",
+                                code="analysis.bad_choice",
+                                params={"name": name, "value": str(value), "allowed": ", ".join(COORD_SYSTEMS)})
     if from_sys == to_sys:
         return _arrays(lon, lat)
     return _CONVERTERS[(from_sys, to_sys)](lon, lat)
@@ -201,8 +203,10 @@ def require_metric(gdf: gpd.GeoSeries | gpd.GeoDataFrame, *, what: str) -> None:
     if crs is None or not CRS.from_user_input(crs).is_projected:
         raise AnalysisError(
             f"{what} is in {crs or 'no CRS'}, whose units are not metres; "
-            "project it with geo.crs.metric_crs() before measuring distances"
+            "project it with geo.crs.metric_crs() before measuring distances",
+            code="analysis.not_metric", params={"what": what, "crs": str(crs or "-")},
         )
     unit = CRS.from_user_input(crs).axis_info[0].unit_name
     if unit not in ("metre", "meter"):
-        raise AnalysisError(f"{what} is in {crs} measured in {unit}; distances need metres")
+        raise AnalysisError(f"{what} is in {crs} measured in {unit}; distances need metres",
+                            code="analysis.not_metric", params={"what": what, "crs": f"{crs} ({unit})"})

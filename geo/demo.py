@@ -50,6 +50,7 @@ from geo import _demo_specs as specs
 from geo.assign import assign_grid_ids
 from geo.crs import WGS84, convert_gdf, gcj02_to_wgs84, utm_crs_for
 from geo.dataset import Dataset
+from geo.errors import AnalysisError
 from geo.schema import CASE_CATEGORIES, FACILITY_TYPES, validate_layer
 
 Scale = Literal["shifeng", "wuchang"]
@@ -79,7 +80,8 @@ def allocate(total: int, weights: ArrayLikeF) -> NDArray[np.int64]:
     """Split the integer ``total`` in proportion to ``weights`` exactly (largest remainder)."""
     w = np.asarray(weights, dtype="float64")
     if total < 0 or len(w) == 0 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-        raise ValueError(f"cannot allocate {total} over weights summing to {w.sum() if len(w) else 0}")
+        detail = f"cannot allocate {total} over weights summing to {w.sum() if len(w) else 0}"
+        raise AnalysisError(detail, code="analysis.demo_spec_invalid", params={"detail": detail})
     quota = w / w.sum() * total
     base = np.floor(quota).astype(np.int64)
     rest = int(total - base.sum())
@@ -126,7 +128,9 @@ def load_outline(district: str, *, path: Path | str = OUTLINES_PATH) -> shapely.
     row = gdf[gdf["district"] == district]
     if len(row) != 1:
         names = ", ".join(gdf["district"].astype(str))
-        raise ValueError(f"`district` was {district!r} but the outline file has only {names}")
+        raise AnalysisError(f"`district` was {district!r} but the outline file has only {names}",
+                            code="analysis.bad_choice", params={"name": "district", "value": str(district),
+                                                                "allowed": names})
     wgs = convert_gdf(row.set_crs(WGS84, allow_override=True), from_sys="gcj02", to_sys="wgs84")
     return shapely.make_valid(wgs.geometry.iloc[0])
 
@@ -413,7 +417,8 @@ def _build_grids(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
         members = np.flatnonzero(street_of == si)
         nc = len(st.communities)
         if len(members) < nc:
-            raise ValueError(f"street {st.name} got {len(members)} grids for {nc} communities; use more grids")
+            detail = f"street {st.name} got {len(members)} grids for {nc} communities; use more grids"
+            raise AnalysisError(detail, code="analysis.demo_spec_invalid", params={"detail": detail})
         w = expected[members] + 1e-9
         centres = _kmeans(rng, reps[members], nc, weights=w, iters=25) if len(members) > nc else reps[members]
         cseeds: list[int] = []
@@ -922,7 +927,8 @@ def _build_cases(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
     for h, n in zip(spec.hotspots, hot_n, strict=True):
         hx, hy = frame.from_gcj(h.lon, h.lat)
         if not shapely.contains_xy(frame.outline, hx[0], hy[0]):
-            raise ValueError(f"hot spot {h.name} lies outside the district outline")
+            detail = f"hot spot {h.name} lies outside the district outline"
+            raise AnalysisError(detail, code="analysis.demo_spec_invalid", params={"detail": detail})
         px: list[NDArray] = []
         py: list[NDArray] = []
         got = 0
@@ -1053,9 +1059,11 @@ def build_dataset(scale: Scale, *, seed: int = 2019, n_cases: int | None = None)
     Shifeng and 1,000,000 for Wuchang); everything else keeps its size.
     """
     if scale not in specs.SPECS:
-        raise ValueError(f"`scale` was {scale!r} but is expected to be one of {SCALES}")
+        raise AnalysisError(f"`scale` was {scale!r} but is expected to be one of {SCALES}", code="analysis.bad_choice",
+                            params={"name": "scale", "value": str(scale), "allowed": ", ".join(SCALES)})
     if n_cases is not None and n_cases < 1:
-        raise ValueError(f"`n_cases` was {n_cases} but must be at least 1")
+        raise AnalysisError(f"`n_cases` was {n_cases} but must be at least 1", code="analysis.not_whole",
+                            params={"name": "n_cases", "value": str(n_cases), "min": 1})
     spec = specs.SPECS[scale]
     rng = np.random.default_rng(seed)
     frame, _ = _frame(spec)

@@ -62,8 +62,8 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 POINT = ("Point",)
 LINEAR = ("LineString", "MultiLineString")
 
-LON_ALIASES = ("lon", "lng", "longitude", "经度", "x", "X")
-LAT_ALIASES = ("lat", "latitude", "纬度", "y", "Y")
+LON_ALIASES = ("lon", "lng", "long", "longitude", "经度", "东经", "x", "x坐标", "横坐标")
+LAT_ALIASES = ("lat", "latitude", "纬度", "北纬", "y", "y坐标", "纵坐标")
 
 # China's extent, with a margin: coordinates outside are not lon/lat in China.
 _CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
@@ -198,38 +198,110 @@ LAYERS: dict[str, LayerSchema] = {
 LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
 
 
+# Headers that carry a point's coordinates or a geometry as text (WKT or GeoJSON), besides the layer's
+# own columns. The mapping of a file's headers names them by these roles.
+ROLE_LON, ROLE_LAT, ROLE_WKT = "lon", "lat", "wkt"
+GEOMETRY_ROLES: tuple[str, ...] = (ROLE_LON, ROLE_LAT, ROLE_WKT)
+WKT_ALIASES = ("wkt", "geometry", "geom", "geojson", "shape", "几何", "几何图形", "空间信息", "边界", "范围", "坐标串")
+
+_ROWS_SHOWN = 10
+_VALUES_SHOWN = 5
+
+
 def _norm_header(h: object) -> str:
-    return str(h).strip().replace("\u3000", "").replace(" ", "")
+    return str(h).strip().replace("\u3000", "").replace(" ", "").lower()
 
 
-def _rename_aliases(df: pd.DataFrame, schema: LayerSchema) -> pd.DataFrame:
-    mapping: dict[str, str] = {}
-    present = {_norm_header(c): c for c in df.columns}
-    for col in schema.columns:
-        if col.name in df.columns:
-            continue
-        for alias in (col.name, *col.aliases):
-            key = _norm_header(alias)
-            if key in present and present[key] not in mapping:
-                mapping[present[key]] = col.name
-                break
-    return df.rename(columns=mapping)
+def match_headers(headers: list[str] | pd.Index, layer: str, *, geometry_column: bool = False) -> dict[str, str | None]:
+    """Which column of ``layer`` each of a file's headers fills (``None``: not used, kept as an extra column).
+
+    Schema names and their Chinese aliases are recognised whatever their case and spacing; for a
+    table without a geometry column, 经度/纬度 (and aliases) become the ``lon``/``lat`` roles and a
+    WKT or GeoJSON text column the ``wkt`` role. Each target is filled by the first header that matches.
+    """
+    schema = _schema(layer)
+    out: dict[str, str | None] = {str(h): None for h in headers}
+    taken: set[str] = set()
+    by_key: dict[str, str] = {}
+    for h in out:
+        by_key.setdefault(_norm_header(h), h)
+    targets: list[tuple[str, tuple[str, ...]]] = [(c.name, (c.name, *c.aliases)) for c in schema.columns]
+    if not geometry_column:
+        if "Point" in schema.geometry:
+            targets += [(ROLE_LON, LON_ALIASES), (ROLE_LAT, LAT_ALIASES)]
+        targets.append((ROLE_WKT, WKT_ALIASES))
+    # exact schema names first, so a file with both `name` and 名称 keeps `name` for the column
+    for exact_pass in (True, False):
+        for target, aliases in targets:
+            if target in taken:
+                continue
+            for alias in aliases[:1] if exact_pass else aliases:
+                h = by_key.get(_norm_header(alias))
+                if h is not None and out[h] is None:
+                    out[h] = target
+                    taken.add(target)
+                    break
+    return out
 
 
-def _lonlat_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
-    cols = {_norm_header(c): c for c in df.columns}
-    lon = next((cols[a] for a in LON_ALIASES if a in cols), None)
-    lat = next((cols[a] for a in LAT_ALIASES if a in cols), None)
-    return lon, lat
+def _schema(layer: str) -> LayerSchema:
+    if layer not in LAYERS:
+        raise ValueError(f"`layer` was {layer!r} but is expected to be one of {LAYER_NAMES}")
+    return LAYERS[layer]
 
 
 def _row_numbers(mask: np.ndarray) -> list[int]:
     return [int(i) + 1 for i in np.flatnonzero(mask)]
 
 
-def _rows_text(rows: list[int], limit: int = 10) -> str:
+def _rows_text(rows: list[int], limit: int = _ROWS_SHOWN) -> str:
     head = ", ".join(str(r) for r in rows[:limit])
     return head + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def _rows_param(rows: list[int]) -> str:
+    """Row numbers as both languages show them: the first ten, then an ellipsis."""
+    return ", ".join(str(r) for r in rows[:_ROWS_SHOWN]) + (", …" if len(rows) > _ROWS_SHOWN else "")
+
+
+def _cell_text(values: pd.Series) -> pd.Series:
+    """Cells as text, an empty cell as —."""
+    return values.astype("string").fillna("—").str.strip().replace("", "—")
+
+
+def _distinct(values: pd.Series, mask: np.ndarray) -> list[str]:
+    seen: list[str] = []
+    for v in values[mask]:
+        text = f"{v:g}" if isinstance(v, float) and v.is_integer() else str(v)
+        if text not in seen:
+            seen.append(text)
+        if len(seen) == _VALUES_SHOWN:
+            break
+    return seen
+
+
+@dataclass
+class _Collector:
+    """Problems of one layer, each with its code, rows, column (schema and file header) and values."""
+
+    layer: str
+    sources: dict[str, str]  # schema column -> the file's header
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, code: str, message: str, fix: str, *, mask: np.ndarray | None = None, column: str | None = None,
+            values: list[str] | None = None, source_column: str | None = None, **params) -> None:
+        rows = _row_numbers(mask) if mask is not None else []
+        if len(rows) > 1:
+            message = f"{message} (rows {_rows_text(rows)})"
+        if rows:
+            params = {"rows": _rows_param(rows), "count": len(rows), **params}
+        if values is not None:
+            params = {"values": ", ".join(values), **params}
+        src = source_column or (self.sources.get(column) if column else None)
+        self.problems.append(Problem(
+            self.layer, message, fix, row=rows[0] if len(rows) == 1 else None, column=column, code=code,
+            params=params, source_column=src if src != column else None,
+            value=", ".join(values) if values else None))
 
 
 def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
@@ -245,7 +317,7 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
         if col.kind == "int":
             frac = present & num.notna() & (num.round() != num)
             bad |= frac.to_numpy()
-            num = num.round().astype("Int64")
+            num = num.where(~frac).round().astype("Int64")
         return num, bad
     if col.kind == "datetime":
         if pd.api.types.is_datetime64_any_dtype(series):
@@ -268,6 +340,14 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
     raise ValueError(f"unknown column kind {col.kind!r}")
 
 
+_NOT_KIND = {
+    "int": ("data.not_integer", "not a whole number", "enter a whole number such as 120"),
+    "float": ("data.not_number", "not a number", "enter a number such as 30 or 12.5"),
+    "datetime": ("data.not_date", "not a date", "enter a date such as 2024-05-01 or 2024-05-01 09:30"),
+    "bool": ("data.not_boolean", "not yes or no", "enter 是 or 否 (yes or no)"),
+}
+
+
 def _choice_map(col: Column) -> dict[str, str]:
     labels: dict[str, str] = {}
     table = {"type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS},
@@ -283,158 +363,369 @@ def _choice_map(col: Column) -> dict[str, str]:
     return labels
 
 
+def _map_choices(values: pd.Series, col: Column) -> pd.Series:
+    mapping = _choice_map(col)
+    text = values.astype("string").str.strip()
+    return text.map(mapping).fillna(text.str.lower().map(mapping)).astype("string")
+
+
+def value_mapping(values: pd.Series, layer: str, column: str) -> dict[str, str | None]:
+    """Each distinct value of a coded column and the code it becomes (``None``: not recognised).
+
+    ``日间照料中心`` -> ``day_care``, ``无物业管理`` -> ``unmanaged``, ``已办结`` -> ``closed``.
+    """
+    col = _schema(layer).column(column)
+    if col.choices is None:
+        raise ValueError(f"`column` was {column!r} but {layer}.{column} has no coded values")
+    distinct = pd.Series(values.dropna().astype("string").str.strip().unique(), dtype="string")
+    distinct = distinct[distinct != ""]
+    mapped = _map_choices(distinct, col)
+    return {str(v): (None if pd.isna(m) else str(m)) for v, m in zip(distinct, mapped, strict=True)}
+
+
+def coded_columns(layer: str) -> tuple[str, ...]:
+    """Columns of ``layer`` whose values are codes (type, status, management)."""
+    return tuple(c.name for c in _schema(layer).columns if c.choices is not None)
+
+
+def _parse_geometry_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Geometries from WKT or GeoJSON text; and the mask of non-empty texts that would not parse."""
+    text = series.astype("string").str.strip()
+    present = (text.notna() & (text != "")).to_numpy()
+    geoms = np.full(len(series), None, dtype=object)
+    for i in np.flatnonzero(present):
+        value = str(text.iloc[i])
+        if value.startswith("{"):
+            geoms[i] = shapely.from_geojson(value, on_invalid="ignore")
+        else:
+            geoms[i] = shapely.from_wkt(value, on_invalid="ignore")
+    unreadable = present & np.array([g is None for g in geoms], dtype=bool)
+    return geoms, unreadable
+
+
+def _in_box(bounds: pd.DataFrame, box_: tuple[float, float, float, float]) -> np.ndarray:
+    minx, miny, maxx, maxy = box_
+    return ((bounds.minx >= minx) & (bounds.maxx <= maxx) & (bounds.miny >= miny) & (bounds.maxy <= maxy)).to_numpy()
+
+
+def _repair(geoms: np.ndarray, accepted: tuple[str, ...]) -> np.ndarray:
+    """``make_valid`` keeping polygons as polygons; None where the repair leaves nothing of an accepted kind."""
+    out = np.full(len(geoms), None, dtype=object)
+    for i, g in enumerate(geoms):
+        if g.geom_type in POLYGONAL:
+            fixed = shapely.make_valid(g, method="structure", keep_collapsed=False)
+        else:
+            fixed = shapely.make_valid(g)
+        if fixed.geom_type == "GeometryCollection":
+            parts = [p for p in shapely.get_parts(fixed) if p.geom_type in accepted]
+            fixed = parts[0] if len(parts) == 1 else shapely.union_all(parts) if parts else None
+        if fixed is not None and not fixed.is_empty and fixed.geom_type in accepted and fixed.is_valid:
+            out[i] = fixed
+    return out
+
+
+@dataclass(frozen=True)
+class CheckedLayer:
+    """A validated layer in WGS84 with English columns, what was repaired, and how the headers were read.
+
+    ``warnings`` are problems that were fixed rather than refused (invalid polygons repaired by
+    ``make_valid``); ``columns`` maps each header of the input to the column or role it filled.
+    """
+
+    gdf: gpd.GeoDataFrame
+    warnings: tuple[Problem, ...] = ()
+    columns: dict[str, str | None] = field(default_factory=dict)
+
+
 def validate_layer(
     data: pd.DataFrame | gpd.GeoDataFrame,
     layer: str,
     *,
     coord_sys: CoordSys = "wgs84",
+    crs: object | None = None,
+    columns: dict[str, str | None] | None = None,
 ) -> gpd.GeoDataFrame:
     """Check and normalise one layer; return it in WGS84 with English column names.
 
-    Raises `DataError` listing every problem found (missing columns, empty or
-    malformed values, unknown codes, duplicate ids, wrong or invalid geometry,
-    coordinates outside China).
+    Raises `DataError` listing every problem found; see `check_layer`.
     """
-    if layer not in LAYERS:
-        raise ValueError(f"`layer` was {layer!r} but is expected to be one of {LAYER_NAMES}")
-    schema = LAYERS[layer]
-    problems: list[Problem] = []
-    df = _rename_aliases(pd.DataFrame(data).copy(), schema)
+    return check_layer(data, layer, coord_sys=coord_sys, crs=crs, columns=columns).gdf
 
-    # Geometry: a geometry column, or lon/lat columns for point layers.
-    geom = None
-    no_lonlat = np.zeros(len(df), dtype=bool)  # rows already reported for missing lon/lat
-    if isinstance(data, gpd.GeoDataFrame) and data.geometry.name in data.columns:
-        geom = gpd.GeoSeries(data.geometry.values, index=df.index, crs=data.crs)
-        df = df.drop(columns=[data.geometry.name])
+
+def check_layer(
+    data: pd.DataFrame | gpd.GeoDataFrame,
+    layer: str,
+    *,
+    coord_sys: CoordSys = "wgs84",
+    crs: object | None = None,
+    columns: dict[str, str | None] | None = None,
+) -> CheckedLayer:
+    """Check and normalise one layer; return it in WGS84 with English columns, and the repairs made.
+
+    ``coord_sys`` is the datum of lon/lat values (``gcj02`` for Amap/Tencent, ``bd09`` for Baidu);
+    ``crs`` the coordinate system of coordinates that carry none (a CSV's x/y in EPSG:4547), or one
+    that overrides the file's; ``columns`` the mapping of the input's headers to schema columns and
+    the ``lon``/``lat``/``wkt`` roles (default: `match_headers`).
+
+    Raises `DataError` listing every problem found (missing columns, empty or malformed values,
+    unknown codes, duplicate ids, wrong or unrepairable geometry, swapped lon/lat, coordinates
+    outside China), each with its code, rows, column (schema name and the file's header) and values.
+    """
+    schema = _schema(layer)
+    has_geometry = isinstance(data, gpd.GeoDataFrame) and data.geometry.name in data.columns
+    frame = pd.DataFrame(data).copy()
+    if has_geometry:
+        geom_name = data.geometry.name
+        geom = gpd.GeoSeries(data.geometry.values, index=frame.index, crs=data.crs)
+        frame = frame.drop(columns=[geom_name])
     else:
-        lon_col, lat_col = _lonlat_columns(df)
-        if "Point" in schema.geometry and lon_col and lat_col:
-            lon = pd.to_numeric(df[lon_col], errors="coerce")
-            lat = pd.to_numeric(df[lat_col], errors="coerce")
-            bad = (lon.isna() | lat.isna()).to_numpy()
-            if bad.any():
-                problems.append(Problem(
-                    layer, f"longitude/latitude missing or not a number in rows {_rows_text(_row_numbers(bad))}",
-                    "enter decimal degrees such as 113.15 and 27.87", column=f"{lon_col}/{lat_col}"))
-            geom = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=df.index, crs=None)
-            geom[bad] = None
-            no_lonlat = bad
-            df = df.drop(columns=[lon_col, lat_col])
-        else:
-            fix = ("add 经度/纬度 (lon/lat) columns" if "Point" in schema.geometry
-                   else "load it from a GeoPackage, Shapefile or GeoJSON with polygon geometry")
-            problems.append(Problem(layer, "no geometry found", fix))
+        geom = None
+    mapping = dict(columns) if columns is not None else match_headers(list(frame.columns), layer,
+                                                                       geometry_column=has_geometry)
+    targets = {target: src for src, target in mapping.items() if target and src in frame.columns}
+    sources = {target: str(src) for target, src in targets.items()}
+    out = _Collector(layer, sources)
+    warnings = _Collector(layer, sources)
+    df = frame.rename(columns={src: target for target, src in targets.items()
+                               if target not in GEOMETRY_ROLES and src != target})
+    n = len(df)
+
+    # Geometry: a geometry column, lon/lat columns for point layers, or WKT/GeoJSON text.
+    no_coords = np.zeros(n, dtype=bool)  # rows already reported for missing lon/lat or unreadable text
+    lon_src, lat_src, wkt_src = targets.get(ROLE_LON), targets.get(ROLE_LAT), targets.get(ROLE_WKT)
+    if geom is None and "Point" in schema.geometry and lon_src is not None and lat_src is not None:
+        lon = pd.to_numeric(frame[lon_src], errors="coerce")
+        lat = pd.to_numeric(frame[lat_src], errors="coerce")
+        bad = (lon.isna() | lat.isna()).to_numpy()
+        if bad.any():
+            out.add("data.lonlat_not_number", "longitude/latitude missing or not a number",
+                    "enter decimal degrees such as 113.15 and 27.87", mask=bad, column=f"{ROLE_LON}/{ROLE_LAT}",
+                    source_column=f"{lon_src}/{lat_src}",
+                    values=_distinct(_cell_text(frame[lon_src]) + ", " + _cell_text(frame[lat_src]), bad))
+        sources["geometry"] = f"{lon_src}/{lat_src}"
+        geom = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=df.index, crs=None)
+        geom[bad] = None
+        no_coords = bad
+        df = df.drop(columns=[c for c in (lon_src, lat_src) if c in df.columns])
+    elif geom is None and wkt_src is not None:
+        parsed, unreadable = _parse_geometry_text(frame[wkt_src])
+        if unreadable.any():
+            out.add("data.geometry_unreadable", "geometry text is neither WKT nor GeoJSON",
+                    "write the shape as WKT, such as POLYGON((113.1 27.8, ...)), or as GeoJSON",
+                    mask=unreadable, column=ROLE_WKT, source_column=str(wkt_src),
+                    values=[v[:60] for v in _distinct(frame[wkt_src].astype(str), unreadable)])
+        sources["geometry"] = str(wkt_src)
+        geom = gpd.GeoSeries(parsed, index=df.index, crs=None)
+        no_coords = unreadable
+        df = df.drop(columns=[wkt_src])
+    elif geom is None:
+        fix = ("add 经度/纬度 (lon/lat) columns" if "Point" in schema.geometry
+               else "load it from a GeoPackage, Shapefile or GeoJSON with polygon geometry, or add a WKT column")
+        out.add("data.geometry_missing", "no geometry found", fix,
+                expected=" / ".join(schema.geometry))
+    if geom is not None and crs is not None:
+        geom = geom.set_crs(crs, allow_override=True)
 
     # Columns.
     for col in schema.columns:
         if col.name not in df.columns:
             if col.required:
                 names = " / ".join((col.name, *col.aliases))
-                problems.append(Problem(layer, "required column is missing", f"add a column named {names}",
-                                        column=col.name))
+                out.add("data.column_missing", "required column is missing", f"add a column named {names}",
+                        column=col.name, names=names)
             continue
-        values, bad = _coerce(df[col.name], col)
+        raw = df[col.name]
+        values, bad = _coerce(raw, col)
         if bad.any():
-            problems.append(Problem(
-                layer, f"{int(bad.sum())} value(s) are not {col.kind} (rows {_rows_text(_row_numbers(bad))})",
-                f"enter a {'whole number' if col.kind == 'int' else col.kind} in each cell", column=col.name))
+            code, kind, fix = _NOT_KIND[col.kind]
+            seen = _distinct(raw, bad)
+            out.add(code, f"{kind}: {', '.join(map(repr, seen))}", fix, mask=bad, column=col.name, values=seen)
         if col.required:
             missing = values.isna().to_numpy() & ~bad
             if missing.any():
-                problems.append(Problem(
-                    layer, f"{int(missing.sum())} empty value(s) (rows {_rows_text(_row_numbers(missing))})",
-                    "fill in every cell of this column", column=col.name))
+                out.add("data.empty_value", "empty cell", "fill in every cell of this column",
+                        mask=missing, column=col.name)
         if col.choices is not None:
-            mapping = _choice_map(col)
-            text = values.astype("string")
-            lowered = text.str.lower()
-            mapped = text.map(mapping).fillna(lowered.map(mapping))
-            unknown = (text.notna() & mapped.isna()).to_numpy()
+            mapped = _map_choices(values, col)
+            unknown = (values.notna() & mapped.isna()).to_numpy()
             if unknown.any():
-                seen = sorted(set(text[unknown].astype(str)))[:5]
-                problems.append(Problem(
-                    layer, f"unknown value(s) {', '.join(map(repr, seen))} (rows {_rows_text(_row_numbers(unknown))})",
-                    f"use one of {', '.join(col.choices)}", column=col.name))
-            values = mapped.astype("string")
+                seen = _distinct(values, unknown)
+                out.add("data.unknown_value", f"unknown value(s) {', '.join(map(repr, seen))}",
+                        f"use one of {', '.join(col.choices)}", mask=unknown, column=col.name, values=seen,
+                        choices=", ".join(col.choices),
+                        labels="、".join(_choice_labels(col)))
+            values = mapped
         if col.min_value is not None and col.kind in ("int", "float"):
             low = (values.notna() & (values.astype("Float64") < col.min_value)).fillna(False).to_numpy()
             if low.any():
-                problems.append(Problem(
-                    layer, f"value(s) below {col.min_value:g} (rows {_rows_text(_row_numbers(low))})",
-                    f"enter a value of at least {col.min_value:g}", column=col.name))
+                out.add("data.below_minimum", f"value(s) below {col.min_value:g}",
+                        f"enter a value of at least {col.min_value:g}", mask=low, column=col.name,
+                        values=_distinct(raw, low), minimum=f"{col.min_value:g}")
         if col.unique:
-            dup = values.duplicated(keep=False) & values.notna()
+            dup = (values.duplicated(keep=False) & values.notna()).to_numpy()
             if dup.any():
-                ids = sorted(set(values[dup].astype(str)))[:5]
-                problems.append(Problem(
-                    layer, f"duplicate id(s) {', '.join(ids)} (rows {_rows_text(_row_numbers(dup.to_numpy()))})",
-                    "give every row its own id", column=col.name))
+                ids = sorted({str(v) for v in values[dup]})[:_VALUES_SHOWN]
+                out.add("data.duplicate_id", f"duplicate id(s) {', '.join(ids)}", "give every row its own id",
+                        mask=dup, column=col.name, values=ids)
         df[col.name] = values
 
     # Cross-column checks.
     if "elderly_le_population" in schema.extra_checks and {"elderly", "population"} <= set(df.columns):
         over = (df["elderly"].astype("Float64") > df["population"].astype("Float64")).fillna(False).to_numpy()
         if over.any():
-            problems.append(Problem(layer, f"aged 60+ exceeds population (rows {_rows_text(_row_numbers(over))})",
-                                    "check the elderly and population figures", column="elderly"))
+            out.add("data.elderly_exceeds_population", "aged 60+ exceeds population",
+                    "check the elderly and population figures", mask=over, column="elderly")
     if "closed_after_reported" in schema.extra_checks and {"closed_at", "reported_at"} <= set(df.columns):
         early = (df["closed_at"] < df["reported_at"]).fillna(False).to_numpy()
         if early.any():
-            problems.append(Problem(layer, f"closed before reported (rows {_rows_text(_row_numbers(early))})",
-                                    "check the two dates", column="closed_at"))
+            out.add("data.closed_before_reported", "closed before reported", "check the two dates", mask=early,
+                    column="closed_at")
 
     if geom is not None:
-        gtypes = geom.geom_type.to_numpy()
-        empty = geom.isna().to_numpy() | geom.is_empty.fillna(True).to_numpy()
-        wrong = ~empty & ~np.isin(gtypes, schema.geometry)
-        if (empty & ~no_lonlat).any():
-            problems.append(Problem(layer, f"empty geometry (rows {_rows_text(_row_numbers(empty & ~no_lonlat))})",
-                                    "draw or locate every feature", column="geometry"))
-        if wrong.any():
-            kinds = sorted(set(gtypes[wrong].astype(str)))
-            problems.append(Problem(
-                layer, f"geometry is {', '.join(kinds)} (rows {_rows_text(_row_numbers(wrong))})",
-                f"this layer needs {' or '.join(schema.geometry)}", column="geometry"))
-        ok = ~empty & ~wrong
-        invalid = np.zeros(len(geom), dtype=bool)
-        if ok.any():
-            invalid[ok] = ~shapely.is_valid(geom.values[ok])
-        if invalid.any():
-            reasons = {shapely.is_valid_reason(g) for g in geom.values[invalid][:3]}
-            problems.append(Problem(
-                layer, f"invalid geometry ({'; '.join(sorted(reasons))}) (rows {_rows_text(_row_numbers(invalid))})",
-                "repair it (for example QGIS 'Fix geometries') and load again", column="geometry"))
-        gdf = gpd.GeoDataFrame(df, geometry=geom, crs=geom.crs)
-        # Coordinates are checked on every usable row even when other problems were found,
-        # so the clerk sees them all in one pass.
-        if ok.any():
-            converted = None
-            try:
-                converted = to_wgs84(gdf[ok], coord_sys=coord_sys)
-            except Exception as exc:  # pyproj raises several kinds
-                problems.append(Problem(layer, f"cannot convert coordinates to WGS84 ({exc})",
-                                        "give the file a valid CRS", column="geometry"))
-            if converted is not None:
-                b = converted.geometry.bounds
-                minx, miny, maxx, maxy = _CHINA_BOUNDS
-                out = np.zeros(len(gdf), dtype=bool)
-                out[ok] = ((b.minx < minx) | (b.maxx > maxx) | (b.miny < miny) | (b.maxy > maxy)).to_numpy()
-                if out.any():
-                    problems.append(Problem(
-                        layer, f"coordinates outside China (rows {_rows_text(_row_numbers(out))})",
-                        "check that longitude and latitude are not swapped and that the file's CRS is set",
-                        column="geometry"))
-                if ok.all():
-                    gdf = converted
+        gdf = _check_geometry(geom, df, schema, out, warnings, no_coords, coord_sys)
     else:
         gdf = gpd.GeoDataFrame(df)
 
-    if problems:
-        raise DataError(problems)
+    if out.problems:
+        raise DataError(out.problems)
     keep = [c.name for c in schema.columns if c.name in gdf.columns] + [gdf.geometry.name]
     extra = [c for c in gdf.columns if c not in keep]
-    out = gdf[keep + extra].set_crs(WGS84, allow_override=True)
-    if out.geometry.name != "geometry":
-        out = out.rename_geometry("geometry")
-    return out.reset_index(drop=True)
+    result = gdf[keep + extra].set_crs(WGS84, allow_override=True)
+    if result.geometry.name != "geometry":
+        result = result.rename_geometry("geometry")
+    return CheckedLayer(result.reset_index(drop=True), tuple(warnings.problems), mapping)
+
+
+def _choice_labels(col: Column) -> list[str]:
+    table = {"type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS}, "management": MANAGEMENT}
+    labels = table.get(col.name, {})
+    return [labels.get(code, code) for code in col.choices or ()]
+
+
+def _check_geometry(geom: gpd.GeoSeries, df: pd.DataFrame, schema: LayerSchema, out: _Collector,
+                    warnings: _Collector, no_coords: np.ndarray, coord_sys: CoordSys) -> gpd.GeoDataFrame:
+    """Empty, wrong-kind, invalid (repaired if it can be), swapped and out-of-China geometry; WGS84 result."""
+    geom = geom.copy()
+    gtypes = geom.geom_type.to_numpy()
+    empty = geom.isna().to_numpy() | geom.is_empty.fillna(True).to_numpy()
+    wrong = ~empty & ~np.isin(gtypes, schema.geometry)
+    if (empty & ~no_coords).any():
+        out.add("data.geometry_empty", "empty geometry", "draw or locate every feature",
+                mask=empty & ~no_coords, column="geometry", expected=" / ".join(schema.geometry))
+    if wrong.any():
+        kinds = sorted(set(gtypes[wrong].astype(str)))
+        out.add("data.geometry_wrong_type", f"geometry is {', '.join(kinds)}",
+                f"this layer needs {' or '.join(schema.geometry)}", mask=wrong, column="geometry", values=kinds,
+                expected=" / ".join(schema.geometry))
+    ok = ~empty & ~wrong
+    invalid = np.zeros(len(geom), dtype=bool)
+    if ok.any():
+        invalid[ok] = ~shapely.is_valid(geom.values[ok])
+    if invalid.any():
+        reasons = sorted({shapely.is_valid_reason(g) for g in geom.values[invalid][:3]})
+        fixed = _repair(np.asarray(geom.values[invalid], dtype=object), schema.geometry)
+        repaired = invalid.copy()
+        repaired[invalid] = np.array([g is not None for g in fixed], dtype=bool)
+        if repaired.any():
+            geom.values[repaired] = fixed[repaired[invalid]]
+            warnings.add("data.geometry_repaired", f"invalid geometry repaired ({'; '.join(reasons)})",
+                         "check the repaired shapes on the preview map", mask=repaired, column="geometry",
+                         reasons="; ".join(reasons))
+        failed = invalid & ~repaired
+        if failed.any():
+            out.add("data.geometry_invalid", f"invalid geometry ({'; '.join(reasons)})",
+                    "repair it (for example QGIS 'Fix geometries') and load again", mask=failed, column="geometry",
+                    reasons="; ".join(reasons))
+        ok &= ~failed
+    gdf = gpd.GeoDataFrame(df, geometry=geom, crs=geom.crs)
+    # Coordinates are checked on every usable row even when other problems were found,
+    # so the clerk sees them all in one pass.
+    if not ok.any():
+        return gdf
+    try:
+        converted = to_wgs84(gdf[ok], coord_sys=coord_sys)
+    except Exception as exc:  # pyproj raises several kinds
+        out.add("data.crs_unusable", f"cannot convert coordinates to WGS84 ({exc})", "give the file a valid CRS",
+                column="geometry", reason=str(exc))
+        return gdf
+    b = converted.geometry.bounds
+    minx, miny, maxx, maxy = _CHINA_BOUNDS
+    inside = np.ones(len(gdf), dtype=bool)
+    swapped = np.zeros(len(gdf), dtype=bool)
+    inside[ok] = _in_box(b, _CHINA_BOUNDS)
+    swapped[ok] = _in_box(b, (miny, minx, maxy, maxx))
+    swapped &= ~inside
+    if swapped.any():
+        out.add("data.lonlat_swapped", "longitude and latitude are swapped",
+                "exchange the two columns (or the X/Y axis order): longitude is the larger number, 73–136 in China",
+                mask=swapped, column="geometry", values=_coords_text(gdf.geometry.values, swapped))
+    outside = ~inside & ~swapped
+    if outside.any():
+        out.add("data.outside_china", "coordinates outside China",
+                "check that the file's coordinate system is set (or chosen) correctly",
+                mask=outside, column="geometry", values=_coords_text(converted.geometry.reindex(gdf.index).values,
+                                                                     outside))
+    if ok.all():
+        return converted
+    return gdf
+
+
+def _coords_text(geoms: np.ndarray, mask: np.ndarray) -> list[str]:
+    out = []
+    for g in np.asarray(geoms, dtype=object)[mask][:_VALUES_SHOWN]:
+        if g is None:
+            continue
+        p = g if g.geom_type == "Point" else g.representative_point()
+        out.append(f"{p.x:.6g}, {p.y:.6g}")
+    return out
+
+
+# --- templates: one example row per layer, under the Chinese headers clerks use -------------------------
+
+_EXAMPLES: dict[str, dict[str, object]] = {
+    "grids": {"grid_id": "ZHL-001", "street": "中华路街道", "community": "昙华林社区", "households": 420,
+              "population": 1130, "elderly": 260, "grid_name": "昙华林第一网格", "grid_worker": "张三"},
+    "facilities": {"facility_id": "F001", "name": "昙华林社区日间照料中心", "capacity": 30, "street": "中华路街道"},
+    "estates": {"estate_id": "E001", "name": "昙华林小区", "households": 360, "street": "中华路街道",
+                "community": "昙华林社区", "built_year": 1995, "management": "无物业管理", "committee_formed_on": "2023-06-01"},
+    "cases": {"case_id": "C20240501001", "category": "市容环境", "status": "已办结", "reported_at": "2024-05-01 09:30",
+              "deadline": "2024-05-03 09:30", "closed_at": "2024-05-02 16:00", "source": "网格员上报",
+              "responsible_unit": "中华路街道城管中队", "grid_id": "ZHL-001", "description": "路边堆放垃圾",
+              "reporter_phone": "027-8888 0000"},
+    "candidates": {"site_id": "S001", "name": "昙华林社区党群服务中心一楼", "capacity": 30, "cost": 80},
+    "roads": {"walkable": "是"},
+}
+_EXAMPLE_POINT = (114.3102, 30.5521)
+_EXAMPLE_WKT = {
+    "Polygon": "POLYGON((114.309 30.551, 114.312 30.551, 114.312 30.553, 114.309 30.553, 114.309 30.551))",
+    "LineString": "LINESTRING(114.309 30.551, 114.312 30.553)",
+}
+_KIND_EXAMPLES: dict[str, object] = {"str": "示例", "int": 1, "float": 1.0, "datetime": "2024-05-01", "bool": "是"}
+
+
+def header_of(col: Column) -> str:
+    """The Chinese header a template uses for a column (its first alias)."""
+    return col.aliases[0] if col.aliases else col.name
+
+
+def template_table(layer: str) -> pd.DataFrame:
+    """A layer's template: Chinese headers and one example row that passes validation.
+
+    Points are given as 经度/纬度 (WGS84); polygons and lines as a WKT column.
+    """
+    schema = _schema(layer)
+    examples = _EXAMPLES.get(layer, {})
+    row: dict[str, object] = {}
+    for col in schema.columns:
+        if col.name in examples:
+            value: object = examples[col.name]
+        elif col.choices is not None:
+            value = _choice_labels(col)[0]
+        else:
+            value = _KIND_EXAMPLES[col.kind] if col.required else ""
+        row[header_of(col)] = value
+    if "Point" in schema.geometry:
+        row["经度"], row["纬度"] = _EXAMPLE_POINT
+    else:
+        row["WKT"] = _EXAMPLE_WKT["Polygon" if "Polygon" in schema.geometry else "LineString"]
+    return pd.DataFrame([row])

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.cases import CaseFilter, case_kpis, cases_in_grid, counts_over_time, overdue_list, unit_league
+from analysis.options import MEASURES, PERIODS, WEIGHTS_SCHEMES
 from geo.errors import AnalysisError
 from ui import widgets
 from ui.cases import (
@@ -71,14 +72,14 @@ with st.container(border=True):
                                        format_func=lambda s: t(f"code.case_status.{s}"), placeholder=t("cases.all"))
     c5, c6, c7 = st.columns([2, 2, 3])
     with c5:
-        measure = widgets.radio(t("cases.measure"), ["count", "rate"], horizontal=True, key="cases_measure",
+        measure = widgets.radio(t("cases.measure"), MEASURES, horizontal=True, key="cases_measure",
                                 lang=ctx.lang, format_func=lambda m: t(f"cases.measure.{m}"))
     with c6:
-        step = widgets.radio(t("cases.step"), ["week", "month"], horizontal=True, key="cases_step", lang=ctx.lang,
+        step = widgets.radio(t("cases.step"), PERIODS, horizontal=True, key="cases_step", lang=ctx.lang,
                              format_func=lambda s: t(f"cases.step.{s}"))
     with c7.expander(t("cases.advanced")):
-        transform = widgets.radio(t("cases.transform"), ["B", "R"], key="cases_transform", lang=ctx.lang,
-                                  format_func=lambda s: t(f"cases.transform.{s}"))
+        weights_scheme = widgets.radio(t("cases.weights"), WEIGHTS_SCHEMES, key="cases_weights", lang=ctx.lang,
+                                       format_func=lambda s: t(f"cases.weights.{s}"))
 
 since, until = (period + (None, None))[:2] if isinstance(period, tuple) else (period, None)
 flt = CaseFilter(since=since if isinstance(since, dt.date) else None,
@@ -111,9 +112,9 @@ view = widgets.radio(t("cases.view"), VIEWS, horizontal=True, key="cases_view", 
 # --- hot spots -----------------------------------------------------------------------------
 if view == "hotspots":
     try:
-        hot = hot_spots_cached(ctx, flt, measure=measure, transform=transform)
+        hot = hot_spots_cached(ctx, flt, measure=measure, weights_scheme=weights_scheme)
     except AnalysisError as err:
-        explain_error(ctx, err, view="hotspots", n_cases=int(k["cases"]))
+        explain_error(err)
         hot = None
     if hot is not None:
         f = hot.frame
@@ -156,14 +157,14 @@ if view == "heat":
         st.caption(t("cases.heat.help", h=kd.bandwidth_m))
         show_map(heat_map(ctx, kd), key="cases_heat_map")
     except AnalysisError as err:
-        explain_error(ctx, err, view="heat", n_cases=int(k["cases"]))
+        explain_error(err)
 
 # --- emerging hot spots --------------------------------------------------------------------
 if view == "emerging":
     try:
-        em = emerging_cached(ctx, flt, measure=measure, period=step, transform=transform)
+        em = emerging_cached(ctx, flt, measure=measure, period=step, weights_scheme=weights_scheme)
     except AnalysisError as err:
-        explain_error(ctx, err, view="emerging", n_cases=int(k["cases"]))
+        explain_error(err)
         em = None
     if em is not None:
         st.caption(t("cases.emerging.help", step=t(f"cases.step.{step}"), n=len(em.period_starts)))
@@ -180,7 +181,7 @@ if view == "trend":
     try:
         trend = counts_over_time(table, flt, period=step, by="category")
     except AnalysisError as err:
-        explain_error(ctx, err, view="trend", n_cases=int(k["cases"]))
+        explain_error(err)
         trend = None
     if trend is not None and len(trend):
         fig = go.Figure()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.coverage import DEFAULT_RADIUS_M
-from analysis.siting import SitingParams
+from analysis.siting import SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
 from geo.errors import AnalysisError, DataError
 from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
 from geo.schema import FACILITY_TYPES
@@ -14,9 +14,6 @@ from ui.context import get_context
 from ui.i18n import label_of, t
 from ui.maps import legend, show_map
 from ui.siting import (
-    SCENARIO_KIND,
-    SitingRequest,
-    SitingRun,
     curve_chart,
     run_siting,
     scenario_table,

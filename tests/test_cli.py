@@ -27,26 +27,32 @@ def test_validate_bad_file_lists_every_problem_on_stderr(tmp_path, capsys):
     gpd.GeoDataFrame({"网格编号": ["A", "A"], "街道": ["s", "s"], "社区": ["c", "c"], "户数": [1, 2],
                       "人口": [3, 4], "老年人口": [1, 9]},
                      geometry=[box(113.1, 27.8, 113.2, 27.9), box(113.2, 27.8, 113.3, 27.9)], crs=4326).to_file(path)
-    assert cli.main(["validate", "--layer", "grids", str(path)]) == 2
+    assert cli.main(["--lang", "en", "validate", "--layer", "grids", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "error: layer grids, column grid_id: duplicate id(s) A (rows 1, 2) — give every row its own id",
-        "error: layer grids, column elderly: aged 60+ exceeds population (rows 2) — check the elderly and population "
-        "figures",
+        "error: layer grids, rows 1, 2 (2 in all), column 网格编号 (grid_id): duplicate id(s): A — give every row its "
+        "own id",
+        "error: layer grids, row 2, column 老年人口 (elderly): aged 60+ exceeds population — check the elderly and "
+        "population figures",
+    ]
+    # Chinese by default
+    assert cli.main(["validate", "--layer", "grids", str(path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: 图层 网格，第 1, 2 行（共 2 行），列 网格编号 (grid_id): 编号重复：A — 每一行使用不同的编号",
+        "error: 图层 网格，第 2 行，列 老年人口 (elderly): 60岁以上人口多于总人口 — 核对老年人口和总人口两列",
     ]
 
 
 def test_validate_missing_file(tmp_path, capsys):
-    assert cli.main(["validate", "--layer", "roads", str(tmp_path / "none.gpkg")]) == 2
-    assert "error: layer roads: file" in capsys.readouterr().err
+    assert cli.main(["--lang", "en", "validate", "--layer", "roads", str(tmp_path / "none.gpkg")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: layer roads: file {tmp_path / 'none.gpkg'} does not exist — check the path"
 
 
 def test_validate_file_without_rows(tmp_path, capsys):
     path = tmp_path / "empty.csv"
     path.write_text("编号,名称,类型,经度,纬度\n", encoding="utf-8")
     assert cli.main(["validate", "--layer", "facilities", str(path)]) == 2
-    assert capsys.readouterr().err.strip() == ("error: layer facilities: empty.csv has no data rows — add at least "
-                                               "one row (feature) below the header")
+    assert capsys.readouterr().err.strip() == "error: 图层 服务设施: empty.csv 中没有数据行 — 在表头下至少填写一行数据"
 
 
 def test_negative_seed_and_huge_permutations_are_refused(tmp_path, capsys):

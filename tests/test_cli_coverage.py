@@ -38,7 +38,7 @@ def test_walking_and_population_weight(river_gpkg, tmp_path, capsys):
     assert list(table.columns) == ["street", "population", "covered_population", "covered_share", "nearest_m"]
     assert table.loc["N", "covered_population"] == 0.0  # 2,120 m round by the bridge
     assert table.loc["N", "nearest_m"] == pytest.approx(2120.2, abs=0.6)
-    expected = coverage_by_grid(river_district(), radius_m=300, method="walking", weight="population")
+    expected = coverage_by_grid(river_district(), radius_m=300, distance="walking", weight="population")
     assert table["covered_share"].tolist() == expected["covered_share"].round(4).tolist()
     totals = json.loads(capsys.readouterr().out)
     assert totals["weight"] == "population" and totals["covered_share"] == pytest.approx(

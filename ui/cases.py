@@ -17,8 +17,6 @@ from folium.plugins import HeatMap
 
 from analysis.cases import CaseFilter, CaseTable, case_table_from_dataset
 from analysis.hotspots import (
-    MIN_GRIDS,
-    MIN_PERIODS,
     EmergingResult,
     GridWeights,
     HotspotResult,
@@ -28,9 +26,10 @@ from analysis.hotspots import (
     kernel_density,
     queen_weights,
 )
+from analysis.options import Measure, Period, WeightsScheme
 from geo.dataset import Dataset
 from ui.context import PageContext
-from ui.i18n import t
+from ui.i18n import error_text, t
 from ui.layers import add_street_lines, base_map
 from ui.maps import add_lines, add_polygons, legend, to_display
 
@@ -68,15 +67,15 @@ def grid_weights(ctx: PageContext) -> GridWeights:
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
-def _hot(token: str, key: str, _table: CaseTable, _w: GridWeights, _flt: CaseFilter, measure: str,
-         transform: str) -> HotspotResult:
-    return hot_spots(_table, _w, _flt, measure=measure, permutations=999, seed=0, transform=transform)
+def _hot(token: str, key: str, _table: CaseTable, _w: GridWeights, _flt: CaseFilter, measure: Measure,
+         weights_scheme: WeightsScheme) -> HotspotResult:
+    return hot_spots(_table, _w, _flt, measure=measure, permutations=999, seed=0, weights_scheme=weights_scheme)
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
 def _emerging(token: str, key: str, _table: CaseTable, _w: GridWeights, _flt: CaseFilter, measure: str,
-              period: str, transform: str) -> EmergingResult:
-    return emerging_hot_spots(_table, _w, _flt, period=period, measure=measure, transform=transform)
+              period: Period, weights_scheme: WeightsScheme) -> EmergingResult:
+    return emerging_hot_spots(_table, _w, _flt, period=period, measure=measure, weights_scheme=weights_scheme)
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
@@ -84,13 +83,14 @@ def _density(token: str, key: str, _table: CaseTable, _flt: CaseFilter) -> Kerne
     return kernel_density(_table, _flt)
 
 
-def hot_spots_cached(ctx: PageContext, flt: CaseFilter, *, measure: str, transform: str) -> HotspotResult:
-    return _hot(ctx.token, repr(flt), case_table(ctx), grid_weights(ctx), flt, measure, transform)
+def hot_spots_cached(ctx: PageContext, flt: CaseFilter, *, measure: Measure,
+                     weights_scheme: WeightsScheme) -> HotspotResult:
+    return _hot(ctx.token, repr(flt), case_table(ctx), grid_weights(ctx), flt, measure, weights_scheme)
 
 
-def emerging_cached(ctx: PageContext, flt: CaseFilter, *, measure: str, period: str,
-                    transform: str) -> EmergingResult:
-    return _emerging(ctx.token, repr(flt), case_table(ctx), grid_weights(ctx), flt, measure, period, transform)
+def emerging_cached(ctx: PageContext, flt: CaseFilter, *, measure: Measure, period: Period,
+                    weights_scheme: WeightsScheme) -> EmergingResult:
+    return _emerging(ctx.token, repr(flt), case_table(ctx), grid_weights(ctx), flt, measure, period, weights_scheme)
 
 
 def density_cached(ctx: PageContext, flt: CaseFilter) -> KernelDensity:
@@ -165,17 +165,17 @@ def heat_map(ctx: PageContext, kd: KernelDensity, *, max_points: int = 6000) -> 
     return m
 
 
-def explain_error(ctx: PageContext, err: Exception, *, view: str, n_cases: int) -> None:
-    """An analysis that cannot run, said in the page's language where the cause is known, else in its own words."""
-    n_grids = len(ctx.grids())
-    if view in ("hotspots", "emerging") and n_grids < MIN_GRIDS:
-        st.info(t("cases.need_grids", n=n_grids, min=MIN_GRIDS))
-    elif n_cases == 0:
-        st.info(t("cases.no_cases"))
-    elif view == "emerging":
-        st.info(t("cases.emerging.need_periods", min=MIN_PERIODS))
-    else:
-        st.error(t("cases.error", msg=str(err)))
+# Codes that describe the selection rather than a fault: shown as a hint, not as an error.
+SELECTION_CODES = frozenset({
+    "analysis.too_few_grids", "analysis.no_cases_match", "analysis.no_cases_selected", "analysis.too_few_weeks",
+    "analysis.too_few_months", "analysis.too_few_cases", "analysis.all_values_equal",
+})
+
+
+def explain_error(err: Exception) -> None:
+    """An analysis that cannot run, in the page's language: the error's own text, looked up by its code."""
+    show = st.info if getattr(err, "code", None) in SELECTION_CODES else st.error
+    show(error_text(err))
 
 
 def clicked_grid(state: dict) -> str | None:

@@ -53,24 +53,24 @@ def walk_graph(path: str, token: str) -> WalkGraph | None:
     return build_walk_graph(inputs.roads) if inputs.roads is not None else None
 
 
-def _graph(path: str, token: str, method: str) -> WalkGraph | None:
-    return walk_graph(path, token) if method == "walking" else None
+def _graph(path: str, token: str, distance: str) -> WalkGraph | None:
+    return walk_graph(path, token) if distance == "walking" else None
 
 
 @st.cache_resource(show_spinner=False, max_entries=48)
-def cached_coverage(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+def cached_coverage(path: str, token: str, types: tuple[str, ...], radius_m: float | None, distance: str,
                     weight: str, include_planned: bool) -> CoverageResult:
     """`analysis.coverage.compute_coverage` for one question, cached. Raises `AnalysisError`."""
-    return compute_coverage(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, method=method,
-                            weight=weight, include_planned=include_planned, graph=_graph(path, token, method))
+    return compute_coverage(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, distance=distance,
+                            weight=weight, include_planned=include_planned, graph=_graph(path, token, distance))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def cached_accessibility(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+def cached_accessibility(path: str, token: str, types: tuple[str, ...], radius_m: float | None, distance: str,
                          weight: str, include_planned: bool, enhanced: bool) -> AccessibilityResult:
     return accessibility_by_grid(coverage_inputs(path, token), facility_types=types, radius_m=radius_m,
-                                 method=method, weight=weight, include_planned=include_planned, enhanced=enhanced,
-                                 graph=_graph(path, token, method))
+                                 distance=distance, weight=weight, include_planned=include_planned, enhanced=enhanced,
+                                 graph=_graph(path, token, distance))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -107,11 +107,11 @@ def coverage_base_map(path: str, token: str, street: str | None, tiles: str | No
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _service_area_layer(path: str, token: str, types: tuple[str, ...], radius_m: float | None, method: str,
+def _service_area_layer(path: str, token: str, types: tuple[str, ...], radius_m: float | None, distance: str,
                         include_planned: bool) -> gpd.GeoDataFrame:
     """Service areas dissolved into one shape per facility type (small payload), WGS84."""
-    areas = service_areas(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, method=method,
-                          include_planned=include_planned, graph=_graph(path, token, method))
+    areas = service_areas(coverage_inputs(path, token), facility_types=types, radius_m=radius_m, distance=distance,
+                          include_planned=include_planned, graph=_graph(path, token, distance))
     if areas.empty:
         return gpd.GeoDataFrame({"type": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
     merged = areas.dissolve(by="type", as_index=False)[["type", "geometry"]]
@@ -129,13 +129,13 @@ def _num(v: float) -> float | None:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def coverage_layers(path: str, token: str, street: str | None, lang: str, datum: str, types: tuple[str, ...],
-                    radius_m: float | None, method: str, weight: str,
+                    radius_m: float | None, distance: str, weight: str,
                     include_planned: bool) -> tuple[list[folium.FeatureGroup], list[tuple[str, str]]]:
     """What one question draws: grids by share covered, service areas, uncovered estates, facilities.
 
     Feature groups for `ui.maps.show_map(layers=...)`, and the share legend.
     """
-    res = cached_coverage(path, token, types, radius_m, method, weight, include_planned)
+    res = cached_coverage(path, token, types, radius_m, distance, weight, include_planned)
     table = res.grids[_street_mask(path, token, street)]
     colors, share_legend = step_colors(table["covered_share"], edges=SHARE_EDGES, palette=SHARE_PALETTE,
                                        labels=SHARE_LABELS)
@@ -161,7 +161,7 @@ def coverage_layers(path: str, token: str, street: str | None, lang: str, datum:
         tooltip=tooltip, smooth_factor=0.5,
     ).add_to(grid_fg)
     groups = [grid_fg]
-    areas = _service_area_layer(path, token, types, radius_m, method, include_planned)
+    areas = _service_area_layer(path, token, types, radius_m, distance, include_planned)
     if len(areas):
         fg = folium.FeatureGroup(name=t("coverage.map.service_areas", lang=lang))
         add_polygons(fg, areas, name=t("coverage.map.service_areas", lang=lang), fill=SERVICE_AREA_COLOR,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import dataclass
 
 import ui.strings
 
@@ -82,21 +83,45 @@ def error_text(err: Exception, *, lang: str | None = None) -> str:
     return text if text is not None else str(getattr(err, "message", None) or err)
 
 
-def problem_text(problem, *, lang: str | None = None) -> str:
-    """One validation problem as a line: where (layer, row, column), what is wrong, how to fix it."""
+@dataclass(frozen=True)
+class ProblemParts:
+    """A problem split for a table: layer, rows, column (the file's header and the schema name), value, what, fix."""
+
+    layer: str
+    rows: str
+    column: str
+    value: str
+    what: str
+    fix: str
+
+
+def problem_parts(problem, *, lang: str | None = None) -> ProblemParts:
+    """One validation problem's parts in the user's language (``err.<code>``/``fix.<code>``, else English)."""
     lang = lang or current_lang()
     params = {"layer": problem.layer, "row": problem.row, "column": problem.column, "value": problem.value,
               "source_column": problem.source_column, **dict(problem.params)}
     what = _fmt(f"err.{problem.code}", lang, params) or problem.message
     fix = _fmt(f"fix.{problem.code}", lang, params) or problem.fix
-    layer = label_of("layer", problem.layer, lang=lang)
-    where = [t("problem.layer", lang=lang, layer=layer)]
+    if problem.row is not None:
+        rows = str(problem.row)
+    else:
+        rows = str(params.get("rows") or "")
+    col = problem.column or ""
+    if problem.source_column and problem.source_column != problem.column:
+        col = f"{problem.source_column} ({problem.column})"
+    return ProblemParts(label_of("layer", problem.layer, lang=lang), rows, col, problem.value or "", what, fix)
+
+
+def problem_text(problem, *, lang: str | None = None) -> str:
+    """One validation problem as a line: where (layer, row, column), what is wrong, how to fix it."""
+    lang = lang or current_lang()
+    parts = problem_parts(problem, lang=lang)
+    where = [t("problem.layer", lang=lang, layer=parts.layer)]
     if problem.row is not None:
         where.append(t("problem.row", lang=lang, row=problem.row))
-    if problem.column is not None:
-        col = problem.column
-        if problem.source_column and problem.source_column != problem.column:
-            col = f"{problem.source_column} ({problem.column})"
-        where.append(t("problem.column", lang=lang, column=col))
+    elif problem.params.get("rows"):
+        where.append(t("problem.rows", lang=lang, rows=problem.params["rows"], count=problem.params.get("count", "?")))
+    if parts.column:
+        where.append(t("problem.column", lang=lang, column=parts.column))
     sep = "，" if lang == "zh" else ", "
-    return f"{sep.join(where)}: {what} — {fix}"
+    return f"{sep.join(where)}: {parts.what} — {parts.fix}"

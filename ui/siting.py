@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 import io
 import json
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import folium
 import geopandas as gpd
@@ -24,19 +22,18 @@ import streamlit as st
 
 from analysis.coverage import service_areas
 from analysis.siting import (
-    CoverageCurve,
     SitingParams,
     SitingProblem,
+    SitingRequest,
     SitingResult,
-    coverage_curve,
+    SitingRun,
     existing_stations,
-    fewest_sites,
     grid_gains,
     site_service_areas,
     sites_table,
     siting_problem,
-    solve_siting,
 )
+from analysis.siting.scenario import run_siting as answer_request
 from geo.crs import WGS84
 from geo.scenarios import Scenario
 from ui.charts import style
@@ -46,7 +43,6 @@ from ui.i18n import label_of, t
 from ui.layers import add_facilities, street_outlines
 from ui.maps import add_lines, add_points, add_polygons, new_map, quantile_colors, to_display
 
-SCENARIO_KIND = "siting"
 SITE_COLOR = "#08519c"
 SITE_AREA_COLOR = "#3182bd"
 EXISTING_AREA_COLOR = "#969696"
@@ -54,48 +50,6 @@ CANDIDATE_COLOR = "#737373"
 GAIN_PALETTE = ("#e5f5e0", "#c7e9c0", "#a1d99b", "#74c476", "#31a354", "#006d2c")
 NO_GAIN_COLOR = "#f7f7f7"
 MAX_LABELLED_SITES = 40
-
-
-@dataclass(frozen=True)
-class SitingRequest:
-    """What the planner asked on the page: the instance, the question (N or a target), the solver."""
-
-    params: SitingParams
-    mode: str  # "n" (N new sites) or "target" (fewest sites for a share)
-    n_new: int
-    target_share: float
-    solver: str
-    curve_max: int
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["params"] = self.params.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> SitingRequest:
-        return cls(params=SitingParams.from_dict(d.get("params", {})), mode=str(d.get("mode", "n")),
-                   n_new=int(d.get("n_new", 1)), target_share=float(d.get("target_share", 0.8)),
-                   solver=str(d.get("solver", "exact")), curve_max=int(d.get("curve_max", 10)))
-
-
-@dataclass(frozen=True)
-class SitingRun:
-    """One answer: the request, the result and the coverage curve (as plain data, saved with scenarios)."""
-
-    request: SitingRequest
-    result: SitingResult
-    curve: pd.DataFrame
-
-    def to_scenario(self, name: str, *, dataset: str) -> Scenario:
-        return Scenario(name=name, kind=SCENARIO_KIND, params={**self.request.to_dict(), "dataset": dataset},
-                        result={**self.result.to_dict(), "curve": self.curve.to_dict(orient="list")})
-
-    @classmethod
-    def from_scenario(cls, s: Scenario) -> SitingRun:
-        res = dict(s.result)
-        curve = pd.DataFrame(res.pop("curve", {}))
-        return cls(request=SitingRequest.from_dict(s.params), result=SitingResult.from_dict(res), curve=curve)
 
 
 def _params_key(params: SitingParams) -> str:
@@ -121,29 +75,13 @@ def run_siting(path: str, token: str, request: SitingRequest) -> SitingRun:
     try:
         prob = siting_instance(path, token, request.params)
         bar.progress(0.15, text=t("siting.progress.solve", n=prob.n_candidates, rows=prob.n_rows))
-        if request.mode == "target":
-            result = fewest_sites(prob, target_share=request.target_share, solver=request.solver)
-        else:
-            result = solve_siting(prob, n_new=request.n_new, solver=request.solver)
-        k = max(1, min(max(request.curve_max, result.n_new), prob.n_candidates))
-        bar.progress(0.35, text=t("siting.progress.curve", done=0, total=k))
 
         def step(done: int, total: int) -> None:
             bar.progress(0.35 + 0.65 * done / total, text=t("siting.progress.curve", done=done, total=total))
 
-        curve = coverage_curve(prob, max_new=k, solver=request.solver, on_progress=step)
+        return answer_request(prob, request, on_solved=step, on_progress=step)
     finally:
         bar.empty()
-    return SitingRun(request=request, result=result, curve=curve_frame(curve))
-
-
-def curve_frame(curve: CoverageCurve) -> pd.DataFrame:
-    """The curve as a plain table: n_new, greedy_share, [exact_share] (shares 0..1)."""
-    df = curve.frame()
-    keep = ["n_new", "greedy_elderly", "greedy_share"]
-    if "exact_share" in df.columns:
-        keep += ["exact_elderly", "exact_share", "exact_optimal"]
-    return df[keep]
 
 
 # --- tables and downloads ------------------------------------------------------------
@@ -194,7 +132,7 @@ def _existing_areas(path: str, token: str, params_key: str) -> gpd.GeoDataFrame:
     inputs = coverage_inputs(path, token)
     graph = walk_graph(path, token) if params.distance == "walking" else None
     areas = service_areas(inputs, facility_types=(params.facility_type,), radius_m=params.radius_m,
-                          method=params.distance, graph=graph)
+                          distance=params.distance, graph=graph)
     if areas.empty:
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
     merged = gpd.GeoDataFrame(geometry=[areas.union_all().simplify(5.0)], crs=areas.crs)

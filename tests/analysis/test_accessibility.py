@@ -118,7 +118,7 @@ def test_missing_capacity_is_filled_and_counted():
 def test_walking_catchment_excludes_the_far_bank():
     ds = river_district()
     line = accessibility_by_grid(ds, radius_m=300).grids.set_index("grid_id")
-    walk = accessibility_by_grid(ds, radius_m=300, method="walking").grids.set_index("grid_id")
+    walk = accessibility_by_grid(ds, radius_m=300, distance="walking").grids.set_index("grid_id")
     assert line.loc["N", "reach_share"] == 1.0 and walk.loc["N", "reach_share"] == 0.0
     assert walk.loc["N", "per_1000"] == 0.0
     # The south bank then has the station to itself: capacity 1 (filled) per 80 elderly in reach.

@@ -131,7 +131,7 @@ def test_filters(table):
         case_mask(table, CaseFilter(streets=("南街",)))
     with pytest.raises(AnalysisError, match=r"the period starts \(2024-03-09\) after it ends \(2024-03-01\)"):
         case_mask(table, CaseFilter(since=dt.date(2024, 3, 9), until=dt.date(2024, 3, 1)))
-    with pytest.raises(AnalysisError, match="`by` was 'colour' but is expected to be one of street, grid"):
+    with pytest.raises(AnalysisError, match="`by` was 'colour' but is expected to be one of: street, grid"):
         case_kpis(table, by="colour")
 
 

@@ -113,23 +113,23 @@ def test_estate_grids_count_households_weights():
 def test_walking_across_a_river_is_longer_than_the_line():
     ds = river_district()
     line = coverage_by_grid(ds, radius_m=300).set_index("grid_id")
-    walk = coverage_by_grid(ds, radius_m=300, method="walking").set_index("grid_id")
+    walk = coverage_by_grid(ds, radius_m=300, distance="walking").set_index("grid_id")
     assert line.loc["N", "covered_share"] == 1.0  # 120 m away in a straight line
     assert walk.loc["N", "covered_share"] == 0.0  # but 2,120 m on foot over the bridge
     assert walk.loc["N", "nearest_m"] == pytest.approx(2120.0, abs=0.5)
     assert line.loc["N", "nearest_m"] == pytest.approx(120.0, abs=0.5)
-    far = coverage_by_grid(ds, radius_m=2200, method="walking").set_index("grid_id")
+    far = coverage_by_grid(ds, radius_m=2200, distance="walking").set_index("grid_id")
     assert far.loc["N", "covered_elderly"] == pytest.approx(120.0)
     # A graph built once and passed in gives the same answer.
     g = build_walk_graph(prepare_inputs(ds).roads)
-    again = coverage_by_grid(ds, radius_m=300, method="walking", graph=g).set_index("grid_id")
+    again = coverage_by_grid(ds, radius_m=300, distance="walking", graph=g).set_index("grid_id")
     pd.testing.assert_frame_equal(again, walk)
 
 
 def test_walking_coverage_of_area_grids_counts_lattice_points():
     ds = river_district()
     no_estates = dataset(ds.grids.to_crs(UTM), ds.facilities.to_crs(UTM), roads=ds.roads.to_crs(UTM))
-    res = compute_coverage(no_estates, radius_m=500, method="walking")
+    res = compute_coverage(no_estates, radius_m=500, distance="walking")
     d = res.demand
     assert (d["source"] == "area").all()
     for gid, grp in d.groupby("grid_id"):
@@ -192,11 +192,11 @@ def test_reach_matrix_matches_brute_force_and_walking_graph():
     ds = river_district()
     inputs = prepare_inputs(ds)
     g = build_walk_graph(inputs.roads)
-    walk = reach_matrix(inputs.facilities, inputs.demand, radius_m=2500, method="walking", graph=g)
+    walk = reach_matrix(inputs.facilities, inputs.demand, radius_m=2500, distance="walking", graph=g)
     est = inputs.demand["estate_id"].astype(str).tolist()
     assert walk.distance_m[0, est.index("E1")] == pytest.approx(2120.0, abs=0.5)
     with pytest.raises(AnalysisError, match="walking reach needs the walking graph"):
-        reach_matrix(inputs.facilities, inputs.demand, radius_m=300, method="walking")
+        reach_matrix(inputs.facilities, inputs.demand, radius_m=300, distance="walking")
 
 
 def test_service_areas_circles_and_isochrones():
@@ -204,7 +204,7 @@ def test_service_areas_circles_and_isochrones():
     circles = service_areas(ds, radius_m=300)
     assert circles["facility_id"].tolist() == ["F1"]
     assert circles.area.iloc[0] == pytest.approx(np.pi * 300**2, rel=3e-3)
-    iso = service_areas(ds, radius_m=1100, method="walking", corridor_m=20)
+    iso = service_areas(ds, radius_m=1100, distance="walking", corridor_m=20)
     poly = iso.geometry.iloc[0]
     assert poly.contains(at(1000, 20))  # up the bridge (90 m of it)
     assert not poly.contains(at(0, 60))  # the north bank beyond it
@@ -212,34 +212,58 @@ def test_service_areas_circles_and_isochrones():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "message", "code", "params"),
     [
         ({"facility_types": "nursing_home"}, r"facility type 'nursing_home' \(养老院\) is not in the data; "
-                                             r"types present: day_care"),
-        ({"facility_types": "school"}, r"unknown facility type 'school'; expected one of day_care"),
-        ({"facility_types": ()}, r"choose at least one facility type"),
-        ({"radius_m": 0}, r"`radius_m` was 0 but must be greater than 0 m"),
-        ({"radius_m": -50}, r"`radius_m` was -50 but must be greater than 0 m"),
-        ({"radius_m": float("nan")}, r"`radius_m` was nan but must be greater than 0 m"),
-        ({"radius_m": 8000}, r"`radius_m` was 8000 m but must be at most 5000 m"),
-        ({"radius_m": "far"}, r"`radius_m` was 'far' but must be a number of metres"),
-        ({"radius_m": {"day_care": 0}}, r"`radius_m\[day_care\]` was 0 but must be greater than 0 m"),
-        ({"method": "driving"}, r"`method` was 'driving' but is expected to be one of \('euclidean', 'walking'\)"),
-        ({"weight": "children"}, r"`weight` was 'children' but is expected to be one of"),
+                                             r"types present: day_care", "analysis.type_not_in_data",
+         {"type": "nursing_home", "present": "day_care"}),
+        ({"facility_types": "school"}, r"`facility_type` was 'school' but is expected to be one of: day_care, ",
+         "analysis.bad_choice", {"name": "facility_type", "value": "school",
+                                 "allowed": "day_care, elderly_service_center, nursing_home, elderly_canteen, "
+                                            "health_station, health_center"}),
+        ({"facility_types": ()}, r"choose at least one facility type", "analysis.no_facility_type", {}),
+        ({"radius_m": 0}, r"`radius_m` was 0 but must be greater than 0 m", "analysis.not_positive",
+         {"name": "radius_m", "value": "0"}),
+        ({"radius_m": -50}, r"`radius_m` was -50 but must be greater than 0 m", "analysis.not_positive",
+         {"name": "radius_m", "value": "-50"}),
+        ({"radius_m": float("nan")}, r"`radius_m` was nan but must be greater than 0 m", "analysis.not_positive",
+         {"name": "radius_m", "value": "nan"}),
+        ({"radius_m": 8000}, r"`radius_m` was 8000 m but must be at most 5000 m", "analysis.radius_out_of_range",
+         {"name": "radius_m", "value": "8000", "max": "5000"}),
+        ({"radius_m": "far"}, r"`radius_m` was 'far' but must be a number of metres", "analysis.not_a_number",
+         {"name": "radius_m", "value": "far"}),
+        ({"radius_m": {"day_care": 0}}, r"`radius_m\[day_care\]` was 0 but must be greater than 0 m",
+         "analysis.not_positive", {"name": "radius_m[day_care]", "value": "0"}),
+        ({"distance": "driving"}, r"`distance` was 'driving' but is expected to be one of: euclidean, walking",
+         "analysis.bad_choice", {"name": "distance", "value": "driving", "allowed": "euclidean, walking"}),
+        # the old keyword is still accepted, under the new name in the message
+        ({"method": "driving"}, r"`distance` was 'driving' but is expected to be one of: euclidean, walking",
+         "analysis.bad_choice", {"name": "distance", "value": "driving", "allowed": "euclidean, walking"}),
+        ({"weight": "children"}, r"`weight` was 'children' but is expected to be one of: elderly, population",
+         "analysis.bad_choice", {"name": "weight", "value": "children", "allowed": "elderly, population"}),
     ],
 )
-def test_bad_input_is_a_clear_error(kwargs, message):
-    with pytest.raises(AnalysisError, match=message):
+def test_bad_input_is_a_clear_error(kwargs, message, code, params):
+    with pytest.raises(AnalysisError, match=message) as exc:
         coverage_by_grid(river_district(), **kwargs)
+    assert exc.value.code == code
+    assert dict(exc.value.params) == params
+
+
+def test_old_method_keyword_gives_the_same_answer():
+    ds = river_district()
+    pd.testing.assert_frame_equal(coverage_by_grid(ds, radius_m=300, method="walking"),
+                                  coverage_by_grid(ds, radius_m=300, distance="walking"))
 
 
 def test_walking_without_roads_is_a_clear_error():
     ds = river_district().with_layer("roads", None)
     with pytest.raises(AnalysisError, match=r"walking distance needs a roads layer \(道路\), and this dataset has "
-                                            "none; load one on the Data page or use straight-line distance"):
-        coverage_by_grid(ds, method="walking")
+                                            "none; import one or use straight-line distance") as exc:
+        coverage_by_grid(ds, distance="walking")
+    assert exc.value.code == "analysis.no_roads"
     with pytest.raises(AnalysisError, match="walking distance needs a roads layer"):
-        service_areas(ds, method="walking")
+        service_areas(ds, distance="walking")
 
 
 def test_default_radius_follows_the_life_circles():
@@ -251,8 +275,8 @@ def test_default_radius_follows_the_life_circles():
 def test_inputs_are_not_modified():
     ds = river_district()
     before = {n: ds.layer(n).copy() for n in ds.present_layers()}
-    compute_coverage(ds, radius_m=500, method="walking")
-    service_areas(ds, radius_m=500, method="walking")
+    compute_coverage(ds, radius_m=500, distance="walking")
+    service_areas(ds, radius_m=500, distance="walking")
     for n, layer in before.items():
         pd.testing.assert_frame_equal(pd.DataFrame(ds.layer(n)), pd.DataFrame(layer))
 

@@ -64,24 +64,24 @@ def test_queen_weights_match_libpysal_lattice(grids20, weights20):
 def test_gi_z_equals_esda(grids20, weights20):
     rng = np.random.default_rng(3)
     y = rng.poisson(12, len(grids20)).astype(float)
-    ours = gi_star(y, weights20, permutations=99, seed=1, transform="R")
+    ours = gi_star(y, weights20, permutations=99, seed=1, weights_scheme="row")
     ref = _esda_gi(y, grids20, permutations=99, seed=1)
     assert_allclose(ours.z, ref.Zs, rtol=1e-12, atol=1e-12)
     assert_allclose(ours.p, 2 * ref.p_norm, rtol=1e-12)
-    assert_allclose(ours.p_sim, ref.p_sim)
+    assert_allclose(ours.p_sim, np.minimum(1.0, 2 * ref.p_sim))  # two-sided (esda's p_sim is one-sided)
     # the vectorised form used for emerging hot spots gives the same z, column by column
     y2 = np.column_stack([y, rng.poisson(3, len(y)), rng.poisson(40, len(y))]).astype(float)
-    z = gi_star_z(y2, weights20, transform="R")
+    z = gi_star_z(y2, weights20, weights_scheme="row")
     for k in range(3):
         assert_allclose(z[:, k], _esda_gi(y2[:, k], grids20).Zs, rtol=1e-10, atol=1e-12)
 
 
 def test_binary_transform_equals_esda_and_arcgis_formula(grids20, weights20):
     y = np.random.default_rng(9).poisson(12, len(grids20)).astype(float)
-    ours = gi_star(y, weights20, permutations=0, transform="B")
+    ours = gi_star(y, weights20, permutations=0, weights_scheme="binary")
     assert_allclose(ours.z, _esda_gi(y, grids20, transform="B").Zs, rtol=1e-12)
     # ArcGIS's Gi*: (Σw·x − x̄·Σw) / (S·√((nΣw² − (Σw)²)/(n − 1))), binary w with self
-    w = weights20.star_matrix("B").toarray()
+    w = weights20.star_matrix("binary").toarray()
     n = len(y)
     s = np.sqrt((y ** 2).mean() - y.mean() ** 2)
     sw = w.sum(axis=1)
@@ -91,11 +91,18 @@ def test_binary_transform_equals_esda_and_arcgis_formula(grids20, weights20):
     r = w / sw[:, None]
     arc_r = (r @ y - y.mean()) / (s * np.sqrt((n * (r ** 2).sum(axis=1) - 1) / (n - 1)))
     assert_allclose(arc_r, arc, rtol=1e-10)
-    assert np.abs(gi_star(y, weights20, permutations=0, transform="R").z).sum() < np.abs(ours.z).sum() / 2
+    assert np.abs(gi_star(y, weights20, permutations=0, weights_scheme="row").z).sum() < np.abs(ours.z).sum() / 2
     # binary (ArcGIS-equal) is the default
     assert_allclose(gi_star(y, weights20, permutations=0).z, ours.z)
-    assert_allclose(gi_star_z(np.column_stack([y, y + 1]), weights20, transform="B")[:, 0], ours.z)
-    with pytest.raises(AnalysisError, match="`transform` was 'X' but is expected to be one of R, B"):
+    assert_allclose(gi_star_z(np.column_stack([y, y + 1]), weights20, weights_scheme="binary")[:, 0], ours.z)
+    # the old esda-style keyword is still accepted
+    assert_allclose(gi_star(y, weights20, permutations=0, transform="R").z,
+                    gi_star(y, weights20, permutations=0, weights_scheme="row").z)
+    with pytest.raises(AnalysisError, match="`weights_scheme` was 'X' but is expected to be one of: binary, row") as exc:
+        gi_star(y, weights20, weights_scheme="X")
+    assert exc.value.code == "analysis.bad_choice"
+    assert dict(exc.value.params) == {"name": "weights_scheme", "value": "X", "allowed": "binary, row"}
+    with pytest.raises(AnalysisError, match="`transform` was 'X' but is expected to be one of: B, R"):
         gi_star(y, weights20, transform="X")
 
 
@@ -106,7 +113,30 @@ def test_permutation_p_is_seeded(grids20, weights20):
     c = gi_star(y, weights20, permutations=199, seed=8).p_sim
     assert_array_equal(a, b)
     assert not np.array_equal(a, c)
-    assert a.min() >= 1 / 200 - 1e-6 and a.max() <= 0.5 + 1e-6  # esda keeps p_sim in float32
+    # two-sided: at least 2/200 (no permutation as extreme), at most 1
+    assert a.min() >= 2 / 200 - 1e-6 and a.max() <= 1.0
+    assert (a > 0.5).any()  # one-sided p never exceeds 0.5; the two-sided one does for unremarkable grids
+
+
+def test_p_sim_is_two_sided_by_hand():
+    """gi_p_sim counted by hand from esda's own permutation distribution (rGs) on a 6 × 6 lattice."""
+    grids = lattice_grids(6, 6)
+    y = np.zeros(36)
+    y[[14, 15, 20, 21]] = 9.0  # a hot block in the middle
+    y[[0, 35]] = 1.0
+    y[7] = 3.0
+    perms = 99
+    ours = gi_star(y, queen_weights(grids), permutations=perms, seed=4, weights_scheme="row")
+    ref = _esda_gi(y, grids, permutations=perms, seed=4)
+    assert ref.rGs.shape == (36, perms)
+    for i in range(36):
+        at_least = int((ref.rGs[i] >= ref.Gs[i]).sum())  # permutations with G at least the observed one
+        tail = min(at_least, perms - at_least)  # the tail the observed value lies in
+        one_sided = (tail + 1) / (perms + 1)
+        assert ref.p_sim[i] == pytest.approx(one_sided, abs=1e-6)  # esda's directed p, recounted
+        assert ours.p_sim[i] == pytest.approx(min(1.0, 2 * one_sided), abs=1e-6)
+    # the middle of the hot block: no permutation reaches its G, so 2 · 1/100
+    assert ours.p_sim[14] == pytest.approx(0.02, abs=1e-6)
 
 
 def test_fdr_cutoffs_equal_esda():
@@ -145,7 +175,8 @@ def test_planted_cluster_is_bin_3(grids20, weights20):
     f = res.frame.set_index("grid_id")
     centre = [f"G{r:02d}{c:02d}" for r in range(9, 12) for c in range(9, 12)]
     assert (f.loc[centre, "gi_bin"] == 3).all()
-    assert (f.loc[centre, "gi_p_sim"] <= 0.002).all()  # the permutation check agrees
+    # the permutation check agrees: no permutation reached them (2 · 1/1000; esda counts in float32)
+    assert_allclose(f.loc[centre, "gi_p_sim"], 0.002, rtol=1e-6)
     far = [f"G{r:02d}{c:02d}" for r in range(0, 4) for c in range(0, 4)]
     assert (f.loc[far, "gi_bin"] <= 0).all()
     assert res.n_cases == counts.sum() and res.n_grids_analysed == 400
@@ -191,7 +222,7 @@ def test_bad_input_messages(grids20, weights20):
                                                until=pd.Timestamp("2023-02-01").date()))
     with pytest.raises(AnalysisError, match=r"category '垃圾' does not exist; the cases have: 市容环境"):
         hot_spots(table, weights20, CaseFilter(categories=("垃圾",)))
-    with pytest.raises(AnalysisError, match=r"`measure` was 'density' but is expected to be one of count, rate"):
+    with pytest.raises(AnalysisError, match=r"`measure` was 'density' but is expected to be one of: count, rate"):
         hot_spots(table, weights20, measure="density")
     with pytest.raises(AnalysisError, match="every grid has the same value: there is nothing to cluster"):
         hot_spots(table, weights20, permutations=0)
@@ -201,7 +232,7 @@ def test_bad_input_messages(grids20, weights20):
         hot_spots(small_table, queen_weights(small))
     with pytest.raises(AnalysisError, match="emerging hot spots need at least 10 weeks; the selection spans 4"):
         emerging_hot_spots(table, weights20, period="week")
-    with pytest.raises(AnalysisError, match="`period` was 'day' but is expected to be one of week, month"):
+    with pytest.raises(AnalysisError, match="`period` was 'day' but is expected to be one of: week, month"):
         emerging_hot_spots(table, weights20, period="day")
     other = lattice_grids(21, 20)
     with pytest.raises(AnalysisError, match="the weights were built for other grids than the case table"):

@@ -310,7 +310,7 @@ def test_walking_distance_follows_the_roads():
     # apart) but E2 is on the other one, 3 km round the block.
     assert straight.existing_elderly == pytest.approx(100.0)
     assert walking.existing_elderly == pytest.approx(50.0)
-    table = coverage_by_grid(ds, facility_types=("day_care",), radius_m=300.0, method="walking")
+    table = coverage_by_grid(ds, facility_types=("day_care",), radius_m=300.0, distance="walking")
     assert walking.existing_elderly == pytest.approx(table["covered_elderly"].sum())
     res = solve_siting(walking, n_new=1)
     assert res.optimal and res.added_elderly > 0
@@ -374,70 +374,78 @@ def test_result_round_trips_through_a_dict():
     assert back.gap == 0.0
 
 
+def _expect(code: str, match: str, call, **params) -> None:
+    """``call()`` raises AnalysisError with this message, code and (a subset of) params."""
+    with pytest.raises(AnalysisError, match=match) as exc:
+        call()
+    assert exc.value.code == code
+    assert {k: exc.value.params[k] for k in params} == params
+
+
 def test_bad_input_gives_clear_messages():
     reach, existing, w = _random_instance(3)
     prob = problem_from_matrix(reach, w, existing_reach=existing)
-    with pytest.raises(AnalysisError, match="asked for 20 new sites but there are only 9 candidate sites; "
-                                            "ask for at most 9"):
-        solve_siting(prob, n_new=20)
-    with pytest.raises(AnalysisError, match="`n_new` was 0 but must be a whole number of at least 1"):
-        solve_siting(prob, n_new=0)
-    with pytest.raises(AnalysisError, match="`solver` was 'best' but is expected to be one of exact, greedy"):
-        solve_siting(prob, n_new=2, solver="best")
-    with pytest.raises(AnalysisError, match=r"the target of 99.0% cannot be reached: with all 9 candidate sites"):
-        fewest_sites(prob, target_share=0.99)
-    with pytest.raises(AnalysisError, match="`target_share` was 90 but must be a share above 0 and at most 1"):
-        fewest_sites(prob, target_share=90)
-    with pytest.raises(AnalysisError, match="asked for 12 new sites but there are only 9"):
-        coverage_curve(prob, max_new=12)
-    with pytest.raises(AnalysisError, match="`weights` has 3 values but the reach matrix has 48 demand rows"):
-        problem_from_matrix(reach, [1.0, 2.0, 3.0])
+    _expect("analysis.too_many_sites", "asked for 20 new sites but there are only 9 candidate sites; "
+            "ask for at most 9", lambda: solve_siting(prob, n_new=20), n=20, available=9)
+    _expect("analysis.not_whole", "`n_new` was 0 but must be a whole number of at least 1",
+            lambda: solve_siting(prob, n_new=0), name="n_new", value="0", min=1)
+    _expect("analysis.bad_choice", "`solver` was 'best' but is expected to be one of: exact, greedy",
+            lambda: solve_siting(prob, n_new=2, solver="best"), name="solver", value="best", allowed="exact, greedy")
+    _expect("analysis.target_unreachable", r"the target of 99.0% cannot be reached: with all 9 candidate sites",
+            lambda: fewest_sites(prob, target_share=0.99), target="99.0", n=9)
+    _expect("analysis.share_out_of_range", "`target_share` was 90 but must be a share above 0 and at most 1",
+            lambda: fewest_sites(prob, target_share=90), name="target_share", value="90")
+    _expect("analysis.too_many_sites", "asked for 12 new sites but there are only 9",
+            lambda: coverage_curve(prob, max_new=12), n=12, available=9)
+    _expect("analysis.shape_mismatch", "`weights` has 3 values but the reach matrix has 48 demand rows",
+            lambda: problem_from_matrix(reach, [1.0, 2.0, 3.0]), what="weights", got=3, expected=48)
     empty = problem_from_matrix(np.zeros((5, 0), dtype=bool), np.ones(5))
-    with pytest.raises(AnalysisError, match="there are no candidate sites to choose from"):
-        solve_siting(empty, n_new=1)
+    _expect("analysis.no_candidates", "there are no candidate sites to choose from",
+            lambda: solve_siting(empty, n_new=1))
 
 
 def test_target_out_of_reach_because_of_spacing():
     # Two candidates reach everything between them but may not both open.
     reach = np.array([[True, False], [False, True]])
     prob = problem_from_matrix(reach, [10.0, 10.0], site_ids=["A", "B"], conflicts=[(0, 1)])
-    with pytest.raises(AnalysisError, match="the target of 80.0% cannot be reached while keeping new sites"):
-        fewest_sites(prob, target_share=0.8)
-    with pytest.raises(AnalysisError, match="cannot be reached by adding sites one at a time while keeping"):
-        fewest_sites(prob, target_share=0.8, solver="greedy")
+    _expect("analysis.target_infeasible", "the target of 80.0% cannot be reached while keeping new sites",
+            lambda: fewest_sites(prob, target_share=0.8), target="80.0")
+    _expect("analysis.target_unreachable_greedy", "cannot be reached by adding sites one at a time while keeping",
+            lambda: fewest_sites(prob, target_share=0.8, solver="greedy"), target="80.0")
 
 
 def test_dataset_errors():
-    with pytest.raises(AnalysisError, match="the dataset has no candidates layer"):
-        siting_problem(siting_dataset(candidates=False), SitingParams())
-    with pytest.raises(AnalysisError, match="walking distance needs a roads layer"):
-        siting_problem(siting_dataset(), SitingParams(distance="walking"))
-    with pytest.raises(AnalysisError, match="`radius_m` was -5 but must be a distance greater than 0 m"):
-        siting_problem(siting_dataset(), SitingParams(radius_m=-5))
+    _expect("analysis.no_candidates_layer", "the dataset has no candidates layer",
+            lambda: siting_problem(siting_dataset(candidates=False), SitingParams()))
+    _expect("analysis.no_roads", "walking distance needs a roads layer",
+            lambda: siting_problem(siting_dataset(), SitingParams(distance="walking")))
+    _expect("analysis.not_positive", "`radius_m` was -5 but must be a distance greater than 0 m",
+            lambda: siting_problem(siting_dataset(), SitingParams(radius_m=-5)), name="radius_m", value="-5")
     with pytest.raises(AnalysisError, match="`radius_m` was True but must be a distance greater than 0 m"):
         siting_problem(siting_dataset(), SitingParams(radius_m=True))
     # numpy numbers (from a table or a saved scenario) are distances like any other
     prob = siting_problem(siting_dataset(), SitingParams(radius_m=np.int64(300)))
     assert prob.existing_elderly == pytest.approx(100.0)
-    with pytest.raises(AnalysisError, match="`facility_type` was 'spa'"):
-        siting_problem(siting_dataset(), SitingParams(facility_type="spa"))
-    with pytest.raises(AnalysisError, match="`candidates` was 'all'"):
-        siting_problem(siting_dataset(), SitingParams(candidates="all"))
-    with pytest.raises(AnalysisError, match="every one of the 5 candidate sites is closer than 5000 m"):
-        siting_problem(siting_dataset(), SitingParams(min_spacing_m=5000.0))
+    _expect("analysis.bad_choice", "`facility_type` was 'spa'",
+            lambda: siting_problem(siting_dataset(), SitingParams(facility_type="spa")), value="spa")
+    _expect("analysis.bad_choice", "`candidates` was 'all' but is expected to be one of: layer, generated",
+            lambda: siting_problem(siting_dataset(), SitingParams(candidates="all")), name="candidates")
+    _expect("analysis.candidates_too_close", "every one of the 5 candidate sites is closer than 5000 m",
+            lambda: siting_problem(siting_dataset(), SitingParams(min_spacing_m=5000.0)), n=5, spacing="5000")
     demand, cands, existing = mid_instance()
     with pytest.raises(AnalysisError, match="there are no candidate sites"):
         siting_problem_from_frames(demand, cands.iloc[:0], existing, params=SitingParams())
     with pytest.raises(AnalysisError, match="whose units are not metres"):
         siting_problem_from_frames(demand.to_crs(4326), cands.to_crs(4326), existing.to_crs(4326),
                                    params=SitingParams())
-    with pytest.raises(AnalysisError, match="candidate sites are in EPSG:32650 but the demand points in EPSG:32649"):
-        siting_problem_from_frames(demand, cands.to_crs("EPSG:32650"), existing, params=SitingParams())
+    _expect("analysis.crs_mismatch", "candidate sites are in EPSG:32650 but the demand points in EPSG:32649",
+            lambda: siting_problem_from_frames(demand, cands.to_crs("EPSG:32650"), existing, params=SitingParams()),
+            what="candidate sites", crs="EPSG:32650", expected="EPSG:32649")
     full = siting_dataset()
     everyone = Dataset(grids=full.grids.iloc[:1], facilities=full.facilities,
                        estates=full.estates.iloc[:2], name="all covered")
-    with pytest.raises(AnalysisError, match="every resident is already within reach"):
-        siting_problem(everyone, SitingParams(candidates="generated"))
+    _expect("analysis.nothing_to_generate", "every resident is already within reach",
+            lambda: siting_problem(everyone, SitingParams(candidates="generated")))
 
 
 def test_one_street_counts_its_residents_and_its_candidates():
@@ -449,5 +457,5 @@ def test_one_street_counts_its_residents_and_its_candidates():
     res = solve_siting(prob, n_new=2)
     assert res.covered_elderly == pytest.approx(100.0)
     assert set(grid_gains(prob, res)["grid_id"]) == {"G3", "G4"}
-    with pytest.raises(AnalysisError, match="street '南街' has no grids; streets: 东街, 西街"):
-        siting_problem(ds, SitingParams(street="南街"))
+    _expect("analysis.unknown_street", "street '南街' has no grids; streets: 东街, 西街",
+            lambda: siting_problem(ds, SitingParams(street="南街")), street="南街", streets="东街, 西街")

@@ -10,6 +10,7 @@ import shapely
 from numpy.testing import assert_array_equal
 
 from geo.assign import assign_grid_ids, count_outside, locate_points
+from geo.errors import AnalysisError
 
 
 def _polygons() -> gpd.GeoDataFrame:
@@ -82,13 +83,13 @@ def test_edge_cases(grids):
     assert len(locate_points(np.array([]), np.array([]), grids.geometry.values)) == 0
     assert_array_equal(locate_points(np.array([0.5]), np.array([0.5]), np.array([None, shapely.box(0, 0, 1, 1)])),
                        [1])
-    with pytest.raises(ValueError, match="`method` was 'fast' but is expected to be one of 'auto', 'exact', 'raster'"):
+    with pytest.raises(AnalysisError, match="`method` was 'fast' but is expected to be one of 'auto', 'exact', 'raster'"):
         locate_points(np.array([0.5]), np.array([0.5]), grids.geometry.values, method="fast")
-    with pytest.raises(ValueError, match=r"`xs` and `ys` must be 1-D arrays of one length; got \(2,\) and \(1,\)"):
+    with pytest.raises(AnalysisError, match=r"`xs` and `ys` must be 1-D arrays of one length; got \(2,\) and \(1,\)"):
         locate_points(np.array([0.5, 0.6]), np.array([0.5]), grids.geometry.values)
     other = grids.to_crs(3857)
     p = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0.5], [0.5]), crs="EPSG:4326")
-    with pytest.raises(ValueError, match="points are in EPSG:4326 but grids are in EPSG:3857; use one CRS"):
+    with pytest.raises(AnalysisError, match="points are in EPSG:4326 but grids are in EPSG:3857; use one CRS"):
         assign_grid_ids(p, other)
 
 

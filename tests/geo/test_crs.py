@@ -81,7 +81,7 @@ def test_outside_china_is_not_shifted():
 
 
 def test_convert_points_rejects_unknown_datum():
-    with pytest.raises(ValueError, match="`from_sys` was 'gcj' but is expected to be one of"):
+    with pytest.raises(AnalysisError, match="`from_sys` was 'gcj' but is expected to be one of"):
         convert_points([1], [2], from_sys="gcj", to_sys="wgs84")
 
 

@@ -18,6 +18,7 @@ from geo import _demo_specs as specs
 from geo.crs import gcj02_to_wgs84
 from geo.dataset import DEMO_PATH, read_dataset
 from geo.demo import SYNTHETIC_LABEL, allocate, build_dataset, load_outline, summary
+from geo.errors import AnalysisError
 from geo.schema import CASE_CATEGORIES, FACILITY_TYPES, LAYER_NAMES, validate_layer
 
 
@@ -57,7 +58,7 @@ def test_allocate_is_exact_and_proportional():
 
 
 def test_allocate_refuses_bad_weights():
-    with pytest.raises(ValueError, match="cannot allocate 5 over weights summing to 0"):
+    with pytest.raises(AnalysisError, match="cannot allocate 5 over weights summing to 0"):
         allocate(5, [0.0, 0.0])
 
 
@@ -308,11 +309,11 @@ def test_same_seed_same_layers_other_seed_other_layers(built):
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"`scale` was 'paris' but is expected to be one of \('shifeng', 'wuchang'\)"):
+    with pytest.raises(AnalysisError, match=r"`scale` was 'paris' but is expected to be one of \('shifeng', 'wuchang'\)"):
         build_dataset("paris")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="`n_cases` was 0 but must be at least 1"):
+    with pytest.raises(AnalysisError, match="`n_cases` was 0 but must be at least 1"):
         build_dataset("shifeng", n_cases=0)
-    with pytest.raises(ValueError, match="`district` was '天元区' but the outline file has only 石峰区, 武昌区"):
+    with pytest.raises(AnalysisError, match="`district` was '天元区' but the outline file has only 石峰区, 武昌区"):
         load_outline("天元区")
 
 

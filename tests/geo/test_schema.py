@@ -7,7 +7,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from geo.crs import gcj02_to_wgs84
 from geo.errors import DataError, Problem
-from geo.schema import LAYERS, validate_layer
+from geo.schema import LAYERS, check_layer, validate_layer
 
 
 def _grids(**over):
@@ -41,12 +41,19 @@ def test_every_problem_is_reported_at_once():
         validate_layer(bad, "grids")
     msgs = _messages(exc.value)
     assert msgs == [
-        "layer grids, column grid_id: duplicate id(s) A (rows 1, 2) — give every row its own id",
-        "layer grids, column street: 1 empty value(s) (rows 2) — fill in every cell of this column",
-        "layer grids, column households: 1 value(s) are not int (rows 2) — enter a whole number in each cell",
-        "layer grids, column elderly: aged 60+ exceeds population (rows 2) — check the elderly and population figures",
+        "layer grids, column 网格编号 (grid_id): duplicate id(s) A (rows 1, 2) — give every row its own id",
+        "layer grids, row 2, column 街道 (street): empty cell — fill in every cell of this column",
+        "layer grids, row 2, column 户数 (households): not a whole number: '很多' — enter a whole number such as 120",
+        "layer grids, row 2, column 老年人口 (elderly): aged 60+ exceeds population — check the elderly and "
+        "population figures",
     ]
-    assert str(exc.value).startswith("4 problems found:\n- layer grids, column grid_id")
+    assert str(exc.value).startswith("4 problems found:\n- layer grids, column 网格编号 (grid_id)")
+    codes = [(p.code, p.row, p.column, p.source_column, p.value) for p in exc.value.problems]
+    assert codes == [("data.duplicate_id", None, "grid_id", "网格编号", "A"),
+                     ("data.empty_value", 2, "street", "街道", None),
+                     ("data.not_integer", 2, "households", "户数", "很多"),
+                     ("data.elderly_exceeds_population", 2, "elderly", "老年人口", None)]
+    assert dict(exc.value.problems[0].params) == {"values": "A", "rows": "1, 2", "count": 2}
 
 
 def test_missing_required_columns_name_the_chinese_headers():
@@ -63,8 +70,16 @@ def test_negative_and_fractional_counts():
     with pytest.raises(DataError) as exc:
         validate_layer(_grids(人口=[-5, 540.5]), "grids")
     msgs = _messages(exc.value)
-    assert "layer grids, column population: 1 value(s) are not int (rows 2) — enter a whole number in each cell" in msgs
-    assert "layer grids, column population: value(s) below 0 (rows 1) — enter a value of at least 0" in msgs
+    assert msgs == [
+        "layer grids, row 2, column 人口 (population): not a whole number: '540.5' — enter a whole number such as 120",
+        "layer grids, row 1, column 人口 (population): value(s) below 0 — enter a value of at least 0",
+        "layer grids, row 1, column 老年人口 (elderly): aged 60+ exceeds population — check the elderly and "
+        "population figures",
+    ]
+    assert [(p.code, p.value, dict(p.params)) for p in exc.value.problems[:2]] == [
+        ("data.not_integer", "540.5", {"values": "540.5", "rows": "2", "count": 1}),
+        ("data.below_minimum", "-5", {"values": "-5", "rows": "1", "count": 1, "minimum": "0"}),
+    ]
 
 
 def test_facility_codes_accept_chinese_labels_and_reject_unknown():
@@ -74,8 +89,8 @@ def test_facility_codes_accept_chinese_labels_and_reject_unknown():
     with pytest.raises(DataError) as exc:
         validate_layer(df, "facilities")
     assert _messages(exc.value) == [
-        "layer facilities, column type: unknown value(s) '超市' (rows 3) — use one of day_care, elderly_service_center, "
-        "nursing_home, elderly_canteen, health_station, health_center"
+        "layer facilities, row 3, column 类型 (type): unknown value(s) '超市' — use one of day_care, "
+        "elderly_service_center, nursing_home, elderly_canteen, health_station, health_center"
     ]
     ok = validate_layer(df.iloc[:2], "facilities")
     assert ok["type"].tolist() == ["day_care", "health_center"]
@@ -92,8 +107,9 @@ def test_table_without_coordinates_and_bad_coordinates():
     with pytest.raises(DataError) as exc:
         validate_layer(df2, "facilities")
     # reported once: the row without coordinates is not reported again as an empty geometry
-    assert _messages(exc.value) == ["layer facilities, column lon/lat: longitude/latitude missing or not a number "
-                                    "in rows 1 — enter decimal degrees such as 113.15 and 27.87"]
+    assert _messages(exc.value) == ["layer facilities, row 1, column lon/lat: longitude/latitude missing or not a "
+                                    "number — enter decimal degrees such as 113.15 and 27.87"]
+    assert exc.value.problems[0].value == "abc, 27.8"
 
 
 def test_swapped_lon_lat_is_caught():
@@ -101,9 +117,19 @@ def test_swapped_lon_lat_is_caught():
     with pytest.raises(DataError) as exc:
         validate_layer(df, "facilities")
     assert _messages(exc.value) == [
-        "layer facilities, column geometry: coordinates outside China (rows 1) — check that longitude and latitude "
-        "are not swapped and that the file's CRS is set"
+        "layer facilities, row 1, column lon/lat (geometry): longitude and latitude are swapped — exchange the two columns "
+        "(or the X/Y axis order): longitude is the larger number, 73–136 in China"
     ]
+    assert exc.value.problems[0].code == "data.lonlat_swapped"
+    assert exc.value.problems[0].value == "27.8, 113.1"
+    # far outside China (not merely swapped) is a different problem
+    with pytest.raises(DataError) as exc:
+        validate_layer(df.assign(lon=[2.35], lat=[48.85]), "facilities")
+    assert _messages(exc.value) == [
+        "layer facilities, row 1, column lon/lat (geometry): coordinates outside China — check that the file's coordinate "
+        "system is set (or chosen) correctly"
+    ]
+    assert exc.value.problems[0].code == "data.outside_china"
 
 
 def test_coordinates_outside_china_are_reported_with_the_other_problems():
@@ -113,11 +139,11 @@ def test_coordinates_outside_china_are_reported_with_the_other_problems():
     with pytest.raises(DataError) as exc:
         validate_layer(df, "facilities")
     assert _messages(exc.value) == [
-        "layer facilities, column lon/lat: longitude/latitude missing or not a number in rows 2 — enter decimal "
+        "layer facilities, row 2, column lon/lat: longitude/latitude missing or not a number — enter decimal "
         "degrees such as 113.15 and 27.87",
         "layer facilities, column facility_id: duplicate id(s) a (rows 1, 2) — give every row its own id",
-        "layer facilities, column geometry: coordinates outside China (rows 1) — check that longitude and latitude "
-        "are not swapped and that the file's CRS is set",
+        "layer facilities, row 1, column lon/lat (geometry): longitude and latitude are swapped — exchange the two columns "
+        "(or the X/Y axis order): longitude is the larger number, 73–136 in China",
     ]
     # in a geometry layer too, beside a wrong geometry kind, counted in the layer's own rows
     g = _grids()
@@ -125,23 +151,32 @@ def test_coordinates_outside_china_are_reported_with_the_other_problems():
     with pytest.raises(DataError) as exc:
         validate_layer(g, "grids")
     assert _messages(exc.value) == [
-        "layer grids, column geometry: geometry is LineString (rows 1) — this layer needs Polygon or MultiPolygon",
-        "layer grids, column geometry: coordinates outside China (rows 2) — check that longitude and latitude "
-        "are not swapped and that the file's CRS is set",
+        "layer grids, row 1, column geometry: geometry is LineString — this layer needs Polygon or MultiPolygon",
+        "layer grids, row 2, column geometry: longitude and latitude are swapped — exchange the two columns "
+        "(or the X/Y axis order): longitude is the larger number, 73–136 in China",
     ]
 
 
-def test_wrong_and_invalid_geometry():
+def test_wrong_and_unrepairable_geometry_refused_bow_tie_repaired():
     bowtie = Polygon([(113.1, 27.8), (113.11, 27.81), (113.11, 27.8), (113.1, 27.81), (113.1, 27.8)])
+    flat = Polygon([(113.1, 27.8), (113.11, 27.8), (113.12, 27.8), (113.11, 27.8), (113.1, 27.8)])  # a line out and back
     g = _grids()
-    g = g.set_geometry([LineString([(113.1, 27.8), (113.2, 27.9)]), bowtie])
     with pytest.raises(DataError) as exc:
-        validate_layer(g, "grids")
-    msgs = _messages(exc.value)
-    assert msgs[0] == ("layer grids, column geometry: geometry is LineString (rows 1) — this layer needs Polygon or "
-                       "MultiPolygon")
-    assert msgs[1].startswith("layer grids, column geometry: invalid geometry (Self-intersection")
-    assert msgs[1].endswith("(rows 2) — repair it (for example QGIS 'Fix geometries') and load again")
+        validate_layer(g.set_geometry([LineString([(113.1, 27.8), (113.2, 27.9)]), flat]), "grids")
+    assert _messages(exc.value) == [
+        "layer grids, row 1, column geometry: geometry is LineString — this layer needs Polygon or MultiPolygon",
+        "layer grids, row 2, column geometry: invalid geometry (Ring Self-intersection[113.11 27.8]) — repair it "
+        "(for example QGIS 'Fix geometries') and load again",
+    ]
+    assert [p.code for p in exc.value.problems] == ["data.geometry_wrong_type", "data.geometry_invalid"]
+    # a bow tie is repaired into its two triangles, and the repair is reported as a warning
+    checked = check_layer(g.set_geometry([box(113.10, 27.80, 113.11, 27.81), bowtie]), "grids")
+    fixed = checked.gdf.geometry.iloc[1]
+    assert fixed.geom_type == "MultiPolygon" and fixed.is_valid
+    assert fixed.area == pytest.approx(2 * 0.5 * 0.01 * 0.005)  # two triangles meeting at the crossing
+    assert [(w.code, w.row, w.column) for w in checked.warnings] == [("data.geometry_repaired", 2, "geometry")]
+    assert str(checked.warnings[0]).startswith("layer grids, row 2, column geometry: invalid geometry repaired "
+                                               "(Self-intersection")
 
 
 def test_gcj02_input_is_converted_to_wgs84():
@@ -159,8 +194,9 @@ def test_cases_dates_and_status():
     with pytest.raises(DataError) as exc:
         validate_layer(df, "cases")
     assert _messages(exc.value) == [
-        "layer cases, column reported_at: 1 value(s) are not datetime (rows 2) — enter a datetime in each cell",
-        "layer cases, column closed_at: closed before reported (rows 1) — check the two dates",
+        "layer cases, row 2, column 上报时间 (reported_at): not a date: '昨天' — enter a date such as 2024-05-01 or "
+        "2024-05-01 09:30",
+        "layer cases, row 1, column 办结时间 (closed_at): closed before reported — check the two dates",
     ]
 
 

@@ -57,6 +57,7 @@ STRINGS = {
     "download.geojson": ("下载 GeoJSON", "Download GeoJSON"),
     "problem.layer": ("图层 {layer}", "layer {layer}"),
     "problem.row": ("第 {row} 行", "row {row}"),
+    "problem.rows": ("第 {rows} 行（共 {count} 行）", "rows {rows} ({count} in all)"),
     "problem.column": ("列 {column}", "column {column}"),
     "code.layer.grids": ("网格", "grids"),
     "code.layer.facilities": ("服务设施", "facilities"),
