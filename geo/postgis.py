@@ -408,8 +408,13 @@ class PostgisStore:
         sel = f"SELECT {cols + ', ' if cols else ''}encode(ST_AsBinary(geom), 'hex') AS geom " \
               f"FROM {_ident(schema)}.{_ident(name)}{where} ORDER BY fid"
         buf = io.BytesIO()
+        if params:
+            import psycopg
+
+            with psycopg.ClientCursor(con) as client:
+                sel = client.mogrify(sel, params)
         with con.cursor() as cur:
-            query = cur.mogrify(sel, params) if params else sel
+            query = sel
             with cur.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
                 for data in copy:
                     buf.write(data)

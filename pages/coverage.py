@@ -8,6 +8,7 @@ from analysis.coverage import DEFAULT_RADIUS_M, LIFE_CIRCLE_PRESETS_M, district_
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
 from ui import widgets
+from ui.city import require_district
 from ui.context import get_context
 from ui.coverage import (
     cached_accessibility,
@@ -23,6 +24,7 @@ from ui.maps import legend, show_map
 PRESETS = ("default", *LIFE_CIRCLE_PRESETS_M, "custom")
 
 ctx = get_context()
+require_district(ctx)
 ds = ctx.ds
 st.title(t("coverage.title", district=ds.meta_dict.get("district") or ds.name))
 st.caption(t("coverage.intro"))

@@ -10,6 +10,7 @@ from geo.errors import AnalysisError, DataError
 from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
 from geo.schema import FACILITY_TYPES
 from ui import widgets
+from ui.city import require_district
 from ui.context import get_context
 from ui.i18n import label_of, t
 from ui.maps import legend, show_map
@@ -25,6 +26,7 @@ from ui.siting import (
 )
 
 ctx = get_context()
+require_district(ctx)
 ds = ctx.ds
 st.title(t("siting.title", district=ds.meta_dict.get("district") or ds.name))
 st.caption(t("siting.intro"))
