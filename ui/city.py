@@ -152,6 +152,54 @@ def case_counts_by_district(spec: str, grids: gpd.GeoDataFrame, as_of: str | Non
     return pd.DataFrame(df)
 
 
+@st.cache_resource(show_spinner=False)
+def dask_client(scheduler: str | None):
+    """One client of ``GRIDATLAS_DASK``'s scheduler for every session (None: in-process)."""
+    from analysis.distributed import connect
+
+    return connect(scheduler)
+
+
+def grid_week_counts(spec: str, grids: gpd.GeoDataFrame) -> tuple[np.ndarray, int]:
+    """Cases per grid (grids order) and week, counted by the database: (matrix, first week number)."""
+    if is_postgres_url(spec):
+        counts = _store(spec).case_counts(("grid_id", "week"))
+    else:
+        q = ("SELECT grid_id, CAST((julianday(substr(reported_at, 1, 10)) - 2440587.5 + 3) / 7 AS INTEGER) AS week, "
+             "count(*) AS cases FROM cases WHERE grid_id IS NOT NULL GROUP BY 1, 2")
+        counts = pd.DataFrame(pyogrio.read_dataframe(spec, sql=q, read_geometry=False))
+    pos = pd.Categorical(counts["grid_id"], categories=grids["grid_id"]).codes
+    counts = counts[pos >= 0].assign(pos=pos[pos >= 0])
+    if counts.empty:
+        return np.zeros((len(grids), 0), dtype="int64"), 0
+    first, last = int(counts["week"].min()), int(counts["week"].max())
+    matrix = np.zeros((len(grids), last - first + 1), dtype="int64")
+    matrix[counts["pos"].to_numpy(), counts["week"].to_numpy() - first] = counts["cases"].to_numpy()
+    return matrix, first
+
+
+def district_patterns(spec: str, grids: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Per district: hot-spot grids (Gi* of the cases counted) and new or intensifying hot spots (by week).
+
+    One Dask task per district on ``GRIDATLAS_DASK``'s scheduler when set, else in-process.
+    """
+    from analysis.distributed import district_hotspots
+    from geo import settings
+
+    matrix, _ = grid_week_counts(spec, grids)
+    if matrix.shape[1] == 0:
+        return pd.DataFrame({"district": pd.Series(dtype="string"), "hot_grids": [], "emerging": []})
+    parts = district_hotspots(grids, matrix, client=dask_client(settings.dask_scheduler()), permutations=0)
+    rows = []
+    for p in parts:
+        pattern = p.frame["pattern"].fillna("")
+        rows.append({"district": p.district, "hot_grids": int((p.frame["gi_bin"] > 0).sum()) if p.note is None
+                     else np.nan,
+                     "emerging": int(pattern.isin(["new_hot_spot", "intensifying_hot_spot",
+                                                   "consecutive_hot_spot"]).sum()) if p.note is None else np.nan})
+    return pd.DataFrame(rows)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def league_table(key: str, token: str) -> pd.DataFrame:
     """One row per district: grids, streets, residents, aged 60+, facilities, day-care coverage, cases."""
@@ -180,6 +228,9 @@ def league_table(key: str, token: str) -> pd.DataFrame:
         table[c] = counts[c].reindex(table.index).fillna(0).astype("int64") if len(counts) else 0
     table["overdue_per_10k"] = np.where(table["population"] > 0, table["overdue"] / table["population"] * 1e4,
                                         np.nan)
+    patterns = district_patterns(spec, grids).set_index("district")
+    for c in ("hot_grids", "emerging"):
+        table[c] = patterns[c].reindex(table.index) if len(patterns) else np.nan
     return table.reset_index().rename(columns={"index": "district"})
 
 
@@ -251,7 +302,7 @@ def render_city_overview(ctx) -> None:
     st.subheader(t("city.league"))
     st.dataframe(
         table[["district", "streets", "grids", "population", "elderly", "elderly_share", "facilities", "coverage",
-               "cases", "open", "overdue", "overdue_per_10k"]],
+               "cases", "open", "overdue", "overdue_per_10k", "hot_grids", "emerging"]],
         hide_index=True, width="stretch",
         column_config={
             "district": t("city.col.district"), "streets": t("city.col.streets"), "grids": t("overview.col.grids"),
@@ -261,6 +312,9 @@ def render_city_overview(ctx) -> None:
             "coverage": st.column_config.NumberColumn(t("city.col.coverage"), format="percent"),
             "cases": t("city.col.cases"), "open": t("city.col.open"), "overdue": t("city.col.overdue"),
             "overdue_per_10k": st.column_config.NumberColumn(t("city.col.overdue_per_10k"), format="%.1f"),
+            "hot_grids": st.column_config.NumberColumn(t("city.col.hot_grids"), format="%d"),
+            "emerging": st.column_config.NumberColumn(t("city.col.emerging"), format="%d"),
         },
     )
     st.caption(t("city.league_help", radius=f"{DEFAULT_RADIUS_M['day_care']:.0f}"))
+    st.caption(t("city.hot_help"))

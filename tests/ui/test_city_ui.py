@@ -121,3 +121,24 @@ def test_city_overview_from_postgis_counts_in_sql(monkeypatch, city):
     figures = {m.label: m.value for m in at.metric}
     assert figures["网格"] == f"{int((grids['district'] == '青山区').sum()):,}"
     close_pools()
+
+
+def test_league_hot_spots_equal_the_per_district_analysis(monkeypatch, city):
+    from analysis.cases import build_case_table
+    from analysis.hotspots import emerging_hot_spots, hot_spots, queen_weights
+    from geo.dataset import read_dataset
+
+    at = _run(monkeypatch, city)
+    league = at.dataframe[0].value.set_index("district")
+    ds = read_dataset(city)
+    for name in ("江汉区", "青山区"):
+        grids = ds.grids[ds.grids["district"] == name].reset_index(drop=True)
+        cases = ds.cases[ds.cases["grid_id"].isin(set(grids["grid_id"]))]
+        table = build_case_table(cases, grids, as_of="2025-12-31")
+        w = queen_weights(grids)
+        hot = int((hot_spots(table, w, permutations=0).frame["gi_bin"] > 0).sum())
+        pattern = emerging_hot_spots(table, w).frame["pattern"].fillna("")
+        emerging = int(pattern.isin(["new_hot_spot", "intensifying_hot_spot", "consecutive_hot_spot"]).sum())
+        assert (league.loc[name, "hot_grids"], league.loc[name, "emerging"]) == (hot, emerging)
+    assert pd.isna(league.loc["汉南区", "hot_grids"])  # 24 grids: below Gi*'s 30
+    assert league["hot_grids"].max() > 0

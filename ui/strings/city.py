@@ -19,6 +19,12 @@ STRINGS = {
     "city.col.cases": ("事件", "Cases"),
     "city.col.open": ("未办结", "Open"),
     "city.col.overdue": ("逾期", "Overdue"),
+    "city.col.hot_grids": ("热点网格", "Hot-spot grids"),
+    "city.col.emerging": ("新增/加剧热点", "New or intensifying hot spots"),
+    "city.hot_help": ("热点网格：全年事件数的 Gi* 热点（FDR 校正，90% 以上置信度），各区内分别计算；新增/加剧热点：按周的新增、连续或加剧热点模式。网格少于 30 个的区不计算（空白）。",
+                      "Hot-spot grids: Gi* hot spots of the year's case counts (FDR-corrected, 90 % confidence or "
+                      "more), within each district; new or intensifying: grids with a new, consecutive or "
+                      "intensifying weekly pattern. Districts with fewer than 30 grids are left blank."),
     "city.col.overdue_per_10k": ("每万人逾期", "Overdue per 10,000 residents"),
     "city.choose_district": ("这是全市数据集：请在左侧选择一个区，本页按区分析（全市共 {n} 条事件，不在浏览器中整体加载）。",
                              "This is a city dataset: choose a district in the sidebar; this page works on one "
