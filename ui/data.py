@@ -76,12 +76,35 @@ def _load(path: str, mtime: float) -> Dataset:
     return read_dataset(path)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_part(key: str, token: str) -> Dataset:
+    from ui.city import load_part
+
+    return load_part(key)
+
+
+def _is_part(path: str) -> bool:
+    from ui.city import split_key
+
+    return split_key(path)[2]
+
+
 def get_dataset(path: str | None = None) -> Dataset:
-    """The validated dataset at ``path`` (default: $GRIDATLAS_DATA or the demo), loaded once."""
+    """The validated dataset at ``path`` (default: $GRIDATLAS_DATA or the demo), loaded once.
+
+    A key naming part of a city dataset (``ui.city``: ``SPEC#city``,
+    ``SPEC#district=NAME``) gives that part.
+    """
     path = path or default_data_path()
+    if _is_part(path):
+        return _load_part(path, dataset_token(path))
     return _load(path, _mtime(path))
 
 
 def dataset_token(path: str) -> str:
-    """A cache key that changes when the file changes."""
+    """A cache key that changes when the file (or the database's current version) changes."""
+    if _is_part(path):
+        from ui.city import part_token
+
+        return part_token(path)
     return f"{Path(path).resolve()}@{_mtime(path)}"
