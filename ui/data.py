@@ -64,19 +64,44 @@ def _load(spec: str, token: str) -> Dataset:
     return get_store(spec).load()
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_part(key: str, token: str) -> Dataset:
+    from ui.city import load_part
+
+    return load_part(key)
+
+
+def _is_part(path: str) -> bool:
+    from ui.city import split_key
+
+    return split_key(path)[2]
+
+
 def get_dataset(path: str | None = None) -> Dataset:
-    """The current version of the dataset ``path`` names, loaded once per version."""
+    """The current version of the dataset ``path`` names, loaded once per version.
+
+    A key naming part of a city dataset (``ui.city``: ``SPEC#city``,
+    ``SPEC#district=NAME``) gives that part.
+    """
     spec = path or default_data_path()
+    if _is_part(spec):
+        return _load_part(spec, dataset_token(spec))
     return _load(spec, get_store(spec).token)
 
 
 def dataset_token(path: str) -> str:
     """A cache key that changes when the dataset's current version changes."""
+    if _is_part(path):
+        from ui.city import part_token
+
+        return part_token(path)
     return get_store(path).token
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _derived(spec: str, token: str, name: str, _build: Callable[[], T]) -> T:
+    if _is_part(spec):  # a part of a city dataset: computed per server
+        return _build()
     store = get_store(spec)
     if not hasattr(store, "derived"):  # a backend without a place for derived data: computed per server
         return _build()
