@@ -203,6 +203,7 @@ else:
     black_col.markdown(f"**⚫ {t('estates.league.black')}**")
     black_col.table(_small_table(league[league["list"] == "black"].iloc[::-1]))
     with st.expander(t("estates.league.all")):
-        st.dataframe(league.assign(list=[t(f"code.league.{v}") if v else "" for v in league["list"]]),
+        lists = {"red": t("code.league.red"), "black": t("code.league.black"), "": ""}
+        st.dataframe(league.assign(list=[lists[v] for v in league["list"]]),
                      hide_index=True, width="stretch", column_config=config)
     st.caption(t("estates.league.help"))
