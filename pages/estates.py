@@ -110,7 +110,7 @@ with side_col:
 st.subheader(t("estates.progress.title"))
 if ctx.street is None:
     if len(behind):
-        items = "、".join(t("estates.progress.behind_item", street=s, n=int(n))
+        items = ("、" if ctx.lang == "zh" else ", ").join(t("estates.progress.behind_item", street=s, n=int(n))
                          for s, n in zip(behind["street"], behind["shortfall"], strict=True))
         st.warning(t("estates.progress.behind", streets=items))
     else:
