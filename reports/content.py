@@ -186,6 +186,8 @@ def plan_table(brief: MeetingBrief, lang: str, *, stage: str = PLAN_STAGE, top: 
     if p is None:
         return None
     rows = p[p["stage"] == stage].assign(_district=lambda f: f["street"] != DISTRICT)
+    if brief.street is not None:  # one street: its district row is the street again
+        rows = rows[rows["_district"]]
     rows = rows.sort_values(["_district", "shortfall", "street"], ascending=[True, False, True], kind="mergesort")
     if top is not None:
         rows = rows.head(top)
