@@ -217,7 +217,7 @@ def estates_summary(brief: MeetingBrief, lang: str) -> str:
 
 
 def item_text(item: MeetingItem, lang: str) -> str:
-    values = item.values
+    values = {k: (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in item.values.items()}
     if "stage" in values:
         values["stage"] = stage_label(values["stage"], lang)
     return t(f"meeting.item.{item.kind}", lang=lang, subject=item.subject, **values)
