@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import settings
+from geo.errors import SettingsError
 from ui import auth
-from ui.i18n import t
+from ui.i18n import error_text, t
 from ui.sidebar import render_language, render_sidebar, show_load_error
 
 st.set_page_config(page_title="GridAtlas 网格服务覆盖分析", page_icon="🗺️", layout="wide")
@@ -28,7 +30,21 @@ PAGES: list[tuple[str, str, str, str]] = [
 ]
 
 
+def check_settings() -> None:
+    """Stop with a clear page (both languages: the switch is not drawn yet) when a setting is invalid."""
+    try:
+        settings.check_all()
+    except SettingsError as err:
+        st.title(t("settings.invalid.title", lang="zh") + " · " + t("settings.invalid.title", lang="en"))
+        st.error(error_text(err, lang="zh"))
+        st.error(error_text(err, lang="en"))
+        st.caption(t("settings.invalid.help", lang="zh"))
+        st.caption(t("settings.invalid.help", lang="en"))
+        st.stop()
+
+
 def main() -> None:
+    check_settings()
     viewer = auth.gate()
     if viewer is None:
         with st.sidebar:

@@ -8,6 +8,7 @@ built once per (dataset version, street, stages, language, basemap).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from dataclasses import dataclass
 
@@ -22,9 +23,13 @@ from analysis.estates import (
     DISTRICT,
     STAGES,
     campaign_estates,
+    company_league,
     estates_at_stage,
     plan_dates,
+    plan_progress,
     reached_dates,
+    stage_counts,
+    street_progress,
 )
 from geo.crs import WGS84
 from geo.dataset import Dataset
@@ -91,6 +96,34 @@ def campaign_table(ctx: PageContext, plan: Plan) -> gpd.GeoDataFrame:
     return _campaign(ctx.token, ctx.ds, str(plan.as_of.date()))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _progress(token: str, _ds: Dataset, start: str, target: str, as_of: str, stage: str,
+              street: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    counts = stage_counts(_ds.estates, as_of=None)
+    progress = street_progress(_ds.estates, start=start, target=target, as_of=as_of, stage=stage)
+    rows = plan_progress(_ds.estates, start=start, target=target, as_of=as_of, street=street)
+    return counts, progress, rows[rows["stage"] == stage].reset_index(drop=True)
+
+
+def progress_tables(ctx: PageContext, plan: Plan, stage: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Stage counts (current, per street and district), where each street stands on ``plan.as_of`` for
+    ``stage``, and the monthly plan rows of ``stage`` (the chosen street, or every street and the district):
+    computed once per dataset version, plan and stage. Raises `AnalysisError` as the analysis does."""
+    return _progress(ctx.token, ctx.ds, str(plan.start.date()), str(plan.target.date()), str(plan.as_of.date()),
+                     stage, ctx.street)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _league(token: str, _ds: Dataset, street: str | None, min_estates: int, n: int) -> pd.DataFrame:
+    scope = _ds.estates if street is None else _ds.estates[_ds.estates["street"] == street]
+    return company_league(scope, min_estates=min_estates, n=n)
+
+
+def league_table(ctx: PageContext, *, min_estates: int, n: int) -> pd.DataFrame:
+    """The property companies' red/black list of the chosen street (or district), cached per dataset version."""
+    return _league(ctx.token, ctx.ds, ctx.street, min_estates, n)
+
+
 def stage_label(code: str, lang: str | None = None) -> str:
     return label_of("governance_stage", code, lang=lang)
 
@@ -105,10 +138,11 @@ def stage_map(path: str, token: str, street: str | None, stages: tuple[str, ...]
     if street is not None:
         camp = camp[camp["street"] == street]
     m = new_map(grids.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
-    cols = [c for c in ("grid_id", "grid_name", "grid_worker") if c in grids.columns]
+    grid_tip = {"grid_id": t("col.grid_id", lang=lang), "grid_name": t("col.grid_name", lang=lang),
+                "grid_worker": t("col.grid_worker", lang=lang)}
     add_polygons(m, grids, name=t("estates.map.grids", lang=lang), fill=GRID_FILL, fill_opacity=0.85,
                  class_name="ga-estates-grid", datum=datum,
-                 tooltip=[(c, t(f"col.{c}", lang=lang)) for c in cols])
+                 tooltip=[(c, label) for c, label in grid_tip.items() if c in grids.columns])
     add_lines(m, street_outlines(grids), name=t("map.layer.streets", lang=lang), color="#222222", weight=2.2,
               class_name="ga-street", datum=datum, simplify_m=10.0)
     shown = camp.assign(
@@ -149,7 +183,7 @@ def burn_down(plan_rows: pd.DataFrame, progress: pd.DataFrame, plan: Plan, *, st
     info = progress.set_index("street")
     titles = []
     for s in streets:
-        name = t("sidebar.all_streets", lang=lang) if s == DISTRICT else s
+        name = t("sidebar.all_streets", lang=lang) if s == DISTRICT else html.escape(str(s))  # plotly reads tags
         short = int(info.loc[s, "shortfall"])
         titles.append(f"{name} · " + (t("estates.status.behind", lang=lang) + f" −{short}" if short
                                        else t("estates.status.on_plan", lang=lang)))
