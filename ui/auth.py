@@ -36,6 +36,9 @@ from ui.i18n import error_text, t
 SESSION_KEY = "auth_session"
 NOTICE_KEY = "auth_notice"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# the actions `require` guards (each has a label ``code.action.<name>``)
+GUARDED_ACTIONS: tuple[str, ...] = ("siting_run", "scenario_save", "scenario_delete", "import", "restore", "users",
+                                    "audit", "download")
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,11 @@ def _domains() -> dict[str, tuple]:
     from analysis.hotspots import PATTERNS
     from analysis.options import CANDIDATE_SOURCES, DISTANCES, MEASURES, PERIODS, SOLVERS, WEIGHTS, WEIGHTS_SCHEMES
     from analysis.siting import MODES
+    from geo.audit import ACTIONS, COLUMNS
     from geo.schema import CASE_STATUS
+    from geo.users import ROLES
+    from reports import FORMATS
+    from ui.auth import GUARDED_ACTIONS
 
     return {
         "cases.bin.": tuple(range(-3, 4)), "cases.measure.": MEASURES, "cases.step.": PERIODS,
@@ -56,6 +60,8 @@ def _domains() -> dict[str, tuple]:
         "coverage.placement.": ("estates", "area"), "coverage.preset.": ("default", *LIFE_CIRCLE_PRESETS_M, "custom"),
         "siting.distance.": DISTANCES, "siting.candidates.": CANDIDATE_SOURCES, "siting.solver.": SOLVERS,
         "siting.mode.": MODES, "siting.scn.common.": ("more", "less", "same"), "sidebar.basemap.": ("none", "configured"),
+        "code.role.": ROLES, "code.action.": GUARDED_ACTIONS, "code.audit.": ACTIONS,
+        "admin.col.": tuple("name" if c == "user" else c for c in COLUMNS), "meeting.download.": FORMATS,
     }
 
 

@@ -76,11 +76,6 @@ STRINGS = {
     "err.storage.write_failed": ("数据集 {name} 的第 {version} 版未能写入（{reason}）；当前版本未受影响。",
                                  "Version {version} of dataset {name} could not be written ({reason}); the current "
                                  "version is unchanged."),
-    "err.storage.checksum_failed": ("数据集 {name} 的第 {version} 版文件与导入时记录的校验值不符（可能被改动或损坏），"
-                                    "已拒绝使用。请从备份恢复该版本的文件，或恢复其他版本。",
-                                    "Version {version} of dataset {name} does not match the checksum recorded at "
-                                    "import (changed or damaged) and is not used. Put its files back from a backup, "
-                                    "or restore another version."),
     "error.dataset_unavailable": ("数据集“{name}”现在无法打开，页面内容暂不显示。已保存的数据与版本没有改动。",
                                   "The dataset “{name}” cannot be opened right now, so no page is shown. Nothing "
                                   "stored has been changed."),
