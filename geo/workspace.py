@@ -805,6 +805,15 @@ def scenarios_file_for(spec: str | os.PathLike, *, create: bool) -> Path | None:
     return store.scenarios_path
 
 
+def _url_label(url: str) -> str:
+    """A database dataset's label: the dataset and the host, never the password."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    dataset = parse_qs(parts.query).get("dataset", [parts.path.strip("/")])[0]
+    return f"{dataset} (PostGIS {parts.hostname or ''})"
+
+
 def list_datasets() -> list[DatasetEntry]:
     """The workspace's datasets (the demo always among them), then GRIDATLAS_DATA and ``cache/*.gpkg``.
 
@@ -812,20 +821,22 @@ def list_datasets() -> list[DatasetEntry]:
     """
     specs: list[tuple[str, bool]] = []
     folder = datasets_dir()
-    names = sorted({p.stem for p in folder.glob("*.gpkg")} |
-                   {p.name[: -len(HISTORY_SUFFIX)] for p in folder.glob(f"*{HISTORY_SUFFIX}")}) \
-        if folder.is_dir() else []
+    found = ({p.stem for p in folder.glob("*.gpkg")} |
+             {p.name[: -len(HISTORY_SUFFIX)] for p in folder.glob(f"*{HISTORY_SUFFIX}")}) if folder.is_dir() else set()
+    names = sorted(n for n in found if NAME_RE.match(n))
     env = settings.data()
-    first = [open_store(env).spec] if env else []
+    first = []
+    if env:
+        first = [env] if env.startswith(("postgresql://", "postgres://")) else [open_store(env).spec]
     for s in [*first, DEMO_PATH.stem, *names]:
-        specs.append((s, not (s.endswith(".gpkg") or os.sep in s)))
+        specs.append((s, not (s.endswith(".gpkg") or os.sep in s or "://" in s)))
     if CACHE_DIR.is_dir():
         specs.extend((str(p.resolve()), False) for p in sorted(CACHE_DIR.glob("*.gpkg")))
     seen: list[tuple[str, bool]] = []
     for s, ws in specs:
         if s not in [x for x, _ in seen]:
             seen.append((s, ws))
-    stems = [Path(s).stem if not ws else s for s, ws in seen]
+    stems = [_url_label(s) if "://" in s else Path(s).stem if not ws else s for s, ws in seen]
     out = []
     for (s, ws), stem in zip(seen, stems, strict=True):
         label = stem if stems.count(stem) == 1 or ws else f"{stem} ({Path(s).parent})"
