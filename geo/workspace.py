@@ -490,7 +490,7 @@ class GpkgStore:
         (self._history / TMP_GPKG).unlink(missing_ok=True)
 
     def _new_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
-                     info: VersionInfo) -> VersionInfo:
+                     info: VersionInfo, gpkg_from: Path | None = None) -> VersionInfo:
         """Write version ``info.id`` (new layers ``frames``, unchanged ones hard-linked) and make it current.
 
         The GeoPackage is the current one with the changed layers rewritten when the current one is in step
@@ -532,7 +532,11 @@ class GpkgStore:
         ptr = self._pointer()
         prev = self._layers_of(v - 1) if v > 1 else {}
         same_rest = {n: p for n, p in prev.items() if n not in frames} == links  # only ``frames`` differ
-        if ptr is not None and int(ptr["version"]) == v - 1 and self._gpkg_matches(ptr) and same_rest:
+        if gpkg_from is not None:  # a GeoPackage taken in as it is: its own bytes stay the current file
+            tmp_gpkg.unlink(missing_ok=True)
+            shutil.copyfile(gpkg_from, tmp_gpkg)
+            _fsync_file(tmp_gpkg)
+        elif ptr is not None and int(ptr["version"]) == v - 1 and self._gpkg_matches(ptr) and same_rest:
             self._write_gpkg(frames, tmp_gpkg, meta=meta, base=self._gpkg)
         else:
             everything = {n: read_layer_parquet(p) for n, p in links.items()} | frames
@@ -588,7 +592,7 @@ class GpkgStore:
             info = replace(info, **self._dataset_changes(prev, ds))
         meta = {"name": ds.name if kind != "adopt" or ds.name else self._name, **ds.meta_dict}
         info = self._new_version(frames={n: getattr(ds, n) for n in ds.present_layers()}, links={}, meta=meta,
-                                 info=info)
+                                 info=info, gpkg_from=source)
         if kind == "adopt":
             self._carry_scenarios(source)
         return info
