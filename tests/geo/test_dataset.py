@@ -50,9 +50,9 @@ def test_problems_from_every_layer_come_together(tmp_path):
     with pytest.raises(DataError) as exc:
         read_dataset(path)
     assert [str(p) for p in exc.value.problems] == [
-        "layer grids, column elderly: aged 60+ exceeds population (rows 1) — check the elderly and population figures",
+        "layer grids, row 1, column elderly: aged 60+ exceeds population — check the elderly and population figures",
         "layer facilities: layer is missing from the dataset — add a layer named facilities (服务设施)",
-        "layer cases, column reported_at: 1 value(s) are not datetime (rows 1) — enter a datetime in each cell",
+        "layer cases, row 1, column reported_at: not a date: 'x' — enter a date such as 2024-05-01 or 2024-05-01 09:30",
     ]
 
 
