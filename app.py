@@ -1,8 +1,8 @@
 """GridAtlas (网格服务覆盖分析): Streamlit entry point.
 
 Page config, the sign-in gate, the shared sidebar (dataset, street, language,
-basemap), then the navigation. Only pages that work are listed, and only those
-the signed-in role may open. A session that must sign in first gets the sign-in
+basemap), then the navigation. Only pages that work are listed; within a page,
+only the controls the signed-in role may use are shown. A session that must sign in first gets the sign-in
 form under every page's address, and nothing else (no dataset is even loaded).
 """
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import settings
+from geo.errors import SettingsError
 from ui import auth
-from ui.i18n import t
+from ui.i18n import error_text, t
 from ui.sidebar import render_language, render_sidebar
 
 st.set_page_config(page_title="GridAtlas 网格服务覆盖分析", page_icon="🗺️", layout="wide")
@@ -26,20 +28,30 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("pages/meeting.py", "nav.meeting", ":material/co_present:", "meeting"),
     ("pages/data.py", "nav.data", ":material/upload_file:", "data"),
 ]
-# pages only a role may open: (file, title key, icon, url path, role)
-ROLE_PAGES: list[tuple[str, str, str, str, str]] = [
-    ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "admin"),
-]
+
+
+def check_settings() -> None:
+    """Stop with a clear page (both languages: the switch is not drawn yet) when a setting is invalid."""
+    try:
+        settings.check_all()
+    except SettingsError as err:
+        st.title(t("settings.invalid.title", lang="zh") + " · " + t("settings.invalid.title", lang="en"))
+        st.error(error_text(err, lang="zh"))
+        st.error(error_text(err, lang="en"))
+        st.caption(t("settings.invalid.help", lang="zh"))
+        st.caption(t("settings.invalid.help", lang="en"))
+        st.stop()
 
 
 def main() -> None:
+    check_settings()
     viewer = auth.gate()
     if viewer is None:
         with st.sidebar:
             render_language()
             auth.sidebar_status(None)
         # every address answers with the sign-in form, so a bookmarked page asks for sign-in, then opens
-        urls = [p[3] for p in PAGES] + [p[3] for p in ROLE_PAGES]
+        urls = [p[3] for p in PAGES]
         gate = [st.Page(auth.sign_in_page, title=t("auth.title"), url_path=url, default=(i == 0))
                 for i, url in enumerate(urls)]
         st.navigation(gate, position="hidden").run()
@@ -49,8 +61,6 @@ def main() -> None:
         auth.sidebar_status(viewer)
     pages = [st.Page(path, title=t(title), icon=icon, url_path=url, default=(i == 0))
              for i, (path, title, icon, url) in enumerate(PAGES)]
-    pages += [st.Page(path, title=t(title), icon=icon, url_path=url)
-              for path, title, icon, url, role in ROLE_PAGES if auth.allowed(role)]
     nav = st.navigation(pages)
     if ctx is None:
         st.stop()

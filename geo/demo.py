@@ -955,8 +955,8 @@ def _build_cases(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
     t = day / max(n_days - 1, 1)
     # more reports as the platform and the WeChat groups catch on; summer peak; quieter weekends
     day_w = (0.55 + 0.45 * np.clip((t - 0.05) / 0.4, 0, 1) + 0.1 * t)
-    day_w *= 1 + 0.12 * np.cos(2 * np.pi * (dates.dayofyear.to_numpy() - 200) / 365.25)
-    day_w *= np.where(dates.dayofweek.to_numpy() >= 5, 0.75, 1.0)
+    day_w *= 1 + 0.12 * np.cos(2 * np.pi * (dates.day_of_year.to_numpy() - 200) / 365.25)
+    day_w *= np.where(dates.day_of_week.to_numpy() >= 5, 0.75, 1.0)
 
     cats = list(CASE_CATEGORIES)
     ncat = len(cats)

@@ -1,4 +1,11 @@
-"""Named scenarios kept inside a dataset GeoPackage (a non-spatial ``scenarios`` table).
+"""Named scenarios of a dataset, kept in a GeoPackage table (a non-spatial ``scenarios`` table).
+
+Where the table lives: for a dataset kept by the workspace (a dataset name, the
+bundled demo, any GeoPackage with versions) in ``scenarios.gpkg`` beside its
+versions, so saving a scenario never changes a version (and never writes into
+``data/``); for a plain GeoPackage without versions, in that file itself. The
+public functions take the dataset (its name or path) and find the table; the
+``*_in`` functions work on one GeoPackage file.
 
 A scenario is what a planner wants to show again: its parameters and its
 result, both JSON objects, under a unique name. The table is a GeoPackage
@@ -41,16 +48,18 @@ class Scenario:
     saved_at: str = ""
 
 
-def _problem(message: str, fix: str) -> DataError:
-    return DataError([Problem(TABLE, message, fix)])
+def _problem(message: str, fix: str, code: str, **params: object) -> DataError:
+    return DataError([Problem(TABLE, message, fix, code=code, params=params)])
 
 
 def _check_path(path: str | os.PathLike) -> Path:
     p = Path(path)
     if str(path).startswith("postgresql://"):
-        raise _problem("scenarios are kept in GeoPackage datasets only", "open the dataset as a .gpkg file")
+        raise _problem("scenarios are kept in GeoPackage datasets only", "open the dataset as a .gpkg file",
+                       "data.scenario_store_unsupported")
     if not p.exists():
-        raise _problem(f"file {p} does not exist", "give the path of the dataset GeoPackage (.gpkg)")
+        raise _problem(f"file {p} does not exist", "give the path of the dataset GeoPackage (.gpkg)",
+                       "data.file_missing", name=str(p))
     return p
 
 
@@ -58,9 +67,10 @@ def check_name(name: str) -> str:
     """A scenario name, stripped; `DataError` when empty or too long."""
     clean = str(name).strip()
     if not clean:
-        raise _problem("the scenario name is empty", "give the scenario a name")
+        raise _problem("the scenario name is empty", "give the scenario a name", "data.scenario_name_empty")
     if len(clean) > MAX_NAME_CHARS:
-        raise _problem(f"the scenario name has {len(clean)} characters", f"use at most {MAX_NAME_CHARS}")
+        raise _problem(f"the scenario name has {len(clean)} characters", f"use at most {MAX_NAME_CHARS}",
+                       "data.scenario_name_long", n=len(clean), max=MAX_NAME_CHARS)
     return clean
 
 
@@ -70,7 +80,8 @@ def _connect(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
     try:
         con = sqlite3.connect(path, timeout=30)
     except sqlite3.Error as exc:
-        raise _problem(f"{path.name} cannot be opened ({exc})", "check that the file is a GeoPackage") from exc
+        raise _problem(f"{path.name} cannot be opened ({exc})", "check that the file is a GeoPackage",
+                       "data.not_a_geopackage", name=path.name, reason=str(exc)) from exc
     try:
         if write:
             con.execute("BEGIN IMMEDIATE")
@@ -79,8 +90,8 @@ def _connect(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
             con.commit()
     except sqlite3.DatabaseError as exc:
         con.rollback()
-        raise _problem(f"{path.name} is not a usable GeoPackage ({exc})", "check that the file is a GeoPackage") \
-            from exc
+        raise _problem(f"{path.name} is not a usable GeoPackage ({exc})", "check that the file is a GeoPackage",
+                       "data.not_a_geopackage", name=path.name, reason=str(exc)) from exc
     finally:
         con.close()
         if write:
@@ -101,7 +112,7 @@ def _ensure_table(con: sqlite3.Connection) -> None:
                 "VALUES (?, 'attributes', ?, '', ?, 0)", (TABLE, TABLE, stamp))
 
 
-def list_scenarios(path: str | os.PathLike, *, kind: str | None = None) -> list[Scenario]:
+def list_scenarios_in(path: str | os.PathLike, *, kind: str | None = None) -> list[Scenario]:
     """Saved scenarios (of one ``kind`` if given), oldest first; empty when none were saved."""
     p = _check_path(path)
     with _connect(p, write=False) as con:
@@ -122,10 +133,11 @@ def get_scenario(path: str | os.PathLike, name: str) -> Scenario:
     for s in list_scenarios(path):
         if s.name == name:
             return s
-    raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios")
+    raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios", "data.scenario_missing",
+                   name=name)
 
 
-def save_scenario(path: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> Scenario:
+def save_scenario_in(path: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> Scenario:
     """Store a scenario; returns it with its name cleaned and ``saved_at`` set.
 
     A scenario of the same name is replaced when ``overwrite``; otherwise that
@@ -141,17 +153,55 @@ def save_scenario(path: str | os.PathLike, scenario: Scenario, *, overwrite: boo
         _ensure_table(con)
         exists = con.execute(f'SELECT 1 FROM "{TABLE}" WHERE name=?', (name,)).fetchone() is not None
         if exists and not overwrite:
-            raise _problem(f"a scenario named {name!r} already exists", "choose another name or replace it")
+            raise _problem(f"a scenario named {name!r} already exists", "choose another name or replace it",
+                           "data.scenario_exists", name=name)
         con.execute(f'DELETE FROM "{TABLE}" WHERE name=?', (name,))
         con.execute(f'INSERT INTO "{TABLE}" (name, kind, saved_at, params, result) VALUES (?, ?, ?, ?, ?)',
                     (name, saved.kind, saved.saved_at, params, result))
     return saved
 
 
-def delete_scenario(path: str | os.PathLike, name: str) -> None:
+def delete_scenario_in(path: str | os.PathLike, name: str) -> None:
     """Remove the scenario called ``name``; `DataError` when there is none."""
     p = _check_path(path)
     with _connect(p, write=True) as con:
         gone = _has_table(con) and con.execute(f'DELETE FROM "{TABLE}" WHERE name=?', (name,)).rowcount > 0
         if not gone:
-            raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios")
+            raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios",
+                           "data.scenario_missing", name=name)
+
+
+# --- by dataset: the workspace's scenarios file, or the plain GeoPackage's own table -------------------------------
+
+def _file_of(dataset: str | os.PathLike, *, create: bool) -> Path | None:
+    from geo.workspace import scenarios_file_for  # the workspace imports this module
+
+    return scenarios_file_for(dataset, create=create)
+
+
+def list_scenarios(dataset: str | os.PathLike, *, kind: str | None = None) -> list[Scenario]:
+    """Saved scenarios of a dataset (of one ``kind`` if given), oldest first; empty when none were saved."""
+    path = _file_of(dataset, create=False)
+    if path is None:
+        return list_scenarios_in(dataset, kind=kind)
+    return list_scenarios_in(path, kind=kind) if path.exists() else []
+
+
+def save_scenario(dataset: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> Scenario:
+    """Store a scenario; returns it with its name cleaned and ``saved_at`` set.
+
+    A scenario of the same name is replaced when ``overwrite``; otherwise that
+    is a `DataError`.
+    """
+    check_name(scenario.name)
+    path = _file_of(dataset, create=True)
+    return save_scenario_in(dataset if path is None else path, scenario, overwrite=overwrite)
+
+
+def delete_scenario(dataset: str | os.PathLike, name: str) -> None:
+    """Remove the scenario called ``name``; `DataError` when there is none."""
+    path = _file_of(dataset, create=False)
+    if path is not None and not path.exists():
+        raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios",
+                       "data.scenario_missing", name=name)
+    delete_scenario_in(dataset if path is None else path, name)

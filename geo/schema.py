@@ -192,6 +192,7 @@ LAYERS: dict[str, LayerSchema] = {
             Column("satisfaction", "float", False, ("满意度", "业主满意度"), min_value=0, max_value=100),
             Column("property_company", "str", False, ("物业公司", "物业企业", "物业服务企业")),
         ),
+        extra_checks=("stage_dates_in_order",),
     ),
     "cases": LayerSchema(
         name="cases",
@@ -386,10 +387,16 @@ _NOT_KIND = {
 }
 
 
+# Chinese label of each code, per coded column.
+_CODE_LABELS: dict[str, dict[str, str]] = {
+    "type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS}, "management": MANAGEMENT,
+    "governance_stage": GOVERNANCE_STAGES, "self_gov_model": SELF_GOV_MODELS,
+}
+
+
 def _choice_map(col: Column) -> dict[str, str]:
     labels: dict[str, str] = {}
-    table = {"type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS},
-             "management": MANAGEMENT}.get(col.name, {})
+    table = _CODE_LABELS.get(col.name, {})
     for code in col.choices or ():
         labels[code] = code
         labels[code.lower()] = code
@@ -625,6 +632,16 @@ def check_layer(
             out.add("data.closed_before_reported", "closed before reported", "check the two dates", mask=early,
                     column="closed_at")
 
+    if "stage_dates_in_order" in schema.extra_checks:
+        dated = [(stage, col) for stage, col in STAGE_DATE_COLUMNS.items() if col in df.columns]
+        for (stage_a, col_a), (stage_b, col_b) in zip(dated, dated[1:], strict=False):
+            early = (df[col_b] < df[col_a]).fillna(False).to_numpy()
+            if early.any():
+                out.add("data.stage_dates_out_of_order", f"{col_b} is before {col_a}",
+                        "a later stage cannot be reached before an earlier one: check the two dates", mask=early,
+                        column=col_b, earlier=col_a, later=col_b, earlier_stage=GOVERNANCE_STAGES[stage_a],
+                        later_stage=GOVERNANCE_STAGES[stage_b])
+
     if geom is not None:
         gdf = _check_geometry(geom, df, schema, out, warnings, no_coords, coord_sys)
     else:
@@ -641,8 +658,7 @@ def check_layer(
 
 
 def _choice_labels(col: Column) -> list[str]:
-    table = {"type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS}, "management": MANAGEMENT}
-    labels = table.get(col.name, {})
+    labels = _CODE_LABELS.get(col.name, {})
     return [labels.get(code, code) for code in col.choices or ()]
 
 

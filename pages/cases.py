@@ -27,12 +27,14 @@ from ui.cases import (
     pattern_counts,
 )
 from ui.charts import style
+from ui.city import require_district
 from ui.context import get_context
 from ui.coverage import table_downloads
-from ui.i18n import t
+from ui.i18n import error_text, t
 from ui.maps import legend, show_map
 
 ctx = get_context()
+require_district(ctx)
 ds = ctx.ds
 st.title(t("cases.title"))
 st.caption(t("cases.intro"))
@@ -42,19 +44,20 @@ if ds.cases is None or len(ds.cases) == 0:
 try:
     table = case_table(ctx)
 except AnalysisError as err:
-    st.error(t("cases.error", msg=str(err)))
+    st.error(t("cases.error", msg=error_text(err)))
     st.stop()
 if table.outside:
     st.warning(t("cases.outside", n=f"{table.outside:,}"))
 
 # --- filters -------------------------------------------------------------------------------
+PRESETS = ["30", "90", "182", "365", "all", "custom"]  # days back from the data's date, all, or a chosen range
 first_day = pd.Timestamp(int(table.day.min()), unit="D").date()
 last_day = max(pd.Timestamp(int(table.day.max()), unit="D").date(), table.as_of.date())
 default_start = max(first_day, (table.as_of - pd.Timedelta(days=182)).date())
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2.2, 2, 2, 1.6])
     with c1:
-        preset = widgets.selectbox(t("cases.period"), ["30", "90", "182", "365", "all", "custom"], default="182",
+        preset = widgets.selectbox(t("cases.period"), PRESETS, default="182",
                                    key="cases_preset", lang=ctx.lang, format_func=lambda p: t(f"cases.preset.{p}"))
     if preset == "custom":
         period = c1.date_input(t("cases.period.custom"), value=(default_start, table.as_of.date()),

@@ -5,13 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.coverage import DEFAULT_RADIUS_M
-from analysis.siting import SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
+from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
+from analysis.siting import MODES, SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
 from geo.errors import AnalysisError, DataError
 from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
 from geo.schema import FACILITY_TYPES
 from ui import auth, widgets
+from ui.city import require_district
 from ui.context import get_context
-from ui.i18n import label_of, t
+from ui.i18n import error_text, label_of, problem_text, t
 from ui.maps import legend, show_map
 from ui.siting import (
     curve_chart,
@@ -25,6 +27,7 @@ from ui.siting import (
 )
 
 ctx = get_context()
+require_district(ctx)
 ds = ctx.ds
 st.title(t("siting.title", district=ds.meta_dict.get("district") or ds.name))
 st.caption(t("siting.intro"))
@@ -32,7 +35,7 @@ if ctx.street is not None:
     st.info(t("siting.street_note", street=ctx.street))
 
 has_candidates = ds.candidates is not None and len(ds.candidates) > 0
-sources = ("layer", "generated") if has_candidates else ("generated",)
+sources = CANDIDATE_SOURCES if has_candidates else tuple(s for s in CANDIDATE_SOURCES if s != "layer")
 
 # --- parameters --------------------------------------------------------------------
 # only planners and above see the run form; a leader sees the answers saved before
@@ -50,17 +53,17 @@ else:
         radius = r1[1].number_input(t("siting.radius_m"), min_value=50.0, max_value=5000.0,
                                     value=DEFAULT_RADIUS_M["day_care"], step=50.0, key="site_radius")
         with r1[2]:
-            distance = widgets.radio(t("siting.distance"), ("euclidean", "walking"), key="site_distance", lang=ctx.lang,
+            distance = widgets.radio(t("siting.distance"), DISTANCES, key="site_distance", lang=ctx.lang,
                                      format_func=lambda d: t(f"siting.distance.{d}"))
         with r1[3]:
             source = widgets.radio(t("siting.candidates"), sources, key="site_source", lang=ctx.lang,
                                    format_func=lambda s: t(f"siting.candidates.{s}"))
         with r1[4]:
-            solver = widgets.radio(t("siting.solver"), ("exact", "greedy"), key="site_solver", lang=ctx.lang,
+            solver = widgets.radio(t("siting.solver"), SOLVERS, key="site_solver", lang=ctx.lang,
                                    format_func=lambda s: t(f"siting.solver.{s}"))
         r2 = st.columns([2, 1.3, 1.5, 2, 1.5])
         with r2[0]:
-            mode = widgets.radio(t("siting.mode"), ("n", "target"), key="site_mode", lang=ctx.lang, horizontal=True,
+            mode = widgets.radio(t("siting.mode"), MODES, key="site_mode", lang=ctx.lang, horizontal=True,
                                  format_func=lambda m: t(f"siting.mode.{m}"))
         n_new = int(r2[1].number_input(t("siting.n_new"), min_value=1, value=5, step=1, key="site_n"))
         target_pct = r2[2].number_input(t("siting.target_pct"), min_value=1.0, max_value=100.0, value=40.0, step=5.0,
@@ -92,10 +95,10 @@ if submitted:
         st.session_state.pop("siting_error", None)
     except AnalysisError as err:
         st.session_state.pop("siting_run", None)
-        st.session_state["siting_error"] = str(err)
+        st.session_state["siting_error"] = err  # shown by its code, in the language of each rerun
 
 if st.session_state.get("siting_error"):
-    st.error(t("siting.error", message=st.session_state["siting_error"]))
+    st.error(t("siting.error", message=error_text(st.session_state["siting_error"])))
 
 stored = st.session_state.get("siting_run")
 run: SitingRun | None = stored[1] if stored and stored[0] == ctx.token else None
@@ -162,7 +165,7 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
     try:
         saved = list_scenarios(path, kind=SCENARIO_KIND)
     except DataError as err:
-        st.error(t("siting.scn.unavailable", message=str(err)))
+        st.error(t("siting.scn.unavailable", message="; ".join(problem_text(p) for p in err.problems)))
         return
     can_plan = auth.allowed("planner")
     if can_plan:
@@ -185,7 +188,7 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
                 st.success(t("siting.scn.saved", name=s.name))
                 saved = list_scenarios(path, kind=SCENARIO_KIND)
             except DataError as err:
-                st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))
+                st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
     if run is None and can_plan:
         st.caption(t("siting.scn.run_first"))
     if not saved:
@@ -233,7 +236,7 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
             st.toast(t("siting.scn.deleted", name=victim))
             st.rerun(scope="fragment")
         except DataError as err:
-            st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))
+            st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
 
 
 scenarios_section(ctx.path, ds.name, run)

@@ -327,7 +327,7 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
             show_problems(err, lang=lang)
             return
         except GridAtlasError as err:
-            auth.audit("import", target=f"{store.name}/{layer}", detail=upload.name, ok=False)
+            auth.audit("import", target=f"{store.name}/{layer}", detail=f"{upload.name}: {err.code}", ok=False)
             st.error(error_text(err, lang=lang))
             return
         auth.audit("import", target=f"{store.name}/{layer}",
@@ -391,7 +391,7 @@ def _confirm_restore(store: DatasetStore, version: VersionInfo, current: int | N
             try:
                 info = store.restore(version.id, user=viewer.name or user)
             except GridAtlasError as err:
-                auth.audit("restore", target=f"{store.name}/{version.id}", ok=False)
+                auth.audit("restore", target=f"{store.name}/{version.id}", detail=err.code, ok=False)
                 st.error(error_text(err, lang=lang))
                 return
             auth.audit("restore", target=f"{store.name}/{version.id}", detail=f"new version {info.id}")

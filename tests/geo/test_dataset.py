@@ -65,14 +65,25 @@ def test_missing_and_unreadable_files(tmp_path):
         read_dataset(junk)
 
 
-def test_failed_write_leaves_previous_file_intact(tmp_path):
+def test_failed_write_leaves_previous_file_intact(tmp_path, monkeypatch):
     path = write_dataset(_small(), tmp_path / "d.gpkg")
     before = path.read_bytes()
-    broken = Dataset(grids=_small().grids.assign(geometry=None).set_geometry("geometry", crs=4326),
-                     facilities=object())  # type: ignore[arg-type]
-    with pytest.raises(Exception):  # noqa: B017  (any failure must leave the old file)
-        write_dataset(broken, path)
+    real = pyogrio.write_dataframe
+    written: list[str] = []
+
+    def disk_full_on_second_layer(df, target, **kw):
+        written.append(kw.get("layer"))
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        return real(df, target, **kw)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", disk_full_on_second_layer)
+    with pytest.raises(OSError, match="No space left on device"):
+        write_dataset(_small(), path)
+    assert len(written) == 2  # the failure came part-way through, after one layer was written
     assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.gpkg"]  # the temporary file is gone
+    monkeypatch.undo()
     assert read_dataset(path).grids["grid_id"].tolist() == ["G1", "G2"]
 
 
