@@ -78,7 +78,8 @@ def connect(scheduler: str | None, *, timeout_s: float = 10.0) -> Client | None:
 
 def _chunks(n: int, size: int) -> list[slice]:
     if size < 1:
-        raise AnalysisError(f"`chunk_size` was {size} but must be at least 1")
+        raise AnalysisError(f"`chunk_size` was {size} but must be at least 1", code="analysis.not_whole",
+                            params={"name": "chunk_size", "value": str(size), "min": 1})
     return [slice(i, min(i + size, n)) for i in range(0, n, size)] or [slice(0, 0)]
 
 
@@ -136,12 +137,16 @@ def grid_period_counts(grid: np.ndarray, period: np.ndarray, *, n_grids: int, fi
     month number); cases outside ``first..last`` are not counted.
     """
     if last < first:
-        raise AnalysisError(f"the last period ({last}) comes before the first ({first})")
+        raise AnalysisError(f"the last period ({last}) comes before the first ({first})",
+                            code="analysis.period_reversed", params={"since": str(first), "until": str(last)})
     n_periods = last - first + 1
     grid = np.asarray(grid)
     period = np.asarray(period)
     if grid.shape != period.shape:
-        raise AnalysisError(f"`grid` and `period` must have one length; got {grid.shape} and {period.shape}")
+        raise AnalysisError(f"`grid` and `period` must have one length; got {grid.shape} and {period.shape}",
+                            code="analysis.shape_mismatch",
+                            params={"what": "grid, period", "got": f"{grid.shape}, {period.shape}",
+                                    "expected": "one length"})
     parts = _gather_map(client, _count_chunk, [(grid[s], period[s]) for s in _chunks(len(grid), chunk_size)],
                         {"n_grids": n_grids, "first": first, "n_periods": n_periods})
     return np.sum(parts, axis=0).astype("int64")
@@ -214,7 +219,9 @@ def district_hotspots(grids: gpd.GeoDataFrame, counts: np.ndarray, *, by: str = 
     the PostGIS store's SQL counts). Queen weights are built per group.
     """
     if counts.shape[0] != len(grids):
-        raise AnalysisError(f"`counts` has {counts.shape[0]} rows but there are {len(grids)} grids")
+        raise AnalysisError(f"`counts` has {counts.shape[0]} rows but there are {len(grids)} grids",
+                            code="analysis.shape_mismatch",
+                            params={"what": "counts", "got": counts.shape[0], "expected": len(grids)})
     items = []
     for name, rows in _groups(grids, by).items():
         sub = grids.iloc[rows]
