@@ -366,7 +366,7 @@ def _hotspots_per_district(args: argparse.Namespace, ds, table, flt) -> int:
                                 last=last, client=client)
     grids = ds.grids if "district" in ds.grids.columns else ds.grids.assign(district=ds.name)
     parts = district_hotspots(grids, counts, client=client, permutations=args.permutations, seed=args.seed,
-                              transform={"binary": "B", "row": "R"}[args.weights])
+                              weights_scheme=args.weights)
     frame = pd.concat([p.frame.assign(district=p.district) for p in parts], ignore_index=True)
     order = {g: i for i, g in enumerate(ds.grids["grid_id"].astype(str))}
     frame = frame.sort_values("grid_id", key=lambda s: s.astype(str).map(order)).reset_index(drop=True)

@@ -48,6 +48,7 @@ from analysis.hotspots import (
     mann_kendall,
     queen_weights,
 )
+from analysis.options import WeightsScheme
 from geo.assign import locate_points
 from geo.errors import AnalysisError
 
@@ -170,7 +171,7 @@ class DistrictHotspots:
 
 
 def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray, *, weights: GridWeights,
-                         permutations: int = 999, seed: int | None = 0, transform: str = "B",
+                         permutations: int = 999, seed: int | None = 0, weights_scheme: WeightsScheme = "binary",
                          trend_alpha: float = 0.05) -> DistrictHotspots:
     """Gi* of the total counts and the emerging patterns of the per-period counts of one district.
 
@@ -180,12 +181,13 @@ def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray
     """
     counts = np.asarray(counts, dtype="int64")
     total = counts.sum(axis=1)
-    gi = gi_star(total.astype("float64"), weights, permutations=permutations, seed=seed, transform=transform)
+    gi = gi_star(total.astype("float64"), weights, permutations=permutations, seed=seed,
+                 weights_scheme=weights_scheme)
     frame = pd.DataFrame({"grid_id": pd.array(grid_ids, dtype="string"), "cases": total,
                           "gi_z": gi.z, "gi_p": gi.p, "gi_p_sim": gi.p_sim, "gi_bin": gi.bins.astype("int64")})
     n = len(total)
     if counts.shape[1] >= MIN_PERIODS:
-        z = gi_star_z(counts.astype("float64"), weights, transform=transform)
+        z = gi_star_z(counts.astype("float64"), weights, weights_scheme=weights_scheme)
         bins = confidence_bins(z, fdr=True)
         mk = mann_kendall(z)
         frame["pattern"] = pd.array(classify_patterns(bins, mk.z, mk.p, trend_alpha=trend_alpha), dtype="string")
@@ -212,7 +214,7 @@ def _groups(grids: gpd.GeoDataFrame, by: str) -> dict[str, np.ndarray]:
 
 def district_hotspots(grids: gpd.GeoDataFrame, counts: np.ndarray, *, by: str = "district",
                       client: Client | None = None, permutations: int = 999, seed: int | None = 0,
-                      transform: str = "B", trend_alpha: float = 0.05) -> list[DistrictHotspots]:
+                      weights_scheme: WeightsScheme = "binary", trend_alpha: float = 0.05) -> list[DistrictHotspots]:
     """`hotspots_from_counts` for each group of grids (``by`` column), one Dask task each.
 
     ``counts``: grids × periods in ``grids`` order (`grid_period_counts`, or
@@ -227,7 +229,7 @@ def district_hotspots(grids: gpd.GeoDataFrame, counts: np.ndarray, *, by: str = 
         sub = grids.iloc[rows]
         items.append((name, sub["grid_id"].to_numpy(dtype=object), counts[rows], queen_weights(sub)))
     return _gather_map(client, _hotspots_task, items,
-                       {"permutations": permutations, "seed": seed, "transform": transform,
+                       {"permutations": permutations, "seed": seed, "weights_scheme": weights_scheme,
                         "trend_alpha": trend_alpha})
 
 
