@@ -1,8 +1,8 @@
 """GridAtlas (网格服务覆盖分析): Streamlit entry point.
 
 Page config, the sign-in gate, the shared sidebar (dataset, street, language,
-basemap), then the navigation. Only pages that work are listed, and only those
-the signed-in role may open. A session that must sign in first gets the sign-in
+basemap), then the navigation. Only pages that work are listed; within a page,
+only the controls the signed-in role may use are shown. A session that must sign in first gets the sign-in
 form under every page's address, and nothing else (no dataset is even loaded).
 """
 
@@ -28,10 +28,6 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("pages/meeting.py", "nav.meeting", ":material/co_present:", "meeting"),
     ("pages/data.py", "nav.data", ":material/upload_file:", "data"),
 ]
-# pages only a role may open: (file, title key, icon, url path, role)
-ROLE_PAGES: list[tuple[str, str, str, str, str]] = [
-    ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "admin"),
-]
 
 
 def check_settings() -> None:
@@ -55,7 +51,7 @@ def main() -> None:
             render_language()
             auth.sidebar_status(None)
         # every address answers with the sign-in form, so a bookmarked page asks for sign-in, then opens
-        urls = [p[3] for p in PAGES] + [p[3] for p in ROLE_PAGES]
+        urls = [p[3] for p in PAGES]
         gate = [st.Page(auth.sign_in_page, title=t("auth.title"), url_path=url, default=(i == 0))
                 for i, url in enumerate(urls)]
         st.navigation(gate, position="hidden").run()
@@ -65,8 +61,6 @@ def main() -> None:
         auth.sidebar_status(viewer)
     pages = [st.Page(path, title=t(title), icon=icon, url_path=url, default=(i == 0))
              for i, (path, title, icon, url) in enumerate(PAGES)]
-    pages += [st.Page(path, title=t(title), icon=icon, url_path=url)
-              for path, title, icon, url, role in ROLE_PAGES if auth.allowed(role)]
     nav = st.navigation(pages)
     if ctx is None:
         st.stop()

@@ -162,12 +162,15 @@ class DistrictHotspots:
     ``frame``: one row per grid of the district (the order given), with
     ``grid_id, cases, gi_z, gi_p, gi_p_sim, gi_bin, pattern, hot_periods,
     cold_periods, final_bin, trend_z, trend_p, trend_tau``. ``pattern`` is
-    empty when the range has fewer than `MIN_PERIODS` periods.
+    empty when the range has fewer than `MIN_PERIODS` periods. ``note`` says
+    why a district has no statistics at all (fewer grids than Gi* needs, no
+    cases, every grid alike); its frame then has NaN statistics and bin 0.
     """
 
     district: str
     frame: pd.DataFrame
     n_cases: int
+    note: str | None = None
 
 
 def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray, *, weights: GridWeights,
@@ -181,11 +184,18 @@ def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray
     """
     counts = np.asarray(counts, dtype="int64")
     total = counts.sum(axis=1)
-    gi = gi_star(total.astype("float64"), weights, permutations=permutations, seed=seed,
-                 weights_scheme=weights_scheme)
-    frame = pd.DataFrame({"grid_id": pd.array(grid_ids, dtype="string"), "cases": total,
-                          "gi_z": gi.z, "gi_p": gi.p, "gi_p_sim": gi.p_sim, "gi_bin": gi.bins.astype("int64")})
     n = len(total)
+    frame = pd.DataFrame({"grid_id": pd.array(grid_ids, dtype="string"), "cases": total})
+    try:
+        gi = gi_star(total.astype("float64"), weights, permutations=permutations, seed=seed,
+                     weights_scheme=weights_scheme)
+    except AnalysisError as err:
+        for name in ("gi_z", "gi_p", "gi_p_sim"):
+            frame[name] = np.full(n, np.nan)
+        frame["gi_bin"] = np.zeros(n, dtype="int64")
+        _no_pattern(frame)
+        return DistrictHotspots(district=district, frame=frame, n_cases=int(total.sum()), note=err.message)
+    frame["gi_z"], frame["gi_p"], frame["gi_p_sim"], frame["gi_bin"] = gi.z, gi.p, gi.p_sim, gi.bins.astype("int64")
     if counts.shape[1] >= MIN_PERIODS:
         z = gi_star_z(counts.astype("float64"), weights, weights_scheme=weights_scheme)
         bins = confidence_bins(z, fdr=True)
@@ -196,12 +206,17 @@ def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray
         frame["final_bin"] = bins[:, -1].astype("int64")
         frame["trend_z"], frame["trend_p"], frame["trend_tau"] = mk.z, mk.p, mk.tau
     else:
-        frame["pattern"] = pd.array([pd.NA] * n, dtype="string")
-        for name in ("hot_periods", "cold_periods", "final_bin"):
-            frame[name] = np.zeros(n, dtype="int64")
-        for name in ("trend_z", "trend_p", "trend_tau"):
-            frame[name] = np.full(n, np.nan)
+        _no_pattern(frame)
     return DistrictHotspots(district=district, frame=frame, n_cases=int(total.sum()))
+
+
+def _no_pattern(frame: pd.DataFrame) -> None:
+    n = len(frame)
+    frame["pattern"] = pd.array([pd.NA] * n, dtype="string")
+    for name in ("hot_periods", "cold_periods", "final_bin"):
+        frame[name] = np.zeros(n, dtype="int64")
+    for name in ("trend_z", "trend_p", "trend_tau"):
+        frame[name] = np.full(n, np.nan)
 
 
 def _groups(grids: gpd.GeoDataFrame, by: str) -> dict[str, np.ndarray]:

@@ -14,8 +14,8 @@ raises `AnalysisError` (codes ``analysis.estates_*``) for what it cannot do.
   ``fees_started`` 已启动收费. An estate that reached a stage has reached every
   earlier one.
 * **Campaign estates**: the rows whose ``governance_stage`` is filled in; a
-  layer without that column takes the estates whose ``management`` is
-  ``unmanaged``. Other estates (already run by a company) are not counted.
+  layer without that column (or with it empty throughout) takes the estates
+  whose ``management`` is ``unmanaged``. Other estates are not counted.
 * **When a stage was reached** (`reached_dates`): the stage's date column
   (``committee_formed_on``, ``rules_adopted_on``, ``managed_on``,
   ``fees_started_on``); a missing date is taken from the earliest later stage
@@ -24,7 +24,8 @@ raises `AnalysisError` (codes ``analysis.estates_*``) for what it cannot do.
   is the later of the ``governance_stage`` column and the last dated stage;
   with a date, the last stage reached on or before that day (end of day).
 * **Plan** (`plan_progress`): milestones at the end of each calendar month
-  from the month of ``start`` to the month of ``target`` (M months). For each
+  from the month of ``start`` up to ``target``, the last one on ``target``
+  itself (M milestones; a target on a month end ends its month). For each
   stage, with N campaign estates and B that had reached the stage before
   ``start``, the milestone of month i (1..M) is ``B + ceil((N - B) * i / M)``:
   a straight line from B to N, rounded up to whole estates. A milestone is due
@@ -112,7 +113,7 @@ def campaign_estates(estates: pd.DataFrame) -> pd.DataFrame:
     """The estates on the campaign's list (see the Contract), in their original order."""
     if estates is None or len(estates) == 0:
         raise AnalysisError("there is no estates layer", code="analysis.estates_missing")
-    if "governance_stage" in estates.columns:
+    if "governance_stage" in estates.columns and estates["governance_stage"].notna().any():
         mask = estates["governance_stage"].notna()
     elif "management" in estates.columns:
         mask = estates["management"] == "unmanaged"
@@ -205,14 +206,14 @@ def stage_counts(estates: pd.DataFrame, *, by: str | None = "street", as_of: obj
 
 
 def month_ends(start: object, target: object) -> pd.DatetimeIndex:
-    """The milestone days: the last day of every month from ``start``'s month to ``target``'s."""
-    s, t = pd.Timestamp(start), pd.Timestamp(target)
+    """The milestone days: the last day of every month from ``start``'s month, up to and ending on ``target``."""
+    s, t = pd.Timestamp(start).normalize(), pd.Timestamp(target).normalize()
     if t < s:
         raise AnalysisError(f"the target date {t.date()} is before the plan start {s.date()}",
                             code="analysis.estates_target_before_start",
                             params={"start": str(s.date()), "target": str(t.date())})
-    return pd.date_range(s.to_period("M").to_timestamp(), t, freq="ME") \
-        .union(pd.DatetimeIndex([t.to_period("M").to_timestamp("M")])).normalize()
+    ends = pd.date_range(s.to_period("M").to_timestamp(), t, freq="ME").normalize()
+    return ends[ends < t].append(pd.DatetimeIndex([t]))
 
 
 def _counts_by_street(camp: pd.DataFrame, dates: pd.DataFrame, cutoffs: Sequence[pd.Timestamp],

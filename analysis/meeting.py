@@ -20,8 +20,10 @@ render the one `MeetingBrief` this module returns, so they show the same numbers
     case reported up to then (`analysis.cases.case_kpis` as of the month end);
   - ``closure_rate``: of the cases reported in the month, the share closed by
     its end (`case_kpis` with the month as the period);
-  - ``committees``: unmanaged estates (无物业管理, the campaign's) whose owners'
-    committee was formed by the month's end (``committee_formed_on``).
+  - ``committees``: the self-governance campaign's estates
+    (`analysis.estates.campaign_estates`: those with a ``governance_stage``,
+    else the unmanaged ones) that had formed an owners' committee (reached
+    stage ``committee_formed`` or beyond) by the month's end.
 - **League tables** (streets: every street of the district, the chosen one
   flagged; units: the cases of the scope). Per row: ``cases`` reported in the
   month, ``closed`` of them by its end, ``closure_rate``, ``closed_late``
@@ -36,6 +38,12 @@ render the one `MeetingBrief` this module returns, so they show the same numbers
   FDR bins) of the cases reported in the month and in the previous month; a
   grid is *newly hot* when its bin is ≥ 1 this month and ≤ 0 last month.
   Bins come from the analytical z-scores, so no permutations are drawn.
+- **Estates**: the campaign's estates per street by the stage reached at the
+  month's end (`analysis.estates.stage_counts`), and, with a target date in
+  ``meta``, each street's standing against the plan on that day
+  (`analysis.estates.street_progress`). A street is *behind* when it is behind
+  the plan for any stage; the problems list names, per street, the stage with
+  the largest shortfall.
 - **Problems** (`MeetingItem`): streets behind the estates plan, the units
   with the most overdue cases (up to `TOP_UNITS`, overdue > 0), the newly hot
   grids (up to `TOP_GRIDS`, highest z first).
@@ -54,6 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import estates as estates_analysis
 from analysis.cases import CaseFilter, CaseTable, case_kpis, case_table_from_dataset, overdue_list, resolve_as_of
 from analysis.coverage import CoverageResult, compute_coverage, district_totals, gap_list, street_totals
 from analysis.hotspots import MIN_GRIDS, GridWeights, hot_spots, queen_weights
@@ -236,47 +245,53 @@ def _with_changes(now: pd.DataFrame, before: pd.DataFrame, name: str) -> pd.Data
     return out
 
 
-def _committees(estates: pd.DataFrame | None, day: dt.date) -> int | None:
-    """Unmanaged estates (the campaign's) whose owners' committee was formed by the end of ``day``."""
-    if estates is None or "committee_formed_on" not in estates.columns:
-        return None
-    if "management" in estates.columns:
-        estates = estates[estates["management"] == "unmanaged"]
-    when = pd.to_datetime(estates["committee_formed_on"], errors="coerce")
-    return int((when < pd.Timestamp(day) + pd.Timedelta(days=1)).sum())
-
-
-def _estates_in(ds: Dataset, street: str | None) -> pd.DataFrame | None:
+def _campaign(ds: Dataset, street: str | None) -> pd.DataFrame | None:
+    """The campaign's estates (`analysis.estates.campaign_estates`) of the scope; None when there are none."""
     e = ds.estates
-    if e is None or street is None:
-        return e
-    if "street" in e.columns and e["street"].notna().any():
-        return e[e["street"] == street]
-    grids = ds.grids[ds.grids["street"] == street]
-    return e[e.intersects(grids.union_all())]
+    if e is None or len(e) == 0:
+        return None
+    try:
+        camp = estates_analysis.campaign_estates(e)
+    except AnalysisError:
+        return None
+    if street is not None:
+        camp = camp[camp["street"] == street] if "street" in camp.columns else camp.iloc[0:0]
+    return camp if len(camp) else None
 
 
-def _estates_sections(ds: Dataset, street: str | None, end: dt.date
-                      ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[MeetingItem]]:
-    """Estates by stage per street at the month's end, the plan per street, and the streets behind it.
+def _committees(camp: pd.DataFrame | None, day: dt.date) -> int | None:
+    """Campaign estates whose owners' committee was formed by the end of ``day`` (the stage or beyond)."""
+    if camp is None:
+        return None
+    counts = estates_analysis.stage_counts(camp, by=None, as_of=pd.Timestamp(day))
+    return int(counts["reached_committee_formed"].iloc[0])
 
-    Without the governance columns: committees formed and not, per street, and no plan.
+
+def _estates_sections(ds: Dataset, camp: pd.DataFrame | None, end: dt.date
+                      ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[MeetingItem], list[tuple[str, dict]]]:
+    """Campaign estates by stage per street at the month's end, the plan per street and stage, the streets behind.
+
+    The plan needs ``meta.estates_target`` (`analysis.estates.plan_dates`); without it only the stages are shown.
     """
-    e = _estates_in(ds, street)
-    if e is None or len(e) == 0 or "committee_formed_on" not in e.columns:
-        return None, None, []
-    unmanaged = e[e["management"] == "unmanaged"] if "management" in e.columns else e
-    if len(unmanaged) == 0:
-        return None, None, []
-    when = pd.to_datetime(unmanaged["committee_formed_on"], errors="coerce")
-    formed = when < pd.Timestamp(end) + pd.Timedelta(days=1)
-    streets = unmanaged["street"].astype("string").fillna("") if "street" in unmanaged.columns \
-        else pd.Series([""] * len(unmanaged), index=unmanaged.index, dtype="string")
-    by = pd.DataFrame({"street": streets.to_numpy(), "formed": formed.to_numpy()})
-    table = by.groupby("street", sort=True).agg(estates=("formed", "size"), committee_formed=("formed", "sum"))
-    table["none"] = table["estates"] - table["committee_formed"]
-    table = table.reset_index()[["street", "estates", "none", "committee_formed"]]
-    return table, None, []
+    if camp is None:
+        return None, None, [], []
+    counts = estates_analysis.stage_counts(camp, by="street", as_of=pd.Timestamp(end))
+    counts = counts[counts["street"] != estates_analysis.DISTRICT]
+    by_stage = counts[["street", "total", *estates_analysis.STAGES]].rename(columns={"total": "estates"})
+    by_stage = by_stage.reset_index(drop=True)
+    try:
+        start, target, _ = estates_analysis.plan_dates(ds.meta_dict)
+    except AnalysisError:
+        return by_stage, None, [], [("meeting.note.no_plan", {})]
+    plan = estates_analysis.street_progress(camp, start=start, target=target, as_of=pd.Timestamp(end))
+    behind = plan[(plan["street"] != estates_analysis.DISTRICT) & plan["behind"]]
+    worst = behind.sort_values(["shortfall"], ascending=[False], kind="mergesort").drop_duplicates("street")
+    worst = worst.sort_values(["shortfall", "street"], ascending=[False, True], kind="mergesort")
+    items = [MeetingItem("street_behind", str(r.street),
+                         (("stage", str(r.stage)), ("actual", int(r.actual)), ("planned", int(r.planned)),
+                          ("shortfall", int(r.shortfall)), ("total", int(r.total))))
+             for r in worst.itertuples()]
+    return by_stage, plan.reset_index(drop=True), items, []
 
 
 def _hot(table: CaseTable, weights: GridWeights, street: str | None, start: dt.date, end: dt.date,
@@ -353,10 +368,11 @@ def meeting_brief(
     scope_grids = cov_grids[cov_grids["street"] == street] if (street and cov is not None) else cov_grids
     coverage_share = district_totals(scope_grids).covered_share if cov is not None else None
 
-    estates_scope = _estates_in(ds, street)
-    committees_now = _committees(estates_scope, end)
-    committees_before = _committees(estates_scope, prev_end)
-    by_stage, plan, estate_items = _estates_sections(ds, street, end)
+    camp = _campaign(ds, street)
+    committees_now = _committees(camp, end)
+    committees_before = _committees(camp, prev_end)
+    by_stage, plan, estate_items, estate_notes = _estates_sections(ds, camp, end)
+    notes.extend(estate_notes)
 
     has_cases = ds.cases is not None and len(ds.cases) > 0
     flt = CaseFilter(streets=(street,) if street else ())

@@ -1,11 +1,15 @@
 """A dataset in PostgreSQL/PostGIS: versions, atomic switch, restore, scenarios, audit log, counts in SQL.
 
-Contract (the same as the GeoPackage workspace's store): `open_store(url)`
-gives a `PostgisStore` with ``current()``, ``versions()``, ``load()``,
-``import_dataset()``/``import_layer()``, ``restore()``, scenarios
-(``save_scenario``/``list_scenarios``/``delete_scenario``), ``audit()`` and
-``token()``. ``postgresql://user@host:port/db?dataset=NAME`` names the
-dataset (default ``default``); one database holds any number of datasets.
+Contract: `open_store(url)` gives a `PostgisStore`, a `geo.storage.DatasetStore`
+like the GeoPackage workspace's (see that module's Contract: versions,
+``import_layer`` replace/upsert, ``import_dataset``, ``restore``, ``load``,
+``token``, ``derived``, scenarios), plus ``audit()`` (the log of every write)
+and ``case_counts()`` (counts in SQL). ``postgresql://user@host:port/db?dataset=NAME``
+names the dataset (default ``default``); one database holds any number of
+datasets. The checksum of a version is the SHA-256 of its layers' columns and
+row counts, recorded when written and checked (row counts recounted) by
+``load``: PostgreSQL guards the bytes itself, the check catches tables changed
+behind GridAtlas's back.
 
 Layout in the database:
 
@@ -35,13 +39,14 @@ connection shared between sessions.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import pickle
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -52,8 +57,10 @@ import shapely
 
 from geo.crs import WGS84
 from geo.dataset import Dataset
-from geo.errors import StorageError
-from geo.schema import LAYER_NAMES
+from geo.errors import DataError, Problem, StorageError
+from geo.scenarios import Scenario, check_name
+from geo.schema import LAYER_NAMES, LAYERS
+from geo.storage import ImportMode, VersionInfo
 
 SCHEMA = "gridatlas"
 POOL_MAX = 8
@@ -72,9 +79,21 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.versions (
     ready_at timestamptz,
     author text NOT NULL DEFAULT '',
     note text NOT NULL DEFAULT '',
+    kind text NOT NULL DEFAULT 'replace',
+    layer text,
+    rows_added bigint NOT NULL DEFAULT 0,
+    rows_changed bigint NOT NULL DEFAULT 0,
+    rows_removed bigint NOT NULL DEFAULT 0,
+    checksum text NOT NULL DEFAULT '',
     restored_from bigint,
     rows jsonb NOT NULL DEFAULT '{{}}',
     columns jsonb NOT NULL DEFAULT '{{}}'
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.derived (
+    version_id bigint NOT NULL REFERENCES {SCHEMA}.versions(id),
+    name text NOT NULL,
+    value bytea NOT NULL,
+    PRIMARY KEY (version_id, name)
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.current (
     dataset text PRIMARY KEY,
@@ -146,19 +165,44 @@ def close_pools() -> None:
         _pools.clear()
 
 
-@dataclass(frozen=True)
-class Version:
-    """One ready version of a dataset."""
+def _info(row: tuple) -> VersionInfo:
+    (vid, created, kind, source, layer, added, changed, removed, user, checksum, restored, rows) = row
+    return VersionInfo(id=int(vid), created_at=pd.Timestamp(created).isoformat(), kind=kind, source=source,
+                       layer=layer, rows_added=int(added), rows_changed=int(changed), rows_removed=int(removed),
+                       user=user or None, checksum=checksum, restored_from=None if restored is None else int(restored),
+                       layers=tuple((str(k), int(v)) for k, v in dict(rows).items()))
 
-    id: int
-    dataset: str
-    schema: str
-    created_at: pd.Timestamp
-    author: str
-    note: str
-    rows: Mapping[str, int]
-    restored_from: int | None
-    current: bool
+
+def _checksum(columns: Mapping[str, Mapping[str, str]], rows: Mapping[str, int]) -> str:
+    doc = json.dumps({"columns": {n: list(c.items()) for n, c in sorted(columns.items())},
+                      "rows": dict(sorted(rows.items()))}, ensure_ascii=False, sort_keys=False)
+    return hashlib.sha256(doc.encode()).hexdigest()
+
+
+class _Derived:
+    """`geo.storage.DerivedCache` in the ``gridatlas.derived`` table (pickled values per version)."""
+
+    def __init__(self, store: PostgisStore, version_id: int):
+        self._store = store
+        self._vid = version_id
+
+    def get(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._store._conn() as con:
+            row = con.execute(f"SELECT value FROM {SCHEMA}.derived WHERE version_id = %s AND name = %s",
+                              (self._vid, name)).fetchone()
+        if row is not None:
+            return pickle.loads(row[0])
+        value = build()
+        with self._store._conn() as con:
+            con.execute(f"INSERT INTO {SCHEMA}.derived (version_id, name, value) VALUES (%s, %s, %s) "
+                        f"ON CONFLICT DO NOTHING", (self._vid, name, pickle.dumps(value, protocol=5)))
+        return value
+
+    def names(self) -> list[str]:
+        with self._store._conn() as con:
+            rows = con.execute(f"SELECT name FROM {SCHEMA}.derived WHERE version_id = %s ORDER BY name",
+                               (self._vid,)).fetchall()
+        return [r[0] for r in rows]
 
 
 # --- column types ------------------------------------------------------------------------------
@@ -221,8 +265,8 @@ class PostgisStore:
     kind = "postgis"
 
     def __init__(self, url: str):
-        self.url = url
         self.conninfo, self.dataset = _split(url)
+        self._spec = f"{self.conninfo}{'&' if '?' in self.conninfo else '?'}dataset={self.dataset}"
         self._pool = _pool(self.conninfo)
         with self._conn() as con:
             con.execute("SELECT pg_advisory_xact_lock(727274)")  # one creator of the catalogue at a time
@@ -243,25 +287,57 @@ class PostgisStore:
         con.execute(f"INSERT INTO {SCHEMA}.audit (dataset, actor, action, detail) VALUES (%s, %s, %s, %s)",
                     (self.dataset, actor, action, json.dumps(detail, ensure_ascii=False, default=str)))
 
-    # reading the catalogue
-    def versions(self) -> list[Version]:
-        """Ready versions, oldest first."""
-        with self._conn() as con:
-            rows = con.execute(
-                f"SELECT v.id, v.schema_name, v.created_at, v.author, v.note, v.rows, v.restored_from, "
-                f"c.version_id IS NOT NULL FROM {SCHEMA}.versions v LEFT JOIN {SCHEMA}.current c "
-                f"ON c.dataset = v.dataset AND c.version_id = v.id WHERE v.dataset = %s AND v.status = 'ready' "
-                f"ORDER BY v.id", (self.dataset,)).fetchall()
-        return [Version(int(r[0]), self.dataset, r[1], pd.Timestamp(r[2]), r[3], r[4], dict(r[5]),
-                        None if r[6] is None else int(r[6]), bool(r[7])) for r in rows]
+    # identity
+    @property
+    def name(self) -> str:
+        return self.dataset
 
-    def current(self) -> Version | None:
-        return next((v for v in self.versions() if v.current), None)
+    @property
+    def spec(self) -> str:
+        return self._spec
 
+    @property
+    def location(self) -> str:
+        safe = re.sub(r"//[^@/]*@", "//…@", self.conninfo)
+        vid = self.token.rsplit(":", 1)[1]
+        return f"{safe} schema ga_v{vid}" if vid != "0" else f"{safe} (dataset {self.dataset}: no version yet)"
+
+    @property
     def token(self) -> str:
         """Changes whenever the current version changes (cache key for the app)."""
-        cur = self.current()
-        return f"pg:{self.dataset}:{cur.id if cur else 0}"
+        with self._conn() as con:
+            row = con.execute(f"SELECT version_id FROM {SCHEMA}.current WHERE dataset = %s",
+                              (self.dataset,)).fetchone()
+        return f"pg:{self.conninfo}:{self.dataset}:{row[0] if row else 0}"
+
+    # reading the catalogue
+    _COLS = ("v.id, v.created_at, v.kind, v.note, v.layer, v.rows_added, v.rows_changed, v.rows_removed, v.author, "
+             "v.checksum, v.restored_from, v.rows")
+
+    def versions(self) -> list[VersionInfo]:
+        """Ready versions, oldest first."""
+        with self._conn() as con:
+            rows = con.execute(f"SELECT {self._COLS} FROM {SCHEMA}.versions v WHERE v.dataset = %s "
+                               f"AND v.status = 'ready' ORDER BY v.id", (self.dataset,)).fetchall()
+        return [_info(r) for r in rows]
+
+    def exists(self) -> bool:
+        with self._conn() as con:
+            return con.execute(f"SELECT 1 FROM {SCHEMA}.current WHERE dataset = %s",
+                               (self.dataset,)).fetchone() is not None
+
+    def current(self) -> VersionInfo:
+        with self._conn() as con:
+            row = con.execute(f"SELECT {self._COLS} FROM {SCHEMA}.current c JOIN {SCHEMA}.versions v "
+                              f"ON v.id = c.version_id WHERE c.dataset = %s", (self.dataset,)).fetchone()
+        if row is None:
+            raise StorageError(f"dataset {self.dataset!r} has no version yet: import one first",
+                               code="storage.no_version", params={"dataset": self.dataset})
+        return _info(row)
+
+    def derived(self, version: int | None = None) -> _Derived:
+        vid, _, _ = self._version(version)
+        return _Derived(self, vid)
 
     def _version(self, version: int | None) -> tuple[int, str, dict]:
         with self._conn() as con:
@@ -292,6 +368,7 @@ class PostgisStore:
         column) and the cases in them; other layers whole.
         """
         vid, schema, columns = self._version(version)
+        self._check(vid, schema, columns)
         wanted = [n for n in LAYER_NAMES if n in columns and (layers is None or n in layers
                                                               or n in ("grids", "facilities"))]
         out: dict[str, gpd.GeoDataFrame | None] = {}
@@ -307,14 +384,37 @@ class PostgisStore:
             meta = dict(con.execute(f"SELECT key, value FROM {_ident(schema)}.meta").fetchall())
         return Dataset(**out, name=meta.get("name", self.dataset), meta=tuple(sorted(meta.items())))
 
+    def _check(self, vid: int, schema: str, columns: dict[str, dict[str, str]]) -> None:
+        """Recount the version's rows and compare the checksum recorded when it was written."""
+        with self._conn() as con:
+            recorded = con.execute(f"SELECT checksum FROM {SCHEMA}.versions WHERE id = %s", (vid,)).fetchone()[0]
+            try:
+                rows = {n: int(con.execute(f"SELECT count(*) FROM {_ident(schema)}.{_ident(n)}").fetchone()[0])
+                        for n in columns}
+            except Exception as exc:
+                rows = {"missing": -1}
+                con.rollback()
+                reason = str(exc)
+            else:
+                reason = "row counts differ"
+        if _checksum(columns, rows) != recorded:
+            raise StorageError(f"version {vid} of {self.dataset!r} was changed outside GridAtlas ({reason}); "
+                               "restore another version", code="storage.checksum_failed",
+                               params={"dataset": self.dataset, "version": vid})
+
     def _read_table(self, con, schema: str, name: str, columns: dict[str, str], where: str, params: tuple
                     ) -> gpd.GeoDataFrame:
         cols = ", ".join(_ident(c) for c in columns)
         sel = f"SELECT {cols + ', ' if cols else ''}encode(ST_AsBinary(geom), 'hex') AS geom " \
               f"FROM {_ident(schema)}.{_ident(name)}{where} ORDER BY fid"
         buf = io.BytesIO()
+        if params:
+            import psycopg
+
+            with psycopg.ClientCursor(con) as client:
+                sel = client.mogrify(sel, params)
         with con.cursor() as cur:
-            query = cur.mogrify(sel, params) if params else sel
+            query = sel
             with cur.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
                 for data in copy:
                     buf.write(data)
@@ -335,7 +435,7 @@ class PostgisStore:
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
 
     # writing
-    def import_dataset(self, ds: Dataset, *, author: str = "", note: str = "") -> Version:
+    def import_dataset(self, ds: Dataset, *, source: str = "", user: str | None = None) -> VersionInfo:
         """Every present layer of ``ds`` (with its meta) as a new version, made current atomically."""
         layers = {n: ds.layer(n) for n in ds.present_layers()}
         meta = {"name": ds.name, **ds.meta_dict}
@@ -344,30 +444,62 @@ class PostgisStore:
             for name, gdf in layers.items():
                 sink(name, gdf)
 
-        return self._write_version(fill, meta, author=author, note=note or "import", action="import")
+        return self._write_version(fill, meta, user=user, source=source or "import",
+                                   kind="replace" if self.exists() else "create")
 
-    def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, author: str = "", note: str = "") -> Version:
-        """A new version: the current one with ``layer`` replaced by ``gdf`` (other layers copied in SQL)."""
+    def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str = "",
+                     user: str | None = None) -> VersionInfo:
+        """A new version: the current one with ``layer`` replaced (or upserted by id) from ``gdf``.
+
+        Other layers are copied in SQL; with ``mode="upsert"`` the rows of
+        ``gdf`` replace those with the same id and the rest are kept.
+        """
         if layer not in LAYER_NAMES:
             raise StorageError(f"`layer` was {layer!r} but is expected to be one of {', '.join(LAYER_NAMES)}",
                                code="storage.unknown_layer", params={"layer": layer})
-        base = self.current()
-        _, base_schema, base_cols = self._version(None) if base else (0, None, {})
-        meta = self._meta(base_schema) if base_schema else {"name": self.dataset}
-        keep = {n: c for n, c in base_cols.items() if n != layer}
-        return self._write_version(lambda sink: sink(layer, gdf), meta, author=author,
-                                   note=note or f"import {layer}", action="import_layer",
-                                   copy_from=(base_schema, keep) if base_schema else None)
+        if mode not in ("replace", "upsert"):
+            raise StorageError(f"`mode` was {mode!r} but is expected to be 'replace' or 'upsert'",
+                               code="storage.bad_mode", params={"mode": str(mode)})
+        if not self.exists():
+            if layer != "grids":
+                raise StorageError(f"dataset {self.dataset!r} has no version yet: import its grids first",
+                                   code="storage.no_version", params={"dataset": self.dataset})
+            return self._write_version(lambda sink: sink(layer, gdf), {"name": self.dataset}, user=user,
+                                       source=source or f"import {layer}", kind="create", layer=layer)
+        _, base_schema, base_cols = self._version(None)
+        id_col = LAYERS[layer].id_column
+        new_ids = set(gdf[id_col].astype(str)) if id_col and id_col in gdf.columns else set()
+        old_ids = self._ids(base_schema, layer, id_col) if layer in base_cols and id_col else set()
+        if mode == "upsert" and layer in base_cols:
+            if not id_col or id_col not in gdf.columns:
+                raise DataError([Problem(layer, f"upsert needs the id column {id_col}", f"add a {id_col} column",
+                                         column=id_col, code="data.column_missing", params={"column": id_col})])
+            keep = dict(base_cols)
+            counts = (len(new_ids - old_ids), len(new_ids & old_ids), 0)
+            after = (f"DELETE FROM {{schema}}.{_ident(layer)} WHERE {_ident(id_col)} = ANY(%s)", [sorted(new_ids)])
+        else:
+            keep = {n: c for n, c in base_cols.items() if n != layer}
+            counts = (len(new_ids - old_ids), len(new_ids & old_ids), len(old_ids - new_ids))
+            after = None
+        return self._write_version(lambda sink: sink(layer, gdf), self._meta(base_schema), user=user,
+                                   source=source or f"import {layer}", kind=mode, layer=layer,
+                                   copy_from=(base_schema, keep), counts=counts, before_fill=after)
 
-    def restore(self, version: int, *, author: str = "", note: str = "") -> Version:
-        """A new version with the layers of ``version``, made current (history is never rewritten)."""
-        vid, schema, columns = self._version(version)
-        return self._write_version(lambda sink: None, self._meta(schema), author=author,
-                                   note=note or f"restore of version {vid}", action="restore",
+    def _ids(self, schema: str, layer: str, id_col: str) -> set[str]:
+        with self._conn() as con:
+            rows = con.execute(f"SELECT {_ident(id_col)}::text FROM {_ident(schema)}.{_ident(layer)}").fetchall()
+        return {r[0] for r in rows}
+
+    def restore(self, version_id: int, *, user: str | None = None) -> VersionInfo:
+        """A new version with the layers of ``version_id``, made current (history is never rewritten)."""
+        vid, schema, columns = self._version(version_id)
+        self._check(vid, schema, columns)
+        return self._write_version(lambda sink: None, self._meta(schema), user=user,
+                                   source=f"restore of version {vid}", kind="restore",
                                    copy_from=(schema, columns), restored_from=vid)
 
-    def import_generated(self, generate: Callable[..., dict], *, author: str = "", note: str = "", **kw: Any
-                         ) -> tuple[Version, dict]:
+    def import_generated(self, generate: Callable[..., dict], *, user: str | None = None, source: str = "",
+                         **kw: Any) -> tuple[VersionInfo, dict]:
         """Stream a generator's layers (``generate(sink, **kw)``, e.g. `geo.demo_city.generate`) into a version."""
         result: dict = {}
         meta_box: dict[str, str] = {}
@@ -380,7 +512,8 @@ class PostgisStore:
                     sink(layer, gdf)
             result.update(generate(inner, **kw))
 
-        v = self._write_version(fill, meta_box, author=author, note=note or "generated", action="import")
+        v = self._write_version(fill, meta_box, user=user, source=source or "generated",
+                                kind="replace" if self.exists() else "create")
         return v, result
 
     def _meta(self, schema: str) -> dict[str, str]:
@@ -388,12 +521,15 @@ class PostgisStore:
             return dict(con.execute(f"SELECT key, value FROM {_ident(schema)}.meta").fetchall())
 
     def _write_version(self, fill: Callable[[Callable[[str, gpd.GeoDataFrame], None]], None],
-                       meta: Mapping[str, str], *, author: str, note: str, action: str,
-                       copy_from: tuple[str, dict] | None = None, restored_from: int | None = None) -> Version:
+                       meta: Mapping[str, str], *, user: str | None, source: str, kind: str,
+                       layer: str | None = None, copy_from: tuple[str, dict] | None = None,
+                       restored_from: int | None = None, counts: tuple[int, int, int] = (0, 0, 0),
+                       before_fill: tuple[str, list] | None = None) -> VersionInfo:
         with self._conn() as con:
-            vid = int(con.execute(f"INSERT INTO {SCHEMA}.versions (dataset, author, note, restored_from) "
-                                  f"VALUES (%s, %s, %s, %s) RETURNING id",
-                                  (self.dataset, author, note, restored_from)).fetchone()[0])
+            vid = int(con.execute(
+                f"INSERT INTO {SCHEMA}.versions (dataset, author, note, kind, layer, rows_added, rows_changed, "
+                f"rows_removed, restored_from) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (self.dataset, user or "", source, kind, layer, *counts, restored_from)).fetchone()[0])
             con.commit()
         schema = f"ga_v{vid}"
         columns: dict[str, dict[str, str]] = {}
@@ -404,9 +540,16 @@ class PostgisStore:
                 if copy_from is not None:
                     src, cols = copy_from
                     for name, c in cols.items():
-                        con.execute(f"CREATE TABLE {_ident(schema)}.{_ident(name)} AS "
-                                    f"SELECT * FROM {_ident(src)}.{_ident(name)}")
+                        t = f"{_ident(schema)}.{_ident(name)}"
+                        con.execute(f"CREATE TABLE {t} AS SELECT * FROM {_ident(src)}.{_ident(name)}")
+                        seq = f"{_ident(schema)}.{_ident(name + '_fid_seq')}"
+                        con.execute(f"CREATE SEQUENCE {seq} OWNED BY {t}.fid")
+                        con.execute(f"SELECT setval('{seq}', coalesce((SELECT max(fid) FROM {t}), 0) + 1, false)")
+                        con.execute(f"ALTER TABLE {t} ALTER COLUMN fid SET DEFAULT nextval('{seq}')")
                         columns[name] = c
+                if before_fill is not None:
+                    sql, args = before_fill
+                    con.execute(sql.format(schema=_ident(schema)), args)
                 con.commit()
 
                 def sink(layer: str, gdf: gpd.GeoDataFrame) -> None:
@@ -433,12 +576,13 @@ class PostgisStore:
                     con.execute(f"SELECT version_id FROM {SCHEMA}.current WHERE dataset = %s FOR UPDATE",
                                 (self.dataset,))
                     con.execute(f"UPDATE {SCHEMA}.versions SET status = 'ready', ready_at = clock_timestamp(), "
-                                f"schema_name = %s, rows = %s, columns = %s WHERE id = %s",
-                                (schema, json.dumps(rows), json.dumps({n: list(c.items()) for n, c in columns.items()}), vid))
+                                f"schema_name = %s, rows = %s, columns = %s, checksum = %s WHERE id = %s",
+                                (schema, json.dumps(rows), json.dumps({n: list(c.items()) for n, c in columns.items()}),
+                                 _checksum(columns, rows), vid))
                     con.execute(f"UPDATE {SCHEMA}.current SET version_id = %s WHERE dataset = %s",
                                 (vid, self.dataset))
-                    self._audit(con, author, action, {"version": vid, "note": note, "rows": rows,
-                                                      "restored_from": restored_from})
+                    self._audit(con, user or "", kind, {"version": vid, "source": source, "layer": layer,
+                                                        "rows": rows, "restored_from": restored_from})
         except BaseException as exc:
             self._discard(vid, schema)
             if isinstance(exc, StorageError):
@@ -510,17 +654,16 @@ class PostgisStore:
             con.execute(f"UPDATE {SCHEMA}.versions SET status = 'failed' WHERE id = %s", (vid,))
             con.commit()
 
-    def drop_version(self, version: int, *, author: str = "") -> None:
+    def drop_version(self, version: int, *, user: str | None = None) -> None:
         """Drop an old version's tables (not the current one); its row stays as 'dropped'."""
         vid, schema, _ = self._version(version)
-        cur = self.current()
-        if cur is not None and cur.id == vid:
+        if self.current().id == vid:
             raise StorageError(f"version {vid} is current and cannot be dropped; restore another first",
                                code="storage.drop_current", params={"version": vid})
         with self._conn() as con, con.transaction():
             con.execute(f"DROP SCHEMA IF EXISTS {_ident(schema)} CASCADE")
             con.execute(f"UPDATE {SCHEMA}.versions SET status = 'dropped' WHERE id = %s", (vid,))
-            self._audit(con, author, "drop_version", {"version": vid})
+            self._audit(con, user or "", "drop_version", {"version": vid})
 
     # audit and scenarios
     def audit(self) -> pd.DataFrame:
@@ -529,11 +672,11 @@ class PostgisStore:
                                f"ORDER BY id", (self.dataset,)).fetchall()
         return pd.DataFrame(rows, columns=["at", "actor", "action", "detail"])
 
-    def save_scenario(self, name: str, *, kind: str, params: Mapping[str, Any], result: Mapping[str, Any],
-                      author: str = "", overwrite: bool = False) -> None:
-        from geo.scenarios import check_name
-
-        name = check_name(name)
+    def save_scenario(self, scenario: Scenario, *, overwrite: bool = False, user: str | None = None) -> Scenario:
+        """Store a scenario for the dataset (all versions); a name taken is a `DataError` unless ``overwrite``."""
+        name = check_name(scenario.name)
+        params = json.dumps(dict(scenario.params), ensure_ascii=False, allow_nan=False)
+        result = json.dumps(dict(scenario.result), ensure_ascii=False, allow_nan=False)
         with self._conn() as con, con.transaction():
             sql = (f"INSERT INTO {SCHEMA}.scenarios (dataset, name, kind, author, params, result) "
                    f"VALUES (%s, %s, %s, %s, %s, %s)")
@@ -542,28 +685,30 @@ class PostgisStore:
                         "result = EXCLUDED.result, author = EXCLUDED.author, saved_at = now()")
             else:
                 sql += " ON CONFLICT (dataset, name) DO NOTHING"
-            done = con.execute(sql, (self.dataset, name, kind, author, json.dumps(dict(params), ensure_ascii=False),
-                                     json.dumps(dict(result), ensure_ascii=False))).rowcount
-            if not done:
-                raise StorageError(f"a scenario named {name!r} already exists; choose another name or overwrite it",
-                                   code="storage.scenario_exists", params={"name": name})
-            self._audit(con, author, "save_scenario", {"name": name, "kind": kind})
+            sql += " RETURNING saved_at"
+            row = con.execute(sql, (self.dataset, name, scenario.kind, user or "", params, result)).fetchone()
+            if row is None:
+                raise DataError([Problem("scenarios", f"a scenario named {name!r} already exists",
+                                         "choose another name or replace it")])
+            self._audit(con, user or "", "save_scenario", {"name": name, "kind": scenario.kind})
+        return Scenario(name=name, kind=scenario.kind, params=dict(scenario.params), result=dict(scenario.result),
+                        saved_at=pd.Timestamp(row[0]).isoformat(timespec="seconds"))
 
-    def list_scenarios(self, *, kind: str | None = None) -> list[dict[str, Any]]:
+    def list_scenarios(self, *, kind: str | None = None) -> list[Scenario]:
         with self._conn() as con:
-            rows = con.execute(f"SELECT name, kind, saved_at, author, params, result FROM {SCHEMA}.scenarios "
+            rows = con.execute(f"SELECT name, kind, params, result, saved_at FROM {SCHEMA}.scenarios "
                                f"WHERE dataset = %s AND (%s::text IS NULL OR kind = %s) ORDER BY id",
                                (self.dataset, kind, kind)).fetchall()
-        return [{"name": r[0], "kind": r[1], "saved_at": pd.Timestamp(r[2]).isoformat(), "author": r[3],
-                 "params": r[4], "result": r[5]} for r in rows]
+        return [Scenario(name=r[0], kind=r[1], params=r[2], result=r[3],
+                         saved_at=pd.Timestamp(r[4]).isoformat(timespec="seconds")) for r in rows]
 
-    def delete_scenario(self, name: str, *, author: str = "") -> None:
+    def delete_scenario(self, name: str, *, user: str | None = None) -> None:
         with self._conn() as con, con.transaction():
             if not con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND name = %s",
                                (self.dataset, name)).rowcount:
-                raise StorageError(f"no scenario named {name!r}", code="storage.scenario_missing",
-                                   params={"name": name})
-            self._audit(con, author, "delete_scenario", {"name": name})
+                raise DataError([Problem("scenarios", f"there is no scenario named {name!r}",
+                                         "pick one of the saved scenarios")])
+            self._audit(con, user or "", "delete_scenario", {"name": name})
 
     # counts in SQL
     def case_counts(self, by: tuple[str, ...] = ("grid_id", "week"), *, version: int | None = None,
@@ -627,5 +772,5 @@ def open_store(spec: str) -> PostgisStore:
 def import_generated(url: str, generate: Callable[..., dict], **kw: Any) -> dict:
     """`cli.py demo --scale wuhan --out postgresql://…`: the generated city as a new current version."""
     store = open_store(url)
-    version, result = store.import_generated(generate, author="cli demo", note="generated city", **kw)
-    return {**result, "out": url, "version": version.id, "rows": dict(version.rows)}
+    version, result = store.import_generated(generate, user="cli", source="cli.py demo --scale wuhan", **kw)
+    return {**result, "out": store.spec, "version": version.id, "rows": dict(version.layers)}

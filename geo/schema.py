@@ -192,6 +192,7 @@ LAYERS: dict[str, LayerSchema] = {
             Column("satisfaction", "float", False, ("满意度", "业主满意度"), min_value=0, max_value=100),
             Column("property_company", "str", False, ("物业公司", "物业企业", "物业服务企业")),
         ),
+        extra_checks=("stage_dates_in_order",),
     ),
     "cases": LayerSchema(
         name="cases",
@@ -630,6 +631,16 @@ def check_layer(
         if early.any():
             out.add("data.closed_before_reported", "closed before reported", "check the two dates", mask=early,
                     column="closed_at")
+
+    if "stage_dates_in_order" in schema.extra_checks:
+        dated = [(stage, col) for stage, col in STAGE_DATE_COLUMNS.items() if col in df.columns]
+        for (stage_a, col_a), (stage_b, col_b) in zip(dated, dated[1:], strict=False):
+            early = (df[col_b] < df[col_a]).fillna(False).to_numpy()
+            if early.any():
+                out.add("data.stage_dates_out_of_order", f"{col_b} is before {col_a}",
+                        "a later stage cannot be reached before an earlier one: check the two dates", mask=early,
+                        column=col_b, earlier=col_a, later=col_b, earlier_stage=GOVERNANCE_STAGES[stage_a],
+                        later_stage=GOVERNANCE_STAGES[stage_b])
 
     if geom is not None:
         gdf = _check_geometry(geom, df, schema, out, warnings, no_coords, coord_sys)

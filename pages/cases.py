@@ -27,12 +27,14 @@ from ui.cases import (
     pattern_counts,
 )
 from ui.charts import style
+from ui.city import require_district
 from ui.context import get_context
 from ui.coverage import table_downloads
 from ui.i18n import error_text, t
 from ui.maps import legend, show_map
 
 ctx = get_context()
+require_district(ctx)
 ds = ctx.ds
 st.title(t("cases.title"))
 st.caption(t("cases.intro"))

@@ -9,6 +9,7 @@ from analysis.options import DISTANCES, WEIGHTS
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
 from ui import widgets
+from ui.city import require_district
 from ui.context import get_context
 from ui.coverage import (
     cached_accessibility,
@@ -24,6 +25,7 @@ from ui.maps import legend, show_map
 PRESETS = ("default", *LIFE_CIRCLE_PRESETS_M, "custom")
 
 ctx = get_context()
+require_district(ctx)
 ds = ctx.ds
 st.title(t("coverage.title", district=ds.meta_dict.get("district") or ds.name))
 st.caption(t("coverage.intro"))

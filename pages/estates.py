@@ -7,18 +7,21 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from analysis.estates import (
-    DISTRICT,
-    STAGES,
-    company_league,
-    plan_progress,
-    stage_counts,
-    street_progress,
-)
+from analysis.estates import DISTRICT, STAGES
 from geo.errors import AnalysisError
 from ui import widgets
 from ui.context import get_context
-from ui.estates import STAGE_COLORS, Plan, burn_down, campaign_table, default_plan, stage_label, stage_map
+from ui.estates import (
+    STAGE_COLORS,
+    Plan,
+    burn_down,
+    campaign_table,
+    default_plan,
+    league_table,
+    progress_tables,
+    stage_label,
+    stage_map,
+)
 from ui.i18n import error_text, label_of, t
 from ui.maps import legend, show_map
 
@@ -47,7 +50,6 @@ st.caption(t("estates.plan.from_meta", start=plan.start.strftime("%Y-%m-%d"),
 
 try:
     camp = campaign_table(ctx, plan)
-    counts = stage_counts(ds.estates, as_of=None)
 except AnalysisError as err:
     st.info(t("estates.none_in_campaign") if err.code == "analysis.estates_none_in_campaign"
             else error_text(err))
@@ -59,18 +61,14 @@ if ctx.street is not None:
         st.stop()
 
 # --- headline figures ----------------------------------------------------------------------------
-area = ctx.street or DISTRICT
-row = counts.set_index("street").loc[area]
 stage = widgets.radio(t("estates.progress.stage"), list(STAGES[1:]), key="estates_stage_tracked", lang=ctx.lang,
                       default="fees_started", horizontal=True, format_func=stage_label)
 try:
-    progress = street_progress(ds.estates, start=plan.start, target=plan.target, as_of=plan.as_of, stage=stage)
-    plan_rows = plan_progress(ds.estates, start=plan.start, target=plan.target, as_of=plan.as_of,
-                              street=ctx.street)
+    counts, progress, plan_rows = progress_tables(ctx, plan, stage)
 except AnalysisError as err:
     st.error(error_text(err))
     st.stop()
-plan_rows = plan_rows[plan_rows["stage"] == stage]
+row = counts.set_index("street").loc[ctx.street or DISTRICT]
 streets_only = progress[progress["street"] != DISTRICT]
 behind = streets_only[streets_only["behind"]].sort_values("shortfall", ascending=False)
 
@@ -166,12 +164,11 @@ else:
 
 # --- property companies: red and black lists ------------------------------------------------------
 st.subheader(t("estates.league.title"))
-scope = ds.estates if ctx.street is None else ds.estates[ds.estates["street"] == ctx.street]
 c1, c2 = st.columns(2)
 min_estates = c1.number_input(t("estates.league.min"), min_value=1, max_value=50, value=2, step=1,
                               key="estates_league_min")
 n_list = c2.number_input(t("estates.league.n"), min_value=1, max_value=20, value=3, step=1, key="estates_league_n")
-league = company_league(scope, min_estates=int(min_estates), n=int(n_list))
+league = league_table(ctx, min_estates=int(min_estates), n=int(n_list))
 if league.empty:
     st.info(t("estates.league.none"))
 else:
@@ -180,14 +177,23 @@ else:
               "mean_satisfaction": st.column_config.NumberColumn(t("estates.col.mean"), format="%.1f"),
               "min_satisfaction": st.column_config.NumberColumn(t("estates.col.min"), format="%.1f"),
               "list": t("estates.col.list")}
-    shown_cols = ["rank", "property_company", "estates", "households", "mean_satisfaction", "min_satisfaction"]
+    def _small_table(part: pd.DataFrame) -> pd.DataFrame:
+        """A short list as a static table (readable on a projector), numbers formatted, headers translated."""
+        out = pd.DataFrame({
+            t("estates.col.rank"): part["rank"].astype(int).to_numpy(),
+            t("col.property_company"): part["property_company"].to_numpy(),
+            t("estates.col.estates"): part["estates"].astype(int).to_numpy(),
+            t("col.households"): [f"{int(v):,}" for v in part["households"]],
+            t("estates.col.mean"): [f"{v:.1f}" for v in part["mean_satisfaction"]],
+            t("estates.col.min"): [f"{v:.1f}" for v in part["min_satisfaction"]],
+        })
+        return out.set_index(t("estates.col.rank"))
+
     red_col, black_col = st.columns(2)
     red_col.markdown(f"**🔴 {t('estates.league.red')}**")
-    red_col.dataframe(league[league["list"] == "red"][shown_cols], hide_index=True, width="stretch",
-                      column_config=config, key="estates_red")
+    red_col.table(_small_table(league[league["list"] == "red"]))
     black_col.markdown(f"**⚫ {t('estates.league.black')}**")
-    black_col.dataframe(league[league["list"] == "black"].iloc[::-1][shown_cols], hide_index=True,
-                        width="stretch", column_config=config, key="estates_black")
+    black_col.table(_small_table(league[league["list"] == "black"].iloc[::-1]))
     with st.expander(t("estates.league.all")):
         st.dataframe(league.assign(list=[t(f"code.league.{v}") if v else "" for v in league["list"]]),
                      hide_index=True, width="stretch", column_config=config)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.meeting import available_months, default_month
 from geo.errors import AnalysisError
 from reports import FORMATS, MEDIA_TYPES
 from reports import content as rc
 from ui import widgets
 from ui.context import get_context
 from ui.i18n import error_text, t
-from ui.meeting import brief, file_name, md, picture, report_file, text_frame
+from ui.meeting import brief, file_name, md, months, picture, report_file, text_frame
 
 # large type for a projector (the style lives only while this page is shown)
 st.html("""<style>
@@ -23,12 +22,11 @@ st.html("""<style>
 </style>""")
 
 ctx = get_context()
-ds = ctx.ds
 lang = ctx.lang
-months = available_months(ds)
+month_choices, month_default = months(ctx)
 head, pick = st.columns([4, 1])
 with pick:
-    month = widgets.selectbox(t("meeting.month"), months, key="meeting_month", lang=lang, default=default_month(ds))
+    month = widgets.selectbox(t("meeting.month"), month_choices, key="meeting_month", lang=lang, default=month_default)
 try:
     b = brief(ctx, month)
 except AnalysisError as err:
@@ -41,10 +39,14 @@ with st.container(border=True, key="meeting-figures"):
     st.subheader(rc.section_title("figures", lang))
     cols = st.columns(len(b.figures))
     for col, card in zip(cols, rc.cards(b, lang), strict=True):
-        color = "off" if card.sign is None else ("inverse" if card.worse_when_up else "normal")
-        col.metric(card.label, card.value, card.delta, delta_color=color,
-                   delta_arrow="off" if card.sign is None else "auto",
-                   help=t("meeting.fig.coverage.help", lang=lang) if card.key == "coverage" else None)
+        # Streamlit reads the direction from the delta's leading sign: the signed change comes first
+        helps = [t("meeting.fig.coverage.help", lang=lang)] if card.key == "coverage" else []
+        if card.change is None:
+            helps.append(card.delta)
+        col.metric(card.label, card.value, card.change,
+                   delta_color="off" if not card.sign else ("inverse" if card.worse_when_up else "normal"),
+                   delta_arrow="auto" if card.sign else "off", help="\n\n".join(helps) or None)
+    st.caption(t("meeting.delta.page", lang=lang))
     for note in rc.notes(b, lang):
         st.caption(md(note))
 
@@ -59,7 +61,10 @@ with left.container(border=True, key="meeting-gaps"):
     st.subheader(rc.section_title("gaps", lang))
     st.image(picture(ctx, b, "gaps"), width="stretch")
     st.markdown(md(rc.gaps_summary(b, lang)))
-    st.table(text_frame(rc.gaps_table(b, lang, top=5)), border="horizontal")
+    gaps = rc.gaps_table(b, lang, top=5)
+    st.table(text_frame(rc.TextTable(tuple(gaps.headers[i] for i in (0, 1, 4)),
+                                     tuple(tuple(r[i] for i in (0, 1, 4)) for r in gaps.rows), (False, False, True))),
+             border="horizontal")
 with right.container(border=True, key="meeting-hot"):
     st.subheader(rc.section_title("hot", lang))
     st.image(picture(ctx, b, "hot"), width="stretch")
@@ -70,9 +75,14 @@ with right.container(border=True, key="meeting-hot"):
 with st.container(border=True, key="meeting-estates"):
     st.subheader(rc.section_title("estates", lang))
     st.markdown(md(rc.estates_summary(b, lang)))
+    chart_col, plan_col = st.columns([3, 2])
     chart = picture(ctx, b, "estates")
     if chart is not None:
-        st.image(chart, width=900)
+        chart_col.image(chart, width="stretch")
+    plan = rc.plan_table(b, lang)
+    if plan is not None:
+        plan_col.caption(md(rc.plan_caption(b, lang)))
+        plan_col.table(text_frame(plan), border="horizontal")
 
 with st.container(border=True, key="meeting-problems"):
     st.subheader(rc.section_title("problems", lang))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.city import render_city_overview
 from ui.context import get_context
 from ui.i18n import t
 from ui.layers import district_map
@@ -12,6 +13,9 @@ from ui.overview import DAY_CARE_RADIUS_M, case_figures, day_care_coverage, stre
 
 ctx = get_context()
 ds = ctx.ds
+if ctx.city and ctx.district is None and ctx.street is None:
+    render_city_overview(ctx)
+    st.stop()
 district = ds.meta_dict.get("district") or ds.name
 st.title(t("overview.title", district=district))
 

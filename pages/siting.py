@@ -11,6 +11,7 @@ from geo.errors import AnalysisError, DataError
 from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
 from geo.schema import FACILITY_TYPES
 from ui import auth, widgets
+from ui.city import require_district
 from ui.context import get_context
 from ui.i18n import error_text, label_of, problem_text, t
 from ui.maps import legend, show_map
@@ -26,6 +27,7 @@ from ui.siting import (
 )
 
 ctx = get_context()
+require_district(ctx)
 ds = ctx.ds
 st.title(t("siting.title", district=ds.meta_dict.get("district") or ds.name))
 st.caption(t("siting.intro"))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.meeting import MeetingBrief, MeetingItem
-from ui.i18n import t
+from ui.i18n import label_of, t
 
 SECTIONS: tuple[str, ...] = ("figures", "streets", "units", "gaps", "hot", "estates", "problems")
 TOP_ROWS = 12
@@ -28,6 +28,7 @@ class Card:
     delta: str
     sign: int | None
     worse_when_up: bool
+    change: str | None = None  # the signed change alone ("+32", "-0.5 个百分点"); None when unknown
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,16 @@ def cards(brief: MeetingBrief, lang: str) -> list[Card]:
     for f in brief.figures:
         value = fmt_share(f.value) if f.kind == "share" else fmt_count(f.value)
         d = f.delta
+        change = None
         if d is None:
             note = "meeting.delta.coverage_none" if f.key == "coverage" and f.value is not None else "meeting.delta.none"
             delta, sign = t(note, lang=lang), None
         else:
-            delta = t("meeting.delta.vs", lang=lang, delta=_fmt_delta(f.kind, d, lang))
+            change = _fmt_delta(f.kind, d, lang)
+            delta = t("meeting.delta.vs", lang=lang, delta=change)
             sign = int(np.sign(round(d, 9)))
-        out.append(Card(f.key, t(f"meeting.fig.{f.key}", lang=lang), value, delta, sign, WORSE_WHEN_UP[f.key]))
+        out.append(Card(f.key, t(f"meeting.fig.{f.key}", lang=lang), value, delta, sign, WORSE_WHEN_UP[f.key],
+                        change))
     return out
 
 
@@ -165,11 +169,31 @@ def estates_table(brief: MeetingBrief, lang: str) -> TextTable | None:
 
 
 def stage_label(stage: str, lang: str) -> str:
-    key = "meeting.col.stage_none" if stage == "none" else f"meeting.col.{stage}"
-    try:
-        return t(key, lang=lang)
-    except KeyError:
-        return stage
+    """A governance stage's name (`analysis.estates.STAGES`)."""
+    return label_of("governance_stage", stage, lang=lang)
+
+
+PLAN_STAGE = "fees_started"
+
+
+def plan_table(brief: MeetingBrief, lang: str, *, stage: str = PLAN_STAGE) -> TextTable | None:
+    """Per street, the plan for ``stage`` at the month's end: due, done, behind by, pace needed per month."""
+    p = brief.estates_plan
+    if p is None:
+        return None
+    rows = p[p["stage"] == stage]
+    headers = tuple(t(f"meeting.col.{c}", lang=lang) for c in ("street", "planned", "actual", "shortfall", "pace"))
+    out = []
+    for r in rows.to_dict("records"):
+        pace = r["required_per_month"]
+        out.append((str(r["street"]), fmt_count(r["planned"]), fmt_count(r["actual"]), fmt_count(r["shortfall"]),
+                    "—" if pd.isna(pace) else f"{pace:.1f}"))
+    return TextTable(headers, tuple(out), (False, True, True, True, True),
+                     tuple(bool(r["behind"]) for r in rows.to_dict("records")))
+
+
+def plan_caption(brief: MeetingBrief, lang: str, *, stage: str = PLAN_STAGE) -> str:
+    return t("meeting.plan.caption", lang=lang, stage=stage_label(stage, lang), end=brief.month_end.isoformat())
 
 
 def estates_summary(brief: MeetingBrief, lang: str) -> str:
@@ -177,13 +201,17 @@ def estates_summary(brief: MeetingBrief, lang: str) -> str:
     if e is None:
         return t("meeting.estates.none", lang=lang)
     total = int(e["estates"].sum())
-    formed = int(total - e["none"].sum()) if "none" in e.columns else 0
+    formed = int(total - e["none"].sum())
+    done = int(e["fees_started"].sum()) if "fees_started" in e.columns else 0
     return t("meeting.estates.summary", lang=lang, formed=f"{formed:,}", total=f"{total:,}",
-             share=fmt_share(formed / total if total else None))
+             share=fmt_share(formed / total if total else None), done=f"{done:,}")
 
 
 def item_text(item: MeetingItem, lang: str) -> str:
-    return t(f"meeting.item.{item.kind}", lang=lang, subject=item.subject, **item.values)
+    values = item.values
+    if "stage" in values:
+        values["stage"] = stage_label(values["stage"], lang)
+    return t(f"meeting.item.{item.kind}", lang=lang, subject=item.subject, **values)
 
 
 def problem_groups(brief: MeetingBrief, lang: str) -> list[tuple[str, list[str]]]:

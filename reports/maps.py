@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import math
+import threading
+import weakref
 
 import geopandas as gpd
 import numpy as np
@@ -223,3 +225,27 @@ def estates_chart(brief: MeetingBrief, *, lang: str, width_in: float = 9.0, heig
     ax.set_title(t("meeting.chart.estates", lang=lang), fontproperties=font(14, bold=True), loc="left")
     ax.legend(prop=font(11), loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(stages), frameon=False)
     return fig
+
+
+_PICTURES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PICTURES_LOCK = threading.Lock()
+
+
+def pictures(ds: Dataset, brief: MeetingBrief, *, lang: str, dpi: int = DPI) -> dict[str, bytes | None]:
+    """The gap map (``gaps``), hot spot map (``hot``) and estates chart (``estates``, None without estates) as PNG.
+
+    Drawn once per brief, dataset, language and resolution, and kept while the brief lives, so the
+    PPTX and the PDF of one brief share them.
+    """
+    key = (id(ds), lang, dpi)
+    with _PICTURES_LOCK:
+        found = _PICTURES.get(brief, {}).get(key)
+    if found is not None:
+        return found
+    chart = estates_chart(brief, lang=lang)
+    made = {"gaps": png_bytes(gap_map(ds, brief, lang=lang), dpi=dpi),
+            "hot": png_bytes(hot_map(ds, brief, lang=lang), dpi=dpi),
+            "estates": None if chart is None else png_bytes(chart, dpi=dpi)}
+    with _PICTURES_LOCK:
+        _PICTURES.setdefault(brief, {})[key] = made
+    return made

@@ -19,7 +19,7 @@ from pptx.util import Emu, Inches, Pt
 from analysis.meeting import MeetingBrief
 from geo.dataset import Dataset
 from reports import content
-from reports.maps import estates_chart, gap_map, hot_map, png_bytes
+from reports.maps import pictures
 
 LATIN_FONT = "Arial"
 EA_FONT = "Microsoft YaHei"  # 微软雅黑: on every Windows PC; LibreOffice and WPS substitute a CJK font
@@ -145,7 +145,8 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
               color=GREY)
 
     slide = _slide(prs, content.section_title("gaps", lang), brief, lang)
-    _picture(slide, png_bytes(gap_map(ds, brief, lang=lang)), Inches(0.3), Inches(1.2), height=Inches(5.6))
+    pics = pictures(ds, brief, lang=lang)
+    _picture(slide, pics["gaps"], Inches(0.3), Inches(1.2), height=Inches(5.6))
     _text(slide, Inches(9.35), Inches(1.3), Inches(3.7), Inches(1.4), content.gaps_summary(brief, lang), size=13)
     small = content.gaps_table(brief, lang, top=8)
     small = content.TextTable((small.headers[0], small.headers[4]), tuple((r[0], r[4]) for r in small.rows),
@@ -153,17 +154,23 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     _table(slide, small, Inches(9.35), Inches(2.9), Inches(3.6), size=12, row_h=Inches(0.36))
 
     slide = _slide(prs, content.section_title("hot", lang), brief, lang)
-    _picture(slide, png_bytes(hot_map(ds, brief, lang=lang)), Inches(0.3), Inches(1.2), height=Inches(5.6))
+    _picture(slide, pics["hot"], Inches(0.3), Inches(1.2), height=Inches(5.6))
     lines = [content.hot_summary(brief, lang), *content.notes_for(brief, lang, "meeting.note.few_grids",
                                                                   "meeting.note.no_cases_month")]
     lines += [content.item_text(i, lang) for i in brief.problems if i.kind == "grid_new_hot"]
     _text(slide, Inches(9.35), Inches(1.3), Inches(3.7), Inches(5.4), lines, size=13)
 
     slide = _slide(prs, content.section_title("estates", lang), brief, lang)
-    chart = estates_chart(brief, lang=lang)
+    chart = pics["estates"]
     _text(slide, Inches(0.5), Inches(1.2), Inches(12.3), Inches(0.6), content.estates_summary(brief, lang), size=18)
     if chart is not None:
-        _picture(slide, png_bytes(chart), Inches(0.5), Inches(1.9), height=Inches(4.9))
+        _picture(slide, chart, Inches(0.3), Inches(1.9), height=Inches(4.6))
+    plan = content.plan_table(brief, lang)
+    if plan is not None:
+        _text(slide, Inches(9.0), Inches(1.9), Inches(4.1), Inches(0.7), content.plan_caption(brief, lang), size=12,
+              color=GREY)
+        short = content.TextTable(plan.headers[:4], tuple(r[:4] for r in plan.rows), plan.numeric[:4], plan.highlight)
+        _table(slide, short, Inches(9.0), Inches(2.7), Inches(4.0), size=13, row_h=Inches(0.4))
 
     slide = _slide(prs, content.section_title("problems", lang), brief, lang)
     groups = content.problem_groups(brief, lang)

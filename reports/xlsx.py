@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,16 @@ GAP_COLUMNS = (("rank", "meeting.col.gap_rank", "count"), ("grid_id", "meeting.c
                ("street", "meeting.col.street", "text"), ("community", "meeting.col.community", "text"),
                ("elderly", "meeting.col.elderly", "count"), ("uncovered_elderly", "meeting.col.uncovered", "count"),
                ("covered_share", "meeting.col.share", "share"), ("nearest_m", "meeting.col.nearest_m", "count"))
+PLAN_COLUMNS = (("street", "meeting.col.street", "text"), ("stage", "meeting.col.stage", "text"),
+                ("total", "meeting.col.total", "count"), ("planned", "meeting.col.planned", "count"),
+                ("actual", "meeting.col.actual", "count"), ("shortfall", "meeting.col.shortfall", "count"),
+                ("behind", "meeting.col.behind", "text"), ("required_per_month", "meeting.col.pace", "days"))
 WIDTHS = {"text": 14, "count": 11, "share": 10, "days": 10, "time": 17}
+
+
+def sheet_name(title: str) -> str:
+    """A title made a valid sheet name: without Excel's forbidden characters, at most 31 characters."""
+    return re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\]", " ", title)).strip()[:31]
 
 
 class _Writer:
@@ -75,7 +85,7 @@ class _Writer:
             ws.write_number(row, col, float(value), self.fmt[kind])
 
     def sheet(self, name: str, frame: pd.DataFrame, columns, lang: str) -> None:
-        ws = self.book.add_worksheet(name[:31])
+        ws = self.book.add_worksheet(sheet_name(name))
         cols = [c for c in columns if c[0] in frame.columns]
         for j, (_, key, kind) in enumerate(cols):
             ws.write_string(0, j, t(key, lang=lang) if key in TABLE else key, self.head)
@@ -90,7 +100,7 @@ class _Writer:
 
 
 def _summary(w: _Writer, brief: MeetingBrief, lang: str) -> None:
-    ws = w.book.add_worksheet(t("meeting.sec.summary", lang=lang)[:31])
+    ws = w.book.add_worksheet(sheet_name(t("meeting.sec.summary", lang=lang)))
     heads = ("meeting.col.figure", "meeting.col.value", "meeting.col.previous", "meeting.col.delta")
     for j, key in enumerate(heads):
         ws.write_string(0, j, t(key, lang=lang), w.head)
@@ -122,6 +132,11 @@ def build_xlsx(brief: MeetingBrief, *, lang: str = "zh") -> bytes:
                            if c not in ("street", "estates"))
         cols = (("street", "meeting.col.street", "text"), ("estates", "meeting.col.estates", "count"), *stage_cols)
         w.sheet(t("meeting.sec.estates", lang=lang), e, cols, lang)
+    if brief.estates_plan is not None:
+        plan = brief.estates_plan.assign(stage=[content.stage_label(v, lang) for v in brief.estates_plan["stage"]],
+                                         behind=[t("meeting.yes" if v else "meeting.no", lang=lang)
+                                                 for v in brief.estates_plan["behind"]])
+        w.sheet(t("meeting.sec.plan", lang=lang), plan, PLAN_COLUMNS, lang)
     w.book.set_properties({"title": content.title(brief, lang), "company": "GridAtlas",
                            "created": dt.datetime(brief.month_end.year, brief.month_end.month, brief.month_end.day)})
     w.book.close()

@@ -1,4 +1,4 @@
-"""Administrators' sections: users (add, role, password, unlock, remove) and the audit log (view, export).
+"""Administrators' sections of the 数据管理 page: users (add, role, password, unlock, remove) and the audit log.
 
 Each section checks the role itself (`ui.auth.require("admin")`) before it
 changes anything, and records every change in the audit log. With no users the
@@ -92,7 +92,7 @@ def _apply(change, action: str, target: str, detail: str, done: str) -> None:
         st.error(error_text(err))
         return
     auth.audit(action, target=target, detail=detail)
-    st.session_state["admin_done"] = done
+    st.session_state["data_flash"] = done  # the 数据管理 page shows it after the rerun
     st.rerun()
 
 
@@ -127,13 +127,3 @@ def audit_section(*, limit: int = 500) -> None:
                                                                          "detail", "remote", "ok")}
     auth.download_button(st, t("admin.audit.export"), log.export_csv(headers=headers),
                          file_name=f"{t('admin.audit.file')}.csv", mime="text/csv", key="audit_csv")
-
-
-def admin_sections() -> None:
-    """Both sections, as the 数据管理 page (or the admin page) shows them."""
-    done = st.session_state.pop("admin_done", None)
-    if done:
-        st.success(done)
-    users_section()
-    if auth.users().has_users():
-        audit_section()

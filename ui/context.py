@@ -28,6 +28,8 @@ class PageContext:
     tiles: str | None
     tiles_attr: str
     tiles_datum: str
+    district: str | None = None  # a city dataset's chosen district (None: the whole city, or not a city)
+    city: str | None = None  # the city dataset's spec when ``ds`` is part of a city
 
     def grids(self) -> gpd.GeoDataFrame:
         """Grids of the chosen street (all grids when no street is chosen)."""

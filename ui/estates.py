@@ -22,9 +22,13 @@ from analysis.estates import (
     DISTRICT,
     STAGES,
     campaign_estates,
+    company_league,
     estates_at_stage,
     plan_dates,
+    plan_progress,
     reached_dates,
+    stage_counts,
+    street_progress,
 )
 from geo.crs import WGS84
 from geo.dataset import Dataset
@@ -89,6 +93,34 @@ def _campaign(token: str, _ds: Dataset, as_of: str) -> gpd.GeoDataFrame:
 def campaign_table(ctx: PageContext, plan: Plan) -> gpd.GeoDataFrame:
     """Every listed estate with its current stage, since when, its grid and grid worker (all streets)."""
     return _campaign(ctx.token, ctx.ds, str(plan.as_of.date()))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _progress(token: str, _ds: Dataset, start: str, target: str, as_of: str, stage: str,
+              street: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    counts = stage_counts(_ds.estates, as_of=None)
+    progress = street_progress(_ds.estates, start=start, target=target, as_of=as_of, stage=stage)
+    rows = plan_progress(_ds.estates, start=start, target=target, as_of=as_of, street=street)
+    return counts, progress, rows[rows["stage"] == stage].reset_index(drop=True)
+
+
+def progress_tables(ctx: PageContext, plan: Plan, stage: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Stage counts (current, per street and district), where each street stands on ``plan.as_of`` for
+    ``stage``, and the monthly plan rows of ``stage`` (the chosen street, or every street and the district):
+    computed once per dataset version, plan and stage. Raises `AnalysisError` as the analysis does."""
+    return _progress(ctx.token, ctx.ds, str(plan.start.date()), str(plan.target.date()), str(plan.as_of.date()),
+                     stage, ctx.street)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _league(token: str, _ds: Dataset, street: str | None, min_estates: int, n: int) -> pd.DataFrame:
+    scope = _ds.estates if street is None else _ds.estates[_ds.estates["street"] == street]
+    return company_league(scope, min_estates=min_estates, n=n)
+
+
+def league_table(ctx: PageContext, *, min_estates: int, n: int) -> pd.DataFrame:
+    """The property companies' red/black list of the chosen street (or district), cached per dataset version."""
+    return _league(ctx.token, ctx.ds, ctx.street, min_estates, n)
 
 
 def stage_label(code: str, lang: str | None = None) -> str:

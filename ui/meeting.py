@@ -14,7 +14,14 @@ import re
 import pandas as pd
 import streamlit as st
 
-from analysis.meeting import COVERAGE_RADIUS_M, COVERAGE_TYPE, MeetingBrief, meeting_brief
+from analysis.meeting import (
+    COVERAGE_RADIUS_M,
+    COVERAGE_TYPE,
+    MeetingBrief,
+    available_months,
+    default_month,
+    meeting_brief,
+)
 from geo.errors import AnalysisError
 from reports import build_report
 from reports import content as rc
@@ -31,6 +38,17 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
 def md(text: str) -> str:
     """Data text made safe for st.markdown: markdown characters escaped, HTML entities escaped."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _months(path: str, token: str) -> tuple[list[str], str]:
+    ds = get_dataset(path)
+    return available_months(ds), default_month(ds)
+
+
+def months(ctx: PageContext) -> tuple[list[str], str]:
+    """The months a meeting can be held on (newest first) and the default one, once per dataset version."""
+    return _months(ctx.path, ctx.token)
 
 
 def _coverage(ctx: PageContext):

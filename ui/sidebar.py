@@ -6,11 +6,12 @@ import html
 
 import streamlit as st
 
-from geo.errors import DataError
+from geo.errors import DataError, GridAtlasError
 from ui import widgets
+from ui.city import city_districts, part_key
 from ui.context import PageContext, set_context
 from ui.data import dataset_choices, dataset_token, get_dataset
-from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
+from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, error_text, problem_text, t
 from ui.maps import basemap_config
 
 _LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -29,15 +30,28 @@ def render_sidebar() -> PageContext | None:
         lang = render_language()
         choices = dataset_choices()
         choice = st.selectbox(t("sidebar.dataset"), choices, format_func=lambda c: c.label, key="dataset_choice")
+        # a city dataset: the district comes first ("" = the whole city), and pages see one part of it
+        districts = city_districts(choice.path)
+        district, path = None, choice.path
+        if districts:
+            district = widgets.selectbox(t("city.district"), ["", *districts], key="district_choice", lang=lang,
+                                         format_func=lambda d: d or t("city.all_districts")) or None
+            path = part_key(choice.path, district)
         try:
-            ds = get_dataset(choice.path)
-        except DataError as err:
+            ds = get_dataset(path)
+        except DataError as err:  # a GeoPackage taken in for the first time, with problems
             st.error(t("error.load_failed"))
-            st.code("\n".join(str(p) for p in err.problems), language=None)
+            st.code("\n".join(problem_text(p, lang=lang) for p in err.problems), language=None)
+            return None
+        except GridAtlasError as err:  # the workspace: a damaged version, a missing dataset, a full disk
+            st.error(t("error.load_failed"))
+            st.code(error_text(err, lang=lang), language=None)
             return None
         # "" stands for the whole district (a selectbox whose value is None shows nothing chosen)
-        street = widgets.selectbox(t("sidebar.street"), ["", *ds.streets], key="street_choice", lang=lang,
-                                   format_func=lambda s: s or t("sidebar.all_streets")) or None
+        street = None
+        if not districts or district is not None:  # the city map shows districts, a district's its streets
+            street = widgets.selectbox(t("sidebar.street"), ["", *ds.streets], key="street_choice", lang=lang,
+                                       format_func=lambda s: s or t("sidebar.all_streets")) or None
         cfg = basemap_config()
         options = ["none"] + (["configured"] if cfg.url else [])
         st.session_state.setdefault("basemap_choice", options[-1])
@@ -48,8 +62,8 @@ def render_sidebar() -> PageContext | None:
             st.caption(t("sidebar.as_of", date=html.escape(meta["as_of"])))
         if meta.get("synthetic", "").lower() == "true":
             st.info(t("sidebar.synthetic"))
-    ctx = PageContext(ds=ds, path=choice.path, token=dataset_token(choice.path), street=street, lang=lang,
+    ctx = PageContext(ds=ds, path=path, token=dataset_token(path), street=street, lang=lang,
                       tiles=cfg.url if basemap == "configured" else None, tiles_attr=cfg.attribution,
-                      tiles_datum=cfg.datum)
+                      tiles_datum=cfg.datum, district=district, city=choice.path if districts else None)
     set_context(ctx)
     return ctx

@@ -129,6 +129,16 @@ def test_unreachable_scheduler_is_a_clear_error():
     assert dist.connect(None) is None
 
 
+def test_a_district_too_small_for_gi_star_gets_a_note_not_an_error(demo):
+    grids = demo.grids.assign(district=np.where(np.arange(len(demo.grids)) < 20, "小区", "大区"))
+    counts = np.random.default_rng(0).poisson(2.0, size=(len(grids), 12))
+    parts = {p.district: p for p in dist.district_hotspots(grids, counts, permutations=0)}
+    assert parts["小区"].note == "Gi* needs at least 30 grids for a meaningful result; the selection has 20"
+    assert parts["小区"].frame["gi_z"].isna().all() and (parts["小区"].frame["gi_bin"] == 0).all()
+    assert parts["小区"].n_cases == int(counts[:20].sum())
+    assert parts["大区"].note is None and parts["大区"].frame["gi_z"].notna().all()
+
+
 def test_missing_group_column_is_named(demo):
     with pytest.raises(AnalysisError, match="the grids layer has no column 'district' to split by"):
         dist.district_hotspots(demo.grids, np.zeros((len(demo.grids), 12), dtype="int64"))

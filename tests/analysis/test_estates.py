@@ -83,6 +83,8 @@ def test_campaign_is_the_estates_with_a_stage(est):
                                                                                               range(1, 5)]
     without = est.drop(columns=["governance_stage"])
     assert len(campaign_estates(without)) == 10  # the unmanaged ones
+    empty = est.assign(governance_stage=pd.Series(pd.NA, index=est.index, dtype="string"))
+    assert len(campaign_estates(empty)) == 10  # a column left empty throughout: the unmanaged ones too
     with pytest.raises(AnalysisError, match="no estate is on the self-governance list") as err:
         campaign_estates(est[est["management"] == "property_company"])
     assert err.value.code == "analysis.estates_none_in_campaign"
@@ -130,7 +132,9 @@ def test_stage_counts_hand_counted(est):
 def test_month_ends():
     assert month_ends(START, TARGET).strftime("%Y-%m-%d").tolist() == [
         "2019-01-31", "2019-02-28", "2019-03-31", "2019-04-30", "2019-05-31", "2019-06-30"]
-    assert month_ends("2019-01-15", "2019-03-10").strftime("%m-%d").tolist() == ["01-31", "02-28", "03-31"]
+    # a target inside a month is the last milestone itself
+    assert month_ends("2019-01-15", "2019-03-10").strftime("%m-%d").tolist() == ["01-31", "02-28", "03-10"]
+    assert month_ends("2019-03-02", "2019-03-20").strftime("%m-%d").tolist() == ["03-20"]
     with pytest.raises(AnalysisError, match="the target date 2018-12-31 is before the plan start 2019-01-01") as e:
         month_ends(START, "2018-12-31")
     assert e.value.code == "analysis.estates_target_before_start"
@@ -162,6 +166,16 @@ def test_plan_line_hand_computed(est):
     assert _series(plan, DISTRICT, "fees_started", "actual")[:3] == [1.0, 1.0, 3.0]
     assert set(plan["stage"]) == set(STAGES[1:])
     assert len(plan) == 3 * 4 * 6
+
+
+def test_plan_to_a_target_inside_a_month(est):
+    # 东街 fees, target 03-20: milestones 01-31, 02-28, 03-20 (M = 3); N = 6, B = 0: 2, 4, 6
+    plan = plan_progress(est, start=START, target="2019-03-20", as_of="2019-03-20", street="东街")
+    assert _series(plan, "东街", "fees_started", "planned") == [2, 4, 6]
+    assert _series(plan, "东街", "fees_started", "actual") == [0.0, 0.0, 1.0]  # a1 on 03-10
+    prog = street_progress(est, start=START, target="2019-03-20", as_of="2019-03-20", stage="fees_started",
+                           street="东街").iloc[0]
+    assert (prog["planned"], prog["shortfall"], prog["months_left"]) == (6, 5, 0)
 
 
 def test_plan_mid_month(est):
@@ -300,6 +314,7 @@ def test_validate_rejects_bad_stage_and_satisfaction():
                        "management": ["unmanaged", "unmanaged"], "governance_stage": ["已完成", "none"],
                        "satisfaction": [101, -1], "lon": [113.1, 113.2], "lat": [27.9, 27.9]})
     from geo.errors import DataError
+    from ui.i18n import problem_text
     with pytest.raises(DataError) as e:
         validate_layer(df, "estates")
     found = {(p.code, p.column, p.row, p.params["values"]) for p in e.value.problems}
@@ -308,3 +323,39 @@ def test_validate_rejects_bad_stage_and_satisfaction():
                      ("data.below_minimum", "satisfaction", 2, "-1")}
     stage = next(p for p in e.value.problems if p.code == "data.unknown_value")
     assert stage.params["labels"] == "未启动、业委会已成立、规约已通过、已引入物业或自管、已启动收费"
+    assert "未启动、业委会已成立、规约已通过、已引入物业或自管、已启动收费" in problem_text(stage, lang="zh")
+    above = next(p for p in e.value.problems if p.code == "data.above_maximum")
+    assert problem_text(above, lang="zh").endswith("数值大于 100：101 — 填写不大于 100 的数值")
+    assert problem_text(above, lang="en").endswith("value(s) above 100: 101 — enter a value of at most 100")
+
+
+def test_validate_rejects_stage_dates_out_of_order():
+    from geo.errors import DataError
+    from ui.i18n import problem_text
+    df = pd.DataFrame({"estate_id": ["e1", "e2", "e3"], "name": ["甲", "乙", "丙"], "households": [10, 20, 30],
+                       "management": "unmanaged", "业委会成立日期": ["2019-03-01", "2019-03-01", None],
+                       "规约通过日期": ["2019-02-01", "2019-04-01", "2019-05-01"],
+                       "收费启动日期": [None, "2019-03-15", "2019-04-01"], "lon": 113.1, "lat": 27.9})
+    with pytest.raises(DataError) as e:
+        validate_layer(df, "estates")
+    # row 1: rules before the committee; row 2: fees before rules (managed_on absent: compared with rules);
+    # row 3: fees before rules
+    found = sorted((p.column, p.params["rows"]) for p in e.value.problems)
+    assert found == [("fees_started_on", "2, 3"), ("rules_adopted_on", "1")]
+    rules = next(p for p in e.value.problems if p.column == "rules_adopted_on")
+    assert problem_text(rules, lang="zh") == (
+        "图层 小区，第 1 行，列 规约通过日期 (rules_adopted_on): “规约已通过”的日期（rules_adopted_on）早于“业委会已成立”"
+        "的日期（committee_formed_on） — 后一阶段不能早于前一阶段，请核对两个日期")
+    ok = validate_layer(df.iloc[[1]].assign(收费启动日期="2019-04-02"), "estates")
+    assert ok["fees_started_on"].iloc[0] == pd.Timestamp("2019-04-02")
+
+
+def test_errors_read_in_both_languages(est):
+    from ui.i18n import error_text
+    with pytest.raises(AnalysisError) as e:
+        plan_progress(est, start=START, target="2018-06-30", as_of=AS_OF)
+    assert error_text(e.value, lang="zh") == "目标日期 2018-06-30 早于计划开始 2019-01-01"
+    assert error_text(e.value, lang="en") == "The target date 2018-06-30 is before the plan start 2019-01-01"
+    with pytest.raises(AnalysisError) as e:
+        street_progress(est, start=START, target=TARGET, as_of=AS_OF, street="北街")
+    assert error_text(e.value, lang="zh") == "街道“北街”没有列入推进的小区"

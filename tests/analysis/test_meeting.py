@@ -166,3 +166,26 @@ def test_newly_hot_grids_are_hot_this_month_and_not_last():
     assert set(b.hot.loc[b.hot["newly_hot"], "grid_id"]) == expected_new
     items = [i.subject for i in b.problems if i.kind == "grid_new_hot"]
     assert len(items) == min(5, len(expected_new)) and set(items) <= expected_new
+
+
+def test_estates_stages_and_plan_hand_counted(ds):
+    """Plan 2024-01-01 → 2024-06-30: six month ends, two due by 03-20; 2 campaign estates per street.
+
+    Due for every stage: ceil(2 × 2/6) = 1 per street. 东街: E1, E2 have committees (2 ≥ 1) but no later
+    stage (0 < 1); 西街: E3's committee comes after 03-20, E4 has none (0 < 1).
+    """
+    from dataclasses import replace
+
+    b0 = meeting_brief(ds)
+    assert b0.estates_plan is None and ("meeting.note.no_plan", ()) in b0.notes
+    planned = replace(ds, meta=(*ds.meta, ("estates_plan_start", "2024-01-01"), ("estates_target", "2024-06-30")))
+    b = meeting_brief(planned)
+    stages = b.estates_by_stage.set_index("street")
+    assert stages.loc["东街", ["estates", "none", "committee_formed"]].tolist() == [2, 0, 2]
+    assert stages.loc["西街", ["estates", "none", "committee_formed"]].tolist() == [2, 2, 0]
+    plan = b.estates_plan.set_index(["street", "stage"])
+    assert plan.loc[("东街", "committee_formed"), ["planned", "actual", "shortfall"]].tolist() == [1, 2, 0]
+    assert plan.loc[("西街", "fees_started"), ["planned", "actual", "shortfall"]].tolist() == [1, 0, 1]
+    assert plan.loc[("东街", "fees_started"), "required_per_month"] == pytest.approx(2 / 4)
+    behind = [(i.subject, i.values["stage"], i.values["shortfall"]) for i in b.problems if i.kind == "street_behind"]
+    assert behind == [("东街", "rules_adopted", 1), ("西街", "committee_formed", 1)]

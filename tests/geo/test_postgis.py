@@ -23,6 +23,8 @@ from analysis.hotspots import hot_spots, period_counts, queen_weights
 from geo.assign import assign_grid_ids
 from geo.dataset import read_dataset
 from geo.errors import DataError, StorageError
+from geo.scenarios import Scenario
+from geo.storage import DatasetStore
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "shifeng_demo.gpkg"
 PG = os.environ.get("GRIDATLAS_TEST_PG")  # tests may read the environment (geo.settings is for the app)
@@ -70,19 +72,25 @@ def test_import_then_load_gives_back_every_layer(url, demo):
     from geo.postgis import open_store
 
     store = open_store(url)
-    assert store.current() is None
+    assert isinstance(store, DatasetStore) and not store.exists()
     with pytest.raises(StorageError, match="has no version yet: import one first"):
         store.load()
-    v = store.import_dataset(demo, author="clerk", note="first load")
-    assert (v.id, v.current, v.author, v.note) == (v.id, True, "clerk", "first load")
-    assert dict(v.rows) == {n: len(demo.layer(n)) for n in demo.present_layers()}
+    with pytest.raises(StorageError, match="has no version yet: import one first") as info:
+        store.current()
+    assert info.value.code == "storage.no_version"
+    v = store.import_dataset(demo, user="clerk", source="shifeng_demo.gpkg")
+    assert (v.kind, v.user, v.source, v.layer) == ("create", "clerk", "shifeng_demo.gpkg", None)
+    assert store.current() == v and store.exists()
+    assert dict(v.layers) == {n: len(demo.layer(n)) for n in demo.present_layers()}
+    assert len(v.checksum) == 64
     got = store.load()
     assert got.name == demo.name and got.meta_dict == {"name": demo.name, **demo.meta_dict}
     for name, key in (("grids", "grid_id"), ("facilities", "facility_id"), ("estates", "estate_id"),
                       ("candidates", "site_id"), ("cases", "case_id")):
         _same_layer(got.layer(name), demo.layer(name), sort_by=key)
     assert len(got.roads) == len(demo.roads)
-    assert store.token() == f"pg:{store.dataset}:{v.id}"
+    assert store.token.endswith(f":{store.name}:{v.id}") and open_store(store.spec).token == store.token
+    assert store.location.endswith(f"schema ga_v{v.id}")
 
 
 @needs_pg
@@ -99,32 +107,71 @@ def test_text_with_tabs_newlines_and_backslashes_survives(url, demo):
 
 
 @needs_pg
-def test_layer_import_restore_and_audit(url, demo):
+def test_layer_import_upsert_restore_and_audit(url, demo):
     from geo.postgis import open_store
 
     store = open_store(url)
-    v1 = store.import_dataset(demo, author="a")
+    v1 = store.import_dataset(demo, user="a", source="demo")
     fewer = demo.facilities.iloc[:10]
-    v2 = store.import_layer("facilities", fewer, author="b", note="ten stations")
+    v2 = store.import_layer("facilities", fewer, user="b", source="ten.xlsx")
     assert [v.id for v in store.versions()] == [v1.id, v2.id]
     assert store.current().id == v2.id
+    assert (v2.kind, v2.layer, v2.rows_added, v2.rows_changed, v2.rows_removed) == \
+        ("replace", "facilities", 0, 10, len(demo.facilities) - 10)
     ds2 = store.load()
     assert len(ds2.facilities) == 10 and len(ds2.grids) == len(demo.grids) and len(ds2.cases) == len(demo.cases)
     assert len(store.load(v1.id).facilities) == len(demo.facilities)  # history unchanged
-    v3 = store.restore(v1.id, author="c")
-    assert v3.restored_from == v1.id and store.current().id == v3.id
+    # upsert: two rows renamed, two new rows; the others kept
+    changed = demo.facilities.iloc[:2].assign(name=["改名一", "改名二"])
+    new = demo.facilities.iloc[-2:].assign(facility_id=["NEW-1", "NEW-2"])
+    v3 = store.import_layer("facilities", pd.concat([changed, new]), mode="upsert", user="b", source="fix.xlsx")
+    assert (v3.kind, v3.rows_added, v3.rows_changed, v3.rows_removed) == ("upsert", 2, 2, 0)
+    fac = store.load().facilities.set_index("facility_id")
+    assert len(fac) == 12 and fac.loc[changed["facility_id"], "name"].tolist() == ["改名一", "改名二"]
+    assert {"NEW-1", "NEW-2"} <= set(fac.index)
+    v4 = store.restore(v1.id, user="c")
+    assert (v4.kind, v4.restored_from) == ("restore", v1.id) and store.current().id == v4.id
     _same_layer(store.load().facilities, demo.facilities, sort_by="facility_id")
     log = store.audit()
-    assert log["action"].tolist() == ["import", "import_layer", "restore"]
-    assert log["actor"].tolist() == ["a", "b", "c"]
-    assert log["detail"].iloc[2]["restored_from"] == v1.id
+    assert log["action"].tolist() == ["create", "replace", "upsert", "restore"]
+    assert log["actor"].tolist() == ["a", "b", "b", "c"]
+    assert log["detail"].iloc[3]["restored_from"] == v1.id
     with pytest.raises(StorageError, match=r"has no version 999999"):
         store.restore(999999)
     with pytest.raises(StorageError, match="is current and cannot be dropped"):
-        store.drop_version(v3.id)
+        store.drop_version(v4.id)
     store.drop_version(v2.id)
-    assert [v.id for v in store.versions()] == [v1.id, v3.id]
+    assert [v.id for v in store.versions()] == [v1.id, v3.id, v4.id]
+    with pytest.raises(StorageError, match="`mode` was 'merge' but is expected to be 'replace' or 'upsert'"):
+        store.import_layer("facilities", fewer, mode="merge")
 
+
+@needs_pg
+def test_tables_changed_behind_the_store_fail_the_checksum(url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(url)
+    v = store.import_dataset(demo)
+    with store._conn() as con:
+        con.execute(f"DELETE FROM ga_v{v.id}.facilities WHERE fid = 1")
+    with pytest.raises(StorageError, match=f"version {v.id} of '{store.name}' was changed outside GridAtlas") as info:
+        store.load()
+    assert info.value.code == "storage.checksum_failed"
+
+
+@needs_pg
+def test_derived_values_are_kept_per_version(url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(url)
+    v1 = store.import_dataset(demo)
+    calls = []
+    cache = store.derived()
+    assert cache.get("weights", lambda: calls.append(1) or {"n": 232}) == {"n": 232}
+    assert open_store(url).derived(v1.id).get("weights", lambda: calls.append(2) or {}) == {"n": 232}
+    assert calls == [1] and cache.names() == ["weights"]
+    store.import_layer("facilities", demo.facilities.iloc[:5])
+    assert store.derived().names() == []
 
 @needs_pg
 def test_failed_import_changes_nothing(url, demo):
@@ -140,7 +187,7 @@ def test_failed_import_changes_nothing(url, demo):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        store._write_version(broken, {"name": "x"}, author="", note="", action="import")
+        store._write_version(broken, {"name": "x"}, user=None, source="", kind="replace")
     assert [v.id for v in store.versions()] == [v1.id] and store.current().id == v1.id
     with store._conn() as con:
         left = con.execute("SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s",
@@ -161,7 +208,7 @@ def test_two_concurrent_imports_both_listed_later_current_nothing_lost(url, demo
     def run(tag, ds):
         barrier.wait()
         try:
-            results[tag] = open_store(url).import_dataset(ds, author=tag)
+            results[tag] = open_store(url).import_dataset(ds, user=tag, source=f"{tag}.gpkg")
         except Exception as exc:  # reported by the assertion below
             results[tag] = exc
 
@@ -172,15 +219,15 @@ def test_two_concurrent_imports_both_listed_later_current_nothing_lost(url, demo
         t.join()
     assert all(not isinstance(r, Exception) for r in results.values()), results
     listed = store.versions()
-    assert sorted(v.author for v in listed) == ["office-1", "office-2"]
+    assert sorted(v.user for v in listed) == ["office-1", "office-2"]
     with store._conn() as con:
         ready = dict(con.execute("SELECT author, ready_at FROM gridatlas.versions WHERE dataset = %s",
                                  (store.dataset,)).fetchall())
     later = max(ready, key=ready.get)
-    assert store.current().author == later
+    assert store.current().user == later
     for v in listed:
         ds = store.load(v.id)
-        assert len(ds.facilities) == (20 if v.author == "office-1" else 30)
+        assert len(ds.facilities) == (20 if v.user == "office-1" else 30)
         assert len(ds.cases) == len(demo.cases) and len(ds.grids) == len(demo.grids)
     assert sorted(store.audit()["actor"]) == ["office-1", "office-2"]
 
@@ -237,17 +284,20 @@ def test_scenarios_saved_listed_overwritten_deleted(url, demo):
     from geo.postgis import open_store
 
     store = open_store(url)
-    store.save_scenario("方案一", kind="siting", params={"n": 5}, result={"covered": 0.5}, author="p")
-    with pytest.raises(StorageError, match="a scenario named '方案一' already exists"):
-        store.save_scenario("方案一", kind="siting", params={"n": 6}, result={})
-    store.save_scenario("方案一", kind="siting", params={"n": 6}, result={"covered": 0.6}, overwrite=True)
+    saved = store.save_scenario(Scenario("  方案一 ", "siting", {"n": 5}, {"covered": 0.5}))
+    assert saved.name == "方案一" and saved.saved_at
+    with pytest.raises(DataError, match="a scenario named '方案一' already exists"):
+        store.save_scenario(Scenario("方案一", "siting", {"n": 6}, {}))
+    store.save_scenario(Scenario("方案一", "siting", {"n": 6}, {"covered": 0.6}), overwrite=True)
     listed = store.list_scenarios(kind="siting")
-    assert [(s["name"], s["params"], s["result"]) for s in listed] == [("方案一", {"n": 6}, {"covered": 0.6})]
+    assert [(s.name, s.params, s.result) for s in listed] == [("方案一", {"n": 6}, {"covered": 0.6})]
     assert store.list_scenarios(kind="other") == []
-    with pytest.raises(DataError):
-        store.save_scenario("", kind="siting", params={}, result={})
+    with pytest.raises(DataError, match="the scenario name is empty"):
+        store.save_scenario(Scenario(" ", "siting"))
+    store.import_dataset(demo)  # scenarios belong to the dataset, not to a version
+    assert [s.name for s in store.list_scenarios()] == ["方案一"]
     store.delete_scenario("方案一")
-    with pytest.raises(StorageError, match="no scenario named '方案一'"):
+    with pytest.raises(DataError, match="there is no scenario named '方案一'"):
         store.delete_scenario("方案一")
 
 

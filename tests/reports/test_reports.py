@@ -27,7 +27,7 @@ from reports.maps import DPI
 from tests.analysis.meeting_fixtures import meeting_dataset
 from ui.i18n import t
 
-SECTIONS_ZH = ["本月主要指标", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "无物业小区自治进展", "本月问题清单"]
+SECTIONS_ZH = ["本月主要指标", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "小区自治进展", "本月问题清单"]
 
 
 @pytest.fixture(scope="module")
@@ -139,11 +139,11 @@ def test_pdf_text_is_selectable_and_equals_the_brief(pdf_doc, demo):
 def test_pdf_embeds_the_cjk_font(pdf_doc):
     seen = set()
     for i in range(pdf_doc.page_count):
-        for xref, _ext, _ftype, name, *_ in pdf_doc.get_page_fonts(i):
+        for xref, _ext, _type, name, *_ in pdf_doc.get_page_fonts(i):
             if xref in seen:
                 continue
             seen.add(xref)
-            assert "NotoSansCJKSC" in name
+            assert "WenQuanYiMicroHei" in name or "NotoSansCJKSC" in name, name
             basename, extension, _, buffer = pdf_doc.extract_font(xref)
             assert extension != "n/a" and len(buffer) > 1000, (name, extension)
     assert seen
@@ -173,7 +173,7 @@ def small():
 
 def test_xlsx_sheets_headers_and_frozen_rows(small):
     _, wb = small
-    assert wb.sheetnames == ["汇总", "街道排名", "责任单位排名", "超期未办结事件", "养老服务覆盖缺口", "无物业小区自治进展"]
+    assert wb.sheetnames == ["汇总", "街道排名", "责任单位排名", "超期未办结事件", "养老服务覆盖缺口", "小区自治进展"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
     assert [c.value for c in wb["责任单位排名"][1]] == ["关注排名", "上月排名", "责任单位", "本月事件", "本月已办结",
@@ -188,9 +188,9 @@ def test_xlsx_values_equal_the_hand_counts_with_number_formats(small):
                     [3, 2, "城管", 2, 0, 0, 0, 2, 1]]
     assert ws["F2"].number_format == "0.0%" and ws["D2"].number_format == "#,##0"
     summary = {r[0].value: r[1].value for r in wb["汇总"].iter_rows(min_row=2, max_row=6)}
-    assert summary["月末未办结事件"] == 5 and summary["月末逾期未办结"] == 4
-    assert summary["本月事件办结率"] == pytest.approx(0.4)
-    assert summary["无物业小区已成立业委会"] == 2
+    assert summary["月末未办结"] == 5 and summary["月末逾期未办结"] == 4
+    assert summary["本月办结率"] == pytest.approx(0.4)
+    assert summary["业委会已成立"] == 2
     overdue = wb["超期未办结事件"]
     assert [c.value for c in overdue["A"][1:]] == ["C9", "C3", "C6", "C8"]
     assert overdue["F2"].number_format == "yyyy-mm-dd hh:mm"
@@ -221,6 +221,13 @@ def test_xlsx_in_english(demo):
 
 
 # --- formats and content -----------------------------------------------------------------------
+
+def test_sheet_names_are_valid():
+    from reports.xlsx import sheet_name
+
+    assert sheet_name("Estates: progress [2019/05]?") == "Estates progress 2019 05"
+    assert len(sheet_name("x" * 40)) == 31
+
 
 def test_format_from_suffix():
     assert [format_of(p) for p in ("a.pptx", "b.PDF", "c/d.xlsx")] == ["pptx", "pdf", "xlsx"]

@@ -90,7 +90,6 @@ def test_roles_see_the_controls_they_may_use(home):
     leader.switch_page("pages/siting.py").run()
     assert not [b for b in leader.button if b.label in ("开始选址", "保存方案", "删除方案")]
     assert "规划人员" in leader.info[0].value
-    assert "用户与审计" not in str(leader.sidebar)
     planner = _sign_in(_app(), "ping")
     planner.switch_page("pages/siting.py").run()
     assert "开始选址" in [b.label for b in planner.button] and "保存方案" in [b.label for b in planner.button]
@@ -120,10 +119,18 @@ def test_require_refuses_a_forced_action_and_records_it(home):
         ("denied", "ping", "leader", "方案A", "scenario_save needs planner", False)
 
 
-def test_admin_page_only_for_admins_and_manages_users(home):
+def test_data_page_tabs_by_role_and_admin_manages_users(home):
+    staff = _sign_in(_app(), "shi")
+    staff.switch_page("pages/data.py").run()
+    assert not staff.exception
+    assert [t.label for t in staff.tabs] == ["导入图层", "版本记录", "导入模板"]
+    leader = _sign_in(_app(), "ling")
+    leader.switch_page("pages/data.py").run()
+    assert [t.label for t in leader.tabs] == ["版本记录", "导入模板"]
+    assert any(c.value.startswith("导入数据与恢复版本需要“工作人员”或以上角色") for c in leader.caption)
     admin = _sign_in(_app(), "guan")
-    admin.switch_page("pages/admin.py").run()
-    assert admin.title[0].value == "用户与审计日志"
+    admin.switch_page("pages/data.py").run()
+    assert [t.label for t in admin.tabs] == ["导入图层", "版本记录", "导入模板", "用户管理", "审计日志"]
     admin.text_input(key="admin_new_name").set_value("新人")
     admin.selectbox(key="admin_new_role").set_value("staff")
     admin.text_input(key="admin_new_pw1").set_value("fresh pass 1")
@@ -131,12 +138,9 @@ def test_admin_page_only_for_admins_and_manages_users(home):
     admin.button[[b.label for b in admin.button].index("添加用户")].click().run()
     assert not admin.exception
     assert UserStore(home).get("新人").role == "staff"
+    assert "已添加用户 新人（工作人员）。" in [s.value for s in admin.success]
     entry = AuditLog(home).entries(action="user_add")[0]
     assert (entry.user, entry.target, entry.detail) == ("guan", "新人", "role staff")
-    staff = _sign_in(_app(), "shi")
-    with pytest.raises(ValueError, match="Could not find a navigation page for .*admin.py"):
-        staff.switch_page("pages/admin.py")
-
 
 def _overdue_phones(name: str) -> list[str]:
     at = _sign_in(_app(), name)

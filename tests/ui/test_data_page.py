@@ -118,7 +118,7 @@ def test_template_example_values_are_the_chinese_names():
 
 def _codes_in_source() -> set[str]:
     codes = set()
-    for path in (ROOT / "geo").glob("*.py"):
+    for path in (ROOT / "geo" / name for name in ("schema.py", "readers.py", "upload.py")):
         codes |= set(re.findall(r'"((?:data|upload)\.[a-z_]+)"', path.read_text(encoding="utf-8")))
     return codes - {"data.invalid"}
 

@@ -26,6 +26,9 @@ STRINGS = {
     "auth.role_note.planner": ("选址计算与方案保存需要“规划人员”或以上角色；当前角色只能查看已保存方案。",
                                "Siting runs and saving scenarios need the “planner” role or above; you can view "
                                "saved scenarios."),
+    "auth.role_note.staff": ("导入数据与恢复版本需要“工作人员”或以上角色；当前角色可查看版本与下载模板。",
+                             "Importing data and restoring versions need the “staff” role or above; you can see the "
+                             "versions and download templates."),
     "auth.personal_masked": ("联系电话等个人信息已脱敏（需“工作人员”或以上角色查看）。",
                              "Phone numbers and other personal data are masked (the “staff” role or above sees "
                              "them)."),
@@ -52,6 +55,11 @@ STRINGS = {
     "err.user.password_spaces": ("密码首尾不能是空格。", "The password must not begin or end with a space."),
     "err.user.bad_name": ("用户名须为 1–{max} 个字母、数字或 _ . @ -。",
                           "A user name is 1 to {max} letters, digits or _ . @ -."),
+    "err.user.password_twice": ("请在标准输入中输入两次密码（两行），例如 printf '%s\\n%s\\n' \"$PW\" \"$PW\" | "
+                                "python cli.py user add NAME --role ROLE",
+                                "give the password twice on standard input (two lines), e.g. "
+                                "printf '%s\\n%s\\n' \"$PW\" \"$PW\" | python cli.py user add NAME --role ROLE"),
+    "err.user.password_mismatch": ("两次输入的密码不一致，未做任何修改。", "the two passwords differ; nothing was changed"),
     "err.user.exists": ("用户 {name} 已存在。", "User {name} already exists."),
     "err.user.email_taken": ("邮箱 {email} 已属于其他用户。", "The e-mail {email} belongs to another user."),
     "err.user.bad_email": ("“{email}”不是有效的邮箱地址。", "“{email}” is not an e-mail address."),
@@ -107,8 +115,6 @@ STRINGS = {
     "admin.col.detail": ("说明", "Detail"),
     "admin.col.remote": ("来源地址", "From"),
     "admin.col.ok": ("成功", "Succeeded"),
-    "nav.admin": ("用户与审计", "Users and audit"),
-    "admin.title": ("用户与审计日志", "Users and audit log"),
     "code.audit.sign_in": ("登录", "sign-in"),
     "code.audit.sign_in_failed": ("登录失败", "failed sign-in"),
     "code.audit.sign_out": ("退出登录", "sign-out"),

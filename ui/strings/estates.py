@@ -5,7 +5,7 @@ STRINGS = {
     "code.governance_stage.none": ("未启动", "Not started"),
     "code.governance_stage.committee_formed": ("业委会已成立", "Committee formed"),
     "code.governance_stage.rules_adopted": ("规约已通过", "Rules adopted"),
-    "code.governance_stage.managed": ("已引入物业或自管", "Managed (company or owners)"),
+    "code.governance_stage.managed": ("已引入物业或自管", "Managed"),
     "code.governance_stage.fees_started": ("已启动收费", "Fees started"),
     "code.self_gov_model.estate": ("小区自治", "Estate-wide self-governance"),
     "code.self_gov_model.courtyard": ("院落自治", "Courtyard self-governance"),
@@ -115,4 +115,29 @@ STRINGS = {
         "Only companies with scored estates, at least the number set, are ranked; ties share a rank.",
     ),
     "estates.download": ("下载表格（CSV）", "Download the table (CSV)"),
+    # errors of analysis/estates.py, by code (params as the analysis gives them)
+    "err.analysis.estates_missing": ("此数据集没有小区图层", "There is no estates layer"),
+    "err.analysis.estates_none_in_campaign": (
+        "没有列入自治推进的小区（没有“治理阶段”列，也没有“无物业管理”的小区）",
+        "No estate is on the self-governance list (no governance_stage and none unmanaged)",
+    ),
+    "err.analysis.estates_unknown_stage": ("未知的阶段“{stage}”", "Unknown stage '{stage}'"),
+    "err.analysis.estates_unknown_street": ("街道“{street}”没有列入推进的小区", "No listed estate is in street '{street}'"),
+    "err.analysis.estates_unknown_column": ("小区图层没有“{column}”列", "The estates layer has no column '{column}'"),
+    "err.analysis.estates_target_before_start": (
+        "目标日期 {target} 早于计划开始 {start}", "The target date {target} is before the plan start {start}",
+    ),
+    "err.analysis.estates_no_target": (
+        "数据集没有小区自治的目标日期（meta 中的 estates_target）",
+        "The dataset has no target date for the estates campaign (estates_target in meta)",
+    ),
+    "err.analysis.estates_bad_date": ("meta 中的 {key}“{value}”不是日期", "meta {key} '{value}' is not a date"),
+    "err.analysis.estates_min_estates": ("最少小区数为 {value}，至少应为 1", "The minimum number of estates was {value}; it must be at least 1"),
+    "err.analysis.estates_league_size": ("榜单数量为 {value}，不能为负", "The list size was {value}; it cannot be negative"),
+    "err.data.stage_dates_out_of_order": (
+        "“{later_stage}”的日期（{later}）早于“{earlier_stage}”的日期（{earlier}）", "{later} is before {earlier}",
+    ),
+    "fix.data.stage_dates_out_of_order": (
+        "后一阶段不能早于前一阶段，请核对两个日期", "a later stage cannot be reached before an earlier one: check the two dates",
+    ),
 }

@@ -107,9 +107,10 @@ STRINGS = {
                                    "zip the files themselves, without folders above them"),
     "err.upload.zip_link": ("压缩包中有链接文件：{member}", "the zip holds a link: {member}"),
     "fix.upload.zip_link": ("压缩文件本身，而不是指向文件的链接", "zip the files, not links to them"),
-    "err.upload.zip_bomb": ("压缩包解压后达 {size_mb} MB、{members} 个文件（压缩比最高 {ratio} 倍），超过上限 {limit_mb} MB",
-                            "the zip unpacks to {size_mb} MB in {members} files (compressed up to {ratio} times), "
-                            "over the limit of {limit_mb} MB"),
+    "err.upload.zip_bomb": ("压缩包解压后达 {size_mb} MB、{members} 个文件，压缩比最高 {ratio} 倍；"
+                            "上限为 {limit_mb} MB、{max_members} 个文件、{max_ratio} 倍",
+                            "the zip unpacks to {size_mb} MB in {members} files, compressed up to {ratio} times; at "
+                            "most {limit_mb} MB, {max_members} files and {max_ratio} times are accepted"),
     "fix.upload.zip_bomb": ("只压缩本图层需要的文件", "zip only the layer's files"),
     "err.upload.no_shp": ("压缩包中没有 Shapefile（.shp 及其 .dbf、.shx）：{members}",
                           "no shapefile (.shp with its .dbf and .shx) among: {members}"),
