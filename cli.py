@@ -129,7 +129,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                                               districts=districts, log=lambda m: print(m, file=sys.stderr)))
         return EXIT_OK
     if args.out.startswith(("postgresql://", "postgres://")):
-        raise AnalysisError("--scale shifeng and wuchang write a GeoPackage; give --out a .gpkg path")
+        raise AnalysisError("--scale shifeng and wuchang write a GeoPackage; give --out a .gpkg path",
+                            code="analysis.needs_geopackage", params={"name": "--out"})
     from geo.demo import build_and_write
 
     _print_json(build_and_write(args.scale, args.out, seed=args.seed, n_cases=args.cases))
@@ -360,7 +361,8 @@ def _hotspots_per_district(args: argparse.Namespace, ds, table, flt) -> int:
     from analysis.hotspots import period_range
 
     if args.measure != "count":
-        raise AnalysisError("--per-district and --scheduler count cases (--measure count); rates run in-process")
+        raise AnalysisError("--per-district and --scheduler count cases (--measure count); rates run in-process",
+                            code="analysis.per_district_count_only")
     client = connect(args.scheduler)
     keep = case_mask(table, flt) & (table.grid >= 0)
     first, last = period_range(table, flt, period=args.period)
@@ -369,7 +371,7 @@ def _hotspots_per_district(args: argparse.Namespace, ds, table, flt) -> int:
                                 last=last, client=client)
     grids = ds.grids if "district" in ds.grids.columns else ds.grids.assign(district=ds.name)
     parts = district_hotspots(grids, counts, client=client, permutations=args.permutations, seed=args.seed,
-                              transform={"binary": "B", "row": "R"}[args.weights])
+                              weights_scheme=args.weights)
     frame = pd.concat([p.frame.assign(district=p.district) for p in parts], ignore_index=True)
     order = {g: i for i, g in enumerate(ds.grids["grid_id"].astype(str))}
     frame = frame.sort_values("grid_id", key=lambda s: s.astype(str).map(order)).reset_index(drop=True)

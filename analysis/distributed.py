@@ -48,6 +48,7 @@ from analysis.hotspots import (
     mann_kendall,
     queen_weights,
 )
+from analysis.options import WeightsScheme
 from geo.assign import locate_points
 from geo.errors import AnalysisError
 
@@ -78,7 +79,8 @@ def connect(scheduler: str | None, *, timeout_s: float = 10.0) -> Client | None:
 
 def _chunks(n: int, size: int) -> list[slice]:
     if size < 1:
-        raise AnalysisError(f"`chunk_size` was {size} but must be at least 1")
+        raise AnalysisError(f"`chunk_size` was {size} but must be at least 1", code="analysis.not_whole",
+                            params={"name": "chunk_size", "value": str(size), "min": 1})
     return [slice(i, min(i + size, n)) for i in range(0, n, size)] or [slice(0, 0)]
 
 
@@ -136,12 +138,16 @@ def grid_period_counts(grid: np.ndarray, period: np.ndarray, *, n_grids: int, fi
     month number); cases outside ``first..last`` are not counted.
     """
     if last < first:
-        raise AnalysisError(f"the last period ({last}) comes before the first ({first})")
+        raise AnalysisError(f"the last period ({last}) comes before the first ({first})",
+                            code="analysis.period_reversed", params={"since": str(first), "until": str(last)})
     n_periods = last - first + 1
     grid = np.asarray(grid)
     period = np.asarray(period)
     if grid.shape != period.shape:
-        raise AnalysisError(f"`grid` and `period` must have one length; got {grid.shape} and {period.shape}")
+        raise AnalysisError(f"`grid` and `period` must have one length; got {grid.shape} and {period.shape}",
+                            code="analysis.shape_mismatch",
+                            params={"what": "grid, period", "got": f"{grid.shape}, {period.shape}",
+                                    "expected": "one length"})
     parts = _gather_map(client, _count_chunk, [(grid[s], period[s]) for s in _chunks(len(grid), chunk_size)],
                         {"n_grids": n_grids, "first": first, "n_periods": n_periods})
     return np.sum(parts, axis=0).astype("int64")
@@ -168,7 +174,7 @@ class DistrictHotspots:
 
 
 def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray, *, weights: GridWeights,
-                         permutations: int = 999, seed: int | None = 0, transform: str = "B",
+                         permutations: int = 999, seed: int | None = 0, weights_scheme: WeightsScheme = "binary",
                          trend_alpha: float = 0.05) -> DistrictHotspots:
     """Gi* of the total counts and the emerging patterns of the per-period counts of one district.
 
@@ -181,7 +187,8 @@ def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray
     n = len(total)
     frame = pd.DataFrame({"grid_id": pd.array(grid_ids, dtype="string"), "cases": total})
     try:
-        gi = gi_star(total.astype("float64"), weights, permutations=permutations, seed=seed, transform=transform)
+        gi = gi_star(total.astype("float64"), weights, permutations=permutations, seed=seed,
+                     weights_scheme=weights_scheme)
     except AnalysisError as err:
         for name in ("gi_z", "gi_p", "gi_p_sim"):
             frame[name] = np.full(n, np.nan)
@@ -190,7 +197,7 @@ def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray
         return DistrictHotspots(district=district, frame=frame, n_cases=int(total.sum()), note=err.message)
     frame["gi_z"], frame["gi_p"], frame["gi_p_sim"], frame["gi_bin"] = gi.z, gi.p, gi.p_sim, gi.bins.astype("int64")
     if counts.shape[1] >= MIN_PERIODS:
-        z = gi_star_z(counts.astype("float64"), weights, transform=transform)
+        z = gi_star_z(counts.astype("float64"), weights, weights_scheme=weights_scheme)
         bins = confidence_bins(z, fdr=True)
         mk = mann_kendall(z)
         frame["pattern"] = pd.array(classify_patterns(bins, mk.z, mk.p, trend_alpha=trend_alpha), dtype="string")
@@ -222,20 +229,22 @@ def _groups(grids: gpd.GeoDataFrame, by: str) -> dict[str, np.ndarray]:
 
 def district_hotspots(grids: gpd.GeoDataFrame, counts: np.ndarray, *, by: str = "district",
                       client: Client | None = None, permutations: int = 999, seed: int | None = 0,
-                      transform: str = "B", trend_alpha: float = 0.05) -> list[DistrictHotspots]:
+                      weights_scheme: WeightsScheme = "binary", trend_alpha: float = 0.05) -> list[DistrictHotspots]:
     """`hotspots_from_counts` for each group of grids (``by`` column), one Dask task each.
 
     ``counts``: grids × periods in ``grids`` order (`grid_period_counts`, or
     the PostGIS store's SQL counts). Queen weights are built per group.
     """
     if counts.shape[0] != len(grids):
-        raise AnalysisError(f"`counts` has {counts.shape[0]} rows but there are {len(grids)} grids")
+        raise AnalysisError(f"`counts` has {counts.shape[0]} rows but there are {len(grids)} grids",
+                            code="analysis.shape_mismatch",
+                            params={"what": "counts", "got": counts.shape[0], "expected": len(grids)})
     items = []
     for name, rows in _groups(grids, by).items():
         sub = grids.iloc[rows]
         items.append((name, sub["grid_id"].to_numpy(dtype=object), counts[rows], queen_weights(sub)))
     return _gather_map(client, _hotspots_task, items,
-                       {"permutations": permutations, "seed": seed, "transform": transform,
+                       {"permutations": permutations, "seed": seed, "weights_scheme": weights_scheme,
                         "trend_alpha": trend_alpha})
 
 

@@ -127,7 +127,7 @@ def run(path: str, repeats: int) -> dict:
     gi_s, hot = _median_time(lambda: hot_spots(table, weights, permutations=999, seed=0), repeats)
     res["gi"] = {"s": gi_s, "hot": int((hot.frame["gi_bin"] > 0).sum()), "cold": int((hot.frame["gi_bin"] < 0).sum()),
                  "p_sim_below_005": int((hot.frame["gi_p_sim"] < 0.05).sum())}
-    hot_b = hot_spots(table, weights, permutations=0, transform="B")
+    hot_b = hot_spots(table, weights, permutations=0, weights_scheme="binary")
     res["gi"]["hot_binary"] = int((hot_b.frame["gi_bin"] > 0).sum())
     res["gi"]["cold_binary"] = int((hot_b.frame["gi_bin"] < 0).sum())
 

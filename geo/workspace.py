@@ -492,13 +492,13 @@ class GpkgStore:
         (self._history / TMP_GPKG).unlink(missing_ok=True)
 
     def _new_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
-                     info: VersionInfo) -> VersionInfo:
+                     info: VersionInfo, gpkg_from: Path | None = None) -> VersionInfo:
         """`_write_version`, with a failed write (a full disk, a read-only folder) as a `StorageError`.
 
         Whatever was half written is removed; the current version stays current and intact.
         """
         try:
-            return self._write_version(frames=frames, links=links, meta=meta, info=info)
+            return self._write_version(frames=frames, links=links, meta=meta, info=info, gpkg_from=gpkg_from)
         except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                 pyogrio.errors.FieldError) as exc:
             shutil.rmtree(self._history / f".v{info.id:04d}.tmp", ignore_errors=True)
@@ -513,7 +513,7 @@ class GpkgStore:
                          path=str(self._history), reason=str(exc)) from exc
 
     def _write_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
-                       info: VersionInfo) -> VersionInfo:
+                       info: VersionInfo, gpkg_from: Path | None = None) -> VersionInfo:
         """Write version ``info.id`` (new layers ``frames``, unchanged ones hard-linked) and make it current.
 
         The GeoPackage is the current one with the changed layers rewritten when the current one is in step
@@ -555,7 +555,11 @@ class GpkgStore:
         ptr = self._pointer()
         prev = self._layers_of(v - 1) if v > 1 else {}
         same_rest = {n: p for n, p in prev.items() if n not in frames} == links  # only ``frames`` differ
-        if ptr is not None and int(ptr["version"]) == v - 1 and self._gpkg_matches(ptr) and same_rest:
+        if gpkg_from is not None:  # a GeoPackage taken in as it is: its own bytes stay the current file
+            tmp_gpkg.unlink(missing_ok=True)
+            shutil.copyfile(gpkg_from, tmp_gpkg)
+            _fsync_file(tmp_gpkg)
+        elif ptr is not None and int(ptr["version"]) == v - 1 and self._gpkg_matches(ptr) and same_rest:
             self._write_gpkg(frames, tmp_gpkg, meta=meta, base=self._gpkg)
         else:
             everything = {n: read_layer_parquet(p) for n, p in links.items()} | frames
@@ -611,7 +615,7 @@ class GpkgStore:
             info = replace(info, **self._dataset_changes(prev, ds))
         meta = {"name": ds.name if kind != "adopt" or ds.name else self._name, **ds.meta_dict}
         info = self._new_version(frames={n: getattr(ds, n) for n in ds.present_layers()}, links={}, meta=meta,
-                                 info=info)
+                                 info=info, gpkg_from=source)
         if kind == "adopt":
             self._carry_scenarios(source)
         return info
@@ -828,6 +832,15 @@ def scenarios_file_for(spec: str | os.PathLike, *, create: bool) -> Path | None:
     return store.scenarios_path
 
 
+def _url_label(url: str) -> str:
+    """A database dataset's label: the dataset and the host, never the password."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    dataset = parse_qs(parts.query).get("dataset", [parts.path.strip("/")])[0]
+    return f"{dataset} (PostGIS {parts.hostname or ''})"
+
+
 def list_datasets() -> list[DatasetEntry]:
     """The workspace's datasets (the demo always among them), then GRIDATLAS_DATA and ``cache/*.gpkg``.
 
@@ -835,20 +848,22 @@ def list_datasets() -> list[DatasetEntry]:
     """
     specs: list[tuple[str, bool]] = []
     folder = datasets_dir()
-    names = sorted({p.stem for p in folder.glob("*.gpkg")} |
-                   {p.name[: -len(HISTORY_SUFFIX)] for p in folder.glob(f"*{HISTORY_SUFFIX}")}) \
-        if folder.is_dir() else []
+    found = ({p.stem for p in folder.glob("*.gpkg")} |
+             {p.name[: -len(HISTORY_SUFFIX)] for p in folder.glob(f"*{HISTORY_SUFFIX}")}) if folder.is_dir() else set()
+    names = sorted(n for n in found if NAME_RE.match(n))
     env = settings.data()
-    first = [open_store(env).spec] if env else []
+    first = []
+    if env:
+        first = [env] if env.startswith(("postgresql://", "postgres://")) else [open_store(env).spec]
     for s in [*first, DEMO_PATH.stem, *names]:
-        specs.append((s, not (s.endswith(".gpkg") or os.sep in s)))
+        specs.append((s, not (s.endswith(".gpkg") or os.sep in s or "://" in s)))
     if CACHE_DIR.is_dir():
         specs.extend((str(p.resolve()), False) for p in sorted(CACHE_DIR.glob("*.gpkg")))
     seen: list[tuple[str, bool]] = []
     for s, ws in specs:
         if s not in [x for x, _ in seen]:
             seen.append((s, ws))
-    stems = [Path(s).stem if not ws else s for s, ws in seen]
+    stems = [_url_label(s) if "://" in s else Path(s).stem if not ws else s for s, ws in seen]
     out = []
     for (s, ws), stem in zip(seen, stems, strict=True):
         label = stem if stems.count(stem) == 1 or ws else f"{stem} ({Path(s).parent})"

@@ -188,7 +188,7 @@ def test_cli_hotspots_on_scheduler_equals_per_district_in_process(client, tmp_pa
 
 
 def test_cli_rates_per_district_are_refused(tmp_path, capsys):
-    code, _, err = _cli(["hotspots", "--data", str(DEMO), "--per-district", "--measure", "rate",
+    code, _, err = _cli(["--lang", "en", "hotspots", "--data", str(DEMO), "--per-district", "--measure", "rate",
                          "--out", str(tmp_path / "x.csv")], capsys)
     assert code == 2
-    assert "--per-district and --scheduler count cases (--measure count); rates run in-process" in err
+    assert err == ("error: --per-district and --scheduler count cases (--measure count); rates run in-process.\n")

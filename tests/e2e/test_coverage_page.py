@@ -91,7 +91,9 @@ def test_coverage_page_draws_map_and_threshold_changes_figures(offline_page, app
     box.fill("0")
     box.press("Enter")
     page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=60_000)
-    assert "must be greater than 0 m" in page.locator('[data-testid="stAlertContentError"]').first.inner_text()
+    # the error's own text, by its code, in the page's language
+    assert page.locator('[data-testid="stAlertContentError"]').first.inner_text() == (
+        "无法完成覆盖分析：参数 radius_m 的值 0.0 无效，必须大于 0。")
     assert_no_exception(page)
     assert page.traffic.blocked == []
     assert page.js_errors == []

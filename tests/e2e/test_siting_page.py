@@ -133,7 +133,7 @@ def test_siting_page_solves_the_demo_and_keeps_scenarios(offline_page, siting_ap
     _run(page)
     err = page.locator('[data-testid="stAlert"]').filter(has_text="无法完成选址")
     err.wait_for(timeout=30_000)
-    assert "asked for 999 new sites but there are only 150 candidate sites" in err.inner_text()
+    assert err.inner_text() == "无法完成选址：要求新建 999 个站点，但只有 150 个候选站点；最多填 150。"
     assert_no_exception(page)
 
     # A target the candidates cannot reach: a clear message too.
@@ -142,7 +142,7 @@ def test_siting_page_solves_the_demo_and_keeps_scenarios(offline_page, siting_ap
     _run(page)
     err = page.locator('[data-testid="stAlert"]').filter(has_text="无法完成选址")
     err.wait_for(timeout=30_000)
-    assert "the target of 95.0% cannot be reached: with all 150 candidate sites" in err.inner_text()
+    assert "无法达到 95.0% 的目标：即使用上全部 150 个候选站点" in err.inner_text()
     assert_no_exception(page)
     assert page.traffic.blocked == []
     assert page.js_errors == []

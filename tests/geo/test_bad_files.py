@@ -1,9 +1,10 @@
 """The bad-file corpus: each file answered with its exact message in both languages, exit 2, nothing stored changed.
 
 The files are made by `tests/geo/bad_files.py`. For each one the CLI's
-`validate` is run in Chinese and in English, and the import path (read, check,
-then `import_layer`) is run against a real workspace store whose files are
-hashed before and after.
+`validate` and `import` are run in Chinese and in English against a real
+workspace store, and so is the library's import path (read, check, then
+`import_layer`); every file of the store and of the input is hashed before and
+after.
 """
 
 import hashlib
@@ -111,13 +112,20 @@ def test_bad_file(bad, tmp_path, monkeypatch, capsys, store):
     folder.mkdir()
     path = bad.make(folder)
     zh, en = EXPECTED[bad.name]
+    before = _digest(tmp_path)
+    versions = store.versions()
     for lang, expected in (("zh", zh), ("en", en)):
         assert cli.main(["--lang", lang, "validate", "--layer", bad.layer, *bad.args, str(path)]) == 2
         captured = capsys.readouterr()
         assert captured.err.rstrip().splitlines() == expected
         assert captured.out == ""
-    before = _digest(tmp_path)
-    versions = store.versions()
+        assert cli.main(["--lang", lang, "import", "--data", store.spec, "--layer", bad.layer, *bad.args,
+                         str(path)]) == 2
+        captured = capsys.readouterr()
+        assert captured.err.rstrip().splitlines() == expected
+        assert captured.out == ""
+    assert _digest(tmp_path) == before  # byte for byte: the dataset, its history and the input
+    assert store.versions() == versions
     sheet = dict(zip(bad.args[::2], bad.args[1::2], strict=True)).get("--sheet")
     with pytest.raises(DataError):
         store.import_layer(bad.layer, read_layer(path, bad.layer, sublayer=sheet).gdf, source=path.name)
@@ -130,7 +138,8 @@ def test_html_in_a_name_is_accepted_as_text(tmp_path, capsys, store):
     gpd.pd.DataFrame({**FACILITIES, "名称": ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>"]}).to_csv(
         path, index=False)
     assert cli.main(["--lang", "en", "validate", "--layer", "facilities", str(path)]) == 0
-    read = read_layer(path, "facilities")
-    info = store.import_layer("facilities", read.gdf, source=path.name)
+    assert cli.main(["import", "--data", store.spec, "--layer", "facilities", str(path)]) == 0
+    info = store.current()
+    assert (info.rows_added, info.rows_changed, info.rows_removed, info.source) == (0, 2, 0, "f.csv")
     assert store.load(info.id).facilities["name"].tolist() == ["<img src=x onerror=alert(1)>",
                                                                "<script>alert(1)</script>"]

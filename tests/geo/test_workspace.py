@@ -271,3 +271,10 @@ def test_upsert_keeps_columns_the_new_rows_lack(store):
     fac = store.load().facilities
     assert fac["facility_id"].tolist() == ["F1", "F2", "F3"]
     assert fac["capacity"].tolist()[:2] == [20, 30] and pd.isna(fac["capacity"].iloc[2])
+
+
+def test_a_database_is_listed_without_its_password(home, monkeypatch):
+    monkeypatch.setenv("GRIDATLAS_DATA", "postgresql://atlas:s3cret@db.local:5432/gis?dataset=wuhan")
+    first = list_datasets()[0]
+    assert first.spec.startswith("postgresql://") and not first.in_workspace
+    assert first.label == "wuhan (PostGIS db.local)"

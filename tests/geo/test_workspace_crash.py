@@ -73,6 +73,12 @@ def _wait_for(proc: subprocess.Popen, word: str) -> None:
     raise AssertionError(f"the child never printed {word!r}")
 
 
+def _kill(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+
+
 def _state(path):
     store = open_store(str(path))
     info = store.current()
@@ -86,8 +92,7 @@ def test_kill_at_each_stage(dataset_path, stage, tmp_path):
     before = open_store(str(dataset_path)).current()
     proc = _child(dataset_path, stage, tmp_path)
     _wait_for(proc, "paused")
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    _kill(proc)
     assert proc.returncode == -signal.SIGKILL
     info, all_closed, gpkg_closed = _state(dataset_path)
     if stage == "pointer_switched":  # committed: the new version is current, the GeoPackage follows on open
@@ -112,8 +117,7 @@ def test_kill_at_timed_moments(dataset_path, tmp_path):
         proc = _child(dataset_path, "never", tmp_path)
         _wait_for(proc, "importing")
         time.sleep(delay_s)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        _kill(proc)
         info, all_closed, gpkg_closed = _state(dataset_path)
         if info.id == before.id:
             assert info == before and not all_closed and not gpkg_closed

@@ -135,6 +135,18 @@ STRINGS = {
                                      "The period starts ({since}) after it ends ({until})."),
     "err.analysis.raster_too_large": ("{cell_m} 米的栅格在此范围内有 {cells} 个格子，太多；请加大格子。",
                                       "A {cell_m} m raster over this area has {cells} cells; choose larger cells."),
+    # --- distributed runs (Dask) and the CLI ---------------------------------------------------------
+    "err.analysis.scheduler_unreachable": ("无法连接 Dask 调度器 {address}（{reason}）；请先启动调度器，或不指定 --scheduler 在本机计算。",
+                                           "No Dask scheduler answers at {address} ({reason}); start one, or leave "
+                                           "out --scheduler to compute in-process."),
+    "err.analysis.group_column_missing": ("网格图层没有用于分组的“{column}”列。",
+                                          "The grids layer has no “{column}” column to split by."),
+    "err.analysis.needs_geopackage": ("此规模的示例数据只能写入 GeoPackage：请把 {name} 设为 .gpkg 路径。",
+                                      "This scale writes a GeoPackage: give {name} a .gpkg path."),
+    "err.analysis.per_district_count_only": ("分区计算（--per-district / --scheduler）只支持事件数（--measure count）；"
+                                             "发生率请在本机计算。",
+                                             "--per-district and --scheduler count cases (--measure count); rates "
+                                             "run in-process."),
     # --- demo generator ---------------------------------------------------------------------------
     "err.analysis.demo_spec_invalid": ("示例数据的参数不一致：{detail}", "The demo dataset's specification is "
                                                                     "inconsistent: {detail}"),
