@@ -229,8 +229,16 @@ def _table_columns(gdf: pd.DataFrame) -> dict[str, str]:
             and not isinstance(gdf[c].dtype, gpd.array.GeometryDtype)}
 
 
-def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, geometry: bool) -> None:
-    """COPY the frame's rows into ``table`` (text format, geometry as hex EWKB)."""
+def _week_of(reported: pd.Series) -> pd.Series:
+    """Monday-based week number (`analysis.cases.week_index`) of each report; <NA> without a date."""
+    days = pd.to_datetime(reported).dt.floor("D")
+    number = (days - pd.Timestamp("1970-01-01")).dt.days
+    return ((number + 3) // 7).astype("Int64")
+
+
+def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, geometry: bool,
+                extra: Mapping[str, pd.Series] | None = None) -> None:
+    """COPY the frame's rows into ``table`` (text format, geometry as hex EWKB); ``extra``: more columns."""
     out = pd.DataFrame({c: gdf[c] for c in columns})
     for c, t in columns.items():
         if t.startswith("timestamp"):
@@ -238,6 +246,9 @@ def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, 
         elif t == "boolean":
             out[c] = out[c].map({True: "t", False: "f"})
     names = list(columns)
+    for c, values in (extra or {}).items():
+        out[c] = values.to_numpy()
+        names.append(c)
     if geometry:
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         out["geom"] = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
@@ -613,11 +624,14 @@ class PostgisStore:
         else:
             defs = ", ".join(f"{_ident(c)} {t}" for c, t in cols.items())
             con.execute(f"DROP TABLE IF EXISTS {table}")
+            week = ", week integer" if layer == "cases" and "reported_at" in cols else ""
             con.execute(f"CREATE TABLE {table} (fid bigserial, {defs + ', ' if defs else ''}"
-                        f"geom geometry(Geometry, 4326))")
+                        f"geom geometry(Geometry, 4326){week})")
             columns[layer] = cols
+        # cases carry their week number (not a layer column: the counts in SQL group by it)
+        extra = {"week": _week_of(gdf["reported_at"])} if layer == "cases" and "reported_at" in cols else None
         with con.cursor() as cur:
-            _copy_frame(cur, table, gdf, cols, geometry=True)
+            _copy_frame(cur, table, gdf, cols, geometry=True, extra=extra)
 
     def _assign_missing_grids(self, con, schema: str) -> None:
         """Give each case without a grid_id the grid containing it (first grid in layer order), in SQL."""
