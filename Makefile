@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-SYSTEM_PACKAGES := chromium fonts-noto-cjk postgresql-15 postgresql-15-postgis-3
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei postgresql-15 postgresql-15-postgis-3
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: run test setup system static lint demo wuchang wuhan bench clean
@@ -21,8 +21,9 @@ test: setup
 
 setup: system $(VENV)/.installed static/.built
 
-## Debian packages: Chromium for the browser tests, Noto CJK so Chinese renders, PostgreSQL with
-## PostGIS for the city-scale store (the tests start a throwaway cluster of their own).
+## Debian packages: Chromium for the browser tests, Noto CJK so Chinese renders, WenQuanYi Micro Hei
+## for the PDF reports, PostgreSQL with PostGIS for the city-scale store (the tests start a throwaway
+## cluster of their own).
 system:
 	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
 	  echo "installing $(SYSTEM_PACKAGES)"; \
@@ -30,10 +31,11 @@ system:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(SYSTEM_PACKAGES); \
 	fi
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 ## Leaflet and the other scripts/styles the maps load, served by the app itself.

@@ -3,7 +3,11 @@
 Conventions shared by every command: ``--data`` takes a GeoPackage path
 (default: $GRIDATLAS_DATA, else the bundled demo), ``--out`` a file; results
 go to ``--out`` and a one-line JSON summary to stdout; bad input exits 2 with
-every problem on stderr, one per line.
+every problem on stderr, one per line, in the language of ``--lang`` (``zh``
+by default, as in the app; ``en`` for English), before or after the command. Every
+option with a fixed set of values takes it from `analysis.options`. Settings
+(``GRIDATLAS_*``) are checked first: an invalid one exits 2 naming it.
+Installed with the project, the same commands run as ``gridatlas …``.
 """
 
 from __future__ import annotations
@@ -16,15 +20,27 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.options import (
+    CANDIDATE_SOURCES,
+    DISTANCES,
+    MEASURES,
+    PERIODS,
+    SOLVERS,
+    WEIGHTS,
+    WEIGHTS_SCHEMES,
+)
+from geo import settings
 from geo.crs import COORD_SYSTEMS
 from geo.dataset import default_data_path, read_dataset
-from geo.errors import AnalysisError, DataError
+from geo.errors import AnalysisError, GridAtlasError
 from geo.readers import read_layer
 from geo.schema import LAYER_NAMES
-from ui.i18n import LANGS, problem_text
+from geo.users import UserError
+from ui.i18n import LANGS, error_text, problem_text
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+DEFAULT_LANG = "zh"
 
 
 def _print_json(obj: dict) -> None:
@@ -92,12 +108,14 @@ MAX_PERMUTATIONS = 99_999
 
 def _check_seed(seed: int) -> None:
     if seed < 0:
-        raise AnalysisError(f"--seed was {seed} but must be 0 or more")
+        raise AnalysisError(f"--seed was {seed} but must be 0 or more", code="analysis.negative",
+                            params={"name": "--seed", "value": str(seed)})
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     if args.cases is not None and args.cases < 1:
-        raise AnalysisError(f"--cases was {args.cases} but must be at least 1")
+        raise AnalysisError(f"--cases was {args.cases} but must be at least 1", code="analysis.not_whole",
+                            params={"name": "--cases", "value": str(args.cases), "min": 1})
     _check_seed(args.seed)
     if args.scale == "wuhan":
         from geo import demo_city
@@ -173,9 +191,9 @@ def _add_coverage(sub: argparse._SubParsersAction) -> None:
                    help="facility type (day_care, health_center, ...); several separated by commas")
     p.add_argument("--radius-m", type=float, default=None,
                    help="threshold in metres (default: the type's GB 50180-2018 life circle, 300 or 1000)")
-    p.add_argument("--distance", default="euclidean", choices=("euclidean", "walking"),
-                   help="straight line, or walking along the roads layer")
-    p.add_argument("--weight", default="elderly", choices=("elderly", "population"),
+    p.add_argument("--distance", "--method", dest="distance", default="euclidean", choices=DISTANCES,
+                   help="straight line, or walking along the roads layer (--method: the old name)")
+    p.add_argument("--weight", default="elderly", choices=WEIGHTS,
                    help="count the aged 60+ (default) or all residents")
     p.add_argument("--include-planned", action="store_true", help="count planned facilities as well")
     _add_scheduler_arg(p, "one task per district (or per street without a district column); same answer")
@@ -186,17 +204,36 @@ def _add_coverage(sub: argparse._SubParsersAction) -> None:
 # --- site -----------------------------------------------------------------
 
 def _cmd_site(args: argparse.Namespace) -> int:
-    from analysis.siting import SitingParams, siting_problem, solve_siting, summary
+    from analysis.siting import SitingParams, SitingRequest, run_siting, siting_problem, solve_siting, summary
+    from analysis.siting.exact import fewest_sites
+    from geo.scenarios import check_name, save_scenario
 
+    if args.save is not None:
+        check_name(args.save)  # a bad name fails before the solve, not after it
     params = SitingParams(facility_type=args.type, radius_m=args.radius_m, distance=args.distance,
                           candidates=args.candidates, min_spacing_m=args.min_spacing_m,
                           capacity=args.capacity or args.site_capacity is not None, site_capacity=args.site_capacity)
-    prob = siting_problem(read_dataset(args.data), params)
-    result = solve_siting(prob, n_new=args.new, solver=args.solver, time_limit_s=args.time_limit_s)
+    request = SitingRequest(params=params, mode="n" if args.target_share is None else "target",
+                            n_new=args.new or 1, target_share=args.target_share or 0.8, solver=args.solver,
+                            curve_max=args.curve_max)
+    ds = read_dataset(args.data)
+    prob = siting_problem(ds, params)
+    if args.save is not None:
+        run = run_siting(prob, request, time_limit_s=args.time_limit_s)
+        result = run.result
+    elif request.mode == "target":
+        result = fewest_sites(prob, target_share=request.target_share, solver=args.solver,
+                              time_limit_s=args.time_limit_s)
+    else:
+        result = solve_siting(prob, n_new=args.new, solver=args.solver, time_limit_s=args.time_limit_s)
     table = pd.DataFrame({"site_id": list(result.site_ids), "rank": range(1, result.n_new + 1),
                           "gain_elderly": [round(g, 3) for g in result.gains_elderly]})
     _write_table(table, args.out)
-    _print_json(summary(prob, result))
+    out = summary(prob, result)
+    if args.save is not None:
+        saved = save_scenario(args.data, run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite)
+        out["saved"] = saved.name
+    _print_json(out)
     return EXIT_OK
 
 
@@ -205,12 +242,15 @@ def _add_site(sub: argparse._SubParsersAction) -> None:
     _add_data_arg(p)
     p.add_argument("--type", default="day_care", help="facility type of the new stations (default day_care)")
     p.add_argument("--radius-m", type=float, default=300.0, help="reach in metres (default 300, the 5-min circle)")
-    p.add_argument("--new", type=int, required=True, help="number of new stations N")
-    p.add_argument("--solver", default="exact", choices=("exact", "greedy"),
+    question = p.add_mutually_exclusive_group(required=True)
+    question.add_argument("--new", type=int, help="number of new stations N")
+    question.add_argument("--target-share", type=float,
+                          help="instead of N: the fewest new stations that bring coverage to this share (0.9 = 90 %%)")
+    p.add_argument("--solver", default="exact", choices=SOLVERS,
                    help="exact: integer program solved by HiGHS (proven optimum or gap); greedy: one at a time")
-    p.add_argument("--distance", default="euclidean", choices=("euclidean", "walking"),
-                   help="straight line, or walking along the roads layer")
-    p.add_argument("--candidates", default="layer", choices=("layer", "generated"),
+    p.add_argument("--distance", "--method", dest="distance", default="euclidean", choices=DISTANCES,
+                   help="straight line, or walking along the roads layer (--method: the old name)")
+    p.add_argument("--candidates", default="layer", choices=CANDIDATE_SOURCES,
                    help="the candidates layer, or points generated in uncovered estates and grids")
     p.add_argument("--min-spacing-m", type=float, default=0.0,
                    help="keep new stations at least this far from existing ones and from each other")
@@ -219,11 +259,48 @@ def _add_site(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--site-capacity", type=float, default=None,
                    help="capacity of candidates without one (implies --capacity)")
     p.add_argument("--time-limit-s", type=float, default=60.0, help="time limit of the exact solver")
+    p.add_argument("--save", metavar="NAME", default=None,
+                   help="also save the answer (with its coverage curve) as a scenario of this name in the dataset, "
+                        "where the siting page lists it")
+    p.add_argument("--overwrite", action="store_true", help="with --save: replace a scenario of the same name")
+    p.add_argument("--curve-max", type=int, default=10,
+                   help="with --save: trace the coverage curve up to this many new stations (default 10)")
     p.add_argument("--out", required=True,
                    help="CSV (or .xlsx) to write: site_id, rank, gain_elderly, one row per chosen site; "
                         "stdout gets covered_elderly, covered_share (existing and new together), added_elderly, "
-                        "optimal, gap and seconds (building and solving, after reading the data)")
+                        "optimal, gap and seconds (building and solving, after reading the data), and saved "
+                        "(the scenario name) with --save")
     p.set_defaults(func=_cmd_site)
+
+
+# --- scenarios ------------------------------------------------------------
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from analysis.siting import SCENARIO_KIND, SitingRun
+    from geo.scenarios import list_scenarios
+
+    rows = []
+    for s in list_scenarios(args.data, kind=args.kind):
+        row: dict = {"name": s.name, "kind": s.kind, "saved_at": s.saved_at}
+        if s.kind == SCENARIO_KIND:
+            run = SitingRun.from_scenario(s)
+            p, r = run.request.params, run.result
+            row.update({"facility_type": p.facility_type, "radius_m": p.radius_m, "distance": p.distance,
+                        "candidates": p.candidates, "street": p.street, "mode": run.request.mode,
+                        "n_new": run.request.n_new if run.request.mode == "n" else None,
+                        "target_share": run.request.target_share if run.request.mode == "target" else None,
+                        "solver": r.solver, "sites": list(r.site_ids), "covered_share": round(r.covered_share, 6),
+                        "added_elderly": round(r.added_elderly, 3), "optimal": r.optimal})
+        rows.append(row)
+    _print_json({"command": "scenarios", "data": str(args.data), "scenarios": rows})
+    return EXIT_OK
+
+
+def _add_scenarios(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scenarios", help="list the scenarios saved in a dataset (oldest first), as JSON")
+    _add_data_arg(p)
+    p.add_argument("--kind", default=None, help="only scenarios of this kind (e.g. siting)")
+    p.set_defaults(func=_cmd_scenarios)
 
 
 # --- hotspots -------------------------------------------------------------
@@ -243,7 +320,9 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
 
     if not 0 <= args.permutations <= MAX_PERMUTATIONS:
         raise AnalysisError(f"--permutations was {args.permutations} but must be between 0 and "
-                            f"{MAX_PERMUTATIONS:,} (999 is the usual choice)")
+                            f"{MAX_PERMUTATIONS:,} (999 is the usual choice)", code="analysis.out_of_range",
+                            params={"name": "--permutations", "value": str(args.permutations), "min": 0,
+                                    "max": f"{MAX_PERMUTATIONS:,}"})
     _check_seed(args.seed)
     ds = read_dataset(args.data)
     table = case_table_from_dataset(ds)
@@ -253,7 +332,7 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
         return _hotspots_per_district(args, ds, table, flt)
     report = hotspot_report(table, queen_weights(ds.grids), flt, measure=args.measure,
                             permutations=args.permutations, seed=args.seed, period=args.period,
-                            transform={"binary": "B", "row": "R"}[args.weights])
+                            weights_scheme=args.weights)
     _write_table(report.frame, args.out)
     for note in report.notes:
         print(f"warning: {note}", file=sys.stderr)
@@ -309,14 +388,14 @@ def _add_hotspots(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=_date_arg, default=None, help="first day of cases counted (YYYY-MM-DD)")
     p.add_argument("--until", type=_date_arg, default=None, help="last day of cases counted (YYYY-MM-DD)")
     p.add_argument("--category", default=None, help="only this case category (e.g. 市容环境)")
-    p.add_argument("--measure", default="count", choices=("count", "rate"),
+    p.add_argument("--measure", default="count", choices=MEASURES,
                    help="cases per grid, or per 1,000 residents")
     p.add_argument("--permutations", type=int, default=999,
-                   help="permutations for the pseudo p-value gi_p_sim (default 999; 0 skips it)")
+                   help="permutations for the two-sided pseudo p-value gi_p_sim (default 999; 0 skips it)")
     p.add_argument("--seed", type=int, default=0, help="seed of the permutations (default 0)")
-    p.add_argument("--period", default="week", choices=("week", "month"),
+    p.add_argument("--period", default="week", choices=PERIODS,
                    help="time step of the emerging hot spot pattern (at least 10 in the range)")
-    p.add_argument("--weights", default="binary", choices=("binary", "row"),
+    p.add_argument("--weights", default="binary", choices=WEIGHTS_SCHEMES,
                    help="spatial weights of Gi*: binary (default; z-scores equal ArcGIS's, which row "
                         "standardisation does not change) or row (esda's row-standardised moments)")
     p.add_argument("--per-district", action="store_true",
@@ -330,35 +409,180 @@ def _add_hotspots(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_hotspots)
 
 
+# --- user -----------------------------------------------------------------
+
+def _read_new_password(stdin=None) -> str:
+    """The new password, typed twice: prompted without echo on a terminal, else two lines on standard input."""
+    import getpass
+
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        first = getpass.getpass("password: ")
+        second = getpass.getpass("password again: ")
+    else:
+        lines = stdin.read().splitlines()
+        if len(lines) < 2:
+            raise UserError("give the password twice on standard input (two lines), e.g. "
+                            "printf '%s\\n%s\\n' \"$PW\" \"$PW\" | python cli.py user add NAME --role ROLE",
+                            code="user.password_twice")
+        first, second = lines[0], lines[1]
+    if first != second:
+        raise UserError("the two passwords differ; nothing was changed", code="user.password_mismatch")
+    return first
+
+
+def _cli_who() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    from geo.audit import AuditLog
+    from geo.users import UserStore
+
+    store, log = UserStore(), AuditLog()
+
+    def record(action: str, target: str, detail: str = "") -> None:
+        log.record(action, user=_cli_who(), role="admin", target=target, detail=detail, remote="cli")
+
+    try:
+        if args.user_command == "list":
+            _print_json({"users": [{"name": u.name, "role": u.role, "email": u.email, "created_at": u.created_at,
+                                    "locked_until": u.locked_until if u.locked() else None} for u in store.list()],
+                         "open": not store.has_users()})
+            return EXIT_OK
+        if args.user_command == "add":
+            user = store.add(args.name, _read_new_password(), args.role, email=args.email)
+            record("user_add", user.name, f"role {user.role}")
+        elif args.user_command == "remove":
+            before = store.get(args.name)
+            store.remove(args.name)
+            record("user_remove", args.name.strip(), f"role {before.role}" if before else "")
+        elif args.user_command == "set-role":
+            before = store.get(args.name)
+            user = store.set_role(args.name, args.role)
+            record("user_role", user.name, f"{before.role} -> {user.role}" if before else user.role)
+        elif args.user_command == "passwd":
+            user = store.set_password(args.name, _read_new_password())
+            record("user_password", user.name)
+        elif args.user_command == "unlock":
+            user = store.unlock(args.name)
+            record("user_unlock", user.name)
+    except GridAtlasError as err:  # in the chosen language (err.<code> in ui/strings/auth.py)
+        from ui.i18n import error_text
+
+        print(f"error: {error_text(err, lang=args.lang)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _print_json({"user": args.name.strip(), "done": args.user_command,
+                 "role": getattr(store.get(args.name), "role", None), "users": len(store.list())})
+    return EXIT_OK
+
+
+def _add_user(sub: argparse._SubParsersAction) -> None:
+    from geo.users import ROLES
+
+    p = sub.add_parser("user", help="users who may sign in to the app, and their roles (kept in GRIDATLAS_HOME)")
+    users = p.add_subparsers(dest="user_command", required=True)
+    add = users.add_parser("add", help="add a user; the password is read from standard input, twice, never "
+                                       "from an argument")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--email", default=None, help="e-mail that single sign-on (st.login) matches")
+    users.add_parser("list", help="every user with role and lock, as JSON")
+    rm = users.add_parser("remove", help="remove a user (not the last admin)")
+    rm.add_argument("name")
+    sr = users.add_parser("set-role", help="change a user's role (applies at the user's next click)")
+    sr.add_argument("name")
+    sr.add_argument("role", choices=ROLES)
+    pw = users.add_parser("passwd", help="set a new password (from standard input, twice); ends the user's sessions")
+    pw.add_argument("name")
+    ul = users.add_parser("unlock", help="lift a lock-out after repeated wrong passwords")
+    ul.add_argument("name")
+    p.set_defaults(func=_cmd_user)
+
+
+# --- report -----------------------------------------------------------------
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from analysis.meeting import meeting_brief, parse_month
+    from reports import build_report, format_of
+    from ui.i18n import error_text
+
+    try:
+        fmt = format_of(args.out)  # a bad suffix or month is refused before the data is read
+        if args.month is not None:
+            parse_month(args.month)
+        ds = read_dataset(args.data)
+        brief = meeting_brief(ds, street=args.street, month=args.month)
+        data = build_report(ds, brief, fmt, lang=args.lang)
+    except AnalysisError as err:  # said in the report's language (the string table's err.<code>)
+        print(f"error: {error_text(err, lang=args.lang)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.writing")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    _print_json({"command": "report", "format": fmt, "district": brief.district, "street": brief.street,
+                 "month": brief.month, "lang": args.lang, "bytes": len(data),
+                 "figures": {f.key: f.value for f in brief.figures}, "out": str(path)})
+    return EXIT_OK
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="the monthly scheduling meeting's material (调度会) as PPTX, PDF or XLSX")
+    _add_data_arg(p)
+    p.add_argument("--out", required=True, help="file to write; its suffix picks the format: .pptx, .pdf or .xlsx")
+    p.add_argument("--street", default=None, help="one street (default: the whole district)")
+    p.add_argument("--month", default=None, help="month YYYY-MM (default: the month of the dataset's as_of)")
+    p.add_argument("--lang", default="zh", choices=("zh", "en"), help="language of the material (default zh)")
+    p.set_defaults(func=_cmd_report)
+
+
 # Each command module adds its sub-parser here (one function per command).
 _BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, _add_demo, _add_coverage, _add_site,
-                                                              _add_hotspots]
+                                                              _add_scenarios, _add_hotspots, _add_report, _add_user]
+
+
+def _add_lang_arg(p: argparse.ArgumentParser, *, default: object) -> None:
+    p.add_argument("--lang", choices=LANGS, default=default,
+                   help="language of messages: zh (中文, default) or en")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridatlas", description="GridAtlas 网格服务覆盖分析")
-    parser.add_argument("--lang", default="zh", choices=LANGS,
-                        help="language of messages: zh (中文, default) or en")
+    _add_lang_arg(parser, default=DEFAULT_LANG)
     sub = parser.add_subparsers(dest="command", required=True)
     for add in _BUILDERS:
         add(sub)
+    for p in sub.choices.values():  # --lang also after the command name (unless the command has its own)
+        if "--lang" not in p._option_string_actions:
+            _add_lang_arg(p, default=argparse.SUPPRESS)
     return parser
+
+
+def _report(err: GridAtlasError, lang: str) -> None:
+    """Every problem of ``err`` on stderr, one per line, in ``lang``."""
+    problems = getattr(err, "problems", ())
+    for problem in problems:
+        print(f"error: {problem_text(problem, lang=lang)}", file=sys.stderr)
+    if not problems:
+        print(f"error: {error_text(err, lang=lang)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "data", "unset") is None:
-        args.data = default_data_path()
     try:
+        settings.check_all()
+        if getattr(args, "data", "unset") is None:
+            args.data = default_data_path()
         return int(args.func(args) or EXIT_OK)
-    except DataError as err:
-        for problem in err.problems:
-            print(f"error: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
-        if not err.problems:
-            print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except AnalysisError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except GridAtlasError as err:
+        _report(err, args.lang)
         return EXIT_BAD_INPUT
 
 

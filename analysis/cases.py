@@ -27,7 +27,6 @@ reports how many there are.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -39,6 +38,8 @@ from pyproj import CRS, Transformer
 from analysis.options import PERIODS, Period, bad_choice, check_choice
 from geo.crs import metric_crs
 from geo.errors import AnalysisError
+from geo.personal import mask_personal
+from geo.personal import mask_phone as mask_phone  # re-exported: the one masking function lives in geo.personal
 
 GROUPS: tuple[str, ...] = ("street", "grid", "category", "unit", "source")
 NAT = np.iinfo("int64").min
@@ -490,29 +491,11 @@ def counts_over_time(
     })
 
 
-_DIGITS = re.compile(r"\D")
-
-
-def mask_phone(phone: object) -> str:
-    """A phone number with its middle digits hidden: ``13812345678`` -> ``138****5678``.
-
-    Numbers with fewer than 7 digits are hidden entirely; missing values give "".
-    """
-    if phone is None or phone is pd.NA or (isinstance(phone, float) and np.isnan(phone)):
-        return ""
-    digits = _DIGITS.sub("", str(phone))
-    if not digits:
-        return ""
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-
-
 _ROW_COLUMNS = ("case_id", "street", "grid_id", "category", "source", "responsible_unit", "reported_at",
                 "deadline", "closed_at", "description", "reporter_phone")
 
 
-def _case_rows(cases: pd.DataFrame, table: CaseTable, rows: np.ndarray) -> pd.DataFrame:
+def _case_rows(cases: pd.DataFrame, table: CaseTable, rows: np.ndarray, *, mask: bool) -> pd.DataFrame:
     sub = cases.iloc[rows]
     out = pd.DataFrame(index=range(len(rows)))
     for col in _ROW_COLUMNS:
@@ -524,8 +507,8 @@ def _case_rows(cases: pd.DataFrame, table: CaseTable, rows: np.ndarray) -> pd.Da
             out[col] = sub[col].to_numpy()
         else:
             out[col] = pd.NA
-    out["reporter_phone"] = pd.array([mask_phone(v) for v in out["reporter_phone"]], dtype="string")
-    return out
+    out["reporter_phone"] = out["reporter_phone"].astype("string")
+    return mask_personal(out) if mask else out
 
 
 def overdue_list(
@@ -534,11 +517,13 @@ def overdue_list(
     flt: CaseFilter | None = None,
     *,
     as_of: pd.Timestamp | dt.date | str | None = None,
+    mask: bool = True,
 ) -> pd.DataFrame:
     """The 清零 list: every overdue case, longest overdue first.
 
     Columns: ``case_id, street, grid_id, category, source, responsible_unit,
-    reported_at, deadline, closed_at, description, reporter_phone`` (masked),
+    reported_at, deadline, closed_at, description, reporter_phone`` (masked by
+    `geo.personal.mask_personal` unless ``mask`` is False, for staff and above),
     ``days_overdue`` (since the deadline) and ``age_days`` (since reported),
     both at the end of the as-of day. ``cases`` is the layer the table was built from.
     """
@@ -552,7 +537,7 @@ def overdue_list(
     over = (state.as_of_end_ns - table.deadline_ns[rows]) / _NS_PER_DAY
     age = (state.as_of_end_ns - table.reported_ns[rows]) / _NS_PER_DAY
     order = np.argsort(-over, kind="stable")
-    out = _case_rows(cases, table, rows[order])
+    out = _case_rows(cases, table, rows[order], mask=mask)
     out["days_overdue"] = np.round(over[order], 1)
     out["age_days"] = np.round(age[order], 1)
     return out
@@ -566,6 +551,7 @@ def cases_in_grid(
     *,
     as_of: pd.Timestamp | dt.date | str | None = None,
     limit: int = 500,
+    mask: bool = True,
 ) -> pd.DataFrame:
     """The filtered cases of one grid, newest first (at most ``limit``), with their state as of ``as_of``.
 
@@ -583,7 +569,7 @@ def cases_in_grid(
     state = handling_state(table, as_of=as_of)
     rows = np.flatnonzero(keep & state.known)
     rows = rows[np.argsort(-table.reported_ns[rows], kind="stable")][:limit]
-    out = _case_rows(cases, table, rows)
+    out = _case_rows(cases, table, rows, mask=mask)
     out["state"] = pd.array(np.where(state.overdue[rows], "overdue", np.where(state.closed[rows], "closed", "open")),
                             dtype="string")
     return out

@@ -23,6 +23,7 @@ class StreetSpec:
     communities: tuple[str, ...]
     built_years: tuple[int, int]  # typical range of estate building years
     unmanaged_weight: float = 1.0  # how likely its estates are to lack property management
+    campaign_pace: float = 1.0  # how fast its unmanaged estates move through self-governance (1: on plan)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ class ScaleSpec:
     road_spacing_m: float
     named_estates: tuple[tuple[str, str, str, int | None, str | None], ...] = ()
     # (name, street, management, built_year, committee_formed_on)
+    # the self-governance campaign for unmanaged estates: plan start and target (倒排工期), companies
+    estates_plan_start: str = ""
+    estates_target: str = ""
+    n_companies: int = 12
+    stuck_estates: tuple[str, ...] = ()  # named estates that have not started by as_of
 
 
 SHIFENG = ScaleSpec(
@@ -87,19 +93,19 @@ SHIFENG = ScaleSpec(
     streets=(
         StreetSpec("响石岭", "XSL", (113.130, 27.864), 62_000, 11_600,
                    ("李家冲", "花果山", "响石岭", "湘天桥", "新华", "九方", "石峰头", "建设"),
-                   (1975, 2012), 1.2),
+                   (1975, 2012), 1.2, campaign_pace=1.05),
         StreetSpec("铜塘湾", "TTW", (113.090, 27.898), 48_000, 7_400,
                    ("铜塘湾", "清霞", "高新", "建宁", "湘氮", "冶金", "双拥"),
-                   (1985, 2018), 0.7),
+                   (1985, 2018), 0.7, campaign_pace=1.2),
         StreetSpec("清水塘", "QST", (113.060, 27.872), 38_000, 7_900,
                    ("报亭", "霞湾", "清石", "选矿", "清水塘", "株冶"),
-                   (1965, 2005), 1.6),
+                   (1965, 2005), 1.6, campaign_pace=0.55),
         StreetSpec("田心", "TX", (113.160, 27.908), 66_000, 12_900,
                    ("北岭", "泉塘湾", "东门", "田心", "机车", "车辆", "高家坪"),
-                   (1970, 2015), 1.2),
+                   (1970, 2015), 1.2, campaign_pace=1.1),
         StreetSpec("井龙", "JL", (113.112, 27.886), 36_000, 5_400,
                    ("井龙", "民主", "新桥", "向阳", "樟树"),
-                   (1980, 2016), 0.8),
+                   (1980, 2016), 0.8, campaign_pace=0.7),
     ),
     n_grids=232,
     n_estates=600,
@@ -149,6 +155,10 @@ SHIFENG = ScaleSpec(
         ("新新家园", "田心", "self_governed", 2005, "2019-04-20"),
         ("选矿小区", "清水塘", "unmanaged", 1978, None),
     ),
+    estates_plan_start="2019-01-01",
+    estates_target="2019-12-31",
+    n_companies=14,
+    stuck_estates=("选矿小区",),
 )
 
 _WUCHANG_COMMUNITIES: tuple[tuple[str, ...], ...] = (
@@ -171,25 +181,25 @@ _WUCHANG_COMMUNITIES: tuple[tuple[str, ...], ...] = (
 
 def _wuchang_streets() -> tuple[StreetSpec, ...]:
     rows = (
-        # name, code, anchor (GCJ lon, lat), population, elderly, built years, unmanaged weight
-        ("积玉桥", "JYQ", (114.312, 30.566), 82_310, 16_870, (1980, 2016), 1.0),
-        ("杨园", "YY", (114.330, 30.588), 79_650, 15_330, (1975, 2015), 1.2),
-        ("徐家棚", "XJP", (114.342, 30.603), 88_420, 16_160, (1985, 2018), 0.8),
-        ("粮道街", "LDJ", (114.306, 30.548), 63_870, 15_010, (1960, 2005), 1.6),
-        ("中华路", "ZHL", (114.296, 30.556), 58_940, 13_650, (1960, 2005), 1.6),
-        ("黄鹤楼", "HHL", (114.300, 30.542), 67_230, 14_920, (1965, 2008), 1.4),
-        ("紫阳", "ZY", (114.296, 30.533), 81_760, 16_940, (1975, 2012), 1.1),
-        ("白沙洲", "BSZ", (114.285, 30.512), 76_520, 12_480, (1990, 2018), 0.7),
-        ("首义路", "SYL", (114.314, 30.539), 72_410, 15_580, (1970, 2010), 1.3),
-        ("中南路", "ZNL", (114.331, 30.546), 84_930, 16_220, (1980, 2014), 0.9),
-        ("水果湖", "SGH", (114.352, 30.556), 74_880, 17_310, (1975, 2012), 0.9),
-        ("珞珈山", "LJS", (114.360, 30.538), 70_290, 15_770, (1970, 2012), 0.8),
-        ("石洞", "SD", (114.321, 30.526), 83_116, 14_330, (1985, 2016), 1.0),
-        ("南湖", "NH", (114.312, 30.513), 102_085, 16_940, (1995, 2016), 0.6),
+        # name, code, anchor (GCJ lon, lat), population, elderly, built years, unmanaged weight, campaign pace
+        ("积玉桥", "JYQ", (114.312, 30.566), 82_310, 16_870, (1980, 2016), 1.0, 1.05),
+        ("杨园", "YY", (114.330, 30.588), 79_650, 15_330, (1975, 2015), 1.2, 0.7),
+        ("徐家棚", "XJP", (114.342, 30.603), 88_420, 16_160, (1985, 2018), 0.8, 1.15),
+        ("粮道街", "LDJ", (114.306, 30.548), 63_870, 15_010, (1960, 2005), 1.6, 0.6),
+        ("中华路", "ZHL", (114.296, 30.556), 58_940, 13_650, (1960, 2005), 1.6, 0.75),
+        ("黄鹤楼", "HHL", (114.300, 30.542), 67_230, 14_920, (1965, 2008), 1.4, 0.95),
+        ("紫阳", "ZY", (114.296, 30.533), 81_760, 16_940, (1975, 2012), 1.1, 1.0),
+        ("白沙洲", "BSZ", (114.285, 30.512), 76_520, 12_480, (1990, 2018), 0.7, 1.1),
+        ("首义路", "SYL", (114.314, 30.539), 72_410, 15_580, (1970, 2010), 1.3, 0.9),
+        ("中南路", "ZNL", (114.331, 30.546), 84_930, 16_220, (1980, 2014), 0.9, 1.05),
+        ("水果湖", "SGH", (114.352, 30.556), 74_880, 17_310, (1975, 2012), 0.9, 1.1),
+        ("珞珈山", "LJS", (114.360, 30.538), 70_290, 15_770, (1970, 2012), 0.8, 1.0),
+        ("石洞", "SD", (114.321, 30.526), 83_116, 14_330, (1985, 2016), 1.0, 0.8),
+        ("南湖", "NH", (114.312, 30.513), 102_085, 16_940, (1995, 2016), 0.6, 1.2),
     )
     return tuple(
-        StreetSpec(name, code, anchor, pop, eld, comms, years, weight)
-        for (name, code, anchor, pop, eld, years, weight), comms in zip(rows, _WUCHANG_COMMUNITIES, strict=True)
+        StreetSpec(name, code, anchor, pop, eld, comms, years, weight, pace)
+        for (name, code, anchor, pop, eld, years, weight, pace), comms in zip(rows, _WUCHANG_COMMUNITIES, strict=True)
     )
 
 
@@ -248,6 +258,9 @@ WUCHANG = ScaleSpec(
     ),
     road_spacing_m=150.0,
     named_estates=(),
+    estates_plan_start="2016-07-01",
+    estates_target="2017-06-30",
+    n_companies=45,
 )
 
 SPECS: dict[str, ScaleSpec] = {"shifeng": SHIFENG, "wuchang": WUCHANG}
@@ -266,6 +279,15 @@ OLD_ESTATE_UNITS = (
     "玻璃厂", "化肥厂", "纺织厂", "棉纺厂", "自来水公司", "建筑公司", "运输公司", "百货公司", "印刷厂",
 )
 OLD_ESTATE_TAILS = ("宿舍", "生活区", "职工宿舍", "家属区", "小区")
+
+# Property companies (names invented): head + one of the tails.
+COMPANY_HEADS = (
+    "金泰", "华庭", "湘誉", "恒安", "嘉诚", "民生", "安居", "兴业", "永安", "鑫源", "长城", "顺和", "仁和", "宏远",
+    "楚天", "江城", "汉阳", "东湖", "福星", "新城", "百步亭", "天诚", "康居", "和美", "益家", "锦华", "明德",
+    "瑞祥", "乐居", "佳和", "荣昌", "万家", "新天地", "中城", "宜居", "众诚", "志远", "同心", "信达", "安泰",
+    "广厦", "正信", "德润", "华锦", "惠民", "祥和", "盛安", "金盾",
+)
+COMPANY_TAILS = ("物业", "物业管理有限公司", "物业服务有限公司")
 
 CANDIDATE_KINDS = ("社区闲置用房", "小区物业用房", "小区架空层", "闲置厂房", "社区综合楼", "闲置门面", "单位闲置用房")
 NURSING_HOME_NAMES = (

@@ -648,6 +648,83 @@ def _build_estates(rng: np.random.Generator, spec: specs.ScaleSpec, g: _Grids, g
                     half_a=par[:, 2], half_b=par[:, 3], angle=par[:, 4], grid=grid_idx)
 
 
+def _governance(rng: np.random.Generator, spec: specs.ScaleSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """The self-governance campaign's history for the unmanaged estates, companies and satisfaction.
+
+    From the plan start, each unmanaged estate forms its owners' committee
+    (a few did before the start), adopts its rules, brings in a company or
+    manages itself, then starts collecting fees, each step some weeks after
+    the last; streets with a ``campaign_pace`` below 1 start later. Dates after
+    ``as_of`` are not known yet and left empty; ``governance_stage`` is the
+    stage on ``as_of``. Estates run by a company get one of ``n_companies``
+    companies (a few large, many small) and an owners' satisfaction score
+    around the company's own level; self-governed estates get a model.
+    """
+    out = frame.copy()
+    n = len(out)
+    as_of = pd.Timestamp(spec.as_of)
+    start = pd.Timestamp(spec.estates_plan_start)
+    pace = {st.name: st.campaign_pace for st in spec.streets}
+    camp = np.flatnonzero(out["management"].to_numpy() == "unmanaged")
+    m = len(camp)
+    p = out["street"].map(pace).to_numpy("float64")[camp]
+    # committee: a few before the start, most during the plan, a few not yet started at all
+    early = rng.random(m) < 0.08
+    t1 = np.where(early, -rng.uniform(15, 300, m), 215.0 * rng.beta(1.2, 1.8, m) / p)
+    stuck = (rng.random(m) < 0.06) | out["name"].iloc[camp].isin(spec.stuck_estates).to_numpy()
+    t1 = np.where(stuck & ~early, np.inf, t1)
+    t2 = t1 + rng.uniform(10, 45, m) / np.sqrt(p)
+    t3 = t2 + rng.uniform(15, 60, m) / np.sqrt(p)
+    t4 = t3 + rng.uniform(7, 35, m) / np.sqrt(p)
+    limit = (as_of - start).days
+    for col, t in zip(("committee_formed_on", "rules_adopted_on", "managed_on", "fees_started_on"),
+                      (t1, t2, t3, t4), strict=True):
+        known = np.isfinite(t) & (t <= limit)
+        days = np.where(known, np.floor(t), 0).astype("int64")
+        vals = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+        if col in out.columns:
+            vals = out[col].astype("datetime64[ns]").copy()
+        vals.iloc[camp] = np.where(known, (start + pd.to_timedelta(days, unit="D")).to_numpy(),
+                                   np.datetime64("NaT")).astype("datetime64[ns]")
+        out[col] = vals
+    stage_idx = sum((np.isfinite(t) & (t <= limit)).astype(int) for t in (t1, t2, t3, t4))
+    stage_names = np.array(["none", "committee_formed", "rules_adopted", "managed", "fees_started"], dtype=object)
+    stage = np.full(n, None, dtype=object)
+    stage[camp] = stage_names[stage_idx]
+    out["governance_stage"] = stage
+
+    # how the managed ones are run: a company, or the owners themselves under one of the four models
+    hh = out["households"].to_numpy("float64")
+    model_p = np.column_stack([np.clip(hh / 400, 0.1, 0.6), np.full(n, 0.3),
+                               np.clip(150 / np.maximum(hh, 1), 0.1, 0.5), np.full(n, 0.12)])
+    model_p /= model_p.sum(axis=1, keepdims=True)
+    models = np.array(["estate", "courtyard", "building", "scattered"], dtype=object)
+    pick = (rng.random(n)[:, None] > np.cumsum(model_p, axis=1)).sum(axis=1)
+    model = np.full(n, None, dtype=object)
+    camp_managed = np.zeros(n, dtype=bool)
+    camp_managed[camp] = stage_idx >= 3
+    by_company = camp_managed & (rng.random(n) < 0.45)
+    self_run = (out["management"].to_numpy() == "self_governed") | (camp_managed & ~by_company)
+    model[self_run] = models[np.minimum(pick[self_run], 3)]
+    out["self_gov_model"] = model
+
+    run_by = (out["management"].to_numpy() == "property_company") | by_company
+    k = spec.n_companies
+    heads = rng.permutation(len(specs.COMPANY_HEADS))[:k]
+    names = [specs.COMPANY_HEADS[h] + specs.COMPANY_TAILS[i % len(specs.COMPANY_TAILS)]
+             for i, h in enumerate(heads.tolist())]
+    share = rng.pareto(1.5, k) + 1.0
+    quality = np.clip(rng.normal(80, 8, k), 55, 95)
+    company = np.full(n, None, dtype=object)
+    ci = rng.choice(k, size=int(run_by.sum()), p=share / share.sum())
+    company[run_by] = np.array(names, dtype=object)[ci]
+    out["property_company"] = company
+    sat = np.full(n, np.nan)
+    sat[run_by] = np.round(np.clip(quality[ci] + rng.normal(0, 6, len(ci)), 0, 100), 1)
+    out["satisfaction"] = sat
+    return out
+
+
 def _points_in_estates(rng: np.random.Generator, est: _Estates, idx: NDArray) -> tuple[NDArray, NDArray]:
     u = rng.uniform(-1, 1, len(idx)) * est.half_a[idx]
     v = rng.uniform(-1, 1, len(idx)) * est.half_b[idx]
@@ -878,8 +955,8 @@ def _build_cases(rng: np.random.Generator, spec: specs.ScaleSpec, frame: _Frame,
     t = day / max(n_days - 1, 1)
     # more reports as the platform and the WeChat groups catch on; summer peak; quieter weekends
     day_w = (0.55 + 0.45 * np.clip((t - 0.05) / 0.4, 0, 1) + 0.1 * t)
-    day_w *= 1 + 0.12 * np.cos(2 * np.pi * (dates.dayofyear.to_numpy() - 200) / 365.25)
-    day_w *= np.where(dates.dayofweek.to_numpy() >= 5, 0.75, 1.0)
+    day_w *= 1 + 0.12 * np.cos(2 * np.pi * (dates.day_of_year.to_numpy() - 200) / 365.25)
+    day_w *= np.where(dates.day_of_week.to_numpy() >= 5, 0.75, 1.0)
 
     cats = list(CASE_CATEGORIES)
     ncat = len(cats)
@@ -1074,7 +1151,9 @@ def build_dataset(scale: Scale, *, seed: int = 2019, n_cases: int | None = None)
     grids = _gdf(grids_df, _to_wgs(frame, g.cells), "grids")
 
     est = _build_estates(rng, spec, g, grids_df)
-    estates = _gdf(est.frame, _to_wgs(frame, est.polys), "estates")
+    # its own random stream, so the campaign's history leaves every other layer as it was
+    gov = _governance(np.random.default_rng([seed, 8]), spec, est.frame)
+    estates = _gdf(gov, _to_wgs(frame, est.polys), "estates")
 
     fac, fx, fy = _build_facilities(rng, spec, g, grids_df, est)
     facilities = _gdf(fac, _points_wgs(frame, fx, fy), "facilities")
@@ -1100,6 +1179,8 @@ def build_dataset(scale: Scale, *, seed: int = 2019, n_cases: int | None = None)
         "seed": str(seed),
         "as_of": spec.as_of,
         "cases_from": spec.cases_from,
+        "estates_plan_start": spec.estates_plan_start,
+        "estates_target": spec.estates_target,
         "synthetic": "true",
         "label": SYNTHETIC_LABEL,
         "outline_source": OUTLINE_SOURCE,

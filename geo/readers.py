@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import warnings as _warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,29 +100,41 @@ def _unreadable(layer: str, path: Path, exc: Exception) -> DataError:
                  "save it as GeoPackage, GeoJSON, Shapefile, CSV (UTF-8) or Excel", name=path.name, reason=reason)
 
 
-def _decode(data: bytes, *, layer: str, name: str) -> tuple[str, str]:
-    """Text of a CSV and its encoding: UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK)."""
+def _detect_encoding(path: Path, *, layer: str) -> str:
+    """A CSV's encoding: UTF-8 (with or without BOM) if every byte decodes, else GB18030 (a superset of GBK).
+
+    Decoded chunk by chunk and thrown away, so a large file is never held as text twice.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(3)
     for enc in TEXT_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(enc)()
         try:
-            return data.decode(enc), ("utf-8" if enc == "utf-8-sig" and not data.startswith(codecs.BOM_UTF8)
-                                      else enc)
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    raise _fail(layer, "data.encoding_unknown", f"{name} is neither UTF-8 nor GBK/GB18030 text",
-                "save the CSV as UTF-8 (Excel: CSV UTF-8)", name=name)
+        return "utf-8-sig" if enc == "utf-8-sig" and head == codecs.BOM_UTF8 else ("utf-8" if enc == "utf-8-sig"
+                                                                                   else enc)
+    raise _fail(layer, "data.encoding_unknown", f"{path.name} is neither UTF-8 nor GBK/GB18030 text",
+                "save the CSV as UTF-8 (Excel: CSV UTF-8)", name=path.name)
 
 
 def _read_csv(path: Path, *, layer: str) -> RawTable:
-    text, encoding = _decode(path.read_bytes(), layer=layer, name=path.name)
-    if not text.strip():
+    encoding = _detect_encoding(path, layer=layer)
+    with open(path, encoding=encoding) as fh:
+        first = fh.readline()
+    if not first.strip():
         raise _fail(layer, "data.file_empty", f"{path.name} is empty", "add a header row and at least one data row",
                     name=path.name)
     try:
-        delimiter = csv.Sniffer().sniff(text[:4096].split("\n", 1)[0], delimiters=_CSV_DELIMITERS).delimiter
+        delimiter = csv.Sniffer().sniff(first, delimiters=_CSV_DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, sep=delimiter, skipinitialspace=True,
+        frame = pd.read_csv(path, dtype=str, sep=delimiter, skipinitialspace=True, encoding=encoding,
                             keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise _unreadable(layer, path, exc) from exc

@@ -41,16 +41,18 @@ class Scenario:
     saved_at: str = ""
 
 
-def _problem(message: str, fix: str) -> DataError:
-    return DataError([Problem(TABLE, message, fix)])
+def _problem(message: str, fix: str, code: str, **params: object) -> DataError:
+    return DataError([Problem(TABLE, message, fix, code=code, params=params)])
 
 
 def _check_path(path: str | os.PathLike) -> Path:
     p = Path(path)
     if str(path).startswith("postgresql://"):
-        raise _problem("scenarios are kept in GeoPackage datasets only", "open the dataset as a .gpkg file")
+        raise _problem("scenarios are kept in GeoPackage datasets only", "open the dataset as a .gpkg file",
+                       "data.scenario_store_unsupported")
     if not p.exists():
-        raise _problem(f"file {p} does not exist", "give the path of the dataset GeoPackage (.gpkg)")
+        raise _problem(f"file {p} does not exist", "give the path of the dataset GeoPackage (.gpkg)",
+                       "data.file_missing", name=str(p))
     return p
 
 
@@ -58,9 +60,10 @@ def check_name(name: str) -> str:
     """A scenario name, stripped; `DataError` when empty or too long."""
     clean = str(name).strip()
     if not clean:
-        raise _problem("the scenario name is empty", "give the scenario a name")
+        raise _problem("the scenario name is empty", "give the scenario a name", "data.scenario_name_empty")
     if len(clean) > MAX_NAME_CHARS:
-        raise _problem(f"the scenario name has {len(clean)} characters", f"use at most {MAX_NAME_CHARS}")
+        raise _problem(f"the scenario name has {len(clean)} characters", f"use at most {MAX_NAME_CHARS}",
+                       "data.scenario_name_long", n=len(clean), max=MAX_NAME_CHARS)
     return clean
 
 
@@ -70,7 +73,8 @@ def _connect(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
     try:
         con = sqlite3.connect(path, timeout=30)
     except sqlite3.Error as exc:
-        raise _problem(f"{path.name} cannot be opened ({exc})", "check that the file is a GeoPackage") from exc
+        raise _problem(f"{path.name} cannot be opened ({exc})", "check that the file is a GeoPackage",
+                       "data.not_a_geopackage", name=path.name, reason=str(exc)) from exc
     try:
         if write:
             con.execute("BEGIN IMMEDIATE")
@@ -79,8 +83,8 @@ def _connect(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
             con.commit()
     except sqlite3.DatabaseError as exc:
         con.rollback()
-        raise _problem(f"{path.name} is not a usable GeoPackage ({exc})", "check that the file is a GeoPackage") \
-            from exc
+        raise _problem(f"{path.name} is not a usable GeoPackage ({exc})", "check that the file is a GeoPackage",
+                       "data.not_a_geopackage", name=path.name, reason=str(exc)) from exc
     finally:
         con.close()
         if write:
@@ -122,7 +126,8 @@ def get_scenario(path: str | os.PathLike, name: str) -> Scenario:
     for s in list_scenarios(path):
         if s.name == name:
             return s
-    raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios")
+    raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios", "data.scenario_missing",
+                   name=name)
 
 
 def save_scenario(path: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> Scenario:
@@ -141,7 +146,8 @@ def save_scenario(path: str | os.PathLike, scenario: Scenario, *, overwrite: boo
         _ensure_table(con)
         exists = con.execute(f'SELECT 1 FROM "{TABLE}" WHERE name=?', (name,)).fetchone() is not None
         if exists and not overwrite:
-            raise _problem(f"a scenario named {name!r} already exists", "choose another name or replace it")
+            raise _problem(f"a scenario named {name!r} already exists", "choose another name or replace it",
+                           "data.scenario_exists", name=name)
         con.execute(f'DELETE FROM "{TABLE}" WHERE name=?', (name,))
         con.execute(f'INSERT INTO "{TABLE}" (name, kind, saved_at, params, result) VALUES (?, ?, ?, ?, ?)',
                     (name, saved.kind, saved.saved_at, params, result))
@@ -154,4 +160,5 @@ def delete_scenario(path: str | os.PathLike, name: str) -> None:
     with _connect(p, write=True) as con:
         gone = _has_table(con) and con.execute(f'DELETE FROM "{TABLE}" WHERE name=?', (name,)).rowcount > 0
         if not gone:
-            raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios")
+            raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios",
+                           "data.scenario_missing", name=name)

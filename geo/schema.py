@@ -32,6 +32,28 @@ MANAGEMENT: dict[str, str] = {
     "self_governed": "业主自治",
     "unmanaged": "无物业管理",
 }
+# Self-governance of estates (the 2019 campaign for unmanaged estates): stages in order.
+GOVERNANCE_STAGES: dict[str, str] = {
+    "none": "未启动",
+    "committee_formed": "业委会已成立",
+    "rules_adopted": "规约已通过",
+    "managed": "已引入物业或自管",
+    "fees_started": "已启动收费",
+}
+# The date column recording when an estate reached each stage after `none`.
+STAGE_DATE_COLUMNS: dict[str, str] = {
+    "committee_formed": "committee_formed_on",
+    "rules_adopted": "rules_adopted_on",
+    "managed": "managed_on",
+    "fees_started": "fees_started_on",
+}
+# Wuchang's four self-governance models for old estates.
+SELF_GOV_MODELS: dict[str, str] = {
+    "estate": "小区自治",
+    "courtyard": "院落自治",
+    "building": "楼栋自治",
+    "scattered": "零散自治",
+}
 CASE_STATUS: dict[str, str] = {"open": "未办结", "closed": "已办结"}
 CASE_CATEGORIES: tuple[str, ...] = (
     "市容环境",
@@ -54,6 +76,13 @@ _VALUE_ALIASES: dict[str, dict[str, str]] = {
              "卫生服务中心": "health_center", "老年餐桌": "elderly_canteen", "敬老院": "nursing_home"},
     "management": {"自管": "self_governed", "业主自管": "self_governed", "无物业": "unmanaged",
                    "物业": "property_company"},
+    "governance_stage": {**{label: code for code, label in GOVERNANCE_STAGES.items()},
+                         "未成立": "none", "业委会成立": "committee_formed", "已成立业委会": "committee_formed",
+                         "规约通过": "rules_adopted", "管理规约已通过": "rules_adopted",
+                         "已引入物业": "managed", "已自管": "managed", "已启动物业收费": "fees_started",
+                         "已收费": "fees_started"},
+    "self_gov_model": {**{label: code for code, label in SELF_GOV_MODELS.items()},
+                       "小区": "estate", "院落": "courtyard", "楼栋": "building", "零散": "scattered"},
     "status": {"已建": "operating", "在营": "operating", "拟建": "planned", "办结": "closed",
                "未结": "open", "处理中": "open"},
 }
@@ -80,6 +109,7 @@ class Column:
     choices: tuple[str, ...] | None = None
     unique: bool = False
     min_value: float | None = None
+    max_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +183,16 @@ LAYERS: dict[str, LayerSchema] = {
             Column("community", "str", False, ("社区",)),
             Column("built_year", "int", False, ("建成年份", "建成年代"), min_value=1900),
             Column("committee_formed_on", "datetime", False, ("业委会成立日期", "业委会成立时间")),
+            Column("governance_stage", "str", False, ("治理阶段", "自治进度", "推进阶段"),
+                   choices=tuple(GOVERNANCE_STAGES)),
+            Column("rules_adopted_on", "datetime", False, ("规约通过日期", "规约通过时间", "管理规约通过日期")),
+            Column("managed_on", "datetime", False, ("引入物业日期", "自管日期", "引入物业或自管日期")),
+            Column("fees_started_on", "datetime", False, ("收费启动日期", "启动收费日期", "收费日期")),
+            Column("self_gov_model", "str", False, ("自治模式", "自治类型"), choices=tuple(SELF_GOV_MODELS)),
+            Column("satisfaction", "float", False, ("满意度", "业主满意度"), min_value=0, max_value=100),
+            Column("property_company", "str", False, ("物业公司", "物业企业", "物业服务企业")),
         ),
+        extra_checks=("stage_dates_in_order",),
     ),
     "cases": LayerSchema(
         name="cases",
@@ -348,10 +387,16 @@ _NOT_KIND = {
 }
 
 
+# Chinese label of each code, per coded column.
+_CODE_LABELS: dict[str, dict[str, str]] = {
+    "type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS}, "management": MANAGEMENT,
+    "governance_stage": GOVERNANCE_STAGES, "self_gov_model": SELF_GOV_MODELS,
+}
+
+
 def _choice_map(col: Column) -> dict[str, str]:
     labels: dict[str, str] = {}
-    table = {"type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS},
-             "management": MANAGEMENT}.get(col.name, {})
+    table = _CODE_LABELS.get(col.name, {})
     for code in col.choices or ():
         labels[code] = code
         labels[code.lower()] = code
@@ -561,6 +606,12 @@ def check_layer(
                 out.add("data.below_minimum", f"value(s) below {col.min_value:g}",
                         f"enter a value of at least {col.min_value:g}", mask=low, column=col.name,
                         values=_distinct(raw, low), minimum=f"{col.min_value:g}")
+        if col.max_value is not None and col.kind in ("int", "float"):
+            high = (values.notna() & (values.astype("Float64") > col.max_value)).fillna(False).to_numpy()
+            if high.any():
+                out.add("data.above_maximum", f"value(s) above {col.max_value:g}",
+                        f"enter a value of at most {col.max_value:g}", mask=high, column=col.name,
+                        values=_distinct(raw, high), maximum=f"{col.max_value:g}")
         if col.unique:
             dup = (values.duplicated(keep=False) & values.notna()).to_numpy()
             if dup.any():
@@ -581,6 +632,16 @@ def check_layer(
             out.add("data.closed_before_reported", "closed before reported", "check the two dates", mask=early,
                     column="closed_at")
 
+    if "stage_dates_in_order" in schema.extra_checks:
+        dated = [(stage, col) for stage, col in STAGE_DATE_COLUMNS.items() if col in df.columns]
+        for (stage_a, col_a), (stage_b, col_b) in zip(dated, dated[1:], strict=False):
+            early = (df[col_b] < df[col_a]).fillna(False).to_numpy()
+            if early.any():
+                out.add("data.stage_dates_out_of_order", f"{col_b} is before {col_a}",
+                        "a later stage cannot be reached before an earlier one: check the two dates", mask=early,
+                        column=col_b, earlier=col_a, later=col_b, earlier_stage=GOVERNANCE_STAGES[stage_a],
+                        later_stage=GOVERNANCE_STAGES[stage_b])
+
     if geom is not None:
         gdf = _check_geometry(geom, df, schema, out, warnings, no_coords, coord_sys)
     else:
@@ -597,8 +658,7 @@ def check_layer(
 
 
 def _choice_labels(col: Column) -> list[str]:
-    table = {"type": FACILITY_TYPES, "status": {**FACILITY_STATUS, **CASE_STATUS}, "management": MANAGEMENT}
-    labels = table.get(col.name, {})
+    labels = _CODE_LABELS.get(col.name, {})
     return [labels.get(code, code) for code in col.choices or ()]
 
 

@@ -24,6 +24,8 @@ from typing import Any
 from geo.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# URL schemes a dataset may be given as (PostGIS); anything else with "://" is refused.
+DATASET_URL_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 
 
@@ -32,7 +34,7 @@ class Setting:
     """One setting: its variable, kind, default, allowed values and a one-line description."""
 
     env: str
-    kind: str  # "str" | "path" | "int" | "choice" | "url"
+    kind: str  # "str" | "path" | "int" | "choice" | "url" | "dataset"
     description: str
     default: Any = None
     choices: tuple[str, ...] = ()
@@ -45,7 +47,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("GRIDATLAS_HOME", "path",
             "workspace folder: datasets and their versions, users, audit log (default `workspace/` in the checkout)"),
-    Setting("GRIDATLAS_DATA", "str",
+    Setting("GRIDATLAS_DATA", "dataset",
             "dataset the app and the CLI open: a dataset name in the workspace, a GeoPackage path or a "
             "`postgresql://` URL (default: the demo)"),
     Setting("GRIDATLAS_TILES", "url", "basemap tile URL template, e.g. an intranet tile server "
@@ -129,7 +131,15 @@ def _convert(s: Setting, value: Any, source: str) -> Any:
             raise bad("a URL starting with " + " or ".join(f"{x}://" for x in s.url_schemes))
         return text
     if s.kind == "path":
-        return Path(text).expanduser()
+        path = Path(text).expanduser()
+        if path.exists() and not path.is_dir():
+            raise bad("a folder (this is a file)")
+        return path
+    if s.kind == "dataset" and "://" in text:
+        scheme = text.split("://", 1)[0].lower()
+        if scheme not in DATASET_URL_SCHEMES:
+            raise bad("a dataset name, a GeoPackage path or a URL starting with "
+                      + " or ".join(f"{x}://" for x in DATASET_URL_SCHEMES))
     return text
 
 

@@ -110,11 +110,12 @@ def check_zip(zf: zipfile.ZipFile, limits: Limits, *, layer: str) -> list[zipfil
     ratio = worst.file_size / max(worst.compress_size, 1) if worst else 0.0
     if (len(infos) > limits.max_members or total > limits.max_unzipped_bytes
             or (worst is not None and worst.file_size > RATIO_FLOOR_BYTES and ratio > limits.max_ratio)):
-        raise _fail(layer, "upload.zip_bomb", f"the zip unpacks to {_mb(total)} MB in {len(infos)} files "
-                    f"(compressed up to {ratio:.0f} times); the limit is {_mb(limits.max_unzipped_bytes)} MB, "
-                    f"{limits.max_members} files, {limits.max_ratio:.0f} times", "zip only the layer's files",
+        raise _fail(layer, "upload.zip_bomb", f"the zip unpacks to {_mb(total)} MB in {len(infos)} files, compressed "
+                    f"up to {ratio:.0f} times; at most {_mb(limits.max_unzipped_bytes)} MB, {limits.max_members} "
+                    f"files and {limits.max_ratio:.0f} times are accepted", "zip only the layer's files",
                     size_mb=_mb(total), members=len(infos), ratio=f"{ratio:.0f}",
-                    limit_mb=_mb(limits.max_unzipped_bytes))
+                    limit_mb=_mb(limits.max_unzipped_bytes), max_members=limits.max_members,
+                    max_ratio=f"{limits.max_ratio:.0f}")
     wanted = [i for i in infos if not i.is_dir() and not PurePosixPath(i.filename).name.startswith(".")
               and "__MACOSX" not in PurePosixPath(i.filename).parts]
     shp = [i for i in wanted if i.filename.lower().endswith(".shp")]
@@ -139,7 +140,7 @@ def _copy_limited(src, dst: Path, budget: int, *, layer: str, name: str) -> int:
             if written > budget:
                 raise _fail(layer, "upload.zip_bomb", f"{name} unpacks to more than it declared",
                             "zip only the layer's files", size_mb=_mb(written), members=1, ratio="?",
-                            limit_mb=_mb(budget))
+                            limit_mb=_mb(budget), max_members=MAX_MEMBERS, max_ratio=f"{MAX_RATIO}")
             out.write(chunk)
     return written
 

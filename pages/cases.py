@@ -12,7 +12,7 @@ import streamlit as st
 from analysis.cases import CaseFilter, case_kpis, cases_in_grid, counts_over_time, overdue_list, unit_league
 from analysis.options import MEASURES, PERIODS, WEIGHTS_SCHEMES
 from geo.errors import AnalysisError
-from ui import widgets
+from ui import auth, widgets
 from ui.cases import (
     case_table,
     clicked_grid,
@@ -30,7 +30,7 @@ from ui.charts import style
 from ui.city import require_district
 from ui.context import get_context
 from ui.coverage import table_downloads
-from ui.i18n import t
+from ui.i18n import error_text, t
 from ui.maps import legend, show_map
 
 ctx = get_context()
@@ -44,19 +44,20 @@ if ds.cases is None or len(ds.cases) == 0:
 try:
     table = case_table(ctx)
 except AnalysisError as err:
-    st.error(t("cases.error", msg=str(err)))
+    st.error(t("cases.error", msg=error_text(err)))
     st.stop()
 if table.outside:
     st.warning(t("cases.outside", n=f"{table.outside:,}"))
 
 # --- filters -------------------------------------------------------------------------------
+PRESETS = ["30", "90", "182", "365", "all", "custom"]  # days back from the data's date, all, or a chosen range
 first_day = pd.Timestamp(int(table.day.min()), unit="D").date()
 last_day = max(pd.Timestamp(int(table.day.max()), unit="D").date(), table.as_of.date())
 default_start = max(first_day, (table.as_of - pd.Timedelta(days=182)).date())
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2.2, 2, 2, 1.6])
     with c1:
-        preset = widgets.selectbox(t("cases.period"), ["30", "90", "182", "365", "all", "custom"], default="182",
+        preset = widgets.selectbox(t("cases.period"), PRESETS, default="182",
                                    key="cases_preset", lang=ctx.lang, format_func=lambda p: t(f"cases.preset.{p}"))
     if preset == "custom":
         period = c1.date_input(t("cases.period.custom"), value=(default_start, table.as_of.date()),
@@ -139,8 +140,10 @@ if view == "hotspots":
         pick = widgets.selectbox(t("cases.grid_pick"), options, key="cases_grid_pick", lang=ctx.lang,
                                  format_func=lambda g: g or t("cases.grid_none"))
         if pick:
-            rows = cases_in_grid(ds.cases, table, pick, flt, limit=200)
+            rows = cases_in_grid(ds.cases, table, pick, flt, limit=200, mask=not auth.can_see_personal())
             st.markdown(f"**{t('cases.grid_cases', grid=pick, n=len(rows))}**")
+            if not auth.can_see_personal():
+                st.caption(t("auth.personal_masked"))
             rows = rows.assign(state=[t(f"code.case_state.{s}") for s in rows["state"]])
             st.dataframe(
                 rows[["case_id", "category", "state", "reported_at", "deadline", "closed_at", "responsible_unit",
@@ -211,13 +214,15 @@ if view == "units":
 
 # --- overdue list (清零) -------------------------------------------------------------------
 if view == "overdue":
-    od = overdue_list(ds.cases, table, flt)
+    od = overdue_list(ds.cases, table, flt, mask=not auth.can_see_personal())
     if outside["overdue"]:
         st.warning(t("cases.overdue.outside", n=f"{outside['overdue']:,}"))
     if len(od) == 0:
         st.success(t("cases.overdue.none"))
     else:
         st.subheader(t("cases.overdue.title", n=f"{len(od):,}"))
+        if not auth.can_see_personal():
+            st.caption(t("auth.personal_masked"))
         labels = {"case_id": t("ccol.case_id"), "days_overdue": t("ccol.days_overdue"), "age_days": t("ccol.age_days"),
                   "street": t("col.street"), "grid_id": t("col.grid_id"), "category": t("ccol.category"),
                   "responsible_unit": t("ccol.unit"), "reported_at": t("ccol.reported_at"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.coverage import DEFAULT_RADIUS_M, LIFE_CIRCLE_PRESETS_M, district_totals, gap_list, street_totals
+from analysis.options import DISTANCES, WEIGHTS
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
 from ui import widgets
@@ -18,7 +19,7 @@ from ui.coverage import (
     street_chart,
     table_downloads,
 )
-from ui.i18n import label_of, t
+from ui.i18n import error_text, label_of, t
 from ui.maps import legend, show_map
 
 PRESETS = ("default", *LIFE_CIRCLE_PRESETS_M, "custom")
@@ -46,7 +47,7 @@ def _sync_radius() -> None:
 
 st.session_state.setdefault("cov_radius", DEFAULT_RADIUS_M["day_care" if "day_care" in present else present[0]])
 
-c_types, c_threshold, c_method, c_weight, c_planned = st.columns([3, 5, 2, 2, 1.5])
+c_types, c_threshold, c_distance, c_weight, c_planned = st.columns([3, 5, 2, 2, 1.5])
 with c_types:
     types = widgets.multiselect(t("coverage.types"), present, key="cov_types", lang=ctx.lang,
                                 default=["day_care"] if "day_care" in present else present[:1],
@@ -58,27 +59,27 @@ with c_threshold:
     if preset == "default" and types:
         st.caption(t("coverage.radius.default_note", detail="，".join(
             f"{label_of('facility', c)} {DEFAULT_RADIUS_M[c]:.0f} m" for c in types)))
-with c_method:
-    method = widgets.radio(t("coverage.method"), ("euclidean", "walking"), key="cov_method", lang=ctx.lang,
-                           format_func=lambda m: t(f"coverage.method.{m}"))
+with c_distance:
+    distance = widgets.radio(t("coverage.distance"), DISTANCES, key="cov_distance", lang=ctx.lang,
+                             format_func=lambda m: t(f"coverage.distance.{m}"))
 with c_weight:
-    weight = widgets.radio(t("coverage.weight"), ("elderly", "population"), key="cov_weight", lang=ctx.lang,
+    weight = widgets.radio(t("coverage.weight"), WEIGHTS, key="cov_weight", lang=ctx.lang,
                            format_func=lambda w: t(f"coverage.weight.{w}"))
 planned = c_planned.checkbox(t("coverage.include_planned"), key="cov_planned")
 if ds.roads is None:
-    c_method.caption(t("coverage.no_roads_note"))
+    c_distance.caption(t("coverage.no_roads_note"))
 
 if not types:
     st.info(t("coverage.choose_type"))
     st.stop()
 
-question = (ctx.path, ctx.token, tuple(types), None if preset == "default" else float(radius), method, weight,
+question = (ctx.path, ctx.token, tuple(types), None if preset == "default" else float(radius), distance, weight,
             bool(planned))
 try:
     with st.spinner():
         res = cached_coverage(*question)
 except AnalysisError as err:
-    st.error(t("coverage.error", message=str(err)))
+    st.error(t("coverage.error", message=error_text(err)))
     st.stop()
 
 table = res.grids if ctx.street is None else res.grids[res.grids["street"] == ctx.street]
@@ -150,7 +151,7 @@ def access_section(question: tuple, street: str | None, weight_label: str) -> No
     try:
         acc = cached_accessibility(*question, bool(enhanced))
     except AnalysisError as err:
-        st.error(t("coverage.error", message=str(err)))
+        st.error(t("coverage.error", message=error_text(err)))
         return
     grids = acc.grids if street is None else acc.grids[acc.grids["street"] == street]
     if acc.capacity_filled:

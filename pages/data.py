@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import auth
+from ui.admin import audit_section, users_section
 from ui.context import get_context
 from ui.data_page import open_page_store, render_import, render_templates, render_versions
 from ui.i18n import t
@@ -19,12 +21,24 @@ store, reason = open_page_store(ctx)
 if store is None:
     st.warning(t("data.no_store", reason=reason))
 
-tab_import, tab_versions, tab_templates = st.tabs(
-    [t("data.import.header"), t("data.versions.header"), t("data.templates.header")])
-with tab_import:
-    render_import(ctx, store)
-with tab_versions:
+# import and restore need the staff role; users and the audit log the admin role (ui.auth checks again on click)
+viewer = auth.current()
+can_import = auth.allowed("staff")
+names = ([t("data.import.header")] if can_import else []) + [t("data.versions.header"), t("data.templates.header")]
+names += [t("admin.users.title"), t("admin.audit.title")] if auth.allowed("admin") else []
+tabs = list(st.tabs(names))
+if can_import:
+    with tabs.pop(0):
+        render_import(ctx, store, user=viewer.name)
+else:
+    st.caption(t("auth.role_note.staff"))
+with tabs.pop(0):
     if store is not None:
-        render_versions(ctx, store)
-with tab_templates:
+        render_versions(ctx, store, user=viewer.name, can_restore=can_import)
+with tabs.pop(0):
     render_templates(ctx.lang)
+if tabs:
+    with tabs.pop(0):
+        users_section()
+    with tabs.pop(0):
+        audit_section()

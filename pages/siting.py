@@ -5,14 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.coverage import DEFAULT_RADIUS_M
-from analysis.siting import SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
+from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
+from analysis.siting import MODES, SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
 from geo.errors import AnalysisError, DataError
 from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
 from geo.schema import FACILITY_TYPES
-from ui import widgets
+from ui import auth, widgets
 from ui.city import require_district
 from ui.context import get_context
-from ui.i18n import label_of, t
+from ui.i18n import error_text, label_of, problem_text, t
 from ui.maps import legend, show_map
 from ui.siting import (
     curve_chart,
@@ -34,63 +35,70 @@ if ctx.street is not None:
     st.info(t("siting.street_note", street=ctx.street))
 
 has_candidates = ds.candidates is not None and len(ds.candidates) > 0
-sources = ("layer", "generated") if has_candidates else ("generated",)
+sources = CANDIDATE_SOURCES if has_candidates else tuple(s for s in CANDIDATE_SOURCES if s != "layer")
 
 # --- parameters --------------------------------------------------------------------
-with st.form("siting_form"):
-    # choices with translated labels go through ui.widgets, so a language switch keeps them
-    r1 = st.columns([2, 1.3, 1.5, 2, 1.5])
-    with r1[0]:
-        ftype = widgets.selectbox(t("siting.type"), tuple(FACILITY_TYPES), default="day_care", key="site_type",
-                                  lang=ctx.lang, format_func=lambda c: label_of("facility", c))
-    radius = r1[1].number_input(t("siting.radius_m"), min_value=50.0, max_value=5000.0,
-                                value=DEFAULT_RADIUS_M["day_care"], step=50.0, key="site_radius")
-    with r1[2]:
-        distance = widgets.radio(t("siting.distance"), ("euclidean", "walking"), key="site_distance", lang=ctx.lang,
-                                 format_func=lambda d: t(f"siting.distance.{d}"))
-    with r1[3]:
-        source = widgets.radio(t("siting.candidates"), sources, key="site_source", lang=ctx.lang,
-                               format_func=lambda s: t(f"siting.candidates.{s}"))
-    with r1[4]:
-        solver = widgets.radio(t("siting.solver"), ("exact", "greedy"), key="site_solver", lang=ctx.lang,
-                               format_func=lambda s: t(f"siting.solver.{s}"))
-    r2 = st.columns([2, 1.3, 1.5, 2, 1.5])
-    with r2[0]:
-        mode = widgets.radio(t("siting.mode"), ("n", "target"), key="site_mode", lang=ctx.lang, horizontal=True,
-                             format_func=lambda m: t(f"siting.mode.{m}"))
-    n_new = int(r2[1].number_input(t("siting.n_new"), min_value=1, value=5, step=1, key="site_n"))
-    target_pct = r2[2].number_input(t("siting.target_pct"), min_value=1.0, max_value=100.0, value=40.0, step=5.0,
-                                    key="site_target")
-    spacing = r2[3].number_input(t("siting.min_spacing_m"), min_value=0.0, max_value=5000.0, value=0.0, step=50.0,
-                                 key="site_spacing", help=t("siting.min_spacing_m.help"))
-    curve_max = int(r2[4].number_input(t("siting.curve_max"), min_value=1, max_value=60, value=15, step=1,
-                                       key="site_curve_max"))
-    r3 = st.columns([2, 1.3, 6.3])
-    use_capacity = r3[0].checkbox(t("siting.capacity"), key="site_capacity_on", help=t("siting.capacity.help"))
-    site_capacity = r3[1].number_input(t("siting.site_capacity"), min_value=1.0, value=100.0, step=10.0,
-                                       key="site_capacity")
-    if not has_candidates:
-        r3[2].caption(t("siting.no_candidates_layer"))
-    if ds.roads is None:
-        r3[2].caption(t("siting.no_roads"))
-    submitted = st.form_submit_button(t("siting.run"), type="primary")
+# only planners and above see the run form; a leader sees the answers saved before
+can_plan = auth.allowed("planner")
+submitted = False
+if not can_plan:
+    st.info(t("auth.role_note.planner"))
+else:
+    with st.form("siting_form"):
+        # choices with translated labels go through ui.widgets, so a language switch keeps them
+        r1 = st.columns([2, 1.3, 1.5, 2, 1.5])
+        with r1[0]:
+            ftype = widgets.selectbox(t("siting.type"), tuple(FACILITY_TYPES), default="day_care", key="site_type",
+                                      lang=ctx.lang, format_func=lambda c: label_of("facility", c))
+        radius = r1[1].number_input(t("siting.radius_m"), min_value=50.0, max_value=5000.0,
+                                    value=DEFAULT_RADIUS_M["day_care"], step=50.0, key="site_radius")
+        with r1[2]:
+            distance = widgets.radio(t("siting.distance"), DISTANCES, key="site_distance", lang=ctx.lang,
+                                     format_func=lambda d: t(f"siting.distance.{d}"))
+        with r1[3]:
+            source = widgets.radio(t("siting.candidates"), sources, key="site_source", lang=ctx.lang,
+                                   format_func=lambda s: t(f"siting.candidates.{s}"))
+        with r1[4]:
+            solver = widgets.radio(t("siting.solver"), SOLVERS, key="site_solver", lang=ctx.lang,
+                                   format_func=lambda s: t(f"siting.solver.{s}"))
+        r2 = st.columns([2, 1.3, 1.5, 2, 1.5])
+        with r2[0]:
+            mode = widgets.radio(t("siting.mode"), MODES, key="site_mode", lang=ctx.lang, horizontal=True,
+                                 format_func=lambda m: t(f"siting.mode.{m}"))
+        n_new = int(r2[1].number_input(t("siting.n_new"), min_value=1, value=5, step=1, key="site_n"))
+        target_pct = r2[2].number_input(t("siting.target_pct"), min_value=1.0, max_value=100.0, value=40.0, step=5.0,
+                                        key="site_target")
+        spacing = r2[3].number_input(t("siting.min_spacing_m"), min_value=0.0, max_value=5000.0, value=0.0, step=50.0,
+                                     key="site_spacing", help=t("siting.min_spacing_m.help"))
+        curve_max = int(r2[4].number_input(t("siting.curve_max"), min_value=1, max_value=60, value=15, step=1,
+                                           key="site_curve_max"))
+        r3 = st.columns([2, 1.3, 6.3])
+        use_capacity = r3[0].checkbox(t("siting.capacity"), key="site_capacity_on", help=t("siting.capacity.help"))
+        site_capacity = r3[1].number_input(t("siting.site_capacity"), min_value=1.0, value=100.0, step=10.0,
+                                           key="site_capacity")
+        if not has_candidates:
+            r3[2].caption(t("siting.no_candidates_layer"))
+        if ds.roads is None:
+            r3[2].caption(t("siting.no_roads"))
+        submitted = st.form_submit_button(t("siting.run"), type="primary")
 
-request = SitingRequest(
-    params=SitingParams(facility_type=ftype, radius_m=float(radius), distance=distance, candidates=source,
-                        min_spacing_m=float(spacing), capacity=bool(use_capacity),
-                        site_capacity=float(site_capacity) if use_capacity else None, street=ctx.street),
-    mode=mode, n_new=n_new, target_share=float(target_pct) / 100.0, solver=solver, curve_max=curve_max)
+    request = SitingRequest(
+        params=SitingParams(facility_type=ftype, radius_m=float(radius), distance=distance, candidates=source,
+                            min_spacing_m=float(spacing), capacity=bool(use_capacity),
+                            site_capacity=float(site_capacity) if use_capacity else None, street=ctx.street),
+        mode=mode, n_new=n_new, target_share=float(target_pct) / 100.0, solver=solver, curve_max=curve_max)
 
 if submitted:
+    auth.require("planner", action="siting_run")
     try:
         st.session_state["siting_run"] = (ctx.token, run_siting(ctx.path, ctx.token, request))
         st.session_state.pop("siting_error", None)
     except AnalysisError as err:
         st.session_state.pop("siting_run", None)
-        st.session_state["siting_error"] = str(err)
+        st.session_state["siting_error"] = err  # shown by its code, in the language of each rerun
 
 if st.session_state.get("siting_error"):
-    st.error(t("siting.error", message=st.session_state["siting_error"]))
+    st.error(t("siting.error", message=error_text(st.session_state["siting_error"])))
 
 stored = st.session_state.get("siting_run")
 run: SitingRun | None = stored[1] if stored and stored[0] == ctx.token else None
@@ -157,12 +165,15 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
     try:
         saved = list_scenarios(path, kind=SCENARIO_KIND)
     except DataError as err:
-        st.error(t("siting.scn.unavailable", message=str(err)))
+        st.error(t("siting.scn.unavailable", message="; ".join(problem_text(p) for p in err.problems)))
         return
-    c_name, c_over, c_save = st.columns([3, 1.2, 1])
-    name = c_name.text_input(t("siting.scn.name"), key="scn_name", placeholder=t("siting.scn.name_hint"))
-    overwrite = c_over.checkbox(t("siting.scn.overwrite"), key="scn_overwrite")
-    if c_save.button(t("siting.scn.save"), key="scn_save", disabled=run is None):
+    can_plan = auth.allowed("planner")
+    if can_plan:
+        c_name, c_over, c_save = st.columns([3, 1.2, 1])
+        name = c_name.text_input(t("siting.scn.name"), key="scn_name", placeholder=t("siting.scn.name_hint"))
+        overwrite = c_over.checkbox(t("siting.scn.overwrite"), key="scn_overwrite")
+    if can_plan and c_save.button(t("siting.scn.save"), key="scn_save", disabled=run is None):
+        auth.require("planner", action="scenario_save", target=name.strip())
         clean = name.strip()  # the common mistakes get a message in the page's language
         if not clean:
             st.error(t("siting.scn.name_empty"))
@@ -173,11 +184,12 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
         else:
             try:
                 s = save_scenario(path, run.to_scenario(clean, dataset=dataset), overwrite=overwrite)
+                auth.audit("scenario_save", target=s.name, detail=f"{dataset}; overwrite={overwrite}")
                 st.success(t("siting.scn.saved", name=s.name))
                 saved = list_scenarios(path, kind=SCENARIO_KIND)
             except DataError as err:
-                st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))
-    if run is None:
+                st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
+    if run is None and can_plan:
         st.caption(t("siting.scn.run_first"))
     if not saved:
         st.caption(t("siting.scn.none"))
@@ -212,15 +224,19 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
     st.caption(t(f"siting.scn.common.{'more' if diff > 0 else 'less' if diff < 0 else 'same'}", n=len(common),
                  diff=abs(diff)))
 
+    if not can_plan:
+        return
     d_col, d_btn = st.columns([3, 1])
     victim = d_col.selectbox(t("siting.scn.delete_which"), names, key="scn_delete_pick")
     if d_btn.button(t("siting.scn.delete"), key="scn_delete"):
+        auth.require("planner", action="scenario_delete", target=victim)
         try:
             delete_scenario(path, victim)
+            auth.audit("scenario_delete", target=victim, detail=dataset)
             st.toast(t("siting.scn.deleted", name=victim))
             st.rerun(scope="fragment")
         except DataError as err:
-            st.error(t("siting.scn.failed", message="; ".join(p.message for p in err.problems)))
+            st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
 
 
 scenarios_section(ctx.path, ds.name, run)

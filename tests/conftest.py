@@ -1,8 +1,18 @@
-"""Shared test set-up: the project root on sys.path, so tests import geo/, analysis/, ui/ as the app does."""
+"""Shared test set-up: the project root on sys.path, so tests import geo/, analysis/, ui/ as the app does.
 
+Tests never read or write the developer's workspace (its users would close the
+app to the tests): each run gets an empty one unless GRIDATLAS_HOME is set, and
+the servers the browser tests start inherit it.
+"""
+
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+if not os.environ.get("GRIDATLAS_HOME"):
+    os.environ["GRIDATLAS_HOME"] = tempfile.mkdtemp(prefix="gridatlas-test-home-")

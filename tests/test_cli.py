@@ -56,11 +56,16 @@ def test_validate_file_without_rows(tmp_path, capsys):
 
 
 def test_negative_seed_and_huge_permutations_are_refused(tmp_path, capsys):
-    assert cli.main(["demo", "--scale", "shifeng", "--seed", "-1", "--out", str(tmp_path / "d.gpkg")]) == 2
-    assert capsys.readouterr().err.strip() == "error: --seed was -1 but must be 0 or more"
-    assert cli.main(["hotspots", "--permutations", "100000000", "--out", str(tmp_path / "h.csv")]) == 2
-    assert capsys.readouterr().err.strip() == ("error: --permutations was 100000000 but must be between 0 and "
-                                               "99,999 (999 is the usual choice)")
+    assert cli.main(["--lang", "en", "demo", "--scale", "shifeng", "--seed", "-1", "--out", str(tmp_path / "d.gpkg")]) == 2
+    assert capsys.readouterr().err.strip() == "error: `--seed` was -1 but must be 0 or more."
+    assert cli.main(["--lang", "en", "hotspots", "--permutations", "100000000", "--out", str(tmp_path / "h.csv")]) == 2
+    assert capsys.readouterr().err.strip() == ("error: `--permutations` was 100000000 but must be between 0 and "
+                                               "99,999.")
+    assert cli.main(["hotspots", "--seed", "-3", "--lang", "en", "--out", str(tmp_path / "h.csv")]) == 2
+    assert capsys.readouterr().err.strip() == "error: `--seed` was -3 but must be 0 or more."
+    # Chinese by default (as in the app), and with --lang zh before or after the command
     assert cli.main(["hotspots", "--seed", "-3", "--out", str(tmp_path / "h.csv")]) == 2
-    assert capsys.readouterr().err.strip() == "error: --seed was -3 but must be 0 or more"
+    assert capsys.readouterr().err.strip() == "error: 参数 --seed 的值 -3 无效，不能小于 0。"
+    assert cli.main(["demo", "--scale", "shifeng", "--cases", "0", "--lang", "zh", "--out", str(tmp_path / "d.gpkg")]) == 2
+    assert capsys.readouterr().err.strip() == "error: 参数 --cases 的值 0 无效，必须是不小于 1 的整数。"
     assert not (tmp_path / "d.gpkg").exists() and not (tmp_path / "h.csv").exists()

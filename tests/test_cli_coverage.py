@@ -18,7 +18,7 @@ def river_gpkg(tmp_path):
 
 def test_coverage_writes_the_grid_table_and_prints_totals(river_gpkg, tmp_path, capsys):
     out = tmp_path / "cov.csv"
-    assert cli.main(["coverage", "--data", str(river_gpkg), "--type", "day_care", "--radius-m", "300",
+    assert cli.main(["--lang", "en", "coverage", "--data", str(river_gpkg), "--type", "day_care", "--radius-m", "300",
                      "--out", str(out)]) == 0
     table = pd.read_csv(out)
     assert list(table.columns) == ["grid_id", "street", "elderly", "covered_elderly", "covered_share", "nearest_m"]
@@ -32,7 +32,7 @@ def test_coverage_writes_the_grid_table_and_prints_totals(river_gpkg, tmp_path, 
 
 def test_walking_and_population_weight(river_gpkg, tmp_path, capsys):
     out = tmp_path / "walk.csv"
-    assert cli.main(["coverage", "--data", str(river_gpkg), "--type", "day_care", "--radius-m", "300",
+    assert cli.main(["--lang", "en", "coverage", "--data", str(river_gpkg), "--type", "day_care", "--radius-m", "300",
                      "--distance", "walking", "--weight", "population", "--out", str(out)]) == 0
     table = pd.read_csv(out).set_index("grid_id")
     assert list(table.columns) == ["street", "population", "covered_population", "covered_share", "nearest_m"]
@@ -48,16 +48,16 @@ def test_walking_and_population_weight(river_gpkg, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--type", "nursing_home"], "error: facility type 'nursing_home' (养老院) is not in the data; "
+        (["--type", "nursing_home"], "error: There are no facilities of type “nursing_home” in the data; "
                                      "types present: day_care"),
-        (["--type", "day_care", "--radius-m", "0"], "error: `radius_m` was 0.0 but must be greater than 0 m"),
-        (["--type", "day_care", "--radius-m", "-3"], "error: `radius_m` was -3.0 but must be greater than 0 m"),
-        (["--type", "day_care", "--radius-m", "99999"], "error: `radius_m` was 99999.0 m but must be at most 5000 m"),
+        (["--type", "day_care", "--radius-m", "0"], "error: `radius_m` was 0.0 but must be greater than 0."),
+        (["--type", "day_care", "--radius-m", "-3"], "error: `radius_m` was -3.0 but must be greater than 0."),
+        (["--type", "day_care", "--radius-m", "99999"], "error: The threshold of 99999 m is too large: at most 5000 m"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(river_gpkg, tmp_path, capsys, args, message):
     out = tmp_path / "x.csv"
-    assert cli.main(["coverage", "--data", str(river_gpkg), *args, "--out", str(out)]) == 2
+    assert cli.main(["--lang", "en", "coverage", "--data", str(river_gpkg), *args, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and "Traceback" not in err
     assert not out.exists()
@@ -65,6 +65,7 @@ def test_bad_input_exits_2_with_a_message(river_gpkg, tmp_path, capsys, args, me
 
 def test_walking_without_roads_exits_2(tmp_path, capsys):
     path = write_dataset(river_district().with_layer("roads", None), tmp_path / "noroads.gpkg")
-    assert cli.main(["coverage", "--data", str(path), "--type", "day_care", "--distance", "walking",
+    assert cli.main(["--lang", "en", "coverage", "--data", str(path), "--type", "day_care", "--distance", "walking",
                      "--out", str(tmp_path / "x.csv")]) == 2
-    assert "error: walking distance needs a roads layer (道路), and this dataset has none" in capsys.readouterr().err
+    assert ("error: Walking distance needs a roads layer, and this dataset has none; import one or use "
+            "straight-line distance." in capsys.readouterr().err)

@@ -37,7 +37,7 @@ def gpkg(tmp_path_factory):
 def test_hotspots_csv(gpkg, tmp_path, capsys):
     path, grids, counts = gpkg
     out = tmp_path / "hs.csv"
-    code = cli.main(["hotspots", "--data", str(path), "--permutations", "99", "--seed", "3", "--out", str(out)])
+    code = cli.main(["--lang", "en", "hotspots", "--data", str(path), "--permutations", "99", "--seed", "3", "--out", str(out)])
     assert code == 0
     df = pd.read_csv(out)
     assert list(df.columns) == COLUMNS
@@ -57,7 +57,7 @@ def test_hotspots_csv(gpkg, tmp_path, capsys):
 def test_short_range_leaves_pattern_empty(gpkg, tmp_path, capsys):
     path, grids, counts = gpkg
     out = tmp_path / "hs.csv"
-    code = cli.main(["hotspots", "--data", str(path), "--since", "2024-01-01", "--until", "2024-01-31",
+    code = cli.main(["--lang", "en", "hotspots", "--data", str(path), "--since", "2024-01-01", "--until", "2024-01-31",
                      "--period", "month", "--measure", "rate", "--permutations", "0", "--out", str(out)])
     assert code == 0
     df = pd.read_csv(out)
@@ -68,13 +68,13 @@ def test_short_range_leaves_pattern_empty(gpkg, tmp_path, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--since", "2020-01-01", "--until", "2020-02-01"],
-     "error: no cases match (between 2020-01-01 and 2020-02-01): choose a longer period or fewer filters"),
-    (["--category", "垃圾"], "error: category '垃圾' does not exist; the cases have: 市容环境, 路灯"),
-    (["--permutations", "-1"], "error: --permutations was -1 but must be between 0 and 99,999 (999 is the usual choice)"),
+     "error: No cases match (between 2020-01-01 and 2020-02-01); choose a longer period or fewer filters."),
+    (["--category", "垃圾"], "error: category “垃圾” does not exist; there are: 市容环境, 路灯."),
+    (["--permutations", "-1"], "error: `--permutations` was -1 but must be between 0 and 99,999."),
 ])
 def test_bad_input_exits_2(gpkg, tmp_path, capsys, args, message):
     path, _, _ = gpkg
-    code = cli.main(["hotspots", "--data", str(path), *args, "--out", str(tmp_path / "x.csv")])
+    code = cli.main(["--lang", "en", "hotspots", "--data", str(path), *args, "--out", str(tmp_path / "x.csv")])
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
@@ -82,7 +82,7 @@ def test_bad_input_exits_2(gpkg, tmp_path, capsys, args, message):
 
 def test_bad_date_and_too_few_grids(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
-        cli.main(["hotspots", "--since", "2024-13-01", "--out", str(tmp_path / "x.csv")])
+        cli.main(["--lang", "en", "hotspots", "--since", "2024-13-01", "--out", str(tmp_path / "x.csv")])
     assert exc.value.code == 2
     assert "'2024-13-01' is not a date in the form YYYY-MM-DD" in capsys.readouterr().err
     grids = lattice_grids(4, 5)
@@ -90,9 +90,9 @@ def test_bad_date_and_too_few_grids(tmp_path, capsys):
     facilities = gpd.GeoDataFrame({"facility_id": ["F1"], "name": ["站"], "type": ["day_care"]},
                                   geometry=gpd.points_from_xy([114.305], [30.505]), crs="EPSG:4326")
     path = write_dataset(Dataset(grids=grids, facilities=facilities, cases=cases), tmp_path / "small.gpkg")
-    code = cli.main(["hotspots", "--data", str(path), "--out", str(tmp_path / "x.csv")])
+    code = cli.main(["--lang", "en", "hotspots", "--data", str(path), "--out", str(tmp_path / "x.csv")])
     assert code == 2
-    assert ("error: Gi* needs at least 30 grids for a meaningful result; the selection has 20"
+    assert ("error: Hot spots need at least 30 grids to mean anything; the selection has 20."
             in capsys.readouterr().err)
     assert build_case_table(cases.assign(grid_id=None), grids).outside == len(cases) == 190
 
@@ -100,7 +100,7 @@ def test_bad_date_and_too_few_grids(tmp_path, capsys):
 def test_row_standardised_weights_on_request(gpkg, tmp_path):
     path, grids, counts = gpkg
     out = tmp_path / "hs_row.csv"
-    assert cli.main(["hotspots", "--data", str(path), "--permutations", "0", "--weights", "row",
+    assert cli.main(["--lang", "en", "hotspots", "--data", str(path), "--permutations", "0", "--weights", "row",
                      "--out", str(out)]) == 0
     df = pd.read_csv(out)
     row = gi_star(counts.astype(float), queen_weights(grids), permutations=0, transform="R")

@@ -17,7 +17,7 @@ def gpkg(tmp_path):
 
 def test_site_writes_the_chosen_sites_and_prints_the_summary(gpkg, tmp_path, capsys):
     out = tmp_path / "sites.csv"
-    code = cli.main(["site", "--data", gpkg, "--type", "day_care", "--radius-m", "300", "--new", "2",
+    code = cli.main(["--lang", "en", "site", "--data", gpkg, "--type", "day_care", "--radius-m", "300", "--new", "2",
                      "--out", str(out)])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
@@ -37,7 +37,7 @@ def test_site_writes_the_chosen_sites_and_prints_the_summary(gpkg, tmp_path, cap
 
 def test_site_greedy_and_options(gpkg, tmp_path, capsys):
     out = tmp_path / "sites.xlsx"
-    code = cli.main(["site", "--data", gpkg, "--new", "3", "--solver", "greedy", "--min-spacing-m", "250",
+    code = cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "3", "--solver", "greedy", "--min-spacing-m", "250",
                      "--out", str(out)])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
@@ -49,17 +49,60 @@ def test_site_greedy_and_options(gpkg, tmp_path, capsys):
 
 def test_site_bad_input_exits_2_with_a_message(gpkg, tmp_path, capsys):
     out = tmp_path / "sites.csv"
-    assert cli.main(["site", "--data", gpkg, "--new", "9", "--out", str(out)]) == 2
+    assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "9", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "error: asked for 9 new sites but there are only 5 candidate sites; ask for at most 5" in err
+    assert "error: Asked for 9 new sites but there are only 5 candidate sites; ask for at most 5." in err
     assert "Traceback" not in err
     assert not out.exists()
-    assert cli.main(["site", "--data", gpkg, "--new", "2", "--distance", "walking", "--out", str(out)]) == 2
-    assert "walking distance needs a roads layer" in capsys.readouterr().err
+    assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "2", "--distance", "walking", "--out", str(out)]) == 2
+    assert "error: Walking distance needs a roads layer, and this dataset has none" in capsys.readouterr().err
     ds = siting_dataset(candidates=False)
     bare = str(write_dataset(Dataset(grids=ds.grids, facilities=ds.facilities, estates=ds.estates, name="bare"),
                              tmp_path / "bare.gpkg"))
-    assert cli.main(["site", "--data", bare, "--new", "2", "--out", str(out)]) == 2
-    assert "there are no candidate sites" in capsys.readouterr().err
-    assert cli.main(["site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2
-    assert "`n_new` was 0 but must be a whole number of at least 1" in capsys.readouterr().err
+    assert cli.main(["--lang", "en", "site", "--data", bare, "--new", "2", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == ("error: The dataset has no candidate sites layer; import one or choose "
+                                       "“generated” candidates.\n")
+    assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2
+    assert "error: `n_new` was 0 but must be a whole number of at least 1." in capsys.readouterr().err
+    assert cli.main(["site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2  # Chinese by default
+    assert capsys.readouterr().err == "error: 参数 n_new 的值 0 无效，必须是不小于 1 的整数。\n"
+
+
+def test_scenario_round_trips_between_the_cli_and_the_page(gpkg, tmp_path, capsys, monkeypatch):
+    """`site --save` writes a scenario the siting page lists; one the page saves, `scenarios` lists."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.e2e.conftest import ROOT
+    from ui.i18n import t
+
+    assert cli.main(["site", "--data", gpkg, "--new", "2", "--save", "两个新站", "--curve-max", "3",
+                     "--out", str(tmp_path / "s.csv")]) == 0
+    assert json.loads(capsys.readouterr().out)["saved"] == "两个新站"
+    # the same name again is refused unless --overwrite, and nothing changes
+    assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "1", "--save", "两个新站",
+                     "--out", str(tmp_path / "s.csv")]) == 2
+    assert "A scenario named “两个新站” already exists. — Choose another name or replace it." in capsys.readouterr().err
+
+    monkeypatch.setenv("GRIDATLAS_DATA", gpkg)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/siting.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    listed = at.dataframe[0].value
+    assert listed[t("siting.scn.name", lang="zh")].tolist() == ["两个新站"]
+    assert listed[t("siting.kpi.after", lang="zh")].tolist() == ["85.7%"]  # (100 + 80 + 60) / 280
+
+    # the page answers N = 1 (greedy) and saves it under another name
+    at.number_input(key="site_n").set_value(1)
+    at.radio(key="site_solver__zh").set_value("greedy")
+    next(b for b in at.button if b.label == t("siting.run", lang="zh")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.text_input(key="scn_name").set_value("页面方案").run()
+    at.button(key="scn_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    assert cli.main(["scenarios", "--data", gpkg]) == 0
+    rows = json.loads(capsys.readouterr().out)["scenarios"]
+    assert [(r["name"], r["mode"], r["n_new"], r["solver"], r["sites"]) for r in rows] == [
+        ("两个新站", "n", 2, "exact", ["S2", "S3"]), ("页面方案", "n", 1, "greedy", ["S2"])]
+    assert rows[1]["covered_share"] == pytest.approx(180 / 280, abs=1e-6)

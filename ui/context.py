@@ -10,6 +10,7 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.dataset import Dataset
+from ui import auth
 
 _KEY = "page_context"
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
@@ -59,7 +60,7 @@ def get_context() -> PageContext:
     runs this page through them, and the stray run stops.
     """
     ctx = st.session_state.get(_KEY)
-    if ctx is None:
+    if ctx is None or auth.gate() is None:  # never a page for a session that must sign in first
         runpy.run_path(str(APP_PATH), run_name="__main__")
         st.stop()
     return ctx

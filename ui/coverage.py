@@ -12,7 +12,6 @@ share one definition and one cache.
 from __future__ import annotations
 
 import html
-import io
 
 import folium
 import geopandas as gpd
@@ -26,6 +25,7 @@ from analysis.accessibility import AccessibilityResult, accessibility_by_grid
 from analysis.coverage import CoverageInputs, CoverageResult, compute_coverage, prepare_inputs, service_areas
 from analysis.network import WalkGraph, build_walk_graph
 from geo.crs import WGS84
+from ui import auth
 from ui.charts import style
 from ui.data import get_dataset
 from ui.i18n import t
@@ -208,11 +208,9 @@ def street_chart(streets: pd.DataFrame, *, weight: str, title: str) -> go.Figure
 
 
 def table_downloads(df: pd.DataFrame, *, file_stem: str, key: str) -> None:
-    """CSV (UTF-8 with BOM, opens in Excel) and XLSX download buttons for exactly ``df``."""
-    csv = df.to_csv(index=False).encode("utf-8-sig")
-    buf = io.BytesIO()
-    df.to_excel(buf, index=False, engine="openpyxl")
+    """CSV (UTF-8 with BOM, opens in Excel) and XLSX download buttons for exactly ``df`` (cells formula-safe)."""
+    csv, xlsx = auth.table_files(df)
     c1, c2 = st.columns(2)
-    c1.download_button(t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
-    c2.download_button(t("download.xlsx"), buf.getvalue(), file_name=f"{file_stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx")
+    auth.download_button(c1, t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
+    auth.download_button(c2, t("download.xlsx"), xlsx, file_name=f"{file_stem}.xlsx", mime=auth.XLSX_MIME,
+                         key=f"{key}_xlsx")

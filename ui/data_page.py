@@ -30,7 +30,7 @@ from geo.schema import (
 )
 from geo.storage import IMPORT_MODES, DatasetStore, VersionInfo, open_store
 from geo.upload import UPLOAD_SUFFIXES, staged
-from ui import widgets
+from ui import auth, widgets
 from ui.context import PageContext
 from ui.i18n import TABLE, error_text, label_of, problem_parts, t
 from ui.layers import FACILITY_COLORS
@@ -289,6 +289,14 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
                      column_config={c: t(f"data.values.{c}", lang=lang) for c in values.columns})
     if twice:
         return
+    # the clerk confirms the headers and values before the check runs; a changed mapping needs a new confirmation
+    confirmed_key = f"data_confirmed_{upload.digest}_{layer}"
+    signature = repr(sorted(mapping.items())) + f"|{coord_sys}|{epsg}|{raw.source.sublayer}"
+    if st.button(t("data.confirm", lang=lang), type="primary", key="data_confirm"):
+        st.session_state[confirmed_key] = signature
+    if st.session_state.get(confirmed_key) != signature:
+        st.info(t("data.confirm.help", lang=lang))
+        return
 
     st.markdown(f"**{t('data.report.header', lang=lang)}**")
     try:
@@ -311,14 +319,20 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
     mode = widgets.radio(t("data.mode", lang=lang), list(IMPORT_MODES), key="data_mode", lang=lang, horizontal=True,
                          format_func=lambda m: t(f"data.mode.{m}", lang=lang))
     if st.button(t("data.save", lang=lang), type="primary", key="data_save"):
+        viewer = auth.require("staff", action="import", target=f"{store.name}/{layer}")
         try:
-            info = store.import_layer(layer, read.gdf, mode=mode, source=upload.name, user=user)
+            info = store.import_layer(layer, read.gdf, mode=mode, source=upload.name, user=viewer.name or user)
         except DataError as err:
+            auth.audit("import", target=f"{store.name}/{layer}", detail=upload.name, ok=False)
             show_problems(err, lang=lang)
             return
         except GridAtlasError as err:
+            auth.audit("import", target=f"{store.name}/{layer}", detail=f"{upload.name}: {err.code}", ok=False)
             st.error(error_text(err, lang=lang))
             return
+        auth.audit("import", target=f"{store.name}/{layer}",
+                   detail=f"{upload.name}; {mode}; version {info.id}; +{info.rows_added} ~{info.rows_changed} "
+                          f"-{info.rows_removed}")
         st.session_state["data_flash"] = t("data.saved", lang=lang, version=info.id, added=info.rows_added,
                                            changed=info.rows_changed, removed=info.rows_removed)
         st.session_state.pop("data_files", None)
@@ -373,11 +387,14 @@ def _confirm_restore(store: DatasetStore, version: VersionInfo, current: int | N
                    when=version.created_at[:19].replace("T", " "), current=current))
         ok, cancel = st.columns(2)
         if ok.button(t("data.restore.ok", lang=lang), type="primary", key="data_restore_ok"):
+            viewer = auth.require("staff", action="restore", target=f"{store.name}/{version.id}")
             try:
-                info = store.restore(version.id, user=user)
+                info = store.restore(version.id, user=viewer.name or user)
             except GridAtlasError as err:
+                auth.audit("restore", target=f"{store.name}/{version.id}", detail=err.code, ok=False)
                 st.error(error_text(err, lang=lang))
                 return
+            auth.audit("restore", target=f"{store.name}/{version.id}", detail=f"new version {info.id}")
             st.session_state["data_flash"] = t("data.restored", lang=lang, version=version.id, new=info.id)
             st.rerun()
         if cancel.button(t("data.restore.cancel", lang=lang), key="data_restore_cancel"):

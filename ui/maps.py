@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
+import jinja2
 import numpy as np
 import pandas as pd
 import shapely
@@ -42,6 +43,70 @@ MANAGEMENT_COLORS: dict[str, str] = {
 }
 SEQUENTIAL = ("#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
 BACKGROUND = "#eef0f2"
+
+# Readable at district scale (1,811 grids on one screen): grid borders are thin and light so the fill
+# colours read, and get stronger as one zooms in; point markers shrink when zoomed out so facilities do
+# not bury the grids. The map container carries `ga-zoom-low` (zoom below 13), `ga-zoom-mid` or
+# `ga-zoom-high` (15 and above); style sheets below key on it, so every map made by `new_map` (and
+# every grid layer drawn with one of `GRID_CLASSES`) follows, whatever colour its layer asked for.
+GRID_CLASSES = ("ga-grid", "ga-hotspot", "ga-emerging", "ga-estates-grid")
+ZOOM_CLASS_EDGES = (13, 15)
+POINT_FULL_ZOOM = 14  # circle markers (`add_points`) have their full radius from this zoom up
+POINT_MIN_FACTOR = 0.5  # and half of it at the lowest zooms
+ZOOMSCALED_CLASS = "ga-zs"
+_GRID_EDGE = {"ga-zoom-low": ("#7a7a7a", 0.35, 0.4), "ga-zoom-mid": ("#6a6a6a", 0.45, 0.6),
+              "ga-zoom-high": ("#555555", 0.6, 0.9)}  # stroke colour, opacity, width (px)
+
+
+def _readability_css() -> str:
+    rules = [f".leaflet-container{{background:{BACKGROUND}}}"]
+    for zoom_class, (color, opacity, width) in _GRID_EDGE.items():
+        sel = ",".join(f".{zoom_class} path.{c}" for c in GRID_CLASSES)
+        rules.append(f"{sel}{{stroke:{color};stroke-opacity:{opacity};stroke-width:{width}px}}")
+    return "<style>" + "".join(rules) + "</style>"
+
+
+class _ZoomReadability(folium.MacroElement):
+    """Keeps the zoom class on the map container and resizes `ga-zs` circle markers to the zoom."""
+
+    _template = jinja2.Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            function factor(z) {
+                return Math.max({{ this.min_factor }}, Math.min(1, Math.pow(2, (z - {{ this.full_zoom }}) / 2)));
+            }
+            function scale(layer, f) {
+                if (!(layer instanceof L.CircleMarker) || !layer.options.className
+                    || layer.options.className.indexOf("{{ this.css_class }}") < 0) { return; }
+                if (layer._gaRadius === undefined) {
+                    layer._gaRadius = layer.options.radius;
+                    layer._gaWeight = layer.options.weight;
+                }
+                layer.setRadius(layer._gaRadius * f);
+                layer.setStyle({weight: layer._gaWeight * f});
+            }
+            function apply() {
+                var z = map.getZoom(), f = factor(z), c = map.getContainer().classList;
+                c.toggle("ga-zoom-low", z < {{ this.edges[0] }});
+                c.toggle("ga-zoom-mid", z >= {{ this.edges[0] }} && z < {{ this.edges[1] }});
+                c.toggle("ga-zoom-high", z >= {{ this.edges[1] }});
+                map.eachLayer(function (l) { scale(l, f); });
+            }
+            map.on("zoomend", apply);
+            map.on("layeradd", function (e) { scale(e.layer, factor(map.getZoom())); });
+            map.whenReady(apply);
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "GaZoomReadability"
+        self.full_zoom = POINT_FULL_ZOOM
+        self.min_factor = POINT_MIN_FACTOR
+        self.edges = ZOOM_CLASS_EDGES
+        self.css_class = ZOOMSCALED_CLASS
 
 # Folium's default page assets that GridAtlas maps do not use (no bootstrap
 # widgets, no awesome-markers icons): dropped rather than served.
@@ -117,16 +182,21 @@ def geojson_payload(
     return {"type": "FeatureCollection", "features": features}
 
 
+FIT_PADDING_PX = 6
+
+
 def new_map(bounds: Sequence[float], *, tiles: str | None = None, tiles_attr: str = "tiles",
             height_px: int = 560) -> folium.Map:
     """A map fitted to WGS84 ``bounds`` (minx, miny, maxx, maxy), on tiles or on a plain background."""
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
-                   control_scale=True, height=height_px, zoom_snap=0.25, zoom_delta=0.5)
+                   control_scale=True, height=height_px, zoom_snap=0.1, zoom_delta=0.5)
     if tiles:
         folium.TileLayer(tiles=tiles, attr=html.escape(tiles_attr), name="basemap", max_zoom=19).add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    m.get_root().header.add_child(folium.Element(f"<style>.leaflet-container{{background:{BACKGROUND}}}</style>"))
+    # the data's extent, edge to edge (a fraction of a zoom level at most left over, a few pixels of margin)
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(FIT_PADDING_PX, FIT_PADDING_PX))
+    m.get_root().header.add_child(folium.Element(_readability_css()))
+    m.add_child(_ZoomReadability())
     return m
 
 
@@ -194,10 +264,14 @@ def add_points(
     show: bool = True,
     fill_opacity: float = 0.9,
 ) -> folium.GeoJson:
-    """Points drawn as circle markers of one colour (one GeoJSON layer, not one script per point)."""
+    """Points drawn as circle markers of one colour (one GeoJSON layer, not one script per point).
+
+    ``radius_px`` is the radius when zoomed in; zoomed out to district scale
+    the markers shrink (see `POINT_FULL_ZOOM`) so they do not cover the grids.
+    """
     payload = geojson_payload(gdf, columns=[c for c, _ in tooltip], datum=datum, precision_deg=1e-6)
     marker = folium.CircleMarker(radius=radius_px, weight=1.5, color="#ffffff", fill=True, fill_color=color,
-                                 fill_opacity=fill_opacity, class_name=class_name)
+                                 fill_opacity=fill_opacity, class_name=f"{class_name} {ZOOMSCALED_CLASS}")
     layer = folium.GeoJson(payload, name=name, marker=marker, tooltip=_tooltip(tooltip), show=show)
     layer.add_to(m)
     return layer

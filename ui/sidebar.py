@@ -17,12 +17,17 @@ from ui.maps import basemap_config
 _LANG_NAMES = {"zh": "中文", "en": "English"}
 
 
+def render_language() -> str:
+    """The language switch (also shown to a session that has not signed in yet)."""
+    st.session_state.setdefault(LANG_KEY, DEFAULT_LANG)
+    return st.radio(t("sidebar.language"), LANGS, format_func=_LANG_NAMES.__getitem__, horizontal=True,
+                    key=LANG_KEY)
+
+
 def render_sidebar() -> PageContext | None:
     """Draw the sidebar; store and return the page context (None if the dataset failed to load)."""
     with st.sidebar:
-        st.session_state.setdefault(LANG_KEY, DEFAULT_LANG)
-        lang = st.radio(t("sidebar.language"), LANGS, format_func=_LANG_NAMES.__getitem__, horizontal=True,
-                        key=LANG_KEY)
+        lang = render_language()
         choices = dataset_choices()
         choice = st.selectbox(t("sidebar.dataset"), choices, format_func=lambda c: c.label, key="dataset_choice")
         # a city dataset: the district comes first ("" = the whole city), and pages see one part of it

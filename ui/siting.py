@@ -10,7 +10,6 @@ session and shows a progress bar while it runs.
 from __future__ import annotations
 
 import html
-import io
 import json
 
 import folium
@@ -36,6 +35,7 @@ from analysis.siting import (
 from analysis.siting.scenario import run_siting as answer_request
 from geo.crs import WGS84
 from geo.scenarios import Scenario
+from ui import auth
 from ui.charts import style
 from ui.coverage import coverage_inputs, grid_shapes, walk_graph
 from ui.data import get_dataset
@@ -108,19 +108,16 @@ def site_labels() -> dict[str, str]:
 
 
 def site_downloads(rows: gpd.GeoDataFrame, *, file_stem: str, key: str) -> None:
-    """CSV (UTF-8 with BOM), XLSX and GeoJSON of the chosen sites."""
+    """CSV (UTF-8 with BOM), XLSX (cells formula-safe) and GeoJSON of the chosen sites."""
     plain = pd.DataFrame(rows.drop(columns="geometry"))
-    labelled = plain.rename(columns=site_labels())
-    csv = labelled.to_csv(index=False).encode("utf-8-sig")
-    buf = io.BytesIO()
-    labelled.to_excel(buf, index=False, engine="openpyxl")
+    csv, xlsx = auth.table_files(plain.rename(columns=site_labels()))
     geo = gpd.GeoDataFrame(plain.drop(columns=["lon", "lat"]), geometry=rows.geometry.to_numpy(), crs=WGS84)
     c1, c2, c3 = st.columns(3)
-    c1.download_button(t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
-    c2.download_button(t("download.xlsx"), buf.getvalue(), file_name=f"{file_stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx")
-    c3.download_button(t("download.geojson"), geo.to_json(ensure_ascii=False, drop_id=True).encode("utf-8"),
-                       file_name=f"{file_stem}.geojson", mime="application/geo+json", key=f"{key}_geojson")
+    auth.download_button(c1, t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
+    auth.download_button(c2, t("download.xlsx"), xlsx, file_name=f"{file_stem}.xlsx", mime=auth.XLSX_MIME,
+                         key=f"{key}_xlsx")
+    auth.download_button(c3, t("download.geojson"), geo.to_json(ensure_ascii=False, drop_id=True).encode("utf-8"),
+                         file_name=f"{file_stem}.geojson", mime="application/geo+json", key=f"{key}_geojson")
 
 
 # --- map -----------------------------------------------------------------------------

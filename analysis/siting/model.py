@@ -263,9 +263,10 @@ def _check_n(prob: SitingProblem, n_new: int) -> None:
     if n_new > prob.n_candidates:
         dropped = (f" ({prob.excluded_by_spacing} more are closer than {prob.params.min_spacing_m:g} m "
                    "to an existing station)") if prob.excluded_by_spacing else ""
-        code = "analysis.too_many_sites_spacing" if prob.excluded_by_spacing else "analysis.too_many_sites"
         raise AnalysisError(f"asked for {n_new} new sites but there are only {prob.n_candidates} "
-                            f"candidate sites{dropped}; ask for at most {prob.n_candidates}", code=code,
+                            f"candidate sites{dropped}; ask for at most {prob.n_candidates}",
+                            code="analysis.too_many_sites_spacing" if prob.excluded_by_spacing
+                            else "analysis.too_many_sites",
                             params={"n": int(n_new), "available": prob.n_candidates,
                                     "excluded": prob.excluded_by_spacing, "spacing": f"{prob.params.min_spacing_m:g}"})
 

@@ -50,9 +50,9 @@ def test_problems_from_every_layer_come_together(tmp_path):
     with pytest.raises(DataError) as exc:
         read_dataset(path)
     assert [str(p) for p in exc.value.problems] == [
-        "layer grids, column elderly: aged 60+ exceeds population (rows 1) — check the elderly and population figures",
+        "layer grids, row 1, column elderly: aged 60+ exceeds population — check the elderly and population figures",
         "layer facilities: layer is missing from the dataset — add a layer named facilities (服务设施)",
-        "layer cases, column reported_at: 1 value(s) are not datetime (rows 1) — enter a datetime in each cell",
+        "layer cases, row 1, column reported_at: not a date: 'x' — enter a date such as 2024-05-01 or 2024-05-01 09:30",
     ]
 
 
@@ -65,14 +65,25 @@ def test_missing_and_unreadable_files(tmp_path):
         read_dataset(junk)
 
 
-def test_failed_write_leaves_previous_file_intact(tmp_path):
+def test_failed_write_leaves_previous_file_intact(tmp_path, monkeypatch):
     path = write_dataset(_small(), tmp_path / "d.gpkg")
     before = path.read_bytes()
-    broken = Dataset(grids=_small().grids.assign(geometry=None).set_geometry("geometry", crs=4326),
-                     facilities=object())  # type: ignore[arg-type]
-    with pytest.raises(Exception):  # noqa: B017  (any failure must leave the old file)
-        write_dataset(broken, path)
+    real = pyogrio.write_dataframe
+    written: list[str] = []
+
+    def disk_full_on_second_layer(df, target, **kw):
+        written.append(kw.get("layer"))
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        return real(df, target, **kw)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", disk_full_on_second_layer)
+    with pytest.raises(OSError, match="No space left on device"):
+        write_dataset(_small(), path)
+    assert len(written) == 2  # the failure came part-way through, after one layer was written
     assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.gpkg"]  # the temporary file is gone
+    monkeypatch.undo()
     assert read_dataset(path).grids["grid_id"].tolist() == ["G1", "G2"]
 
 

@@ -3,7 +3,6 @@
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from analysis.coverage import LIFE_CIRCLE_PRESETS_M, coverage_by_grid, street_totals
@@ -20,7 +19,7 @@ def test_every_label_of_the_page_exists():
     for path in (ROOT / "pages" / "coverage.py", ROOT / "ui" / "coverage.py"):
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
     keys |= {f"coverage.preset.{p}" for p in ("default", *LIFE_CIRCLE_PRESETS_M, "custom")}
-    keys |= {f"coverage.method.{m}" for m in ("euclidean", "walking")}
+    keys |= {f"coverage.distance.{m}" for m in ("euclidean", "walking")}
     keys |= {f"coverage.weight.{w}" for w in ("elderly", "population")}
     keys |= {f"coverage.placement.{p}" for p in ("estates", "area")}
     missing = sorted(k for k in keys if k not in TABLE)
@@ -38,9 +37,14 @@ def test_map_layers_follow_the_grid_table():
     grid_layer = next(iter(layers[0]._children.values()))
     features = grid_layer.data["features"]
     assert [f["properties"]["grid_id"] for f in features] == table["grid_id"].tolist()
-    edges = np.array([0.2, 0.4, 0.6, 0.8, 1.0 - 1e-9])
-    expected = [SHARE_PALETTE[int(np.searchsorted(edges, v, side="right"))] for v in table["covered_share"]]
+    def share_class(v: float) -> int:  # the legend's classes, written out: <20 %, 20–40, …, 80–<100 %, 100 %
+        if v >= 1.0 - 1e-9:
+            return 5
+        return sum(v >= edge for edge in (0.2, 0.4, 0.6, 0.8))
+
+    expected = [SHARE_PALETTE[share_class(v)] for v in table["covered_share"]]
     assert [f["properties"]["_fill"] for f in features] == expected
+    assert len(set(expected)) >= 4 and (table["covered_share"] == 1.0).any()  # several classes really drawn
     assert [f["properties"]["share"] for f in features] == [f"{100 * v:.1f}%" for v in table["covered_share"]]
     assert [c for c, _ in legend] == list(SHARE_PALETTE)
     names = [g.layer_name for g in layers]

@@ -8,6 +8,8 @@ STRINGS = {
                    "Upload one layer's file (GeoPackage, GeoJSON, zipped Shapefile, CSV, Excel), confirm its headers "
                    "and values, and save it as a new version of the dataset once it passes the checks; earlier "
                    "versions are kept and can be restored."),
+    "data.staff_only": ("导入和恢复数据需要“工作人员”或以上角色，请登录。",
+                        "Importing and restoring need the staff role or above; please sign in."),
     "data.import.header": ("导入图层", "Import a layer"),
     "data.layer": ("图层", "Layer"),
     "data.file": ("文件（最大 {mb} MB；Shapefile 请压缩为 .zip 或同时选择 .shp/.shx/.dbf/.prj）",
@@ -48,6 +50,9 @@ STRINGS = {
     "data.values.label": ("含义", "Meaning"),
     "data.values.unknown": ("无法识别", "not recognised"),
     "data.values.none": ("本图层没有编码字段，或尚未对应。", "This layer has no coded columns, or none is mapped yet."),
+    "data.confirm": ("确认表头和取值，检查数据", "Confirm headers and values, check the data"),
+    "data.confirm.help": ("核对上面的表头和取值后，点“确认表头和取值，检查数据”。",
+                          "Check the headers and values above, then press “Confirm headers and values, check the data”."),
     "data.report.header": ("3. 检查报告", "3. Validation report"),
     "data.report.ok": ("检查通过：{rows} 行均可导入。", "All {rows} rows pass the checks."),
     "data.report.errors": ("发现 {n} 个问题，修正文件后重新上传（数据集未做任何改动）：",

@@ -25,6 +25,8 @@ STRINGS = {
                                "use one of {choices} (or the Chinese names {labels})"),
     "err.data.below_minimum": ("数值小于 {minimum}：{values}", "value(s) below {minimum}: {values}"),
     "fix.data.below_minimum": ("填写不小于 {minimum} 的数值", "enter a value of at least {minimum}"),
+    "err.data.above_maximum": ("数值大于 {maximum}：{values}", "value(s) above {maximum}: {values}"),
+    "fix.data.above_maximum": ("填写不大于 {maximum} 的数值", "enter a value of at most {maximum}"),
     "err.data.duplicate_id": ("编号重复：{values}", "duplicate id(s): {values}"),
     "fix.data.duplicate_id": ("每一行使用不同的编号", "give every row its own id"),
     "err.data.elderly_exceeds_population": ("60岁以上人口多于总人口", "aged 60+ exceeds population"),
@@ -105,9 +107,10 @@ STRINGS = {
                                    "zip the files themselves, without folders above them"),
     "err.upload.zip_link": ("压缩包中有链接文件：{member}", "the zip holds a link: {member}"),
     "fix.upload.zip_link": ("压缩文件本身，而不是指向文件的链接", "zip the files, not links to them"),
-    "err.upload.zip_bomb": ("压缩包解压后达 {size_mb} MB、{members} 个文件（压缩比最高 {ratio} 倍），超过上限 {limit_mb} MB",
-                            "the zip unpacks to {size_mb} MB in {members} files (compressed up to {ratio} times), "
-                            "over the limit of {limit_mb} MB"),
+    "err.upload.zip_bomb": ("压缩包解压后达 {size_mb} MB、{members} 个文件，压缩比最高 {ratio} 倍；"
+                            "上限为 {limit_mb} MB、{max_members} 个文件、{max_ratio} 倍",
+                            "the zip unpacks to {size_mb} MB in {members} files, compressed up to {ratio} times; at "
+                            "most {limit_mb} MB, {max_members} files and {max_ratio} times are accepted"),
     "fix.upload.zip_bomb": ("只压缩本图层需要的文件", "zip only the layer's files"),
     "err.upload.no_shp": ("压缩包中没有 Shapefile（.shp 及其 .dbf、.shx）：{members}",
                           "no shapefile (.shp with its .dbf and .shx) among: {members}"),

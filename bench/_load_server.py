@@ -1,0 +1,63 @@
+"""The app server for bench/bench_load.py: `streamlit run app.py` in this process, plus a memory sampler.
+
+Every half second a thread appends one JSON line to the file named by
+``BENCH_SAMPLES``: the process's resident memory (RSS), the Python heap as
+Python's own allocator counts it (``sys.getallocatedblocks``: blocks in use)
+and the objects the garbage collector tracks, and the number of browser
+sessions Streamlit holds. When the file ``BENCH_SAMPLES + ".gc"`` appears,
+the next sample runs a full ``gc.collect()`` first (and removes the file), so
+the load test reads a settled heap after each round. Started and stopped only
+by the load test; listens on loopback.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import threading
+import time
+
+import psutil
+
+
+def _sessions() -> int:
+    try:
+        from streamlit.runtime import Runtime
+
+        if not Runtime.exists():
+            return -1
+        return int(Runtime.instance()._session_mgr.num_active_sessions())
+    except Exception:
+        return -1
+
+
+def _sample_forever(path: str) -> None:
+    proc = psutil.Process()
+    with open(path, "a", encoding="utf-8") as fh:
+        while True:
+            flag = path + ".gc"
+            collected = os.path.exists(flag)
+            if collected:
+                gc.collect()
+                os.remove(flag)
+            fh.write(json.dumps({"t": time.time(), "rss": proc.memory_info().rss,
+                                 "blocks": sys.getallocatedblocks(), "objects": len(gc.get_objects()),
+                                 "sessions": _sessions(), "collected": collected}) + "\n")
+            fh.flush()
+            time.sleep(0.5)
+
+
+def main() -> None:
+    samples = os.environ["BENCH_SAMPLES"]
+    from streamlit.web import cli  # imported before the sampler starts: both import streamlit.runtime
+
+    threading.Thread(target=_sample_forever, args=(samples,), daemon=True).start()
+
+    sys.argv = ["streamlit", "run", *sys.argv[1:]]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()

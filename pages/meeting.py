@@ -1,0 +1,111 @@
+"""调度会 Scheduling meeting: one month on a projector — figures, league tables, maps, estates, problems, files."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.errors import AnalysisError
+from reports import FORMATS, MEDIA_TYPES
+from reports import content as rc
+from ui import widgets
+from ui.context import get_context
+from ui.i18n import error_text, t
+from ui.meeting import brief, file_name, md, months, picture, report_file, text_frame
+
+# large type for a projector (the style lives only while this page is shown)
+st.html("""<style>
+[data-testid="stMetricValue"] {font-size: 3rem;}
+[data-testid="stMetricLabel"] p {font-size: 1.25rem;}
+[data-testid="stMetricDelta"] {font-size: 1.05rem;}
+[data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.15rem;}
+[data-testid="stMarkdownContainer"] li {font-size: 1.2rem;}
+</style>""")
+
+ctx = get_context()
+lang = ctx.lang
+month_choices, month_default = months(ctx)
+head, pick = st.columns([4, 1])
+with pick:
+    month = widgets.selectbox(t("meeting.month"), month_choices, key="meeting_month", lang=lang, default=month_default)
+try:
+    b = brief(ctx, month)
+except AnalysisError as err:
+    st.error(error_text(err, lang=lang))
+    st.stop()
+head.title(md(rc.title(b, lang)))
+head.caption(md(rc.subtitle(b, lang)))
+
+with st.container(border=True, key="meeting-figures"):
+    st.subheader(rc.section_title("figures", lang))
+    cols = st.columns(len(b.figures))
+    for col, card in zip(cols, rc.cards(b, lang), strict=True):
+        # Streamlit reads the direction from the delta's leading sign: the signed change comes first
+        helps = [t("meeting.fig.coverage.help", lang=lang)] if card.key == "coverage" else []
+        if card.change is None:
+            helps.append(card.delta)
+        col.metric(card.label, card.value, card.change,
+                   delta_color="off" if not card.sign else ("inverse" if card.worse_when_up else "normal"),
+                   delta_arrow="auto" if card.sign else "off", help="\n\n".join(helps) or None)
+    st.caption(t("meeting.delta.page", lang=lang))
+    for note in rc.notes(b, lang):
+        st.caption(md(note))
+
+for which, section in (("street", "streets"), ("unit", "units")):
+    with st.container(border=True, key=f"meeting-{section}"):
+        st.subheader(rc.section_title(section, lang))
+        st.table(text_frame(rc.league_table(b, which, lang, top=15)), border="horizontal")
+        st.caption(rc.t_rank_help(lang))
+
+left, right = st.columns(2)
+with left.container(border=True, key="meeting-gaps"):
+    st.subheader(rc.section_title("gaps", lang))
+    st.image(picture(ctx, b, "gaps"), width="stretch")
+    st.markdown(md(rc.gaps_summary(b, lang)))
+    gaps = rc.gaps_table(b, lang, top=5)
+    st.table(text_frame(rc.TextTable(tuple(gaps.headers[i] for i in (0, 1, 4)),
+                                     tuple(tuple(r[i] for i in (0, 1, 4)) for r in gaps.rows), (False, False, True))),
+             border="horizontal")
+with right.container(border=True, key="meeting-hot"):
+    st.subheader(rc.section_title("hot", lang))
+    st.image(picture(ctx, b, "hot"), width="stretch")
+    st.markdown(md(rc.hot_summary(b, lang)))
+    for note in rc.notes_for(b, lang, "meeting.note.few_grids", "meeting.note.no_cases_month"):
+        st.caption(md(note))
+
+with st.container(border=True, key="meeting-estates"):
+    st.subheader(rc.section_title("estates", lang))
+    st.markdown(md(rc.estates_summary(b, lang)))
+    chart_col, plan_col = st.columns([3, 2])
+    chart = picture(ctx, b, "estates")
+    if chart is not None:
+        chart_col.image(chart, width="stretch")
+    plan = rc.plan_table(b, lang)
+    if plan is not None:
+        plan_col.caption(md(rc.plan_caption(b, lang)))
+        plan_col.table(text_frame(plan), border="horizontal")
+
+with st.container(border=True, key="meeting-problems"):
+    st.subheader(rc.section_title("problems", lang))
+    groups = rc.problem_groups(b, lang)
+    if not groups:
+        st.markdown(rc.t_no_problems(lang))
+    for heading, items in groups:
+        st.markdown(f"**{md(heading)}**\n\n" + "\n".join(f"- {md(x)}" for x in items))
+
+with st.container(border=True, key="meeting-downloads"):
+    st.subheader(t("meeting.download", lang=lang))
+    made_key = f"meeting_made::{ctx.token}::{ctx.street}::{b.month}::{lang}"
+    if not st.session_state.get(made_key):
+        if st.button(t("meeting.download.make", lang=lang), type="primary", key="meeting_make"):
+            bar = st.progress(0.0)
+            for i, fmt in enumerate(FORMATS):
+                bar.progress(i / len(FORMATS), text=t("meeting.download.making", lang=lang, fmt=fmt.upper()))
+                report_file(ctx, b, fmt)
+            bar.progress(1.0, text=t("meeting.download.ready", lang=lang))
+            st.session_state[made_key] = True
+    if st.session_state.get(made_key):
+        cols = st.columns(len(FORMATS))
+        for col, fmt in zip(cols, FORMATS, strict=True):
+            col.download_button(t(f"meeting.download.{fmt}", lang=lang), report_file(ctx, b, fmt),
+                                file_name=file_name(b, fmt), mime=MEDIA_TYPES[fmt], key=f"meeting_dl_{fmt}",
+                                width="stretch", on_click="ignore")

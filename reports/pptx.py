@@ -1,0 +1,187 @@
+"""The meeting deck as PPTX (python-pptx): a title slide, then one slide per section.
+
+Tables are native PowerPoint tables; maps and charts are pictures (`reports.maps`).
+Every text run gets its East Asian font (``a:ea``) as well as its Latin one:
+python-pptx's ``font.name`` sets only the Latin font, and PowerPoint on a Mac,
+LibreOffice and WPS show boxes for Chinese without it (python-pptx#768).
+"""
+
+from __future__ import annotations
+
+import io
+
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.enum.text import PP_ALIGN
+from pptx.oxml.ns import qn
+from pptx.util import Emu, Inches, Pt
+
+from analysis.meeting import MeetingBrief
+from geo.dataset import Dataset
+from reports import content
+from reports.maps import pictures
+
+LATIN_FONT = "Arial"
+EA_FONT = "Microsoft YaHei"  # 微软雅黑: on every Windows PC; LibreOffice and WPS substitute a CJK font
+SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
+NAVY = RGBColor(0x1F, 0x3A, 0x5F)
+GREY = RGBColor(0x55, 0x55, 0x55)
+RED = RGBColor(0xC0, 0x39, 0x2B)
+GREEN = RGBColor(0x1E, 0x84, 0x49)
+HEAD_FILL = RGBColor(0x1F, 0x3A, 0x5F)
+MARK_FILL = RGBColor(0xFF, 0xF2, 0xCC)
+
+
+def _set_fonts(run, *, size: float, bold: bool = False, color: RGBColor | None = None) -> None:
+    font = run.font
+    font.size = Pt(size)
+    font.bold = bold
+    font.name = LATIN_FONT
+    if color is not None:
+        font.color.rgb = color
+    rpr = run._r.get_or_add_rPr()
+    for tag in ("a:ea", "a:cs"):
+        el = rpr.find(qn(tag))
+        if el is None:
+            el = rpr.makeelement(qn(tag), {})
+            rpr.append(el)
+        el.set("typeface", EA_FONT)
+
+
+def _text(slide, left, top, width, height, lines, *, size: float, bold: bool = False,
+          color: RGBColor | None = None, align=PP_ALIGN.LEFT) -> None:
+    """A text box; ``lines`` is a string or a list of (text, size, bold, color) / strings."""
+    box = slide.shapes.add_textbox(left, top, width, height)
+    frame = box.text_frame
+    frame.word_wrap = True
+    items = [lines] if isinstance(lines, str) else list(lines)
+    for i, item in enumerate(items):
+        text, sz, b, c = (item, size, bold, color) if isinstance(item, str) else item
+        para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        para.alignment = align
+        run = para.add_run()
+        run.text = text
+        _set_fonts(run, size=sz, bold=b, color=c)
+
+
+def _slide(prs: Presentation, heading: str, brief: MeetingBrief, lang: str):
+    slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
+    _text(slide, Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.8), heading, size=30, bold=True, color=NAVY)
+    _text(slide, Inches(0.5), Inches(7.0), Inches(12.3), Inches(0.4), content.title(brief, lang), size=11,
+          color=GREY)
+    return slide
+
+
+def _table(slide, table: content.TextTable, left, top, width, *, size: float = 14, row_h=Inches(0.42)) -> None:
+    n_rows, n_cols = len(table.rows) + 1, len(table.headers)
+    shape = slide.shapes.add_table(n_rows, n_cols, left, top, width, Emu(int(row_h) * n_rows))
+    tbl = shape.table
+    for j, head in enumerate(table.headers):
+        cell = tbl.cell(0, j)
+        cell.fill.solid()
+        cell.fill.fore_color.rgb = HEAD_FILL
+        _cell_text(cell, head, size=size, bold=True, color=RGBColor(0xFF, 0xFF, 0xFF),
+                   align=PP_ALIGN.RIGHT if table.numeric[j] else PP_ALIGN.LEFT)
+    for i, row in enumerate(table.rows, start=1):
+        mark = bool(table.highlight and table.highlight[i - 1])
+        for j, value in enumerate(row):
+            cell = tbl.cell(i, j)
+            if mark:
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = MARK_FILL
+            _cell_text(cell, value, size=size, bold=mark, align=PP_ALIGN.RIGHT if table.numeric[j] else PP_ALIGN.LEFT)
+
+
+def _cell_text(cell, text: str, *, size: float, bold: bool = False, color: RGBColor | None = None,
+               align=PP_ALIGN.LEFT) -> None:
+    frame = cell.text_frame
+    frame.clear()
+    para = frame.paragraphs[0]
+    para.alignment = align
+    run = para.add_run()
+    run.text = text
+    _set_fonts(run, size=size, bold=bold, color=color)
+
+
+def _picture(slide, png: bytes, left, top, *, width=None, height=None) -> None:
+    slide.shapes.add_picture(io.BytesIO(png), left, top, width=width, height=height)
+
+
+def _card_color(card: content.Card) -> RGBColor:
+    if card.sign is None or card.sign == 0:
+        return GREY
+    worse = (card.sign > 0) == card.worse_when_up
+    return RED if worse else GREEN
+
+
+def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
+    """The deck as bytes: title, key figures, street league, unit league, gaps map, hot spot map,
+    estates progress, this month's problems."""
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
+
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    _text(slide, Inches(0.8), Inches(2.4), Inches(11.7), Inches(1.4), content.title(brief, lang), size=44,
+          bold=True, color=NAVY)
+    _text(slide, Inches(0.8), Inches(3.9), Inches(11.7), Inches(1.0),
+          [content.subtitle(brief, lang), content.t_generated(lang)], size=18, color=GREY)
+
+    slide = _slide(prs, content.section_title("figures", lang), brief, lang)
+    cards = content.cards(brief, lang)
+    w = Inches(12.3 / len(cards))
+    for i, card in enumerate(cards):
+        left = Inches(0.5) + Emu(int(w) * i)
+        _text(slide, left, Inches(1.8), w, Inches(3.6),
+              [(card.label, 18, False, GREY), (card.value, 44, True, NAVY), (card.delta, 16, True, _card_color(card))],
+              size=18, align=PP_ALIGN.CENTER)
+    for note_i, note in enumerate(content.notes(brief, lang)):
+        _text(slide, Inches(0.5), Inches(5.6 + 0.4 * note_i), Inches(12.3), Inches(0.4), note, size=14, color=GREY)
+
+    for which, section in (("street", "streets"), ("unit", "units")):
+        slide = _slide(prs, content.section_title(section, lang), brief, lang)
+        table = content.league_table(brief, which, lang, top=11)
+        _table(slide, table, Inches(0.5), Inches(1.3), Inches(12.3), size=15 if which == "street" else 14)
+        _text(slide, Inches(0.5), Inches(6.35), Inches(12.3), Inches(0.6), content.t_rank_help(lang), size=12,
+              color=GREY)
+
+    slide = _slide(prs, content.section_title("gaps", lang), brief, lang)
+    pics = pictures(ds, brief, lang=lang)
+    _picture(slide, pics["gaps"], Inches(0.3), Inches(1.2), height=Inches(5.6))
+    _text(slide, Inches(9.35), Inches(1.3), Inches(3.7), Inches(1.4), content.gaps_summary(brief, lang), size=13)
+    small = content.gaps_table(brief, lang, top=8)
+    small = content.TextTable((small.headers[0], small.headers[4]), tuple((r[0], r[4]) for r in small.rows),
+                              (False, True))
+    _table(slide, small, Inches(9.35), Inches(2.9), Inches(3.6), size=12, row_h=Inches(0.36))
+
+    slide = _slide(prs, content.section_title("hot", lang), brief, lang)
+    _picture(slide, pics["hot"], Inches(0.3), Inches(1.2), height=Inches(5.6))
+    lines = [content.hot_summary(brief, lang), *content.notes_for(brief, lang, "meeting.note.few_grids",
+                                                                  "meeting.note.no_cases_month")]
+    lines += [content.item_text(i, lang) for i in brief.problems if i.kind == "grid_new_hot"]
+    _text(slide, Inches(9.35), Inches(1.3), Inches(3.7), Inches(5.4), lines, size=13)
+
+    slide = _slide(prs, content.section_title("estates", lang), brief, lang)
+    chart = pics["estates"]
+    _text(slide, Inches(0.5), Inches(1.2), Inches(12.3), Inches(0.6), content.estates_summary(brief, lang), size=18)
+    if chart is not None:
+        _picture(slide, chart, Inches(0.3), Inches(1.9), height=Inches(4.6))
+    plan = content.plan_table(brief, lang)
+    if plan is not None:
+        _text(slide, Inches(9.0), Inches(1.9), Inches(4.1), Inches(0.7), content.plan_caption(brief, lang), size=12,
+              color=GREY)
+        short = content.TextTable(plan.headers[:4], tuple(r[:4] for r in plan.rows), plan.numeric[:4], plan.highlight)
+        _table(slide, short, Inches(9.0), Inches(2.7), Inches(4.0), size=13, row_h=Inches(0.4))
+
+    slide = _slide(prs, content.section_title("problems", lang), brief, lang)
+    groups = content.problem_groups(brief, lang)
+    lines: list = []
+    for heading, items in groups:
+        lines.append((heading, 22, True, NAVY))
+        lines.extend((f"• {x}", 18, False, None) for x in items)
+    if not lines:
+        lines = [(content.t_no_problems(lang), 20, False, GREY)]
+    _text(slide, Inches(0.6), Inches(1.3), Inches(12.1), Inches(5.5), lines, size=18)
+
+    buf = io.BytesIO()
+    prs.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,143 @@
+"""The meeting workbook: one sheet per table, Chinese (or English) headers, frozen header row.
+
+Sheets: summary (the key figures), street league, unit league, overdue list,
+gaps by grid, estates by stage. Numbers keep their type with a number format
+(counts ``#,##0``, shares ``0.0%``, days ``0.0``, times ``yyyy-mm-dd hh:mm``).
+Text is always written as text: the writer never turns a string into a
+formula or a link, and text beginning with ``=``, ``+``, ``-`` or ``@`` also
+gets Excel's quote prefix, so that editing the cell keeps it text (no formula
+injection from a case description).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from analysis.meeting import MeetingBrief
+from reports import content
+from ui.i18n import TABLE, t
+
+FORMULA_START = ("=", "+", "-", "@")
+# (frame column, header key, kind); kind: text | count | share | days | time | rank
+STREET_COLUMNS = (("rank", "meeting.col.rank", "count"), ("previous_rank", "meeting.col.previous_rank", "count"),
+                  ("street", "meeting.col.street", "text"), ("cases", "meeting.col.cases", "count"),
+                  ("closed", "meeting.col.closed", "count"), ("closure_rate", "meeting.col.closure_rate", "share"),
+                  ("closed_late", "meeting.col.closed_late", "count"), ("open", "meeting.col.open", "count"),
+                  ("overdue", "meeting.col.overdue", "count"),
+                  ("covered_share", "meeting.col.covered_share", "share"))
+UNIT_COLUMNS = tuple(("unit", "meeting.col.unit", "text") if c[0] == "street" else c for c in STREET_COLUMNS[:-1])
+OVERDUE_COLUMNS = (("case_id", "meeting.col.case_id", "text"), ("street", "meeting.col.street", "text"),
+                   ("grid_id", "meeting.col.grid_id", "text"), ("category", "meeting.col.category", "text"),
+                   ("responsible_unit", "meeting.col.unit", "text"),
+                   ("reported_at", "meeting.col.reported_at", "time"), ("deadline", "meeting.col.deadline", "time"),
+                   ("days_overdue", "meeting.col.days_overdue", "days"),
+                   ("description", "meeting.col.description", "text"), ("reporter_phone", "meeting.col.phone", "text"))
+GAP_COLUMNS = (("rank", "meeting.col.gap_rank", "count"), ("grid_id", "meeting.col.grid_id", "text"),
+               ("street", "meeting.col.street", "text"), ("community", "meeting.col.community", "text"),
+               ("elderly", "meeting.col.elderly", "count"), ("uncovered_elderly", "meeting.col.uncovered", "count"),
+               ("covered_share", "meeting.col.share", "share"), ("nearest_m", "meeting.col.nearest_m", "count"))
+PLAN_COLUMNS = (("street", "meeting.col.street", "text"), ("stage", "meeting.col.stage", "text"),
+                ("total", "meeting.col.total", "count"), ("planned", "meeting.col.planned", "count"),
+                ("actual", "meeting.col.actual", "count"), ("shortfall", "meeting.col.shortfall", "count"),
+                ("behind", "meeting.col.behind", "text"), ("required_per_month", "meeting.col.pace", "days"))
+WIDTHS = {"text": 14, "count": 11, "share": 10, "days": 10, "time": 17}
+
+
+def sheet_name(title: str) -> str:
+    """A title made a valid sheet name: without Excel's forbidden characters, at most 31 characters."""
+    return re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\]", " ", title)).strip()[:31]
+
+
+class _Writer:
+    def __init__(self, buf: io.BytesIO):
+        self.book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                              "strings_to_urls": False, "strings_to_numbers": False,
+                                              "nan_inf_to_errors": False})
+        b = self.book
+        self.head = b.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F3A5F", "text_wrap": True,
+                                  "valign": "vcenter", "font_name": "Microsoft YaHei"})
+        self.fmt = {
+            "text": b.add_format({"font_name": "Microsoft YaHei"}),
+            "quoted": b.add_format({"font_name": "Microsoft YaHei", "quote_prefix": True}),
+            "count": b.add_format({"num_format": "#,##0"}),
+            "share": b.add_format({"num_format": "0.0%"}),
+            "days": b.add_format({"num_format": "0.0"}),
+            "time": b.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        }
+
+    def cell(self, ws, row: int, col: int, value: object, kind: str) -> None:
+        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+            ws.write_blank(row, col, None, self.fmt["text"])
+            return
+        if kind == "text":
+            text = str(value)
+            ws.write_string(row, col, text, self.fmt["quoted" if text.startswith(FORMULA_START) else "text"])
+        elif kind == "time":
+            ts = pd.Timestamp(value)
+            ws.write_datetime(row, col, ts.to_pydatetime().replace(tzinfo=None), self.fmt["time"])
+        else:
+            ws.write_number(row, col, float(value), self.fmt[kind])
+
+    def sheet(self, name: str, frame: pd.DataFrame, columns, lang: str) -> None:
+        ws = self.book.add_worksheet(sheet_name(name))
+        cols = [c for c in columns if c[0] in frame.columns]
+        for j, (_, key, kind) in enumerate(cols):
+            ws.write_string(0, j, t(key, lang=lang) if key in TABLE else key, self.head)
+            ws.set_column(j, j, 40 if key == "meeting.col.description" else WIDTHS[kind])
+        ws.set_row(0, 30)
+        ws.freeze_panes(1, 0)
+        for i, record in enumerate(frame[[c[0] for c in cols]].itertuples(index=False), start=1):
+            for j, value in enumerate(record):
+                self.cell(ws, i, j, value, cols[j][2])
+        if len(frame):
+            ws.autofilter(0, 0, len(frame), len(cols) - 1)
+
+
+def _summary(w: _Writer, brief: MeetingBrief, lang: str) -> None:
+    ws = w.book.add_worksheet(sheet_name(t("meeting.sec.summary", lang=lang)))
+    heads = ("meeting.col.figure", "meeting.col.value", "meeting.col.previous", "meeting.col.delta")
+    for j, key in enumerate(heads):
+        ws.write_string(0, j, t(key, lang=lang), w.head)
+        ws.set_column(j, j, 26 if j == 0 else 14)
+    ws.freeze_panes(1, 0)
+    for i, f in enumerate(brief.figures, start=1):
+        kind = "share" if f.kind == "share" else "count"
+        w.cell(ws, i, 0, t(f"meeting.fig.{f.key}", lang=lang), "text")
+        for j, v in enumerate((f.value, f.previous, f.delta), start=1):
+            w.cell(ws, i, j, v, kind)
+    row = len(brief.figures) + 2
+    for line in (content.title(brief, lang), content.subtitle(brief, lang), *content.notes(brief, lang)):
+        w.cell(ws, row, 0, line, "text")
+        row += 1
+
+
+def build_xlsx(brief: MeetingBrief, *, lang: str = "zh") -> bytes:
+    """The workbook as bytes."""
+    buf = io.BytesIO()
+    w = _Writer(buf)
+    _summary(w, brief, lang)
+    w.sheet(t("meeting.sec.streets", lang=lang), brief.street_league, STREET_COLUMNS, lang)
+    w.sheet(t("meeting.sec.units", lang=lang), brief.unit_league, UNIT_COLUMNS, lang)
+    w.sheet(t("meeting.sec.overdue", lang=lang), brief.overdue, OVERDUE_COLUMNS, lang)
+    w.sheet(t("meeting.sec.gaps", lang=lang), brief.gaps, GAP_COLUMNS, lang)
+    e = brief.estates_by_stage
+    if e is not None:
+        stage_cols = tuple((c, content.stage_label(c, lang), "count") for c in e.columns
+                           if c not in ("street", "estates"))
+        cols = (("street", "meeting.col.street", "text"), ("estates", "meeting.col.estates", "count"), *stage_cols)
+        w.sheet(t("meeting.sec.estates", lang=lang), e, cols, lang)
+    if brief.estates_plan is not None:
+        plan = brief.estates_plan.assign(stage=[content.stage_label(v, lang) for v in brief.estates_plan["stage"]],
+                                         behind=[t("meeting.yes" if v else "meeting.no", lang=lang)
+                                                 for v in brief.estates_plan["behind"]])
+        w.sheet(t("meeting.sec.plan", lang=lang), plan, PLAN_COLUMNS, lang)
+    w.book.set_properties({"title": content.title(brief, lang), "company": "GridAtlas",
+                           "created": dt.datetime(brief.month_end.year, brief.month_end.month, brief.month_end.day)})
+    w.book.close()
+    return buf.getvalue()

@@ -1,0 +1,64 @@
+"""The 小区自治 page without a browser (Streamlit's AppTest): figures, a bad plan, a dataset without a target."""
+
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.dataset import DEMO_PATH, Dataset, read_dataset, write_dataset
+from tests.e2e.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def _estates_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("pages/estates.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_figures_and_streets_behind():
+    at = _estates_page()
+    m = _metrics(at)
+    ds = read_dataset(DEMO_PATH)
+    stages = ds.estates["governance_stage"].value_counts()
+    assert m["列入推进的小区"] == "182"
+    assert m["未启动"] == str(stages["none"]) and m["已启动收费"] == str(stages["fees_started"])
+    assert m["落后街道"] == "2"
+    assert any("落后于计划：清水塘（差 10 个）、井龙（差 2 个）" in w.value for w in at.warning)
+    # tracking committees instead: every street is ahead of that plan
+    at.radio(key="estates_stage_tracked__zh").set_value("committee_formed").run()
+    assert _metrics(at)["落后街道"] == "0"
+    assert any("各街道均达到本月计划" in s.value for s in at.success)
+
+
+def test_a_target_before_the_start_is_explained_in_the_page_language():
+    at = _estates_page()
+    at.date_input(key="estates_plan_target").set_value(dt.date(2018, 12, 31)).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["目标日期 2018-12-31 早于计划开始 2019-01-01"]
+
+
+@pytest.fixture
+def without_target(tmp_path, monkeypatch):
+    ds = read_dataset(DEMO_PATH)
+    meta = tuple((k, v) for k, v in ds.meta if not k.startswith("estates_"))
+    path = write_dataset(Dataset(grids=ds.grids, facilities=ds.facilities, estates=ds.estates, name=ds.name,
+                                 meta=meta), tmp_path / "no_target.gpkg")
+    monkeypatch.setenv("GRIDATLAS_DATA", str(path))
+    return path
+
+
+def test_without_a_target_the_page_asks_for_one_and_plans_the_calendar_year(without_target):
+    at = _estates_page()
+    assert any("数据集未给出目标日期" in w.value for w in at.warning)
+    assert at.date_input(key="estates_plan_target").value == dt.date(2019, 12, 31)
+    assert at.date_input(key="estates_plan_start").value == dt.date(2019, 1, 1)
+    assert _metrics(at)["落后街道"] == "2"  # the same plan as the demo's meta gives

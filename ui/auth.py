@@ -1,0 +1,253 @@
+"""Sign-in, roles and the audit trail on the Streamlit side.
+
+- `gate` (called by app.py before anything else): with no users in the
+  workspace and no single sign-on configured, the app runs open and says so in
+  the sidebar; otherwise a session without a valid sign-in sees only the
+  sign-in form, on whichever page it asked for, and no data.
+- The signed-in `Session` lives in this browser session's state only; it is
+  checked against the workspace's users table at every rerun, so a removed
+  user, a changed password (`geo.users`) or a changed role applies at once.
+- `allowed(role)` hides a control; `require(role, action=...)` is called in the
+  action's handler and refuses (message, audit entry ``denied``, stop) if the
+  session's role is below ``role`` — whatever the browser sent.
+- `audit(...)` records who (the signed-in user), what and from where (the
+  client address from `st.context`).
+- `download_button` is the one download button: it records each download and
+  serves only what the caller built (personal data masked by the caller,
+  spreadsheet cells made formula-safe here).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from geo.audit import AuditLog
+from geo.errors import GridAtlasError, SettingsError
+from geo.personal import UNMASKED_FROM_ROLE
+from geo.safe_text import safe_frame
+from geo.sso import SsoConfig, role_for_identity, sso_config
+from geo.users import AccessDenied, Session, SignInError, UserStore, role_at_least
+from ui.i18n import error_text, t
+
+SESSION_KEY = "auth_session"
+NOTICE_KEY = "auth_notice"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who uses this session: a signed-in user, or everyone when the app runs open (no users)."""
+
+    name: str | None
+    role: str | None
+    open_mode: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.name or ""
+
+
+def users() -> UserStore:
+    return UserStore()
+
+
+def audit_log() -> AuditLog:
+    return AuditLog()
+
+
+def _sso() -> SsoConfig | None:
+    try:
+        return sso_config()
+    except SettingsError as err:
+        st.error(error_text(err))
+        return None
+
+
+def is_open() -> bool:
+    """True when no user exists and no single sign-on is configured: everyone may do everything."""
+    return not users().has_users() and _sso() is None
+
+
+def remote_address() -> str:
+    """The client's address as this server saw it (and a proxy's X-Forwarded-For, when there is one)."""
+    try:
+        ip = st.context.ip_address or "127.0.0.1"
+        fwd = st.context.headers.get("X-Forwarded-For")
+    except Exception:  # outside a browser session (AppTest, bare mode)
+        return "local"
+    return f"{ip} (X-Forwarded-For {fwd})" if fwd else ip
+
+
+def current() -> Viewer:
+    """The viewer of this rerun (signed out: name and role None)."""
+    if is_open():
+        return Viewer(name=None, role="admin", open_mode=True)
+    session: Session | None = st.session_state.get(SESSION_KEY)
+    if session is None:
+        return Viewer(name=None, role=None)
+    return Viewer(name=session.name, role=session.role)
+
+
+def allowed(needed: str) -> bool:
+    """May this session's role do what ``needed`` may? (Used to hide controls; handlers call `require`.)"""
+    return role_at_least(current().role, needed)
+
+
+def can_see_personal() -> bool:
+    """Unmasked phones and names only for ``staff`` and above, signed in (the open demo masks them too)."""
+    v = current()
+    return not v.open_mode and role_at_least(v.role, UNMASKED_FROM_ROLE)
+
+
+def audit(action: str, *, target: str = "", detail: str = "", ok: bool = True, user: str | None = None,
+          role: str | None = None) -> None:
+    v = current()
+    audit_log().record(action, user=v.label if user is None else user, role=(v.role or "") if role is None else role,
+                       target=target, detail=detail, remote=remote_address(), ok=ok)
+
+
+def require(needed: str, *, action: str, target: str = "") -> Viewer:
+    """Refuse the action unless this session's role is ``needed`` or above (checked now, on the server).
+
+    A refusal is recorded (``denied``), shown, and ends this rerun.
+    """
+    _refresh()
+    v = current()
+    if role_at_least(v.role, needed):
+        return v
+    audit("denied", target=target, detail=f"{action} needs {needed}", ok=False)
+    role = t(f"code.role.{v.role}") if v.role else t("auth.sidebar.signed_out")
+    st.error(t("auth.denied", role=role, action=t(f"code.action.{action}"), needed=t(f"code.role.{needed}")))
+    st.stop()
+    raise AccessDenied(f"{action} needs {needed}")  # not reached: st.stop() ends the rerun
+
+
+# --- signing in and out ------------------------------------------------------------------------
+
+def _end_session(notice: str) -> None:
+    keep = {k: st.session_state[k] for k in ("lang",) if k in st.session_state}
+    st.session_state.clear()
+    st.session_state.update(keep)
+    st.session_state[NOTICE_KEY] = notice
+
+
+def _refresh() -> None:
+    """Re-read this session's user from the workspace; end the session if the user is gone or signed out."""
+    session: Session | None = st.session_state.get(SESSION_KEY)
+    if session is None or session.via == "oidc":
+        return
+    try:
+        fresh = users().check_session(session)
+    except AccessDenied:
+        _end_session("auth.session_ended")
+        return
+    if fresh != session:
+        st.session_state[SESSION_KEY] = fresh
+
+
+def sign_out() -> None:
+    v = current()
+    audit("sign_out", user=v.label)
+    session: Session | None = st.session_state.get(SESSION_KEY)
+    _end_session("auth.signed_out")
+    if session is not None and session.via == "oidc":
+        st.logout()
+
+
+def _sso_session(cfg: SsoConfig) -> Session | None:
+    """A session for the identity st.login established, if GridAtlas knows it (else a message)."""
+    if not st.user.is_logged_in:
+        return None
+    identity = st.user.to_dict()
+    found = role_for_identity(identity, cfg, users())
+    if found is None:
+        email = str(identity.get("email", ""))
+        audit("sign_in_failed", user=email, role="", detail="single sign-on identity not registered", ok=False)
+        st.warning(t("auth.sso_unknown", email=email))
+        st.button(t("auth.sso_sign_out"), on_click=st.logout)
+        return None
+    name, role = found
+    return Session(name=name, role=role, epoch=-1, via="oidc")
+
+
+def sign_in_page() -> None:
+    """The only thing a signed-out session sees, whichever page it asked for."""
+    st.title(t("auth.title"))
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.info(t(notice))
+    st.caption(t("auth.intro"))
+    cfg = _sso()
+    if cfg is not None:
+        session = _sso_session(cfg)
+        if session is not None:
+            st.session_state[SESSION_KEY] = session
+            audit("sign_in", detail="single sign-on")
+            st.rerun()
+        for provider in cfg.providers:
+            label = t("auth.sso", provider=provider)
+            if st.button(label, key=f"sso_{provider}"):
+                st.login(provider)
+    with st.form("sign_in", clear_on_submit=False):
+        name = st.text_input(t("auth.name"), key="sign_in_name")
+        password = st.text_input(t("auth.password"), type="password", key="sign_in_password")
+        submitted = st.form_submit_button(t("auth.submit"), type="primary")
+    if submitted:
+        try:
+            session = users().authenticate(name, password)
+        except SignInError as err:
+            audit("sign_in_failed", user=name.strip(), role="", detail=err.code, ok=False)
+            st.error(error_text(err))
+            return
+        st.session_state[SESSION_KEY] = session
+        st.session_state.pop("sign_in_password", None)
+        audit("sign_in", detail="password")
+        st.rerun()
+
+
+def gate() -> Viewer | None:
+    """The viewer when this session may see pages; None when it must sign in first (app.py then shows only that)."""
+    if is_open():
+        return current()
+    _refresh()
+    v = current()
+    return v if v.role is not None else None
+
+
+def sidebar_status(viewer: Viewer | None) -> None:
+    """Who is signed in (and a sign-out button), that the app is open, or that sign-in is needed."""
+    if viewer is None:
+        st.caption(t("auth.sidebar.signed_out"))
+    elif viewer.open_mode:
+        st.warning(t("auth.sidebar.open"))
+    else:
+        st.caption(t("auth.sidebar.user", name=viewer.name, role=t(f"code.role.{viewer.role}")))
+        st.button(t("auth.sign_out"), key="sign_out", on_click=sign_out)
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+def download_button(container, label: str, data: bytes, *, file_name: str, mime: str, key: str) -> None:
+    """A download button whose use is recorded in the audit log (who, which file)."""
+    container.download_button(label, data, file_name=file_name, mime=mime, key=key,
+                              on_click=audit_download, args=(file_name,))
+
+
+def audit_download(file_name: str) -> None:
+    try:
+        audit("download", target=file_name)
+    except GridAtlasError as err:  # the file is already on its way; say the record failed
+        st.toast(error_text(err))
+
+
+def table_files(df: pd.DataFrame) -> tuple[bytes, bytes]:
+    """CSV (UTF-8 with BOM) and XLSX bytes of ``df`` with every text cell formula-safe."""
+    safe = safe_frame(df)
+    csv = safe.to_csv(index=False).encode("utf-8-sig")
+    buf = io.BytesIO()
+    safe.to_excel(buf, index=False, engine="openpyxl")
+    return csv, buf.getvalue()

@@ -1,0 +1,109 @@
+"""Streamlit-side pieces of the 调度会 page: the cached brief, its pictures and the generated files.
+
+The brief reuses the case table, the queen weights and the day-care coverage
+the cases, coverage and overview pages already keep (one definition, one
+cache). Pictures and files are cached per dataset version + street + month +
+language, so a second download, or a second session, costs nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+import streamlit as st
+
+from analysis.meeting import (
+    COVERAGE_RADIUS_M,
+    COVERAGE_TYPE,
+    MeetingBrief,
+    available_months,
+    default_month,
+    meeting_brief,
+)
+from geo.errors import AnalysisError
+from reports import build_report
+from reports import content as rc
+from reports.maps import estates_chart, gap_map, hot_map, png_bytes
+from ui.cases import case_table, grid_weights
+from ui.context import PageContext
+from ui.coverage import cached_coverage
+from ui.data import get_dataset
+
+PAGE_DPI = 110
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
+
+
+def md(text: str) -> str:
+    """Data text made safe for st.markdown: markdown characters escaped, HTML entities escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _months(path: str, token: str) -> tuple[list[str], str]:
+    ds = get_dataset(path)
+    return available_months(ds), default_month(ds)
+
+
+def months(ctx: PageContext) -> tuple[list[str], str]:
+    """The months a meeting can be held on (newest first) and the default one, once per dataset version."""
+    return _months(ctx.path, ctx.token)
+
+
+def _coverage(ctx: PageContext):
+    try:
+        return cached_coverage(ctx.path, ctx.token, (COVERAGE_TYPE,), COVERAGE_RADIUS_M, "euclidean", "elderly", False)
+    except AnalysisError:
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _brief(path: str, token: str, street: str | None, month: str, _ctx: PageContext) -> MeetingBrief:
+    ds = _ctx.ds
+    has_cases = ds.cases is not None and len(ds.cases) > 0
+    return meeting_brief(ds, street=street, month=month, table=case_table(_ctx) if has_cases else None,
+                         weights=grid_weights(_ctx) if has_cases else None, coverage=_coverage(_ctx))
+
+
+def brief(ctx: PageContext, month: str) -> MeetingBrief:
+    """The meeting brief of the context's street and ``month``, once per dataset version."""
+    return _brief(ctx.path, ctx.token, ctx.street, month, ctx)
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def _picture(path: str, token: str, street: str | None, month: str, lang: str, which: str,
+             _brief: MeetingBrief) -> bytes | None:
+    ds = get_dataset(path)
+    if which == "gaps":
+        fig = gap_map(ds, _brief, lang=lang)
+    elif which == "hot":
+        fig = hot_map(ds, _brief, lang=lang)
+    else:
+        fig = estates_chart(_brief, lang=lang)
+    return None if fig is None else png_bytes(fig, dpi=PAGE_DPI)
+
+
+def picture(ctx: PageContext, b: MeetingBrief, which: str) -> bytes | None:
+    """The gap map (``gaps``), hot spot map (``hot``) or estates chart (``estates``) as PNG, cached."""
+    return _picture(ctx.path, ctx.token, ctx.street, b.month, ctx.lang, which, b)
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def _file(path: str, token: str, street: str | None, month: str, lang: str, fmt: str, _brief: MeetingBrief) -> bytes:
+    return build_report(get_dataset(path), _brief, fmt, lang=lang)
+
+
+def report_file(ctx: PageContext, b: MeetingBrief, fmt: str) -> bytes:
+    """The PPTX, PDF or XLSX of this brief in the page's language, made once per dataset version."""
+    return _file(ctx.path, ctx.token, ctx.street, b.month, ctx.lang, fmt, b)
+
+
+def file_name(b: MeetingBrief, fmt: str) -> str:
+    scope = b.street or b.district
+    return f"{scope}_{b.month}_调度会.{fmt}"
+
+
+def text_frame(table: rc.TextTable) -> pd.DataFrame:
+    """A `reports.content.TextTable` as a frame of strings for st.table."""
+    return pd.DataFrame(list(table.rows), columns=list(table.headers))
