@@ -773,6 +773,16 @@ class PostgisStore:
                                          "pick one of the saved scenarios")])
             self._audit(con, user or "", "delete_scenario", {"name": name})
 
+    def district_names(self) -> tuple[str, ...]:
+        """The grids' ``district`` values of the current version, in layer order (() without the column)."""
+        _, schema, columns = self._version(None)
+        if "district" not in columns.get("grids", {}):
+            return ()
+        with self._conn() as con:
+            rows = con.execute(f"SELECT district FROM {_ident(schema)}.grids WHERE district IS NOT NULL "
+                               f"GROUP BY district ORDER BY min(fid)").fetchall()
+        return tuple(str(r[0]) for r in rows)
+
     # counts in SQL
     def case_counts(self, by: tuple[str, ...] = ("grid_id", "week"), *, version: int | None = None,
                     since: str | None = None, until: str | None = None, categories: tuple[str, ...] = ()

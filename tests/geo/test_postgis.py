@@ -92,6 +92,7 @@ def test_import_then_load_gives_back_every_layer(url, demo):
     assert len(got.roads) == len(demo.roads)
     assert store.token.endswith(f":{store.name}:{v.id}") and open_store(store.spec).token == store.token
     assert store.location.endswith(f"schema ga_v{v.id}")
+    assert store.district_names() == ()  # a district dataset: no district column
 
 
 @needs_pg
