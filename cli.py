@@ -1,7 +1,8 @@
 """GridAtlas on the command line: the app's analyses for scripts and cron.
 
-Conventions shared by every command: ``--data`` takes a GeoPackage path
-(default: $GRIDATLAS_DATA, else the bundled demo), ``--out`` a file; results
+Conventions shared by every command: ``--data`` takes a dataset name in the
+workspace, a GeoPackage path or a ``postgresql://`` URL (default:
+$GRIDATLAS_DATA, else the bundled demo), ``--out`` a file; results
 go to ``--out`` and a one-line JSON summary to stdout; bad input exits 2 with
 every problem on stderr, one per line, in the language of ``--lang`` (``zh``
 by default, as in the app; ``en`` for English), before or after the command. Every
@@ -31,10 +32,11 @@ from analysis.options import (
 )
 from geo import settings
 from geo.crs import COORD_SYSTEMS
-from geo.dataset import default_data_path, read_dataset
+from geo.dataset import default_data_path
 from geo.errors import AnalysisError, GridAtlasError
 from geo.readers import read_layer
 from geo.schema import LAYER_NAMES
+from geo.storage import IMPORT_MODES, open_store
 from geo.users import UserError
 from ui.i18n import LANGS, error_text, problem_text
 
@@ -48,12 +50,14 @@ def _print_json(obj: dict) -> None:
 
 
 def _load(args: argparse.Namespace):
-    return read_dataset(args.data)
+    """The current version of ``--data`` (validated when it was imported, checksum checked now)."""
+    return open_store(args.data).load()
 
 
 def _add_data_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default=None,
-                   help="dataset GeoPackage (default: $GRIDATLAS_DATA, else the bundled demo)")
+                   help="dataset: a name in the workspace, a GeoPackage path or a postgresql:// URL "
+                        "(default: $GRIDATLAS_DATA, else the bundled demo)")
 
 
 def _add_scheduler_arg(p: argparse.ArgumentParser, what: str) -> None:
@@ -216,7 +220,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     request = SitingRequest(params=params, mode="n" if args.target_share is None else "target",
                             n_new=args.new or 1, target_share=args.target_share or 0.8, solver=args.solver,
                             curve_max=args.curve_max)
-    ds = read_dataset(args.data)
+    ds = _load(args)
     prob = siting_problem(ds, params)
     if args.save is not None:
         run = run_siting(prob, request, time_limit_s=args.time_limit_s)
@@ -324,7 +328,7 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
                             params={"name": "--permutations", "value": str(args.permutations), "min": 0,
                                     "max": f"{MAX_PERMUTATIONS:,}"})
     _check_seed(args.seed)
-    ds = read_dataset(args.data)
+    ds = _load(args)
     table = case_table_from_dataset(ds)
     flt = CaseFilter(since=args.since, until=args.until,
                      categories=(args.category,) if args.category else ())
@@ -516,7 +520,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         fmt = format_of(args.out)  # a bad suffix or month is refused before the data is read
         if args.month is not None:
             parse_month(args.month)
-        ds = read_dataset(args.data)
+        ds = _load(args)
         brief = meeting_brief(ds, street=args.street, month=args.month)
         data = build_report(ds, brief, fmt, lang=args.lang)
     except AnalysisError as err:  # said in the report's language (the string table's err.<code>)
@@ -543,9 +547,70 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_report)
 
 
+# --- import / versions / restore ---------------------------------------------
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    store = open_store(args.data)  # a bad name is refused before the file is read
+    read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet)
+    for problem in read.warnings:
+        print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
+    info = store.import_layer(args.layer, read.gdf, mode=args.mode, source=Path(args.file).name, user=args.user)
+    _print_json({"command": "import", "data": store.spec, "location": store.location, "file": str(args.file),
+                 "format": read.source.format, "encoding": read.source.encoding, "crs": read.crs_used,
+                 "warnings": len(read.warnings), "version": info.as_dict()})
+    return EXIT_OK
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="validate one layer file and store it as a new version of the dataset "
+                                      "(nothing changes when the file has a problem)")
+    _add_data_arg(p)
+    p.add_argument("--layer", required=True, choices=LAYER_NAMES)
+    p.add_argument("--mode", default="replace", choices=IMPORT_MODES,
+                   help="replace the layer whole (default) or upsert: replace rows whose id exists, add new ids")
+    p.add_argument("--coord-sys", default="wgs84", choices=COORD_SYSTEMS,
+                   help="datum of plain lon/lat values (gcj02: Amap/Tencent, bd09: Baidu)")
+    p.add_argument("--epsg", type=int, default=None, help="coordinate system of coordinates the file does not "
+                                                          "describe (4490 CGCS2000, 4547 Gauss-Kruger 114E, ...)")
+    p.add_argument("--sheet", default=None, help="GeoPackage layer or Excel sheet to read")
+    p.add_argument("--user", default=None, help="who imports (recorded with the version)")
+    p.add_argument("file")
+    p.set_defaults(func=_cmd_import)
+
+
+def _cmd_versions(args: argparse.Namespace) -> int:
+    store = open_store(args.data)
+    versions = store.versions()
+    _print_json({"command": "versions", "data": store.spec, "location": store.location,
+                 "current": store.current().id, "versions": [v.as_dict() for v in versions]})
+    return EXIT_OK
+
+
+def _add_versions(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("versions", help="list the dataset's versions (oldest first) and the current one")
+    _add_data_arg(p)
+    p.set_defaults(func=_cmd_versions)
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    store = open_store(args.data)
+    info = store.restore(args.version, user=args.user)
+    _print_json({"command": "restore", "data": store.spec, "location": store.location, "version": info.as_dict()})
+    return EXIT_OK
+
+
+def _add_restore(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("restore", help="make an earlier version current again (written as a new version)")
+    _add_data_arg(p)
+    p.add_argument("--version", type=int, required=True, help="the version number to restore (see `versions`)")
+    p.add_argument("--user", default=None, help="who restores (recorded with the version)")
+    p.set_defaults(func=_cmd_restore)
+
+
 # Each command module adds its sub-parser here (one function per command).
 _BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [_add_validate, _add_demo, _add_coverage, _add_site,
-                                                              _add_scenarios, _add_hotspots, _add_report, _add_user]
+                                                              _add_scenarios, _add_hotspots, _add_report, _add_user,
+                                                              _add_import, _add_versions, _add_restore]
 
 
 def _add_lang_arg(p: argparse.ArgumentParser, *, default: object) -> None:

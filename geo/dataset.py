@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,9 +24,38 @@ DEMO_PATH = PROJECT_ROOT / "data" / "shifeng_demo.gpkg"
 ENV_VAR = "GRIDATLAS_DATA"
 
 
+class LazyLayer:
+    """A layer read from storage the first time it is used (thread-safe; read once, then kept).
+
+    ``rows`` is known without reading (from the file's footer), so pages can say a
+    layer is empty without loading a million cases.
+    """
+
+    def __init__(self, load: Callable[[], gpd.GeoDataFrame], rows: int):
+        self._load = load
+        self.rows = int(rows)
+        self._frame: gpd.GeoDataFrame | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._frame is not None
+
+    def get(self) -> gpd.GeoDataFrame:
+        if self._frame is None:
+            with self._lock:
+                if self._frame is None:
+                    self._frame = self._load()
+        return self._frame
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """The layers of one district, in WGS84. Optional layers are ``None`` when absent."""
+    """The layers of one district, in WGS84. Optional layers are ``None`` when absent.
+
+    A layer may be given as a `LazyLayer` (the workspace does so for the cases):
+    reading the attribute reads the layer then, once.
+    """
 
     grids: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
@@ -35,10 +66,30 @@ class Dataset:
     name: str = ""
     meta: tuple[tuple[str, str], ...] = ()
 
+    def __getattribute__(self, attr: str):
+        value = object.__getattribute__(self, attr)
+        if attr in _LAYER_SET and isinstance(value, LazyLayer):
+            return value.get()
+        return value
+
+    def _raw(self, name: str) -> gpd.GeoDataFrame | LazyLayer | None:
+        return object.__getattribute__(self, name)
+
     def layer(self, name: str) -> gpd.GeoDataFrame | None:
         if name not in LAYER_NAMES:
             raise ValueError(f"`name` was {name!r} but is expected to be one of {LAYER_NAMES}")
         return getattr(self, name)
+
+    def rows(self, name: str) -> int:
+        """Rows of a layer (0 when absent), without reading a layer that is not read yet."""
+        raw = self._raw(name)
+        if raw is None:
+            return 0
+        return raw.rows if isinstance(raw, LazyLayer) else len(raw)
+
+    def is_loaded(self, name: str) -> bool:
+        raw = self._raw(name)
+        return not isinstance(raw, LazyLayer) or raw.loaded
 
     @property
     def metric_crs(self) -> CRS:
@@ -50,14 +101,19 @@ class Dataset:
         return sorted(self.grids["street"].dropna().unique().tolist())
 
     def present_layers(self) -> list[str]:
-        return [n for n in LAYER_NAMES if getattr(self, n) is not None]
+        return [n for n in LAYER_NAMES if self._raw(n) is not None]
 
     def with_layer(self, name: str, gdf: gpd.GeoDataFrame | None) -> Dataset:
-        return replace(self, **{name: gdf})
+        raw = {f.name: self._raw(f.name) for f in fields(Dataset)}
+        raw[name] = gdf
+        return Dataset(**raw)
 
     @property
     def meta_dict(self) -> dict[str, str]:
         return dict(self.meta)
+
+
+_LAYER_SET = frozenset(LAYER_NAMES)
 
 
 def default_data_path() -> str:

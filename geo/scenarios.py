@@ -1,4 +1,11 @@
-"""Named scenarios kept inside a dataset GeoPackage (a non-spatial ``scenarios`` table).
+"""Named scenarios of a dataset, kept in a GeoPackage table (a non-spatial ``scenarios`` table).
+
+Where the table lives: for a dataset kept by the workspace (a dataset name, the
+bundled demo, any GeoPackage with versions) in ``scenarios.gpkg`` beside its
+versions, so saving a scenario never changes a version (and never writes into
+``data/``); for a plain GeoPackage without versions, in that file itself. The
+public functions take the dataset (its name or path) and find the table; the
+``*_in`` functions work on one GeoPackage file.
 
 A scenario is what a planner wants to show again: its parameters and its
 result, both JSON objects, under a unique name. The table is a GeoPackage
@@ -105,7 +112,7 @@ def _ensure_table(con: sqlite3.Connection) -> None:
                 "VALUES (?, 'attributes', ?, '', ?, 0)", (TABLE, TABLE, stamp))
 
 
-def list_scenarios(path: str | os.PathLike, *, kind: str | None = None) -> list[Scenario]:
+def list_scenarios_in(path: str | os.PathLike, *, kind: str | None = None) -> list[Scenario]:
     """Saved scenarios (of one ``kind`` if given), oldest first; empty when none were saved."""
     p = _check_path(path)
     with _connect(p, write=False) as con:
@@ -130,7 +137,7 @@ def get_scenario(path: str | os.PathLike, name: str) -> Scenario:
                    name=name)
 
 
-def save_scenario(path: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> Scenario:
+def save_scenario_in(path: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> Scenario:
     """Store a scenario; returns it with its name cleaned and ``saved_at`` set.
 
     A scenario of the same name is replaced when ``overwrite``; otherwise that
@@ -154,7 +161,7 @@ def save_scenario(path: str | os.PathLike, scenario: Scenario, *, overwrite: boo
     return saved
 
 
-def delete_scenario(path: str | os.PathLike, name: str) -> None:
+def delete_scenario_in(path: str | os.PathLike, name: str) -> None:
     """Remove the scenario called ``name``; `DataError` when there is none."""
     p = _check_path(path)
     with _connect(p, write=True) as con:
@@ -162,3 +169,39 @@ def delete_scenario(path: str | os.PathLike, name: str) -> None:
         if not gone:
             raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios",
                            "data.scenario_missing", name=name)
+
+
+# --- by dataset: the workspace's scenarios file, or the plain GeoPackage's own table -------------------------------
+
+def _file_of(dataset: str | os.PathLike, *, create: bool) -> Path | None:
+    from geo.workspace import scenarios_file_for  # the workspace imports this module
+
+    return scenarios_file_for(dataset, create=create)
+
+
+def list_scenarios(dataset: str | os.PathLike, *, kind: str | None = None) -> list[Scenario]:
+    """Saved scenarios of a dataset (of one ``kind`` if given), oldest first; empty when none were saved."""
+    path = _file_of(dataset, create=False)
+    if path is None:
+        return list_scenarios_in(dataset, kind=kind)
+    return list_scenarios_in(path, kind=kind) if path.exists() else []
+
+
+def save_scenario(dataset: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> Scenario:
+    """Store a scenario; returns it with its name cleaned and ``saved_at`` set.
+
+    A scenario of the same name is replaced when ``overwrite``; otherwise that
+    is a `DataError`.
+    """
+    check_name(scenario.name)
+    path = _file_of(dataset, create=True)
+    return save_scenario_in(dataset if path is None else path, scenario, overwrite=overwrite)
+
+
+def delete_scenario(dataset: str | os.PathLike, name: str) -> None:
+    """Remove the scenario called ``name``; `DataError` when there is none."""
+    path = _file_of(dataset, create=False)
+    if path is not None and not path.exists():
+        raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios",
+                       "data.scenario_missing", name=name)
+    delete_scenario_in(dataset if path is None else path, name)

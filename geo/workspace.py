@@ -45,10 +45,12 @@ import os
 import pickle
 import re
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,7 +62,7 @@ import pyogrio
 from geo import scenarios as _scenarios
 from geo import settings
 from geo.crs import WGS84
-from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, read_dataset
+from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
 from geo.errors import DataError, Problem, StorageError
 from geo.schema import LAYER_NAMES, LAYERS
 from geo.storage import IMPORT_MODES, DatasetEntry, ImportMode, VersionInfo
@@ -70,9 +72,16 @@ T = TypeVar("T")
 DATA_DIR = PROJECT_ROOT / "data"
 CACHE_DIR = PROJECT_ROOT / "cache"
 HISTORY_SUFFIX = ".versions"
+# layers with more rows than this are read when first used, not when the version is opened (the cases)
+LAZY_ROWS = 200_000
 CURRENT = "CURRENT"
 TMP_GPKG = ".current.tmp.gpkg"
 NAME_RE = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]{0,63}$")
+
+
+# one entry per dataset being written by this process: [RLock, depth, open lock file]
+_LOCKS: dict[str, list[Any]] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def datasets_dir() -> Path:
@@ -134,6 +143,23 @@ def pyarrow_rows(path: Path) -> int:
     import pyarrow.parquet as pq
 
     return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def read_layer_parquet(path: Path, *, batch_rows: int = 131_072) -> gpd.GeoDataFrame:
+    """One stored layer, read in batches so that memory holds the frame and one batch, not two copies."""
+    import pyarrow.parquet as pq
+    import shapely
+
+    f = pq.ParquetFile(path)
+    if f.metadata.num_rows <= batch_rows:
+        return gpd.read_parquet(path)
+    parts = []
+    for batch in f.iter_batches(batch_size=batch_rows):
+        wkb = batch.column(batch.schema.get_field_index("geometry")).to_numpy(zero_copy_only=False)
+        frame = batch.drop_columns(["geometry"]).to_pandas(split_blocks=True, self_destruct=True)
+        frame["geometry"] = shapely.from_wkb(wkb)
+        parts.append(frame)
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=WGS84)
 
 
 def _error(code: str, message: str, **params: Any) -> StorageError:
@@ -328,7 +354,7 @@ class GpkgStore:
             return
         if not self._gpkg.exists():  # deleted by hand: written again from the current version
             v = int(ptr["version"])
-            self._write_gpkg({n: gpd.read_parquet(p) for n, p in self._layers_of(v).items()}, tmp,
+            self._write_gpkg({n: read_layer_parquet(p) for n, p in self._layers_of(v).items()}, tmp,
                              meta=self._meta_of(v))
             self._commit(v, tmp)
             return
@@ -340,18 +366,34 @@ class GpkgStore:
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
-        try:
-            self._history.mkdir(parents=True, exist_ok=True)
-            fh = open(self._history / "lock", "a+")
-        except OSError as exc:
-            raise _error("storage.not_writable", f"{self._history} cannot be written ({exc})",
-                         path=str(self._history), reason=str(exc)) from exc
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-            fh.close()
+        """Exclusive right to write this dataset: other processes wait (flock), other threads too (RLock).
+
+        Re-entrant within a thread, since writing a version reads the previous one.
+        """
+        key = str(self._history)
+        with _LOCKS_GUARD:
+            entry = _LOCKS.setdefault(key, [threading.RLock(), 0, None])
+        rlock = entry[0]
+        with rlock:
+            if entry[1] == 0:
+                try:
+                    self._history.mkdir(parents=True, exist_ok=True)
+                    fh = open(self._history / "lock", "a+")
+                except OSError as exc:
+                    raise _error("storage.not_writable", f"{self._history} cannot be written ({exc})",
+                                 path=str(self._history), reason=str(exc)) from exc
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                entry[2] = fh
+            entry[1] += 1
+            try:
+                yield
+            finally:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    fh = entry[2]
+                    entry[2] = None
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                    fh.close()
 
     # -- public reading ----------------------------------------------------------------------------------------
     @property
@@ -389,7 +431,9 @@ class GpkgStore:
 
     def verify(self, version: int | None = None) -> VersionInfo:
         """The version's info once its files are proven to be those recorded at import."""
-        v = self._checked_version(version)
+        return self._verify(self._checked_version(version))
+
+    def _verify(self, v: int) -> VersionInfo:
         info = self._info(v)
         got = _sha256_files(self._payload_files(v))
         if got != info.checksum:
@@ -400,15 +444,23 @@ class GpkgStore:
         return info
 
     def load(self, version: int | None = None) -> Dataset:
-        v = self._checked_version(version)
-        self.verify(v)
+        return self._read(self._checked_version(version))
+
+    def _read(self, v: int) -> Dataset:
+        """Version ``v``, checksum checked (no look at the current GeoPackage: used while writing too)."""
+        self._verify(v)
         d = self._vdir(v)
         with open(d / "meta.json", encoding="utf-8") as fh:
             meta = {str(k): str(val) for k, val in json.load(fh).items()}
-        layers: dict[str, gpd.GeoDataFrame | None] = {}
+        layers: dict[str, gpd.GeoDataFrame | LazyLayer | None] = {}
         for name in LAYER_NAMES:
             path = d / "layers" / f"{name}.parquet"
-            layers[name] = gpd.read_parquet(path) if path.exists() else None
+            if not path.exists():
+                layers[name] = None
+                continue
+            rows = pyarrow_rows(path)
+            layers[name] = LazyLayer(partial(read_layer_parquet, path), rows) if rows > LAZY_ROWS \
+                else read_layer_parquet(path)
         missing = [n for n, s in LAYERS.items() if s.required_in_dataset and layers[n] is None]
         if missing:
             raise DataError([Problem(n, "layer is missing from the dataset",
@@ -483,7 +535,7 @@ class GpkgStore:
         if ptr is not None and int(ptr["version"]) == v - 1 and self._gpkg_matches(ptr) and same_rest:
             self._write_gpkg(frames, tmp_gpkg, meta=meta, base=self._gpkg)
         else:
-            everything = {n: gpd.read_parquet(p) for n, p in links.items()} | frames
+            everything = {n: read_layer_parquet(p) for n, p in links.items()} | frames
             self._write_gpkg(everything, tmp_gpkg, meta=meta)
         _pause("gpkg_written")
         self._commit(v, tmp_gpkg, checksum=info.checksum)
@@ -543,7 +595,7 @@ class GpkgStore:
 
     def _safe_load(self, version: int) -> Dataset | None:
         try:
-            return self.load(version)
+            return self._read(version)
         except (StorageError, DataError):
             return None
 
@@ -584,13 +636,13 @@ class GpkgStore:
             v = self._next_id()
             prev_links = self._layers_of(v - 1) if v > 1 else {}
             prev_meta = self._meta_of(v - 1) if v > 1 else {"name": self._name}
-            old = gpd.read_parquet(prev_links[layer]) if layer in prev_links else None
+            old = read_layer_parquet(prev_links[layer]) if layer in prev_links else None
             new = gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
             new = new.reset_index(drop=True)
             if mode == "upsert":
                 new = _upsert(old, new, id_col)
             if layer == "cases" and "grids" in prev_links:
-                new = _with_grid_ids(new, gpd.read_parquet(prev_links["grids"]))
+                new = _with_grid_ids(new, read_layer_parquet(prev_links["grids"]))
             added, changed, removed = _layer_changes(old, new, id_col)
             if mode == "upsert":
                 removed = 0
@@ -608,7 +660,7 @@ class GpkgStore:
             if prev is not None:
                 info = replace(info, **self._dataset_changes(prev, ds))
             else:
-                info = replace(info, kind="create", rows_added=sum(len(getattr(ds, n)) for n in ds.present_layers()))
+                info = replace(info, kind="create", rows_added=sum(ds.rows(n) for n in ds.present_layers()))
             meta = {"name": ds.name or self._name, **ds.meta_dict}
             return self._new_version(frames={n: getattr(ds, n) for n in ds.present_layers()}, links={}, meta=meta,
                                      info=info)
@@ -616,8 +668,7 @@ class GpkgStore:
     def restore(self, version_id: int, *, user: str | None = None) -> VersionInfo:
         with self._lock():
             v_old = self._checked_version(version_id)
-            self.verify(v_old)
-            ds = self.load(v_old)
+            ds = self._read(v_old)
             v = self._next_id()
             prev = self._safe_load(v - 1)
             info = VersionInfo(id=v, created_at=_now(), kind="restore", source=f"v{v_old}", user=user,
@@ -650,25 +701,25 @@ class GpkgStore:
 
     def _carry_scenarios(self, source: Path) -> None:
         try:
-            saved = _scenarios.list_scenarios(source)
+            saved = _scenarios.list_scenarios_in(source)
         except DataError:
             return
         for s in saved:
-            _scenarios.save_scenario(self._scenarios_file(), s, overwrite=True)
+            _scenarios.save_scenario_in(self._scenarios_file(), s, overwrite=True)
 
     def list_scenarios(self, *, kind: str | None = None) -> list[_scenarios.Scenario]:
         self._ensure()
         if not self.scenarios_path.exists():
             return []
-        return _scenarios.list_scenarios(self.scenarios_path, kind=kind)
+        return _scenarios.list_scenarios_in(self.scenarios_path, kind=kind)
 
     def save_scenario(self, scenario: _scenarios.Scenario, *, overwrite: bool = False) -> _scenarios.Scenario:
         self._ensure()
-        return _scenarios.save_scenario(self._scenarios_file(), scenario, overwrite=overwrite)
+        return _scenarios.save_scenario_in(self._scenarios_file(), scenario, overwrite=overwrite)
 
     def delete_scenario(self, name: str) -> None:
         self._ensure()
-        _scenarios.delete_scenario(self._scenarios_file(), name)
+        _scenarios.delete_scenario_in(self._scenarios_file(), name)
 
 
 def _with_grid_ids(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -730,6 +781,28 @@ def open_store(spec: str | os.PathLike | None = None) -> GpkgStore:
     if _is_under(path, datasets_dir()):
         return GpkgStore(path, name=path.stem, spec=path.stem)
     return GpkgStore(path, name=path.stem, spec=str(path))
+
+
+def scenarios_file_for(spec: str | os.PathLike, *, create: bool) -> Path | None:
+    """The scenarios file of the dataset ``spec`` names when that dataset is kept by the workspace.
+
+    None when ``spec`` is a GeoPackage that is not versioned (its scenarios stay in its own table).
+    Without ``create`` the file may not exist yet (no scenario saved).
+    """
+    raw = str(spec)
+    if raw.startswith(("postgresql://", "postgres://")):
+        return None
+    try:
+        store = open_store(raw)
+    except StorageError:
+        return None
+    managed = store.spec == store.name or (store.history / CURRENT).exists()
+    if not managed:
+        return None
+    if create:
+        store._ensure()
+        return store._scenarios_file()
+    return store.scenarios_path
 
 
 def list_datasets() -> list[DatasetEntry]:

@@ -77,9 +77,16 @@ cols[0].metric(t("estates.kpi.total"), f"{int(row['total']):,}",
                t("estates.kpi.done_share", share=float(row["done_share"])), delta_color="off", delta_arrow="off")
 for i, code in enumerate(STAGES, start=1):
     cols[i].metric(stage_label(code), f"{int(row[code]):,}")
-cols[-1].metric(t("estates.kpi.behind"), f"{len(behind)}",
-                t("estates.kpi.behind_of", n=len(streets_only)) if len(behind)
-                else t("estates.kpi.behind_none"), delta_color="off", delta_arrow="off")
+if ctx.street is None:
+    cols[-1].metric(t("estates.kpi.behind"), f"{len(behind)}",
+                    t("estates.kpi.behind_of", n=len(streets_only)) if len(behind)
+                    else t("estates.kpi.behind_none"), delta_color="off", delta_arrow="off")
+else:  # one street: is it behind, and by how many
+    mine = progress[progress["street"] == ctx.street].iloc[0]
+    cols[-1].metric(t("estates.kpi.street_plan"),
+                    t("estates.kpi.short", n=int(mine["shortfall"])) if mine["behind"] else t("estates.status.on_plan"),
+                    t("estates.kpi.planned_done", planned=int(mine["planned"]), actual=int(mine["actual"])),
+                    delta_color="off", delta_arrow="off")
 
 # --- filters: stages on the map and in the list --------------------------------------------------
 stages = widgets.multiselect(t("estates.filter.stages"), list(STAGES), key="estates_stages", lang=ctx.lang,
@@ -103,7 +110,7 @@ with side_col:
 st.subheader(t("estates.progress.title"))
 if ctx.street is None:
     if len(behind):
-        items = "、".join(t("estates.progress.behind_item", street=s, n=int(n))
+        items = ("、" if ctx.lang == "zh" else ", ").join(t("estates.progress.behind_item", street=s, n=int(n))
                          for s, n in zip(behind["street"], behind["shortfall"], strict=True))
         st.warning(t("estates.progress.behind", streets=items))
     else:
@@ -149,14 +156,15 @@ if rows.empty:
     st.info(t("estates.list.empty"))
 else:
     out = pd.DataFrame(rows.drop(columns="geometry")).assign(
-        self_gov_model=[label_of("self_gov_model", v) if isinstance(v, str) else "" for v in rows["self_gov_model"]])
+        self_gov_model=[label_of("self_gov_model", v) if isinstance(v, str) else "" for v in rows["self_gov_model"]],
+        since=[d.strftime("%Y-%m-%d") if pd.notna(d) else "" for d in rows["since"]])
     columns = ["name", "street", "community", "households", "grid_id", "grid_name", "grid_worker", "since",
                "days_at_stage", "self_gov_model"]
     st.dataframe(out[columns], hide_index=True, width="stretch", column_config={
         "name": t("col.name"), "street": t("col.street"), "community": t("col.community"),
         "households": t("col.households"), "grid_id": t("col.grid_id"), "grid_name": t("col.grid_name"),
         "grid_worker": t("col.grid_worker"),
-        "since": st.column_config.DateColumn(t("estates.col.since"), format="YYYY-MM-DD"),
+        "since": t("estates.col.since"),
         "days_at_stage": t("estates.col.days"), "self_gov_model": t("col.self_gov_model"),
     })
     st.download_button(t("estates.download"), out[columns].to_csv(index=False).encode("utf-8-sig"),
@@ -195,6 +203,7 @@ else:
     black_col.markdown(f"**⚫ {t('estates.league.black')}**")
     black_col.table(_small_table(league[league["list"] == "black"].iloc[::-1]))
     with st.expander(t("estates.league.all")):
-        st.dataframe(league.assign(list=[t(f"code.league.{v}") if v else "" for v in league["list"]]),
+        lists = {"red": t("code.league.red"), "black": t("code.league.black"), "": ""}
+        st.dataframe(league.assign(list=[lists[v] for v in league["list"]]),
                      hide_index=True, width="stretch", column_config=config)
     st.caption(t("estates.league.help"))

@@ -33,8 +33,13 @@ def format_of(path: str | Path) -> str:
     return fmt
 
 
-def build_report(ds: Dataset, brief: MeetingBrief, fmt: str, *, lang: str = "zh") -> bytes:
-    """The meeting material in format ``fmt`` (``pptx``, ``pdf``, ``xlsx``), as bytes."""
+def build_report(ds: Dataset, brief: MeetingBrief, fmt: str, *, lang: str = "zh", mask_personal: bool = True) -> bytes:
+    """The meeting material in format ``fmt`` (``pptx``, ``pdf``, ``xlsx``), as bytes.
+
+    ``mask_personal`` (default True) hides the middle digits of reporters' phones in the
+    overdue list (the only personal data the material carries, in the XLSX), whatever the
+    brief holds; only a role allowed to see them should pass False.
+    """
     if fmt == "pptx":
         from reports.pptx import build_pptx
 
@@ -46,6 +51,6 @@ def build_report(ds: Dataset, brief: MeetingBrief, fmt: str, *, lang: str = "zh"
     if fmt == "xlsx":
         from reports.xlsx import build_xlsx
 
-        return build_xlsx(brief, lang=lang)
+        return build_xlsx(brief, lang=lang, mask_personal=mask_personal)
     raise AnalysisError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}",
                         code="report.format_unknown", params={"suffix": f".{fmt}"})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.estates import DISTRICT
 from analysis.meeting import MeetingBrief, MeetingItem
 from ui.i18n import label_of, t
 
@@ -176,12 +177,20 @@ def stage_label(stage: str, lang: str) -> str:
 PLAN_STAGE = "fees_started"
 
 
-def plan_table(brief: MeetingBrief, lang: str, *, stage: str = PLAN_STAGE) -> TextTable | None:
-    """Per street, the plan for ``stage`` at the month's end: due, done, behind by, pace needed per month."""
+def plan_table(brief: MeetingBrief, lang: str, *, stage: str = PLAN_STAGE, top: int | None = None) -> TextTable | None:
+    """Per street, the plan for ``stage`` at the month's end: due, done, behind by, pace needed per month.
+
+    The district row first, then the streets most behind; at most ``top`` rows when given.
+    """
     p = brief.estates_plan
     if p is None:
         return None
-    rows = p[p["stage"] == stage]
+    rows = p[p["stage"] == stage].assign(_district=lambda f: f["street"] != DISTRICT)
+    if brief.street is not None:  # one street: its district row is the street again
+        rows = rows[rows["_district"]]
+    rows = rows.sort_values(["_district", "shortfall", "street"], ascending=[True, False, True], kind="mergesort")
+    if top is not None:
+        rows = rows.head(top)
     headers = tuple(t(f"meeting.col.{c}", lang=lang) for c in ("street", "planned", "actual", "shortfall", "pace"))
     out = []
     for r in rows.to_dict("records"):
@@ -208,7 +217,7 @@ def estates_summary(brief: MeetingBrief, lang: str) -> str:
 
 
 def item_text(item: MeetingItem, lang: str) -> str:
-    values = item.values
+    values = {k: (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in item.values.items()}
     if "stage" in values:
         values["stage"] = stage_label(values["stage"], lang)
     return t(f"meeting.item.{item.kind}", lang=lang, subject=item.subject, **values)
@@ -243,3 +252,8 @@ def t_no_problems(lang: str) -> str:
 
 def t_generated(lang: str) -> str:
     return t("meeting.generated", lang=lang)
+
+
+def more_text(shown: int, total: int, lang: str) -> str | None:
+    """"n more not listed" when a table was cut to fit, else None."""
+    return t("meeting.more", lang=lang, n=total - shown) if total > shown else None

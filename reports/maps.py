@@ -203,7 +203,7 @@ def estates_chart(brief: MeetingBrief, *, lang: str, width_in: float = 9.0, heig
 
     stages = [c for c in e.columns if c not in ("street", "estates")]
     fig = Figure(figsize=(width_in, height_in))
-    ax = fig.add_axes((0.14, 0.2, 0.83, 0.68))
+    ax = fig.add_axes((0.14, 0.2, 0.83, 0.68) if lang == "zh" else (0.14, 0.26, 0.83, 0.62))
     streets = e["street"].astype(str).tolist()
     y = np.arange(len(streets))[::-1]
     left = np.zeros(len(streets))
@@ -216,6 +216,8 @@ def estates_chart(brief: MeetingBrief, *, lang: str, width_in: float = 9.0, heig
                 ax.text(lo + v / 2, yy, f"{int(v)}", ha="center", va="center", fontproperties=font(10),
                         color="black" if i < 2 else "white")
         left += vals
+    pad = max(0.7, (4 - len(streets)) / 2)  # one street gets a bar, not the whole chart
+    ax.set_ylim(-pad, len(streets) - 1 + pad)
     ax.set_yticks(y)
     ax.set_yticklabels(streets, fontproperties=font(12))
     for lbl in ax.get_xticklabels():
@@ -223,7 +225,8 @@ def estates_chart(brief: MeetingBrief, *, lang: str, width_in: float = 9.0, heig
     ax.set_xlabel(t("meeting.chart.count", lang=lang), fontproperties=font(11))
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(t("meeting.chart.estates", lang=lang), fontproperties=font(14, bold=True), loc="left")
-    ax.legend(prop=font(11), loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(stages), frameon=False)
+    ax.legend(prop=font(11), loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False,
+              ncol=len(stages) if lang == "zh" else 3)
     return fig
 
 

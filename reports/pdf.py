@@ -157,9 +157,12 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
 
     for which, section in (("street", "streets"), ("unit", "units")):
         _heading(pdf, content.section_title(section, lang))
-        _table(pdf, content.league_table(brief, which, lang, top=14), size=12)
+        table = content.league_table(brief, which, lang, top=15)
+        _table(pdf, table, size=12)
         pdf.ln(3)
-        _para(pdf, content.t_rank_help(lang), size=10, color=GREY)
+        frame = brief.street_league if which == "street" else brief.unit_league
+        more = content.more_text(len(table.rows), len(frame), lang)
+        _para(pdf, content.t_rank_help(lang) + (f" {more}" if more else ""), size=10, color=GREY)
 
     pics = pictures(ds, brief, lang=lang)
     map_h = 118.0
@@ -196,7 +199,7 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     if chart is not None:
         top, chart_h = pdf.get_y() + 2, 92.0
         _image(pdf, chart, x=MARGIN, y=top, h=chart_h)
-        plan = content.plan_table(brief, lang)
+        plan = content.plan_table(brief, lang, top=12)
         if plan is not None:
             side_x = MARGIN + chart_h * 9.0 / 4.8 + 4
             pdf.set_xy(side_x, top)
@@ -207,7 +210,8 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
             pdf.set_left_margin(MARGIN)
         pdf.set_xy(MARGIN, top + chart_h + 3)
         table = content.estates_table(brief, lang)
-        if table is not None:
+        # the stage table under the chart when it fits on the page (its numbers are the chart's; all in the XLSX)
+        if table is not None and pdf.get_y() + 6.5 * (len(table.rows) + 1) < PAGE_H - 16:
             _table(pdf, table, size=10)
 
     _heading(pdf, content.section_title("problems", lang))

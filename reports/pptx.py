@@ -141,8 +141,10 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         slide = _slide(prs, content.section_title(section, lang), brief, lang)
         table = content.league_table(brief, which, lang, top=11)
         _table(slide, table, Inches(0.5), Inches(1.3), Inches(12.3), size=15 if which == "street" else 14)
-        _text(slide, Inches(0.5), Inches(6.35), Inches(12.3), Inches(0.6), content.t_rank_help(lang), size=12,
-              color=GREY)
+        frame = brief.street_league if which == "street" else brief.unit_league
+        more = content.more_text(len(table.rows), len(frame), lang)
+        _text(slide, Inches(0.5), Inches(6.35), Inches(12.3), Inches(0.6),
+              content.t_rank_help(lang) + (f" {more}" if more else ""), size=12, color=GREY)
 
     slide = _slide(prs, content.section_title("gaps", lang), brief, lang)
     pics = pictures(ds, brief, lang=lang)
@@ -165,12 +167,12 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     _text(slide, Inches(0.5), Inches(1.2), Inches(12.3), Inches(0.6), content.estates_summary(brief, lang), size=18)
     if chart is not None:
         _picture(slide, chart, Inches(0.3), Inches(1.9), height=Inches(4.6))
-    plan = content.plan_table(brief, lang)
+    plan = content.plan_table(brief, lang, top=9)
     if plan is not None:
         _text(slide, Inches(9.0), Inches(1.9), Inches(4.1), Inches(0.7), content.plan_caption(brief, lang), size=12,
               color=GREY)
         short = content.TextTable(plan.headers[:4], tuple(r[:4] for r in plan.rows), plan.numeric[:4], plan.highlight)
-        _table(slide, short, Inches(9.0), Inches(2.7), Inches(4.0), size=13, row_h=Inches(0.4))
+        _table(slide, short, Inches(9.0), Inches(2.6), Inches(4.0), size=12, row_h=Inches(0.38))
 
     slide = _slide(prs, content.section_title("problems", lang), brief, lang)
     groups = content.problem_groups(brief, lang)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from analysis.cases import mask_phone
 from analysis.meeting import MeetingBrief
 from reports import content
 from ui.i18n import TABLE, t
@@ -117,14 +118,19 @@ def _summary(w: _Writer, brief: MeetingBrief, lang: str) -> None:
         row += 1
 
 
-def build_xlsx(brief: MeetingBrief, *, lang: str = "zh") -> bytes:
-    """The workbook as bytes."""
+def build_xlsx(brief: MeetingBrief, *, lang: str = "zh", mask_personal: bool = True) -> bytes:
+    """The workbook as bytes; reporters' phones masked (138****5678) unless ``mask_personal=False``."""
     buf = io.BytesIO()
     w = _Writer(buf)
     _summary(w, brief, lang)
     w.sheet(t("meeting.sec.streets", lang=lang), brief.street_league, STREET_COLUMNS, lang)
     w.sheet(t("meeting.sec.units", lang=lang), brief.unit_league, UNIT_COLUMNS, lang)
-    w.sheet(t("meeting.sec.overdue", lang=lang), brief.overdue, OVERDUE_COLUMNS, lang)
+    overdue = brief.overdue
+    if mask_personal and "reporter_phone" in overdue.columns:
+        # a phone the brief already masked keeps its stars (masking it again would drop them)
+        overdue = overdue.assign(reporter_phone=[v if "*" in str(v) else mask_phone(v)
+                                                 for v in overdue["reporter_phone"]])
+    w.sheet(t("meeting.sec.overdue", lang=lang), overdue, OVERDUE_COLUMNS, lang)
     w.sheet(t("meeting.sec.gaps", lang=lang), brief.gaps, GAP_COLUMNS, lang)
     e = brief.estates_by_stage
     if e is not None:

@@ -29,6 +29,7 @@ from analysis.hotspots import (
 from analysis.options import Measure, Period, WeightsScheme
 from geo.dataset import Dataset
 from ui.context import PageContext
+from ui.data import derived
 from ui.i18n import error_text, t
 from ui.layers import add_street_lines, base_map
 from ui.maps import add_lines, add_polygons, legend, to_display
@@ -57,13 +58,13 @@ def _weights(token: str, _ds: Dataset) -> GridWeights:
 
 
 def case_table(ctx: PageContext) -> CaseTable:
-    """The dataset's case table, built once per dataset version."""
-    return _table(ctx.token, ctx.ds)
+    """The dataset's case table, built once per dataset version (and kept beside it on disk)."""
+    return derived(ctx.path, ctx.token, "case_table.v1", lambda: _table(ctx.token, ctx.ds))
 
 
 def grid_weights(ctx: PageContext) -> GridWeights:
-    """Queen contiguity of the dataset's grids, built once per dataset version."""
-    return _weights(ctx.token, ctx.ds)
+    """Queen contiguity of the dataset's grids, built once per dataset version (and kept beside it on disk)."""
+    return derived(ctx.path, ctx.token, "queen_weights.v1", lambda: _weights(ctx.token, ctx.ds))
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)

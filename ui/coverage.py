@@ -27,7 +27,7 @@ from analysis.network import WalkGraph, build_walk_graph
 from geo.crs import WGS84
 from ui import auth
 from ui.charts import style
-from ui.data import get_dataset
+from ui.data import derived, get_dataset
 from ui.i18n import t
 from ui.layers import add_facilities, street_outlines
 from ui.maps import add_lines, add_points, add_polygons, geojson_payload, new_map, step_colors
@@ -42,8 +42,8 @@ UNCOVERED_ESTATE_COLOR = "#e41a1c"
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def coverage_inputs(path: str, token: str) -> CoverageInputs:
-    """The dataset's layers in its metric CRS and its demand points (once per dataset version)."""
-    return prepare_inputs(get_dataset(path))
+    """The dataset's layers in its metric CRS and its demand points (once per dataset version, kept on disk)."""
+    return derived(path, token, "coverage_inputs.v1", lambda: prepare_inputs(get_dataset(path)))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -1,25 +1,33 @@
 """Cached loading of datasets and of what pages derive from them.
 
-A dataset is read and validated once per file version (path + modification
-time) and shared by every session (`st.cache_resource`: the frozen Dataset is
-never mutated). Derived tables are cached with `st.cache_data`, keyed by
-`dataset_token` rather than by hashing GeoDataFrames on every rerun; where a
-GeoDataFrame must be an argument, `HASH_FUNCS` hashes it cheaply and exactly.
+A dataset is named by its ``spec`` (a workspace name, a GeoPackage path or a
+``postgresql://`` URL; `geo.storage.open_store`). Its current version is
+loaded once per version (`st.cache_resource` keyed by the store's ``token``)
+and shared by every session: the frozen Dataset is never mutated. Loading
+trusts the version (validated at import, checksum checked on open).
+
+What pages derive from a version (`derived`) is computed once per version and
+kept on disk beside it, so a restarted server reads it instead of
+recomputing; the page-level caches are keyed by ``(spec, token)`` rather than
+by hashing GeoDataFrames on every rerun; where a GeoDataFrame must be an
+argument, `HASH_FUNCS` hashes it cheaply and exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import settings
-from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, default_data_path, read_dataset
+from geo.dataset import Dataset, default_data_path
+from geo.storage import DatasetStore, list_datasets, open_store
+
+T = TypeVar("T")
 
 
 def _hash_gdf(gdf: gpd.GeoDataFrame) -> str:
@@ -35,45 +43,25 @@ HASH_FUNCS = {gpd.GeoDataFrame: _hash_gdf}
 
 @dataclass(frozen=True)
 class DatasetChoice:
-    """A dataset the sidebar offers: a label and a GeoPackage path."""
+    """A dataset the sidebar offers: a label and the spec `open_store` takes (kept as ``path``)."""
 
     label: str
     path: str
 
 
 def dataset_choices() -> list[DatasetChoice]:
-    """$GRIDATLAS_DATA first (if set), the bundled demo, then GeoPackages in cache/; labels are unique."""
-    paths: list[str] = []
-    env = settings.data()
-    if env:
-        paths.append(env)
-    paths.append(str(DEMO_PATH))
-    cache = PROJECT_ROOT / "cache"
-    if cache.is_dir():
-        paths.extend(str(p) for p in sorted(cache.glob("*.gpkg")))
-    unique: list[str] = []
-    for p in paths:
-        if all(Path(p).resolve() != Path(q).resolve() for q in unique):
-            unique.append(p)
-    stems = [Path(p).stem for p in unique]
-    choices = []
-    for p, stem in zip(unique, stems, strict=True):
-        # the widget tells choices apart by label: add the folder where two files share a name
-        label = stem if stems.count(stem) == 1 else f"{stem} ({Path(p).resolve().parent})"
-        choices.append(DatasetChoice(label, p))
-    return choices
+    """GRIDATLAS_DATA first (if set), the workspace's datasets (the demo among them), then cache/*.gpkg."""
+    return [DatasetChoice(e.label, e.spec) for e in list_datasets()]
 
 
-def _mtime(path: str) -> float:
-    try:
-        return os.path.getmtime(path)
-    except OSError:
-        return -1.0
+def get_store(spec: str | None = None) -> DatasetStore:
+    """The store of ``spec`` (default: $GRIDATLAS_DATA or the demo). Cheap: nothing is read."""
+    return open_store(spec or default_data_path())
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load(path: str, mtime: float) -> Dataset:
-    return read_dataset(path)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _load(spec: str, token: str) -> Dataset:
+    return get_store(spec).load()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -90,21 +78,39 @@ def _is_part(path: str) -> bool:
 
 
 def get_dataset(path: str | None = None) -> Dataset:
-    """The validated dataset at ``path`` (default: $GRIDATLAS_DATA or the demo), loaded once.
+    """The current version of the dataset ``path`` names, loaded once per version.
 
     A key naming part of a city dataset (``ui.city``: ``SPEC#city``,
     ``SPEC#district=NAME``) gives that part.
     """
-    path = path or default_data_path()
-    if _is_part(path):
-        return _load_part(path, dataset_token(path))
-    return _load(path, _mtime(path))
+    spec = path or default_data_path()
+    if _is_part(spec):
+        return _load_part(spec, dataset_token(spec))
+    return _load(spec, get_store(spec).token)
 
 
 def dataset_token(path: str) -> str:
-    """A cache key that changes when the file (or the database's current version) changes."""
+    """A cache key that changes when the dataset's current version changes."""
     if _is_part(path):
         from ui.city import part_token
 
         return part_token(path)
-    return f"{Path(path).resolve()}@{_mtime(path)}"
+    return get_store(path).token
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _derived(spec: str, token: str, name: str, _build: Callable[[], T]) -> T:
+    if _is_part(spec):  # a part of a city dataset: computed per server
+        return _build()
+    store = get_store(spec)
+    if not hasattr(store, "derived"):  # a backend without a place for derived data: computed per server
+        return _build()
+    return store.derived().get(name, _build)
+
+
+def derived(spec: str, token: str, name: str, build: Callable[[], T]) -> T:
+    """What ``build`` derives from the version ``token`` names: read from its folder, else built and kept there.
+
+    ``name`` says what it is and the format of its value (change it when the value's class changes).
+    """
+    return _derived(spec, token, name, build)

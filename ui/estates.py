@@ -8,6 +8,7 @@ built once per (dataset version, street, stages, language, basemap).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from dataclasses import dataclass
 
@@ -137,10 +138,11 @@ def stage_map(path: str, token: str, street: str | None, stages: tuple[str, ...]
     if street is not None:
         camp = camp[camp["street"] == street]
     m = new_map(grids.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
-    cols = [c for c in ("grid_id", "grid_name", "grid_worker") if c in grids.columns]
+    grid_tip = {"grid_id": t("col.grid_id", lang=lang), "grid_name": t("col.grid_name", lang=lang),
+                "grid_worker": t("col.grid_worker", lang=lang)}
     add_polygons(m, grids, name=t("estates.map.grids", lang=lang), fill=GRID_FILL, fill_opacity=0.85,
                  class_name="ga-estates-grid", datum=datum,
-                 tooltip=[(c, t(f"col.{c}", lang=lang)) for c in cols])
+                 tooltip=[(c, label) for c, label in grid_tip.items() if c in grids.columns])
     add_lines(m, street_outlines(grids), name=t("map.layer.streets", lang=lang), color="#222222", weight=2.2,
               class_name="ga-street", datum=datum, simplify_m=10.0)
     shown = camp.assign(
@@ -181,7 +183,7 @@ def burn_down(plan_rows: pd.DataFrame, progress: pd.DataFrame, plan: Plan, *, st
     info = progress.set_index("street")
     titles = []
     for s in streets:
-        name = t("sidebar.all_streets", lang=lang) if s == DISTRICT else s
+        name = t("sidebar.all_streets", lang=lang) if s == DISTRICT else html.escape(str(s))  # plotly reads tags
         short = int(info.loc[s, "shortfall"])
         titles.append(f"{name} · " + (t("estates.status.behind", lang=lang) + f" −{short}" if short
                                        else t("estates.status.on_plan", lang=lang)))

@@ -6,12 +6,12 @@ import html
 
 import streamlit as st
 
-from geo.errors import DataError
+from geo.errors import DataError, GridAtlasError
 from ui import widgets
 from ui.city import city_districts, part_key
 from ui.context import PageContext, set_context
 from ui.data import dataset_choices, dataset_token, get_dataset
-from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
+from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, error_text, problem_text, t
 from ui.maps import basemap_config
 
 _LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -39,9 +39,13 @@ def render_sidebar() -> PageContext | None:
             path = part_key(choice.path, district)
         try:
             ds = get_dataset(path)
-        except DataError as err:
+        except DataError as err:  # a GeoPackage taken in for the first time, with problems
             st.error(t("error.load_failed"))
-            st.code("\n".join(str(p) for p in err.problems), language=None)
+            st.code("\n".join(problem_text(p, lang=lang) for p in err.problems), language=None)
+            return None
+        except GridAtlasError as err:  # the workspace: a damaged version, a missing dataset, a full disk
+            st.error(t("error.load_failed"))
+            st.code(error_text(err, lang=lang), language=None)
             return None
         # "" stands for the whole district (a selectbox whose value is None shows nothing chosen)
         street = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -22,7 +23,7 @@ from geo.workspace import GpkgStore, list_datasets, open_store
 
 
 def _sha(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _grids(elderly=(5, 11, 7)) -> gpd.GeoDataFrame:

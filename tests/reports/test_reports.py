@@ -211,6 +211,14 @@ def test_xlsx_text_that_looks_like_a_formula_stays_text(small):
         assert cell.quotePrefix  # editing the cell in Excel keeps it text
 
 
+def test_xlsx_masks_phones_unless_told_not_to():
+    ds = meeting_dataset()
+    raw = meeting_brief(ds, mask_personal=False)
+    for mask, expected in ((True, "138****5678"), (False, "13812345678")):
+        wb = openpyxl.load_workbook(io.BytesIO(build_report(ds, raw, "xlsx", mask_personal=mask)))
+        assert [c.value for c in wb["超期未办结事件"]["J"][1:]] == [expected] * 4
+
+
 def test_xlsx_in_english(demo):
     ds, b = demo
     wb = openpyxl.load_workbook(io.BytesIO(build_report(ds, b, "xlsx", lang="en")))

@@ -62,3 +62,24 @@ def test_without_a_target_the_page_asks_for_one_and_plans_the_calendar_year(with
     assert at.date_input(key="estates_plan_target").value == dt.date(2019, 12, 31)
     assert at.date_input(key="estates_plan_start").value == dt.date(2019, 1, 1)
     assert _metrics(at)["落后街道"] == "2"  # the same plan as the demo's meta gives
+
+
+def test_burn_down_panels_escape_street_names_and_mark_who_is_behind():
+    import pandas as pd
+
+    from analysis.estates import plan_progress, street_progress
+    from ui.estates import Plan, burn_down
+
+    df = pd.DataFrame({"estate_id": ["a", "b"], "name": ["甲", "乙"], "households": [1, 1],
+                       "management": "unmanaged", "street": ["<a href='javascript:alert(1)'>东</a>", "西街"],
+                       "governance_stage": ["none", "committee_formed"], "committee_formed_on": [None, "2019-02-01"]})
+    kw = {"start": "2019-01-01", "target": "2019-06-30", "as_of": "2019-03-31"}
+    rows = plan_progress(df, **kw)
+    fig = burn_down(rows[rows["stage"] == "committee_formed"], street_progress(df, stage="committee_formed", **kw),
+                    Plan(*(pd.Timestamp(v) for v in kw.values()), True), stage="committee_formed", lang="zh")
+    # each street has one estate: ceil(1 * 3 / 6) = 1 due by March; the district: ceil(2 * 3 / 6) = 1, 1 done
+    assert [a.text for a in fig.layout.annotations] == [
+        "&lt;a href=&#x27;javascript:alert(1)&#x27;&gt;东&lt;/a&gt; · 落后 −1", "西街 · 按计划", "全部街道 · 按计划"]
+    # the pace needed: from 1 left on 03-31 to none on 06-30, drawn only where something is left (not 西街)
+    needed = [tr for tr in fig.data if tr.name == "按期完成所需进度"]
+    assert [(tr.xaxis, list(tr.y)) for tr in needed] == [("x", [1, 0]), ("x3", [1, 0])]

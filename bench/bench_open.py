@@ -1,0 +1,213 @@
+"""Opening the Wuchang-scale dataset: before (read + validate the GeoPackage) and after (a workspace
+version: GeoParquet, checksum, no re-validation, derived data kept beside it); importing the 1 M-case
+CSV; the server's first visit, coverage page and peak memory after every page.
+
+Every step runs in a fresh process (cold for Python; the files may be in the OS cache), and its peak
+memory is that process's own (``ru_maxrss``). The workspace is ``bench/out/home`` (removed first).
+
+    python -m bench.bench_open [--no-browser] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.results import ROOT, WUCHANG, machine_line, write_section
+
+HOME = ROOT / "bench" / "out" / "home"
+CSV = ROOT / "bench" / "out" / "wuchang_cases.csv"
+NAME = "wuchang"
+
+# Run in a child: time a statement, print {"s": seconds, "peak_mb": ...} as the last line.
+_CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+t0 = time.perf_counter()
+{body}
+print(json.dumps({{"s": time.perf_counter() - t0, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  **extra}}))
+"""
+
+
+def child(body: str, *, env: dict[str, str]) -> dict:
+    code = _CHILD.format(root=str(ROOT), body=body)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_env() -> dict[str, str]:
+    env = {**os.environ, "GRIDATLAS_HOME": str(HOME), "PYTHONUNBUFFERED": "1"}
+    env.pop("GRIDATLAS_DATA", None)
+    return env
+
+
+def write_cases_csv() -> int:
+    """The Wuchang cases as a clerk's CSV: lon/lat columns, one row per case (made once)."""
+    import pyogrio
+
+    if CSV.exists():
+        return -1
+    cases = pyogrio.read_dataframe(WUCHANG, layer="cases", use_arrow=True)
+    table = cases.drop(columns="geometry").assign(lon=cases.geometry.x.round(7), lat=cases.geometry.y.round(7))
+    table = table.drop(columns=["grid_id"])  # assigned at import, as for a clerk's file
+    CSV.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(CSV, index=False, encoding="utf-8")
+    return len(table)
+
+
+def steps(env: dict[str, str]) -> dict[str, dict]:
+    fig: dict[str, dict] = {}
+    fig["before"] = child(f"from geo.dataset import read_dataset\nds = read_dataset({str(WUCHANG)!r})\n"
+                          "extra = {'cases': len(ds.cases)}", env=env)
+    print("before", fig["before"], flush=True)
+    shutil.rmtree(HOME, ignore_errors=True)
+    (HOME / "datasets").mkdir(parents=True)
+    shutil.copy(WUCHANG, HOME / "datasets" / f"{NAME}.gpkg")
+    fig["adopt"] = child(f"from geo.workspace import open_store\ninfo = open_store({NAME!r}).current()\n"
+                         "extra = {'version': info.id}", env=env)
+    print("adopt", fig["adopt"], flush=True)
+    write_cases_csv()
+    fig["import"] = child(
+        "import runpy\nsys.argv = ['cli.py', 'import', '--data', %r, '--layer', 'cases', %r]\n"
+        "try:\n    runpy.run_path('cli.py', run_name='__main__')\nexcept SystemExit as e:\n    code = e.code\n"
+        "extra = {'exit': code}" % (NAME, str(CSV)), env=env)
+    print("import", fig["import"], flush=True)
+    load = (f"from geo.workspace import open_store\nds = open_store({NAME!r}).load()\n"
+            "extra = {'cases': len(ds.cases)}")
+    fig["after_cold"] = child(load, env=env)
+    print("after", fig["after_cold"], flush=True)
+    fig["after_second"] = child(load, env=env)
+    fig["checksum"] = child(f"from geo.workspace import open_store\nopen_store({NAME!r}).verify()\nextra = {{}}",
+                            env=env)
+    return fig
+
+
+def _server_peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _server_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+PAGES = ("覆盖分析", "选址规划", "事件热点", "小区自治", "调度会", "数据管理", "总览")
+
+
+def browser(env: dict[str, str], n_grids: int) -> dict:
+    """One server start: first visit → overview map drawn; coverage page first open; every page; peak memory."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.bench_coverage import _wait_drawn
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, wait_for_app, wait_for_map_count
+
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        t0 = time.perf_counter()
+        proc, url = start_app(NAME)
+        out: dict = {"start_s": time.perf_counter() - t0}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = b.new_page(viewport={"width": 1500, "height": 1100})
+            t0 = time.perf_counter()
+            page.goto(f"{url}/")
+            wait_for_map_count(page, "path.ga-grid", n_grids, timeout_ms=300_000)
+            out["overview_s"] = time.perf_counter() - t0
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            t0 = time.perf_counter()
+            nav.get_by_text("覆盖分析").click()
+            _wait_drawn(page, None, n_grids=n_grids)
+            out["coverage_s"] = time.perf_counter() - t0
+            out["pages_s"] = {}
+            for label in PAGES[1:]:
+                link = nav.get_by_text(label)
+                if link.count() == 0:
+                    continue
+                t0 = time.perf_counter()
+                link.first.click()
+                page.wait_for_timeout(500)
+                wait_for_app(page, timeout_ms=300_000)
+                out["pages_s"][label] = round(time.perf_counter() - t0, 2)
+            out["peak_mb"] = _server_peak_mb(proc.pid)
+            out["rss_mb"] = _server_rss_mb(proc.pid)
+            b.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    if not WUCHANG.exists():
+        raise SystemExit(f"{WUCHANG} is missing: run `make wuchang` first")
+    machine = machine_line()
+    env = bench_env()
+    fig = steps(env)
+    srv = []
+    if not args.no_browser:
+        for run in ("first server start (nothing derived yet)", "server restarted (derived data on disk)"):
+            srv.append((run, browser(env, 1811)))
+            print(run, srv[-1], flush=True)
+    b, a, imp = fig["before"], fig["after_cold"], fig["import"]
+    lines = [
+        f"`python -m bench.bench_open` on `cache/wuchang.gpkg` (1,811 grids, 1,000,000 cases). {machine}. "
+        "Each step in a fresh Python process; peak = that process's maximum resident memory.",
+        "",
+        "| step | time | peak memory | target |",
+        "|---|---|---|---|",
+        f"| before: read + validate the GeoPackage (`read_dataset`, what every open did) | {b['s']:.1f} s | "
+        f"{b['peak_mb']:,.0f} MB | |",
+        f"| take the GeoPackage into the workspace once (validate, write version 1: GeoParquet + GeoPackage) | "
+        f"{fig['adopt']['s']:.1f} s | {fig['adopt']['peak_mb']:,.0f} MB | |",
+        f"| `cli.py import --layer cases` of the 1 M-case CSV (read, validate, assign grids, new version) | "
+        f"{imp['s']:.1f} s | {imp['peak_mb']:,.0f} MB | < 60 s, < 2 GB |",
+        f"| after: open the current version (checksum + GeoParquet, no re-validation) | {a['s']:.1f} s | "
+        f"{a['peak_mb']:,.0f} MB | |",
+        f"| after, again (second fresh process) | {fig['after_second']['s']:.1f} s | "
+        f"{fig['after_second']['peak_mb']:,.0f} MB | |",
+        f"| of which: checksum of the version's files | {fig['checksum']['s']:.2f} s | | |",
+    ]
+    if srv:
+        lines += ["", "Server (headless Chromium, every grid polygon counted before the clock stops):", "",
+                  "| server | start → healthy | first visit → overview map drawn | coverage page first open → map "
+                  "drawn | other pages (s) | server peak memory after every page |",
+                  "|---|---|---|---|---|---|"]
+        for run, o in srv:
+            pages = ", ".join(f"{k} {v:.1f}" for k, v in o["pages_s"].items())
+            lines.append(f"| {run} | {o['start_s']:.1f} s | {o['overview_s']:.1f} s | {o['coverage_s']:.1f} s | "
+                         f"{pages} | {o['peak_mb']:,.0f} MB (now {o['rss_mb']:,.0f} MB) |")
+        lines += ["", "Targets: first visit after a server start → overview map drawn < 4 s (before: 14.7 s); "
+                  "coverage page first open < 3 s (before: 6.9 s); server peak memory after every page < 1 GB "
+                  "(before: 1.4 GB for the read alone)."]
+    body = "\n".join(lines)
+    print(body)
+    if not args.no_write:
+        write_section("Opening a dataset, importing, server memory (issue 9)", body)
+
+
+if __name__ == "__main__":
+    main()
