@@ -816,7 +816,8 @@ def list_datasets() -> list[DatasetEntry]:
                    {p.name[: -len(HISTORY_SUFFIX)] for p in folder.glob(f"*{HISTORY_SUFFIX}")}) \
         if folder.is_dir() else []
     env = settings.data()
-    first = [open_store(env).spec] if env else []
+    # a postgresql:// URL is the PostGIS backend's (geo.postgis), not a workspace name or a file
+    first = [env if str(env).startswith(("postgresql://", "postgres://")) else open_store(env).spec] if env else []
     for s in [*first, DEMO_PATH.stem, *names]:
         specs.append((s, not (s.endswith(".gpkg") or os.sep in s)))
     if CACHE_DIR.is_dir():
