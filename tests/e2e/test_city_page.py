@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 
-import pyogrio
 import pytest
 
 from geo import demo_city
@@ -40,24 +39,3 @@ def test_city_map_shows_districts_then_a_district_shows_its_grids(city_url, offl
     screenshot(page, "city_overview_zh")
     assert page.traffic.blocked == [] and page.js_errors == []
 
-
-def test_one_district_of_the_city_draws_its_grids_and_streets(city_url, offline_page):
-    """The part of the city the sidebar's district choice opens (``SPEC#district=NAME``), served on its own."""
-    _, path = city_url
-    proc, url = start_app(f"{path}#district=江汉区")
-    try:
-        page = offline_page
-        page.goto(f"{url}/")
-        wait_for_app(page)
-        grids = pyogrio.read_dataframe(path, layer="grids", columns=["district", "street"], read_geometry=False)
-        mine = grids[grids["district"] == "江汉区"]
-        frame = wait_for_map_count(page, "path.ga-grid", len(mine))
-        assert frame.locator("path.ga-street").count() == mine["street"].nunique()
-        assert frame.locator("path.ga-district").count() == 0
-        assert "江汉区 网格服务总览" in page.locator('[data-testid="stMain"]').inner_text()
-        assert_no_exception(page)
-        screenshot(page, "city_district_zh")
-        assert page.traffic.blocked == [] and page.js_errors == []
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
