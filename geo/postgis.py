@@ -229,8 +229,16 @@ def _table_columns(gdf: pd.DataFrame) -> dict[str, str]:
             and not isinstance(gdf[c].dtype, gpd.array.GeometryDtype)}
 
 
-def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, geometry: bool) -> None:
-    """COPY the frame's rows into ``table`` (text format, geometry as hex EWKB)."""
+def _week_of(reported: pd.Series) -> pd.Series:
+    """Monday-based week number (`analysis.cases.week_index`) of each report; <NA> without a date."""
+    days = pd.to_datetime(reported).dt.floor("D")
+    number = (days - pd.Timestamp("1970-01-01")).dt.days
+    return ((number + 3) // 7).astype("Int64")
+
+
+def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, geometry: bool,
+                extra: Mapping[str, pd.Series] | None = None) -> None:
+    """COPY the frame's rows into ``table`` (text format, geometry as hex EWKB); ``extra``: more columns."""
     out = pd.DataFrame({c: gdf[c] for c in columns})
     for c, t in columns.items():
         if t.startswith("timestamp"):
@@ -238,6 +246,9 @@ def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, 
         elif t == "boolean":
             out[c] = out[c].map({True: "t", False: "f"})
     names = list(columns)
+    for c, values in (extra or {}).items():
+        out[c] = values.to_numpy()
+        names.append(c)
     if geometry:
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         out["geom"] = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
@@ -255,6 +266,27 @@ def _clean_text(series: pd.Series) -> pd.Series:
     s = series.astype("string")
     return s.str.replace("\\", "\\\\", regex=False).str.replace("\t", " ", regex=False) \
         .str.replace("\r", " ", regex=False).str.replace("\n", " ", regex=False)
+
+
+def _all_added(con, schema: str, columns: dict) -> tuple[int, int, int]:
+    """Every row of a version made from scratch counts as added."""
+    total = sum(int(con.execute(f"SELECT count(*) FROM {_ident(schema)}.{_ident(n)}").fetchone()[0])
+                for n in columns)
+    return total, 0, 0
+
+
+def _diff(con, new: str, old: str, id_col: str, cols: list[str], *, removed: bool = True) -> tuple[int, int, int]:
+    """Rows of ``new`` against ``old`` by id: (added, changed — same id, other values or shape, removed)."""
+    idc = _ident(id_col)
+    added = con.execute(f"SELECT count(*) FROM {new} n WHERE NOT EXISTS (SELECT 1 FROM {old} o WHERE o.{idc} = n.{idc})"
+                        ).fetchone()[0]
+    left = ", ".join([*(f"n.{_ident(c)}" for c in cols), "ST_AsEWKB(n.geom)"])
+    right = ", ".join([*(f"o.{_ident(c)}" for c in cols), "ST_AsEWKB(o.geom)"])
+    changed = con.execute(f"SELECT count(*) FROM {new} n JOIN {old} o ON o.{idc} = n.{idc} "
+                          f"WHERE ({left}) IS DISTINCT FROM ({right})").fetchone()[0]
+    gone = con.execute(f"SELECT count(*) FROM {old} o WHERE NOT EXISTS (SELECT 1 FROM {new} n WHERE n.{idc} = o.{idc})"
+                       ).fetchone()[0] if removed else 0
+    return int(added), int(changed), int(gone)
 
 
 # --- the store ---------------------------------------------------------------------------------
@@ -445,7 +477,7 @@ class PostgisStore:
                 sink(name, gdf)
 
         return self._write_version(fill, meta, user=user, source=source or "import",
-                                   kind="replace" if self.exists() else "create")
+                                   kind="replace" if self.exists() else "create", row_counts=_all_added)
 
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str = "",
                      user: str | None = None) -> VersionInfo:
@@ -465,30 +497,55 @@ class PostgisStore:
                 raise StorageError(f"dataset {self.dataset!r} has no version yet: import its grids first",
                                    code="storage.no_version", params={"dataset": self.dataset})
             return self._write_version(lambda sink: sink(layer, gdf), {"name": self.dataset}, user=user,
-                                       source=source or f"import {layer}", kind="create", layer=layer)
+                                       source=source or f"import {layer}", kind="create", layer=layer,
+                                       row_counts=_all_added)
         _, base_schema, base_cols = self._version(None)
         id_col = LAYERS[layer].id_column
-        new_ids = set(gdf[id_col].astype(str)) if id_col and id_col in gdf.columns else set()
-        old_ids = self._ids(base_schema, layer, id_col) if layer in base_cols and id_col else set()
-        if mode == "upsert" and layer in base_cols:
-            if not id_col or id_col not in gdf.columns:
-                raise DataError([Problem(layer, f"upsert needs the id column {id_col}", f"add a {id_col} column",
-                                         column=id_col, code="data.column_missing", params={"column": id_col})])
+        has_base = layer in base_cols
+        if mode == "upsert" and (not id_col or id_col not in gdf.columns):
+            raise DataError([Problem(layer, f"layer {layer} has no id column, so it cannot be upserted",
+                                     "import it with mode replace", code="data.upsert_without_id",
+                                     params={"layer": layer})])
+        base = f"{_ident(base_schema)}.{_ident(layer)}"
+
+        if mode == "upsert" and has_base:
             keep = dict(base_cols)
-            counts = (len(new_ids - old_ids), len(new_ids & old_ids), 0)
-            after = (f"DELETE FROM {{schema}}.{_ident(layer)} WHERE {_ident(id_col)} = ANY(%s)", [sorted(new_ids)])
+
+            def fill(sink: Callable[..., None]) -> None:
+                sink(layer, gdf, table="_incoming")
+
+            def counts(con, schema: str, columns: dict) -> tuple[int, int, int]:
+                return self._merge_incoming(con, schema, layer, id_col, columns[layer], base)
         else:
             keep = {n: c for n, c in base_cols.items() if n != layer}
-            counts = (len(new_ids - old_ids), len(new_ids & old_ids), len(old_ids - new_ids))
-            after = None
-        return self._write_version(lambda sink: sink(layer, gdf), self._meta(base_schema), user=user,
-                                   source=source or f"import {layer}", kind=mode, layer=layer,
-                                   copy_from=(base_schema, keep), counts=counts, before_fill=after)
 
-    def _ids(self, schema: str, layer: str, id_col: str) -> set[str]:
-        with self._conn() as con:
-            rows = con.execute(f"SELECT {_ident(id_col)}::text FROM {_ident(schema)}.{_ident(layer)}").fetchall()
-        return {r[0] for r in rows}
+            def fill(sink: Callable[..., None]) -> None:
+                sink(layer, gdf)
+
+            def counts(con, schema: str, columns: dict) -> tuple[int, int, int]:
+                if not has_base or not id_col:
+                    n = con.execute(f"SELECT count(*) FROM {_ident(schema)}.{_ident(layer)}").fetchone()[0]
+                    return int(n), 0, 0
+                return _diff(con, f"{_ident(schema)}.{_ident(layer)}", base, id_col,
+                             [c for c in columns[layer] if c in base_cols[layer]])
+        return self._write_version(fill, self._meta(base_schema), user=user, source=source or f"import {layer}",
+                                   kind=mode, layer=layer, copy_from=(base_schema, keep), row_counts=counts)
+
+    def _merge_incoming(self, con, schema: str, layer: str, id_col: str, cols: dict[str, str], base: str
+                        ) -> tuple[int, int, int]:
+        """Upsert the staged rows into the layer in place: same id → row replaced where it stands; new ids appended."""
+        s = _ident(schema)
+        table, staged = f"{s}.{_ident(layer)}", f"{s}._incoming"
+        added, changed, _ = _diff(con, staged, base, id_col, list(cols), removed=False)
+        names = [*cols, "geom"]
+        sets = ", ".join(_ident(c) for c in names)
+        src = ", ".join(f"i.{_ident(c)}" for c in names)
+        idc = _ident(id_col)
+        con.execute(f"UPDATE {table} t SET ({sets}) = ({src}) FROM {staged} i WHERE t.{idc} = i.{idc}")
+        con.execute(f"INSERT INTO {table} ({sets}) SELECT {src} FROM {staged} i WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {table} t WHERE t.{idc} = i.{idc}) ORDER BY i.fid")
+        con.execute(f"DROP TABLE {staged}")
+        return added, changed, 0
 
     def restore(self, version_id: int, *, user: str | None = None) -> VersionInfo:
         """A new version with the layers of ``version_id``, made current (history is never rewritten)."""
@@ -513,7 +570,7 @@ class PostgisStore:
             result.update(generate(inner, **kw))
 
         v = self._write_version(fill, meta_box, user=user, source=source or "generated",
-                                kind="replace" if self.exists() else "create")
+                                kind="replace" if self.exists() else "create", row_counts=_all_added)
         return v, result
 
     def _meta(self, schema: str) -> dict[str, str]:
@@ -523,13 +580,13 @@ class PostgisStore:
     def _write_version(self, fill: Callable[[Callable[[str, gpd.GeoDataFrame], None]], None],
                        meta: Mapping[str, str], *, user: str | None, source: str, kind: str,
                        layer: str | None = None, copy_from: tuple[str, dict] | None = None,
-                       restored_from: int | None = None, counts: tuple[int, int, int] = (0, 0, 0),
-                       before_fill: tuple[str, list] | None = None) -> VersionInfo:
+                       restored_from: int | None = None,
+                       row_counts: Callable[[Any, str, dict], tuple[int, int, int]] | None = None) -> VersionInfo:
         with self._conn() as con:
             vid = int(con.execute(
                 f"INSERT INTO {SCHEMA}.versions (dataset, author, note, kind, layer, rows_added, rows_changed, "
                 f"rows_removed, restored_from) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (self.dataset, user or "", source, kind, layer, *counts, restored_from)).fetchone()[0])
+                (self.dataset, user or "", source, kind, layer, 0, 0, 0, restored_from)).fetchone()[0])
             con.commit()
         schema = f"ga_v{vid}"
         columns: dict[str, dict[str, str]] = {}
@@ -547,16 +604,14 @@ class PostgisStore:
                         con.execute(f"SELECT setval('{seq}', coalesce((SELECT max(fid) FROM {t}), 0) + 1, false)")
                         con.execute(f"ALTER TABLE {t} ALTER COLUMN fid SET DEFAULT nextval('{seq}')")
                         columns[name] = c
-                if before_fill is not None:
-                    sql, args = before_fill
-                    con.execute(sql.format(schema=_ident(schema)), args)
                 con.commit()
 
-                def sink(layer: str, gdf: gpd.GeoDataFrame) -> None:
-                    self._append(con, schema, layer, gdf, columns)
+                def sink(layer: str, gdf: gpd.GeoDataFrame, table: str | None = None) -> None:
+                    self._append(con, schema, layer, gdf, columns, table=table)
                     con.commit()
 
                 fill(sink)
+                counts = row_counts(con, schema, columns) if row_counts else (0, 0, 0)
                 if "cases" in columns and "grids" in columns:
                     self._assign_missing_grids(con, schema)
                     columns["cases"].setdefault("grid_id", "text")
@@ -576,9 +631,10 @@ class PostgisStore:
                     con.execute(f"SELECT version_id FROM {SCHEMA}.current WHERE dataset = %s FOR UPDATE",
                                 (self.dataset,))
                     con.execute(f"UPDATE {SCHEMA}.versions SET status = 'ready', ready_at = clock_timestamp(), "
-                                f"schema_name = %s, rows = %s, columns = %s, checksum = %s WHERE id = %s",
+                                f"schema_name = %s, rows = %s, columns = %s, checksum = %s, rows_added = %s, "
+                                f"rows_changed = %s, rows_removed = %s WHERE id = %s",
                                 (schema, json.dumps(rows), json.dumps({n: list(c.items()) for n, c in columns.items()}),
-                                 _checksum(columns, rows), vid))
+                                 _checksum(columns, rows), *counts, vid))
                     con.execute(f"UPDATE {SCHEMA}.current SET version_id = %s WHERE dataset = %s",
                                 (vid, self.dataset))
                     self._audit(con, user or "", kind, {"version": vid, "source": source, "layer": layer,
@@ -594,8 +650,9 @@ class PostgisStore:
             raise
         return next(v for v in self.versions() if v.id == vid)
 
-    def _append(self, con, schema: str, layer: str, gdf: gpd.GeoDataFrame, columns: dict[str, dict[str, str]]
-                ) -> None:
+    def _append(self, con, schema: str, layer: str, gdf: gpd.GeoDataFrame, columns: dict[str, dict[str, str]],
+                *, table: str | None = None) -> None:
+        """COPY ``gdf`` into the layer's table (created by the first part), or into a staging ``table``."""
         if layer not in LAYER_NAMES:
             raise StorageError(f"`layer` was {layer!r} but is expected to be one of {', '.join(LAYER_NAMES)}",
                                code="storage.unknown_layer", params={"layer": layer})
@@ -605,19 +662,25 @@ class PostgisStore:
         for c, t in cols.items():
             if t == "text":
                 gdf[c] = _clean_text(gdf[c])
-        table = f"{_ident(schema)}.{_ident(layer)}"
-        if layer in columns:  # a further part of a layer written in chunks
+        staging = table is not None
+        table = f"{_ident(schema)}.{_ident(table or layer)}"
+        if layer in columns:  # a further part of a layer written in chunks, or rows to upsert into it
             if list(columns[layer]) != list(cols):
                 raise StorageError(f"layer {layer} came in parts with different columns", code="storage.parts_differ",
                                    params={"layer": layer})
         else:
             defs = ", ".join(f"{_ident(c)} {t}" for c, t in cols.items())
             con.execute(f"DROP TABLE IF EXISTS {table}")
+            week = ", week integer" if layer == "cases" and "reported_at" in cols else ""
             con.execute(f"CREATE TABLE {table} (fid bigserial, {defs + ', ' if defs else ''}"
-                        f"geom geometry(Geometry, 4326))")
+                        f"geom geometry(Geometry, 4326){week})")
             columns[layer] = cols
+        if staging and not con.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0]:
+            con.execute(f"CREATE TABLE {table} (LIKE {_ident(schema)}.{_ident(layer)} INCLUDING DEFAULTS)")
+        # cases carry their week number (not a layer column: the counts in SQL group by it)
+        extra = {"week": _week_of(gdf["reported_at"])} if layer == "cases" and "reported_at" in cols else None
         with con.cursor() as cur:
-            _copy_frame(cur, table, gdf, cols, geometry=True)
+            _copy_frame(cur, table, gdf, cols, geometry=True, extra=extra)
 
     def _assign_missing_grids(self, con, schema: str) -> None:
         """Give each case without a grid_id the grid containing it (first grid in layer order), in SQL."""
@@ -709,6 +772,16 @@ class PostgisStore:
                 raise DataError([Problem("scenarios", f"there is no scenario named {name!r}",
                                          "pick one of the saved scenarios")])
             self._audit(con, user or "", "delete_scenario", {"name": name})
+
+    def district_names(self) -> tuple[str, ...]:
+        """The grids' ``district`` values of the current version, in layer order (() without the column)."""
+        _, schema, columns = self._version(None)
+        if "district" not in columns.get("grids", {}):
+            return ()
+        with self._conn() as con:
+            rows = con.execute(f"SELECT district FROM {_ident(schema)}.grids WHERE district IS NOT NULL "
+                               f"GROUP BY district ORDER BY min(fid)").fetchall()
+        return tuple(str(r[0]) for r in rows)
 
     # counts in SQL
     def case_counts(self, by: tuple[str, ...] = ("grid_id", "week"), *, version: int | None = None,

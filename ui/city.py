@@ -59,19 +59,29 @@ def _gpkg_columns(path: str, layer: str) -> list[str]:
         return []
 
 
-@st.cache_data(show_spinner=False, max_entries=16, ttl=60)
 def city_districts(spec: str) -> tuple[str, ...]:
-    """The districts of a city dataset (grids' ``district`` values), or () for a district dataset."""
+    """The districts of a city dataset (grids' ``district`` values), or () for a district dataset.
+
+    Read once per dataset version (keyed by a cheap token: the file's time, the database's current version).
+    """
     if is_postgres_url(spec):
-        grids = _store(spec).load(layers=()).grids
-        if "district" not in grids.columns:
-            return ()
-        names = grids["district"]
+        return _city_districts(spec, _store(spec).token)
+    try:
+        mtime = os.path.getmtime(spec)
+    except OSError:
+        return ()
+    return _city_districts(spec, str(mtime))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _city_districts(spec: str, token: str) -> tuple[str, ...]:
+    if is_postgres_url(spec):
+        found = _store(spec).district_names()
     else:
-        if not os.path.exists(spec) or "district" not in _gpkg_columns(spec, "grids"):
+        if "district" not in _gpkg_columns(spec, "grids"):
             return ()
         names = pyogrio.read_dataframe(spec, layer="grids", columns=["district"], read_geometry=False)["district"]
-    found = tuple(dict.fromkeys(str(d) for d in names.dropna()))
+        found = tuple(dict.fromkeys(str(d) for d in names.dropna()))
     return found if len(found) > 1 else ()
 
 

@@ -115,6 +115,7 @@ def test_cli_writes_the_city_into_postgis(capsys):
     ds = store.load()
     plan = demo_city._plan(**SMALL).set_index("district").loc["汉南区"]
     assert len(ds.grids) == plan["grids"] and len(ds.cases) == plan["cases"]
+    assert store.district_names() == ("汉南区",)
     counts = store.case_counts(("district",))
     assert counts["district"].tolist() == ["汉南区"] and counts["cases"].iloc[0] == ds.cases["grid_id"].notna().sum()
     close_pools()

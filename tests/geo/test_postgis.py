@@ -80,6 +80,7 @@ def test_import_then_load_gives_back_every_layer(url, demo):
     assert info.value.code == "storage.no_version"
     v = store.import_dataset(demo, user="clerk", source="shifeng_demo.gpkg")
     assert (v.kind, v.user, v.source, v.layer) == ("create", "clerk", "shifeng_demo.gpkg", None)
+    assert v.rows_added == sum(len(demo.layer(n)) for n in demo.present_layers())
     assert store.current() == v and store.exists()
     assert dict(v.layers) == {n: len(demo.layer(n)) for n in demo.present_layers()}
     assert len(v.checksum) == 64
@@ -91,6 +92,7 @@ def test_import_then_load_gives_back_every_layer(url, demo):
     assert len(got.roads) == len(demo.roads)
     assert store.token.endswith(f":{store.name}:{v.id}") and open_store(store.spec).token == store.token
     assert store.location.endswith(f"schema ga_v{v.id}")
+    assert store.district_names() == ()  # a district dataset: no district column
 
 
 @needs_pg
@@ -117,7 +119,7 @@ def test_layer_import_upsert_restore_and_audit(url, demo):
     assert [v.id for v in store.versions()] == [v1.id, v2.id]
     assert store.current().id == v2.id
     assert (v2.kind, v2.layer, v2.rows_added, v2.rows_changed, v2.rows_removed) == \
-        ("replace", "facilities", 0, 10, len(demo.facilities) - 10)
+        ("replace", "facilities", 0, 0, len(demo.facilities) - 10)
     ds2 = store.load()
     assert len(ds2.facilities) == 10 and len(ds2.grids) == len(demo.grids) and len(ds2.cases) == len(demo.cases)
     assert len(store.load(v1.id).facilities) == len(demo.facilities)  # history unchanged
@@ -126,22 +128,28 @@ def test_layer_import_upsert_restore_and_audit(url, demo):
     new = demo.facilities.iloc[-2:].assign(facility_id=["NEW-1", "NEW-2"])
     v3 = store.import_layer("facilities", pd.concat([changed, new]), mode="upsert", user="b", source="fix.xlsx")
     assert (v3.kind, v3.rows_added, v3.rows_changed, v3.rows_removed) == ("upsert", 2, 2, 0)
-    fac = store.load().facilities.set_index("facility_id")
-    assert len(fac) == 12 and fac.loc[changed["facility_id"], "name"].tolist() == ["改名一", "改名二"]
-    assert {"NEW-1", "NEW-2"} <= set(fac.index)
+    fac = store.load().facilities
+    assert fac["facility_id"].tolist() == [*fewer["facility_id"], "NEW-1", "NEW-2"]  # replaced in place
+    assert fac["name"].tolist()[:2] == ["改名一", "改名二"] and fac["name"].tolist()[2:10] == fewer["name"].tolist()[2:]
+    again = store.import_layer("facilities", pd.concat([changed, new]), mode="upsert", source="fix.xlsx")
+    assert (again.rows_added, again.rows_changed, again.rows_removed) == (0, 0, 0)
+    store.restore(v3.id)
+    with pytest.raises(DataError) as err:
+        store.import_layer("roads", demo.roads, mode="upsert", source="roads.shp")
+    assert err.value.problems[0].code == "data.upsert_without_id"
     v4 = store.restore(v1.id, user="c")
     assert (v4.kind, v4.restored_from) == ("restore", v1.id) and store.current().id == v4.id
     _same_layer(store.load().facilities, demo.facilities, sort_by="facility_id")
     log = store.audit()
-    assert log["action"].tolist() == ["create", "replace", "upsert", "restore"]
-    assert log["actor"].tolist() == ["a", "b", "b", "c"]
-    assert log["detail"].iloc[3]["restored_from"] == v1.id
+    assert log["action"].tolist() == ["create", "replace", "upsert", "upsert", "restore", "restore"]
+    assert log["actor"].tolist() == ["a", "b", "b", "", "", "c"]
+    assert log["detail"].iloc[5]["restored_from"] == v1.id
     with pytest.raises(StorageError, match=r"has no version 999999"):
         store.restore(999999)
     with pytest.raises(StorageError, match="is current and cannot be dropped"):
         store.drop_version(v4.id)
     store.drop_version(v2.id)
-    assert [v.id for v in store.versions()] == [v1.id, v3.id, v4.id]
+    assert [v.id for v in store.versions()][:3] == [v1.id, v3.id, again.id] and store.versions()[-1].id == v4.id
     with pytest.raises(StorageError, match="`mode` was 'merge' but is expected to be 'replace' or 'upsert'"):
         store.import_layer("facilities", fewer, mode="merge")
 

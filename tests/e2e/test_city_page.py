@@ -1,0 +1,41 @@
+"""The city level in a real browser, offline: district outlines on the whole city, a district's grids once chosen."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from geo import demo_city
+from tests.e2e.conftest import assert_no_exception, screenshot, start_app, wait_for_app, wait_for_map_count
+
+pytestmark = pytest.mark.e2e
+DISTRICTS = ("江汉区", "青山区", "汉南区")
+
+
+@pytest.fixture(scope="module")
+def city_url(tmp_path_factory):
+    path = tmp_path_factory.mktemp("city_e2e") / "city3.gpkg"
+    demo_city.write_gpkg(path, seed=7, n_grids=2_000, n_cases=60_000, districts=DISTRICTS)
+    proc, url = start_app(str(path))
+    yield url, str(path)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_city_map_shows_districts_then_a_district_shows_its_grids(city_url, offline_page):
+    url, path = city_url
+    page = offline_page
+    page.goto(f"{url}/")
+    wait_for_app(page)
+    frame = wait_for_map_count(page, "path.ga-district", 3)
+    assert frame.locator("path.ga-grid").count() == 0  # the city's grids never reach the browser
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "武汉市 网格服务总览（3 个区）" in body and "各区一览" in body
+    assert_no_exception(page)
+    screenshot(page, "city_overview_zh")
+    assert page.traffic.blocked == [] and page.js_errors == []
+
