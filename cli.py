@@ -545,7 +545,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="file to write; its suffix picks the format: .pptx, .pdf or .xlsx")
     p.add_argument("--street", default=None, help="one street (default: the whole district)")
     p.add_argument("--month", default=None, help="month YYYY-MM (default: the month of the dataset's as_of)")
-    p.add_argument("--lang", default="zh", choices=("zh", "en"), help="language of the material (default zh)")
+    p.add_argument("--lang", default=argparse.SUPPRESS, choices=LANGS,
+                   help="language of the material and the messages (default: the global --lang, zh)")
     p.set_defaults(func=_cmd_report)
 
 

@@ -59,3 +59,11 @@ def test_bad_input_exits_2_with_a_clear_message(gpkg, tmp_path, capsys, args, me
     err = capsys.readouterr().err.strip()
     assert err == message
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_global_lang_before_the_command_applies_to_report(gpkg, tmp_path, capsys):
+    """``cli.py --lang en report …`` speaks English: the command's own --lang does not reset it to zh."""
+    out = tmp_path / "deck.pdf"
+    assert main(["--lang", "en", "report", "--data", str(gpkg), "--out", str(out), "--street", "北街"]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err.strip() == "error: Street “北街” does not exist; the dataset's streets are: 东街、西街"
+    assert not out.exists()
