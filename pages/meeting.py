@@ -95,14 +95,20 @@ with st.container(border=True, key="meeting-problems"):
 with st.container(border=True, key="meeting-downloads"):
     st.subheader(t("meeting.download", lang=lang))
     made_key = f"meeting_made::{ctx.token}::{ctx.street}::{b.month}::{lang}"
+    # The make button and its progress bar live in one slot, emptied once the files are made, so the
+    # download buttons sit at the same place in every run (no stale copy of them while a download reruns).
+    slot = st.empty()
     if not st.session_state.get(made_key):
-        if st.button(t("meeting.download.make", lang=lang), type="primary", key="meeting_make"):
-            bar = st.progress(0.0)
-            for i, fmt in enumerate(FORMATS):
-                bar.progress(i / len(FORMATS), text=t("meeting.download.making", lang=lang, fmt=fmt.upper()))
-                report_file(ctx, b, fmt)
-            bar.progress(1.0, text=t("meeting.download.ready", lang=lang))
-            st.session_state[made_key] = True
+        with slot.container():
+            if st.button(t("meeting.download.make", lang=lang), type="primary", key="meeting_make"):
+                bar = st.progress(0.0)
+                for i, fmt in enumerate(FORMATS):
+                    bar.progress(i / len(FORMATS), text=t("meeting.download.making", lang=lang, fmt=fmt.upper()))
+                    report_file(ctx, b, fmt)
+                bar.progress(1.0, text=t("meeting.download.ready", lang=lang))
+                st.session_state[made_key] = True
+        if st.session_state.get(made_key):
+            slot.empty()
     if st.session_state.get(made_key):
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS, strict=True):
