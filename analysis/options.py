@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from geo.errors import AnalysisError
+from geo.errors import bad_choice
 
 Distance = Literal["euclidean", "walking"]
 """How distance is measured: straight line, or along the walking network."""
@@ -72,13 +72,6 @@ OPTION_TYPES: dict[str, tuple[str, ...]] = {
     "role": ROLES,
 }
 """Every option type by name, for tests and documentation that walk them all."""
-
-
-def bad_choice(name: str, value: object, allowed: tuple[str, ...]) -> AnalysisError:
-    """The error for a value that is not one of ``allowed`` (code ``analysis.bad_choice``)."""
-    return AnalysisError(
-        f"`{name}` was {value!r} but is expected to be one of: {', '.join(allowed)}",
-        code="analysis.bad_choice", params={"name": name, "value": str(value), "allowed": ", ".join(allowed)})
 
 
 def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:

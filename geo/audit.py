@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from geo import settings
-from geo.errors import StorageError
+from geo.errors import StorageError, bad_choice
 from geo.safe_text import spreadsheet_safe
 
 DB_NAME = "audit.sqlite"
@@ -94,7 +94,7 @@ class AuditLog:
                remote: str = "", ok: bool = True, at: datetime | None = None) -> Entry:
         """Append one entry; `StorageError` if it cannot be written."""
         if action not in ACTIONS:
-            raise ValueError(f"`action` was {action!r} but is expected to be one of {ACTIONS}")
+            raise bad_choice("action", action, tuple(ACTIONS))
         entry = Entry(at=(at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds"),
                       user=str(user or ""), role=str(role or ""), action=action, target=str(target or ""),
                       detail=str(detail or ""), remote=str(remote or ""), ok=bool(ok))

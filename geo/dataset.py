@@ -16,7 +16,7 @@ from pyproj import CRS
 from geo import settings
 from geo.assign import assign_grid_ids
 from geo.crs import WGS84, CoordSys, metric_crs
-from geo.errors import DataError, Problem
+from geo.errors import DataError, Problem, bad_choice
 from geo.schema import LAYER_NAMES, LAYERS, validate_layer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ class Dataset:
 
     def layer(self, name: str) -> gpd.GeoDataFrame | None:
         if name not in LAYER_NAMES:
-            raise ValueError(f"`name` was {name!r} but is expected to be one of {LAYER_NAMES}")
+            raise bad_choice("name", name, LAYER_NAMES)
         return getattr(self, name)
 
     def rows(self, name: str) -> int:

@@ -92,3 +92,11 @@ class SettingsError(GridAtlasError, ValueError):
     """A ``GRIDATLAS_*`` variable or a ``.streamlit/secrets.toml`` key has a value that cannot be used."""
 
     default_code = "settings.invalid"
+
+
+def bad_choice(name: str, value: object, allowed: tuple[str, ...] | list[str]) -> AnalysisError:
+    """The error for a value that is not one of ``allowed`` (code ``analysis.bad_choice``)."""
+    allowed = tuple(str(a) for a in allowed)
+    return AnalysisError(
+        f"`{name}` was {value!r} but is expected to be one of: {', '.join(allowed)}",
+        code="analysis.bad_choice", params={"name": name, "value": str(value), "allowed": ", ".join(allowed)})

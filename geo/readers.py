@@ -35,7 +35,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo.crs import COORD_SYSTEMS, CoordSys
-from geo.errors import DataError, Problem
+from geo.errors import DataError, Problem, bad_choice
 from geo.schema import LAYERS, check_layer
 from geo.upload import Limits, staged_path
 
@@ -225,7 +225,7 @@ def read_table(path: str | Path, layer: str, *, sublayer: str | None = None, lim
     A zip is checked and extracted into a temporary folder that is removed afterwards.
     """
     if layer not in LAYERS:
-        raise ValueError(f"`layer` was {layer!r} but is expected to be one of {tuple(LAYERS)}")
+        raise bad_choice("layer", layer, tuple(LAYERS))
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -271,7 +271,7 @@ def check_table(raw: RawTable, layer: str, *, coord_sys: CoordSys = "wgs84", eps
                 columns: dict[str, str | None] | None = None) -> LayerRead:
     """Validate rows read by `read_table` (with the header mapping a clerk confirmed, if any)."""
     if coord_sys not in COORD_SYSTEMS:
-        raise ValueError(f"`coord_sys` was {coord_sys!r} but is expected to be one of {COORD_SYSTEMS}")
+        raise bad_choice("coord_sys", coord_sys, COORD_SYSTEMS)
     chosen = resolve_crs(epsg, layer=layer)
     notes: list[Problem] = []
     if chosen is not None and raw.source.crs is not None and not CRS.from_user_input(raw.source.crs).equals(chosen):

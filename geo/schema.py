@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import WGS84, CoordSys, to_wgs84
-from geo.errors import DataError, Problem
+from geo.errors import DataError, Problem, bad_choice
 
 FACILITY_TYPES: dict[str, str] = {
     "day_care": "日间照料中心",
@@ -285,7 +285,7 @@ def match_headers(headers: list[str] | pd.Index, layer: str, *, geometry_column:
 
 def _schema(layer: str) -> LayerSchema:
     if layer not in LAYERS:
-        raise ValueError(f"`layer` was {layer!r} but is expected to be one of {LAYER_NAMES}")
+        raise bad_choice("layer", layer, LAYER_NAMES)
     return LAYERS[layer]
 
 
@@ -376,7 +376,7 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
         out[text.isin(falsy).fillna(False)] = False
         bad = (present & out.isna()).to_numpy()
         return out, bad
-    raise ValueError(f"unknown column kind {col.kind!r}")
+    raise bad_choice("kind", col.kind, ("str", "int", "float", "datetime", "bool"))
 
 
 _NOT_KIND = {
@@ -421,7 +421,7 @@ def value_mapping(values: pd.Series, layer: str, column: str) -> dict[str, str |
     """
     col = _schema(layer).column(column)
     if col.choices is None:
-        raise ValueError(f"`column` was {column!r} but {layer}.{column} has no coded values")
+        raise bad_choice("column", column, tuple(c.name for c in _schema(layer).columns if c.choices is not None))
     distinct = pd.Series(values.dropna().astype("string").str.strip().unique(), dtype="string")
     distinct = distinct[distinct != ""]
     mapped = _map_choices(distinct, col)

@@ -65,7 +65,7 @@ from geo import scenarios as _scenarios
 from geo import settings
 from geo.crs import WGS84
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
-from geo.errors import DataError, Problem, StorageError
+from geo.errors import AnalysisError, DataError, Problem, StorageError
 from geo.schema import LAYER_NAMES, LAYERS
 from geo.storage import IMPORT_MODES, DatasetEntry, ImportMode, VersionInfo
 
@@ -178,7 +178,9 @@ class FileDerivedCache:
 
     def _path(self, name: str) -> Path:
         if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
-            raise ValueError(f"`name` was {name!r} but may only hold letters, digits, '_', '.' and '-'")
+            raise AnalysisError(f"`name` was {name!r} but may only hold letters, digits, '_', '.' and '-'",
+                                code="analysis.bad_choice",
+                                params={"name": "name", "value": name, "allowed": "A-Z a-z 0-9 _ . -"})
         return self.folder / f"{name}.pkl"
 
     def get(self, name: str, build: Callable[[], T]) -> T:

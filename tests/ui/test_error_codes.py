@@ -145,3 +145,14 @@ def test_scenario_problems_read_by_code(tmp_path):
     assert isinstance(p, Problem) and p.code == "data.scenario_name_empty"
     assert problem_text(p, lang="zh").endswith("方案名称为空。 — 请给方案起个名字。")
     assert problem_text(p, lang="en").endswith("The scenario name is empty. — Give the scenario a name.")
+
+
+def test_no_plain_value_error_in_analysis_or_geo():
+    """Every module of analysis/ and geo/ (those of other areas included) raises coded errors, never a bare ValueError."""
+    found = []
+    for path in sorted([*ROOT.glob("analysis/**/*.py"), *ROOT.glob("geo/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                    and getattr(node.exc.func, "id", None) == "ValueError"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
