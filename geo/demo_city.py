@@ -252,7 +252,8 @@ def generate(sink: Sink, *, seed: int = 2019, n_cases: int = CITY_CASES, n_grids
     """
     if n_cases < 1 or n_grids < 13 * 2 * COMMUNITIES_PER_STREET:
         raise AnalysisError(f"the city needs at least 1 case and {13 * 2 * COMMUNITIES_PER_STREET} grids; "
-                            f"got {n_cases} cases and {n_grids} grids")
+                            f"got {n_cases} cases and {n_grids} grids", code="analysis.city_too_small",
+                            params={"min_grids": 13 * 2 * COMMUNITIES_PER_STREET, "cases": n_cases, "grids": n_grids})
     plan = _plan(n_grids=n_grids, n_cases=n_cases)
     wanted = [f for f in DISTRICTS if districts is None or f.name in districts]
     totals = {"grids": 0, "facilities": 0, "estates": 0, "candidates": 0, "cases": 0}

@@ -386,7 +386,7 @@ class PostgisStore:
                 if row is None:
                     raise StorageError(f"dataset {self.dataset!r} has no version {version}",
                                        code="storage.version_missing",
-                                       params={"dataset": self.dataset, "version": version})
+                                       params={"dataset": self.dataset, "name": self.dataset, "version": version})
         # jsonb does not keep key order: columns are stored as [name, type] pairs per layer
         return int(row[0]), row[1], {layer: dict(pairs) for layer, pairs in dict(row[2]).items()}
 
@@ -432,7 +432,7 @@ class PostgisStore:
         if _checksum(columns, rows) != recorded:
             raise StorageError(f"version {vid} of {self.dataset!r} was changed outside GridAtlas ({reason}); "
                                "restore another version", code="storage.checksum_failed",
-                               params={"dataset": self.dataset, "version": vid})
+                               params={"dataset": self.dataset, "name": self.dataset, "version": vid})
 
     def _read_table(self, con, schema: str, name: str, columns: dict[str, str], where: str, params: tuple
                     ) -> gpd.GeoDataFrame:
@@ -646,7 +646,8 @@ class PostgisStore:
             if isinstance(exc, Exception) and type(exc).__module__.startswith("psycopg"):
                 raise StorageError(f"writing version {vid} of {self.dataset!r} failed; nothing changed ({exc})",
                                    code="storage.write_failed",
-                                   params={"dataset": self.dataset, "version": vid, "reason": str(exc)}) from exc
+                                   params={"dataset": self.dataset, "name": self.dataset, "version": vid,
+                                           "reason": str(exc)}) from exc
             raise
         return next(v for v in self.versions() if v.id == vid)
 

@@ -94,7 +94,12 @@ def test_cli_writes_a_geopackage_the_app_can_read(tmp_path, capsys):
 def test_too_small_a_city_is_refused(tmp_path, capsys):
     code = cli.main(["demo", "--scale", "wuhan", "--grids", "100", "--out", str(tmp_path / "x.gpkg")])
     assert code == 2
-    assert "the city needs at least 1 case and 208 grids; got 10000000 cases and 100 grids" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == \
+        "error: 城市示例数据至少需要 1 件事件和 208 个网格；现为 10000000 件事件、100 个网格。"
+    code = cli.main(["--lang", "en", "demo", "--scale", "wuhan", "--grids", "100", "--out", str(tmp_path / "x.gpkg")])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == \
+        "error: The city needs at least 1 case and 208 grids; got 10000000 cases and 100 grids."
     assert not (tmp_path / "x.gpkg").exists()
     with pytest.raises(AnalysisError, match="give --out a .gpkg path"):
         cli._cmd_demo(cli.build_parser().parse_args(["demo", "--scale", "shifeng", "--out", "postgresql://x/y"]))

@@ -17,7 +17,7 @@ CODE = re.compile(r"^(analysis|data|storage|settings)\.[a-z0-9_]+$")
 ERROR_CLASSES = {"AnalysisError", "StorageError", "SettingsError", "DataError", "GridAtlasError"}
 # Files whose codes belong to other areas' string tables and tests (validation, storage, PostGIS, sign-in).
 OTHERS = {"geo/schema.py", "geo/readers.py", "geo/dataset.py", "geo/errors.py", "geo/storage.py", "geo/workspace.py",
-          "geo/postgis.py", "geo/demo_city.py", "geo/audit.py", "geo/users.py", "geo/sso.py", "geo/personal.py",
+          "geo/audit.py", "geo/users.py", "geo/sso.py", "geo/personal.py",
           "geo/upload.py", "geo/safe_text.py"}
 # The params every check_choice/bad_choice error carries.
 CHOICE_PARAMS = {"name", "value", "allowed"}
