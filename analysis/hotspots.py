@@ -90,11 +90,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import esda
 import geopandas as gpd
-import libpysal
 import numpy as np
 import pandas as pd
 import shapely
@@ -105,6 +103,9 @@ from scipy.signal import fftconvolve
 from analysis.cases import CaseFilter, CaseTable, _check_period, case_mask, period_start
 from analysis.options import MEASURES, WEIGHTS_SCHEMES, Measure, Period, WeightsScheme, check_choice
 from geo.errors import AnalysisError
+
+if TYPE_CHECKING:  # esda and libpysal are imported where used: a page that draws no Gi* never pays for them
+    import libpysal
 
 Transform = Literal["R", "B"]
 """esda's name for the weights scheme: "B" binary, "R" row-standardised (the old keyword ``transform``)."""
@@ -163,6 +164,8 @@ class GridWeights:
             weights[i] = [1.0] * len(cols)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            import libpysal
+
             w = libpysal.weights.W(neighbors, weights, id_order=list(range(self.n)), silence_warnings=True)
         w.transform = "B"
         return w
@@ -311,6 +314,8 @@ def gi_star(values: np.ndarray, weights: GridWeights, *, permutations: int = 999
     if np.ptp(y) == 0:
         raise AnalysisError("every grid has the same value: there is nothing to cluster",
                             code="analysis.all_values_equal")
+    import esda
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         g = esda.G_Local(y, weights.to_w(), transform=ESDA_TRANSFORM[scheme], star=True, permutations=permutations,
