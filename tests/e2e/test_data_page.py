@@ -49,6 +49,29 @@ def _gbk_csv(path, positions) -> None:
         path.read_text(encoding="utf-8")
 
 
+def _choose(page, index: int, option: str) -> None:
+    """Pick ``option`` in the index-th selectbox of the page body.
+
+    A rerun that is still finishing can close a dropdown just opened, so the click is tried again (up to three
+    times) until the option shows.
+    """
+    main = page.locator('[data-testid="stMain"]')
+    for attempt in range(3):
+        wait_for_app(page)
+        main.locator('[data-testid="stSelectbox"]').nth(index).click()
+        choice = page.get_by_role("option", name=option)
+        try:
+            choice.wait_for(timeout=10_000)
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            continue
+        choice.click()
+        wait_for_app(page)
+        return
+
+
 def _day_care_count(page, expected: int) -> None:
     wait_for_map_count(page, "path.ga-facility-day_care", expected)
 
@@ -71,12 +94,8 @@ def test_upload_check_preview_save_then_restore(data_app, offline_page, tmp_path
     page.wait_for_selector("text=导入图层", timeout=60_000)
     # layer: facilities; coordinate system: GCJ-02
     main = page.locator('[data-testid="stMain"]')
-    main.locator('[data-testid="stSelectbox"]').nth(0).click()
-    page.get_by_role("option", name="服务设施 (facilities)").click()
-    wait_for_app(page)
-    main.locator('[data-testid="stSelectbox"]').nth(1).click()
-    page.get_by_role("option", name="GCJ-02 经纬度（高德、腾讯地图）").click()
-    wait_for_app(page)
+    _choose(page, 0, "服务设施 (facilities)")
+    _choose(page, 1, "GCJ-02 经纬度（高德、腾讯地图）")
     main.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
     page.wait_for_selector("text=已读取 新增设施.csv：3 行，格式 csv，编码 gb18030", timeout=60_000)
     wait_for_app(page)
@@ -145,10 +164,9 @@ def test_bad_file_report_in_both_languages(data_app, offline_page, tmp_path):
                   "经度": [30.55, 114.31], "纬度": [114.30, 30.55]}).to_csv(bad, index=False, encoding="gbk")
     page.goto(f"{url}/data")
     wait_for_app(page)
+    page.wait_for_selector("text=导入图层", timeout=60_000)
     main = page.locator('[data-testid="stMain"]')
-    main.locator('[data-testid="stSelectbox"]').nth(0).click()
-    page.get_by_role("option", name="服务设施 (facilities)").click()
-    wait_for_app(page)
+    _choose(page, 0, "服务设施 (facilities)")
     main.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
     page.wait_for_selector("text=2. 核对编码取值", timeout=60_000)
     wait_for_app(page)
