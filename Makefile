@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 ## Serve the app on the bundled demo dataset (or $GRIDATLAS_DATA).
 run: setup
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m ui.serve --server.port $(PORT)
 
 ## Set up everything, then run the linter and every test (browser tests included); storage and
 ## analysis tests run against the GeoPackage and against a throwaway PostGIS cluster (scripts/pg.sh).

@@ -15,7 +15,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage
 
 from geo.errors import AnalysisError
 
@@ -81,6 +80,8 @@ def _raster_lookup(polys: np.ndarray, valid: np.ndarray, tree: shapely.STRtree) 
     iy = np.clip(np.floor((sy - y0) / cell).astype("int64"), 0, ny - 1)
     edge = np.zeros((ny, nx), dtype=bool)
     edge[iy, ix] = True
+    from scipy import ndimage  # imported here: opening a dataset does not need it
+
     edge = ndimage.binary_dilation(edge, structure=np.ones((3, 3), dtype=bool))
     labels, count = ndimage.label(~edge)
     flat = labels.ravel()

@@ -24,6 +24,7 @@ Contract
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -46,8 +47,15 @@ MAX_NAME_CHARS = 64
 DB_NAME = "users.sqlite"
 _NAME_RE = re.compile(r"^[\w.@-]+$")  # letters (Chinese included), digits, _ . @ -
 _HASHER = PasswordHasher()
-# verified against when the name is unknown, so a wrong name costs as long as a wrong password
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
+
+    Made on first need, not at import (hashing takes a fifth of a second, which every page's first run paid).
+    """
+    return _HASHER.hash("not a password of anyone")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -280,7 +288,7 @@ class UserStore:
         with self._db(write=True) as con:
             row = con.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
             if row is None:
-                _verify(_DUMMY_HASH, password)
+                _verify(_dummy_hash(), password)
                 refusal = SignInError("wrong user name or password", code="auth.bad_credentials")
             elif _is_locked(row["locked_until"], now):
                 refusal = SignInError(f"account {name!r} is locked until {row['locked_until']}", code="auth.locked",

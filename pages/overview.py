@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.city import render_city_overview
 from ui.context import get_context
 from ui.i18n import t
 from ui.layers import district_map
 from ui.maps import legend, show_map
-from ui.overview import DAY_CARE_RADIUS_M, case_figures, day_care_coverage, streets_at_a_glance, summary
+from ui.overview import DAY_CARE_RADIUS_M, figures, streets_at_a_glance
 
 ctx = get_context()
 ds = ctx.ds
 if ctx.city and ctx.district is None and ctx.street is None:
+    from ui.city import render_city_overview
+
     render_city_overview(ctx)
     st.stop()
 district = ds.meta_dict.get("district") or ds.name
 st.title(t("overview.title", district=district))
 
-s = summary(ctx)
+fig = figures(ctx)
+s = fig.summary
 # the seven figures wrap onto a second line on narrow screens instead of being cut off ("1,086,…")
 row = st.container(horizontal=True, gap="medium")
 cols = [row.container(width="content") for _ in range(7)]
@@ -28,14 +30,14 @@ cols[1].metric(t("overview.kpi.residents"), f"{s.population:,}")
 cols[2].metric(t("overview.kpi.elderly"), f"{s.elderly:,}", t("overview.kpi.elderly_share", share=100 * s.elderly_share),
                delta_color="off", delta_arrow="off")
 cols[3].metric(t("overview.kpi.facilities"), f"{s.facilities:,}")
-coverage = day_care_coverage(ctx)
+coverage = fig.day_care
 if coverage is None:
     cols[4].metric(t("overview.kpi.coverage"), "—", t("overview.kpi.no_day_care"), delta_color="off", delta_arrow="off")
 else:
     cols[4].metric(t("overview.kpi.coverage"), f"{100 * coverage.covered_share:.1f}%",
                    t("overview.kpi.uncovered", n=f"{coverage.uncovered:,.0f}"), delta_color="off", delta_arrow="off",
                    help=t("overview.kpi.coverage_help", radius=f"{DAY_CARE_RADIUS_M:.0f}"))
-cases = case_figures(ctx)
+cases = fig.cases
 if cases is None:
     cols[5].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
 else:

@@ -21,7 +21,6 @@ import pandas as pd
 import pyogrio
 import streamlit as st
 
-from analysis.coverage import DEFAULT_RADIUS_M, compute_coverage
 from geo.dataset import Dataset, read_meta
 from geo.postgis import is_postgres_url
 from ui.i18n import t
@@ -213,6 +212,7 @@ def district_patterns(spec: str, grids: gpd.GeoDataFrame) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=4)
 def league_table(key: str, token: str) -> pd.DataFrame:
     """One row per district: grids, streets, residents, aged 60+, facilities, day-care coverage, cases."""
+    from analysis.coverage import DEFAULT_RADIUS_M, compute_coverage
     from ui.data import get_dataset
 
     spec, _, _ = split_key(key)
@@ -326,5 +326,7 @@ def render_city_overview(ctx) -> None:
             "emerging": st.column_config.NumberColumn(t("city.col.emerging"), format="%d"),
         },
     )
+    from analysis.coverage import DEFAULT_RADIUS_M
+
     st.caption(t("city.league_help", radius=f"{DEFAULT_RADIUS_M['day_care']:.0f}"))
     st.caption(t("city.hot_help"))

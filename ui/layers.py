@@ -1,11 +1,13 @@
 """Map layers every page draws the same way: grids, street boundaries, facilities, estates.
 
 `district_map` builds the overview map once per (dataset version, street,
-language, basemap) and keeps it (`st.cache_resource`), so a rerun that changes
-nothing on the map does not rebuild its payload.
+language, basemap) and keeps its rendered payload (`ui.maps.MapPayload`) beside
+the version on disk, so neither a rerun nor a restarted server renders it again.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import folium
 import geopandas as gpd
@@ -15,14 +17,16 @@ from analysis.summary import grid_density
 from geo.dataset import Dataset
 from geo.schema import FACILITY_TYPES, MANAGEMENT
 from ui.context import PageContext
-from ui.data import get_dataset
+from ui.data import derived, get_dataset
 from ui.i18n import label_of, t
 from ui.maps import (
     FACILITY_COLORS,
     MANAGEMENT_COLORS,
+    MapPayload,
     add_lines,
     add_points,
     add_polygons,
+    map_payload,
     new_map,
     quantile_colors,
 )
@@ -100,12 +104,25 @@ def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: b
     return [(MANAGEMENT_COLORS[c], f"{label_of('management', c)} ({int(counts.get(c, 0))})") for c in MANAGEMENT]
 
 
+Legends = dict[str, list[tuple[str, str]]]
+
+
 @st.cache_resource(show_spinner=False, max_entries=12)
 def district_map(path: str, token: str, street: str | None, lang: str, tiles: str | None, tiles_attr: str,
-                 datum: str) -> tuple[folium.Map, dict[str, list[tuple[str, str]]]]:
-    """The overview map, built once per dataset version, street, language and basemap."""
-    return build_district_map(get_dataset(path), street=street, lang=lang, tiles=tiles, tiles_attr=tiles_attr,
-                              datum=datum)
+                 datum: str) -> tuple[MapPayload, Legends]:
+    """The overview map's payload and legends, built once per dataset version, street, language and basemap.
+
+    Kept beside the version (`ui.data.derived`): a restarted server reads it back instead of building the
+    map's GeoJSON again.
+    """
+    digest = hashlib.sha256(repr((street, lang, tiles, tiles_attr, datum)).encode()).hexdigest()[:16]
+
+    def build() -> tuple[MapPayload, Legends]:
+        m, legends = build_district_map(get_dataset(path), street=street, lang=lang, tiles=tiles,
+                                        tiles_attr=tiles_attr, datum=datum)
+        return map_payload(m), legends
+
+    return derived(path, token, f"overview_map.v1.{digest}", build)
 
 
 def build_district_map(ds: Dataset, *, street: str | None = None, lang: str = "zh", tiles: str | None = None,

@@ -13,7 +13,7 @@ import copy
 import html
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import folium
 import geopandas as gpd
@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo import settings
 from geo.crs import WGS84, convert_gdf, metric_crs
@@ -347,23 +346,119 @@ def localize_assets(m: folium.Map) -> None:
             setattr(elem, attr, local)
 
 
-def show_map(m: folium.Map, *, key: str, height: int = 560, returned_objects: Sequence[str] = (),
+def _folium_component():
+    """streamlit_folium, imported on first use: Streamlit serves a component only when it is declared (imported)
+    during a script run, so it is not imported with this module (which the server's warm-up loads early)."""
+    import streamlit_folium
+
+    return streamlit_folium
+
+
+@dataclass
+class MapPayload:
+    """What the browser's map component receives for one folium map: rendered once, reused on every rerun.
+
+    Rendering a folium map (its templates, the GeoJSON of every layer) costs
+    most of a map page's rerun; a payload is that rendering done once and kept
+    (in memory per dataset version, or on disk beside it: it pickles, a folium
+    map does not). `show_payload` hands it to the component exactly as
+    `st_folium` would.
+    """
+
+    script: str
+    header: str
+    html: str
+    map_id: str
+    bounds: dict
+    zoom: float | int | None
+    css_links: list[str]
+    js_links: list[str]
+    _keys: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
+
+    def component_key(self, key: str, return_on_hover: bool = False) -> str:
+        """`st_folium`'s widget key for this script (hashing a large script once per key, not per rerun)."""
+        got = self._keys.get((key, return_on_hover))
+        if got is None:
+            got = _folium_component().generate_js_hash(self.script, key, return_on_hover)
+            self._keys[(key, return_on_hover)] = got
+        return got
+
+
+def _bounds_dict(bounds: list[list[float | None]]) -> dict:
+    (south, west), (north, east) = bounds
+    return {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}}
+
+
+def map_payload(m: folium.Map) -> MapPayload:
+    """Render ``m`` (a copy: the map itself stays renderable) with the app's own assets, as `st_folium` does."""
+    m = copy.deepcopy(m)
+    localize_assets(m)
+    m.get_root().render()
+    m.render()
+    sf = _folium_component()
+    # the same steps, in the same order, as streamlit_folium.st_folium (the map string alters the map)
+    html_part, header = sf._get_html(m), sf._get_header(m)
+    script = sf._get_map_string(m)
+    css: list[str] = []
+    js: list[str] = []
+
+    def walk(elem):
+        yield elem
+        for child in getattr(elem, "_children", {}).values():
+            yield from walk(child)
+
+    for elem in walk(m):
+        css.extend(href for _, href in getattr(elem, "default_css", []) or [])
+        js.extend(src for _, src in getattr(elem, "default_js", []) or [])
+    return MapPayload(script=script, header=header, html=html_part, map_id=sf.get_full_id(m),
+                      bounds=_bounds_dict(m.get_bounds()), zoom=m.options.get("zoom"),
+                      css_links=list(dict.fromkeys(css)), js_links=list(dict.fromkeys(js)))
+
+
+_DEFAULTS = ("last_clicked", "last_object_clicked", "last_object_clicked_count", "last_object_clicked_tooltip",
+             "last_object_clicked_popup", "all_drawings", "last_active_drawing", "bounds", "zoom",
+             "last_circle_radius", "last_circle_polygon", "selected_layers", "selected_tags",
+             "last_geocoder_result")
+
+
+def show_payload(p: MapPayload, *, key: str, height: int = 560, returned_objects: Sequence[str] = ()) -> dict:
+    """Draw a rendered map; return what `st_folium` returns (only ``returned_objects``)."""
+    wanted = list(returned_objects)
+    defaults = {k: ({"bounds": p.bounds, "zoom": p.zoom}.get(k)) for k in _DEFAULTS if k in wanted}
+    hash_key = p.component_key(key)
+
+    def _on_change() -> None:
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    got = _folium_component()._component_func(
+        script=p.script, header=p.header, html=p.html, id=p.map_id, key=hash_key, height=height, width=None,
+        returned_objects=wanted, default=defaults, zoom=None, center=None, feature_group=None,
+        return_on_hover=False, layer_control=None, pixelated=False, css_links=p.css_links, js_links=p.js_links,
+        on_change=_on_change, wrap_longitude=False)
+    return got or {}
+
+
+def show_map(m: folium.Map | MapPayload, *, key: str, height: int = 560, returned_objects: Sequence[str] = (),
              layers: Sequence[folium.FeatureGroup] = ()) -> dict:
     """Render a map with local assets only; return what st_folium returns (only ``returned_objects``).
 
-    Rendering changes a folium map in place, so a map kept in a cache is
-    rendered from a copy: the cached one stays renderable on the next rerun.
+    ``m`` may be a folium map or its `MapPayload` (rendered once and kept:
+    the fast path for maps that stay the same between reruns). Rendering
+    changes a folium map in place, so a map kept in a cache is rendered from
+    a copy: the cached one stays renderable on the next rerun.
     ``layers``: feature groups swapped into the drawn map on a rerun without
     reloading it (st_folium's dynamic layers, with a layer control listing
     them): for maps whose base stays while their data changes.
     """
+    if isinstance(m, MapPayload):
+        return show_payload(m, key=key, height=height, returned_objects=returned_objects)
+    if not layers:
+        return show_payload(map_payload(m), key=key, height=height, returned_objects=returned_objects)
     m = copy.deepcopy(m)
     localize_assets(m)
-    extra: dict = {}
-    if layers:
-        groups = [copy.deepcopy(g) for g in layers]
-        for g in groups:
-            localize_assets(g)
-        extra = {"feature_group_to_add": groups, "layer_control": folium.LayerControl(collapsed=False)}
-    return st_folium(m, key=key, height=height, use_container_width=True,
+    groups = [copy.deepcopy(g) for g in layers]
+    for g in groups:
+        localize_assets(g)
+    extra = {"feature_group_to_add": groups, "layer_control": folium.LayerControl(collapsed=False)}
+    return _folium_component().st_folium(m, key=key, height=height, use_container_width=True,
                      returned_objects=list(returned_objects), **extra) or {}

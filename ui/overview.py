@@ -1,24 +1,52 @@
-"""Figures the overview takes from the other analyses, through their cached page helpers."""
+"""Figures the overview takes from the other analyses, worked out once per dataset version and kept on disk.
+
+The overview is the page a leader opens first, often right after the server
+was restarted. Its figures (the district's or a street's key numbers, the
+day-care coverage, open and overdue cases, the street table) are plain
+numbers derived from one version, so they are kept beside it
+(`ui.data.derived`): a restarted server reads them back without loading the
+cases or importing the coverage and hot-spot code. They are built from the
+same cached helpers the coverage and cases pages use, so every page shows
+the same numbers.
+"""
 
 from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from analysis.cases import CaseFilter, case_kpis
-from analysis.coverage import DEFAULT_RADIUS_M, CoverageTotals, district_totals
 from analysis.summary import DistrictSummary, district_summary, street_table
 from geo.errors import AnalysisError
-from ui.cases import case_table
 from ui.context import PageContext
-from ui.coverage import cached_coverage
-from ui.data import get_dataset
+from ui.data import derived, get_dataset
 
-DAY_CARE_RADIUS_M = DEFAULT_RADIUS_M["day_care"]
+DAY_CARE_RADIUS_M = 300.0  # analysis.coverage.DEFAULT_RADIUS_M["day_care"] (a test keeps them equal)
 
 
-def day_care_coverage(ctx: PageContext) -> CoverageTotals | None:
-    """Share of the aged 60+ within a 5-minute walk (straight line) of an operating day-care station."""
+@dataclass(frozen=True)
+class DayCareFigures:
+    """Share of the aged 60+ within a 5-minute walk of an operating day-care station, and how many are not."""
+
+    covered_share: float
+    uncovered: float
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    """The overview's key figures for the whole district (``street`` None) or one street."""
+
+    summary: DistrictSummary
+    day_care: DayCareFigures | None  # None: no operating day-care station to measure from
+    cases: dict[str, int] | None  # {"open", "overdue"}; None without a cases layer
+
+
+def _day_care(ctx: PageContext) -> DayCareFigures | None:
+    from analysis.coverage import district_totals
+    from ui.coverage import cached_coverage
+
     try:
         result = cached_coverage(ctx.path, ctx.token, ("day_care",), DAY_CARE_RADIUS_M, "euclidean", "elderly", False)
     except AnalysisError:
@@ -26,33 +54,43 @@ def day_care_coverage(ctx: PageContext) -> CoverageTotals | None:
     table = result.grids
     if ctx.street is not None:
         table = table[table["street"] == ctx.street]
-    return district_totals(table)
+    totals = district_totals(table)
+    return DayCareFigures(covered_share=totals.covered_share, uncovered=totals.uncovered)
 
 
-def case_figures(ctx: PageContext) -> dict[str, int] | None:
-    """Open and overdue cases as of the dataset's date (None without a cases layer)."""
+def _cases(ctx: PageContext) -> dict[str, int] | None:
     if ctx.ds.rows("cases") == 0:  # counted without reading the cases
         return None
+    from analysis.cases import CaseFilter, case_kpis
+    from ui.cases import case_table
+
     flt = CaseFilter(streets=(ctx.street,)) if ctx.street is not None else CaseFilter()
     row = case_kpis(case_table(ctx), flt).iloc[0]
     return {"open": int(row["open"]), "overdue": int(row["overdue"])}
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _summary(path: str, token: str, street: str | None) -> DistrictSummary:
-    return district_summary(get_dataset(path), street=street)
+def build_figures(ctx: PageContext) -> OverviewFigures:
+    """Work the figures out (what `figures` keeps)."""
+    return OverviewFigures(summary=district_summary(get_dataset(ctx.path), street=ctx.street),
+                           day_care=_day_care(ctx), cases=_cases(ctx))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _figures(path: str, token: str, street: str | None, _ctx: PageContext) -> OverviewFigures:
+    digest = hashlib.sha256(repr(street).encode()).hexdigest()[:16]
+    return derived(path, token, f"overview_figures.v1.{digest}", lambda: build_figures(_ctx))
+
+
+def figures(ctx: PageContext) -> OverviewFigures:
+    """The district's (or the chosen street's) figures, once per dataset version (kept on disk)."""
+    return _figures(ctx.path, ctx.token, ctx.street, ctx)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _street_table(path: str, token: str) -> pd.DataFrame:
-    return street_table(get_dataset(path))
-
-
-def summary(ctx: PageContext) -> DistrictSummary:
-    """The district's (or the chosen street's) figures, worked out once per dataset version."""
-    return _summary(ctx.path, ctx.token, ctx.street)
+    return derived(path, token, "overview_streets.v1", lambda: street_table(get_dataset(path)))
 
 
 def streets_at_a_glance(ctx: PageContext) -> pd.DataFrame:
-    """One row per street (see `analysis.summary.street_table`), once per dataset version."""
+    """One row per street (see `analysis.summary.street_table`), once per dataset version (kept on disk)."""
     return _street_table(ctx.path, ctx.token)
