@@ -209,15 +209,15 @@ def _add_coverage(sub: argparse._SubParsersAction) -> None:
 # --- site -----------------------------------------------------------------
 
 def _cmd_site(args: argparse.Namespace) -> int:
-    from analysis.siting import SitingParams, SitingRequest, run_siting, siting_problem, solve_siting, summary
+    from analysis.siting import SitingRequest, run_siting, siting_problem, solve_siting, summary
     from analysis.siting.exact import fewest_sites
     from geo.scenarios import check_name, save_scenario
 
+    if args.per_district or args.scheduler:
+        return _site_per_district(args)
     if args.save is not None:
         check_name(args.save)  # a bad name fails before the solve, not after it
-    params = SitingParams(facility_type=args.type, radius_m=args.radius_m, distance=args.distance,
-                          candidates=args.candidates, min_spacing_m=args.min_spacing_m,
-                          capacity=args.capacity or args.site_capacity is not None, site_capacity=args.site_capacity)
+    params = _site_params(args)
     request = SitingRequest(params=params, mode="n" if args.target_share is None else "target",
                             n_new=args.new or 1, target_share=args.target_share or 0.8, solver=args.solver,
                             curve_max=args.curve_max)
@@ -239,6 +239,65 @@ def _cmd_site(args: argparse.Namespace) -> int:
         saved = save_scenario(args.data, run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite)
         out["saved"] = saved.name
     _print_json(out)
+    return EXIT_OK
+
+
+def _site_params(args: argparse.Namespace):
+    from analysis.siting import SitingParams
+
+    return SitingParams(facility_type=args.type, radius_m=args.radius_m, distance=args.distance,
+                        candidates=args.candidates, min_spacing_m=args.min_spacing_m,
+                        capacity=args.capacity or args.site_capacity is not None, site_capacity=args.site_capacity)
+
+
+def _site_per_district(args: argparse.Namespace) -> int:
+    """Each district's coverage curve for 1..N new stations (grids' ``district`` column, else per street)."""
+    from types import SimpleNamespace
+
+    from analysis.distributed import connect, district_siting_curves
+    from ui.i18n import t
+
+    for option, given in (("--target-share", args.target_share is not None), ("--save", args.save is not None)):
+        if given:
+            raise AnalysisError(f"--per-district and --scheduler trace each district's curve for --new N; "
+                                f"{option} runs on the whole dataset in-process", code="analysis.per_district_curve",
+                                params={"option": option})
+    if args.new < 1:
+        raise AnalysisError(f"--new was {args.new} but must be at least 1", code="analysis.not_whole",
+                            params={"name": "--new", "value": str(args.new), "min": 1})
+    params = _site_params(args)
+    ds = _load(args)
+    by = "district" if "district" in ds.grids.columns else "street"
+    client = connect(args.scheduler)
+    try:
+        parts = district_siting_curves(ds, params, by=by, max_new=args.new, solver=args.solver,
+                                       time_limit_s=args.time_limit_s, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    frame = pd.concat([p.frame.assign(**{by: p.district}) for p in parts if p.note is None], ignore_index=True)
+    frame = frame[[by, *(c for c in frame.columns if c != by)]]
+    for c in ("greedy_elderly", "exact_elderly"):
+        if c in frame.columns:
+            frame[c] = frame[c].round(3)
+    for c in ("greedy_share", "exact_share"):
+        if c in frame.columns:
+            frame[c] = frame[c].round(6)
+    _write_table(frame, args.out)
+    for p in parts:
+        if p.note is not None:
+            why = SimpleNamespace(code=p.note_code, params=dict(p.note_params), message=p.note)  # as error_text reads
+            note = error_text(why, lang=args.lang)
+            print(f"warning: {t('siting.district_note', lang=args.lang, district=p.district, note=note)}",
+                  file=sys.stderr)
+    done = [p for p in parts if p.note is None]
+    last = "exact_elderly" if args.solver == "exact" else "greedy_elderly"
+    _print_json({"command": "site", "per_district": True, "by": by, "scheduler": args.scheduler,
+                 "districts": len(parts), "without_curve": len(parts) - len(done), "new": args.new,
+                 "solver": args.solver, "total_elderly": round(sum(p.total_elderly for p in done), 3),
+                 "existing_elderly": round(sum(p.existing_elderly for p in done), 3),
+                 "covered_elderly_at_most_new": round(sum(float(p.frame[last].iloc[-1]) for p in done), 3),
+                 "out": str(args.out)})
     return EXIT_OK
 
 
@@ -270,6 +329,12 @@ def _add_site(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="with --save: replace a scenario of the same name")
     p.add_argument("--curve-max", type=int, default=10,
                    help="with --save: trace the coverage curve up to this many new stations (default 10)")
+    p.add_argument("--per-district", action="store_true",
+                   help="instead of one answer: each district's coverage curve for 1..N new stations (--new N) inside "
+                        "it, for its own residents (grids' district column, else per street); output: one row per "
+                        "district and N")
+    _add_scheduler_arg(p, "implies --per-district: one task per district (or per street); same answer as "
+                          "--per-district in-process")
     p.add_argument("--out", required=True,
                    help="CSV (or .xlsx) to write: site_id, rank, gain_elderly, one row per chosen site; "
                         "stdout gets covered_elderly, covered_share (existing and new together), added_elderly, "

@@ -21,6 +21,11 @@ What runs where, and why it stays small on the wire:
   task per district (or any grouping column), each on its own grids; Gi*,
   emerging hot spots and coverage of one district do not depend on another
   district's grids, so the union of the per-district answers is the city's.
+- **per-district siting curves** (`district_siting_curves`): one task per
+  district, each tracing the coverage curve (N = 1..K new stations) of the
+  siting problem restricted to that district's residents and candidates, as
+  `analysis.siting.siting_problem` builds it; the demand points and walking
+  graph are built once and broadcast.
 
 The scheduler address comes from ``--scheduler`` on the command line or
 ``GRIDATLAS_DASK`` (`geo.settings.dask_scheduler`) for the app; a `LocalCluster`
@@ -281,3 +286,73 @@ def district_coverage(layers: Mapping[str, gpd.GeoDataFrame | None], *, by: str 
     order = pd.Series(np.arange(len(grids)), index=grids["grid_id"].astype("string").to_numpy())
     return out.iloc[np.argsort(order.loc[out["grid_id"].astype("string").to_numpy()].to_numpy(), kind="stable")
                     ].reset_index(drop=True)
+
+
+# --- per-district siting curves --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DistrictCurve:
+    """The siting coverage curve of one district: N = 1..K new stations inside it, for its own residents.
+
+    ``frame``: `analysis.siting.CoverageCurve.frame` (``n_new, greedy_elderly,
+    greedy_share, greedy_site_id`` and, with the exact solver, ``exact_elderly,
+    exact_share, exact_optimal``); K is the ``max_new`` asked, at most the
+    district's candidates. ``note``/``note_code``/``note_params`` say why a
+    district has no curve (no candidate inside it, nothing left to cover): its
+    frame is then empty. Existing stations anywhere count, as on the siting page.
+    """
+
+    district: str
+    frame: pd.DataFrame
+    total_elderly: float
+    existing_elderly: float
+    n_candidates: int
+    note: str | None = None
+    note_code: str | None = None
+    note_params: tuple[tuple[str, str], ...] = ()
+
+
+def _siting_curve_task(name: str, grid_ids: tuple[str, ...], *, ds: Any, demand: gpd.GeoDataFrame, graph: Any,
+                       params: Any, max_new: int, solver: str, time_limit_s: float) -> DistrictCurve:
+    from analysis.siting import coverage_curve, siting_problem
+
+    try:
+        prob = siting_problem(ds, params, demand=demand, graph=graph, grid_ids=grid_ids, area_name=name)
+        curve = coverage_curve(prob, max_new=max(1, min(max_new, prob.n_candidates)), solver=solver,
+                               time_limit_s=time_limit_s)
+    except AnalysisError as err:
+        return DistrictCurve(district=name, frame=pd.DataFrame(), total_elderly=float("nan"),
+                             existing_elderly=float("nan"), n_candidates=0, note=err.message, note_code=err.code,
+                             note_params=tuple((str(k), str(v)) for k, v in err.params.items()))
+    return DistrictCurve(district=name, frame=curve.frame(), total_elderly=prob.total_elderly,
+                         existing_elderly=prob.existing_elderly, n_candidates=prob.n_candidates)
+
+
+def district_siting_curves(ds: Any, params: Any, *, by: str = "district", max_new: int = 10, solver: str = "exact",
+                           time_limit_s: float = 60.0, client: Client | None = None) -> list[DistrictCurve]:
+    """The siting coverage curve of each group of grids (``by`` column), one Dask task each, in group order.
+
+    ``ds``: a `geo.dataset.Dataset`; ``params``: `analysis.siting.SitingParams`
+    (its ``street``, if any, narrows every group further). Each group is
+    `analysis.siting.siting_problem` restricted to its grids — the residents
+    of its grids, the candidates inside them, existing stations anywhere —
+    then `analysis.siting.coverage_curve`. The demand points and the walking
+    graph are built once, here, on the whole dataset's metric CRS, and
+    broadcast; the cases never travel.
+    """
+    from analysis.demand import demand_points
+    from analysis.siting import check_params
+    from geo.dataset import Dataset
+
+    check_params(params)
+    slim = Dataset(grids=ds.grids, facilities=ds.facilities, estates=ds.estates, candidates=ds.candidates,
+                   name=ds.name, meta=ds.meta)
+    graph = None
+    if params.distance == "walking" and ds.roads is not None and len(ds.roads):
+        from analysis.network import build_walk_graph
+
+        graph = build_walk_graph(ds.roads, crs=slim.metric_crs)
+    items = [(name, tuple(ds.grids["grid_id"].iloc[rows].astype(str))) for name, rows in _groups(ds.grids, by).items()]
+    shared = {"ds": slim, "demand": demand_points(slim.grids, slim.estates, crs=slim.metric_crs), "graph": graph,
+              "params": params, "max_new": max_new, "solver": solver, "time_limit_s": time_limit_s}
+    return _gather_map(client, _siting_curve_task, items, shared)

@@ -57,10 +57,10 @@ import shapely
 
 from geo.crs import WGS84
 from geo.dataset import Dataset
-from geo.errors import DataError, Problem, StorageError
-from geo.scenarios import Scenario, check_name
+from geo.errors import StorageError
+from geo.scenarios import Scenario, check_name, scenario_exists, scenario_missing
 from geo.schema import LAYER_NAMES, LAYERS
-from geo.storage import ImportMode, VersionInfo
+from geo.storage import ImportMode, VersionInfo, check_derived_name, check_import, check_required_layers
 
 SCHEMA = "gridatlas"
 POOL_MAX = 8
@@ -89,6 +89,9 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.versions (
     rows jsonb NOT NULL DEFAULT '{{}}',
     columns jsonb NOT NULL DEFAULT '{{}}'
 );
+ALTER TABLE {SCHEMA}.versions ADD COLUMN IF NOT EXISTS number bigint;
+UPDATE {SCHEMA}.versions SET number = id WHERE number IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS versions_dataset_number ON {SCHEMA}.versions (dataset, number);
 CREATE TABLE IF NOT EXISTS {SCHEMA}.derived (
     version_id bigint NOT NULL REFERENCES {SCHEMA}.versions(id),
     name text NOT NULL,
@@ -118,6 +121,12 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.scenarios (
     result jsonb NOT NULL DEFAULT '{{}}',
     UNIQUE (dataset, name)
 );
+CREATE OR REPLACE FUNCTION {SCHEMA}.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE OR REPLACE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON {SCHEMA}.audit
+    FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.audit_append_only();
+CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {SCHEMA}.audit
+    FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.audit_append_only();
 """
 
 
@@ -187,6 +196,7 @@ class _Derived:
         self._vid = version_id
 
     def get(self, name: str, build: Callable[[], Any]) -> Any:
+        check_derived_name(name)
         with self._store._conn() as con:
             row = con.execute(f"SELECT value FROM {SCHEMA}.derived WHERE version_id = %s AND name = %s",
                               (self._vid, name)).fetchone()
@@ -262,10 +272,11 @@ def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, 
 
 
 def _clean_text(series: pd.Series) -> pd.Series:
-    """Text for COPY's text format: backslashes doubled; a value's own tab, CR or newline becomes a space."""
+    """Text for COPY's text format: backslash, tab, CR and newline escaped (``\\\\``, ``\\t``, ``\\r``,
+    ``\\n``), so every value comes back as it was imported."""
     s = series.astype("string")
-    return s.str.replace("\\", "\\\\", regex=False).str.replace("\t", " ", regex=False) \
-        .str.replace("\r", " ", regex=False).str.replace("\n", " ", regex=False)
+    return s.str.replace("\\", "\\\\", regex=False).str.replace("\t", "\\t", regex=False) \
+        .str.replace("\r", "\\r", regex=False).str.replace("\n", "\\n", regex=False)
 
 
 def _all_added(con, schema: str, columns: dict) -> tuple[int, int, int]:
@@ -273,6 +284,26 @@ def _all_added(con, schema: str, columns: dict) -> tuple[int, int, int]:
     total = sum(int(con.execute(f"SELECT count(*) FROM {_ident(schema)}.{_ident(n)}").fetchone()[0])
                 for n in columns)
     return total, 0, 0
+
+
+def _dataset_diff(con, new_schema: str, new_cols: Mapping[str, Mapping[str, str]], old_schema: str,
+                  old_cols: Mapping[str, Mapping[str, str]]) -> tuple[int, int, int]:
+    """Rows of a whole version against another, over every layer: by id, or by content for layers without one."""
+    total = [0, 0, 0]
+    for name in dict.fromkeys([*old_cols, *new_cols]):
+        new, old = f"{_ident(new_schema)}.{_ident(name)}", f"{_ident(old_schema)}.{_ident(name)}"
+        if name not in new_cols or name not in old_cols:
+            n = con.execute(f"SELECT count(*) FROM {new if name in new_cols else old}").fetchone()[0]
+            part = (int(n), 0, 0) if name in new_cols else (0, 0, int(n))
+        elif LAYERS[name].id_column:
+            part = _diff(con, new, old, LAYERS[name].id_column, [c for c in new_cols[name] if c in old_cols[name]])
+        else:
+            sel = ", ".join([*(_ident(c) for c in new_cols[name] if c in old_cols[name]), "ST_AsEWKB(geom)"])
+            added, gone = (con.execute(f"SELECT count(*) FROM (SELECT {sel} FROM {a} EXCEPT ALL SELECT {sel} "
+                                       f"FROM {b}) d").fetchone()[0] for a, b in ((new, old), (old, new)))
+            part = (int(added), 0, int(gone))
+        total = [t + p for t, p in zip(total, part, strict=True)]
+    return total[0], total[1], total[2]
 
 
 def _diff(con, new: str, old: str, id_col: str, cols: list[str], *, removed: bool = True) -> tuple[int, int, int]:
@@ -331,26 +362,27 @@ class PostgisStore:
     @property
     def location(self) -> str:
         safe = re.sub(r"//[^@/]*@", "//…@", self.conninfo)
-        vid = self.token.rsplit(":", 1)[1]
-        return f"{safe} schema ga_v{vid}" if vid != "0" else f"{safe} (dataset {self.dataset}: no version yet)"
+        if not self.exists():
+            return f"{safe} (dataset {self.dataset}: no version yet)"
+        return f"{safe} schema {self._version(None)[2]}"
 
     @property
     def token(self) -> str:
         """Changes whenever the current version changes (cache key for the app)."""
         with self._conn() as con:
-            row = con.execute(f"SELECT version_id FROM {SCHEMA}.current WHERE dataset = %s",
-                              (self.dataset,)).fetchone()
+            row = con.execute(f"SELECT v.number FROM {SCHEMA}.current c JOIN {SCHEMA}.versions v "
+                              f"ON v.id = c.version_id WHERE c.dataset = %s", (self.dataset,)).fetchone()
         return f"pg:{self.conninfo}:{self.dataset}:{row[0] if row else 0}"
 
     # reading the catalogue
-    _COLS = ("v.id, v.created_at, v.kind, v.note, v.layer, v.rows_added, v.rows_changed, v.rows_removed, v.author, "
+    _COLS = ("v.number, v.created_at, v.kind, v.note, v.layer, v.rows_added, v.rows_changed, v.rows_removed, v.author, "
              "v.checksum, v.restored_from, v.rows")
 
     def versions(self) -> list[VersionInfo]:
         """Ready versions, oldest first."""
         with self._conn() as con:
             rows = con.execute(f"SELECT {self._COLS} FROM {SCHEMA}.versions v WHERE v.dataset = %s "
-                               f"AND v.status = 'ready' ORDER BY v.id", (self.dataset,)).fetchall()
+                               f"AND v.status = 'ready' ORDER BY v.number", (self.dataset,)).fetchall()
         return [_info(r) for r in rows]
 
     def exists(self) -> bool:
@@ -363,32 +395,39 @@ class PostgisStore:
             row = con.execute(f"SELECT {self._COLS} FROM {SCHEMA}.current c JOIN {SCHEMA}.versions v "
                               f"ON v.id = c.version_id WHERE c.dataset = %s", (self.dataset,)).fetchone()
         if row is None:
-            raise StorageError(f"dataset {self.dataset!r} has no version yet: import one first",
-                               code="storage.no_version", params={"dataset": self.dataset})
+            raise self._no_version()
         return _info(row)
 
+    def _no_version(self) -> StorageError:
+        return StorageError(f"dataset {self.dataset} has no version yet: import one first",
+                            code="storage.dataset_missing", params={"dataset": self.dataset, "name": self.dataset})
+
     def derived(self, version: int | None = None) -> _Derived:
-        vid, _, _ = self._version(version)
+        vid, _, _, _ = self._version(version)
         return _Derived(self, vid)
 
-    def _version(self, version: int | None) -> tuple[int, str, dict]:
+    def _version(self, version: int | None) -> tuple[int, int, str, dict]:
+        """(catalogue id, version number, schema, columns per layer) of ``version`` (a number; None: current)."""
         with self._conn() as con:
             if version is None:
-                row = con.execute(f"SELECT v.id, v.schema_name, v.columns FROM {SCHEMA}.current c JOIN "
+                row = con.execute(f"SELECT v.id, v.number, v.schema_name, v.columns FROM {SCHEMA}.current c JOIN "
                                   f"{SCHEMA}.versions v ON v.id = c.version_id WHERE c.dataset = %s",
                                   (self.dataset,)).fetchone()
                 if row is None:
-                    raise StorageError(f"dataset {self.dataset!r} has no version yet: import one first",
-                                       code="storage.no_version", params={"dataset": self.dataset})
+                    raise self._no_version()
             else:
-                row = con.execute(f"SELECT id, schema_name, columns FROM {SCHEMA}.versions WHERE id = %s AND "
-                                  f"dataset = %s AND status = 'ready'", (version, self.dataset)).fetchone()
+                row = con.execute(f"SELECT id, number, schema_name, columns FROM {SCHEMA}.versions WHERE "
+                                  f"number = %s AND dataset = %s AND status = 'ready'",
+                                  (version, self.dataset)).fetchone()
                 if row is None:
-                    raise StorageError(f"dataset {self.dataset!r} has no version {version}",
+                    last = con.execute(f"SELECT max(number) FROM {SCHEMA}.versions WHERE dataset = %s AND "
+                                       f"status = 'ready'", (self.dataset,)).fetchone()[0]
+                    raise StorageError(f"dataset {self.dataset} has no version {version} (versions 1–{last or 0})",
                                        code="storage.version_missing",
-                                       params={"dataset": self.dataset, "name": self.dataset, "version": version})
+                                       params={"dataset": self.dataset, "name": self.dataset, "version": version,
+                                               "last": last or 0})
         # jsonb does not keep key order: columns are stored as [name, type] pairs per layer
-        return int(row[0]), row[1], {layer: dict(pairs) for layer, pairs in dict(row[2]).items()}
+        return int(row[0]), int(row[1]), row[2], {layer: dict(pairs) for layer, pairs in dict(row[3]).items()}
 
     # loading
     def load(self, version: int | None = None, *, layers: tuple[str, ...] | None = None,
@@ -399,8 +438,8 @@ class PostgisStore:
         ``district``: only the grids of that district (grids' ``district``
         column) and the cases in them; other layers whole.
         """
-        vid, schema, columns = self._version(version)
-        self._check(vid, schema, columns)
+        vid, number, schema, columns = self._version(version)
+        self._check(vid, number, schema, columns)
         wanted = [n for n in LAYER_NAMES if n in columns and (layers is None or n in layers
                                                               or n in ("grids", "facilities"))]
         out: dict[str, gpd.GeoDataFrame | None] = {}
@@ -414,9 +453,10 @@ class PostgisStore:
                     params = (district,)
                 out[name] = self._read_table(con, schema, name, columns[name], where, params)
             meta = dict(con.execute(f"SELECT key, value FROM {_ident(schema)}.meta").fetchall())
+        check_required_layers(out)
         return Dataset(**out, name=meta.get("name", self.dataset), meta=tuple(sorted(meta.items())))
 
-    def _check(self, vid: int, schema: str, columns: dict[str, dict[str, str]]) -> None:
+    def _check(self, vid: int, number: int, schema: str, columns: dict[str, dict[str, str]]) -> None:
         """Recount the version's rows and compare the checksum recorded when it was written."""
         with self._conn() as con:
             recorded = con.execute(f"SELECT checksum FROM {SCHEMA}.versions WHERE id = %s", (vid,)).fetchone()[0]
@@ -430,9 +470,9 @@ class PostgisStore:
             else:
                 reason = "row counts differ"
         if _checksum(columns, rows) != recorded:
-            raise StorageError(f"version {vid} of {self.dataset!r} was changed outside GridAtlas ({reason}); "
+            raise StorageError(f"version {number} of {self.dataset!r} was changed outside GridAtlas ({reason}); "
                                "restore another version", code="storage.checksum_failed",
-                               params={"dataset": self.dataset, "name": self.dataset, "version": vid})
+                               params={"dataset": self.dataset, "name": self.dataset, "version": number})
 
     def _read_table(self, con, schema: str, name: str, columns: dict[str, str], where: str, params: tuple
                     ) -> gpd.GeoDataFrame:
@@ -451,18 +491,15 @@ class PostgisStore:
                 for data in copy:
                     buf.write(data)
         buf.seek(0)
+        # integers and booleans as the nullable dtypes that validation gives them (`geo.schema.validate_layer`)
         dtypes = {c: ("string" if t in ("text", "boolean") else "Int64" if t == "bigint"
                       else "float64" if t == "double precision" else "string") for c, t in columns.items()}
         df = pd.read_csv(buf, dtype=dtypes, keep_default_na=False, na_values={c: [""] for c in columns})
         for c, t in columns.items():
             if t.startswith("timestamp"):
                 df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
-            elif t == "bigint" and not df[c].isna().any():
-                df[c] = df[c].astype("int64")
             elif t == "boolean":
                 df[c] = df[c].map({"t": True, "f": False}).astype("boolean")
-                if not df[c].isna().any():
-                    df[c] = df[c].astype(bool)
         geoms = shapely.from_wkb(df.pop("geom").to_numpy(dtype=object))
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
 
@@ -477,7 +514,14 @@ class PostgisStore:
                 sink(name, gdf)
 
         return self._write_version(fill, meta, user=user, source=source or "import",
-                                   kind="replace" if self.exists() else "create", row_counts=_all_added)
+                                   kind="replace" if self.exists() else "create", row_counts=self._against_current())
+
+    def _against_current(self) -> Callable[[Any, str, dict], tuple[int, int, int]]:
+        """Row counts of a new whole version: against the current version (every row added when there is none)."""
+        if not self.exists():
+            return _all_added
+        _, _, schema, columns = self._version(None)
+        return lambda con, new_schema, new_cols: _dataset_diff(con, new_schema, new_cols, schema, columns)
 
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str = "",
                      user: str | None = None) -> VersionInfo:
@@ -486,26 +530,16 @@ class PostgisStore:
         Other layers are copied in SQL; with ``mode="upsert"`` the rows of
         ``gdf`` replace those with the same id and the rest are kept.
         """
-        if layer not in LAYER_NAMES:
-            raise StorageError(f"`layer` was {layer!r} but is expected to be one of {', '.join(LAYER_NAMES)}",
-                               code="storage.unknown_layer", params={"layer": layer})
-        if mode not in ("replace", "upsert"):
-            raise StorageError(f"`mode` was {mode!r} but is expected to be 'replace' or 'upsert'",
-                               code="storage.bad_mode", params={"mode": str(mode)})
+        check_import(layer, mode, columns=gdf.columns)
         if not self.exists():
             if layer != "grids":
-                raise StorageError(f"dataset {self.dataset!r} has no version yet: import its grids first",
-                                   code="storage.no_version", params={"dataset": self.dataset})
+                raise self._no_version()
             return self._write_version(lambda sink: sink(layer, gdf), {"name": self.dataset}, user=user,
                                        source=source or f"import {layer}", kind="create", layer=layer,
                                        row_counts=_all_added)
-        _, base_schema, base_cols = self._version(None)
+        _, _, base_schema, base_cols = self._version(None)
         id_col = LAYERS[layer].id_column
         has_base = layer in base_cols
-        if mode == "upsert" and (not id_col or id_col not in gdf.columns):
-            raise DataError([Problem(layer, f"layer {layer} has no id column, so it cannot be upserted",
-                                     "import it with mode replace", code="data.upsert_without_id",
-                                     params={"layer": layer})])
         base = f"{_ident(base_schema)}.{_ident(layer)}"
 
         if mode == "upsert" and has_base:
@@ -515,7 +549,8 @@ class PostgisStore:
                 sink(layer, gdf, table="_incoming")
 
             def counts(con, schema: str, columns: dict) -> tuple[int, int, int]:
-                return self._merge_incoming(con, schema, layer, id_col, columns[layer], base)
+                return self._merge_incoming(con, schema, layer, id_col, columns[layer], base,
+                                            compare=[c for c in columns[layer] if c in base_cols[layer]])
         else:
             keep = {n: c for n, c in base_cols.items() if n != layer}
 
@@ -531,12 +566,14 @@ class PostgisStore:
         return self._write_version(fill, self._meta(base_schema), user=user, source=source or f"import {layer}",
                                    kind=mode, layer=layer, copy_from=(base_schema, keep), row_counts=counts)
 
-    def _merge_incoming(self, con, schema: str, layer: str, id_col: str, cols: dict[str, str], base: str
-                        ) -> tuple[int, int, int]:
-        """Upsert the staged rows into the layer in place: same id → row replaced where it stands; new ids appended."""
+    def _merge_incoming(self, con, schema: str, layer: str, id_col: str, cols: dict[str, str], base: str, *,
+                        compare: list[str]) -> tuple[int, int, int]:
+        """Upsert the staged rows into the layer in place: same id → row replaced where it stands (columns the
+        rows lack become empty, as in the GeoPackage workspace); new ids appended. ``compare``: the columns
+        the base version has, for counting changed rows."""
         s = _ident(schema)
         table, staged = f"{s}.{_ident(layer)}", f"{s}._incoming"
-        added, changed, _ = _diff(con, staged, base, id_col, list(cols), removed=False)
+        added, changed, _ = _diff(con, staged, base, id_col, compare, removed=False)
         names = [*cols, "geom"]
         sets = ", ".join(_ident(c) for c in names)
         src = ", ".join(f"i.{_ident(c)}" for c in names)
@@ -549,11 +586,12 @@ class PostgisStore:
 
     def restore(self, version_id: int, *, user: str | None = None) -> VersionInfo:
         """A new version with the layers of ``version_id``, made current (history is never rewritten)."""
-        vid, schema, columns = self._version(version_id)
-        self._check(vid, schema, columns)
+        vid, number, schema, columns = self._version(version_id)
+        self._check(vid, number, schema, columns)
         return self._write_version(lambda sink: None, self._meta(schema), user=user,
-                                   source=f"restore of version {vid}", kind="restore",
-                                   copy_from=(schema, columns), restored_from=vid)
+                                   source=f"restore of version {number}", kind="restore",
+                                   copy_from=(schema, columns), restored_from=number,
+                                   row_counts=self._against_current())
 
     def import_generated(self, generate: Callable[..., dict], *, user: str | None = None, source: str = "",
                          **kw: Any) -> tuple[VersionInfo, dict]:
@@ -582,11 +620,14 @@ class PostgisStore:
                        layer: str | None = None, copy_from: tuple[str, dict] | None = None,
                        restored_from: int | None = None,
                        row_counts: Callable[[Any, str, dict], tuple[int, int, int]] | None = None) -> VersionInfo:
-        with self._conn() as con:
-            vid = int(con.execute(
-                f"INSERT INTO {SCHEMA}.versions (dataset, author, note, kind, layer, rows_added, rows_changed, "
-                f"rows_removed, restored_from) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (self.dataset, user or "", source, kind, layer, 0, 0, 0, restored_from)).fetchone()[0])
+        with self._conn() as con:  # the next number of this dataset, reserved (one writer at a time reserves)
+            con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{SCHEMA}.versions:{self.dataset}",))
+            vid, number = con.execute(
+                f"INSERT INTO {SCHEMA}.versions (dataset, number, author, note, kind, layer, rows_added, rows_changed, "
+                f"rows_removed, restored_from) VALUES (%s, (SELECT coalesce(max(number), 0) + 1 FROM {SCHEMA}.versions "
+                f"WHERE dataset = %s), %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, number",
+                (self.dataset, self.dataset, user or "", source, kind, layer, 0, 0, 0, restored_from)).fetchone()
+            vid, number = int(vid), int(number)
             con.commit()
         schema = f"ga_v{vid}"
         columns: dict[str, dict[str, str]] = {}
@@ -603,7 +644,7 @@ class PostgisStore:
                         con.execute(f"CREATE SEQUENCE {seq} OWNED BY {t}.fid")
                         con.execute(f"SELECT setval('{seq}', coalesce((SELECT max(fid) FROM {t}), 0) + 1, false)")
                         con.execute(f"ALTER TABLE {t} ALTER COLUMN fid SET DEFAULT nextval('{seq}')")
-                        columns[name] = c
+                        columns[name] = dict(c)
                 con.commit()
 
                 def sink(layer: str, gdf: gpd.GeoDataFrame, table: str | None = None) -> None:
@@ -637,26 +678,26 @@ class PostgisStore:
                                  _checksum(columns, rows), *counts, vid))
                     con.execute(f"UPDATE {SCHEMA}.current SET version_id = %s WHERE dataset = %s",
                                 (vid, self.dataset))
-                    self._audit(con, user or "", kind, {"version": vid, "source": source, "layer": layer,
+                    self._audit(con, user or "", kind, {"version": number, "source": source, "layer": layer,
                                                         "rows": rows, "restored_from": restored_from})
         except BaseException as exc:
             self._discard(vid, schema)
             if isinstance(exc, StorageError):
                 raise
             if isinstance(exc, Exception) and type(exc).__module__.startswith("psycopg"):
-                raise StorageError(f"writing version {vid} of {self.dataset!r} failed; nothing changed ({exc})",
-                                   code="storage.write_failed",
-                                   params={"dataset": self.dataset, "name": self.dataset, "version": vid,
-                                           "reason": str(exc)}) from exc
+                full = getattr(exc, "sqlstate", None) == "53100"  # disk_full
+                raise StorageError(f"version {number} of dataset {self.dataset} could not be written ({exc}); "
+                                   "the current version is unchanged",
+                                   code="storage.disk_full" if full else "storage.write_failed",
+                                   params={"dataset": self.dataset, "name": self.dataset, "version": number,
+                                           "path": self.location, "reason": str(exc)}) from exc
             raise
-        return next(v for v in self.versions() if v.id == vid)
+        return next(v for v in self.versions() if v.id == number)
 
     def _append(self, con, schema: str, layer: str, gdf: gpd.GeoDataFrame, columns: dict[str, dict[str, str]],
                 *, table: str | None = None) -> None:
         """COPY ``gdf`` into the layer's table (created by the first part), or into a staging ``table``."""
-        if layer not in LAYER_NAMES:
-            raise StorageError(f"`layer` was {layer!r} but is expected to be one of {', '.join(LAYER_NAMES)}",
-                               code="storage.unknown_layer", params={"layer": layer})
+        check_import(layer)
         gdf = gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
         gdf = gdf.copy()
         cols = _table_columns(gdf)
@@ -665,7 +706,12 @@ class PostgisStore:
                 gdf[c] = _clean_text(gdf[c])
         staging = table is not None
         table = f"{_ident(schema)}.{_ident(table or layer)}"
-        if layer in columns:  # a further part of a layer written in chunks, or rows to upsert into it
+        if layer in columns and staging:  # rows to upsert: the layer gains the columns only they have
+            for c, t in cols.items():
+                if c not in columns[layer]:
+                    con.execute(f"ALTER TABLE {_ident(schema)}.{_ident(layer)} ADD COLUMN {_ident(c)} {t}")
+                    columns[layer][c] = t
+        elif layer in columns:  # a further part of a layer written in chunks
             if list(columns[layer]) != list(cols):
                 raise StorageError(f"layer {layer} came in parts with different columns", code="storage.parts_differ",
                                    params={"layer": layer})
@@ -715,19 +761,20 @@ class PostgisStore:
     def _discard(self, vid: int, schema: str) -> None:
         with self._conn() as con:
             con.execute(f"DROP SCHEMA IF EXISTS {_ident(schema)} CASCADE")
-            con.execute(f"UPDATE {SCHEMA}.versions SET status = 'failed' WHERE id = %s", (vid,))
+            # its number goes back: the next version takes it, as in the GeoPackage workspace
+            con.execute(f"UPDATE {SCHEMA}.versions SET status = 'failed', number = NULL WHERE id = %s", (vid,))
             con.commit()
 
     def drop_version(self, version: int, *, user: str | None = None) -> None:
         """Drop an old version's tables (not the current one); its row stays as 'dropped'."""
-        vid, schema, _ = self._version(version)
-        if self.current().id == vid:
-            raise StorageError(f"version {vid} is current and cannot be dropped; restore another first",
-                               code="storage.drop_current", params={"version": vid})
+        vid, number, schema, _ = self._version(version)
+        if self.current().id == number:
+            raise StorageError(f"version {number} is current and cannot be dropped; restore another first",
+                               code="storage.drop_current", params={"version": number})
         with self._conn() as con, con.transaction():
             con.execute(f"DROP SCHEMA IF EXISTS {_ident(schema)} CASCADE")
             con.execute(f"UPDATE {SCHEMA}.versions SET status = 'dropped' WHERE id = %s", (vid,))
-            self._audit(con, user or "", "drop_version", {"version": vid})
+            self._audit(con, user or "", "drop_version", {"version": number})
 
     # audit and scenarios
     def audit(self) -> pd.DataFrame:
@@ -742,18 +789,14 @@ class PostgisStore:
         params = json.dumps(dict(scenario.params), ensure_ascii=False, allow_nan=False)
         result = json.dumps(dict(scenario.result), ensure_ascii=False, allow_nan=False)
         with self._conn() as con, con.transaction():
-            sql = (f"INSERT INTO {SCHEMA}.scenarios (dataset, name, kind, author, params, result) "
-                   f"VALUES (%s, %s, %s, %s, %s, %s)")
-            if overwrite:
-                sql += (" ON CONFLICT (dataset, name) DO UPDATE SET kind = EXCLUDED.kind, params = EXCLUDED.params, "
-                        "result = EXCLUDED.result, author = EXCLUDED.author, saved_at = now()")
-            else:
-                sql += " ON CONFLICT (dataset, name) DO NOTHING"
-            sql += " RETURNING saved_at"
-            row = con.execute(sql, (self.dataset, name, scenario.kind, user or "", params, result)).fetchone()
+            if overwrite:  # replaced = saved anew: listed last, as in the GeoPackage table
+                con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND name = %s", (self.dataset, name))
+            row = con.execute(f"INSERT INTO {SCHEMA}.scenarios (dataset, name, kind, author, params, result) "
+                              f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (dataset, name) DO NOTHING "
+                              f"RETURNING saved_at", (self.dataset, name, scenario.kind, user or "", params, result)
+                              ).fetchone()
             if row is None:
-                raise DataError([Problem("scenarios", f"a scenario named {name!r} already exists",
-                                         "choose another name or replace it")])
+                raise scenario_exists(name)
             self._audit(con, user or "", "save_scenario", {"name": name, "kind": scenario.kind})
         return Scenario(name=name, kind=scenario.kind, params=dict(scenario.params), result=dict(scenario.result),
                         saved_at=pd.Timestamp(row[0]).isoformat(timespec="seconds"))
@@ -770,13 +813,12 @@ class PostgisStore:
         with self._conn() as con, con.transaction():
             if not con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND name = %s",
                                (self.dataset, name)).rowcount:
-                raise DataError([Problem("scenarios", f"there is no scenario named {name!r}",
-                                         "pick one of the saved scenarios")])
+                raise scenario_missing(name)
             self._audit(con, user or "", "delete_scenario", {"name": name})
 
     def district_names(self) -> tuple[str, ...]:
         """The grids' ``district`` values of the current version, in layer order (() without the column)."""
-        _, schema, columns = self._version(None)
+        _, _, schema, columns = self._version(None)
         if "district" not in columns.get("grids", {}):
             return ()
         with self._conn() as con:
@@ -799,7 +841,7 @@ class PostgisStore:
         if bad or not by:
             raise StorageError(f"cannot group cases by {', '.join(bad) or 'nothing'}; use {', '.join(allowed)}",
                                code="storage.bad_grouping", params={"by": ", ".join(bad)})
-        _, schema, columns = self._version(version)
+        _, _, schema, columns = self._version(version)
         s = _ident(schema)
         join = f" JOIN {s}.grids g ON g.grid_id = c.grid_id" if {"district", "street"} & set(by) else ""
         where, params = ["TRUE"], []

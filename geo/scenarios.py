@@ -52,6 +52,18 @@ def _problem(message: str, fix: str, code: str, **params: object) -> DataError:
     return DataError([Problem(TABLE, message, fix, code=code, params=params)])
 
 
+def scenario_exists(name: str) -> DataError:
+    """The error for saving under a name that is taken (without overwrite), in every backend."""
+    return _problem(f"a scenario named {name!r} already exists", "choose another name or replace it",
+                    "data.scenario_exists", name=name)
+
+
+def scenario_missing(name: str) -> DataError:
+    """The error for a scenario name that is not saved, in every backend."""
+    return _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios", "data.scenario_missing",
+                    name=name)
+
+
 def _check_path(path: str | os.PathLike) -> Path:
     p = Path(path)
     if str(path).startswith("postgresql://"):
@@ -133,8 +145,7 @@ def get_scenario(path: str | os.PathLike, name: str) -> Scenario:
     for s in list_scenarios(path):
         if s.name == name:
             return s
-    raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios", "data.scenario_missing",
-                   name=name)
+    raise scenario_missing(name)
 
 
 def save_scenario_in(path: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> Scenario:
@@ -153,8 +164,7 @@ def save_scenario_in(path: str | os.PathLike, scenario: Scenario, *, overwrite: 
         _ensure_table(con)
         exists = con.execute(f'SELECT 1 FROM "{TABLE}" WHERE name=?', (name,)).fetchone() is not None
         if exists and not overwrite:
-            raise _problem(f"a scenario named {name!r} already exists", "choose another name or replace it",
-                           "data.scenario_exists", name=name)
+            raise scenario_exists(name)
         con.execute(f'DELETE FROM "{TABLE}" WHERE name=?', (name,))
         con.execute(f'INSERT INTO "{TABLE}" (name, kind, saved_at, params, result) VALUES (?, ?, ?, ?, ?)',
                     (name, saved.kind, saved.saved_at, params, result))
@@ -167,8 +177,7 @@ def delete_scenario_in(path: str | os.PathLike, name: str) -> None:
     with _connect(p, write=True) as con:
         gone = _has_table(con) and con.execute(f'DELETE FROM "{TABLE}" WHERE name=?', (name,)).rowcount > 0
         if not gone:
-            raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios",
-                           "data.scenario_missing", name=name)
+            raise scenario_missing(name)
 
 
 # --- by dataset: the workspace's scenarios file, or the plain GeoPackage's own table -------------------------------
@@ -202,6 +211,5 @@ def delete_scenario(dataset: str | os.PathLike, name: str) -> None:
     """Remove the scenario called ``name``; `DataError` when there is none."""
     path = _file_of(dataset, create=False)
     if path is not None and not path.exists():
-        raise _problem(f"there is no scenario named {name!r}", "pick one of the saved scenarios",
-                       "data.scenario_missing", name=name)
+        raise scenario_missing(name)
     delete_scenario_in(dataset if path is None else path, name)

@@ -43,7 +43,7 @@ Errors: `StorageError` (codes ``storage.*``) for what the store cannot do;
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args, runtime_checkable
 
@@ -169,6 +169,54 @@ class DatasetStore(Protocol):
     def save_scenario(self, scenario: Scenario, *, overwrite: bool = False) -> Scenario: ...
 
     def delete_scenario(self, name: str) -> None: ...
+
+
+def check_import(layer: str, mode: str = "replace", *, columns: Iterable[str] | None = None) -> None:
+    """What every backend checks before an import writes anything.
+
+    ``layer`` must be a schema layer (`DataError`, ``data.layer_unknown``), ``mode`` one of `IMPORT_MODES`
+    (`StorageError`, ``storage.mode_unknown``); an upsert needs the layer's id column, in ``columns`` when
+    given (`DataError`, ``data.upsert_without_id``).
+    """
+    from geo.errors import DataError, Problem, StorageError
+    from geo.schema import LAYERS
+
+    if layer not in LAYERS:
+        raise DataError([Problem(layer, f"there is no layer named {layer!r}", f"use one of {', '.join(LAYERS)}",
+                                 code="data.layer_unknown", params={"layer": layer})])
+    if mode not in IMPORT_MODES:
+        raise StorageError(f"mode was {mode!r} but must be one of {', '.join(IMPORT_MODES)}",
+                           code="storage.mode_unknown", params={"mode": str(mode)})
+    id_col = LAYERS[layer].id_column
+    if mode == "upsert" and (id_col is None or (columns is not None and id_col not in set(columns))):
+        raise DataError([Problem(layer, "this layer has no id, so it cannot be upserted",
+                                 "import it with mode replace", code="data.upsert_without_id",
+                                 params={"layer": layer})])
+
+
+def check_required_layers(present: Iterable[str]) -> None:
+    """`DataError` (``data.layer_missing``, one problem per layer) when a layer every dataset needs is absent."""
+    from geo.errors import DataError, Problem
+    from geo.schema import LAYERS
+
+    have = set(present)
+    missing = [n for n, s in LAYERS.items() if s.required_in_dataset and n not in have]
+    if missing:
+        raise DataError([Problem(n, "layer is missing from the dataset", f"import a {n} layer ({LAYERS[n].title_zh})",
+                                 code="data.layer_missing", params={"layer": n}) for n in missing])
+
+
+def check_derived_name(name: str) -> str:
+    """A `DerivedCache` name: letters, digits, '_', '.' and '-' (`AnalysisError`, ``analysis.bad_choice``)."""
+    import re
+
+    from geo.errors import AnalysisError
+
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+        raise AnalysisError(f"`name` was {name!r} but may only hold letters, digits, '_', '.' and '-'",
+                            code="analysis.bad_choice",
+                            params={"name": "name", "value": name, "allowed": "A-Z a-z 0-9 _ . -"})
+    return name
 
 
 def open_store(spec: str | None = None) -> DatasetStore:

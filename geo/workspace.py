@@ -65,9 +65,16 @@ from geo import scenarios as _scenarios
 from geo import settings
 from geo.crs import WGS84
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
-from geo.errors import AnalysisError, DataError, Problem, StorageError
+from geo.errors import DataError, StorageError
 from geo.schema import LAYER_NAMES, LAYERS
-from geo.storage import IMPORT_MODES, DatasetEntry, ImportMode, VersionInfo
+from geo.storage import (
+    DatasetEntry,
+    ImportMode,
+    VersionInfo,
+    check_derived_name,
+    check_import,
+    check_required_layers,
+)
 
 T = TypeVar("T")
 
@@ -177,11 +184,7 @@ class FileDerivedCache:
     folder: Path
 
     def _path(self, name: str) -> Path:
-        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
-            raise AnalysisError(f"`name` was {name!r} but may only hold letters, digits, '_', '.' and '-'",
-                                code="analysis.bad_choice",
-                                params={"name": "name", "value": name, "allowed": "A-Z a-z 0-9 _ . -"})
-        return self.folder / f"{name}.pkl"
+        return self.folder / f"{check_derived_name(name)}.pkl"
 
     def get(self, name: str, build: Callable[[], T]) -> T:
         path = self._path(name)
@@ -252,10 +255,6 @@ def _upsert(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, id_col: str) ->
     """``old`` with rows of ``new`` replacing those of the same id (in place) and new ids appended."""
     if old is None or len(old) == 0:
         return new.reset_index(drop=True)
-    if id_col is None or id_col not in old.columns or id_col not in new.columns:
-        before = Counter(_row_hashes(old).tolist())
-        after = Counter(_row_hashes(new).tolist())
-        return sum((after - before).values()), 0, sum((before - after).values())
     old_ids = old[id_col].astype(str).to_numpy()
     new_ids = new[id_col].astype(str).to_numpy()
     position = {v: i for i, v in enumerate(old_ids)}
@@ -402,6 +401,8 @@ class GpkgStore:
     # -- public reading ----------------------------------------------------------------------------------------
     @property
     def token(self) -> str:
+        if not self.exists():  # no version yet: the key a first import changes (as in PostGIS)
+            return f"{self._gpkg}@v0:"
         ptr = self._ensure()
         return f"{self._gpkg}@v{int(ptr['version'])}:{str(ptr.get('checksum', ''))[:16]}"
 
@@ -465,11 +466,7 @@ class GpkgStore:
             rows = pyarrow_rows(path)
             layers[name] = LazyLayer(partial(read_layer_parquet, path), rows) if rows > LAZY_ROWS \
                 else read_layer_parquet(path)
-        missing = [n for n, s in LAYERS.items() if s.required_in_dataset and layers[n] is None]
-        if missing:
-            raise DataError([Problem(n, "layer is missing from the dataset",
-                                     f"import a {n} layer ({LAYERS[n].title_zh})", code="data.layer_missing",
-                                     params={"layer": n}) for n in missing])
+        check_required_layers(n for n, layer in layers.items() if layer is not None)
         return Dataset(**layers, name=meta.get("name", self._name), meta=tuple(sorted(meta.items())))
 
     def derived(self, version: int | None = None) -> FileDerivedCache:
@@ -649,17 +646,8 @@ class GpkgStore:
 
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str,
                      user: str | None = None) -> VersionInfo:
-        if layer not in LAYERS:
-            raise DataError([Problem(layer, f"there is no layer named {layer!r}", f"use one of {', '.join(LAYERS)}",
-                                     code="data.layer_unknown", params={"layer": layer})])
-        if mode not in IMPORT_MODES:
-            raise _error("storage.mode_unknown", f"mode was {mode!r} but must be one of {', '.join(IMPORT_MODES)}",
-                         mode=str(mode))
+        check_import(layer, mode, columns=gdf.columns)
         id_col = LAYERS[layer].id_column
-        if mode == "upsert" and id_col is None:
-            raise DataError([Problem(layer, "this layer has no id, so it cannot be upserted",
-                                     "import it with mode replace", code="data.upsert_without_id",
-                                     params={"layer": layer})])
         self._bootstrap()
         with self._lock():
             v = self._next_id()

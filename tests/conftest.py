@@ -16,3 +16,6 @@ if str(ROOT) not in sys.path:
 
 if not os.environ.get("GRIDATLAS_HOME"):
     os.environ["GRIDATLAS_HOME"] = tempfile.mkdtemp(prefix="gridatlas-test-home-")
+
+# Both storage backends (GeoPackage, PostGIS) for the storage and analysis tests: `backend`, `store_url`, `pg_url`.
+from tests.storefixtures import _close_pg_pools, backend, pg_url, store_url  # noqa: E402, F401

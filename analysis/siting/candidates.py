@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Any
 
 import geopandas as gpd
@@ -189,14 +190,18 @@ def siting_problem(
     *,
     demand: gpd.GeoDataFrame | None = None,
     graph: Any = None,
+    grid_ids: Collection[str] | None = None,
+    area_name: str | None = None,
 ) -> SitingProblem:
     """The siting instance of a dataset: demand of every grid, existing stations, candidates.
 
     With ``params.street``, only that street's residents count and only
     candidates inside its grids are considered; existing stations anywhere
-    keep covering whom they reach. ``demand`` (the dataset's `demand_points`)
-    and ``graph`` (its walking graph) may be passed in when already built;
-    both are built here otherwise.
+    keep covering whom they reach. ``grid_ids`` restricts the same way to
+    those grids (a district: `analysis.distributed.district_siting_curves`),
+    ``area_name`` naming them in errors. ``demand`` (the dataset's
+    `demand_points`) and ``graph`` (its walking graph) may be passed in when
+    already built; both are built here otherwise.
     """
     t0 = time.perf_counter()
     check_params(params)
@@ -206,12 +211,17 @@ def siting_problem(
     else:
         demand = demand.to_crs(crs)
     street_area = None
+    grids = None
     if params.street is not None:
         grids = ds.grids[ds.grids["street"].astype(str) == params.street]
         if len(grids) == 0:
             raise AnalysisError(f"street {params.street!r} has no grids; streets: {', '.join(ds.streets)}",
                                 code="analysis.unknown_street",
                                 params={"street": params.street, "streets": ", ".join(ds.streets)})
+    if grid_ids is not None:
+        grids = ds.grids if grids is None else grids
+        grids = grids[grids["grid_id"].astype(str).isin({str(g) for g in grid_ids})]
+    if grids is not None:
         street_area = grids.to_crs(crs).union_all()
         demand = demand[demand["grid_id"].astype(str).isin(set(grids["grid_id"].astype(str)))]
     existing = existing_stations(ds.facilities, params.facility_type).to_crs(crs)
@@ -230,10 +240,14 @@ def siting_problem(
         cand = ds.candidates.to_crs(crs)
         if street_area is not None:
             cand = cand[cand.geometry.covered_by(street_area)]
-            if len(cand) == 0:
+            if len(cand) == 0 and params.street is not None and grid_ids is None:
                 raise AnalysisError(f"there are no candidate sites in street {params.street!r}; "
                                     "generate candidates or choose the whole district",
                                     code="analysis.no_candidates_in_street", params={"street": params.street})
+            if len(cand) == 0:
+                area = area_name or params.street or ""
+                raise AnalysisError(f"there are no candidate sites in {area}; generate candidates instead",
+                                    code="analysis.no_candidates_in_area", params={"area": area})
     else:
         covered = reach_matrix(demand, existing, radius_m=params.radius_m, distance=params.distance,
                                graph=graph).getnnz(axis=1) > 0

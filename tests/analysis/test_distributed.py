@@ -192,3 +192,57 @@ def test_cli_rates_per_district_are_refused(tmp_path, capsys):
                          "--out", str(tmp_path / "x.csv")], capsys)
     assert code == 2
     assert err == ("error: --per-district and --scheduler count cases (--measure count); rates run in-process.\n")
+
+
+def test_siting_curves_per_street_on_cluster_equal_in_process(client, demo):
+    from analysis.siting import SitingParams, coverage_curve, siting_problem
+
+    params = SitingParams(facility_type="day_care", radius_m=300.0)
+    got = dist.district_siting_curves(demo, params, by="street", max_new=3, client=client)
+    local = dist.district_siting_curves(demo, params, by="street", max_new=3, client=None)
+    assert [g.district for g in got] == [g.district for g in local] == list(pd.unique(demo.grids["street"]))
+    drawn = 0
+    for part, same in zip(got, local, strict=True):
+        pd.testing.assert_frame_equal(part.frame, same.frame, check_exact=True)
+        assert (part.note_code, part.n_candidates) == (same.note_code, same.n_candidates)
+        # the reference: the siting page's problem for that street, traced in-process
+        try:
+            prob = siting_problem(demo, SitingParams(facility_type="day_care", radius_m=300.0, street=part.district))
+        except AnalysisError as err:
+            assert err.code == "analysis.no_candidates_in_street" and part.note_code == "analysis.no_candidates_in_area"
+            continue
+        ref = coverage_curve(prob, max_new=min(3, prob.n_candidates)).frame()
+        pd.testing.assert_frame_equal(part.frame, ref, check_exact=True)
+        assert (part.total_elderly, part.existing_elderly) == (prob.total_elderly, prob.existing_elderly)
+        drawn += 1
+    assert drawn >= 2 and any(p.frame["exact_elderly"].iloc[-1] > p.existing_elderly for p in got if p.note is None)
+
+
+def test_cli_site_on_scheduler_writes_the_in_process_curves(client, tmp_path, capsys):
+    address = client.scheduler.address
+    base = ["--lang", "en", "site", "--data", str(DEMO), "--new", "3", "--radius-m", "300"]
+    code1, local, _ = _cli([*base, "--per-district", "--out", str(tmp_path / "local.csv")], capsys)
+    code2, remote, err = _cli([*base, "--scheduler", address, "--out", str(tmp_path / "dask.csv")], capsys)
+    assert code1 == code2 == 0
+    assert (tmp_path / "local.csv").read_text() == (tmp_path / "dask.csv").read_text()
+    table = pd.read_csv(tmp_path / "dask.csv")
+    assert table.columns.tolist() == ["street", "n_new", "greedy_elderly", "greedy_share", "greedy_site_id",
+                                      "exact_elderly", "exact_share", "exact_optimal"]
+    assert set(table["n_new"]) == {1, 2, 3} and table["street"].nunique() == remote["districts"] - remote["without_curve"]
+    assert remote["scheduler"] == address and local["scheduler"] is None and remote["by"] == "street"
+    assert {k: v for k, v in remote.items() if k not in ("scheduler", "out")} == \
+        {k: v for k, v in local.items() if k not in ("scheduler", "out")}
+    assert remote["covered_elderly_at_most_new"] > remote["existing_elderly"] > 0
+    assert err.count("warning: ") == remote["without_curve"]
+
+
+def test_cli_site_per_district_refuses_a_target_share_and_save(tmp_path, capsys):
+    out = str(tmp_path / "x.csv")
+    code, _, err = _cli(["--lang", "en", "site", "--data", str(DEMO), "--per-district", "--target-share", "0.5",
+                         "--out", out], capsys)
+    assert code == 2 and err == ("error: --per-district and --scheduler trace each district's curve for --new N; "
+                                 "--target-share runs on the whole dataset in-process.\n")
+    code, _, err = _cli(["site", "--data", str(DEMO), "--per-district", "--new", "2", "--save", "甲", "--out", out],
+                        capsys)
+    assert code == 2 and err == "error: 分区计算（--per-district / --scheduler）为每个区绘制 1 至 N 个新站点（--new N）的覆盖曲线；" \
+                                "--save 请不分区、在本机计算。\n"

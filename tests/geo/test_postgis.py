@@ -1,15 +1,16 @@
-"""The PostGIS store on a real server (`make test` starts one: scripts/pg.sh, GRIDATLAS_TEST_PG).
+"""What only the PostGIS store does, on a real server (`make test` starts one: scripts/pg.sh, GRIDATLAS_TEST_PG).
 
-Each test works in a dataset of its own (``?dataset=…``), so tests do not see
-each other's versions. Expected values come from the GeoPackage dataset read
-with pyogrio and counted with numpy/pandas, not from the store.
+The storage contract both backends keep (versions, upsert, restore, checksum, failed imports, scenarios,
+derived values, concurrent writers) is tested on both in test_store_contract.py; here: the whole demo
+through COPY and back, the catalogue (schemas per version, dropping, the audit table), counts in SQL and
+grid assignment in SQL. Each test works in a dataset of its own (the ``pg_url`` fixture,
+tests/storefixtures.py). Expected values come from the GeoPackage dataset read with pyogrio and counted
+with numpy/pandas, not from the store.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,36 +19,18 @@ import pytest
 import shapely
 
 from analysis.cases import build_case_table
-from analysis.coverage import compute_coverage
-from analysis.hotspots import hot_spots, period_counts, queen_weights
+from analysis.hotspots import period_counts
 from geo.assign import assign_grid_ids
 from geo.dataset import read_dataset
 from geo.errors import DataError, StorageError
-from geo.scenarios import Scenario
 from geo.storage import DatasetStore
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "shifeng_demo.gpkg"
-PG = os.environ.get("GRIDATLAS_TEST_PG")  # tests may read the environment (geo.settings is for the app)
-needs_pg = pytest.mark.skipif(not PG, reason="no PostGIS server: run through `make test` (scripts/pg.sh)")
 
 
 @pytest.fixture(scope="module")
 def demo():
     return read_dataset(DEMO)
-
-
-@pytest.fixture()
-def url():
-    return f"{PG}?dataset=t_{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_pools():
-    yield
-    if PG:
-        from geo.postgis import close_pools
-
-        close_pools()
 
 
 def _same_layer(got, want, *, sort_by):
@@ -67,17 +50,16 @@ def _same_layer(got, want, *, sort_by):
             assert got[c].astype("string").fillna("").tolist() == want[c].astype("string").fillna("").tolist(), c
 
 
-@needs_pg
-def test_import_then_load_gives_back_every_layer(url, demo):
+def test_import_then_load_gives_back_every_layer(pg_url, demo):
     from geo.postgis import open_store
 
-    store = open_store(url)
+    store = open_store(pg_url)
     assert isinstance(store, DatasetStore) and not store.exists()
     with pytest.raises(StorageError, match="has no version yet: import one first"):
         store.load()
     with pytest.raises(StorageError, match="has no version yet: import one first") as info:
         store.current()
-    assert info.value.code == "storage.no_version"
+    assert info.value.code == "storage.dataset_missing"
     v = store.import_dataset(demo, user="clerk", source="shifeng_demo.gpkg")
     assert (v.kind, v.user, v.source, v.layer) == ("create", "clerk", "shifeng_demo.gpkg", None)
     assert v.rows_added == sum(len(demo.layer(n)) for n in demo.present_layers())
@@ -91,28 +73,15 @@ def test_import_then_load_gives_back_every_layer(url, demo):
         _same_layer(got.layer(name), demo.layer(name), sort_by=key)
     assert len(got.roads) == len(demo.roads)
     assert store.token.endswith(f":{store.name}:{v.id}") and open_store(store.spec).token == store.token
-    assert store.location.endswith(f"schema ga_v{v.id}")
+    assert store.location.endswith(f"schema {store._version(None)[2]}")
     assert store.district_names() == ()  # a district dataset: no district column
 
 
-@needs_pg
-def test_text_with_tabs_newlines_and_backslashes_survives(url, demo):
+
+def test_layer_import_upsert_restore_and_audit(pg_url, demo):
     from geo.postgis import open_store
 
-    fac = demo.facilities.copy()
-    fac.loc[fac.index[0], "name"] = "日间照料\t中心\\二号\n楼"
-    store = open_store(url)
-    store.import_dataset(demo.with_layer("facilities", fac))
-    names = store.load(layers=("grids", "facilities")).facilities.set_index("facility_id")["name"]
-    assert names[fac["facility_id"].iloc[0]] == "日间照料 中心\\二号 楼"
-    assert store.load(layers=("grids",)).cases is None
-
-
-@needs_pg
-def test_layer_import_upsert_restore_and_audit(url, demo):
-    from geo.postgis import open_store
-
-    store = open_store(url)
+    store = open_store(pg_url)
     v1 = store.import_dataset(demo, user="a", source="demo")
     fewer = demo.facilities.iloc[:10]
     v2 = store.import_layer("facilities", fewer, user="b", source="ten.xlsx")
@@ -150,101 +119,38 @@ def test_layer_import_upsert_restore_and_audit(url, demo):
         store.drop_version(v4.id)
     store.drop_version(v2.id)
     assert [v.id for v in store.versions()][:3] == [v1.id, v3.id, again.id] and store.versions()[-1].id == v4.id
-    with pytest.raises(StorageError, match="`mode` was 'merge' but is expected to be 'replace' or 'upsert'"):
+    with pytest.raises(StorageError, match="mode was 'merge' but must be one of replace, upsert"):
         store.import_layer("facilities", fewer, mode="merge")
+    import psycopg
+
+    with store._conn() as con:  # the audit table only grows
+        for sql in ("UPDATE gridatlas.audit SET actor = 'x'", "DELETE FROM gridatlas.audit",
+                    "TRUNCATE gridatlas.audit"):
+            with pytest.raises(psycopg.errors.RaiseException, match="the audit log is append-only"):
+                con.execute(sql)
+            con.rollback()
+    assert len(store.audit()) == 7
 
 
-@needs_pg
-def test_tables_changed_behind_the_store_fail_the_checksum(url, demo):
+def test_tables_changed_behind_the_store_fail_the_checksum(pg_url, demo):
     from geo.postgis import open_store
 
-    store = open_store(url)
+    store = open_store(pg_url)
     v = store.import_dataset(demo)
+    schema = store._version(v.id)[2]
     with store._conn() as con:
-        con.execute(f"DELETE FROM ga_v{v.id}.facilities WHERE fid = 1")
+        con.execute(f"DELETE FROM {schema}.facilities WHERE fid = 1")
     with pytest.raises(StorageError, match=f"version {v.id} of '{store.name}' was changed outside GridAtlas") as info:
         store.load()
     assert info.value.code == "storage.checksum_failed"
 
 
-@needs_pg
-def test_derived_values_are_kept_per_version(url, demo):
+
+
+def test_counts_in_sql_equal_counts_in_python(pg_url, demo):
     from geo.postgis import open_store
 
-    store = open_store(url)
-    v1 = store.import_dataset(demo)
-    calls = []
-    cache = store.derived()
-    assert cache.get("weights", lambda: calls.append(1) or {"n": 232}) == {"n": 232}
-    assert open_store(url).derived(v1.id).get("weights", lambda: calls.append(2) or {}) == {"n": 232}
-    assert calls == [1] and cache.names() == ["weights"]
-    store.import_layer("facilities", demo.facilities.iloc[:5])
-    assert store.derived().names() == []
-
-@needs_pg
-def test_failed_import_changes_nothing(url, demo):
-    from geo.postgis import open_store
-
-    store = open_store(url)
-    v1 = store.import_dataset(demo)
-    with pytest.raises(StorageError, match="`layer` was 'parks' but is expected to be one of"):
-        store.import_layer("parks", demo.facilities)
-
-    def broken(sink):
-        sink("grids", demo.grids)
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError, match="disk full"):
-        store._write_version(broken, {"name": "x"}, user=None, source="", kind="replace")
-    assert [v.id for v in store.versions()] == [v1.id] and store.current().id == v1.id
-    with store._conn() as con:
-        left = con.execute("SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s",
-                           (f"ga_v{v1.id + 2}",)).fetchone()[0]
-    assert left == 0
-
-
-@needs_pg
-def test_two_concurrent_imports_both_listed_later_current_nothing_lost(url, demo):
-    from geo.postgis import open_store
-
-    store = open_store(url)
-    first = demo.with_layer("facilities", demo.facilities.iloc[:20])
-    second = demo.with_layer("facilities", demo.facilities.iloc[:30])
-    results: dict[str, object] = {}
-    barrier = threading.Barrier(2)
-
-    def run(tag, ds):
-        barrier.wait()
-        try:
-            results[tag] = open_store(url).import_dataset(ds, user=tag, source=f"{tag}.gpkg")
-        except Exception as exc:  # reported by the assertion below
-            results[tag] = exc
-
-    threads = [threading.Thread(target=run, args=(t, d)) for t, d in (("office-1", first), ("office-2", second))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(not isinstance(r, Exception) for r in results.values()), results
-    listed = store.versions()
-    assert sorted(v.user for v in listed) == ["office-1", "office-2"]
-    with store._conn() as con:
-        ready = dict(con.execute("SELECT author, ready_at FROM gridatlas.versions WHERE dataset = %s",
-                                 (store.dataset,)).fetchall())
-    later = max(ready, key=ready.get)
-    assert store.current().user == later
-    for v in listed:
-        ds = store.load(v.id)
-        assert len(ds.facilities) == (20 if v.user == "office-1" else 30)
-        assert len(ds.cases) == len(demo.cases) and len(ds.grids) == len(demo.grids)
-    assert sorted(store.audit()["actor"]) == ["office-1", "office-2"]
-
-
-@needs_pg
-def test_counts_in_sql_equal_counts_in_python(url, demo):
-    from geo.postgis import open_store
-
-    store = open_store(url)
+    store = open_store(pg_url)
     store.import_dataset(demo)
     table = build_case_table(demo.cases, demo.grids, as_of=demo.meta_dict["as_of"])
     ref, weeks = period_counts(table, period="week")
@@ -274,39 +180,17 @@ def test_counts_in_sql_equal_counts_in_python(url, demo):
         store.case_counts(("colour",))
 
 
-@needs_pg
-def test_cases_without_grid_get_it_at_import_in_sql(url, demo):
+def test_cases_without_grid_get_it_at_import_in_sql(pg_url, demo):
     from geo.postgis import open_store
 
     cases = demo.cases.drop(columns="grid_id").iloc[:3000]
-    store = open_store(url)
+    store = open_store(pg_url)
     store.import_dataset(demo.with_layer("cases", cases))
     got = store.load().cases.set_index("case_id")["grid_id"]
     want = assign_grid_ids(cases, demo.grids)
     want.index = cases["case_id"]
     pd.testing.assert_series_equal(got.loc[want.index].astype("string"), want, check_names=False)
 
-
-@needs_pg
-def test_scenarios_saved_listed_overwritten_deleted(url, demo):
-    from geo.postgis import open_store
-
-    store = open_store(url)
-    saved = store.save_scenario(Scenario("  方案一 ", "siting", {"n": 5}, {"covered": 0.5}))
-    assert saved.name == "方案一" and saved.saved_at
-    with pytest.raises(DataError, match="a scenario named '方案一' already exists"):
-        store.save_scenario(Scenario("方案一", "siting", {"n": 6}, {}))
-    store.save_scenario(Scenario("方案一", "siting", {"n": 6}, {"covered": 0.6}), overwrite=True)
-    listed = store.list_scenarios(kind="siting")
-    assert [(s.name, s.params, s.result) for s in listed] == [("方案一", {"n": 6}, {"covered": 0.6})]
-    assert store.list_scenarios(kind="other") == []
-    with pytest.raises(DataError, match="the scenario name is empty"):
-        store.save_scenario(Scenario(" ", "siting"))
-    store.import_dataset(demo)  # scenarios belong to the dataset, not to a version
-    assert [s.name for s in store.list_scenarios()] == ["方案一"]
-    store.delete_scenario("方案一")
-    with pytest.raises(DataError, match="there is no scenario named '方案一'"):
-        store.delete_scenario("方案一")
 
 
 def test_unreachable_server_and_bad_names_are_clear_errors():
@@ -322,22 +206,46 @@ def test_unreachable_server_and_bad_names_are_clear_errors():
     assert "secret" not in str(info.value) and info.value.code == "storage.db_unreachable"
 
 
-@pytest.mark.parametrize("backend", ["gpkg", pytest.param("postgis", marks=needs_pg)])
-def test_analyses_give_the_same_answer_on_both_backends(backend, demo, url):
-    if backend == "postgis":
-        from geo.postgis import open_store
+def test_a_failed_write_leaves_no_schema_and_its_number_is_taken_again(pg_url, demo):
+    from geo.postgis import open_store
 
-        store = open_store(url)
-        store.import_dataset(demo)
-        ds = store.load()
-    else:
-        ds = read_dataset(DEMO)
-    cov = compute_coverage(ds, facility_types=("day_care",), radius_m=300.0).totals.as_dict()
-    ref = compute_coverage(demo, facility_types=("day_care",), radius_m=300.0).totals.as_dict()
-    assert cov == pytest.approx(ref)
-    table = build_case_table(ds.cases, ds.grids, as_of=ds.meta_dict["as_of"])
-    hot = hot_spots(table, queen_weights(ds.grids), permutations=0).frame
-    ref_table = build_case_table(demo.cases, demo.grids, as_of=demo.meta_dict["as_of"])
-    ref_hot = hot_spots(ref_table, queen_weights(demo.grids), permutations=0).frame
-    np.testing.assert_allclose(hot["gi_z"], ref_hot["gi_z"], rtol=1e-12)
-    assert (hot["gi_bin"] != 0).sum() == (ref_hot["gi_bin"] != 0).sum() > 0
+    store = open_store(pg_url)
+    v1 = store.import_dataset(demo)
+
+    def broken(sink):
+        sink("grids", demo.grids)
+        raise RuntimeError("generator failed")
+
+    with pytest.raises(RuntimeError, match="generator failed"):
+        store._write_version(broken, {"name": "x"}, user=None, source="", kind="replace")
+    assert [v.id for v in store.versions()] == [v1.id] and store.current().id == v1.id
+    with store._conn() as con:
+        schemas = {r[0] for r in con.execute("SELECT schema_name FROM gridatlas.versions WHERE dataset = %s",
+                                             (store.dataset,)).fetchall()}
+        present = {r[0] for r in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()}
+    assert len(schemas) == 2 and schemas - present == {s for s in schemas if s != store._version(None)[2]}
+    assert store.import_layer("facilities", demo.facilities.iloc[:3]).id == 2
+
+
+def test_of_two_concurrent_imports_the_one_finished_later_is_current(pg_url, demo):
+    from geo.postgis import open_store
+
+    store = open_store(pg_url)
+    first = demo.with_layer("facilities", demo.facilities.iloc[:20])
+    second = demo.with_layer("facilities", demo.facilities.iloc[:30])
+    barrier = threading.Barrier(2)
+
+    def run(tag, ds):
+        barrier.wait()
+        open_store(pg_url).import_dataset(ds, user=tag, source=f"{tag}.gpkg")
+
+    threads = [threading.Thread(target=run, args=(t, d)) for t, d in (("office-1", first), ("office-2", second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with store._conn() as con:
+        ready = dict(con.execute("SELECT author, ready_at FROM gridatlas.versions WHERE dataset = %s",
+                                 (store.dataset,)).fetchall())
+    assert sorted(ready) == ["office-1", "office-2"] and store.current().user == max(ready, key=ready.get)
+    assert sorted(store.audit()["actor"]) == ["office-1", "office-2"]

@@ -10,13 +10,6 @@ STRINGS = {
     "err.storage.postgis_missing": ("数据库没有 PostGIS 扩展，且无法创建（{reason}）。请数据库管理员执行 CREATE EXTENSION postgis。",
                                     "The database has no PostGIS extension and it cannot be created ({reason}). Ask "
                                     "the database administrator to run CREATE EXTENSION postgis."),
-    "err.storage.no_version": ("数据集 {dataset} 还没有任何版本：请先导入网格和服务设施图层。",
-                               "Dataset {dataset} has no version yet: import its grids and facilities first."),
-    "err.storage.unknown_layer": ("没有名为“{layer}”的图层；图层为 grids、facilities、estates、cases、candidates、roads。",
-                                  "There is no layer “{layer}”; the layers are grids, facilities, estates, cases, "
-                                  "candidates and roads."),
-    "err.storage.bad_mode": ("导入方式“{mode}”无效：请选择 replace（整层替换）或 upsert（按编号更新）。",
-                             "Import mode “{mode}” is not valid: choose replace or upsert."),
     "err.storage.parts_differ": ("图层 {layer} 分批写入时各批的列不一致，未保存。",
                                  "Layer {layer} came in parts with different columns; nothing was saved."),
     "err.storage.drop_current": ("第 {version} 版是当前版本，不能删除；请先恢复其他版本。",

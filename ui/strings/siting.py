@@ -1,6 +1,7 @@
 """Strings of the siting page (选址规划)."""
 
 STRINGS = {
+    "siting.district_note": ("{district}：没有覆盖曲线（{note}）", "{district}: no coverage curve ({note})"),
     "siting.title": ("{district} 选址规划", "{district} — siting new stations"),
     "siting.intro": ("在候选点中选出 N 个新站址，使服务半径内新覆盖的 60 岁以上老人最多（最大覆盖选址模型），现有站点保留；"
                      "精确解由整数规划求得并给出最优性证明，贪心解逐个加点。",

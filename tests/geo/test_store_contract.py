@@ -1,0 +1,262 @@
+"""The storage interface's contract (`geo.storage`), on every backend: the GeoPackage workspace and PostGIS.
+
+Each test runs once per backend (the ``store_url`` fixture, tests/storefixtures.py): versions numbered
+1, 2, … per dataset, replace and upsert by id, restore as a new version, the checksum refusing a damaged
+version, a failed import changing nothing, cases given their grid at import, scenarios, the derived-value
+cache and two writers at once. Backend-specific behaviour (the GeoPackage's file layout and crash safety,
+SQL counts) is tested in test_workspace.py, test_workspace_crash.py and test_postgis.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+from shapely.geometry import Point, box
+
+from geo.errors import AnalysisError, DataError, StorageError
+from geo.scenarios import Scenario
+from geo.schema import validate_layer
+from geo.storage import DatasetStore, VersionInfo, open_store
+from tests.storefixtures import (
+    fail_writes_with_full_disk,
+    small_dataset,
+    small_facilities,
+    small_grids,
+    tamper,
+)
+from ui.i18n import error_text
+
+
+@pytest.fixture
+def store(store_url) -> DatasetStore:
+    s = open_store(store_url)
+    s.import_dataset(small_dataset(), source="src.gpkg")
+    return s
+
+
+def test_an_empty_dataset_has_no_version(store_url):
+    s = open_store(store_url)
+    assert isinstance(s, DatasetStore) and not s.exists()
+    with pytest.raises(StorageError) as err:
+        s.current()
+    assert err.value.code == "storage.dataset_missing" and err.value.params["name"] == s.name
+    assert error_text(err.value, lang="en") == f"dataset {s.name} has no version yet: import its grids and " \
+                                               "facilities first."
+
+
+def test_first_version_loads_as_imported(store):
+    info = store.current()
+    assert (info.id, info.kind, info.source, info.rows_added, info.user) == (1, "create", "src.gpkg", 5, None)
+    assert dict(info.layers) == {"grids": 3, "facilities": 2} and len(info.checksum) == 64
+    assert [v.id for v in store.versions()] == [1] and store.exists()
+    ds = store.load()
+    assert ds.name == "测试区" and ds.meta_dict == {"name": "测试区", "as_of": "2019-06-30"}
+    assert_geodataframe_equal(ds.grids, small_grids())
+    assert_geodataframe_equal(ds.facilities, small_facilities())
+    assert ds.cases is None and ds.roads is None
+    again = open_store(store.spec)
+    assert again.token == store.token and again.current() == info
+
+
+def test_replace_counts_rows_by_id_and_keeps_the_old_version(store):
+    before_token, before_sum = store.token, store.current().checksum
+    new = small_grids((5, 12, 9))  # G1 unchanged, G2 changed, G3 removed, G4 added
+    new.loc[2, "grid_id"] = "G4"
+    info = store.import_layer("grids", new, mode="replace", source="网格.xlsx", user="clerk")
+    assert (info.id, info.kind, info.layer, info.user, info.source) == (2, "replace", "grids", "clerk", "网格.xlsx")
+    assert (info.rows_added, info.rows_changed, info.rows_removed) == (1, 1, 1)
+    assert store.token != before_token and store.current() == info
+    assert store.load().grids["grid_id"].tolist() == ["G1", "G2", "G4"]
+    assert store.load(1).grids["elderly"].tolist() == [5, 11, 7]
+    assert len(store.load().facilities) == 2  # the other layers come along unchanged
+    assert [v.id for v in store.versions()] == [1, 2] and store.versions()[0].checksum == before_sum
+
+
+def test_upsert_replaces_rows_in_place_and_appends_new_ids(store):
+    upd = small_facilities(ids=("F2", "F9"), names=("北岭站（新址）", "新站"))
+    info = store.import_layer("facilities", upd, mode="upsert", source="站点.csv")
+    assert (info.kind, info.rows_added, info.rows_changed, info.rows_removed) == ("upsert", 1, 1, 0)
+    fac = store.load().facilities
+    assert fac["facility_id"].tolist() == ["F1", "F2", "F9"]
+    assert fac["name"].tolist() == ["东门日照中心", "北岭站（新址）", "新站"]
+    assert fac.geometry.iloc[1].x == pytest.approx(113.105)  # F2 took the row's new position
+    again = store.import_layer("facilities", upd, mode="upsert", source="站点.csv")
+    assert (again.rows_added, again.rows_changed, again.rows_removed) == (0, 0, 0)
+
+
+def test_upsert_keeps_columns_the_new_rows_lack(store):
+    with_capacity = small_facilities().assign(capacity=pd.array([20, 30], dtype="Int64"))
+    store.import_layer("facilities", with_capacity, source="a.csv")
+    store.import_layer("facilities", small_facilities(ids=("F3",), names=("三号站",)), mode="upsert", source="b.csv")
+    fac = store.load().facilities
+    assert fac["facility_id"].tolist() == ["F1", "F2", "F3"]
+    assert fac["capacity"].tolist()[:2] == [20, 30] and pd.isna(fac["capacity"].iloc[2])
+
+
+def test_bad_imports_are_refused_with_the_same_codes_and_change_nothing(store):
+    roads = gpd.GeoDataFrame({"walkable": [True]}, geometry=[box(113.1, 27.8, 113.2, 27.9).boundary], crs=4326)
+    with pytest.raises(DataError) as no_id:
+        store.import_layer("roads", roads, mode="upsert", source="roads.shp")
+    assert no_id.value.problems[0].code == "data.upsert_without_id"
+    with pytest.raises(StorageError) as mode:
+        store.import_layer("grids", small_grids(), mode="merge", source="x")  # type: ignore[arg-type]
+    assert mode.value.code == "storage.mode_unknown" and "replace, upsert" in str(mode.value)
+    with pytest.raises(DataError, match="there is no layer named 'parks'") as layer:
+        store.import_layer("parks", small_grids(), source="x")
+    assert layer.value.problems[0].code == "data.layer_unknown"
+    assert [v.id for v in store.versions()] == [1]
+
+
+def test_restore_round_trip(store):
+    store.import_layer("grids", small_grids((1, 2, 3)), source="a.csv")
+    store.import_layer("facilities", small_facilities(ids=("F7",), names=("七号站",)), source="b.csv")
+    info = store.restore(1, user="admin")
+    assert (info.id, info.kind, info.restored_from, info.user) == (4, "restore", 1, "admin")
+    # against version 3: grids G1..G3 all changed back, F7 removed, F1 and F2 added again
+    assert (info.rows_added, info.rows_changed, info.rows_removed) == (2, 3, 1)
+    assert info.checksum == store.versions()[0].checksum
+    a, b = store.load(1), store.load()
+    assert_geodataframe_equal(a.grids, b.grids)
+    assert_geodataframe_equal(a.facilities, b.facilities)
+    assert b.meta_dict == a.meta_dict
+    assert [v.kind for v in store.versions()] == ["create", "replace", "replace", "restore"]
+
+
+def test_a_missing_version_is_named(store):
+    for call in (store.restore, store.load, store.derived):
+        with pytest.raises(StorageError) as err:
+            call(7)
+        assert err.value.code == "storage.version_missing" and err.value.params["version"] == 7
+        assert str(err.value) == f"dataset {store.name} has no version 7 (versions 1–1)"
+
+
+def test_a_damaged_version_is_refused_and_the_others_still_open(store):
+    store.import_layer("facilities", small_facilities(ids=("NEW1",), names=("新站",)), mode="upsert", source="x")
+    tamper(store, 1)
+    for call in (lambda: store.load(1), lambda: store.restore(1)):
+        with pytest.raises(StorageError) as err:
+            call()
+        assert err.value.code == "storage.checksum_failed" and err.value.params["version"] == 1
+        assert "不符" in error_text(err.value, lang="zh")
+    assert store.current().id == 2 and "NEW1" in set(store.load().facilities["facility_id"])
+    assert [v.id for v in store.versions()] == [1, 2]
+
+
+def test_a_failed_import_changes_nothing_and_the_same_import_works_later(store, monkeypatch):
+    before_current, before_token = store.current(), store.token
+    fail_writes_with_full_disk(store, monkeypatch)
+    with pytest.raises(StorageError) as info:
+        store.import_layer("facilities", small_facilities(ids=("NEW1",), names=("新站",)), mode="upsert", source="x")
+    err = info.value
+    assert err.code == "storage.disk_full" and err.params["version"] == 2 and err.params["name"] == store.name
+    assert "the current version is unchanged" in err.message
+    assert error_text(err, lang="zh").startswith(f"磁盘已满，数据集 {store.name} 的第 2 版未能写入；当前版本未受影响。")
+    assert store.current() == before_current and store.token == before_token
+    assert store.versions() == [before_current] and len(store.load().facilities) == 2
+    monkeypatch.undo()
+    again = store.import_layer("facilities", small_facilities(ids=("NEW1",), names=("新站",)), mode="upsert",
+                               source="x")
+    assert (again.id, again.rows_added) == (2, 1) and "NEW1" in set(store.load().facilities["facility_id"])
+
+
+def test_cases_get_their_grid_at_import(store):
+    cases = validate_layer(gpd.GeoDataFrame(
+        {"case_id": ["C1", "C2", "C3"], "category": ["市容环境"] * 3, "reported_at": ["2019-01-02"] * 3,
+         "status": ["open"] * 3, "grid_id": [None, "G1", None]},
+        geometry=[Point(113.125, 27.805), Point(113.125, 27.805), Point(113.105, 27.805)], crs=4326), "cases")
+    store.import_layer("cases", cases, source="事件.csv")
+    # C1 lies in G3 (113.12–113.13); C2 keeps the grid it came with; C3 lies in G1
+    assert store.load().cases["grid_id"].tolist() == ["G3", "G1", "G1"]
+
+
+def test_text_with_tabs_newlines_and_backslashes_survives(store):
+    text = "日间照料\t中心\\二号\n楼\r\\N \"东\" '西',"
+    store.import_layer("facilities", small_facilities(names=(text, "北岭站")), source="x")
+    assert store.load().facilities["name"].tolist() == [text, "北岭站"]
+
+
+def test_scenarios_saved_listed_overwritten_deleted_and_kept_across_versions(store):
+    saved = store.save_scenario(Scenario("  方案一 ", "siting", {"n_new": 3}, {"site_ids": ["S1"]}))
+    assert saved.name == "方案一" and saved.saved_at
+    store.save_scenario(Scenario("方案二", "coverage", {"x": 1}))
+    with pytest.raises(DataError, match="a scenario named '方案一' already exists") as taken:
+        store.save_scenario(Scenario("方案一", "siting", {"n_new": 6}))
+    assert taken.value.problems[0].code == "data.scenario_exists"
+    with pytest.raises(DataError, match="the scenario name is empty"):
+        store.save_scenario(Scenario(" ", "siting"))
+    store.save_scenario(Scenario("方案一", "siting", {"n_new": 6}, {"site_ids": ["S2"]}), overwrite=True)
+    store.import_layer("grids", small_grids((1, 2, 3)), source="a.csv")
+    store.restore(1)
+    listed = store.list_scenarios()  # oldest first: a replaced scenario counts as saved anew
+    assert [(s.name, s.kind, s.params, s.result) for s in listed] == [
+        ("方案二", "coverage", {"x": 1}, {}), ("方案一", "siting", {"n_new": 6}, {"site_ids": ["S2"]})]
+    assert [s.name for s in store.list_scenarios(kind="siting")] == ["方案一"]
+    assert store.list_scenarios(kind="other") == []
+    store.delete_scenario("方案一")
+    with pytest.raises(DataError, match="there is no scenario named '方案一'") as gone:
+        store.delete_scenario("方案一")
+    assert gone.value.problems[0].code == "data.scenario_missing"
+    assert [s.name for s in store.list_scenarios()] == ["方案二"]
+
+
+def test_derived_values_are_kept_per_version(store):
+    calls = []
+    assert store.derived().get("answer", lambda: calls.append(1) or {"x": 42}) == {"x": 42}
+    assert open_store(store.spec).derived(1).get("answer", lambda: calls.append(2) or None) == {"x": 42}
+    assert calls == [1] and store.derived().names() == ["answer"]
+    store.import_layer("grids", small_grids((1, 2, 3)), source="a.csv")
+    assert store.derived().names() == []
+    assert store.derived().get("answer", lambda: "rebuilt") == "rebuilt"
+    assert store.derived(1).names() == ["answer"]
+    with pytest.raises(AnalysisError) as bad:
+        store.derived().get("../x", lambda: 1)
+    assert bad.value.code == "analysis.bad_choice"
+
+
+def test_version_info_round_trips_through_json(store):
+    info = store.current()
+    assert VersionInfo.from_dict(json.loads(json.dumps(info.as_dict()))) == info
+
+
+def test_a_dataset_without_facilities_is_not_loadable(store_url):
+    s = open_store(store_url)
+    s.import_layer("grids", small_grids(), source="grids.gpkg")
+    assert s.current().id == 1
+    with pytest.raises(DataError) as missing:
+        s.load()
+    assert [(p.layer, p.code) for p in missing.value.problems] == [("facilities", "data.layer_missing")]
+    s.import_layer("facilities", small_facilities(), source="fac.csv")
+    assert len(s.load().facilities) == 2 and open_store(store_url).token == s.token
+
+
+def test_two_concurrent_imports_are_both_kept_and_one_is_current(store):
+    base = store.load()
+    first = base.with_layer("facilities", small_facilities(ids=("A1",), names=("甲",)))
+    second = base.with_layer("facilities", small_facilities(ids=("B1", "B2"), names=("乙", "丙")))
+    results: dict[str, object] = {}
+    barrier = threading.Barrier(2)
+
+    def run(tag, ds):
+        barrier.wait()
+        try:
+            results[tag] = open_store(store.spec).import_dataset(ds, user=tag, source=f"{tag}.gpkg")
+        except Exception as exc:  # reported by the assertion below
+            results[tag] = exc
+
+    threads = [threading.Thread(target=run, args=(t, d)) for t, d in (("office-1", first), ("office-2", second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(isinstance(r, VersionInfo) for r in results.values()), results
+    listed = store.versions()
+    assert [v.id for v in listed] == [1, 2, 3] and sorted(v.user for v in listed[1:]) == ["office-1", "office-2"]
+    assert store.current().user in ("office-1", "office-2")
+    for v in listed[1:]:
+        assert store.load(v.id).facilities["facility_id"].tolist() == (["A1"] if v.user == "office-1"
+                                                                       else ["B1", "B2"])
