@@ -26,7 +26,7 @@ has arrived (fetched from the server's media URL / Chromium's download).
 What it does (loopback only: the server listens on 127.0.0.1 and the clients
 refuse any other host, the browsers' requests are watched and any that leaves
 the machine is reported; bounded: ``--sessions`` ≤ 60, ``--browsers`` ≤ 10,
-every step under ``STEP_TIMEOUT_S``, every round and the whole run under
+every step under ``STEP_TIMEOUT_S`` (the warm-up's under ``WARM_UP_TIMEOUT_S``), every round and the whole run under
 ``--deadline-s``; stops by itself):
 
 1. Starts the app (bench/_load_server.py: `streamlit run app.py` plus a
@@ -75,6 +75,7 @@ PASSWORD = "bench pass 2026"
 ROLES = ("leader", "planner", "staff")
 STEPS = ("sign_in_overview", "change_street", "coverage", "cases", "change_period", "overdue_list", "download")
 STEP_TIMEOUT_S = 120
+WARM_UP_TIMEOUT_S = 600
 MAX_SESSIONS = 60
 MAX_BROWSERS = 10
 # the labels the morning uses (Chinese, the app's default language)
@@ -148,9 +149,9 @@ def _expect(ok: bool, what: str) -> None:
 
 
 async def ws_morning(res: SessionResult, url: str, streets: list[str], delay_s: float,
-                     think: Callable[[], Awaitable[None]]) -> SessionResult:
+                     think: Callable[[], Awaitable[None]], *, timeout_s: float = STEP_TIMEOUT_S) -> SessionResult:
     await asyncio.sleep(delay_s)
-    s = StSession(url, timeout_s=STEP_TIMEOUT_S)
+    s = StSession(url, timeout_s=timeout_s)
     try:
         with recording(res):
             (await s.open("")).raise_for_errors()
@@ -487,8 +488,9 @@ async def main_async(args) -> int:
             return None
 
         # one warm-up session loads the dataset and the page caches, as the first visitor of the day does
+        # (a cold open of the Wuchang data took up to 112 s on a busy machine: the warm-up may take 10 minutes a step)
         warm = await ws_morning(SessionResult(0, "websocket", "warmup"), server.url, args.streets or [], 0.0,
-                                no_think)
+                                no_think, timeout_s=WARM_UP_TIMEOUT_S)
         print("warm-up:", json.dumps({k: round(v, 2) for k, v in warm.times.items()}), warm.error, flush=True)
         if warm.error:
             raise RuntimeError(f"the warm-up session failed: {warm.error}")
