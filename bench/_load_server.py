@@ -55,7 +55,7 @@ def main() -> None:
 
     threading.Thread(target=_sample_forever, args=(samples,), daemon=True).start()
 
-    sys.argv = ["streamlit", "run", *sys.argv[1:]]
+    sys.argv = ["streamlit", *sys.argv[1:]]  # "run app.py --server.port ...", as bench.server passes it
     cli.main()
 
 

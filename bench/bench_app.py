@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 
 import folium
 import streamlit_folium as sf
 
 from bench.results import DEMO, WUCHANG, machine_line, write_section
+from bench.server import start_server, time_opens
 from geo.dataset import read_dataset
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, wait_for_map_count
+from tests.e2e.conftest import wait_for_map_count
 from ui.layers import build_district_map
 from ui.maps import localize_assets
 
@@ -48,30 +48,10 @@ def payload(path: Path) -> tuple[int, int, int]:
 
 def browser_times(path: Path, n_grids: int, *, repeat: int) -> tuple[float, float, list[float]]:
     """(server start s, cold first map s, warm map times s)."""
-    from playwright.sync_api import sync_playwright
-
-    t0 = time.perf_counter()
-    proc, url = start_app(str(path))
-    start_s = time.perf_counter() - t0
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            t0 = time.perf_counter()
-            page.goto(f"{url}/")
-            wait_for_map_count(page, "path.ga-grid", n_grids, timeout_ms=300_000)
-            cold_s = time.perf_counter() - t0
-            warm = []
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                page.goto(f"{url}/")
-                wait_for_map_count(page, "path.ga-grid", n_grids, timeout_ms=300_000)
-                warm.append(time.perf_counter() - t0)
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-    return start_s, cold_s, warm
+    with start_server(path) as server:
+        cold_s, warm = time_opens(f"{server.url}/", lambda page: wait_for_map_count(
+            page, "path.ga-grid", n_grids, timeout_ms=300_000), repeat=repeat)
+    return server.start_s, cold_s, warm
 
 
 def main() -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import time
 from pathlib import Path
 
 import folium
@@ -37,9 +36,10 @@ from analysis.estates import (
     street_progress,
 )
 from bench.results import DEMO, WUCHANG, machine_line, med, timed, write_section
+from bench.server import start_server, time_opens
 from geo.dataset import Dataset, read_dataset
 from geo.schema import STAGE_DATE_COLUMNS
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, wait_for_map_count
+from tests.e2e.conftest import wait_for_map_count
 from ui.maps import localize_assets
 
 
@@ -111,28 +111,9 @@ def payload(path: Path) -> tuple[int, int]:
 
 
 def browser_times(path: Path, n_dots: int, *, repeat: int) -> tuple[float, list[float]]:
-    from playwright.sync_api import sync_playwright
-
-    proc, url = start_app(str(path))
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            t0 = time.perf_counter()
-            page.goto(f"{url}/estates")
-            wait_for_map_count(page, "path.ga-estate-stage", n_dots, timeout_ms=300_000)
-            cold = time.perf_counter() - t0
-            warm = []
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                page.goto(f"{url}/estates")
-                wait_for_map_count(page, "path.ga-estate-stage", n_dots, timeout_ms=300_000)
-                warm.append(time.perf_counter() - t0)
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-    return cold, warm
+    with start_server(path) as server:
+        return time_opens(f"{server.url}/estates", lambda page: wait_for_map_count(
+            page, "path.ga-estate-stage", n_dots, timeout_ms=300_000), repeat=repeat)
 
 
 def main() -> None:

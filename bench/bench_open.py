@@ -114,25 +114,16 @@ PAGES = ("覆盖分析", "选址规划", "事件热点", "小区自治", "调度
 
 def browser(env: dict[str, str], n_grids: int) -> dict:
     """One server start: first visit → overview map drawn; coverage page first open; every page; peak memory."""
-    from playwright.sync_api import sync_playwright
 
     from bench.bench_coverage import _wait_drawn
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, wait_for_app, wait_for_map_count
+    from bench.server import chromium_page, start_server
+    from tests.e2e.conftest import wait_for_app, wait_for_map_count
 
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
+    server = start_server(NAME, env=env)
+    url = server.url
+    out: dict = {"start_s": server.start_s}
     try:
-        t0 = time.perf_counter()
-        proc, url = start_app(NAME)
-        out: dict = {"start_s": time.perf_counter() - t0}
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    try:
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = b.new_page(viewport={"width": 1500, "height": 1100})
+        with chromium_page() as page:
             t0 = time.perf_counter()
             page.goto(f"{url}/")
             wait_for_map_count(page, "path.ga-grid", n_grids, timeout_ms=300_000)
@@ -152,12 +143,10 @@ def browser(env: dict[str, str], n_grids: int) -> dict:
                 page.wait_for_timeout(500)
                 wait_for_app(page, timeout_ms=300_000)
                 out["pages_s"][label] = round(time.perf_counter() - t0, 2)
-            out["peak_mb"] = _server_peak_mb(proc.pid)
-            out["rss_mb"] = _server_rss_mb(proc.pid)
-            b.close()
+            out["peak_mb"] = _server_peak_mb(server.proc.pid)
+            out["rss_mb"] = _server_rss_mb(server.proc.pid)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        server.stop()
     return out
 
 

@@ -26,9 +26,9 @@ import pymupdf
 
 from analysis.meeting import meeting_brief
 from bench.results import DEMO, WUCHANG, machine_line, timed, write_section
+from bench.server import start_server, time_opens
 from geo.dataset import read_dataset
 from reports import build_report
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app
 
 DATASETS = (("demo (Shifeng, 232 grids, 12,000 cases)", DEMO), ("wuchang (1,811 grids, 1 M cases)", WUCHANG))
 
@@ -77,32 +77,13 @@ def libreoffice_pdf_s(pptx: bytes) -> float | None:
 
 def page_times(path: Path, repeat: int) -> tuple[float, list[float]]:
     """(first visit s, warm reloads s): navigation until the figures and the three pictures are drawn."""
-    from playwright.sync_api import sync_playwright
-
-    proc, url = start_app(str(path))
     script = """() => {
         const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
         return document.querySelectorAll('[data-testid="stMetricValue"]').length >= 5 && imgs.length === 3
                && imgs.every(i => i.complete && i.naturalWidth > 500); }"""
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            t0 = time.perf_counter()
-            page.goto(f"{url}/meeting")
-            page.wait_for_function(script, timeout=600_000, polling=100)
-            cold = time.perf_counter() - t0
-            warm = []
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                page.goto(f"{url}/meeting")
-                page.wait_for_function(script, timeout=600_000, polling=100)
-                warm.append(time.perf_counter() - t0)
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-    return cold, warm
+    with start_server(path) as server:
+        return time_opens(f"{server.url}/meeting", lambda page: page.wait_for_function(
+            script, timeout=600_000, polling=100), repeat=repeat)
 
 
 def main() -> None:

@@ -7,13 +7,9 @@ Chromium they fail and say how to install it (`make test` does).
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,48 +17,16 @@ from urllib.parse import urlparse
 
 import pytest
 
+from bench.server import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, start_server
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "tests" / "e2e" / "screens"
-CHROMIUM = os.environ.get("GRIDATLAS_CHROMIUM", "/usr/bin/chromium")
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_app(data: str | None = None, *, env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run app.py` on a free port; return the process and its base URL once healthy."""
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env_extra or {})}
-    if data:
-        env["GRIDATLAS_DATA"] = data
-    log = open(ROOT / "tests" / "e2e" / f".server-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    log.close()  # the server holds its own copy of the handle
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited with {proc.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("the app did not become healthy within 90 s")
+    server = start_server(data, env_extra=env_extra, log_dir=ROOT / "tests" / "e2e", timeout_s=90)
+    return server.proc, server.url
 
 
 @pytest.fixture(scope="session")
