@@ -1,4 +1,4 @@
-"""The app server for bench/bench_load.py: `streamlit run app.py` in this process, plus a memory sampler.
+"""The app server for bench/bench_load.py: `python -m ui.serve` (what `make run` starts) in this process, plus a memory sampler.
 
 Every half second a thread appends one JSON line to the file named by
 ``BENCH_SAMPLES``: the process's resident memory (RSS), the Python heap as
@@ -51,12 +51,12 @@ def _sample_forever(path: str) -> None:
 
 def main() -> None:
     samples = os.environ["BENCH_SAMPLES"]
-    from streamlit.web import cli  # imported before the sampler starts: both import streamlit.runtime
+    import streamlit.runtime  # noqa: F401  imported before the sampler starts: both import it
+
+    from ui import serve
 
     threading.Thread(target=_sample_forever, args=(samples,), daemon=True).start()
-
-    sys.argv = ["streamlit", *sys.argv[1:]]  # "run app.py --server.port ...", as bench.server passes it
-    cli.main()
+    sys.exit(serve.main(sys.argv[1:]))  # "--server.port ...", as bench.server passes it
 
 
 if __name__ == "__main__":

@@ -68,13 +68,13 @@ class AppServer:
 
 
 def start_server(data: str | Path | None = None, *, env: Mapping[str, str] | None = None,
-                 env_extra: Mapping[str, str] | None = None, module: str = "streamlit",
+                 env_extra: Mapping[str, str] | None = None, module: str = "ui.serve",
                  log_dir: Path | None = None, timeout_s: float = 120) -> AppServer:
     """Start the app on a free loopback port; return once it is healthy.
 
     ``env`` is the whole environment (default: this process's), ``env_extra``
     is laid over it, ``data`` becomes ``GRIDATLAS_DATA``. ``module`` is run as
-    ``python -m module run app.py --server.port ...``. The server's output
+    ``python -m module --server.port ...`` (default `ui.serve`, what ``make run`` starts). The server's output
     goes to ``log_dir/.server-PORT.log`` (default: the temporary folder).
     """
     port = free_port()
@@ -85,7 +85,7 @@ def start_server(data: str | Path | None = None, *, env: Mapping[str, str] | Non
     t0 = time.perf_counter()
     with open(log_path, "w") as log:  # the server holds its own copy of the handle
         proc = subprocess.Popen(
-            [sys.executable, "-m", module, "run", str(ROOT / "app.py"), "--server.port", str(port),
+            [sys.executable, "-m", module, "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

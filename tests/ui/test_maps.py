@@ -1,5 +1,7 @@
 """Map readability at district scale: the fit, the grid border style by zoom, markers that shrink (HTML level)."""
 
+import copy
+
 import geopandas as gpd
 import shapely
 
@@ -42,3 +44,72 @@ def test_points_are_marked_for_scaling_and_the_script_uses_the_documented_factor
     assert f"Math.max({POINT_MIN_FACTOR}, Math.min(1, Math.pow(2, (z - {POINT_FULL_ZOOM}) / 2)))" in page
     # names escaped (and JSON-encoded in the page): "&lt;b&gt;站&lt;/b&gt;", never a live <b> tag
     assert '"name": "\\u0026lt;b\\u0026gt;\\u7ad9\\u0026lt;/b\\u0026gt;"' in page and "<b>" not in page
+
+
+def _sample_map():
+    m = new_map((113.0, 27.8, 113.3, 28.1))
+    pts = gpd.GeoDataFrame({"name": ["<b>站</b>", "二"]}, geometry=[shapely.Point(113.1, 27.9),
+                                                                 shapely.Point(113.2, 28.0)], crs="EPSG:4326")
+    add_points(m, pts, name="x", color="#ff0000", class_name="ga-facility", tooltip=[("name", "名称")])
+    return m
+
+
+def _component_args(monkeypatch, draw) -> dict:
+    """What the map component receives when ``draw`` runs (the component call captured, not sent)."""
+    import streamlit_folium
+
+    got: dict = {}
+
+    def capture(**kwargs):
+        got.update(kwargs)
+        return None
+
+    monkeypatch.setattr(streamlit_folium, "_component_func", capture)
+    draw()
+    return got
+
+
+def test_a_rendered_payload_gives_the_component_exactly_what_st_folium_gives(monkeypatch):
+    import pickle
+
+    import streamlit_folium
+
+    from ui.maps import localize_assets, map_payload, show_payload
+
+    m = _sample_map()
+    for returned in ([], ["last_active_drawing", "bounds", "zoom"]):
+        def reference(returned=returned):
+            ref = copy.deepcopy(m)
+            localize_assets(ref)
+            streamlit_folium.st_folium(ref, key="k", height=480, use_container_width=True, returned_objects=returned)
+
+        expected = _component_args(monkeypatch, reference)
+        payload = pickle.loads(pickle.dumps(map_payload(m)))  # kept on disk beside a version: it must pickle
+        ours = _component_args(monkeypatch, lambda p=payload, r=returned: show_payload(p, key="k", height=480,
+                                                                                       returned_objects=r))
+        assert set(ours) == set(expected)
+        for name in expected:
+            if name == "on_change":
+                continue
+            if name in ("script", "header", "html", "id"):  # folium numbers its elements: compare without ids
+                assert _no_ids(ours[name]) == _no_ids(expected[name]), name
+            elif name == "key":
+                assert len(ours[name]) == 64 and ours[name] == payload.component_key("k")
+            else:
+                assert ours[name] == expected[name], name
+    assert "/app/static/" in " ".join(payload.js_links) and not any("//" in u.split("/app/")[0] for u in
+                                                                   payload.js_links + payload.css_links)
+
+
+def _no_ids(text: str) -> str:
+    import re
+
+    return re.sub(r"_[0-9a-f]{32}", "_ID", text)
+
+
+def test_the_same_map_drawn_twice_has_the_same_component_key():
+    from ui.maps import map_payload
+
+    a, b = map_payload(_sample_map()), map_payload(_sample_map())
+    assert a.component_key("overview_map") == b.component_key("overview_map")
+    assert a.component_key("overview_map") != a.component_key("coverage_map")
