@@ -39,3 +39,32 @@ def test_city_map_shows_districts_then_a_district_shows_its_grids(city_url, offl
     screenshot(page, "city_overview_zh")
     assert page.traffic.blocked == [] and page.js_errors == []
 
+
+
+def test_choosing_a_district_in_the_sidebar_shows_its_grids_and_streets(city_url, offline_page):
+    import pyogrio
+
+    url, path = city_url
+    grids = pyogrio.read_dataframe(path, layer="grids", columns=["district", "street"], read_geometry=False)
+    mine = grids[grids["district"] == "青山区"]
+    page = offline_page
+    page.goto(f"{url}/")
+    wait_for_app(page)
+    wait_for_map_count(page, "path.ga-district", 3)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    boxes = sidebar.locator('[data-testid="stSelectbox"]')  # dataset, district, then (once chosen) street
+    assert boxes.nth(1).locator("label").inner_text().strip() == "区"
+    boxes.nth(1).click()
+    page.get_by_role("option", name="青山区").click()
+    wait_for_app(page)
+    # one district: its own grids on the map (never the other districts'), its streets to choose from
+    wait_for_map_count(page, "path.ga-grid", len(mine))
+    assert "青山区" in page.locator('[data-testid="stMain"] h1').first.inner_text()
+    assert boxes.nth(2).locator("label").inner_text().strip() == "街道"
+    boxes.nth(2).click()
+    offered = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+    assert sorted(o for o in offered if o != "全部街道") == sorted(mine["street"].unique())
+    page.keyboard.press("Escape")
+    assert_no_exception(page)
+    screenshot(page, "city_district_zh")
+    assert page.traffic.blocked == [] and page.js_errors == []

@@ -90,6 +90,7 @@ def test_meeting_page_on_the_demo(app_url, offline_page, tmp_path):
     _check_figures(page, june)
     _images_drawn(page, 3)
     assert_no_exception(page)
+    page.wait_for_selector("h3:has-text('本月问题清单')", timeout=60_000)  # the last section: the page is whole
     text = page.inner_text("body")
     for street in june.street_league["street"]:
         assert street in text
