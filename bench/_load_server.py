@@ -42,8 +42,13 @@ def _sample_forever(path: str) -> None:
             if collected:
                 gc.collect()
                 os.remove(flag)
+            # objects are counted only in a settled sample, between rounds: gc.get_objects() while sessions run
+            # costs the server a tenth of a second of its one interpreter each time, and it can hand out a
+            # tuple that is still being built (CPython then raises "SystemError: Objects/tupleobject.c:927:
+            # bad argument to internal function" in the session that was building it)
             fh.write(json.dumps({"t": time.time(), "rss": proc.memory_info().rss,
-                                 "blocks": sys.getallocatedblocks(), "objects": len(gc.get_objects()),
+                                 "blocks": sys.getallocatedblocks(),
+                                 "objects": len(gc.get_objects()) if collected else None,
                                  "sessions": _sessions(), "collected": collected}) + "\n")
             fh.flush()
             time.sleep(0.5)

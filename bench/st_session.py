@@ -549,14 +549,16 @@ class StSession:
             status, body, _ = _http_get(url, timeout_s=self.timeout_s, cookie=self.cookie)
             return status, body, time.perf_counter()
 
+        # the browser's GET of the file leaves on the click, before the rerun the click asks for; here the file
+        # is fetched first (a GET started in a thread of this busy client could otherwise reach the server only
+        # after that rerun had replaced the file), then the click is sent
         t0 = time.perf_counter()
-        fetch = asyncio.create_task(asyncio.to_thread(get))
+        status, body, done = await asyncio.to_thread(get)
+        arrived = done - t0
+        if status != 200:
+            raise ProtocolError(f"{url} answered {status}")
         run = None
         if not p.ignore_rerun:
             trigger = WidgetState(id=node.widget_id, trigger_value=True)
             run = await self._rerun(self._states(extra=[trigger]), fragment_id=node.fragment_id)
-        status, body, done = await fetch
-        arrived = done - t0
-        if status != 200:
-            raise ProtocolError(f"{url} answered {status}")
         return body, arrived, run

@@ -158,6 +158,17 @@ def check_password(password: str) -> str:
     return password
 
 
+_READY: set[tuple[str, int, int]] = set()  # database files (path, device, inode) whose schema is in place
+
+
+def _file_identity(path: Path) -> tuple[str, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_dev, st.st_ino)
+
+
 class UserStore:
     """The users table of one workspace. Cheap to create; each call opens its own connection."""
 
@@ -167,16 +178,23 @@ class UserStore:
 
     @contextmanager
     def _db(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        ident = None
         if not write and not self.path.exists():
             con = sqlite3.connect(":memory:")
         else:
             self.home.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA busy_timeout=30000")
+            ident = _file_identity(self.path)
         con.row_factory = sqlite3.Row
         try:
-            con.executescript(_SCHEMA)
+            # every page run reads the users table (is anybody configured? is this session still valid?): the
+            # schema and the journal mode are set once per database file, not on every read
+            if ident is None or ident not in _READY:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(_SCHEMA)
+                if ident is not None:
+                    _READY.add(ident)
             if write:
                 con.execute("BEGIN IMMEDIATE")
             yield con

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.cases import CaseFilter, case_kpis, cases_in_grid, counts_over_time, overdue_list, unit_league
+from analysis.cases import CaseFilter, cases_in_grid, counts_over_time, unit_league
 from analysis.options import MEASURES, PERIODS, WEIGHTS_SCHEMES
 from geo.errors import AnalysisError
 from ui import auth, widgets
@@ -23,7 +23,9 @@ from ui.cases import (
     heat_map,
     hot_spots_cached,
     hotspot_legend,
-    hotspot_map,
+    hotspot_payload,
+    kpis_cached,
+    overdue_cached,
     pattern_counts,
 )
 from ui.charts import style
@@ -89,9 +91,9 @@ flt = CaseFilter(since=since if isinstance(since, dt.date) else None,
                  until=until if isinstance(until, dt.date) else None,
                  categories=tuple(categories), sources=tuple(sources), statuses=tuple(statuses),
                  streets=(ctx.street,) if ctx.street else ())
-k = case_kpis(table, flt).iloc[0]
+k = kpis_cached(ctx, flt).iloc[0]
 # open and overdue cases reported outside the period still wait for handling: say how many the period leaves out
-k_any_time = case_kpis(table, replace(flt, since=None, until=None)).iloc[0] if flt.since or flt.until else k
+k_any_time = kpis_cached(ctx, replace(flt, since=None, until=None)).iloc[0] if flt.since or flt.until else k
 outside = {c: int(k_any_time[c]) - int(k[c]) for c in ("open", "overdue")}
 as_of = t("cases.as_of", date=table.as_of.strftime("%Y-%m-%d"))
 st.caption(as_of + (t("cases.outside_period", open=f"{outside['open']:,}", overdue=f"{outside['overdue']:,}")
@@ -128,7 +130,8 @@ if view == "hotspots":
             st.info(t("cases.hot.none"))
         left, right = st.columns([4, 1])
         with left:
-            state = show_map(hotspot_map(ctx, hot), key="cases_hot_map", returned_objects=["last_active_drawing"])
+            state = show_map(hotspot_payload(ctx, hot, flt, measure=measure, weights_scheme=weights_scheme),
+                             key="cases_hot_map", returned_objects=["last_active_drawing"])
         with right:
             hotspot_legend()
             st.caption(t("cases.hot.help", perm=hot.permutations))
@@ -214,7 +217,7 @@ if view == "units":
 
 # --- overdue list (清零) -------------------------------------------------------------------
 if view == "overdue":
-    od = overdue_list(ds.cases, table, flt, mask=not auth.can_see_personal())
+    od = overdue_cached(ctx, flt, mask=not auth.can_see_personal())
     if outside["overdue"]:
         st.warning(t("cases.overdue.outside", n=f"{outside['overdue']:,}"))
     if len(od) == 0:

@@ -14,8 +14,7 @@ from ui.context import get_context
 from ui.coverage import (
     cached_accessibility,
     cached_coverage,
-    coverage_base_map,
-    coverage_layers,
+    coverage_map,
     street_chart,
     table_downloads,
 )
@@ -99,9 +98,9 @@ k[4].metric(t("coverage.kpi.facilities"), f"{len(fac):,}", t("coverage.kpi.plann
 map_col, side_col = st.columns([3, 1.2])
 with map_col:
     st.subheader(t("coverage.map.title"))
-    base = coverage_base_map(ctx.path, ctx.token, ctx.street, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum, ctx.lang)
-    layers, share_legend = coverage_layers(*question[:2], ctx.street, ctx.lang, ctx.tiles_datum, *question[2:])
-    show_map(base, key="coverage_map", height=600, layers=layers)
+    payload, share_legend = coverage_map(ctx.path, ctx.token, ctx.street, ctx.tiles, ctx.tiles_attr,
+                                         ctx.tiles_datum, ctx.lang, *question[2:])
+    show_map(payload, key="coverage_map", height=600)
     st.caption(t("coverage.map.help"))
 with side_col:
     legend(t("coverage.map.share"), share_legend)

@@ -247,8 +247,13 @@ def audit_download(file_name: str) -> None:
         st.toast(error_text(err))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
 def table_files(df: pd.DataFrame) -> tuple[bytes, bytes]:
-    """CSV (UTF-8 with BOM) and XLSX bytes of ``df`` with every text cell formula-safe."""
+    """CSV (UTF-8 with BOM) and XLSX bytes of ``df`` with every text cell formula-safe.
+
+    Kept per table content: a page rerun (and another session showing the same table) does not write the
+    spreadsheet again.
+    """
     safe = safe_frame(df)
     csv = safe.to_csv(index=False).encode("utf-8-sig")
     buf = io.BytesIO()

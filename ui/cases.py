@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from folium.plugins import HeatMap
 
-from analysis.cases import CaseFilter, CaseTable, case_table_from_dataset
+from analysis.cases import CaseFilter, CaseTable, case_kpis, case_table_from_dataset, overdue_list
 from analysis.hotspots import (
     EmergingResult,
     GridWeights,
@@ -32,7 +32,7 @@ from ui.context import PageContext
 from ui.data import derived
 from ui.i18n import error_text, t
 from ui.layers import add_street_lines, base_map
-from ui.maps import add_lines, add_polygons, legend, to_display
+from ui.maps import MapPayload, add_lines, add_polygons, legend, map_payload, to_display
 
 # ArcGIS's hot spot colours, cold (−3) to hot (+3)
 BIN_COLORS: dict[int, str] = {-3: "#4575b5", -2: "#849eba", -1: "#c0ccbe", 0: "#f2f2ee", 1: "#fab984",
@@ -96,6 +96,42 @@ def emerging_cached(ctx: PageContext, flt: CaseFilter, *, measure: Measure, peri
 
 def density_cached(ctx: PageContext, flt: CaseFilter) -> KernelDensity:
     return _density(ctx.token, repr(flt), case_table(ctx), flt)
+
+
+# Figures, lists and maps of one filter, shared by every session looking at the same filter (thirty staff at
+# 9:00 mostly look at the same few): computed once, never changed by a page (callers copy before changing).
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _kpis(token: str, key: str, _table: CaseTable, _flt: CaseFilter) -> pd.DataFrame:
+    return case_kpis(_table, _flt)
+
+
+def kpis_cached(ctx: PageContext, flt: CaseFilter) -> pd.DataFrame:
+    """`analysis.cases.case_kpis` of the filter, once per dataset version and filter."""
+    return _kpis(ctx.token, repr(flt), case_table(ctx), flt)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _overdue(token: str, key: str, mask: bool, _ds: Dataset, _table: CaseTable, _flt: CaseFilter) -> pd.DataFrame:
+    return overdue_list(_ds.cases, _table, _flt, mask=mask)
+
+
+def overdue_cached(ctx: PageContext, flt: CaseFilter, *, mask: bool) -> pd.DataFrame:
+    """`analysis.cases.overdue_list` of the filter (personal data masked or not), once per version and filter."""
+    return _overdue(ctx.token, repr(flt), mask, ctx.ds, case_table(ctx), flt)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _hot_payload(token: str, key: str, street: str | None, lang: str, tiles: str | None, datum: str,
+                 _ctx: PageContext, _result: HotspotResult) -> MapPayload:
+    return map_payload(hotspot_map(_ctx, _result))
+
+
+def hotspot_payload(ctx: PageContext, result: HotspotResult, flt: CaseFilter, *, measure: Measure,
+                    weights_scheme: WeightsScheme) -> MapPayload:
+    """The hot-spot map of one result, rendered once per dataset version, filter, options, language and basemap."""
+    key = repr((flt, measure, weights_scheme))
+    return _hot_payload(ctx.token, key, ctx.street, ctx.lang, ctx.tiles, ctx.tiles_datum, ctx, result)
 
 
 def _shown_grids(ctx: PageContext, frame: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -30,7 +30,16 @@ from ui.charts import style
 from ui.data import derived, get_dataset
 from ui.i18n import t
 from ui.layers import add_facilities, street_outlines
-from ui.maps import add_lines, add_points, add_polygons, geojson_payload, new_map, step_colors
+from ui.maps import (
+    MapPayload,
+    add_lines,
+    add_points,
+    add_polygons,
+    geojson_payload,
+    map_payload,
+    new_map,
+    step_colors,
+)
 
 SHARE_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0 - 1e-9, 1.01)
 SHARE_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")
@@ -117,6 +126,21 @@ def _service_area_layer(path: str, token: str, types: tuple[str, ...], radius_m:
     merged = areas.dissolve(by="type", as_index=False)[["type", "geometry"]]
     merged["geometry"] = merged.geometry.simplify(5.0, preserve_topology=True)
     return merged.to_crs(WGS84)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def coverage_map(path: str, token: str, street: str | None, tiles: str | None, tiles_attr: str, datum: str,
+                 lang: str, types: tuple[str, ...], radius_m: float | None, distance: str, weight: str,
+                 include_planned: bool) -> tuple[MapPayload, list[tuple[str, str]]]:
+    """The coverage map of one question, rendered once (shared by reruns and sessions), and its share legend.
+
+    The base (`coverage_base_map`) is the component's map; the question's layers are swapped into it, so
+    changing the question does not reload the map in the browser.
+    """
+    base = coverage_base_map(path, token, street, tiles, tiles_attr, datum, lang)
+    layers, share_legend = coverage_layers(path, token, street, lang, datum, types, radius_m, distance, weight,
+                                           include_planned)
+    return map_payload(base, layers), share_legend
 
 
 def _pct(v: float) -> str:

@@ -373,6 +373,8 @@ class MapPayload:
     zoom: float | int | None
     css_links: list[str]
     js_links: list[str]
+    feature_group: str | None = None  # dynamic layers (see `map_payload`)
+    layer_control: str | None = None
     _keys: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
 
     def component_key(self, key: str, return_on_hover: bool = False) -> str:
@@ -389,8 +391,12 @@ def _bounds_dict(bounds: list[list[float | None]]) -> dict:
     return {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}}
 
 
-def map_payload(m: folium.Map) -> MapPayload:
-    """Render ``m`` (a copy: the map itself stays renderable) with the app's own assets, as `st_folium` does."""
+def map_payload(m: folium.Map, layers: Sequence[folium.FeatureGroup] = ()) -> MapPayload:
+    """Render ``m`` (a copy: the map itself stays renderable) with the app's own assets, as `st_folium` does.
+
+    ``layers``: feature groups the component swaps into the drawn map without reloading it (st_folium's
+    dynamic layers, with a layer control listing them): for maps whose base stays while their data changes.
+    """
     m = copy.deepcopy(m)
     localize_assets(m)
     m.get_root().render()
@@ -399,6 +405,13 @@ def map_payload(m: folium.Map) -> MapPayload:
     # the same steps, in the same order, as streamlit_folium.st_folium (the map string alters the map)
     html_part, header = sf._get_html(m), sf._get_header(m)
     script = sf._get_map_string(m)
+    feature_group = layer_control = None
+    if layers:
+        groups = [copy.deepcopy(g) for g in layers]
+        for g in groups:
+            localize_assets(g)
+        feature_group = "".join(sf._get_feature_group_string(g, map=m, idx=i) for i, g in enumerate(groups))
+        layer_control = sf._get_layer_control_string(folium.LayerControl(collapsed=False), m)
     css: list[str] = []
     js: list[str] = []
 
@@ -412,7 +425,8 @@ def map_payload(m: folium.Map) -> MapPayload:
         js.extend(src for _, src in getattr(elem, "default_js", []) or [])
     return MapPayload(script=script, header=header, html=html_part, map_id=sf.get_full_id(m),
                       bounds=_bounds_dict(m.get_bounds()), zoom=m.options.get("zoom"),
-                      css_links=list(dict.fromkeys(css)), js_links=list(dict.fromkeys(js)))
+                      css_links=list(dict.fromkeys(css)), js_links=list(dict.fromkeys(js)),
+                      feature_group=feature_group, layer_control=layer_control)
 
 
 _DEFAULTS = ("last_clicked", "last_object_clicked", "last_object_clicked_count", "last_object_clicked_tooltip",
@@ -432,8 +446,8 @@ def show_payload(p: MapPayload, *, key: str, height: int = 560, returned_objects
 
     got = _folium_component()._component_func(
         script=p.script, header=p.header, html=p.html, id=p.map_id, key=hash_key, height=height, width=None,
-        returned_objects=wanted, default=defaults, zoom=None, center=None, feature_group=None,
-        return_on_hover=False, layer_control=None, pixelated=False, css_links=p.css_links, js_links=p.js_links,
+        returned_objects=wanted, default=defaults, zoom=None, center=None, feature_group=p.feature_group,
+        return_on_hover=False, layer_control=p.layer_control, pixelated=False, css_links=p.css_links, js_links=p.js_links,
         on_change=_on_change, wrap_longitude=False)
     return got or {}
 
@@ -442,23 +456,8 @@ def show_map(m: folium.Map | MapPayload, *, key: str, height: int = 560, returne
              layers: Sequence[folium.FeatureGroup] = ()) -> dict:
     """Render a map with local assets only; return what st_folium returns (only ``returned_objects``).
 
-    ``m`` may be a folium map or its `MapPayload` (rendered once and kept:
-    the fast path for maps that stay the same between reruns). Rendering
-    changes a folium map in place, so a map kept in a cache is rendered from
-    a copy: the cached one stays renderable on the next rerun.
-    ``layers``: feature groups swapped into the drawn map on a rerun without
-    reloading it (st_folium's dynamic layers, with a layer control listing
-    them): for maps whose base stays while their data changes.
+    ``m`` may be a folium map or its `MapPayload` (rendered once and kept: the fast path for maps that stay
+    the same between reruns). ``layers``: see `map_payload`.
     """
-    if isinstance(m, MapPayload):
-        return show_payload(m, key=key, height=height, returned_objects=returned_objects)
-    if not layers:
-        return show_payload(map_payload(m), key=key, height=height, returned_objects=returned_objects)
-    m = copy.deepcopy(m)
-    localize_assets(m)
-    groups = [copy.deepcopy(g) for g in layers]
-    for g in groups:
-        localize_assets(g)
-    extra = {"feature_group_to_add": groups, "layer_control": folium.LayerControl(collapsed=False)}
-    return _folium_component().st_folium(m, key=key, height=height, use_container_width=True,
-                     returned_objects=list(returned_objects), **extra) or {}
+    p = m if isinstance(m, MapPayload) else map_payload(m, layers)
+    return show_payload(p, key=key, height=height, returned_objects=returned_objects)

@@ -113,3 +113,32 @@ def test_the_same_map_drawn_twice_has_the_same_component_key():
     a, b = map_payload(_sample_map()), map_payload(_sample_map())
     assert a.component_key("overview_map") == b.component_key("overview_map")
     assert a.component_key("overview_map") != a.component_key("coverage_map")
+
+
+def test_a_payload_with_dynamic_layers_gives_the_component_what_st_folium_gives(monkeypatch):
+    import folium
+    import streamlit_folium
+
+    from ui.maps import localize_assets, map_payload, show_payload
+
+    m = new_map((113.0, 27.8, 113.3, 28.1))
+    group = folium.FeatureGroup(name="覆盖")
+    pts = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(113.1, 27.9)], crs="EPSG:4326")
+    add_points(group, pts, name="x", color="#ff0000", class_name="ga-facility", tooltip=[("name", "名称")])
+
+    def reference():
+        ref = copy.deepcopy(m)
+        localize_assets(ref)
+        g = copy.deepcopy(group)
+        localize_assets(g)
+        streamlit_folium.st_folium(ref, key="k", height=480, use_container_width=True, returned_objects=[],
+                                   feature_group_to_add=[g], layer_control=folium.LayerControl(collapsed=False))
+
+    expected = _component_args(monkeypatch, reference)
+    payload = map_payload(m, [group])
+    ours = _component_args(monkeypatch, lambda: show_payload(payload, key="k", height=480))
+    assert expected["feature_group"] and expected["layer_control"]
+    for name in ("script", "header", "html", "feature_group", "layer_control"):
+        assert _no_ids(ours[name]) == _no_ids(expected[name]), name
+    for name in ("css_links", "js_links", "default", "height", "width", "returned_objects"):
+        assert ours[name] == expected[name], name
