@@ -1,9 +1,10 @@
 """Thirty staff open the dashboard at 9:00: real sessions against one server on the Wuchang-scale data.
 
 The model of "thirty staff at 9:00": ``--sessions`` people (default 30, one
-user account each: leaders, planners and staff) come in over the first
-minute — session *i* starts at ``i / (n - 1) * --ramp-s`` (default 60 s, one
-every two seconds) — and each goes through a typical morning: sign in and see
+user account each: leaders, planners and staff) come in at once — session
+*i* starts at ``i / (n - 1) * --ramp-s`` (default 15 s, one every half
+second), so all thirty are connected together while the first are still in
+their morning — and each goes through a typical morning: sign in and see
 the overview, change street (the sidebar's street selectbox, a street per
 session), open coverage, open cases, change the period (最近一年), open the
 overdue list, download it (Excel). Between two steps a person looks at what
@@ -529,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=30, help=f"sessions per round, 1 to {MAX_SESSIONS}")
     p.add_argument("--browsers", type=int, default=3, help=f"how many of them are Chromium (0 to {MAX_BROWSERS})")
     p.add_argument("--per-browser", type=int, default=10, help="browser contexts per Chromium process")
-    p.add_argument("--ramp-s", type=float, default=60.0, help="sessions start evenly over this many seconds")
+    p.add_argument("--ramp-s", type=float, default=15.0, help="sessions start evenly over this many seconds")
     p.add_argument("--think-s", type=float, nargs=2, default=[2.0, 6.0], metavar=("MIN", "MAX"),
                    help="think time between two steps, drawn uniformly from MIN..MAX seconds")
     p.add_argument("--seed", type=int, default=2026, help="seed of the think times")

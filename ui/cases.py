@@ -135,7 +135,13 @@ def hotspot_payload(ctx: PageContext, result: HotspotResult, flt: CaseFilter, *,
 
 
 def _shown_grids(ctx: PageContext, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    grids = ctx.grids()[["grid_id", "geometry"]]
+    """The chosen street's grids with ``frame``'s columns, in their display geometry (simplified by 5 m, WGS84,
+    once per version: `ui.coverage.grid_shapes`), so a map of them is drawn with ``simplify_m=None``."""
+    from ui.coverage import grid_shapes
+
+    shapes = grid_shapes(ctx.path, ctx.token)
+    grids = shapes[["grid_id", "geometry"]] if ctx.street is None else \
+        shapes.loc[shapes["street"] == ctx.street, ["grid_id", "geometry"]]
     merged = grids.merge(frame.drop(columns=[c for c in ("street",) if c in frame.columns]), on="grid_id",
                          how="left")
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=grids.crs)
@@ -151,7 +157,7 @@ def hotspot_map(ctx: PageContext, result: HotspotResult) -> folium.Map:
     shown = _shown_grids(ctx, f)
     m = base_map(ctx, shown)
     add_polygons(m, shown, name=t("cases.tab.hotspots"), fill=[BIN_COLORS[int(b)] for b in shown["gi_bin"]],
-                 fill_opacity=0.75, class_name="ga-hotspot", datum=ctx.tiles_datum,
+                 fill_opacity=0.75, class_name="ga-hotspot", datum=ctx.tiles_datum, simplify_m=None,
                  tooltip=[("grid_id", t("col.grid_id")), ("street_r", t("col.street")), ("cases", t("ccol.cases")),
                           ("rate_r", t("ccol.rate")), ("gi_z_r", t("ccol.gi_z")), ("gi_p_sim", t("ccol.gi_p_sim")),
                           ("bin_label", t("ccol.bin"))])
@@ -173,7 +179,7 @@ def emerging_map(ctx: PageContext, result: EmergingResult) -> tuple[folium.Map, 
     shown["pattern"] = shown["pattern"].fillna("no_pattern")
     m = base_map(ctx, shown)
     add_polygons(m, shown, name=t("cases.tab.emerging"), fill=[PATTERN_COLORS[p] for p in shown["pattern"]],
-                 fill_opacity=0.8, class_name="ga-emerging", datum=ctx.tiles_datum,
+                 fill_opacity=0.8, class_name="ga-emerging", datum=ctx.tiles_datum, simplify_m=None,
                  tooltip=[("grid_id", t("col.grid_id")), ("pattern_label", t("ccol.pattern")),
                           ("hot_periods", "+"), ("cold_periods", "−"), ("trend_z_r", "MK z")])
     add_street_lines(m, ctx.grids(), datum=ctx.tiles_datum)

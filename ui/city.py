@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -24,7 +23,7 @@ import streamlit as st
 from geo.dataset import Dataset, read_meta
 from geo.postgis import is_postgres_url
 from ui.i18n import t
-from ui.maps import add_polygons, new_map, quantile_colors
+from ui.maps import MapPayload, add_polygons, map_payload, new_map, quantile_colors
 
 CITY_PART = "#city"
 DISTRICT_PART = "#district="
@@ -246,8 +245,11 @@ def league_table(key: str, token: str) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def city_map(key: str, token: str, lang: str, tiles: str | None, tiles_attr: str, datum: str
-             ) -> tuple[folium.Map, list[tuple[str, str]]]:
-    """District outlines coloured by aged-60+ density (no grids: the browser gets 13 shapes, not 20,000)."""
+             ) -> tuple[MapPayload, list[tuple[str, str]]]:
+    """District outlines coloured by aged-60+ density (no grids: the browser gets 13 shapes, not 20,000).
+
+    Rendered once per version, language and basemap (`ui.maps.MapPayload`), not on every visit.
+    """
     from ui.data import get_dataset
 
     ds = get_dataset(key)
@@ -261,7 +263,7 @@ def city_map(key: str, token: str, lang: str, tiles: str | None, tiles_attr: str
                           ("elderly", t("col.elderly", lang=lang)),
                           ("elderly_per_km2", t("overview.density", lang=lang))],
                  datum=datum, fill_opacity=0.6, simplify_m=60.0, color="#222222", weight=2.0)
-    return m, legend
+    return map_payload(m), legend
 
 
 def require_district(ctx) -> None:
