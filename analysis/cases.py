@@ -108,8 +108,14 @@ def resolve_as_of(meta: dict[str, str] | None, cases: pd.DataFrame | None) -> pd
         ts = pd.to_datetime(text, errors="coerce")
         if not pd.isna(ts):
             return pd.Timestamp(ts).normalize()
-    if cases is not None and len(cases) and "reported_at" in cases.columns:
-        latest = pd.to_datetime(cases["reported_at"], errors="coerce").max()
+    reported = None
+    if cases is not None and len(cases):
+        if hasattr(cases, "column"):  # a layer not read yet: this one column only
+            reported = cases.column("reported_at")
+        elif "reported_at" in cases.columns:
+            reported = cases["reported_at"]
+    if reported is not None:
+        latest = pd.to_datetime(reported, errors="coerce").max()
         if not pd.isna(latest):
             return pd.Timestamp(latest).normalize()
     return pd.Timestamp.today().normalize()
@@ -496,7 +502,8 @@ _ROW_COLUMNS = ("case_id", "street", "grid_id", "category", "source", "responsib
 
 
 def _case_rows(cases: pd.DataFrame, table: CaseTable, rows: np.ndarray, *, mask: bool) -> pd.DataFrame:
-    sub = cases.iloc[rows]
+    # a layer not read yet (`geo.dataset.LazyLayer`) gives just these rows and columns
+    sub = cases.take_rows(rows, list(_ROW_COLUMNS)) if hasattr(cases, "take_rows") else cases.iloc[rows]
     out = pd.DataFrame(index=range(len(rows)))
     for col in _ROW_COLUMNS:
         if col == "street":

@@ -190,11 +190,13 @@ def _last_day(year: int, month: int) -> dt.date:
 
 def available_months(ds: Dataset) -> list[str]:
     """The months a meeting can be held on, newest first: from the first case's month to the as-of month."""
-    as_of = resolve_as_of(ds.meta_dict, ds.cases).date()
+    cases = ds.lazy_layer("cases")  # a million cases are not read for one column
+    as_of = resolve_as_of(ds.meta_dict, cases).date()
     last = (as_of.year, as_of.month)
-    if ds.cases is None or len(ds.cases) == 0:
+    if ds.rows("cases") == 0:
         return [_month_text(*last)]
-    first_ts = pd.to_datetime(ds.cases["reported_at"], errors="coerce").min()
+    reported = cases.column("reported_at") if hasattr(cases, "column") else cases.get("reported_at")
+    first_ts = pd.to_datetime(reported, errors="coerce").min() if reported is not None else pd.NaT
     first = (first_ts.year, first_ts.month) if not pd.isna(first_ts) else last
     out = []
     y, m = last
@@ -206,7 +208,7 @@ def available_months(ds: Dataset) -> list[str]:
 
 def default_month(ds: Dataset) -> str:
     """The month of ``meta.as_of`` (else of the latest case)."""
-    as_of = resolve_as_of(ds.meta_dict, ds.cases).date()
+    as_of = resolve_as_of(ds.meta_dict, ds.lazy_layer("cases")).date()
     return _month_text(as_of.year, as_of.month)
 
 
@@ -354,7 +356,7 @@ def meeting_brief(
         raise AnalysisError(f"month {month} is outside the data: choose a month from {months[-1]} to {months[0]}",
                             code="analysis.month_out_of_range",
                             params={"month": month, "first": months[-1], "last": months[0]})
-    as_of = resolve_as_of(ds.meta_dict, ds.cases).date()
+    as_of = resolve_as_of(ds.meta_dict, ds.lazy_layer("cases")).date()
     start = dt.date(year, mon, 1)
     end = min(_last_day(year, mon), as_of)
     py, pm = _previous(year, mon)
@@ -374,7 +376,7 @@ def meeting_brief(
     by_stage, plan, estate_items, estate_notes = _estates_sections(ds, camp, end)
     notes.extend(estate_notes)
 
-    has_cases = ds.cases is not None and len(ds.cases) > 0
+    has_cases = ds.rows("cases") > 0
     flt = CaseFilter(streets=(street,) if street else ())
     if has_cases:
         table = table if table is not None else case_table_from_dataset(ds)
@@ -395,10 +397,10 @@ def meeting_brief(
                                       _league(table, "street", all_streets, prev_start, prev_end), "street")
         unit_league = _with_changes(_league(table, "unit", flt, start, end),
                                     _league(table, "unit", flt, prev_start, prev_end), "unit")
-        overdue = overdue_list(ds.cases, table, flt, as_of=end)
-        if not mask_personal and "reporter_phone" in ds.cases.columns and len(overdue):
-            phones = ds.cases.set_index(ds.cases["case_id"].astype("string"))["reporter_phone"]
-            overdue["reporter_phone"] = pd.array(overdue["case_id"].astype("string").map(phones), dtype="string")
+        cases = ds.lazy_layer("cases")  # only the overdue rows are read
+        overdue = overdue_list(cases, table, flt, as_of=end)
+        if not mask_personal and len(overdue):  # the same rows, in the same order, phone numbers unmasked
+            overdue["reporter_phone"] = overdue_list(cases, table, flt, as_of=end, mask=False)["reporter_phone"]
         hot, note = _hot(table, weights, street, start, end, prev_start, prev_end)
         if note:
             notes.append(note)

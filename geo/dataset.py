@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 from pyproj import CRS
@@ -31,11 +32,32 @@ class LazyLayer:
     layer is empty without loading a million cases.
     """
 
-    def __init__(self, load: Callable[[], gpd.GeoDataFrame], rows: int):
+    def __init__(self, load: Callable[[], gpd.GeoDataFrame], rows: int,
+                 take: Callable[[np.ndarray, list[str]], pd.DataFrame] | None = None):
         self._load = load
         self.rows = int(rows)
+        self._take = take
         self._frame: gpd.GeoDataFrame | None = None
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def take_rows(self, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        """The ``columns`` (those the layer has) of the rows at positions ``rows``, in that order.
+
+        Read from storage without reading the whole layer when it is not read yet: a list of a few thousand
+        overdue cases does not bring a million cases into memory.
+        """
+        if self._frame is None and self._take is not None:
+            return self._take(np.asarray(rows, dtype="int64"), list(columns))
+        frame = self.get()
+        return frame.iloc[rows][[c for c in columns if c in frame.columns]].reset_index(drop=True)
+
+    def column(self, name: str) -> pd.Series | None:
+        """One column of every row (None when the layer has no such column), read alone when possible."""
+        got = self.take_rows(np.arange(self.rows), [name])
+        return got[name] if name in got.columns else None
 
     @property
     def loaded(self) -> bool:
@@ -86,6 +108,12 @@ class Dataset:
         if raw is None:
             return 0
         return raw.rows if isinstance(raw, LazyLayer) else len(raw)
+
+    def lazy_layer(self, name: str) -> gpd.GeoDataFrame | LazyLayer | None:
+        """The layer as held: a `LazyLayer` (rows taken without reading it whole) or the frame; None if absent."""
+        if name not in LAYER_NAMES:
+            raise bad_choice("name", name, LAYER_NAMES)
+        return self._raw(name)
 
     def is_loaded(self, name: str) -> bool:
         raw = self._raw(name)

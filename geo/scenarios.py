@@ -188,8 +188,17 @@ def _file_of(dataset: str | os.PathLike, *, create: bool) -> Path | None:
     return scenarios_file_for(dataset, create=create)
 
 
+def _database(dataset: str | os.PathLike):
+    """The PostGIS store when ``dataset`` is a ``postgresql://`` URL (its scenarios live in the database), else None."""
+    from geo.postgis import is_postgres_url, open_store
+
+    return open_store(str(dataset)) if is_postgres_url(str(dataset)) else None
+
+
 def list_scenarios(dataset: str | os.PathLike, *, kind: str | None = None) -> list[Scenario]:
     """Saved scenarios of a dataset (of one ``kind`` if given), oldest first; empty when none were saved."""
+    if (db := _database(dataset)) is not None:
+        return db.list_scenarios(kind=kind)
     path = _file_of(dataset, create=False)
     if path is None:
         return list_scenarios_in(dataset, kind=kind)
@@ -203,12 +212,16 @@ def save_scenario(dataset: str | os.PathLike, scenario: Scenario, *, overwrite: 
     is a `DataError`.
     """
     check_name(scenario.name)
+    if (db := _database(dataset)) is not None:
+        return db.save_scenario(scenario, overwrite=overwrite)
     path = _file_of(dataset, create=True)
     return save_scenario_in(dataset if path is None else path, scenario, overwrite=overwrite)
 
 
 def delete_scenario(dataset: str | os.PathLike, name: str) -> None:
     """Remove the scenario called ``name``; `DataError` when there is none."""
+    if (db := _database(dataset)) is not None:
+        return db.delete_scenario(name)
     path = _file_of(dataset, create=False)
     if path is not None and not path.exists():
         raise scenario_missing(name)

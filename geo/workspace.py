@@ -171,6 +171,19 @@ def read_layer_parquet(path: Path, *, batch_rows: int = 131_072) -> gpd.GeoDataF
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=WGS84)
 
 
+def take_layer_rows(path: Path, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """The ``columns`` (those stored) of the rows at positions ``rows`` of a stored layer, without its geometry.
+
+    Positions are those of `read_layer_parquet`'s frame (rows in file order); dtypes are the same.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = set(pq.ParquetFile(path).schema_arrow.names)
+    table = pq.read_table(path, columns=[c for c in columns if c in names])
+    return table.take(pa.array(rows, type=pa.int64())).to_pandas()
+
+
 def _error(code: str, message: str, **params: Any) -> StorageError:
     return StorageError(message, code=code, params=params)
 
@@ -464,8 +477,10 @@ class GpkgStore:
                 layers[name] = None
                 continue
             rows = pyarrow_rows(path)
-            layers[name] = LazyLayer(partial(read_layer_parquet, path), rows) if rows > LAZY_ROWS \
-                else read_layer_parquet(path)
+            if rows > LAZY_ROWS:
+                layers[name] = LazyLayer(partial(read_layer_parquet, path), rows, take=partial(take_layer_rows, path))
+            else:
+                layers[name] = read_layer_parquet(path)
         check_required_layers(n for n, layer in layers.items() if layer is not None)
         return Dataset(**layers, name=meta.get("name", self._name), meta=tuple(sorted(meta.items())))
 

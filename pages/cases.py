@@ -40,7 +40,7 @@ require_district(ctx)
 ds = ctx.ds
 st.title(t("cases.title"))
 st.caption(t("cases.intro"))
-if ds.cases is None or len(ds.cases) == 0:
+if ds.rows("cases") == 0:  # counted without reading a million cases
     st.info(t("cases.no_layer"))
     st.stop()
 try:
@@ -143,7 +143,7 @@ if view == "hotspots":
         pick = widgets.selectbox(t("cases.grid_pick"), options, key="cases_grid_pick", lang=ctx.lang,
                                  format_func=lambda g: g or t("cases.grid_none"))
         if pick:
-            rows = cases_in_grid(ds.cases, table, pick, flt, limit=200, mask=not auth.can_see_personal())
+            rows = cases_in_grid(ds.lazy_layer("cases"), table, pick, flt, limit=200, mask=not auth.can_see_personal())
             st.markdown(f"**{t('cases.grid_cases', grid=pick, n=len(rows))}**")
             if not auth.can_see_personal():
                 st.caption(t("auth.personal_masked"))

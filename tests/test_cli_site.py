@@ -106,3 +106,24 @@ def test_scenario_round_trips_between_the_cli_and_the_page(gpkg, tmp_path, capsy
     assert [(r["name"], r["mode"], r["n_new"], r["solver"], r["sites"]) for r in rows] == [
         ("两个新站", "n", 2, "exact", ["S2", "S3"]), ("页面方案", "n", 1, "greedy", ["S2"])]
     assert rows[1]["covered_share"] == pytest.approx(180 / 280, abs=1e-6)
+
+
+def test_site_save_and_scenarios_work_on_both_backends(backend, store_url, tmp_path, capsys):
+    """A postgresql:// dataset keeps its scenarios in the database, as the page does; the CLI uses the same place."""
+    from geo.storage import open_store
+
+    if backend == "postgis":
+        open_store(store_url).import_dataset(siting_dataset(), source="test")
+    else:
+        write_dataset(siting_dataset(), store_url)
+    args = ["site", "--data", store_url, "--new", "2", "--save", "两个新站", "--curve-max", "3",
+            "--out", str(tmp_path / "s.csv")]
+    assert cli.main(args) == 0
+    assert json.loads(capsys.readouterr().out)["saved"] == "两个新站"
+    assert cli.main(["--lang", "en", *args]) == 2  # the same name again: refused, nothing changed
+    assert "A scenario named “两个新站” already exists. — Choose another name or replace it." in capsys.readouterr().err
+    assert cli.main(["scenarios", "--data", store_url]) == 0
+    rows = json.loads(capsys.readouterr().out)["scenarios"]
+    assert [(r["name"], r["n_new"], r["mode"]) for r in rows] == [("两个新站", 2, "n")]
+    if backend == "postgis":  # in the database's own scenarios table, where the siting page looks
+        assert [s.name for s in open_store(store_url).list_scenarios()] == ["两个新站"]

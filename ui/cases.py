@@ -113,7 +113,7 @@ def kpis_cached(ctx: PageContext, flt: CaseFilter) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _overdue(token: str, key: str, mask: bool, _ds: Dataset, _table: CaseTable, _flt: CaseFilter) -> pd.DataFrame:
-    return overdue_list(_ds.cases, _table, _flt, mask=mask)
+    return overdue_list(_ds.lazy_layer("cases"), _table, _flt, mask=mask)
 
 
 def overdue_cached(ctx: PageContext, flt: CaseFilter, *, mask: bool) -> pd.DataFrame:

@@ -62,7 +62,7 @@ def _coverage(ctx: PageContext):
 @st.cache_resource(show_spinner=False, max_entries=24)
 def _brief(path: str, token: str, street: str | None, month: str, mask: bool, _ctx: PageContext) -> MeetingBrief:
     ds = _ctx.ds
-    has_cases = ds.cases is not None and len(ds.cases) > 0
+    has_cases = ds.rows("cases") > 0  # counted without reading the cases
     return meeting_brief(ds, street=street, month=month, table=case_table(_ctx) if has_cases else None,
                          weights=grid_weights(_ctx) if has_cases else None, coverage=_coverage(_ctx),
                          mask_personal=mask)

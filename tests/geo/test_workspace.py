@@ -153,3 +153,34 @@ def test_a_database_is_listed_without_its_password(home, monkeypatch):
     first = list_datasets()[0]
     assert first.spec.startswith("postgresql://") and not first.in_workspace
     assert first.label == "wuhan (PostGIS db.local)"
+
+
+def test_rows_of_a_large_layer_are_read_without_reading_the_whole_layer(home, tmp_path, monkeypatch):
+    """Overdue lists, a grid's cases and "today" take rows and columns of the stored cases, never all of them."""
+    import numpy as np
+    import pandas as pd
+
+    import geo.workspace as ws
+    from analysis.cases import CaseFilter, case_table_from_dataset, cases_in_grid, overdue_list, resolve_as_of
+    from geo.dataset import LazyLayer
+
+    monkeypatch.setattr(ws, "LAZY_ROWS", 10)  # the demo's cases count as a large layer here
+    store = open_store(str(tmp_path / "d.gpkg"))
+    store.import_dataset(read_dataset(DEMO_PATH), source="demo")
+    full = store.load()  # read whole, the way it was before: the reference
+    table = case_table_from_dataset(full)
+    lazy = store.load().lazy_layer("cases")
+    assert isinstance(lazy, LazyLayer) and not lazy.loaded and len(lazy) == len(full.cases)
+
+    rows = np.array([5, 0, 17, len(lazy) - 1])
+    got = lazy.take_rows(rows, ["case_id", "reported_at", "description", "no_such_column"])
+    pd.testing.assert_frame_equal(got, full.cases.iloc[rows][["case_id", "reported_at", "description"]]
+                                  .reset_index(drop=True))
+    for mask in (True, False):
+        pd.testing.assert_frame_equal(overdue_list(lazy, table, CaseFilter(), mask=mask),
+                                      overdue_list(full.cases, table, CaseFilter(), mask=mask))
+    grid = str(full.cases["grid_id"].dropna().iloc[0])
+    pd.testing.assert_frame_equal(cases_in_grid(lazy, table, grid, CaseFilter(), mask=False),
+                                  cases_in_grid(full.cases, table, grid, CaseFilter(), mask=False))
+    assert resolve_as_of({}, lazy) == resolve_as_of({}, full.cases)
+    assert not lazy.loaded  # none of this read the million cases
