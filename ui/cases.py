@@ -161,7 +161,7 @@ def hotspot_map(ctx: PageContext, result: HotspotResult) -> folium.Map:
                  tooltip=[("grid_id", t("col.grid_id")), ("street_r", t("col.street")), ("cases", t("ccol.cases")),
                           ("rate_r", t("ccol.rate")), ("gi_z_r", t("ccol.gi_z")), ("gi_p_sim", t("ccol.gi_p_sim")),
                           ("bin_label", t("ccol.bin"))])
-    add_street_lines(m, ctx.grids(), datum=ctx.tiles_datum)
+    add_street_lines(m, ctx)
     return m
 
 
@@ -182,7 +182,7 @@ def emerging_map(ctx: PageContext, result: EmergingResult) -> tuple[folium.Map, 
                  fill_opacity=0.8, class_name="ga-emerging", datum=ctx.tiles_datum, simplify_m=None,
                  tooltip=[("grid_id", t("col.grid_id")), ("pattern_label", t("ccol.pattern")),
                           ("hot_periods", "+"), ("cold_periods", "−"), ("trend_z_r", "MK z")])
-    add_street_lines(m, ctx.grids(), datum=ctx.tiles_datum)
+    add_street_lines(m, ctx)
     present = [p for p in PATTERN_COLORS if (shown["pattern"] == p).any()]
     return m, [(PATTERN_COLORS[p], t(f"pattern.{p}")) for p in present]
 
