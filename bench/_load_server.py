@@ -33,6 +33,19 @@ def _sessions() -> int:
         return -1
 
 
+def _expire_disconnected_sessions() -> None:
+    """Drop the sessions Streamlit keeps after their browser left (for a reconnect, two minutes) once that time is
+    up: its store only expires them when it is next written to, so a settled sample would otherwise count them."""
+    try:
+        from streamlit.runtime import Runtime
+
+        cache = getattr(Runtime.instance()._session_mgr._session_storage, "_cache", None)
+        if cache is not None and hasattr(cache, "expire"):
+            cache.expire()
+    except Exception:  # another Streamlit: the sample then includes them, as before
+        pass
+
+
 def _sample_forever(path: str) -> None:
     proc = psutil.Process()
     with open(path, "a", encoding="utf-8") as fh:
@@ -40,6 +53,7 @@ def _sample_forever(path: str) -> None:
             flag = path + ".gc"
             collected = os.path.exists(flag)
             if collected:
+                _expire_disconnected_sessions()
                 gc.collect()
                 os.remove(flag)
             # objects are counted only in a settled sample, between rounds: gc.get_objects() while sessions run

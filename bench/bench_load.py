@@ -37,8 +37,10 @@ every step under ``STEP_TIMEOUT_S`` (the warm-up's under ``WARM_UP_TIMEOUT_S``),
    the sign-in error and stay on the sign-in form. Then one warm-up session
    goes through the morning (the first visitor of the day: the dataset and
    the page caches load); it also reads the street names from the sidebar.
-3. Round 1: the sessions as above. They end; the server's heap is settled
-   (full collection) and sampled. Round 2 repeats the morning with new
+3. Round 1: the sessions as above. They end; after ``--settle-s`` (default
+   125 s: Streamlit keeps a session two minutes after its browser left, for
+   a reconnect) the server's heap is settled (those sessions dropped, a full
+   collection) and sampled. Round 2 repeats the morning with new
    sessions; growth is the difference between the two settled samples.
 4. Median and 95th percentile per step (all sessions, websocket and browser
    sessions separately), errors with their messages, server RSS (peak and
@@ -514,7 +516,9 @@ async def main_async(args) -> int:
                       flush=True)
                 for e in errors:
                     print(f"   session {e.index} ({e.kind}, {e.user}): {e.error}", flush=True)
-                settled.append(await settled_sample(samples))
+                # settled once Streamlit has let go of the round's sessions (it keeps a session two minutes after its
+                # browser left, for a reconnect): growth then compares the server itself, not sessions in waiting
+                settled.append(await settled_sample(samples, wait_s=args.settle_s))
                 body = report(args, data, rounds, settled, read_samples(samples), started, check)
                 print(body, flush=True)
                 if not args.no_write:
@@ -530,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=30, help=f"sessions per round, 1 to {MAX_SESSIONS}")
     p.add_argument("--browsers", type=int, default=3, help=f"how many of them are Chromium (0 to {MAX_BROWSERS})")
     p.add_argument("--per-browser", type=int, default=10, help="browser contexts per Chromium process")
+    p.add_argument("--settle-s", type=float, default=125.0,
+                   help="after a round, wait this long (Streamlit keeps a left session 120 s) before the settled sample")
     p.add_argument("--ramp-s", type=float, default=15.0, help="sessions start evenly over this many seconds")
     p.add_argument("--think-s", type=float, nargs=2, default=[2.0, 6.0], metavar=("MIN", "MAX"),
                    help="think time between two steps, drawn uniformly from MIN..MAX seconds")
