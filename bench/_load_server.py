@@ -46,15 +46,35 @@ def _expire_disconnected_sessions() -> None:
         pass
 
 
+def _rss_after_trim(proc) -> int | None:
+    """RSS once the C allocator has handed its free pages back to the system (glibc ``malloc_trim``): what the
+    process still uses, without the memory it freed but keeps for later allocations."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return None
+    return proc.memory_info().rss
+
+
+def _arrow_bytes() -> int | None:
+    """Bytes pyarrow's memory pool holds (tables read from GeoParquet live there, outside Python's heap)."""
+    mod = sys.modules.get("pyarrow")
+    return int(mod.total_allocated_bytes()) if mod is not None else None
+
+
 def _sample_forever(path: str) -> None:
     proc = psutil.Process()
     with open(path, "a", encoding="utf-8") as fh:
         while True:
             flag = path + ".gc"
             collected = os.path.exists(flag)
+            trimmed = None
             if collected:
                 _expire_disconnected_sessions()
                 gc.collect()
+                trimmed = _rss_after_trim(proc)
                 os.remove(flag)
             # objects are counted only in a settled sample, between rounds: gc.get_objects() while sessions run
             # costs the server a tenth of a second of its one interpreter each time, and it can hand out a
@@ -63,6 +83,7 @@ def _sample_forever(path: str) -> None:
             fh.write(json.dumps({"t": time.time(), "rss": proc.memory_info().rss,
                                  "blocks": sys.getallocatedblocks(),
                                  "objects": len(gc.get_objects()) if collected else None,
+                                 "rss_trimmed": trimmed, "arrow": _arrow_bytes(),
                                  "sessions": _sessions(), "collected": collected}) + "\n")
             fh.flush()
             time.sleep(0.5)

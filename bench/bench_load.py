@@ -131,6 +131,10 @@ def read_samples(samples: Path) -> list[dict]:
     return [json.loads(line) for line in samples.read_text().splitlines() if line.strip()]
 
 
+def _mb(n: int | None) -> str:
+    return "—" if n is None else f"{n / 1024 ** 2:,.0f} MB"
+
+
 async def settled_sample(samples: Path, *, wait_s: float = 5.0) -> dict:
     """A sample taken right after a full collection in the server (after ``wait_s`` for sessions to wind down)."""
     await asyncio.sleep(wait_s)
@@ -460,6 +464,9 @@ Browser sessions:
 - Python heap (allocator blocks in use after a full collection): after round 1 {settled[1]['blocks']:,},
   after round 2 {settled[2]['blocks']:,} ({growth_blocks:+,}); RSS growth between the rounds {growth_rss:+.0f} MB;
   objects tracked by the collector {settled[1]['objects']:,} -> {settled[2]['objects']:,}
+- after the C allocator returned its free pages (malloc_trim): RSS after round 1 {_mb(settled[1].get('rss_trimmed'))},
+  after round 2 {_mb(settled[2].get('rss_trimmed'))}; pyarrow's memory pool {_mb(settled[1].get('arrow'))} ->
+  {_mb(settled[2].get('arrow'))}
 - all step times: median {statistics.median(every) if every else float('nan'):.2f} s, p95 {p95(every) if every else float('nan'):.2f} s over {len(every)} steps
 """
     return body
