@@ -1,8 +1,5 @@
 """The overview's figures and map are worked out once per version and read back from disk after a restart."""
 
-import os
-from pathlib import Path
-
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -17,11 +14,6 @@ def test_the_overview_radius_is_the_day_care_default():
     from ui.overview import DAY_CARE_RADIUS_M
 
     assert DAY_CARE_RADIUS_M == DEFAULT_RADIUS_M["day_care"]
-
-
-def _derived(prefix: str) -> list[Path]:
-    home = Path(os.environ["GRIDATLAS_HOME"])
-    return sorted(home.rglob(f"derived/{prefix}*.pkl"))
 
 
 def _metrics() -> dict[str, tuple[str, str]]:
@@ -40,17 +32,23 @@ def test_figures_and_map_are_kept_beside_the_version_and_read_back_after_a_resta
     from analysis.coverage import compute_coverage, district_totals, prepare_inputs
     from analysis.summary import district_summary
     from geo.storage import open_store
+    from ui.data import default_data_path
 
     st.cache_resource.clear()
     first = _metrics()
-    figs = _derived("overview_figures.v1.")
-    assert figs and _derived("overview_map.v1.") and _derived("overview_streets.v1")
-    with open(figs[0], "rb") as fh:
-        kept = pickle.load(fh)
+    # the current version of the dataset the app opened (other tests may have left other datasets and streets)
+    store = open_store(default_data_path())
+    folder = store.derived().folder
+    names = store.derived().names()
+    assert any(n.startswith("overview_map.v1.") for n in names) and "overview_streets.v1" in names
+    figs = []
+    for n in names:
+        if n.startswith("overview_figures.v1."):
+            with open(folder / f"{n}.pkl", "rb") as fh:
+                figs.append(pickle.load(fh))
+    kept = next(f for f in figs if f.summary.street is None)  # the whole district, as the overview opens
     # the kept figures are the analyses' own answers, computed here without the page's caches
-    from ui.data import default_data_path
-
-    ds = open_store(default_data_path()).load()
+    ds = store.load()
     assert kept.summary == district_summary(ds, street=None)
     totals = district_totals(compute_coverage(prepare_inputs(ds), facility_types=("day_care",), radius_m=300.0,
                                               distance="euclidean", weight="elderly").grids)
