@@ -37,6 +37,7 @@ from pyproj import CRS, Transformer
 
 from analysis.options import PERIODS, Period, bad_choice, check_choice
 from geo.crs import metric_crs
+from geo.dataset import LazyLayer
 from geo.errors import AnalysisError
 from geo.personal import mask_personal
 from geo.personal import mask_phone as mask_phone  # re-exported: the one masking function lives in geo.personal
@@ -110,7 +111,7 @@ def resolve_as_of(meta: dict[str, str] | None, cases: pd.DataFrame | None) -> pd
             return pd.Timestamp(ts).normalize()
     reported = None
     if cases is not None and len(cases):
-        if hasattr(cases, "column"):  # a layer not read yet: this one column only
+        if isinstance(cases, LazyLayer):  # a layer not read yet: this one column only
             reported = cases.column("reported_at")
         elif "reported_at" in cases.columns:
             reported = cases["reported_at"]
@@ -503,7 +504,7 @@ _ROW_COLUMNS = ("case_id", "street", "grid_id", "category", "source", "responsib
 
 def _case_rows(cases: pd.DataFrame, table: CaseTable, rows: np.ndarray, *, mask: bool) -> pd.DataFrame:
     # a layer not read yet (`geo.dataset.LazyLayer`) gives just these rows and columns
-    sub = cases.take_rows(rows, list(_ROW_COLUMNS)) if hasattr(cases, "take_rows") else cases.iloc[rows]
+    sub = cases.take_rows(rows, list(_ROW_COLUMNS)) if isinstance(cases, LazyLayer) else cases.iloc[rows]
     out = pd.DataFrame(index=range(len(rows)))
     for col in _ROW_COLUMNS:
         if col == "street":

@@ -66,8 +66,9 @@ from analysis import estates as estates_analysis
 from analysis.cases import CaseFilter, CaseTable, case_kpis, case_table_from_dataset, overdue_list, resolve_as_of
 from analysis.coverage import CoverageResult, compute_coverage, district_totals, gap_list, street_totals
 from analysis.hotspots import MIN_GRIDS, GridWeights, hot_spots, queen_weights
-from geo.dataset import Dataset
+from geo.dataset import Dataset, LazyLayer
 from geo.errors import AnalysisError
+from geo.personal import mask_personal as mask_fields
 
 COVERAGE_TYPE = "day_care"
 COVERAGE_RADIUS_M = 300.0
@@ -195,7 +196,7 @@ def available_months(ds: Dataset) -> list[str]:
     last = (as_of.year, as_of.month)
     if ds.rows("cases") == 0:
         return [_month_text(*last)]
-    reported = cases.column("reported_at") if hasattr(cases, "column") else cases.get("reported_at")
+    reported = cases.column("reported_at") if isinstance(cases, LazyLayer) else cases.get("reported_at")
     first_ts = pd.to_datetime(reported, errors="coerce").min() if reported is not None else pd.NaT
     first = (first_ts.year, first_ts.month) if not pd.isna(first_ts) else last
     out = []
@@ -397,10 +398,11 @@ def meeting_brief(
                                       _league(table, "street", all_streets, prev_start, prev_end), "street")
         unit_league = _with_changes(_league(table, "unit", flt, start, end),
                                     _league(table, "unit", flt, prev_start, prev_end), "unit")
-        cases = ds.lazy_layer("cases")  # only the overdue rows are read
-        overdue = overdue_list(cases, table, flt, as_of=end)
-        if not mask_personal and len(overdue):  # the same rows, in the same order, phone numbers unmasked
-            overdue["reporter_phone"] = overdue_list(cases, table, flt, as_of=end, mask=False)["reporter_phone"]
+        # only the overdue rows are read; personal fields masked, phone numbers too unless asked otherwise
+        unmasked = overdue_list(ds.lazy_layer("cases"), table, flt, as_of=end, mask=False)
+        overdue = mask_fields(unmasked)
+        if not mask_personal and len(overdue):
+            overdue["reporter_phone"] = unmasked["reporter_phone"]
         hot, note = _hot(table, weights, street, start, end, prev_start, prev_end)
         if note:
             notes.append(note)

@@ -98,7 +98,9 @@ def dataset_token(path: str) -> str:
     return get_store(path).token
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+# one entry per dataset version and name: the overview alone keeps a figure set per street and a map per street,
+# language and basemap, so room for a few versions of a district with its thirty-odd streets
+@st.cache_resource(show_spinner=False, max_entries=256)
 def _derived(spec: str, token: str, name: str, _build: Callable[[], T]) -> T:
     if _is_part(spec):  # a part of a city dataset: computed per server
         return _build()

@@ -118,13 +118,12 @@ def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: b
 Legends = dict[str, list[tuple[str, str]]]
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
 def district_map(path: str, token: str, street: str | None, lang: str, tiles: str | None, tiles_attr: str,
                  datum: str) -> tuple[MapPayload, Legends]:
     """The overview map's payload and legends, built once per dataset version, street, language and basemap.
 
-    Kept beside the version (`ui.data.derived`): a restarted server reads it back instead of building the
-    map's GeoJSON again.
+    Kept beside the version and in memory (`ui.data.derived`): a restarted server reads it back instead of
+    building the map's GeoJSON again.
     """
     digest = hashlib.sha256(repr((street, lang, tiles, tiles_attr, datum)).encode()).hexdigest()[:16]
 

@@ -16,7 +16,6 @@ import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
-import streamlit as st
 
 from analysis.summary import DistrictSummary, district_summary, street_table
 from geo.errors import AnalysisError
@@ -75,22 +74,12 @@ def build_figures(ctx: PageContext) -> OverviewFigures:
                            day_care=_day_care(ctx), cases=_cases(ctx))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _figures(path: str, token: str, street: str | None, _ctx: PageContext) -> OverviewFigures:
-    digest = hashlib.sha256(repr(street).encode()).hexdigest()[:16]
-    return derived(path, token, f"overview_figures.v1.{digest}", lambda: build_figures(_ctx))
-
-
 def figures(ctx: PageContext) -> OverviewFigures:
-    """The district's (or the chosen street's) figures, once per dataset version (kept on disk)."""
-    return _figures(ctx.path, ctx.token, ctx.street, ctx)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _street_table(path: str, token: str) -> pd.DataFrame:
-    return derived(path, token, "overview_streets.v1", lambda: street_table(get_dataset(path)))
+    """The district's (or the chosen street's) figures, once per dataset version (kept on disk and in memory)."""
+    digest = hashlib.sha256(repr(ctx.street).encode()).hexdigest()[:16]
+    return derived(ctx.path, ctx.token, f"overview_figures.v1.{digest}", lambda: build_figures(ctx))
 
 
 def streets_at_a_glance(ctx: PageContext) -> pd.DataFrame:
     """One row per street (see `analysis.summary.street_table`), once per dataset version (kept on disk)."""
-    return _street_table(ctx.path, ctx.token)
+    return derived(ctx.path, ctx.token, "overview_streets.v1", lambda: street_table(get_dataset(ctx.path)))

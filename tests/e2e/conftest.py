@@ -29,16 +29,22 @@ def start_app(data: str | None = None, *, env_extra: dict[str, str] | None = Non
     return server.proc, server.url
 
 
-@pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """The app on the bundled demo dataset."""
-    proc, url = start_app(str(ROOT / "data" / "shifeng_demo.gpkg"))
-    yield url
+def stop_app(proc: subprocess.Popen) -> None:
+    """Stop a server `start_app` started (killed if it does not end within 10 s)."""
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    """The app on the bundled demo dataset."""
+    proc, url = start_app(str(ROOT / "data" / "shifeng_demo.gpkg"))
+    yield url
+    stop_app(proc)
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from geo import demo_city
-from tests.e2e.conftest import assert_no_exception, screenshot, start_app, wait_for_app, wait_for_map_count
+from tests.e2e.conftest import assert_no_exception, screenshot, start_app, stop_app, wait_for_app, wait_for_map_count
 
 pytestmark = pytest.mark.e2e
 DISTRICTS = ("江汉区", "青山区", "汉南区")
@@ -19,11 +17,7 @@ def city_url(tmp_path_factory):
     demo_city.write_gpkg(path, seed=7, n_grids=2_000, n_cases=60_000, districts=DISTRICTS)
     proc, url = start_app(str(path))
     yield url, str(path)
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 def test_city_map_shows_districts_then_a_district_shows_its_grids(city_url, offline_page):

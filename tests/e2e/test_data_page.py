@@ -4,7 +4,6 @@ the overview map; then the previous version is restored and they are gone again.
 """
 
 import shutil
-import subprocess
 
 import pandas as pd
 import pytest
@@ -12,7 +11,7 @@ from pyproj import Geod
 
 from geo.crs import wgs84_to_gcj02
 from geo.dataset import DEMO_PATH, read_dataset
-from tests.e2e.conftest import assert_no_exception, screenshot, start_app, wait_for_app, wait_for_map_count
+from tests.e2e.conftest import assert_no_exception, screenshot, start_app, stop_app, wait_for_app, wait_for_map_count
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +29,7 @@ def data_app(tmp_path_factory):
     shutil.copy(DEMO_PATH, gpkg)
     proc, url = start_app(str(gpkg), env_extra={"GRIDATLAS_HOME": str(root / "workspace")})
     yield url, gpkg, root
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 def _new_positions(ds) -> list[tuple[float, float]]:

@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     assert_no_exception,
     screenshot,
     start_app,
+    stop_app,
     wait_for_app,
     wait_for_map_count,
 )
@@ -173,8 +174,7 @@ def wuchang_url():
                         str(WUCHANG)], cwd=ROOT, check=True)
     proc, url = start_app(str(WUCHANG))
     yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop_app(proc)
 
 
 def test_estates_page_on_wuchang(wuchang_url, offline_page):

@@ -5,11 +5,10 @@ mend gives a clear page (no traceback, nothing else shown), and the app recovers
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 
-from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, wait_for_app
+from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, stop_app, wait_for_app
 
 DEMO = ROOT / "data" / "shifeng_demo.gpkg"
 
@@ -21,12 +20,7 @@ def fault_app(tmp_path_factory):
     shutil.copy(DEMO, data)
     proc, url = start_app(str(data), env_extra={"GRIDATLAS_HOME": str(base / "home")})
     yield url, data
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=30)
+    stop_app(proc)
 
 
 def _rerun(page) -> None:
@@ -90,9 +84,4 @@ def test_missing_from_the_start_is_a_clear_page(offline_page, tmp_path):
         _shows_the_fault_page(page)
         assert "never" in page.inner_text("body")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop_app(proc)

@@ -18,7 +18,7 @@ from pptx import Presentation
 from analysis.meeting import meeting_brief
 from geo.dataset import DEMO_PATH, read_dataset
 from reports import content
-from tests.e2e.conftest import ROOT, SCREENS, assert_no_exception, screenshot, start_app, wait_for_app
+from tests.e2e.conftest import ROOT, SCREENS, assert_no_exception, screenshot, start_app, stop_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 WUCHANG = ROOT / "cache" / "wuchang.gpkg"
@@ -120,11 +120,7 @@ def wuchang_url():
         subprocess.run(["make", "wuchang"], cwd=ROOT, check=True)
     proc, url = start_app(str(WUCHANG))
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 def test_meeting_page_on_the_wuchang_scale(wuchang_url, offline_page, tmp_path):

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from geo.dataset import DEMO_PATH, read_dataset
-from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app, wait_for_map_count
+from tests.e2e.conftest import assert_no_exception, screenshot, stop_app, wait_for_app, wait_for_map_count
 
 pytestmark = pytest.mark.e2e
 
@@ -77,8 +77,7 @@ def test_direct_link_to_a_page_on_a_fresh_server(offline_page):
         assert "总览" in nav and "覆盖分析" in nav  # the app's own navigation, not file names
         assert "app" not in nav.split()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop_app(proc)
 
 
 def test_configured_basemap_unreachable_still_draws_layers(offline_page):
@@ -107,5 +106,4 @@ def test_configured_basemap_unreachable_still_draws_layers(offline_page):
             page.wait_for_timeout(500)
         assert_no_exception(page)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop_app(proc)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
 import pytest
 
 from geo.audit import AuditLog
 from geo.scenarios import list_scenarios
 from geo.users import UserStore
-from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, wait_for_app
+from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, stop_app, wait_for_app
 
 PW = "pass word 1"
 PAGES = ("", "coverage", "siting", "cases", "estates", "meeting", "data")
@@ -32,12 +31,7 @@ def signin_app(tmp_path_factory):
         store.add(name, PW, role)
     proc, url = start_app(str(data), env_extra={"GRIDATLAS_HOME": str(home)})
     yield url, home, data
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=30)
+    stop_app(proc)
 
 
 def sign_in(page, url: str, name: str, password: str = PW, *, path: str = "") -> None:

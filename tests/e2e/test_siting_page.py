@@ -3,14 +3,13 @@ save two scenarios into the dataset, compare them, delete one; a bad N gives a m
 
 import re
 import shutil
-import subprocess
 import time
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from geo.scenarios import list_scenarios
-from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, wait_for_app
+from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, stop_app, wait_for_app
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +22,7 @@ def siting_app(tmp_path_factory):
     shutil.copy(ROOT / "data" / "shifeng_demo.gpkg", data)
     proc, url = start_app(str(data))
     yield url, data
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 def _metric(page, label: str) -> str:

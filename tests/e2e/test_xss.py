@@ -8,14 +8,13 @@ downloaded spreadsheet holds no formula.
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 
 import openpyxl
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.conftest import assert_no_exception, map_frame, screenshot, start_app, wait_for_app
+from tests.e2e.conftest import assert_no_exception, map_frame, screenshot, start_app, stop_app, wait_for_app
 from tests.e2e.xss_fixture import PAYLOAD, build_xss_dataset
 
 LITERAL = "<img src=x onerror=alert(1)>"
@@ -27,12 +26,7 @@ def xss_app(tmp_path_factory):
     data = build_xss_dataset(base / "xss_demo.gpkg")
     proc, url = start_app(str(data), env_extra={"GRIDATLAS_HOME": str(base / "home")})
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=30)
+    stop_app(proc)
 
 
 @pytest.fixture
