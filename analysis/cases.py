@@ -184,6 +184,11 @@ class CaseTable:
         return self.week if period == "week" else self.month
 
 
+# the columns of the cases layer `build_case_table` encodes (with the geometry)
+CASE_TABLE_COLUMNS = ("grid_id", "category", "source", "responsible_unit", "reported_at", "deadline", "closed_at",
+                      "status")
+
+
 def build_case_table(
     cases: gpd.GeoDataFrame,
     grids: gpd.GeoDataFrame,
@@ -585,7 +590,11 @@ def cases_in_grid(
 
 def case_table_from_dataset(ds) -> CaseTable:
     """`build_case_table` for a `geo.dataset.Dataset`: as of its meta ``as_of`` (else the latest report)."""
-    if ds.cases is None or len(ds.cases) == 0:
+    if ds.rows("cases") == 0:  # counted without reading the layer
         raise AnalysisError("the dataset has no cases: load a cases layer (网格事件) first",
                             code="analysis.layer_missing", params={"layer": "cases"})
-    return build_case_table(ds.cases, ds.grids, as_of=resolve_as_of(ds.meta_dict, ds.cases), crs=ds.metric_crs)
+    raw = ds.lazy_layer("cases")
+    # a stored layer not read yet: only the columns the table encodes, read for it and let go (a server then
+    # holds the table, not a million cases' every column)
+    cases = raw.read(list(CASE_TABLE_COLUMNS)) if isinstance(raw, LazyLayer) else raw
+    return build_case_table(cases, ds.grids, as_of=resolve_as_of(ds.meta_dict, cases), crs=ds.metric_crs)

@@ -35,15 +35,30 @@ def _sessions() -> int:
 
 def _expire_disconnected_sessions() -> None:
     """Drop the sessions Streamlit keeps after their browser left (for a reconnect, two minutes) once that time is
-    up: its store only expires them when it is next written to, so a settled sample would otherwise count them."""
+    up, as the server's own timer does every few seconds (`ui.serve.reap_expired_sessions`: dropped and shut
+    down), so that a settled sample does not count them."""
+    from ui.serve import reap_expired_sessions
+
+    if reap_expired_sessions():
+        time.sleep(1.0)  # their shutdowns run on the server's event loop
+
+
+def _held() -> dict:
+    """What the runtime's managers keep per session: media files (downloads, images) with their bytes, the
+    sessions that reference any, and ``st.dataframe`` row sources. Where Streamlit differs: nothing."""
     try:
         from streamlit.runtime import Runtime
 
-        cache = getattr(Runtime.instance()._session_mgr._session_storage, "_cache", None)
-        if cache is not None and hasattr(cache, "expire"):
-            cache.expire()
-    except Exception:  # another Streamlit: the sample then includes them, as before
-        pass
+        rt = Runtime.instance()
+        mfm = rt.media_file_mgr
+        files = list(getattr(mfm._storage, "_files_by_id", {}).values())
+        dsm = rt.dataframe_source_mgr
+        return {"media_files": len(files), "media_bytes": sum(len(f.content) for f in files),
+                "media_sessions": len(mfm._files_by_session_and_coord),
+                "df_sources": len(dsm._sources), "df_sessions": len(dsm._sources_by_session_and_coord),
+                "stored_sessions": len(rt._session_mgr._session_storage.list())}
+    except Exception:
+        return {}
 
 
 def _rss_after_trim(proc) -> int | None:
@@ -84,7 +99,8 @@ def _sample_forever(path: str) -> None:
                                  "blocks": sys.getallocatedblocks(),
                                  "objects": len(gc.get_objects()) if collected else None,
                                  "rss_trimmed": trimmed, "arrow": _arrow_bytes(),
-                                 "sessions": _sessions(), "collected": collected}) + "\n")
+                                 "sessions": _sessions(), "collected": collected,
+                                 **(_held() if collected else {})}) + "\n")
             fh.flush()
             time.sleep(0.5)
 

@@ -39,15 +39,17 @@ every step under ``STEP_TIMEOUT_S`` (the warm-up's under ``WARM_UP_TIMEOUT_S``),
    the page caches load); it also reads the street names from the sidebar.
 3. Round 1: the sessions as above. They end; after ``--settle-s`` (default
    125 s: Streamlit keeps a session two minutes after its browser left, for
-   a reconnect) the server's heap is settled (those sessions dropped, a full
-   collection) and sampled. Round 2 repeats the morning with new
-   sessions; growth is the difference between the two settled samples.
+   a reconnect) the server's heap is settled (those sessions dropped and shut
+   down, a full collection) and sampled. Rounds 2, 3, ... (``--rounds``,
+   default 3) repeat the morning with new sessions; growth is the difference
+   between two successive settled samples, with what the runtime still holds
+   for sessions (media files, dataframe sources) in each.
 4. Median and 95th percentile per step (all sessions, websocket and browser
    sessions separately), errors with their messages, server RSS (peak and
    settled), Python heap blocks; written to the "Load: thirty sessions"
    section of bench/RESULTS.md unless ``--no-write``.
 
-Run: ``.venv/bin/python -m bench.bench_load`` (about 8 minutes on 2 cores).
+Run: ``.venv/bin/python -m bench.bench_load`` (about 16 minutes on 2 cores).
 A quick check of the harness on the bundled demo:
 ``... -m bench.bench_load --data data/shifeng_demo.gpkg --sessions 4 --browsers 1 --no-write``.
 """
@@ -395,8 +397,8 @@ def p95(values: list[float]) -> float:
 
 
 def step_table(rounds: list[list[SessionResult]], kind: str | None = None) -> str:
-    lines = ["| step | round 1 median s | round 1 p95 s | round 2 median s | round 2 p95 s | max s | n |",
-             "|---|---|---|---|---|---|---|"]
+    heads = "".join(f" round {i} median s | round {i} p95 s |" for i in range(1, len(rounds) + 1))
+    lines = [f"| step |{heads} max s | n |", "|---|" + "---|---|" * len(rounds) + "---|---|"]
     for name in STEPS:
         cells = []
         every = []
@@ -404,11 +406,18 @@ def step_table(rounds: list[list[SessionResult]], kind: str | None = None) -> st
             vals = [r.times[name] for r in results if name in r.times and kind in (None, r.kind)]
             every += vals
             cells += [f"{statistics.median(vals):.2f}", f"{p95(vals):.2f}"] if vals else ["—", "—"]
-        cells += ["—", "—"] * (2 - len(rounds))
         label = name.replace("_", " ")
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {max(every):.2f} | {len(every)} |" if every
-                     else f"| {label} | — | — | — | — | — | 0 |")
+                     else f"| {label} | " + " | ".join(["—"] * (2 * len(rounds) + 1)) + " | 0 |")
     return "\n".join(lines)
+
+
+def _held_line(s: dict) -> str:
+    if "media_files" not in s:
+        return "—"
+    return (f"{s['stored_sessions']} sessions kept for a reconnect; media files {s['media_files']} "
+            f"({_mb(s['media_bytes'])}) referenced by {s['media_sessions']} sessions; "
+            f"dataframe sources {s['df_sources']} of {s['df_sessions']} sessions")
 
 
 def report(args, data: Path, rounds: list[list[SessionResult]], settled: list[dict], samples: list[dict],
@@ -422,16 +431,22 @@ def report(args, data: Path, rounds: list[list[SessionResult]], settled: list[di
     js = sorted({e for r in every_session for e in r.js_errors})
     left = sorted({u for r in every_session for u in r.left})
     gib = 1024 ** 3
-    if len(settled) < 3:  # one round so far: no growth figure yet
-        settled = [*settled, settled[-1]]
-    growth_rss = (settled[2]["rss"] - settled[1]["rss"]) / 1024 ** 2
-    growth_blocks = settled[2]["blocks"] - settled[1]["blocks"]
+    growth = [((b["rss"] - a["rss"]) / 1024 ** 2, b["blocks"] - a["blocks"],
+               ((b.get("rss_trimmed") or 0) - (a.get("rss_trimmed") or 0)) / 1024 ** 2)
+              for a, b in zip(settled[1:], settled[2:], strict=False)]
     every = [t for r in every_session for t in r.times.values()]
     step_p95 = {name: p95([r.times[name] for r in every_session if name in r.times] or [float("nan")])
                 for name in STEPS}
     ws = [r for r in every_session if r.kind == "websocket"]
     n_browsers = len(browser_slots(args.sessions, args.browsers))
-    partial = "**Round 1 only (round 2 still running when written).** " if len(rounds) < 2 else ""
+    partial = (f"**{len(rounds)} of {args.rounds} rounds (the next still running when written).** "
+               if len(rounds) < args.rounds else "")
+    settled_rows = "\n".join(
+        f"| {'after warm-up' if i == 0 else f'after round {i}'} | {s['rss'] / gib:.2f} GB | {_mb(s.get('rss_trimmed'))} "
+        f"| {s['blocks']:,} | {s['objects']:,} | {_mb(s.get('arrow'))} | {_held_line(s)} |"
+        for i, s in enumerate(settled))
+    growth_lines = "; ".join(f"round {i + 1} -> {i + 2}: RSS {g[0]:+.0f} MB, after malloc_trim {g[2]:+.0f} MB, "
+                             f"heap blocks {g[1]:+,}" for i, g in enumerate(growth)) or "one round only"
     body = f"""{partial}{machine_line()}; {args.sessions} sessions per round, {args.sessions - n_browsers} over
 Streamlit's websocket protocol (bench/st_session.py) and {n_browsers} in headless Chromium, started over
 {args.ramp_s:.0f} s with a think time of {args.think_s[0]:g}–{args.think_s[1]:g} s between steps; server and
@@ -457,16 +472,17 @@ Browser sessions:
 - errors: {len(errors)} of {len(every_session)} sessions{''.join(f'; round {a} session {r.index} ({r.kind}): {r.error}' for a, r in errors[:5])}
 - self-check: a wrong password gives the sign-in error ({check}); browser script errors: {len(js)}{(' (' + '; '.join(js[:3]) + ')') if js else ''}; browser requests leaving the machine: {len(left)}
 - websocket sessions received {sum(r.bytes_in for r in ws) / 1e6:,.1f} MB in all; {sum(r.cache_hits for r in ws):,} messages answered from their forward-message cache
-- worst step p95 over both rounds: {max(step_p95.values()):.2f} s ({max(step_p95, key=step_p95.get).replace('_', ' ')}); target < 6 s
-- server memory: peak RSS {peak_rss / gib:.2f} GB (target < 3 GB), {peak_sessions} sessions at most;
-  settled after warm-up {settled[0]['rss'] / gib:.2f} GB, after round 1 {settled[1]['rss'] / gib:.2f} GB,
-  after round 2 {settled[2]['rss'] / gib:.2f} GB
-- Python heap (allocator blocks in use after a full collection): after round 1 {settled[1]['blocks']:,},
-  after round 2 {settled[2]['blocks']:,} ({growth_blocks:+,}); RSS growth between the rounds {growth_rss:+.0f} MB;
-  objects tracked by the collector {settled[1]['objects']:,} -> {settled[2]['objects']:,}
-- after the C allocator returned its free pages (malloc_trim): RSS after round 1 {_mb(settled[1].get('rss_trimmed'))},
-  after round 2 {_mb(settled[2].get('rss_trimmed'))}; pyarrow's memory pool {_mb(settled[1].get('arrow'))} ->
-  {_mb(settled[2].get('arrow'))}
+- worst step p95 over all rounds: {max(step_p95.values()):.2f} s ({max(step_p95, key=step_p95.get).replace('_', ' ')}); target < 6 s
+- server memory: peak RSS {peak_rss / gib:.2f} GB (target < 3 GB), {peak_sessions} sessions at most
+- growth between identical rounds (settled samples): {growth_lines}
+
+Settled samples (taken once Streamlit has let go of the round's sessions, after a full collection; "after
+malloc_trim": once the C allocator has returned its free pages; heap blocks: Python's allocator blocks in use):
+
+| when | RSS | after malloc_trim | heap blocks | objects | pyarrow pool | held per session by the runtime |
+|---|---|---|---|---|---|---|
+{settled_rows}
+
 - all step times: median {statistics.median(every) if every else float('nan'):.2f} s, p95 {p95(every) if every else float('nan'):.2f} s over {len(every)} steps
 """
     return body
@@ -507,7 +523,7 @@ async def main_async(args) -> int:
         streets = args.streets or warm.streets
         settled.append(await settled_sample(samples, wait_s=2))
         async with async_playwright() as pw:
-            for r in range(2):
+            for r in range(args.rounds):
                 left = run_deadline - time.monotonic()
                 if left < 30:
                     print("the run's deadline has passed: no further round", flush=True)
@@ -551,8 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--streets", nargs="*", default=None, help="streets to choose (default: the sidebar's)")
     p.add_argument("--round-deadline-s", type=float, default=20 * 60, help="a round's sessions stop after this")
     p.add_argument("--deadline-s", type=float, default=45 * 60, help="no round starts after this")
+    p.add_argument("--rounds", type=int, default=3, help="identical rounds (growth is compared between them), 1 to 5")
     p.add_argument("--no-write", action="store_true", help="print the figures without writing RESULTS.md")
     args = p.parse_args(argv)
+    if not 1 <= args.rounds <= 5:
+        p.error("--rounds must be 1 to 5")
     if not 1 <= args.sessions <= MAX_SESSIONS:
         p.error(f"--sessions must be 1 to {MAX_SESSIONS}")
     if not 0 <= args.browsers <= min(MAX_BROWSERS, args.sessions):

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +69,13 @@ class AppServer:
 
 def start_server(data: str | Path | None = None, *, env: Mapping[str, str] | None = None,
                  env_extra: Mapping[str, str] | None = None, module: str = "ui.serve",
-                 log_dir: Path | None = None, timeout_s: float = 120) -> AppServer:
+                 log_dir: Path | None = None, timeout_s: float = 120, args: Sequence[str] = ()) -> AppServer:
     """Start the app on a free loopback port; return once it is healthy.
 
     ``env`` is the whole environment (default: this process's), ``env_extra``
     is laid over it, ``data`` becomes ``GRIDATLAS_DATA``. ``module`` is run as
-    ``python -m module --server.port ...`` (default `ui.serve`, what ``make run`` starts). The server's output
+    ``python -m module --server.port ... [args]`` (default `ui.serve`, what ``make run`` starts; ``args``: further
+    ``--server.*`` options of ``streamlit run``). The server's output
     goes to ``log_dir/.server-PORT.log`` (default: the temporary folder).
     """
     port = free_port()
@@ -86,7 +87,7 @@ def start_server(data: str | Path | None = None, *, env: Mapping[str, str] | Non
     with open(log_path, "w") as log:  # the server holds its own copy of the handle
         proc = subprocess.Popen(
             [sys.executable, "-m", module, "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false", *args],
             cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s

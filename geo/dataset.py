@@ -33,10 +33,12 @@ class LazyLayer:
     """
 
     def __init__(self, load: Callable[[], gpd.GeoDataFrame], rows: int,
-                 take: Callable[[np.ndarray, list[str]], pd.DataFrame] | None = None):
+                 take: Callable[[np.ndarray, list[str]], pd.DataFrame] | None = None,
+                 read: Callable[[list[str]], gpd.GeoDataFrame] | None = None):
         self._load = load
         self.rows = int(rows)
         self._take = take
+        self._read = read
         self._frame: gpd.GeoDataFrame | None = None
         self._lock = threading.Lock()
 
@@ -53,6 +55,17 @@ class LazyLayer:
             return self._take(np.asarray(rows, dtype="int64"), list(columns))
         frame = self.get()
         return frame.iloc[rows][[c for c in columns if c in frame.columns]].reset_index(drop=True)
+
+    def read(self, columns: list[str]) -> gpd.GeoDataFrame:
+        """The ``columns`` (those the layer has) and the geometry of every row, read without keeping the layer.
+
+        For what is built once from a few columns of a million cases (`analysis.cases.case_table_from_dataset`):
+        the server then holds what it built, not the layer it was built from.
+        """
+        if self._frame is None and self._read is not None:
+            return self._read(list(columns))
+        frame = self.get()
+        return frame[[c for c in columns if c in frame.columns and c != frame.geometry.name] + [frame.geometry.name]]
 
     def column(self, name: str) -> pd.Series | None:
         """One column of every row (None when the layer has no such column), read alone when possible."""

@@ -154,16 +154,20 @@ def pyarrow_rows(path: Path) -> int:
     return int(pq.ParquetFile(path).metadata.num_rows)
 
 
-def read_layer_parquet(path: Path, *, batch_rows: int = 131_072) -> gpd.GeoDataFrame:
-    """One stored layer, read in batches so that memory holds the frame and one batch, not two copies."""
+def read_layer_parquet(path: Path, *, columns: list[str] | None = None, batch_rows: int = 131_072) -> gpd.GeoDataFrame:
+    """One stored layer (only ``columns``, those stored, and the geometry, when given), read in batches so that
+    memory holds the frame and one batch, not two copies."""
     import pyarrow.parquet as pq
     import shapely
 
     f = pq.ParquetFile(path)
+    if columns is not None:
+        names = set(f.schema_arrow.names)
+        columns = [c for c in dict.fromkeys(columns) if c in names and c != "geometry"] + ["geometry"]
     if f.metadata.num_rows <= batch_rows:
-        return gpd.read_parquet(path)
+        return gpd.read_parquet(path, columns=columns)
     parts = []
-    for batch in f.iter_batches(batch_size=batch_rows):
+    for batch in f.iter_batches(batch_size=batch_rows, columns=columns):
         wkb = batch.column(batch.schema.get_field_index("geometry")).to_numpy(zero_copy_only=False)
         frame = batch.drop_columns(["geometry"]).to_pandas(split_blocks=True, self_destruct=True)
         frame["geometry"] = shapely.from_wkb(wkb)
@@ -478,7 +482,8 @@ class GpkgStore:
                 continue
             rows = pyarrow_rows(path)
             if rows > LAZY_ROWS:
-                layers[name] = LazyLayer(partial(read_layer_parquet, path), rows, take=partial(take_layer_rows, path))
+                layers[name] = LazyLayer(partial(read_layer_parquet, path), rows, take=partial(take_layer_rows, path),
+                                         read=lambda columns, path=path: read_layer_parquet(path, columns=columns))
             else:
                 layers[name] = read_layer_parquet(path)
         check_required_layers(n for n, layer in layers.items() if layer is not None)

@@ -18,6 +18,17 @@ done simply shares its work (Python imports a module once; the dataset cache
 loads a version once). A warm-up that fails (a missing or damaged dataset) is
 only logged: the page the visitor opens then shows the error, as it would
 without a warm-up.
+
+It also mends how Streamlit lets go of a session whose browser left
+(`shut_down_expired_sessions`, `reap_expired_sessions`). Streamlit keeps such
+a session for a reconnect (``server.disconnectedSessionTTL``, two minutes),
+but its store drops an expired session only when it next stores another
+one (the next browser to leave), and then without shutting it down: the
+session is shut down only when Python's collector finds it, and until then
+everything the runtime's managers keep per session (its download and image
+files, its ``st.dataframe`` row sources) stays referenced. Here the store
+shuts a session down as it drops it, and a timer drops expired sessions
+every ``REAP_EVERY_S`` seconds.
 """
 
 from __future__ import annotations
@@ -27,12 +38,17 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from streamlit.runtime.caching.ttl_cache import TTLCache
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 # What the overview and the sidebar import. Not the other pages' code (scipy, the hot-spot statistics): importing
 # it too made the first visit slower (2.8 s -> 4.4-5.0 s on 2 cores), the two threads sharing one interpreter.
 FIRST = ("geopandas", "pyarrow.parquet", "ui.sidebar", "ui.auth", "ui.context", "ui.overview", "ui.layers", "ui.maps")
+
+REAP_EVERY_S = 15.0
 
 log = logging.getLogger("gridatlas.serve")
 
@@ -57,15 +73,101 @@ def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True) -> dict[str,
 
 
 def _wait_for_runtime(timeout_s: float = 60.0) -> bool:
-    """Until Streamlit's runtime exists: map components declared before it would not be served."""
+    """Until Streamlit's runtime exists (map components declared before it would not be served) and is built."""
     from streamlit.runtime import Runtime
 
     deadline = time.monotonic() + timeout_s
-    while not Runtime.exists():
+    # the instance is registered as its constructor begins: wait until it has its session manager too
+    while not (Runtime.exists() and hasattr(Runtime.instance(), "_session_mgr")):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
     return True
+
+
+def _call_on_event_loop(fn: Callable[[], object]) -> None:
+    """Run ``fn`` on the runtime's event loop, where Streamlit shuts sessions down (else here, the loop being gone)."""
+    from streamlit.runtime import Runtime
+
+    try:
+        loop = Runtime.instance()._get_async_objs().eventloop
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(fn)
+            return
+    except (RuntimeError, AttributeError):  # the runtime has not started, or has stopped
+        pass
+    fn()
+
+
+def _shutdown(session) -> None:
+    try:
+        session.shutdown()
+    except Exception:  # a session half torn down already: nothing else depends on it
+        log.exception("shutting down an expired session failed")
+
+
+class _ShutdownOnExpiry(TTLCache):
+    """Streamlit's session store, which shuts a session down when it drops it for its age or for room.
+
+    A session taken out to be resumed (``del``, ``pop``) is not shut down: its browser came back.
+    """
+
+    def expire(self, at_time: float | None = None) -> list:
+        removed = super().expire(at_time)
+        for _, info in removed:
+            _call_on_event_loop(lambda s=info.session: _shutdown(s))
+        return removed
+
+    def _evict_lru(self, reason):
+        info = super()._evict_lru(reason)
+        _call_on_event_loop(lambda s=info.session: _shutdown(s))
+        return info
+
+
+def _session_store():
+    """The runtime's store of sessions kept for a reconnect, and the lock Streamlit holds while it uses it."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+
+    mgr = Runtime.instance()._session_mgr
+    storage = getattr(mgr, "_session_storage", None)
+    if not isinstance(storage, MemorySessionStorage):
+        return None, None
+    return storage, getattr(mgr, "_storage_lock", None) or threading.Lock()
+
+
+def shut_down_expired_sessions() -> bool:
+    """Make the runtime's session store shut down the sessions it drops; False where Streamlit differs."""
+    storage, lock = _session_store()
+    if storage is None or not isinstance(getattr(storage, "_cache", None), TTLCache):
+        log.warning("Streamlit's session store is not the expected one: expired sessions are not shut down")
+        return False
+    with lock:
+        old = storage._cache
+        if not isinstance(old, _ShutdownOnExpiry):
+            new = _ShutdownOnExpiry(maxsize=old.maxsize, ttl=old.ttl, timer=old.timer)
+            for key, info in old.items():  # sessions kept before this (none, at start-up)
+                new[key] = info
+            storage._cache = new
+    return True
+
+
+def reap_expired_sessions() -> int:
+    """Drop (and so shut down) the sessions whose reconnect time is up; how many. Thread-safe."""
+    storage, lock = _session_store()
+    if storage is None:
+        return 0
+    with lock:
+        return len(storage._cache.expire())
+
+
+def _reap_forever() -> None:
+    while True:
+        time.sleep(REAP_EVERY_S)
+        try:
+            reap_expired_sessions()
+        except Exception:
+            log.exception("dropping expired sessions failed")
 
 
 def _warm_quietly() -> None:
@@ -76,6 +178,8 @@ def _warm_quietly() -> None:
         if not _wait_for_runtime():
             log.warning("warm-up skipped: the server did not start")
             return
+        if shut_down_expired_sessions():
+            threading.Thread(target=_reap_forever, name="gridatlas-session-reaper", daemon=True).start()
         took = warm()
         log.warning("warm-up done: %s", ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
     except Exception:  # never stop the server for it

@@ -184,3 +184,38 @@ def test_rows_of_a_large_layer_are_read_without_reading_the_whole_layer(home, tm
                                   cases_in_grid(full.cases, table, grid, CaseFilter(), mask=False))
     assert resolve_as_of({}, lazy) == resolve_as_of({}, full.cases)
     assert not lazy.loaded  # none of this read the million cases
+
+
+def test_the_case_table_of_a_stored_version_reads_its_columns_without_keeping_the_layer(home, tmp_path, monkeypatch):
+    """The table a server keeps for the cases page is built from the columns it encodes, read for it and let go."""
+    import dataclasses
+    from functools import partial
+
+    import numpy as np
+
+    import geo.workspace as ws
+    from analysis.cases import build_case_table, case_table_from_dataset, resolve_as_of
+    from geo.dataset import LazyLayer
+
+    monkeypatch.setattr(ws, "LAZY_ROWS", 10)  # the demo's cases count as a large layer here
+    # batches of 100 rows: the batched read (a million cases' path) is the one under test
+    monkeypatch.setattr(ws, "read_layer_parquet", partial(ws.read_layer_parquet, batch_rows=100))
+    store = open_store(str(tmp_path / "d.gpkg"))
+    store.import_dataset(read_dataset(DEMO_PATH), source="demo")
+    reference = read_dataset(DEMO_PATH)  # the cases as imported, every column: what the table was built from before
+    want = build_case_table(reference.cases, reference.grids, as_of=resolve_as_of(reference.meta_dict, reference.cases),
+                            crs=reference.metric_crs)
+
+    ds = store.load()
+    lazy = ds.lazy_layer("cases")
+    assert isinstance(lazy, LazyLayer) and not lazy.loaded
+    got = case_table_from_dataset(ds)
+    assert not lazy.loaded  # built, and the layer is not kept
+    for f in dataclasses.fields(want):
+        a, b = getattr(got, f.name), getattr(want, f.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=f.name)
+        else:
+            assert a == b, f.name
+    part = lazy.read(["category", "no_such_column", "geometry"])
+    assert list(part.columns) == ["category", "geometry"] and len(part) == len(reference.cases)
