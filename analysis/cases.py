@@ -27,6 +27,7 @@ reports how many there are.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -173,11 +174,20 @@ class CaseTable:
         return len(self.grid_ids)
 
     def case_street(self) -> np.ndarray:
-        """Street code of each case (``-1`` outside every grid)."""
+        """Street code of each case (``-1`` outside every grid); computed once per table, read-only."""
+        return self._case_street
+
+    @functools.cached_property
+    def _case_street(self) -> np.ndarray:
         out = np.full(len(self.grid), -1, dtype="int32")
         inside = self.grid >= 0
         out[inside] = self.grid_street[self.grid[inside]]
+        out.flags.writeable = False
         return out
+
+    @functools.cached_property
+    def _state_at_as_of(self) -> HandlingState:
+        return _handling_state(self, _as_of_end_ns(self.as_of))
 
     def periods(self, period: Period) -> np.ndarray:
         _check_period(period)
@@ -350,8 +360,17 @@ class HandlingState:
 
 
 def handling_state(table: CaseTable, *, as_of: pd.Timestamp | dt.date | str | None = None) -> HandlingState:
-    """Known, open, overdue, closed, closed-late and hours to close of every case, at the end of ``as_of``."""
+    """Known, open, overdue, closed, closed-late and hours to close of every case, at the end of ``as_of``.
+
+    At the table's own ``as_of`` (what every page asks for) it is computed once per table; its arrays are read-only.
+    """
     end = _as_of_end_ns(as_of if as_of is not None else table.as_of)
+    if end == _as_of_end_ns(table.as_of):
+        return table._state_at_as_of
+    return _handling_state(table, end)
+
+
+def _handling_state(table: CaseTable, end: int) -> HandlingState:
     known = table.reported_ns < end
     has_closed_at = table.closed_ns != NAT
     closed = known & table.closed & (~has_closed_at | (table.closed_ns < end))
@@ -362,6 +381,8 @@ def handling_state(table: CaseTable, *, as_of: pd.Timestamp | dt.date | str | No
     hours = np.full(table.n_cases, np.nan)
     timed = closed & has_closed_at
     hours[timed] = (table.closed_ns[timed] - table.reported_ns[timed]) / _NS_PER_HOUR
+    for a in (known, closed, open_, overdue, closed_late, hours):
+        a.flags.writeable = False
     return HandlingState(known=known, closed=closed, open=open_, overdue=overdue, closed_late=closed_late,
                          hours_to_close=hours, as_of_end_ns=end)
 
@@ -507,9 +528,45 @@ _ROW_COLUMNS = ("case_id", "street", "grid_id", "category", "source", "responsib
                 "deadline", "closed_at", "description", "reporter_phone")
 
 
-def _case_rows(cases: pd.DataFrame, table: CaseTable, rows: np.ndarray, *, mask: bool) -> pd.DataFrame:
-    # a layer not read yet (`geo.dataset.LazyLayer`) gives just these rows and columns
-    sub = cases.take_rows(rows, list(_ROW_COLUMNS)) if isinstance(cases, LazyLayer) else cases.iloc[rows]
+class KeptRows:
+    """Some rows of a cases layer, read once (the columns lists show) and kept, standing in for the layer.
+
+    Lists that draw from a small, known set of rows (the overdue list of any filter draws from the cases
+    overdue at the table's ``as_of``: about 1,500 of a million) take their rows from here instead of reading
+    the stored layer each time; a row not kept is read from the layer.
+    """
+
+    def __init__(self, cases: pd.DataFrame | LazyLayer, rows: np.ndarray):
+        self._cases = cases
+        self.positions = np.unique(np.asarray(rows, dtype="int64"))
+        self._frame = _take(cases, self.positions, list(_ROW_COLUMNS))
+        self.rows = len(cases)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def take_rows(self, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        """As `geo.dataset.LazyLayer.take_rows`."""
+        rows = np.asarray(rows, dtype="int64")
+        at = np.searchsorted(self.positions, rows)
+        kept = (at < len(self.positions)) & (self.positions[np.minimum(at, len(self.positions) - 1)] == rows)
+        if not kept.all() or not set(columns) <= set(_ROW_COLUMNS):
+            return _take(self._cases, rows, columns)
+        frame = self._frame
+        return frame.iloc[at][[c for c in columns if c in frame.columns]].reset_index(drop=True)
+
+
+def _take(cases: pd.DataFrame | LazyLayer | KeptRows, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """The ``columns`` (those the layer has) of the rows at positions ``rows``; a layer not read yet
+    (`geo.dataset.LazyLayer`) reads just these."""
+    if isinstance(cases, (LazyLayer, KeptRows)):
+        return cases.take_rows(rows, columns)
+    return cases.iloc[rows][[c for c in columns if c in cases.columns]].reset_index(drop=True)
+
+
+def _case_rows(cases: pd.DataFrame | LazyLayer | KeptRows, table: CaseTable, rows: np.ndarray, *,
+               mask: bool) -> pd.DataFrame:
+    sub = _take(cases, rows, list(_ROW_COLUMNS))
     out = pd.DataFrame(index=range(len(rows)))
     for col in _ROW_COLUMNS:
         if col == "street":

@@ -219,3 +219,39 @@ def test_the_case_table_of_a_stored_version_reads_its_columns_without_keeping_th
             assert a == b, f.name
     part = lazy.read(["category", "no_such_column", "geometry"])
     assert list(part.columns) == ["category", "geometry"] and len(part) == len(reference.cases)
+
+
+def test_overdue_lists_of_any_filter_come_from_the_overdue_rows_read_once(home, tmp_path, monkeypatch):
+    """`analysis.cases.KeptRows`: the overdue rows read once give every filter's list, equal to the whole frame's."""
+    import numpy as np
+    import pandas as pd
+
+    import geo.workspace as ws
+    from analysis.cases import CaseFilter, KeptRows, case_table_from_dataset, handling_state, overdue_list
+
+    monkeypatch.setattr(ws, "LAZY_ROWS", 10)
+    store = open_store(str(tmp_path / "d.gpkg"))
+    store.import_dataset(read_dataset(DEMO_PATH), source="demo")
+    ds = store.load()
+    table = case_table_from_dataset(ds)
+    reference = read_dataset(DEMO_PATH).cases  # every row and column, as imported
+    reads = []
+    lazy = ds.lazy_layer("cases")
+    original = lazy._take
+    lazy._take = lambda rows, columns: reads.append(len(rows)) or original(rows, columns)
+    overdue = np.flatnonzero(handling_state(table).overdue)
+    assert len(overdue) > 20
+    kept = KeptRows(lazy, overdue)
+    assert reads == [len(overdue)] and len(kept) == len(reference)
+    streets = table.streets
+    filters = [CaseFilter(), CaseFilter(streets=(streets[0],)), CaseFilter(streets=(streets[-1],), since=table.as_of.date()
+               - pd.Timedelta(days=90)), CaseFilter(categories=(table.categories[0],))]
+    for flt in filters:
+        for mask in (True, False):
+            pd.testing.assert_frame_equal(overdue_list(kept, table, flt, mask=mask),
+                                          overdue_list(reference, table, flt, mask=mask))
+    assert reads == [len(overdue)]  # nothing read again
+    # a row that is not kept is read from the layer
+    other = int(np.setdiff1d(np.arange(len(reference)), overdue)[0])
+    got = kept.take_rows(np.array([overdue[0], other]), ["case_id"])
+    assert got["case_id"].tolist() == reference["case_id"].iloc[[overdue[0], other]].tolist() and len(reads) == 2
