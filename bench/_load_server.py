@@ -12,12 +12,14 @@ by the load test; listens on loopback.
 
 from __future__ import annotations
 
+import collections
 import gc
 import json
 import os
 import sys
 import threading
 import time
+import weakref
 
 import psutil
 
@@ -75,8 +77,21 @@ def _rss_after_trim(proc) -> int | None:
 
 def _arrow_bytes() -> int | None:
     """Bytes pyarrow's memory pool holds (tables read from GeoParquet live there, outside Python's heap)."""
-    mod = sys.modules.get("pyarrow")
-    return int(mod.total_allocated_bytes()) if mod is not None else None
+    count = getattr(sys.modules.get("pyarrow"), "total_allocated_bytes", None)  # None while pyarrow is imported
+    return int(count()) if count is not None else None
+
+
+def _types() -> dict[str, int]:
+    """Objects the collector tracks, counted by type (module.name), the 300 most common: what grows between two
+    settled samples shows here."""
+    counts: collections.Counter[str] = collections.Counter()
+    for o in gc.get_objects():
+        kind = f"{type(o).__module__}.{type(o).__qualname__}"
+        if isinstance(o, weakref.ref):  # weak references by what they refer to (dead: None)
+            target = o()
+            kind += f" -> {type(target).__module__}.{type(target).__qualname__}" if target is not None else " -> dead"
+        counts[kind] += 1
+    return dict(counts.most_common(300))
 
 
 def _sample_forever(path: str) -> None:
@@ -100,7 +115,7 @@ def _sample_forever(path: str) -> None:
                                  "objects": len(gc.get_objects()) if collected else None,
                                  "rss_trimmed": trimmed, "arrow": _arrow_bytes(),
                                  "sessions": _sessions(), "collected": collected,
-                                 **(_held() if collected else {})}) + "\n")
+                                 **({**_held(), "types": _types()} if collected else {})}) + "\n")
             fh.flush()
             time.sleep(0.5)
 

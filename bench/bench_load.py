@@ -412,6 +412,12 @@ def step_table(rounds: list[list[SessionResult]], kind: str | None = None) -> st
     return "\n".join(lines)
 
 
+def _grown_types(a: dict, b: dict, n: int = 6) -> str:
+    ta, tb = a.get("types") or {}, b.get("types") or {}
+    diff = sorted(((tb.get(k, 0) - ta.get(k, 0), k) for k in set(ta) | set(tb)), reverse=True)[:n]
+    return ", ".join(f"`{k}` {d:+,}" for d, k in diff if d > 0)
+
+
 def _held_line(s: dict) -> str:
     if "media_files" not in s:
         return "—"
@@ -445,6 +451,7 @@ def report(args, data: Path, rounds: list[list[SessionResult]], settled: list[di
         f"| {'after warm-up' if i == 0 else f'after round {i}'} | {s['rss'] / gib:.2f} GB | {_mb(s.get('rss_trimmed'))} "
         f"| {s['blocks']:,} | {s['objects']:,} | {_mb(s.get('arrow'))} | {_held_line(s)} |"
         for i, s in enumerate(settled))
+    grew = _grown_types(settled[1], settled[-1]) if len(settled) > 2 else ""
     growth_lines = "; ".join(f"round {i + 1} -> {i + 2}: RSS {g[0]:+.0f} MB, after malloc_trim {g[2]:+.0f} MB, "
                              f"heap blocks {g[1]:+,}" for i, g in enumerate(growth)) or "one round only"
     body = f"""{partial}{machine_line()}; {args.sessions} sessions per round, {args.sessions - n_browsers} over
@@ -475,6 +482,8 @@ Browser sessions:
 - worst step p95 over all rounds: {max(step_p95.values()):.2f} s ({max(step_p95, key=step_p95.get).replace('_', ' ')}); target < 6 s
 - server memory: peak RSS {peak_rss / gib:.2f} GB (target < 3 GB), {peak_sessions} sessions at most
 - growth between identical rounds (settled samples): {growth_lines}
+- objects the collector tracks, by type, after round 1 -> after the last round (the most grown; a weak reference
+  by what it refers to): {grew or "—"}
 
 Settled samples (taken once Streamlit has let go of the round's sessions, after a full collection; "after
 malloc_trim": once the C allocator has returned its free pages; heap blocks: Python's allocator blocks in use):
