@@ -105,7 +105,6 @@ def _sample_forever(path: str) -> None:
                 _expire_disconnected_sessions()
                 gc.collect()
                 trimmed = _rss_after_trim(proc)
-                os.remove(flag)
             # objects are counted only in a settled sample, between rounds: gc.get_objects() while sessions run
             # costs the server a tenth of a second of its one interpreter each time, and it can hand out a
             # tuple that is still being built (CPython then raises "SystemError: Objects/tupleobject.c:927:
@@ -117,6 +116,8 @@ def _sample_forever(path: str) -> None:
                                  "sessions": _sessions(), "collected": collected,
                                  **({**_held(), "types": _types()} if collected else {})}) + "\n")
             fh.flush()
+            if collected:  # the settled sample is written: the load test may read it now
+                os.remove(flag)
             time.sleep(0.5)
 
 

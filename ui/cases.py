@@ -38,7 +38,7 @@ from analysis.hotspots import (
 from analysis.options import Measure, Period, WeightsScheme
 from geo.dataset import Dataset
 from ui.context import PageContext
-from ui.data import derived
+from ui.data import STREET_ENTRIES, derived
 from ui.i18n import error_text, t
 from ui.layers import add_street_lines, base_map
 from ui.maps import MapPayload, add_lines, add_polygons, legend, map_payload, to_display
@@ -76,19 +76,19 @@ def grid_weights(ctx: PageContext) -> GridWeights:
     return derived(ctx.path, ctx.token, "queen_weights.v1", lambda: _weights(ctx.token, ctx.ds))
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def _hot(token: str, key: str, _table: CaseTable, _w: GridWeights, _flt: CaseFilter, measure: Measure,
          weights_scheme: WeightsScheme) -> HotspotResult:
     return hot_spots(_table, _w, _flt, measure=measure, permutations=999, seed=0, weights_scheme=weights_scheme)
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def _emerging(token: str, key: str, _table: CaseTable, _w: GridWeights, _flt: CaseFilter, measure: str,
               period: Period, weights_scheme: WeightsScheme) -> EmergingResult:
     return emerging_hot_spots(_table, _w, _flt, period=period, measure=measure, weights_scheme=weights_scheme)
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def _density(token: str, key: str, _table: CaseTable, _flt: CaseFilter) -> KernelDensity:
     return kernel_density(_table, _flt)
 
@@ -110,7 +110,7 @@ def density_cached(ctx: PageContext, flt: CaseFilter) -> KernelDensity:
 # Figures, lists and maps of one filter, shared by every session looking at the same filter (thirty staff at
 # 9:00 mostly look at the same few): computed once, never changed by a page (callers copy before changing).
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def _kpis(token: str, key: str, _table: CaseTable, _flt: CaseFilter) -> pd.DataFrame:
     return case_kpis(_table, _flt)
 
@@ -127,7 +127,7 @@ def _overdue_rows(token: str, _ds: Dataset, _table: CaseTable) -> KeptRows:
     return KeptRows(_ds.lazy_layer("cases"), np.flatnonzero(handling_state(_table).overdue))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def _overdue(token: str, key: str, mask: bool, _ds: Dataset, _table: CaseTable, _flt: CaseFilter) -> pd.DataFrame:
     return overdue_list(_overdue_rows(token, _ds, _table), _table, _flt, mask=mask)
 
@@ -137,7 +137,7 @@ def overdue_cached(ctx: PageContext, flt: CaseFilter, *, mask: bool) -> pd.DataF
     return _overdue(ctx.token, repr(flt), mask, ctx.ds, case_table(ctx), flt)
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def _hot_payload(token: str, key: str, street: str | None, lang: str, tiles: str | None, datum: str,
                  _ctx: PageContext, _result: HotspotResult) -> MapPayload:
     return map_payload(hotspot_map(_ctx, _result))

@@ -27,7 +27,7 @@ from analysis.network import WalkGraph, build_walk_graph
 from geo.crs import WGS84
 from ui import auth
 from ui.charts import style
-from ui.data import derived, get_dataset
+from ui.data import STREET_ENTRIES, derived, get_dataset
 from ui.i18n import t
 from ui.layers import add_facilities, street_outlines
 from ui.maps import (
@@ -96,7 +96,7 @@ def _street_mask(path: str, token: str, street: str | None) -> np.ndarray:
     return np.ones(len(streets), dtype=bool) if street is None else streets == street
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def _grid_geometries(path: str, token: str, street: str | None, datum: str) -> list[dict]:
     """GeoJSON geometry of each shown grid (display datum, ~1 m precision), worked out once."""
     shown = grid_shapes(path, token)[_street_mask(path, token, street)]
@@ -104,7 +104,7 @@ def _grid_geometries(path: str, token: str, street: str | None, datum: str) -> l
     return [f["geometry"] for f in payload["features"]]
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def coverage_base_map(path: str, token: str, street: str | None, tiles: str | None, tiles_attr: str,
                       datum: str, lang: str) -> folium.Map:
     """The part of the coverage map that no option changes: extent, basemap, street outlines."""
@@ -128,7 +128,7 @@ def _service_area_layer(path: str, token: str, types: tuple[str, ...], radius_m:
     return merged.to_crs(WGS84)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def coverage_map(path: str, token: str, street: str | None, tiles: str | None, tiles_attr: str, datum: str,
                  lang: str, types: tuple[str, ...], radius_m: float | None, distance: str, weight: str,
                  include_planned: bool) -> tuple[MapPayload, list[tuple[str, str]]]:
@@ -151,7 +151,7 @@ def _num(v: float) -> float | None:
     return round(float(v)) if np.isfinite(v) else None
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def coverage_layers(path: str, token: str, street: str | None, lang: str, datum: str, types: tuple[str, ...],
                     radius_m: float | None, distance: str, weight: str,
                     include_planned: bool) -> tuple[list[folium.FeatureGroup], list[tuple[str, str]]]:

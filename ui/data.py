@@ -29,6 +29,12 @@ from geo.storage import DatasetStore, list_datasets, open_store
 
 T = TypeVar("T")
 
+# Room in the page caches kept per street (and per period, filter or language): a district has up to thirty-odd
+# streets, and thirty staff at 9:00 open each their own street in a few variants. A cache smaller than the streets
+# in use keeps nothing (each street pushes out the one needed next): with 14 streets and room for 24 hot-spot
+# answers, the two periods of the morning recomputed every street's hot spots in every round (bench/RESULTS.md, "Load").
+STREET_ENTRIES = 128
+
 
 def _hash_gdf(gdf: gpd.GeoDataFrame) -> str:
     h = hashlib.sha1()

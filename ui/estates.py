@@ -36,7 +36,7 @@ from geo.dataset import Dataset
 from geo.errors import AnalysisError
 from ui.charts import FONT
 from ui.context import PageContext
-from ui.data import get_dataset
+from ui.data import STREET_ENTRIES, get_dataset
 from ui.i18n import label_of, t
 from ui.layers import street_outlines
 from ui.maps import add_lines, add_points, add_polygons, new_map
@@ -128,7 +128,7 @@ def stage_label(code: str, lang: str | None = None) -> str:
     return label_of("governance_stage", code, lang=lang)
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def stage_map(path: str, token: str, street: str | None, stages: tuple[str, ...], as_of: str, lang: str,
               tiles: str | None, tiles_attr: str, datum: str) -> folium.Map:
     """Grids (light), street outlines, and the listed estates as dots coloured by stage, one layer per stage."""

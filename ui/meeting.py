@@ -30,7 +30,7 @@ from ui import auth
 from ui.cases import case_table, grid_weights
 from ui.context import PageContext
 from ui.coverage import cached_coverage
-from ui.data import get_dataset
+from ui.data import STREET_ENTRIES, get_dataset
 
 PAGE_DPI = 110
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
@@ -59,7 +59,7 @@ def _coverage(ctx: PageContext):
         return None
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
 def _brief(path: str, token: str, street: str | None, month: str, mask: bool, _ctx: PageContext) -> MeetingBrief:
     ds = _ctx.ds
     has_cases = ds.rows("cases") > 0  # counted without reading the cases
