@@ -14,6 +14,9 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.error
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -43,6 +46,13 @@ async def _download_url(url: str) -> tuple[StSession, str]:
     return s, (p.url if p.url.startswith("http") else f"{url}{p.url}")
 
 
+def _run(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run an async test body on an event loop of its own, in a thread: the browser tests' Playwright (its sync
+    API, kept for the whole session) holds an event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(body())).result()
+
+
 def _status(url: str) -> int:
     try:
         return _http_get(url, timeout_s=30)[0]
@@ -70,7 +80,7 @@ def test_a_closed_sessions_files_are_released_once_its_reconnect_time_is_up(shor
                 await asyncio.sleep(1)
             assert _status(file_url) == 404
 
-    asyncio.run(go())
+    _run(go)
 
 
 def test_a_live_session_keeps_its_files_while_others_expire(short_ttl_app):
@@ -83,4 +93,4 @@ def test_a_live_session_keeps_its_files_while_others_expire(short_ttl_app):
         (await live.switch_page("coverage")).raise_for_errors()  # and the live session still runs pages
         await live.close()
 
-    asyncio.run(go())
+    _run(go)
