@@ -130,10 +130,10 @@ def _session_store():
     from streamlit.runtime.memory_session_storage import MemorySessionStorage
 
     mgr = Runtime.instance()._session_mgr
-    storage = getattr(mgr, "_session_storage", None)
-    if not isinstance(storage, MemorySessionStorage):
+    storage, lock = getattr(mgr, "_session_storage", None), getattr(mgr, "_storage_lock", None)
+    if not isinstance(storage, MemorySessionStorage) or lock is None:
         return None, None
-    return storage, getattr(mgr, "_storage_lock", None) or threading.Lock()
+    return storage, lock
 
 
 def shut_down_expired_sessions() -> bool:

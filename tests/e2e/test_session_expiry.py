@@ -1,12 +1,13 @@
-"""A session whose browser left is let go for good once its reconnect time is up (`ui.serve`).
+"""A session whose browser left is let go once its reconnect time is up (`ui.serve`).
 
 Streamlit keeps the session of a closed tab for a reconnect
-(``server.disconnectedSessionTTL``); when that time is up, its own store drops
-the session without shutting it down, and the files the session's download
-buttons offered stay in the server's memory for as long as it runs. Seen from
-outside: a download's URL keeps answering 200. With `ui.serve` the store shuts
-the session down as it drops it, so the URL answers 404 within the reaper's
-period; a session that comes back in time is not shut down.
+(``server.disconnectedSessionTTL``). Its own store drops an expired session
+only when it next stores another one (the next browser to leave), and does not
+shut it down: the files the session's download buttons offered stay in the
+server's memory until Python's collector finds the session. Seen from outside,
+while nobody else leaves: a download's URL keeps answering 200. With
+`ui.serve` a timer drops expired sessions and the store shuts each one down, so
+the URL answers 404 within the timer's period; a live session keeps its files.
 """
 
 from __future__ import annotations
