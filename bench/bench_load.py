@@ -101,6 +101,11 @@ class SessionResult:
     bytes_in: int = 0
     cache_hits: int = 0
     streets: list[str] = field(default_factory=list)  # the sidebar's streets, as this session saw them
+    ended: dict[str, float] = field(default_factory=dict)  # when each step ended (Unix time)
+
+    def took(self, step: str, seconds: float) -> None:
+        self.times[step] = seconds
+        self.ended[step] = time.time()
 
 
 @contextmanager
@@ -169,7 +174,7 @@ async def ws_morning(res: SessionResult, url: str, streets: list[str], delay_s: 
             run = (await s.click(L_SIGN_IN)).raise_for_errors()
             _expect(any(H_OVERVIEW in h for h in s.headings()) and s.elements("metric"),
                     f"no overview after sign-in: {s.headings()[:3]}")
-            res.times["sign_in_overview"] = run.seconds
+            res.took("sign_in_overview", run.seconds)
             box = s.find("selectbox", L_STREET, sidebar=True)
             res.streets = list(box.proto.options[1:])  # the first is "all streets"
             street = streets[res.index % len(streets)] if streets else res.streets[res.index % len(res.streets)]
@@ -181,31 +186,31 @@ async def ws_morning(res: SessionResult, url: str, streets: list[str], delay_s: 
             _expect(chosen == street, f"the street selectbox shows {chosen!r} after choosing {street!r}")
             shown = {v for tb in s.tables() if "street" in tb.column_names for v in tb.column("street").to_pylist()}
             _expect(shown == {street}, f"the overview's street table shows {sorted(shown)[:3]} after choosing {street!r}")
-            res.times["change_street"] = run.seconds
+            res.took("change_street", run.seconds)
 
             for step, page, heading in (("coverage", "coverage", H_COVERAGE), ("cases", "cases", H_CASES)):
                 await think()
                 run = (await s.switch_page(page)).raise_for_errors()
                 _expect(any(heading in h for h in s.headings()), f"{page}: headings {s.headings()[:3]}")
                 _expect(s.value(s.find("selectbox", L_STREET, sidebar=True)) == street, f"{page}: street lost")
-                res.times[step] = run.seconds
+                res.took(step, run.seconds)
 
             await think()
             run = (await s.select(L_PERIOD, L_YEAR)).raise_for_errors()
             _expect(s.value(s.find("selectbox", L_PERIOD)) == L_YEAR, "the period did not change")
-            res.times["change_period"] = run.seconds
+            res.took("change_period", run.seconds)
 
             await think()
             run = (await s.select(L_VIEW, L_OVERDUE)).raise_for_errors()
             s.find("download_button", L_EXCEL)  # the list and its downloads are drawn
-            res.times["overdue_list"] = run.seconds
+            res.took("overdue_list", run.seconds)
 
             await think()
             body, arrived, run = await s.download(L_EXCEL)
             _expect(len(body) > 0 and body[:2] == b"PK", f"the Excel file has {len(body)} bytes")
             if run is not None:
                 run.raise_for_errors()
-            res.times["download"] = arrived
+            res.took("download", arrived)
     finally:
         res.bytes_in, res.cache_hits = s.bytes_in, s.cache_hits
         await s.close()
@@ -295,7 +300,7 @@ async def browser_morning(res: SessionResult, browser, url: str, streets: list[s
         t0 = time.perf_counter()
         await action()
         await _drawn(page, maps=maps)
-        res.times[name] = time.perf_counter() - t0
+        res.took(name, time.perf_counter() - t0)
 
     try:
         with recording(res):
@@ -339,7 +344,7 @@ async def browser_morning(res: SessionResult, browser, url: str, streets: list[s
             size = os.path.getsize(await download.path())
             if size < 1000:
                 raise RuntimeError(f"the downloaded file has {size} bytes")
-            res.times["download"] = time.perf_counter() - t0
+            res.took("download", time.perf_counter() - t0)
     finally:
         await context.close()
     return res
@@ -386,6 +391,15 @@ async def run_round(pw, url: str, *, rnd: int, users: list[str], browsers: int, 
         for b in chromiums:
             await b.close()
     return results
+
+
+def _dump(path: Path, rounds: list[list[SessionResult]], starts: list[float]) -> None:
+    """Every session of every round as JSON; a step's end is given in seconds from its round's start."""
+    out = [{"round": i + 1, "sessions": [
+        {"index": r.index, "kind": r.kind, "user": r.user, "error": r.error, "times": r.times,
+         "ended_s": {k: round(v - t0, 3) for k, v in r.ended.items()}} for r in results]}
+        for i, (results, t0) in enumerate(zip(rounds, starts, strict=True))]
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1))
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -520,6 +534,7 @@ async def main_async(args) -> int:
     started = time.time()
     rounds: list[list[SessionResult]] = []
     settled: list[dict] = []
+    starts: list[float] = []
     try:
         check = await self_check(server.url, "selfcheck")
         print(f"self-check: wrong password -> {check!r}", flush=True)
@@ -543,11 +558,14 @@ async def main_async(args) -> int:
                     print("the run's deadline has passed: no further round", flush=True)
                     break
                 t0 = time.time()
+                starts.append(t0)
                 results = await run_round(pw, server.url, rnd=r, users=users, browsers=args.browsers,
                                           per_browser=args.per_browser, ramp_s=args.ramp_s,
                                           think_s=tuple(args.think_s), streets=streets, seed=args.seed,
                                           deadline_s=min(left, args.round_deadline_s))
                 rounds.append(results)
+                if args.dump:
+                    _dump(Path(args.dump), rounds, starts)
                 errors = [r_ for r_ in results if r_.error]
                 print(f"round {r + 1}: {len(results)} sessions in {time.time() - t0:.0f} s, {len(errors)} errors",
                       flush=True)
@@ -582,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--round-deadline-s", type=float, default=20 * 60, help="a round's sessions stop after this")
     p.add_argument("--deadline-s", type=float, default=45 * 60, help="no round starts after this")
     p.add_argument("--rounds", type=int, default=3, help="identical rounds (growth is compared between them), 1 to 5")
+    p.add_argument("--dump", default=None, metavar="FILE",
+                   help="also write every session's step times (and when each step ended) to FILE, as JSON")
     p.add_argument("--no-write", action="store_true", help="print the figures without writing RESULTS.md")
     args = p.parse_args(argv)
     if not 1 <= args.rounds <= 5:

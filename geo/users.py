@@ -7,8 +7,9 @@ Contract
   unmasked personal data) < ``admin`` (+ users, audit log). `role_at_least`
   compares them.
 - Passwords are stored only as Argon2id hashes (argon2-cffi: salted, with its
-  parameters in the hash); a hash made with older parameters is re-hashed at
-  the next sign-in.
+  parameters in the hash: OWASP's 19 MiB, 2 passes, 1 lane); a hash made with
+  other parameters is re-hashed at the next sign-in. A password is checked
+  outside any transaction, so sign-ins do not queue behind each other.
 - Lock-out lives in the workspace, not in the browser: after `MAX_FAILURES`
   wrong passwords in a row an account is locked for `LOCK_MINUTES` (a new tab
   does not reset it). It unlocks when the time has passed, when an admin
@@ -46,14 +47,18 @@ MIN_PASSWORD_CHARS = 8
 MAX_NAME_CHARS = 64
 DB_NAME = "users.sqlite"
 _NAME_RE = re.compile(r"^[\w.@-]+$")  # letters (Chinese included), digits, _ . @ -
-_HASHER = PasswordHasher()
+# Argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane; Password Storage Cheat Sheet): memory-hard,
+# 0.03 s of CPU a check on this 2-core server. argon2-cffi's default (64 MiB, 3 passes, 4 lanes) took 0.2 s of
+# CPU, and thirty staff signing in within a quarter of a minute at 9:00 spent a third of a core on it
+# (bench/RESULTS.md, "Load"). A hash made with other parameters is made again at its user's next sign-in.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 @functools.cache
 def _dummy_hash() -> str:
     """Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
 
-    Made on first need, not at import (hashing takes a fifth of a second, which every page's first run paid).
+    Made on first need, not at import (every page's first run paid for the hashing).
     """
     return _HASHER.hash("not a password of anyone")
 
@@ -297,43 +302,55 @@ class UserStore:
 
         A wrong password counts a failure in the workspace; the `MAX_FAILURES`-th locks the
         account for `LOCK_MINUTES`. A locked account is refused without checking the password.
+
+        The password is checked outside any transaction (Argon2 is slow by design), so
+        sign-ins run side by side; the outcome is then written in one transaction that reads the account again:
+        a lock set meanwhile refuses, every failure is counted, and a password changed meanwhile is checked
+        anew. (Checking inside the transaction made thirty staff signing in at 9:00 queue behind each other's
+        hashing: bench/RESULTS.md, "Load".)
         """
         now = now or _now()
         name = str(name).strip()
-        # the outcome is decided inside the transaction and raised after it commits (a raise inside would
-        # roll back the failure count)
-        refusal: SignInError | None = None
-        with self._db(write=True) as con:
-            row = con.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        for _ in range(3):  # a password changed between the check and the write: check the new one
+            with self._db() as con:
+                row = con.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
             if row is None:
-                _verify(_dummy_hash(), password)
-                refusal = SignInError("wrong user name or password", code="auth.bad_credentials")
-            elif _is_locked(row["locked_until"], now):
-                refusal = SignInError(f"account {name!r} is locked until {row['locked_until']}", code="auth.locked",
-                                      params={"name": name, "until": row["locked_until"], "minutes": LOCK_MINUTES})
-            elif not _verify(row["password_hash"], password):
-                failures = int(row["failures"]) + 1
-                locked_until = _iso(now + timedelta(minutes=LOCK_MINUTES)) if failures >= MAX_FAILURES else None
-                # a lock starts a new count: after it runs out, five more tries
-                con.execute("UPDATE users SET failures = ?, locked_until = ? WHERE name = ?",
-                            (0 if locked_until else failures, locked_until, name))
-                if locked_until:
-                    refusal = SignInError(f"account {name!r} is locked until {locked_until} after {failures} wrong "
-                                          "passwords", code="auth.locked",
-                                          params={"name": name, "until": locked_until, "minutes": LOCK_MINUTES})
+                _verify(_dummy_hash(), password)  # as long as a wrong password takes
+                raise SignInError("wrong user name or password", code="auth.bad_credentials")
+            if _is_locked(row["locked_until"], now):
+                raise _locked(name, row["locked_until"])
+            right = _verify(row["password_hash"], password)
+            rehashed = _HASHER.hash(password) if right and _HASHER.check_needs_rehash(row["password_hash"]) else None
+            # the outcome is decided inside the transaction and raised after it commits (a raise inside would
+            # roll back the failure count)
+            refusal: SignInError | None = None
+            with self._db(write=True) as con:
+                cur = con.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+                if cur is None or cur["password_hash"] != row["password_hash"]:
+                    continue  # removed, or given a new password, while this one was being checked
+                if _is_locked(cur["locked_until"], now):
+                    refusal = _locked(name, cur["locked_until"])
+                elif not right:
+                    failures = int(cur["failures"]) + 1
+                    locked_until = _iso(now + timedelta(minutes=LOCK_MINUTES)) if failures >= MAX_FAILURES else None
+                    # a lock starts a new count: after it runs out, five more tries
+                    con.execute("UPDATE users SET failures = ?, locked_until = ? WHERE name = ?",
+                                (0 if locked_until else failures, locked_until, name))
+                    if locked_until:
+                        refusal = SignInError(f"account {name!r} is locked until {locked_until} after {failures} "
+                                              "wrong passwords", code="auth.locked",
+                                              params={"name": name, "until": locked_until, "minutes": LOCK_MINUTES})
+                    else:
+                        refusal = SignInError("wrong user name or password", code="auth.bad_credentials",
+                                              params={"left": MAX_FAILURES - failures})
                 else:
-                    refusal = SignInError("wrong user name or password", code="auth.bad_credentials",
-                                          params={"left": MAX_FAILURES - failures})
-            else:
-                digest = row["password_hash"]
-                if _HASHER.check_needs_rehash(digest):
-                    digest = _HASHER.hash(password)
-                con.execute("UPDATE users SET failures = 0, locked_until = NULL, password_hash = ? WHERE name = ?",
-                            (digest, name))
-                session = Session(name=name, role=row["role"], epoch=int(row["epoch"]))
-        if refusal is not None:
-            raise refusal
-        return session
+                    con.execute("UPDATE users SET failures = 0, locked_until = NULL, password_hash = ? WHERE name = ?",
+                                (rehashed or cur["password_hash"], name))
+                    session = Session(name=name, role=cur["role"], epoch=int(cur["epoch"]))
+            if refusal is not None:
+                raise refusal
+            return session
+        raise SignInError("wrong user name or password", code="auth.bad_credentials")
 
     def session_for_email(self, email: str) -> Session:
         """A session for the user whose e-mail an identity provider vouched for (single sign-on)."""
@@ -376,6 +393,11 @@ class UserStore:
         if admins == 1 and others > 0:
             raise UserError(f"{row['name']!r} is the last admin; make another user admin first",
                             code="user.last_admin", params={"name": row["name"]})
+
+
+def _locked(name: str, until: str) -> SignInError:
+    return SignInError(f"account {name!r} is locked until {until}", code="auth.locked",
+                       params={"name": name, "until": until, "minutes": LOCK_MINUTES})
 
 
 def _verify(digest: str, password: str) -> bool:

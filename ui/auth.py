@@ -70,9 +70,23 @@ def _sso() -> SsoConfig | None:
         return None
 
 
-def is_open() -> bool:
-    """True when no user exists and no single sign-on is configured: everyone may do everything."""
-    return not users().has_users() and _sso() is None
+_OPEN_KEY = "auth_open_this_run"
+
+
+def is_open(*, fresh: bool = False) -> bool:
+    """True when no user exists and no single sign-on is configured: everyone may do everything.
+
+    Read from the workspace (and secrets.toml) by `gate` at the start of every run and by `require` before every
+    guarded action (``fresh``); what else asks during the run (controls shown, masks, the sidebar) reuses that
+    answer instead of opening the users database again (several times a run, under thirty sessions).
+    """
+    if not fresh:
+        got = st.session_state.get(_OPEN_KEY)
+        if got is not None:
+            return bool(got)
+    value = not users().has_users() and _sso() is None
+    st.session_state[_OPEN_KEY] = value
+    return value
 
 
 def remote_address() -> str:
@@ -118,6 +132,7 @@ def require(needed: str, *, action: str, target: str = "") -> Viewer:
 
     A refusal is recorded (``denied``), shown, and ends this rerun.
     """
+    is_open(fresh=True)
     _refresh()
     v = current()
     if role_at_least(v.role, needed):
@@ -214,7 +229,7 @@ def sign_in_page() -> None:
 
 def gate() -> Viewer | None:
     """The viewer when this session may see pages; None when it must sign in first (app.py then shows only that)."""
-    if is_open():
+    if is_open(fresh=True):
         return current()
     _refresh()
     v = current()

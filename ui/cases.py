@@ -166,7 +166,8 @@ def _shown_grids(ctx: PageContext, frame: pd.DataFrame) -> gpd.GeoDataFrame:
 def hotspot_map(ctx: PageContext, result: HotspotResult) -> folium.Map:
     """Grids coloured by Gi* confidence bin, tooltips with the figures; the legend is drawn beside it."""
     f = result.frame.copy()
-    f["bin_label"] = [t(f"cases.bin.{int(b)}") for b in f["gi_bin"]]
+    labels = {b: t(f"cases.bin.{b}") for b in BIN_COLORS}  # looked up once per bin, not once per grid
+    f["bin_label"] = [labels[int(b)] for b in f["gi_bin"]]
     f["gi_z_r"] = f["gi_z"].round(2)
     f["rate_r"] = f["rate_per_1000"].round(1)
     f["street_r"] = f["street"]
@@ -189,7 +190,8 @@ def emerging_map(ctx: PageContext, result: EmergingResult) -> tuple[folium.Map, 
     """Grids coloured by emerging pattern; returns the map and the legend items of the patterns present."""
     f = result.frame.copy()
     f["pattern"] = f["pattern"].fillna("no_pattern")
-    f["pattern_label"] = [t(f"pattern.{p}") for p in f["pattern"]]
+    labels = {p: t(f"pattern.{p}") for p in PATTERN_COLORS}
+    f["pattern_label"] = [labels[p] for p in f["pattern"]]
     f["trend_z_r"] = f["trend_z"].round(2)
     shown = _shown_grids(ctx, f)
     shown["pattern"] = shown["pattern"].fillna("no_pattern")

@@ -9,12 +9,14 @@ know, so a map never reaches outside the district network.
 
 from __future__ import annotations
 
-import copy
 import html
 import math
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import branca.element
 import folium
 import geopandas as gpd
 import jinja2
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
+from branca.element import Element
 
 from geo import settings
 from geo.crs import WGS84, convert_gdf, metric_crs
@@ -391,27 +394,109 @@ def _bounds_dict(bounds: list[list[float | None]]) -> dict:
     return {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}}
 
 
+def _copied(value: object, memo: dict[int, object]) -> object:
+    """``value`` with every folium element in it replaced by its copy (`render_copy`); lists and dicts one level."""
+    if isinstance(value, Element):
+        got = memo.get(id(value))
+        if got is None:
+            got = object.__new__(type(value))
+            memo[id(value)] = got  # before its attributes: they lead back to it (parents, children)
+            got.__dict__.update({k: _copied(v, memo) for k, v in value.__dict__.items()})
+        return got
+    if type(value) in (list, tuple) and any(isinstance(v, Element) for v in value):
+        return type(value)(_copied(v, memo) for v in value)
+    if isinstance(value, dict) and any(isinstance(v, Element) for v in value.values()):
+        return type(value)((k, _copied(v, memo)) for k, v in value.items())
+    if isinstance(value, (dict, list, set)):  # an empty OrderedDict of children too: rendering adds to it
+        return value.copy()
+    return value
+
+
+def render_copy(elem: Element) -> Element:
+    """A copy of ``elem``'s whole element tree (from its root figure) to render, leaving ``elem`` untouched.
+
+    Rendering changes elements (ids, parents, children, style maps), so a map kept in a cache is rendered as a
+    copy. Every element is new; what they hold is shared: the GeoJSON of each layer (which rendering only
+    reads) and the compiled templates. `copy.deepcopy` copied the GeoJSON and compiled every element's
+    template again (branca restores a template from its source): most of the time of a street's coverage map.
+    """
+    memo: dict[int, object] = {}
+    _copied(elem.get_root(), memo)
+    return _copied(elem, memo)  # type: ignore[return-value]
+
+
+class _Text:
+    """What a Jinja template of plain text renders to: the text, less one final newline (Jinja drops it)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, source: str) -> None:
+        self.text = source[:-1] if source.endswith("\n") else source
+
+    def render(self, *args: object, **kwargs: object) -> str:
+        return self.text
+
+
+# Jinja reads these as the start of a tag, a comment or an expression (and turns "\r" into "\n")
+_JINJA_MARKS = ("{{", "{%", "{#", "\r")
+
+
+def _template(source: str, *args: object, **kwargs: object) -> jinja2.Template | _Text:
+    """`jinja2.Template`, but plain text (no Jinja syntax in it) is kept as text instead of being compiled."""
+    if isinstance(source, str) and not args and not kwargs and not any(m in source for m in _JINJA_MARKS):
+        return _Text(source)
+    return jinja2.Template(source, *args, **kwargs)
+
+
+_text_lock = threading.Lock()
+_text_depth = 0
+
+
+@contextmanager
+def _plain_text_kept() -> Iterator[None]:
+    """While rendering a map, branca keeps plain text as text.
+
+    Rendering a folium map makes an element of each layer's rendered script (the whole GeoJSON of the layer,
+    as JavaScript), and branca compiles every such element's text as a Jinja template, only to render it back
+    unchanged: on a street's hot-spot map a fifth of its time. Text with any Jinja syntax in it is still
+    compiled. Threads rendering at once share the switch; it is undone when the last one leaves.
+    """
+    global _text_depth
+    with _text_lock:
+        if _text_depth == 0:
+            branca.element.Template = _template
+        _text_depth += 1
+    try:
+        yield
+    finally:
+        with _text_lock:
+            _text_depth -= 1
+            if _text_depth == 0:
+                branca.element.Template = jinja2.Template
+
+
 def map_payload(m: folium.Map, layers: Sequence[folium.FeatureGroup] = ()) -> MapPayload:
     """Render ``m`` (a copy: the map itself stays renderable) with the app's own assets, as `st_folium` does.
 
     ``layers``: feature groups the component swaps into the drawn map without reloading it (st_folium's
     dynamic layers, with a layer control listing them): for maps whose base stays while their data changes.
     """
-    m = copy.deepcopy(m)
+    m = render_copy(m)
     localize_assets(m)
-    m.get_root().render()
-    m.render()
     sf = _folium_component()
-    # the same steps, in the same order, as streamlit_folium.st_folium (the map string alters the map)
-    html_part, header = sf._get_html(m), sf._get_header(m)
-    script = sf._get_map_string(m)
     feature_group = layer_control = None
-    if layers:
-        groups = [copy.deepcopy(g) for g in layers]
-        for g in groups:
-            localize_assets(g)
-        feature_group = "".join(sf._get_feature_group_string(g, map=m, idx=i) for i, g in enumerate(groups))
-        layer_control = sf._get_layer_control_string(folium.LayerControl(collapsed=False), m)
+    with _plain_text_kept():
+        m.get_root().render()
+        m.render()
+        # the same steps, in the same order, as streamlit_folium.st_folium (the map string alters the map)
+        html_part, header = sf._get_html(m), sf._get_header(m)
+        script = sf._get_map_string(m)
+        if layers:
+            groups = [render_copy(g) for g in layers]
+            for g in groups:
+                localize_assets(g)
+            feature_group = "".join(sf._get_feature_group_string(g, map=m, idx=i) for i, g in enumerate(groups))
+            layer_control = sf._get_layer_control_string(folium.LayerControl(collapsed=False), m)
     css: list[str] = []
     js: list[str] = []
 

@@ -47,6 +47,21 @@ def test_add_stores_a_salted_argon2_hash_never_the_password(store):
     assert store.has_users()
 
 
+def test_hashes_use_owasps_argon2id_parameters_and_older_ones_are_made_again_at_sign_in(store):
+    store.add("wang", PW, "planner")
+    with sqlite3.connect(store.path) as con:
+        (stored,) = con.execute("SELECT password_hash FROM users WHERE name = 'wang'").fetchone()
+        assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        # a hash from before (argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes) still signs in ...
+        old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PW)
+        con.execute("UPDATE users SET password_hash = ? WHERE name = 'wang'", (old,))
+    assert store.authenticate("wang", PW).name == "wang"
+    with sqlite3.connect(store.path) as con:
+        (now,) = con.execute("SELECT password_hash FROM users WHERE name = 'wang'").fetchone()
+    # ... and is replaced by one with today's parameters (the same password)
+    assert now != old and now.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and PasswordHasher().verify(now, PW)
+
+
 def test_roles_are_ordered():
     assert ROLES == ("leader", "planner", "staff", "admin")
     assert role_at_least("admin", "staff") and role_at_least("staff", "staff")
@@ -180,6 +195,54 @@ def test_concurrent_failures_are_all_counted(store):
     # five failures lock; the lock restarts the count, the last two are refused as locked
     assert errors.count("auth.locked") == 3 and errors.count("auth.bad_credentials") == MAX_FAILURES - 1
     assert store.get("wang").locked()
+
+
+def test_a_sign_in_does_not_wait_for_another_ones_password_check(store, monkeypatch):
+    """The slow Argon2 check runs outside the transaction: while one sign-in's check is held up, another user signs
+    in (checked inside the write transaction, the second waited for the first's hashing: a 9:00 queue)."""
+    import geo.users as users_mod
+
+    store.add("wang", PW, "planner")
+    store.add("li", "another pass 2", "leader")
+    real = users_mod._verify
+    holding, release = threading.Event(), threading.Event()
+
+    def verify(digest, password):
+        if password == PW:  # wang's check: held until li has signed in
+            holding.set()
+            assert release.wait(30), "li's sign-in never finished while wang's password was being checked"
+        return real(digest, password)
+
+    monkeypatch.setattr(users_mod, "_verify", verify)
+    got: dict = {}
+    th = threading.Thread(target=lambda: got.update(wang=UserStore(store.home).authenticate("wang", PW)))
+    th.start()
+    assert holding.wait(30)
+    li = UserStore(store.home).authenticate("li", "another pass 2")  # not queued behind wang's check
+    release.set()
+    th.join(30)
+    assert li.name == "li" and got["wang"].name == "wang"
+
+
+def test_a_password_changed_during_the_check_is_the_one_that_counts(store, monkeypatch):
+    import geo.users as users_mod
+
+    store.add("wang", PW, "planner")
+    real = users_mod._verify
+    calls = []
+
+    def verify(digest, password):
+        calls.append(password)
+        if len(calls) == 1:  # an admin sets a new password while the old one is being checked
+            UserStore(store.home).set_password("wang", "brand new pass 3")
+        return real(digest, password)
+
+    monkeypatch.setattr(users_mod, "_verify", verify)
+    with pytest.raises(SignInError) as info:
+        store.authenticate("wang", PW)
+    assert info.value.code == "auth.bad_credentials" and calls == [PW, PW]  # checked again, against the new hash
+    assert store.get("wang").failures == 1
+    assert store.authenticate("wang", "brand new pass 3").name == "wang"
 
 
 def test_sso_by_email(store):

@@ -142,3 +142,49 @@ def test_a_payload_with_dynamic_layers_gives_the_component_what_st_folium_gives(
         assert _no_ids(ours[name]) == _no_ids(expected[name]), name
     for name in ("css_links", "js_links", "default", "height", "width", "returned_objects"):
         assert ours[name] == expected[name], name
+
+
+def test_plain_text_kept_as_text_renders_exactly_as_jinja_renders_it():
+    import jinja2
+
+    from ui.maps import _template, _Text
+
+    samples = ["", "\n", "abc", "abc\n", "abc\n\n", "  var x = {\"a\": [1, 2]};\n  ", "网格 <b>站</b>\n",
+               "a\r\nb", "{{ 1 + 1 }}", "{% if true %}x{% endif %}\n", "{# note #}y", "{ {x} }\n"]
+    for text in samples:
+        assert _template(text).render(this=None, kwargs={}) == jinja2.Template(text).render(this=None, kwargs={}), text
+    assert isinstance(_template("var a = {};\n"), _Text)
+    for text in ("{{ 1 }}", "{% raw %}{% endraw %}", "{# c #}", "a\rb"):  # Jinja syntax (or "\r"): compiled
+        assert isinstance(_template(text), jinja2.Template), text
+
+
+def test_rendering_a_payload_leaves_the_map_its_layers_and_branca_as_they_were():
+    import branca.element
+    import folium
+    import jinja2
+
+    from ui.maps import add_polygons, map_payload, render_copy
+
+    def sample():
+        m = new_map((113.0, 27.8, 113.3, 28.1))
+        polys = gpd.GeoDataFrame({"name": ["甲", "<i>乙</i>"]},
+                                 geometry=[shapely.box(113.0, 27.8, 113.1, 27.9), shapely.box(113.1, 27.9, 113.2, 28.0)],
+                                 crs="EPSG:4326")
+        group = folium.FeatureGroup(name="层")
+        add_polygons(group, polys, name="grids", fill=["#ff0000", "#00ff00"], tooltip=[("name", "名称")])
+        return m, group
+
+    m, group = sample()
+    before_m, before_g = copy.deepcopy(m), copy.deepcopy(group)
+    data = next(c for c in group._children.values() if isinstance(c, folium.GeoJson)).data
+    data_before = copy.deepcopy(data)
+    first, second = map_payload(m, [group]), map_payload(m, [group])
+    assert _no_ids(first.script) == _no_ids(second.script) and first.feature_group == second.feature_group
+    assert list(m._children) == list(before_m._children) and list(group._children) == list(before_g._children)
+    assert group._parent is None and data == data_before
+    assert _no_ids(_html(m)) == _no_ids(_html(before_m))  # the kept map still renders as it did
+    assert branca.element.Template is jinja2.Template  # the switch is undone once rendering is over
+    # a copy is a new tree of new elements around the same layer data
+    c = render_copy(group)
+    copied = next(e for e in c._children.values() if isinstance(e, folium.GeoJson))
+    assert c is not group and copied._parent is c and copied.data == data and copied.data["features"] is data["features"]
