@@ -4,7 +4,8 @@ Every half second a thread appends one JSON line to the file named by
 ``BENCH_SAMPLES``: the process's resident memory (RSS), the Python heap as
 Python's own allocator counts it (``sys.getallocatedblocks``: blocks in use)
 and the objects the garbage collector tracks, and the number of browser
-sessions Streamlit holds. When the file ``BENCH_SAMPLES + ".gc"`` appears,
+sessions Streamlit holds, and the seconds each of Python's own full collections
+took so far (every thread waits while one runs). When the file ``BENCH_SAMPLES + ".gc"`` appears,
 the next sample runs a full ``gc.collect()`` first (and removes the file), so
 the load test reads a settled heap after each round. Started and stopped only
 by the load test; listens on loopback.
@@ -94,6 +95,21 @@ def _types() -> dict[str, int]:
     return dict(counts.most_common(300))
 
 
+_FULL: dict = {"pauses": [], "started": None, "forced": False}
+
+
+def _time_full_collections(phase: str, info: dict) -> None:
+    """Python's own full collections (generation 2) while the server runs, each one's seconds: every thread waits
+    while one runs. The sampler's forced collections are not counted."""
+    if info.get("generation") != 2 or _FULL["forced"]:
+        return
+    if phase == "start":
+        _FULL["started"] = time.perf_counter()
+    elif _FULL["started"] is not None:
+        _FULL["pauses"].append(round(time.perf_counter() - _FULL["started"], 3))
+        _FULL["started"] = None
+
+
 def _sample_forever(path: str) -> None:
     proc = psutil.Process()
     with open(path, "a", encoding="utf-8") as fh:
@@ -103,7 +119,11 @@ def _sample_forever(path: str) -> None:
             trimmed = None
             if collected:
                 _expire_disconnected_sessions()
-                gc.collect()
+                _FULL["forced"] = True
+                try:
+                    gc.collect()
+                finally:
+                    _FULL["forced"] = False
                 trimmed = _rss_after_trim(proc)
             # objects are counted only in a settled sample, between rounds: gc.get_objects() while sessions run
             # costs the server a tenth of a second of its one interpreter each time, and it can hand out a
@@ -114,6 +134,7 @@ def _sample_forever(path: str) -> None:
                                  "objects": len(gc.get_objects()) if collected else None,
                                  "rss_trimmed": trimmed, "arrow": _arrow_bytes(),
                                  "sessions": _sessions(), "collected": collected,
+                                 "full_gc": list(_FULL["pauses"]),
                                  **({**_held(), "types": _types()} if collected else {})}) + "\n")
             fh.flush()
             if collected:  # the settled sample is written: the load test may read it now
@@ -127,6 +148,7 @@ def main() -> None:
 
     from ui import serve
 
+    gc.callbacks.append(_time_full_collections)
     threading.Thread(target=_sample_forever, args=(samples,), daemon=True).start()
     sys.exit(serve.main(sys.argv[1:]))  # "--server.port ...", as bench.server passes it
 

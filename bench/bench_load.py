@@ -473,6 +473,11 @@ def report(args, data: Path, rounds: list[list[SessionResult]], settled: list[di
     grew = _grown_types(settled[1], settled[-1]) if len(settled) > 2 else ""
     growth_lines = "; ".join(f"round {i + 1} -> {i + 2}: RSS {g[0]:+.0f} MB, after malloc_trim {g[2]:+.0f} MB, "
                              f"heap blocks {g[1]:+,}" for i, g in enumerate(growth)) or "one round only"
+    # Python's own full collections in each round (between two settled samples): every thread waits for one
+    pauses = [s.get("full_gc") or [] for s in settled]
+    gc_line = "; ".join(
+        f"round {i + 1}: {len(b) - len(a)}" + (f" (longest {max(b[len(a):]):.2f} s)" if len(b) > len(a) else "")
+        for i, (a, b) in enumerate(zip(pauses, pauses[1:], strict=False))) or "—"
     body = f"""{partial}{machine_line()}; {args.sessions} sessions per round, {args.sessions - n_browsers} over
 Streamlit's websocket protocol (bench/st_session.py) and {n_browsers} in headless Chromium, started over
 {args.ramp_s:.0f} s with a think time of {args.think_s[0]:g}–{args.think_s[1]:g} s between steps; server and
@@ -500,6 +505,7 @@ Browser sessions:
 - websocket sessions received {sum(r.bytes_in for r in ws) / 1e6:,.1f} MB in all; {sum(r.cache_hits for r in ws):,} messages answered from their forward-message cache
 - worst step p95 of a round: {round_p95.get(worst, float('nan')):.2f} s ({worst[1].replace('_', ' ')}, round {worst[0]}); target < 6 s in every round; worst per round: {per_round_worst}
 - server memory: peak RSS {peak_rss / gib:.2f} GB (target < 3 GB), {peak_sessions} sessions at most
+- Python's own full collections (generation 2; every session waits while one runs) during each round: {gc_line}
 - growth between identical rounds (settled samples): {growth_lines}
 - objects the collector tracks, by type, after round 1 -> after the last round (the most grown; a weak reference
   by what it refers to): {grew or "—"}
