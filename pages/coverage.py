@@ -16,6 +16,7 @@ from ui.coverage import (
     cached_coverage,
     coverage_map,
     street_chart,
+    street_chart_height,
     table_downloads,
 )
 from ui.i18n import error_text, label_of, t
@@ -104,8 +105,9 @@ with map_col:
     st.caption(t("coverage.map.help"))
 with side_col:
     legend(t("coverage.map.share"), share_legend)
-    st.plotly_chart(street_chart(street_totals(res.grids), weight=weight, title=t("coverage.streets.title")),
-                    width="stretch", key="coverage_streets")
+    by_street = street_totals(res.grids)
+    st.altair_chart(street_chart(by_street, weight=weight, title=t("coverage.streets.title")), width="stretch",
+                    height=street_chart_height(len(by_street)), key="coverage_streets")
 
 
 @st.fragment

@@ -55,10 +55,20 @@ def test_map_layers_follow_the_grid_table():
 def test_street_chart_puts_the_worst_street_first():
     table = coverage_by_grid(read_dataset(DEMO_PATH), radius_m=300.0)
     streets = street_totals(table)
-    fig = street_chart(streets, weight="elderly", title="x")
-    assert list(fig.data[0].y) == streets.sort_values("covered_share")["street"].tolist()
-    assert fig.layout.yaxis.autorange == "reversed"
-    assert list(fig.data[0].x) == pytest.approx(streets.sort_values("covered_share")["covered_elderly"].round(0))
+    spec = street_chart(streets, weight="elderly", title="x").to_dict()
+    worst_first = streets.sort_values("covered_share")
+    bars, labels = spec["layer"]
+    assert bars["encoding"]["y"]["sort"] == labels["encoding"]["y"]["sort"] == worst_first["street"].tolist()
+    rows = spec["datasets"][bars["data"]["name"]]
+    for order, column in ((0, "covered_elderly"), (1, "uncovered_elderly")):
+        part = [r for r in rows if r["order"] == order]
+        assert [r["street"] for r in part] == worst_first["street"].tolist()
+        assert [r["people"] for r in part] == pytest.approx(worst_first[column].round(0))
+    ends = spec["datasets"][labels["data"]["name"]]
+    assert [e["share"] for e in ends] == [f"{100 * v:.1f}%" for v in worst_first["covered_share"]]
+    assert [e["total"] for e in ends] == pytest.approx((worst_first["covered_elderly"]
+                                                        + worst_first["uncovered_elderly"]).round(0))
+    assert bars["encoding"]["x"]["stack"] == "zero" and spec["title"] == "x"
 
 
 def test_map_layers_of_one_street_only():
