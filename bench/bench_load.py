@@ -46,8 +46,11 @@ every step under ``STEP_TIMEOUT_S`` (the warm-up's under ``WARM_UP_TIMEOUT_S``),
    for sessions (media files, dataframe sources) in each.
 4. Median and 95th percentile per step (all sessions, websocket and browser
    sessions separately), errors with their messages, server RSS (peak and
-   settled), Python heap blocks; written to the "Load: thirty sessions"
-   section of bench/RESULTS.md unless ``--no-write``.
+   settled), Python heap blocks, Python's own full collections in each round
+   (every session waits while one runs); written to the "Load: thirty
+   sessions" section of bench/RESULTS.md unless ``--no-write``. ``--dump
+   FILE`` also writes every session's step times, and when each step ended,
+   as JSON: steps of many sessions ending at the same moment show a queue.
 
 Run: ``.venv/bin/python -m bench.bench_load`` (about 16 minutes on 2 cores).
 A quick check of the harness on the bundled demo:

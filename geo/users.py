@@ -7,9 +7,10 @@ Contract
   unmasked personal data) < ``admin`` (+ users, audit log). `role_at_least`
   compares them.
 - Passwords are stored only as Argon2id hashes (argon2-cffi: salted, with its
-  parameters in the hash: OWASP's 19 MiB, 2 passes, 1 lane); a hash made with
+  parameters in the hash: OWASP's 46 MiB, 1 pass, 1 lane); a hash made with
   other parameters is re-hashed at the next sign-in. A password is checked
-  outside any transaction, so sign-ins do not queue behind each other.
+  outside any transaction (one check per core at a time), so a sign-in never
+  holds the users table while it hashes.
 - Lock-out lives in the workspace, not in the browser: after `MAX_FAILURES`
   wrong passwords in a row an account is locked for `LOCK_MINUTES` (a new tab
   does not reset it). It unlocks when the time has passed, when an admin
@@ -26,8 +27,10 @@ Contract
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,11 +50,21 @@ MIN_PASSWORD_CHARS = 8
 MAX_NAME_CHARS = 64
 DB_NAME = "users.sqlite"
 _NAME_RE = re.compile(r"^[\w.@-]+$")  # letters (Chinese included), digits, _ . @ -
-# Argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane; Password Storage Cheat Sheet): memory-hard,
-# 0.03 s of CPU a check on this 2-core server. argon2-cffi's default (64 MiB, 3 passes, 4 lanes) took 0.2 s of
-# CPU, and thirty staff signing in within a quarter of a minute at 9:00 spent a third of a core on it
-# (bench/RESULTS.md, "Load"). A hash made with other parameters is made again at its user's next sign-in.
-_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Argon2id with one of OWASP's recommended configurations (Password Storage Cheat Sheet: 46 MiB, 1 pass, 1 lane):
+# memory-hard, 0.065 s of CPU a check on this 2-core server. argon2-cffi's default (64 MiB, 3 passes, 4 lanes) took
+# 0.2 s, and thirty staff signing in within a quarter of a minute at 9:00 spent a third of a core on it
+# (bench/RESULTS.md, "Load"). OWASP's 19 MiB, 2-pass configuration costs less CPU, but glibc serves blocks under
+# 32 MiB from its arenas once a larger one has been freed and keeps them: ten sign-ins at once left the server
+# 190 MB larger for good, where 46 MiB blocks go back to the system as soon as a check ends. At most one check per
+# core runs at a time (more would only share the cores and hold more memory at once). A hash made with other
+# parameters is made again at its user's next sign-in.
+_HASHER = PasswordHasher(time_cost=1, memory_cost=46 * 1024, parallelism=1)
+_HASHING = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
+def _hash(password: str) -> str:
+    with _HASHING:
+        return _HASHER.hash(password)
 
 
 @functools.cache
@@ -60,7 +73,7 @@ def _dummy_hash() -> str:
 
     Made on first need, not at import (every page's first run paid for the hashing).
     """
-    return _HASHER.hash("not a password of anyone")
+    return _hash("not a password of anyone")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -239,7 +252,7 @@ class UserStore:
         check_password(password)
         email = _check_email(email)
         now = _iso(_now())
-        digest = _HASHER.hash(password)
+        digest = _hash(password)
         with self._db(write=True) as con:
             if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise UserError(f"user {name!r} already exists", code="user.exists", params={"name": name})
@@ -267,7 +280,7 @@ class UserStore:
     def set_password(self, name: str, password: str) -> User:
         """New password: every session signed in before is signed out; a lock is lifted."""
         check_password(password)
-        digest = _HASHER.hash(password)
+        digest = _hash(password)
         with self._db(write=True) as con:
             row = self._row(con, name)
             con.execute("UPDATE users SET password_hash = ?, password_changed_at = ?, epoch = epoch + 1, "
@@ -320,7 +333,7 @@ class UserStore:
             if _is_locked(row["locked_until"], now):
                 raise _locked(name, row["locked_until"])
             right = _verify(row["password_hash"], password)
-            rehashed = _HASHER.hash(password) if right and _HASHER.check_needs_rehash(row["password_hash"]) else None
+            rehashed = _hash(password) if right and _HASHER.check_needs_rehash(row["password_hash"]) else None
             # the outcome is decided inside the transaction and raised after it commits (a raise inside would
             # roll back the failure count)
             refusal: SignInError | None = None
@@ -402,7 +415,8 @@ def _locked(name: str, until: str) -> SignInError:
 
 def _verify(digest: str, password: str) -> bool:
     try:
-        return _HASHER.verify(digest, password)
+        with _HASHING:
+            return _HASHER.verify(digest, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
