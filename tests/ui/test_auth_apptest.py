@@ -48,7 +48,8 @@ def test_signed_out_shows_only_the_sign_in(home):
     """Signed out: the sign-in form and nothing else (every page's address: tests/e2e/test_signin.py)."""
     at = _app()
     assert [t.value for t in at.title] == ["登录"]
-    assert not at.metric and not at.dataframe and not at.get("plotly_chart") and not at.get("download_button")
+    assert not at.metric and not at.dataframe and not at.get("plotly_chart")
+    assert not at.get("vega_lite_chart") and not at.get("download_button")
     assert "auth.sidebar.signed_out" not in str(at.sidebar)  # labels are translated
     assert [c.value for c in at.sidebar.caption] == ["请先登录。"]
 

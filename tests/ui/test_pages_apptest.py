@@ -28,6 +28,8 @@ def test_page_runs_without_exception(page):
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.title) >= 1
+    if page == "pages/coverage.py":  # the street chart (Vega-Lite), its one chart
+        assert len(at.get("vega_lite_chart")) == 1 and not at.get("plotly_chart")
 
 
 def test_overview_figures_in_both_languages():
