@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -19,3 +21,13 @@ if not os.environ.get("GRIDATLAS_HOME"):
 
 # Both storage backends (GeoPackage, PostGIS) for the storage and analysis tests: `backend`, `store_url`, `pg_url`.
 from tests.storefixtures import _close_pg_pools, backend, pg_url, store_url  # noqa: E402, F401
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh, empty workspace of this test's own (GRIDATLAS_HOME), and no dataset configured (GRIDATLAS_DATA).
+
+    Tests that need users in it, or the workspace at ``tmp_path`` itself, define a ``home`` of their own."""
+    monkeypatch.setenv("GRIDATLAS_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GRIDATLAS_DATA", raising=False)
+    return tmp_path / "home"

@@ -7,21 +7,12 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
-
 from cli import main
 from geo.workspace import open_store
 
 
 def _sha(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRIDATLAS_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("GRIDATLAS_DATA", raising=False)
-    return tmp_path / "home"
 
 
 FACILITIES = ("设施编号,名称,类型,经度,纬度\n"

@@ -27,13 +27,6 @@ def _sha(path) -> str:
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRIDATLAS_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("GRIDATLAS_DATA", raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def store(home, tmp_path) -> GpkgStore:
     src = write_dataset(small_dataset(), tmp_path / "src.gpkg")
     s = open_store("测试")
