@@ -226,16 +226,17 @@ def street_chart(streets: pd.DataFrame, *, weight: str, title: str) -> alt.Chart
     """
     s = streets.sort_values("covered_share", ascending=True, na_position="first")
     covered, uncovered = t("coverage.streets.covered"), t("coverage.streets.uncovered")
+    share = [_pct(v) for v in s["covered_share"]]
     rows = pd.DataFrame({
         "street": [*s["street"], *s["street"]],
         "part": [covered] * len(s) + [uncovered] * len(s),
         "order": [0] * len(s) + [1] * len(s),
         "people": [*s[f"covered_{weight}"].round(0), *s[f"uncovered_{weight}"].round(0)],
-        "share": [_pct(v) for v in s["covered_share"]] * 2,
+        "share": share * 2,
     })
     ends = pd.DataFrame({"street": s["street"].to_numpy(), "total": (s[f"covered_{weight}"]
                                                                      + s[f"uncovered_{weight}"]).round(0).to_numpy(),
-                         "share": [_pct(v) for v in s["covered_share"]]})
+                         "share": share})
     y = alt.Y("street:N", sort=list(s["street"]), title=None)
     bars = alt.Chart(rows).mark_bar().encode(
         y=y, x=alt.X("people:Q", stack="zero", title=None),
@@ -246,12 +247,17 @@ def street_chart(streets: pd.DataFrame, *, weight: str, title: str) -> alt.Chart
                  alt.Tooltip("people:Q", title=t(f"coverage.weight.{weight}"), format=",.0f"),
                  alt.Tooltip("share:N", title=t("coverage.col.share"))])
     labels = alt.Chart(ends).mark_text(align="left", dx=3, color="#333333").encode(y=y, x="total:Q", text="share:N")
-    return (bars + labels).properties(title=title, height=30 * len(s) + 20).configure(font=FONT)
+    return (bars + labels).properties(title=title, height=STREET_ROW_PX * len(s) + 20).configure(font=FONT)
+
+
+STREET_ROW_PX = 30  # one bar of `street_chart`
+STREET_CHART_FRAME_PX = 110  # its title, axis and legend
 
 
 def street_chart_height(streets: int) -> int:
-    """Pixels for `street_chart` of ``streets`` streets with its title, axis and legend."""
-    return 30 * streets + 110
+    """Pixels for `street_chart` of ``streets`` streets with its title, axis and legend (what the page reserves:
+    Streamlit does not take a layered chart's own height)."""
+    return STREET_ROW_PX * streets + STREET_CHART_FRAME_PX
 
 
 def table_downloads(df: pd.DataFrame, *, file_stem: str, key: str) -> None:
