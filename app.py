@@ -12,8 +12,8 @@ import streamlit as st
 
 from geo import settings
 from geo.errors import SettingsError
+from i18n import error_text, t
 from ui import auth
-from ui.i18n import error_text, t
 from ui.sidebar import render_language, render_sidebar, show_load_error
 
 st.set_page_config(page_title="GridAtlas 网格服务覆盖分析", page_icon="🗺️", layout="wide")

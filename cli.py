@@ -38,7 +38,7 @@ from geo.readers import read_layer
 from geo.schema import LAYER_NAMES
 from geo.storage import IMPORT_MODES, open_store
 from geo.users import UserError
-from ui.i18n import LANGS, error_text, problem_text
+from i18n import LANGS, error_text, problem_text
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -255,7 +255,7 @@ def _site_per_district(args: argparse.Namespace) -> int:
     from types import SimpleNamespace
 
     from analysis.distributed import connect, district_siting_curves
-    from ui.i18n import t
+    from i18n import t
 
     for option, given in (("--target-share", args.target_share is not None), ("--save", args.save is not None)):
         if given:
@@ -543,8 +543,8 @@ def _cmd_user(args: argparse.Namespace) -> int:
         elif args.user_command == "unlock":
             user = store.unlock(args.name)
             record("user_unlock", user.name)
-    except GridAtlasError as err:  # in the chosen language (err.<code> in ui/strings/auth.py)
-        from ui.i18n import error_text
+    except GridAtlasError as err:  # in the chosen language (err.<code> in i18n/strings/auth.py)
+        from i18n import error_text
 
         print(f"error: {error_text(err, lang=args.lang)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -580,8 +580,8 @@ def _add_user(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from analysis.meeting import meeting_brief, parse_month
+    from i18n import error_text
     from reports import build_report, format_of
-    from ui.i18n import error_text
 
     try:
         fmt = format_of(args.out)  # a bad suffix or month is refused before the data is read

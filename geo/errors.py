@@ -4,7 +4,7 @@ Every error carries a ``code`` (dotted, lower case: ``data.column_missing``,
 ``analysis.radius_out_of_range``) and the ``params`` its message needs. The
 English ``message``/``fix`` written here are what logs and tracebacks show;
 what users read comes from the string table by code (``err.<code>`` and
-``fix.<code>`` in ``ui/strings/``), in their language, formatted with
+``fix.<code>`` in ``i18n/strings/``), in their language, formatted with
 ``params``. A code without a table entry falls back to the English text.
 
 `DataError` carries every problem found in one pass, so a clerk fixes a file

@@ -12,6 +12,7 @@ import streamlit as st
 from analysis.cases import CaseFilter, cases_in_grid, counts_over_time, unit_league
 from analysis.options import MEASURES, PERIODS, WEIGHTS_SCHEMES
 from geo.errors import AnalysisError
+from i18n import error_text, t
 from ui import auth, widgets
 from ui.cases import (
     case_table,
@@ -32,7 +33,6 @@ from ui.charts import style
 from ui.city import require_district
 from ui.context import get_context
 from ui.coverage import table_downloads
-from ui.i18n import error_text, t
 from ui.maps import legend, show_map
 
 ctx = get_context()

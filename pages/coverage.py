@@ -8,6 +8,7 @@ from analysis.coverage import DEFAULT_RADIUS_M, LIFE_CIRCLE_PRESETS_M, district_
 from analysis.options import DISTANCES, WEIGHTS
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
+from i18n import error_text, label_of, t
 from ui import widgets
 from ui.city import require_district
 from ui.context import get_context
@@ -19,7 +20,6 @@ from ui.coverage import (
     street_chart_height,
     table_downloads,
 )
-from ui.i18n import error_text, label_of, t
 from ui.maps import legend, show_map
 
 PRESETS = ("default", *LIFE_CIRCLE_PRESETS_M, "custom")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import t
 from ui import auth
 from ui.admin import audit_section, users_section
 from ui.context import get_context
 from ui.data_page import open_page_store, render_import, render_templates, render_versions
-from ui.i18n import t
 
 ctx = get_context()
 st.title(t("data.title"))

@@ -9,6 +9,7 @@ import streamlit as st
 
 from analysis.estates import DISTRICT, STAGES
 from geo.errors import AnalysisError
+from i18n import error_text, label_of, t
 from ui import auth, widgets
 from ui.context import get_context
 from ui.estates import (
@@ -22,7 +23,6 @@ from ui.estates import (
     stage_label,
     stage_map,
 )
-from ui.i18n import error_text, label_of, t
 from ui.maps import legend, show_map
 
 ctx = get_context()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import AnalysisError
+from i18n import error_text, t
 from reports import FORMATS, MEDIA_TYPES
 from reports import content as rc
 from ui import auth, widgets
 from ui.context import get_context
-from ui.i18n import error_text, t
 from ui.meeting import brief, file_name, md, months, picture, report_file, text_frame
 
 # large type for a projector (the style lives only while this page is shown)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import t
 from ui.context import get_context
-from ui.i18n import t
 from ui.layers import district_map
 from ui.maps import legend, show_map
 from ui.overview import DAY_CARE_RADIUS_M, figures, streets_at_a_glance

@@ -10,10 +10,10 @@ from analysis.siting import MODES, SCENARIO_KIND, SitingParams, SitingRequest, S
 from geo.errors import AnalysisError, DataError
 from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
 from geo.schema import FACILITY_TYPES
+from i18n import error_text, label_of, problem_text, t
 from ui import auth, widgets
 from ui.city import require_district
 from ui.context import get_context
-from ui.i18n import error_text, label_of, problem_text, t
 from ui.maps import legend, show_map
 from ui.siting import (
     curve_chart,

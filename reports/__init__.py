@@ -1,7 +1,7 @@
 """Meeting material made without Streamlit: PPTX (`reports.pptx`), PDF (`reports.pdf`), XLSX (`reports.xlsx`).
 
 Every format renders the one `analysis.meeting.MeetingBrief`; labels come from
-the string table (``ui/strings/meeting.py``) in the language asked for; maps
+the string table (``i18n/strings/meeting.py``) in the language asked for; maps
 and charts are drawn on the machine (`reports.maps`), with no network.
 `build_report` picks the format from a file suffix.
 """

@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.estates import DISTRICT
 from analysis.meeting import MeetingBrief, MeetingItem
-from ui.i18n import label_of, t
+from i18n import label_of, t
 
 SECTIONS: tuple[str, ...] = ("figures", "streets", "units", "gaps", "hot", "estates", "problems")
 TOP_ROWS = 12

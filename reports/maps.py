@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 
 from analysis.meeting import MeetingBrief
 from geo.dataset import Dataset
-from ui.i18n import t
+from i18n import t
 
 DPI = 170
 FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]

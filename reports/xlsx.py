@@ -21,8 +21,8 @@ import xlsxwriter
 
 from analysis.cases import mask_phone
 from analysis.meeting import MeetingBrief
+from i18n import TABLE, t
 from reports import content
-from ui.i18n import TABLE, t
 
 FORMULA_START = ("=", "+", "-", "@")
 # (frame column, header key, kind); kind: text | count | share | days | time | rank

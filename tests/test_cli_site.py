@@ -72,8 +72,8 @@ def test_scenario_round_trips_between_the_cli_and_the_page(gpkg, tmp_path, capsy
     """`site --save` writes a scenario the siting page lists; one the page saves, `scenarios` lists."""
     from streamlit.testing.v1 import AppTest
 
+    from i18n import t
     from tests.e2e.conftest import ROOT
-    from ui.i18n import t
 
     assert cli.main(["site", "--data", gpkg, "--new", "2", "--save", "两个新站", "--curve-max", "3",
                      "--out", str(tmp_path / "s.csv")]) == 0

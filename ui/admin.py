@@ -13,8 +13,8 @@ import streamlit as st
 from geo.audit import ACTIONS
 from geo.errors import GridAtlasError
 from geo.users import ROLES
+from i18n import error_text, t
 from ui import auth
-from ui.i18n import error_text, t
 
 
 def _role_label(role: str) -> str:

@@ -31,7 +31,7 @@ from geo.personal import UNMASKED_FROM_ROLE
 from geo.safe_text import safe_frame
 from geo.sso import SsoConfig, role_for_identity, sso_config
 from geo.users import AccessDenied, Session, SignInError, UserStore, role_at_least
-from ui.i18n import error_text, t
+from i18n import error_text, t
 
 SESSION_KEY = "auth_session"
 NOTICE_KEY = "auth_notice"

@@ -37,9 +37,9 @@ from analysis.hotspots import (
 )
 from analysis.options import Measure, Period, WeightsScheme
 from geo.dataset import Dataset
+from i18n import error_text, t
 from ui.context import PageContext
 from ui.data import STREET_ENTRIES, derived
-from ui.i18n import error_text, t
 from ui.layers import add_street_lines, base_map
 from ui.maps import MapPayload, add_lines, add_polygons, legend, map_payload, to_display
 

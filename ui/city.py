@@ -22,7 +22,7 @@ import streamlit as st
 
 from geo.dataset import Dataset, read_meta
 from geo.postgis import is_postgres_url
-from ui.i18n import t
+from i18n import t
 from ui.maps import MapPayload, add_polygons, map_payload, new_map, quantile_colors
 
 CITY_PART = "#city"

@@ -25,10 +25,10 @@ from analysis.accessibility import AccessibilityResult, accessibility_by_grid
 from analysis.coverage import CoverageInputs, CoverageResult, compute_coverage, prepare_inputs, service_areas
 from analysis.network import WalkGraph, build_walk_graph
 from geo.crs import WGS84
+from i18n import t
 from ui import auth
 from ui.charts import FONT
 from ui.data import STREET_ENTRIES, derived, get_dataset
-from ui.i18n import t
 from ui.layers import add_facilities, street_outlines
 from ui.maps import (
     MapPayload,

@@ -30,9 +30,9 @@ from geo.schema import (
 )
 from geo.storage import IMPORT_MODES, DatasetStore, VersionInfo, open_store
 from geo.upload import UPLOAD_SUFFIXES, staged
+from i18n import TABLE, error_text, label_of, problem_parts, t
 from ui import auth, widgets
 from ui.context import PageContext
-from ui.i18n import TABLE, error_text, label_of, problem_parts, t
 from ui.layers import FACILITY_COLORS
 from ui.maps import add_lines, add_points, add_polygons, new_map, show_map
 

@@ -34,10 +34,10 @@ from analysis.estates import (
 from geo.crs import WGS84
 from geo.dataset import Dataset
 from geo.errors import AnalysisError
+from i18n import label_of, t
 from ui.charts import FONT
 from ui.context import PageContext
 from ui.data import STREET_ENTRIES, get_dataset
-from ui.i18n import label_of, t
 from ui.layers import street_outlines
 from ui.maps import add_lines, add_points, add_polygons, new_map
 

@@ -16,9 +16,9 @@ import streamlit as st
 from analysis.summary import grid_density
 from geo.dataset import Dataset
 from geo.schema import FACILITY_TYPES, MANAGEMENT
+from i18n import label_of, t
 from ui.context import PageContext
 from ui.data import derived, get_dataset
-from ui.i18n import label_of, t
 from ui.maps import (
     FACILITY_COLORS,
     MANAGEMENT_COLORS,

@@ -7,11 +7,11 @@ import html
 import streamlit as st
 
 from geo.errors import DataError, GridAtlasError
+from i18n import DEFAULT_LANG, LANG_KEY, LANGS, error_text, problem_text, t
 from ui import widgets
 from ui.city import city_districts, part_key
 from ui.context import PageContext, set_context
 from ui.data import dataset_choices, dataset_token, get_dataset
-from ui.i18n import DEFAULT_LANG, LANG_KEY, LANGS, error_text, problem_text, t
 from ui.maps import basemap_config
 
 _LANG_NAMES = {"zh": "中文", "en": "English"}

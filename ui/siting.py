@@ -35,11 +35,11 @@ from analysis.siting import (
 from analysis.siting.scenario import run_siting as answer_request
 from geo.crs import WGS84
 from geo.scenarios import Scenario
+from i18n import label_of, t
 from ui import auth
 from ui.charts import style
 from ui.coverage import coverage_inputs, grid_shapes, walk_graph
 from ui.data import get_dataset
-from ui.i18n import label_of, t
 from ui.layers import add_facilities, street_outlines
 from ui.maps import add_lines, add_points, add_polygons, new_map, quantile_colors, to_display
 

@@ -314,7 +314,7 @@ def test_validate_rejects_bad_stage_and_satisfaction():
                        "management": ["unmanaged", "unmanaged"], "governance_stage": ["已完成", "none"],
                        "satisfaction": [101, -1], "lon": [113.1, 113.2], "lat": [27.9, 27.9]})
     from geo.errors import DataError
-    from ui.i18n import problem_text
+    from i18n import problem_text
     with pytest.raises(DataError) as e:
         validate_layer(df, "estates")
     found = {(p.code, p.column, p.row, p.params["values"]) for p in e.value.problems}
@@ -331,7 +331,7 @@ def test_validate_rejects_bad_stage_and_satisfaction():
 
 def test_validate_rejects_stage_dates_out_of_order():
     from geo.errors import DataError
-    from ui.i18n import problem_text
+    from i18n import problem_text
     df = pd.DataFrame({"estate_id": ["e1", "e2", "e3"], "name": ["甲", "乙", "丙"], "households": [10, 20, 30],
                        "management": "unmanaged", "业委会成立日期": ["2019-03-01", "2019-03-01", None],
                        "规约通过日期": ["2019-02-01", "2019-04-01", "2019-05-01"],
@@ -351,7 +351,7 @@ def test_validate_rejects_stage_dates_out_of_order():
 
 
 def test_errors_read_in_both_languages(est):
-    from ui.i18n import error_text
+    from i18n import error_text
     with pytest.raises(AnalysisError) as e:
         plan_progress(est, start=START, target="2018-06-30", as_of=AS_OF)
     assert error_text(e.value, lang="zh") == "目标日期 2018-06-30 早于计划开始 2019-01-01"

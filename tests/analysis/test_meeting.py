@@ -128,7 +128,7 @@ def test_bad_street_and_months_are_refused_with_codes(ds):
 
 
 def test_error_texts_in_both_languages(ds):
-    from ui.i18n import error_text
+    from i18n import error_text
 
     with pytest.raises(AnalysisError) as e:
         meeting_brief(ds, month="2024-04")

@@ -11,7 +11,7 @@ import analysis.options as options
 import cli
 from analysis.options import OPTION_TYPES, check_choice
 from geo.errors import AnalysisError
-from ui.i18n import t
+from i18n import t
 
 # CLI option dest -> option type: wherever a command has one of these options, its choices are the type's values.
 CLI_OPTIONS = {"distance": "distance", "weight": "weight", "solver": "solver", "candidates": "candidate_source",

@@ -9,7 +9,7 @@ import pytest
 
 from geo import settings
 from geo.errors import SettingsError
-from ui.i18n import error_text
+from i18n import error_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,6 +22,7 @@ from geo.errors import AnalysisError, DataError, StorageError
 from geo.scenarios import Scenario
 from geo.schema import validate_layer
 from geo.storage import DatasetStore, VersionInfo, open_store
+from i18n import error_text
 from tests.storefixtures import (
     fail_writes_with_full_disk,
     small_dataset,
@@ -29,7 +30,6 @@ from tests.storefixtures import (
     small_grids,
     tamper,
 )
-from ui.i18n import error_text
 
 
 @pytest.fixture

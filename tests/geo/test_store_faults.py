@@ -16,7 +16,7 @@ from geo.dataset import DEMO_PATH, read_dataset
 from geo.errors import DataError, StorageError
 from geo.schema import validate_layer
 from geo.workspace import open_store
-from ui.i18n import error_text
+from i18n import error_text
 
 
 @pytest.fixture

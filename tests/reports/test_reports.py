@@ -21,11 +21,11 @@ from pptx.oxml.ns import qn
 from analysis.meeting import meeting_brief
 from geo.dataset import DEMO_PATH, read_dataset
 from geo.errors import AnalysisError
+from i18n import t
 from reports import build_report, format_of
 from reports import content as rc
 from reports.maps import DPI
 from tests.analysis.meeting_fixtures import meeting_dataset
-from ui.i18n import t
 
 SECTIONS_ZH = ["本月主要指标", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "小区自治进展", "本月问题清单"]
 

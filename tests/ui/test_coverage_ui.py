@@ -7,9 +7,9 @@ import pytest
 
 from analysis.coverage import LIFE_CIRCLE_PRESETS_M, coverage_by_grid, street_totals
 from geo.dataset import DEMO_PATH, read_dataset
+from i18n import TABLE, t
 from ui.coverage import SHARE_PALETTE, coverage_layers, street_chart
 from ui.data import dataset_token
-from ui.i18n import TABLE, t
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,6 +11,7 @@ from geo import settings
 from geo.errors import DataError
 from geo.readers import read_layer, read_table
 from geo.schema import LAYER_NAMES
+from i18n import TABLE, problem_text
 from ui.data_page import (
     NONE,
     mapped_twice,
@@ -20,7 +21,6 @@ from ui.data_page import (
     template_bytes,
     values_table,
 )
-from ui.i18n import TABLE, problem_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from geo.errors import AnalysisError, DataError, Problem, SettingsError
-from ui.i18n import TABLE, error_text, problem_text
+from i18n import TABLE, error_text, problem_text
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = re.compile(r"^(analysis|data|storage|settings)\.[a-z0-9_]+$")

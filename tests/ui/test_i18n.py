@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ui.i18n import TABLE, label_of, t
+from i18n import TABLE, label_of, t
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,7 @@ def test_lookup_and_formatting():
     assert t("sidebar.as_of", lang="en", date="2019-06-30") == "Data as of 2019-06-30"
     assert label_of("facility", "day_care", lang="zh") == "日间照料中心"
     assert label_of("facility", "unknown_code", lang="zh") == "unknown_code"
-    with pytest.raises(KeyError, match="no string 'nope.nope' in ui/strings/"):
+    with pytest.raises(KeyError, match="no string 'nope.nope' in i18n/strings/"):
         t("nope.nope")
 
 

@@ -1,18 +1,23 @@
 """One string table for every label: zh-CN first, English second.
 
-Each file in ``ui/strings/`` defines ``STRINGS = {"area.key": ("中文", "English")}``;
-they are merged here into `TABLE` (a key defined twice is an error). Pages call
-``t("area.key", n=3)``; the language is chosen in the sidebar and kept in the
-session state under ``lang``.
+Each file in ``i18n/strings/`` defines ``STRINGS = {"area.key": ("中文", "English")}``;
+they are merged here into `TABLE` (a key defined twice is an error). Pages, reports and
+the CLI call ``t("area.key", n=3)``.
+
+This package sits below ``ui/``, ``reports/`` and the CLI and imports none of them (nor
+Streamlit). Whose language ``t`` uses when none is passed is asked of the function given to
+`set_language_source`: ``ui`` installs one that reads the browser session's choice (the
+sidebar keeps it in the session state under ``lang``); without one, ``zh``.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import ui.strings
+import i18n.strings
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -21,11 +26,11 @@ LANG_KEY = "lang"
 
 def _load_table() -> dict[str, tuple[str, str]]:
     table: dict[str, tuple[str, str]] = {}
-    for info in sorted(pkgutil.iter_modules(ui.strings.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"ui.strings.{info.name}")
+    for info in sorted(pkgutil.iter_modules(i18n.strings.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"i18n.strings.{info.name}")
         for key, pair in getattr(module, "STRINGS", {}).items():
             if key in table:
-                raise ValueError(f"string key {key!r} is defined twice (ui/strings/{info.name}.py)")
+                raise ValueError(f"string key {key!r} is defined twice (i18n/strings/{info.name}.py)")
             if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(s, str) and s for s in pair)):
                 raise ValueError(f"string key {key!r} needs a (中文, English) pair of non-empty strings")
             table[key] = pair
@@ -35,14 +40,23 @@ def _load_table() -> dict[str, tuple[str, str]]:
 TABLE: dict[str, tuple[str, str]] = _load_table()
 
 
-def current_lang() -> str:
-    """The session's language (``zh`` unless switched); ``zh`` outside Streamlit."""
-    try:
-        import streamlit as st
+_language_source: Callable[[], str | None] | None = None
 
-        lang = st.session_state.get(LANG_KEY, DEFAULT_LANG)
-    except Exception:
-        lang = DEFAULT_LANG
+
+def set_language_source(source: Callable[[], str | None] | None) -> None:
+    """Install the function that tells the current language (``None`` from it: the default)."""
+    global _language_source
+    _language_source = source
+
+
+def current_lang() -> str:
+    """The current language: what the installed source says (``zh`` unless switched); ``zh`` without one."""
+    lang = None
+    if _language_source is not None:
+        try:
+            lang = _language_source()
+        except Exception:
+            lang = None
     return lang if lang in LANGS else DEFAULT_LANG
 
 
@@ -50,7 +64,7 @@ def t(key: str, /, *, lang: str | None = None, **fmt: object) -> str:
     """The label for ``key`` in the current language, formatted with ``fmt``."""
     pair = TABLE.get(key)
     if pair is None:
-        raise KeyError(f"no string {key!r} in ui/strings/")
+        raise KeyError(f"no string {key!r} in i18n/strings/")
     text = pair[LANGS.index(lang or current_lang())]
     return text.format(**fmt) if fmt else text
 

@@ -2,7 +2,7 @@
 
 ``err.<code>`` says what is wrong, ``fix.<code>`` how to fix it; both are
 formatted with the problem's params. Where a problem is (layer, rows, column)
-is said by `ui.i18n.problem_text` around them, so these texts do not repeat it.
+is said by `i18n.problem_text` around them, so these texts do not repeat it.
 """
 
 STRINGS = {
