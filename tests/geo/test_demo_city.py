@@ -13,6 +13,7 @@ import pytest
 import shapely
 
 import cli
+from commands import data as data_commands
 from geo import demo_city
 from geo.assign import assign_grid_ids
 from geo.dataset import read_dataset
@@ -102,7 +103,7 @@ def test_too_small_a_city_is_refused(tmp_path, capsys):
         "error: The city needs at least 1 case and 208 grids; got 10000000 cases and 100 grids."
     assert not (tmp_path / "x.gpkg").exists()
     with pytest.raises(AnalysisError, match="give --out a .gpkg path"):
-        cli._cmd_demo(cli.build_parser().parse_args(["demo", "--scale", "shifeng", "--out", "postgresql://x/y"]))
+        data_commands._cmd_demo(cli.build_parser().parse_args(["demo", "--scale", "shifeng", "--out", "postgresql://x/y"]))
 
 
 @pytest.mark.skipif(not PG, reason="no PostGIS server: run through `make test` (scripts/pg.sh)")

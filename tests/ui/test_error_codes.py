@@ -24,7 +24,7 @@ CHOICE_PARAMS = {"name", "value", "allowed"}
 
 
 def _sources() -> list[Path]:
-    files = [*ROOT.glob("analysis/**/*.py"), *ROOT.glob("geo/*.py"), ROOT / "cli.py"]
+    files = [*ROOT.glob("analysis/**/*.py"), *ROOT.glob("geo/*.py"), ROOT / "cli.py", *ROOT.glob("commands/*.py")]
     return sorted(p for p in files if str(p.relative_to(ROOT)) not in OTHERS)
 
 

@@ -1,0 +1,67 @@
+"""What every command shares: exit codes, ``--data``/``--scheduler``/``--lang``, the JSON summary, tables, errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from geo.errors import AnalysisError, GridAtlasError
+from geo.storage import open_store
+from i18n import LANGS, error_text, problem_text
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+DEFAULT_LANG = "zh"
+
+
+def print_json(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def load(args: argparse.Namespace):
+    """The current version of ``--data`` (validated when it was imported, checksum checked now)."""
+    return open_store(args.data).load()
+
+
+def add_data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default=None,
+                   help="dataset: a name in the workspace, a GeoPackage path or a postgresql:// URL "
+                        "(default: $GRIDATLAS_DATA, else the bundled demo)")
+
+
+def add_scheduler_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help=f"run on this dask.distributed scheduler ({what}); default: in-process")
+
+
+def write_table(df: pd.DataFrame, out: str) -> None:
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".xlsx":
+        df.to_excel(path, index=False)
+    else:
+        df.to_csv(path, index=False, encoding="utf-8")
+
+
+def check_seed(seed: int) -> None:
+    if seed < 0:
+        raise AnalysisError(f"--seed was {seed} but must be 0 or more", code="analysis.negative",
+                            params={"name": "--seed", "value": str(seed)})
+
+
+def add_lang_arg(p: argparse.ArgumentParser, *, default: object) -> None:
+    p.add_argument("--lang", choices=LANGS, default=default,
+                   help="language of messages: zh (中文, default) or en")
+
+
+def report_error(err: GridAtlasError, lang: str) -> None:
+    """Every problem of ``err`` on stderr, one per line, in ``lang``."""
+    problems = getattr(err, "problems", ())
+    for problem in problems:
+        print(f"error: {problem_text(problem, lang=lang)}", file=sys.stderr)
+    if not problems:
+        print(f"error: {error_text(err, lang=lang)}", file=sys.stderr)

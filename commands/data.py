@@ -1,0 +1,147 @@
+"""Datasets: ``validate`` a layer file, build a ``demo``, ``import`` a layer as a new version, list ``versions``,
+``restore`` one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from commands._common import EXIT_OK, add_data_arg, check_seed, print_json
+from geo.crs import COORD_SYSTEMS
+from geo.errors import AnalysisError
+from geo.readers import read_layer
+from geo.schema import LAYER_NAMES
+from geo.storage import IMPORT_MODES, open_store
+from i18n import problem_text
+
+# --- validate -------------------------------------------------------------
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet)
+    for problem in read.warnings:
+        print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
+    gdf = read.gdf
+    minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
+    print_json({"layer": args.layer, "file": str(args.file), "rows": len(gdf), "coord_sys": args.coord_sys,
+                "format": read.source.format, "encoding": read.source.encoding, "sublayer": read.source.sublayer,
+                "crs": read.crs_used, "columns": [c for c in gdf.columns if c != "geometry"],
+                "headers": {k: v for k, v in read.columns.items() if v}, "warnings": len(read.warnings),
+                "bounds_wgs84": [round(v, 6) for v in (minx, miny, maxx, maxy)]})
+    return EXIT_OK
+
+
+def add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check one layer file (GeoPackage, GeoJSON, Shapefile or .zip, CSV, XLSX) "
+                                        "and report every problem")
+    p.add_argument("--layer", required=True, choices=LAYER_NAMES)
+    p.add_argument("--coord-sys", default="wgs84", choices=COORD_SYSTEMS,
+                   help="datum of plain lon/lat values (gcj02: Amap/Tencent, bd09: Baidu)")
+    p.add_argument("--epsg", type=int, default=None,
+                   help="coordinate system of coordinates the file does not describe (or overriding its own): "
+                        "4326 WGS84, 4490 CGCS2000, 4547 CGCS2000 Gauss-Kruger 114E, any EPSG code")
+    p.add_argument("--sheet", default=None, help="GeoPackage layer or Excel sheet to read (default: the layer's "
+                                                 "own name, else the first)")
+    p.add_argument("file")
+    p.set_defaults(func=_cmd_validate)
+
+
+# --- demo -----------------------------------------------------------------
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.cases is not None and args.cases < 1:
+        raise AnalysisError(f"--cases was {args.cases} but must be at least 1", code="analysis.not_whole",
+                            params={"name": "--cases", "value": str(args.cases), "min": 1})
+    check_seed(args.seed)
+    if args.scale == "wuhan":
+        from geo import demo_city
+
+        districts = tuple(d.strip() for d in args.districts.split(",") if d.strip()) if args.districts else None
+        print_json(demo_city.build_and_write(args.out, seed=args.seed, n_cases=args.cases, n_grids=args.grids,
+                                             districts=districts, log=lambda m: print(m, file=sys.stderr)))
+        return EXIT_OK
+    if args.out.startswith(("postgresql://", "postgres://")):
+        raise AnalysisError("--scale shifeng and wuchang write a GeoPackage; give --out a .gpkg path",
+                            code="analysis.needs_geopackage", params={"name": "--out"})
+    from geo.demo import build_and_write
+
+    print_json(build_and_write(args.scale, args.out, seed=args.seed, n_cases=args.cases))
+    return EXIT_OK
+
+
+def add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="build a synthetic dataset (deterministic from --seed) into a GeoPackage "
+                                    "(or, for wuhan, a postgresql:// database)")
+    p.add_argument("--scale", required=True, choices=("shifeng", "wuchang", "wuhan"),
+                   help="shifeng: the bundled demo (232 grids); wuchang: the large one (1,811 grids, 1 M cases); "
+                        "wuhan: the city's 13 districts (~20,000 grids, ~13 M residents, 10 M cases in 2025)")
+    p.add_argument("--seed", type=int, default=2019, help="random seed (default 2019, the bundled demo's)")
+    p.add_argument("--cases", type=int, default=None, help="number of cases instead of the scale's own")
+    p.add_argument("--grids", type=int, default=None, help="wuhan only: grids in the whole city (default 20,000)")
+    p.add_argument("--districts", default=None,
+                   help="wuhan only: build only these districts, separated by commas (e.g. 江汉区,青山区)")
+    p.add_argument("--out", required=True,
+                   help="GeoPackage to write (replaced atomically); for wuhan also a postgresql:// URL "
+                        "(imported as a new version of that database's dataset)")
+    p.set_defaults(func=_cmd_demo)
+
+
+# --- import / versions / restore ---------------------------------------------
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    store = open_store(args.data)  # a bad name is refused before the file is read
+    read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet)
+    for problem in read.warnings:
+        print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
+    info = store.import_layer(args.layer, read.gdf, mode=args.mode, source=Path(args.file).name, user=args.user)
+    print_json({"command": "import", "data": store.spec, "location": store.location, "file": str(args.file),
+                "format": read.source.format, "encoding": read.source.encoding, "crs": read.crs_used,
+                "warnings": len(read.warnings), "version": info.as_dict()})
+    return EXIT_OK
+
+
+def add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="validate one layer file and store it as a new version of the dataset "
+                                      "(nothing changes when the file has a problem)")
+    add_data_arg(p)
+    p.add_argument("--layer", required=True, choices=LAYER_NAMES)
+    p.add_argument("--mode", default="replace", choices=IMPORT_MODES,
+                   help="replace the layer whole (default) or upsert: replace rows whose id exists, add new ids")
+    p.add_argument("--coord-sys", default="wgs84", choices=COORD_SYSTEMS,
+                   help="datum of plain lon/lat values (gcj02: Amap/Tencent, bd09: Baidu)")
+    p.add_argument("--epsg", type=int, default=None, help="coordinate system of coordinates the file does not "
+                                                          "describe (4490 CGCS2000, 4547 Gauss-Kruger 114E, ...)")
+    p.add_argument("--sheet", default=None, help="GeoPackage layer or Excel sheet to read")
+    p.add_argument("--user", default=None, help="who imports (recorded with the version)")
+    p.add_argument("file")
+    p.set_defaults(func=_cmd_import)
+
+
+def _cmd_versions(args: argparse.Namespace) -> int:
+    store = open_store(args.data)
+    versions = store.versions()
+    print_json({"command": "versions", "data": store.spec, "location": store.location,
+                "current": store.current().id, "versions": [v.as_dict() for v in versions]})
+    return EXIT_OK
+
+
+def add_versions(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("versions", help="list the dataset's versions (oldest first) and the current one")
+    add_data_arg(p)
+    p.set_defaults(func=_cmd_versions)
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    store = open_store(args.data)
+    info = store.restore(args.version, user=args.user)
+    print_json({"command": "restore", "data": store.spec, "location": store.location, "version": info.as_dict()})
+    return EXIT_OK
+
+
+def add_restore(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("restore", help="make an earlier version current again (written as a new version)")
+    add_data_arg(p)
+    p.add_argument("--version", type=int, required=True, help="the version number to restore (see `versions`)")
+    p.add_argument("--user", default=None, help="who restores (recorded with the version)")
+    p.set_defaults(func=_cmd_restore)

@@ -1,0 +1,180 @@
+"""``site``: new stations that reach the most uncovered aged 60+ (or each district's curve); ``scenarios``: the
+saved ones."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
+from commands._common import EXIT_OK, add_data_arg, add_scheduler_arg, load, print_json, write_table
+from geo.errors import AnalysisError
+from i18n import error_text
+
+# --- site -----------------------------------------------------------------
+
+def _cmd_site(args: argparse.Namespace) -> int:
+    from analysis.siting import SitingRequest, run_siting, siting_problem, solve_siting, summary
+    from analysis.siting.exact import fewest_sites
+    from geo.scenarios import check_name, save_scenario
+
+    if args.per_district or args.scheduler:
+        return _site_per_district(args)
+    if args.save is not None:
+        check_name(args.save)  # a bad name fails before the solve, not after it
+    params = _site_params(args)
+    request = SitingRequest(params=params, mode="n" if args.target_share is None else "target",
+                            n_new=args.new or 1, target_share=args.target_share or 0.8, solver=args.solver,
+                            curve_max=args.curve_max)
+    ds = load(args)
+    prob = siting_problem(ds, params)
+    if args.save is not None:
+        run = run_siting(prob, request, time_limit_s=args.time_limit_s)
+        result = run.result
+    elif request.mode == "target":
+        result = fewest_sites(prob, target_share=request.target_share, solver=args.solver,
+                              time_limit_s=args.time_limit_s)
+    else:
+        result = solve_siting(prob, n_new=args.new, solver=args.solver, time_limit_s=args.time_limit_s)
+    table = pd.DataFrame({"site_id": list(result.site_ids), "rank": range(1, result.n_new + 1),
+                          "gain_elderly": [round(g, 3) for g in result.gains_elderly]})
+    write_table(table, args.out)
+    out = summary(prob, result)
+    if args.save is not None:
+        saved = save_scenario(args.data, run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite)
+        out["saved"] = saved.name
+    print_json(out)
+    return EXIT_OK
+
+
+def _site_params(args: argparse.Namespace):
+    from analysis.siting import SitingParams
+
+    return SitingParams(facility_type=args.type, radius_m=args.radius_m, distance=args.distance,
+                        candidates=args.candidates, min_spacing_m=args.min_spacing_m,
+                        capacity=args.capacity or args.site_capacity is not None, site_capacity=args.site_capacity)
+
+
+def _site_per_district(args: argparse.Namespace) -> int:
+    """Each district's coverage curve for 1..N new stations (grids' ``district`` column, else per street)."""
+    from types import SimpleNamespace
+
+    from analysis.distributed import connect, district_siting_curves
+    from i18n import t
+
+    for option, given in (("--target-share", args.target_share is not None), ("--save", args.save is not None)):
+        if given:
+            raise AnalysisError(f"--per-district and --scheduler trace each district's curve for --new N; "
+                                f"{option} runs on the whole dataset in-process", code="analysis.per_district_curve",
+                                params={"option": option})
+    if args.new < 1:
+        raise AnalysisError(f"--new was {args.new} but must be at least 1", code="analysis.not_whole",
+                            params={"name": "--new", "value": str(args.new), "min": 1})
+    params = _site_params(args)
+    ds = load(args)
+    by = "district" if "district" in ds.grids.columns else "street"
+    client = connect(args.scheduler)
+    try:
+        parts = district_siting_curves(ds, params, by=by, max_new=args.new, solver=args.solver,
+                                       time_limit_s=args.time_limit_s, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    frame = pd.concat([p.frame.assign(**{by: p.district}) for p in parts if p.note is None], ignore_index=True)
+    frame = frame[[by, *(c for c in frame.columns if c != by)]]
+    for c in ("greedy_elderly", "exact_elderly"):
+        if c in frame.columns:
+            frame[c] = frame[c].round(3)
+    for c in ("greedy_share", "exact_share"):
+        if c in frame.columns:
+            frame[c] = frame[c].round(6)
+    write_table(frame, args.out)
+    for p in parts:
+        if p.note is not None:
+            why = SimpleNamespace(code=p.note_code, params=dict(p.note_params), message=p.note)  # as error_text reads
+            note = error_text(why, lang=args.lang)
+            print(f"warning: {t('siting.district_note', lang=args.lang, district=p.district, note=note)}",
+                  file=sys.stderr)
+    done = [p for p in parts if p.note is None]
+    last = "exact_elderly" if args.solver == "exact" else "greedy_elderly"
+    print_json({"command": "site", "per_district": True, "by": by, "scheduler": args.scheduler,
+                "districts": len(parts), "without_curve": len(parts) - len(done), "new": args.new,
+                "solver": args.solver, "total_elderly": round(sum(p.total_elderly for p in done), 3),
+                "existing_elderly": round(sum(p.existing_elderly for p in done), 3),
+                "covered_elderly_at_most_new": round(sum(float(p.frame[last].iloc[-1]) for p in done), 3),
+                "out": str(args.out)})
+    return EXIT_OK
+
+
+def add_site(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("site", help="choose N new stations that reach the most uncovered aged 60+ (MCLP)")
+    add_data_arg(p)
+    p.add_argument("--type", default="day_care", help="facility type of the new stations (default day_care)")
+    p.add_argument("--radius-m", type=float, default=300.0, help="reach in metres (default 300, the 5-min circle)")
+    question = p.add_mutually_exclusive_group(required=True)
+    question.add_argument("--new", type=int, help="number of new stations N")
+    question.add_argument("--target-share", type=float,
+                          help="instead of N: the fewest new stations that bring coverage to this share (0.9 = 90 %%)")
+    p.add_argument("--solver", default="exact", choices=SOLVERS,
+                   help="exact: integer program solved by HiGHS (proven optimum or gap); greedy: one at a time")
+    p.add_argument("--distance", "--method", dest="distance", default="euclidean", choices=DISTANCES,
+                   help="straight line, or walking along the roads layer (--method: the old name)")
+    p.add_argument("--candidates", default="layer", choices=CANDIDATE_SOURCES,
+                   help="the candidates layer, or points generated in uncovered estates and grids")
+    p.add_argument("--min-spacing-m", type=float, default=0.0,
+                   help="keep new stations at least this far from existing ones and from each other")
+    p.add_argument("--capacity", action="store_true",
+                   help="each station serves at most its capacity (candidates' capacity column)")
+    p.add_argument("--site-capacity", type=float, default=None,
+                   help="capacity of candidates without one (implies --capacity)")
+    p.add_argument("--time-limit-s", type=float, default=60.0, help="time limit of the exact solver")
+    p.add_argument("--save", metavar="NAME", default=None,
+                   help="also save the answer (with its coverage curve) as a scenario of this name in the dataset, "
+                        "where the siting page lists it")
+    p.add_argument("--overwrite", action="store_true", help="with --save: replace a scenario of the same name")
+    p.add_argument("--curve-max", type=int, default=10,
+                   help="with --save: trace the coverage curve up to this many new stations (default 10)")
+    p.add_argument("--per-district", action="store_true",
+                   help="instead of one answer: each district's coverage curve for 1..N new stations (--new N) inside "
+                        "it, for its own residents (grids' district column, else per street); output: one row per "
+                        "district and N")
+    add_scheduler_arg(p, "implies --per-district: one task per district (or per street); same answer as "
+                          "--per-district in-process")
+    p.add_argument("--out", required=True,
+                   help="CSV (or .xlsx) to write: site_id, rank, gain_elderly, one row per chosen site; "
+                        "stdout gets covered_elderly, covered_share (existing and new together), added_elderly, "
+                        "optimal, gap and seconds (building and solving, after reading the data), and saved "
+                        "(the scenario name) with --save")
+    p.set_defaults(func=_cmd_site)
+
+
+# --- scenarios ------------------------------------------------------------
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from analysis.siting import SCENARIO_KIND, SitingRun
+    from geo.scenarios import list_scenarios
+
+    rows = []
+    for s in list_scenarios(args.data, kind=args.kind):
+        row: dict = {"name": s.name, "kind": s.kind, "saved_at": s.saved_at}
+        if s.kind == SCENARIO_KIND:
+            run = SitingRun.from_scenario(s)
+            p, r = run.request.params, run.result
+            row.update({"facility_type": p.facility_type, "radius_m": p.radius_m, "distance": p.distance,
+                        "candidates": p.candidates, "street": p.street, "mode": run.request.mode,
+                        "n_new": run.request.n_new if run.request.mode == "n" else None,
+                        "target_share": run.request.target_share if run.request.mode == "target" else None,
+                        "solver": r.solver, "sites": list(r.site_ids), "covered_share": round(r.covered_share, 6),
+                        "added_elderly": round(r.added_elderly, 3), "optimal": r.optimal})
+        rows.append(row)
+    print_json({"command": "scenarios", "data": str(args.data), "scenarios": rows})
+    return EXIT_OK
+
+
+def add_scenarios(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scenarios", help="list the scenarios saved in a dataset (oldest first), as JSON")
+    add_data_arg(p)
+    p.add_argument("--kind", default=None, help="only scenarios of this kind (e.g. siting)")
+    p.set_defaults(func=_cmd_scenarios)
