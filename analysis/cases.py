@@ -6,7 +6,9 @@ that any filter is a boolean mask and any per-grid or per-period figure a
 `numpy.bincount`; a filter change on 1 M cases takes milliseconds.
 
 Definitions, all "as of" a date (the dataset's meta ``as_of``, else the day of
-the latest report; or a date given by the user), taken at the end of that day:
+the latest report; or a date given by the user), taken at the end of that day.
+The calendar (week and month numbers) and the handling rule are written once,
+in `geo.calendar`, which the stores' counts use too; in short:
 
 - a case is *known* if it was reported before the end of the as-of day;
 - *closed*: status ``closed`` and (no ``closed_at``, or closed before the end
@@ -37,6 +39,8 @@ import shapely
 from pyproj import CRS, Transformer
 
 from analysis.options import PERIODS, Period, bad_choice, check_choice
+from geo import calendar
+from geo.calendar import NAT, local_ns, month_of, month_start, week_index, week_start
 from geo.crs import metric_crs
 from geo.dataset import LazyLayer
 from geo.errors import AnalysisError
@@ -44,21 +48,14 @@ from geo.personal import mask_personal
 from geo.personal import mask_phone as mask_phone  # re-exported: the one masking function lives in geo.personal
 
 GROUPS: tuple[str, ...] = ("street", "grid", "category", "unit", "source")
-NAT = np.iinfo("int64").min
-_NS_PER_DAY = 86_400 * 10**9
+_NS_PER_DAY = calendar.NS_PER_DAY
 _NS_PER_HOUR = 3_600 * 10**9
 KPI_COLUMNS = ("cases", "open", "overdue", "closed", "closed_late", "closure_rate", "median_hours_to_close")
 
 
 def _ns(values: pd.Series) -> np.ndarray:
-    """int64 nanoseconds since 1970 (``NAT`` where missing)."""
-    ts = pd.to_datetime(values, errors="coerce")
-    if getattr(ts.dt, "tz", None) is not None:
-        ts = ts.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-    arr = ts.to_numpy(dtype="datetime64[ns]")
-    out = arr.view("int64").copy()
-    out[np.isnat(arr)] = NAT
-    return out
+    """int64 nanoseconds since 1970 (``NAT`` where missing), local time (`geo.calendar.local_ns`)."""
+    return local_ns(values)
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -79,21 +76,6 @@ def _lookup(values: pd.Series, labels: tuple[str, ...]) -> np.ndarray:
     return np.append(pos, -1).astype("int32")[np.where(raw >= 0, raw, len(pos))]
 
 
-def week_index(day: np.ndarray) -> np.ndarray:
-    """Monday-based week number of a day number (days since 1970-01-01)."""
-    return (np.asarray(day, dtype="int64") + 3) // 7
-
-
-def week_start(week: np.ndarray | int) -> np.ndarray:
-    """First day (a Monday) of a week number, as datetime64[D]."""
-    return (np.asarray(week, dtype="int64") * 7 - 3).astype("datetime64[D]")
-
-
-def month_start(month: np.ndarray | int) -> np.ndarray:
-    """First day of a month number (months since 1970-01), as datetime64[D]."""
-    return np.asarray(month, dtype="int64").astype("datetime64[M]").astype("datetime64[D]")
-
-
 def period_start(index: np.ndarray | int, period: Period) -> np.ndarray:
     """First day of each period number, as datetime64[D]."""
     return week_start(index) if period == "week" else month_start(index)
@@ -104,28 +86,20 @@ def _check_period(period: str) -> None:
 
 
 def resolve_as_of(meta: dict[str, str] | None, cases: pd.DataFrame | None) -> pd.Timestamp:
-    """"Today" for overdue figures: meta ``as_of`` if it is a date, else the day of the latest report."""
-    text = (meta or {}).get("as_of")
-    if text:
-        ts = pd.to_datetime(text, errors="coerce")
-        if not pd.isna(ts):
-            return pd.Timestamp(ts).normalize()
+    """"Today" for overdue figures (`geo.calendar.resolve_as_of`): meta ``as_of`` if it is a date, else the day
+    of the latest report of ``cases``, else today."""
     reported = None
-    if cases is not None and len(cases):
-        if isinstance(cases, LazyLayer):  # a layer not read yet: this one column only
-            reported = cases.column("reported_at")
-        elif "reported_at" in cases.columns:
-            reported = cases["reported_at"]
-    if reported is not None:
-        latest = pd.to_datetime(reported, errors="coerce").max()
-        if not pd.isna(latest):
-            return pd.Timestamp(latest).normalize()
-    return pd.Timestamp.today().normalize()
+    if calendar.meta_as_of(meta) is None:  # the reports are read only when they decide
+        if cases is not None and len(cases):
+            if isinstance(cases, LazyLayer):  # a layer not read yet: this one column only
+                reported = cases.column("reported_at")
+            elif "reported_at" in cases.columns:
+                reported = cases["reported_at"]
+    return calendar.resolve_as_of(meta, reported)
 
 
 def _as_of_end_ns(as_of: pd.Timestamp | dt.date | str) -> int:
-    ts = pd.Timestamp(as_of).normalize()
-    return int(ts.value) + _NS_PER_DAY
+    return calendar.end_of_day_ns(as_of)
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,9 +221,9 @@ def build_case_table(
                             params={"layer": "cases", "column": "reported_at", "n": int((reported == NAT).sum())})
     deadline = _ns(cases["deadline"]) if "deadline" in cases.columns else np.full(n, NAT, dtype="int64")
     closed_at = _ns(cases["closed_at"]) if "closed_at" in cases.columns else np.full(n, NAT, dtype="int64")
-    closed = (cases["status"].astype("string") == "closed").fillna(False).to_numpy(dtype=bool)
-    day = np.floor_divide(reported, _NS_PER_DAY).astype("int32")
-    month = (reported.astype("datetime64[ns]").astype("datetime64[M]")).astype("int64").astype("int32")
+    closed = calendar.closed_status(cases["status"])
+    day = calendar.day_number(reported).astype("int32")
+    month = month_of(day).astype("int32")
 
     target = CRS.from_user_input(crs) if crs is not None else metric_crs(grids)
     xy = shapely.get_coordinates(np.asarray(cases.geometry.values, dtype=object))
@@ -262,7 +236,7 @@ def build_case_table(
         x, y = Transformer.from_crs(CRS.from_user_input(cases.crs), target, always_xy=True).transform(x, y)
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
-    when = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(reported.max()).normalize()
+    when = calendar.as_of_day(as_of) if as_of is not None else calendar.resolve_as_of(None, pd.Timestamp(reported.max()))
     return CaseTable(
         grid_ids=grid_ids, streets=streets, grid_street=street_codes, grid_population=population,
         categories=categories, sources=sources, units=units,
@@ -371,20 +345,15 @@ def handling_state(table: CaseTable, *, as_of: pd.Timestamp | dt.date | str | No
 
 
 def _handling_state(table: CaseTable, end: int) -> HandlingState:
-    known = table.reported_ns < end
-    has_closed_at = table.closed_ns != NAT
-    closed = known & table.closed & (~has_closed_at | (table.closed_ns < end))
-    open_ = known & ~closed
-    has_deadline = table.deadline_ns != NAT
-    overdue = open_ & has_deadline & (table.deadline_ns < end)
-    closed_late = closed & has_deadline & has_closed_at & (table.closed_ns > table.deadline_ns)
+    flags = calendar.handling(reported_ns=table.reported_ns, closed_status=table.closed, deadline_ns=table.deadline_ns,
+                              closed_ns=table.closed_ns, end_ns=end)
     hours = np.full(table.n_cases, np.nan)
-    timed = closed & has_closed_at
+    timed = flags.closed & (table.closed_ns != NAT)
     hours[timed] = (table.closed_ns[timed] - table.reported_ns[timed]) / _NS_PER_HOUR
-    for a in (known, closed, open_, overdue, closed_late, hours):
+    for a in (flags.known, flags.closed, flags.open, flags.overdue, flags.closed_late, hours):
         a.flags.writeable = False
-    return HandlingState(known=known, closed=closed, open=open_, overdue=overdue, closed_late=closed_late,
-                         hours_to_close=hours, as_of_end_ns=end)
+    return HandlingState(known=flags.known, closed=flags.closed, open=flags.open, overdue=flags.overdue,
+                         closed_late=flags.closed_late, hours_to_close=hours, as_of_end_ns=end)
 
 
 def _group_codes(table: CaseTable, by: str) -> tuple[np.ndarray, tuple[str, ...]]:

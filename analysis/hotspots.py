@@ -102,6 +102,7 @@ from scipy.signal import fftconvolve
 
 from analysis.cases import CaseFilter, CaseTable, _check_period, case_mask, period_start
 from analysis.options import MEASURES, WEIGHTS_SCHEMES, Measure, Period, WeightsScheme, check_choice
+from geo.calendar import month_of, week_index
 from geo.errors import AnalysisError
 
 if TYPE_CHECKING:  # esda and libpysal are imported where used: a page that draws no Gi* never pays for them
@@ -541,10 +542,8 @@ def period_range(table: CaseTable, flt: CaseFilter | None = None, *, period: Per
     as_of_day = int(table.as_of.value // 86_400_000_000_000)
     day1 = int(pd.Timestamp(flt.until).normalize().value // 86_400_000_000_000) if flt.until else min(
         max(as_of_day, int(table.day.min())), last_day)
-    if period == "week":
-        return (day0 + 3) // 7, (day1 + 3) // 7
-    return (int(np.datetime64(day0, "D").astype("datetime64[M]").astype("int64")),
-            int(np.datetime64(day1, "D").astype("datetime64[M]").astype("int64")))
+    number = week_index if period == "week" else month_of
+    return int(number(day0)), int(number(day1))
 
 
 def period_counts(table: CaseTable, flt: CaseFilter | None = None, *, period: Period = "week"
