@@ -39,8 +39,9 @@ from analysis.options import Measure, Period, WeightsScheme
 from geo.dataset import Dataset
 from i18n import error_text, t
 from ui.context import PageContext
+from ui.coverage import add_street_lines, grid_shapes
 from ui.data import STREET_ENTRIES, derived
-from ui.layers import add_street_lines, base_map
+from ui.layers import base_map
 from ui.maps import MapPayload, add_lines, add_polygons, legend, map_payload, to_display
 
 # ArcGIS's hot spot colours, cold (−3) to hot (+3)
@@ -153,8 +154,6 @@ def hotspot_payload(ctx: PageContext, result: HotspotResult, flt: CaseFilter, *,
 def _shown_grids(ctx: PageContext, frame: pd.DataFrame) -> gpd.GeoDataFrame:
     """The chosen street's grids with ``frame``'s columns, in their display geometry (simplified by 5 m, WGS84,
     once per version: `ui.coverage.grid_shapes`), so a map of them is drawn with ``simplify_m=None``."""
-    from ui.coverage import grid_shapes
-
     shapes = grid_shapes(ctx.path, ctx.token)
     grids = shapes[["grid_id", "geometry"]] if ctx.street is None else \
         shapes.loc[shapes["street"] == ctx.street, ["grid_id", "geometry"]]

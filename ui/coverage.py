@@ -28,6 +28,7 @@ from geo.crs import WGS84
 from i18n import t
 from ui import auth
 from ui.charts import FONT
+from ui.context import PageContext
 from ui.data import STREET_ENTRIES, derived, get_dataset
 from ui.layers import add_facilities, street_outlines
 from ui.maps import (
@@ -89,6 +90,21 @@ def grid_shapes(path: str, token: str) -> gpd.GeoDataFrame:
     geoms = shapely.simplify(np.asarray(g.geometry.values, dtype=object), 5.0, preserve_topology=True)
     return gpd.GeoDataFrame({"grid_id": g["grid_id"].to_numpy(), "street": g["street"].astype(str).to_numpy()},
                             geometry=gpd.GeoSeries(geoms, crs=g.crs).to_crs(WGS84).to_numpy(), crs=WGS84)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _street_lines(path: str, token: str) -> gpd.GeoDataFrame:
+    return street_outlines(grid_shapes(path, token))
+
+
+def add_street_lines(m: folium.Map, ctx: PageContext) -> None:
+    """The outlines of the chosen street (every street without one), from the grids' display geometry
+    (`grid_shapes`), dissolved once per dataset version."""
+    lines = _street_lines(ctx.path, ctx.token)
+    if ctx.street is not None:
+        lines = lines[lines["street"] == ctx.street]
+    add_lines(m, lines, name=t("map.layer.streets"), color="#222222", weight=2.2, class_name="ga-street",
+              datum=ctx.tiles_datum, simplify_m=None)
 
 
 def _street_mask(path: str, token: str, street: str | None) -> np.ndarray:

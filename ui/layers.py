@@ -11,7 +11,6 @@ import hashlib
 
 import folium
 import geopandas as gpd
-import streamlit as st
 
 from analysis.summary import grid_density
 from geo.dataset import Dataset
@@ -40,22 +39,6 @@ def street_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def base_map(ctx: PageContext, grids: gpd.GeoDataFrame) -> folium.Map:
     """An empty map fitted to ``grids`` on the context's basemap."""
     return new_map(grids.total_bounds, tiles=ctx.tiles, tiles_attr=ctx.tiles_attr)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _street_lines(path: str, token: str) -> gpd.GeoDataFrame:
-    from ui.coverage import grid_shapes  # the coverage page's display geometry, kept per version
-
-    return street_outlines(grid_shapes(path, token))
-
-
-def add_street_lines(m: folium.Map, ctx: PageContext) -> None:
-    """The outlines of the chosen street (every street without one), dissolved once per dataset version."""
-    lines = _street_lines(ctx.path, ctx.token)
-    if ctx.street is not None:
-        lines = lines[lines["street"] == ctx.street]
-    add_lines(m, lines, name=t("map.layer.streets"), color="#222222", weight=2.2, class_name="ga-street",
-              datum=ctx.tiles_datum, simplify_m=None)
 
 
 def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, datum: str,
