@@ -12,7 +12,7 @@ PySAL ``access`` (`weights.step_fn`), which the tests compare against.
 Supply ``S_j`` is the facility ``capacity`` (places, beds); a facility
 without one gets the median capacity of its type (1 when its type has none),
 and the result says how many were filled in. Distances come from
-`analysis.coverage.reach_matrix` (straight line or walking), each facility with
+`analysis.coverage.source_target_reach` (straight line or walking), each facility with
 its own catchment radius. Per grid, the score is the residents-weighted mean of
 its demand points' ``A_i``, reported per 1,000 residents (``per_1000``): the
 capacity available to a thousand of them.
@@ -33,9 +33,9 @@ from analysis.coverage import (
     DataLike,
     graph_for_inputs,
     prepare_inputs,
-    reach_matrix,
     resolve_params,
     select_facilities,
+    source_target_reach,
 )
 from analysis.network import WalkGraph
 from analysis.options import Distance, Weight
@@ -150,14 +150,12 @@ def accessibility_by_grid(
     enhanced: bool = False,
     bands: Sequence[tuple[float, float]] | None = None,
     graph: WalkGraph | None = None,
-    method: Distance | None = None,
 ) -> AccessibilityResult:
     """2SFCA (or E2SFCA with ``enhanced=True``) of the selected facilities, per grid.
 
     ``bands``: E2SFCA bands as (fraction of the catchment radius, weight),
     default `E2SFCA_BANDS`. Options and errors as `analysis.coverage.compute_coverage`.
     """
-    distance = distance if method is None else method  # ``method=``: the old name, still accepted
     inputs = prepare_inputs(data)
     params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, distance=distance,
                             weight=weight, include_planned=include_planned)
@@ -166,7 +164,7 @@ def accessibility_by_grid(
     g = graph_for_inputs(inputs, graph) if params.distance == "walking" else None
     radii = fac["radius_m"].to_numpy()
     rmax = float(radii.max()) if len(radii) else 1.0
-    dist = reach_matrix(fac, demand, radius_m=rmax, distance=params.distance, graph=g).distance_m.tocsr()
+    dist = source_target_reach(fac, demand, radius_m=rmax, distance=params.distance, graph=g).distance_m.tocsr()
     # Each facility keeps only the pairs within its own radius.
     rows = np.repeat(np.arange(dist.shape[0]), np.diff(dist.indptr))
     keep = dist.data <= radii[rows]

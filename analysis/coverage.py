@@ -35,9 +35,11 @@ Entry points:
   worst share first; `gap_list(table)` -> grids ranked by uncovered residents.
 - `compute_coverage(...)` -> `CoverageResult`: the grid table plus the demand
   points with their distance and covered flag (for maps and estate lists).
-- `reach_matrix(sources, targets, radius_m=..., distance=...)` -> `ReachMatrix`:
+- `source_target_reach(sources, targets, radius_m=..., distance=...)` -> `ReachMatrix`:
   which targets (demand points) each source (facility, candidate site)
-  reaches, as sparse (n_sources, n_targets) matrices. Inputs must already be
+  reaches, as sparse (n_sources, n_targets) matrices: sources are rows,
+  targets columns, as the name reads. (Siting's `demand_site_covers` is the
+  same reach as booleans the other way round: demand rows, site columns.) Inputs must already be
   in one metric CRS (degrees are refused).
 - `service_areas(ds, ...)` -> one polygon per facility: the circle, or the
   walking isochrone (reachable roads widened by a corridor).
@@ -213,18 +215,8 @@ class CoverageParams:
     include_planned: bool
 
     @property
-    def method(self) -> Distance:
-        """The old name of `distance` (kept for callers written before the rename)."""
-        return self.distance
-
-    @property
     def radius_by_type(self) -> dict[str, float]:
         return dict(self.radius_m)
-
-
-def _distance_arg(distance: Distance, method: Distance | None) -> Distance:
-    """``method=`` is the old name of ``distance=``, still accepted; it wins when given."""
-    return distance if method is None else method
 
 
 def check_radius(radius_m: float, *, what: str = "radius_m") -> float:
@@ -453,7 +445,6 @@ def compute_coverage(
     facility_types: str | Sequence[str] = ("day_care",),
     radius_m: float | Mapping[str, float] | None = None,
     distance: Distance = "euclidean",
-    method: Distance | None = None,
     weight: Weight = "elderly",
     include_planned: bool = False,
     graph: WalkGraph | None = None,
@@ -465,7 +456,6 @@ def compute_coverage(
     here when not given. Raises `AnalysisError` for an unknown or absent
     facility type, a radius ≤ 0 or above `MAX_RADIUS_M`, walking without roads.
     """
-    distance = _distance_arg(distance, method)
     inputs = prepare_inputs(data)
     params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, distance=distance,
                             weight=weight, include_planned=include_planned)
@@ -554,14 +544,12 @@ def coverage_by_grid(
     facility_types: str | Sequence[str] = ("day_care",),
     radius_m: float | Mapping[str, float] | None = None,
     distance: Distance = "euclidean",
-    method: Distance | None = None,
     weight: Weight = "elderly",
     include_planned: bool = False,
     graph: WalkGraph | None = None,
     search_limit_m: float = SEARCH_LIMIT_M,
 ) -> pd.DataFrame:
     """The grid table of `compute_coverage` (columns: `grid_columns(weight)`)."""
-    distance = _distance_arg(distance, method)
     return compute_coverage(data, facility_types=facility_types, radius_m=radius_m, distance=distance,
                             weight=weight, include_planned=include_planned, graph=graph,
                             search_limit_m=search_limit_m).grids
@@ -633,10 +621,6 @@ class ReachMatrix:
     radius_m: float
     distance: Distance
 
-    @property
-    def method(self) -> Distance:
-        """The old name of `distance`."""
-        return self.distance
 
     @property
     def covers(self) -> sp.csr_matrix:
@@ -663,13 +647,12 @@ def _euclidean_pairs(src: NDArray, dst: NDArray, radius_m: float) -> sp.csr_matr
     return sp.csr_matrix((d[keep][order], cols[keep][order], indptr), shape=(ns, nt))
 
 
-def reach_matrix(
+def source_target_reach(
     sources: gpd.GeoDataFrame | gpd.GeoSeries,
     targets: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     radius_m: float,
     distance: Distance = "euclidean",
-    method: Distance | None = None,
     graph: WalkGraph | None = None,
 ) -> ReachMatrix:
     """Sources (facilities, candidate sites) × targets (demand points) within ``radius_m``.
@@ -678,7 +661,7 @@ def reach_matrix(
     ``graph`` built in that CRS. Non-point geometries count at a point on
     their surface.
     """
-    distance = check_choice("distance", _distance_arg(distance, method), DISTANCES)
+    distance = check_choice("distance", distance, DISTANCES)
     r = check_radius(radius_m)
     require_metric(sources, what="sources")
     require_metric(targets, what="targets")
@@ -707,7 +690,6 @@ def service_areas(
     facility_types: str | Sequence[str] = ("day_care",),
     radius_m: float | Mapping[str, float] | None = None,
     distance: Distance = "euclidean",
-    method: Distance | None = None,
     include_planned: bool = False,
     graph: WalkGraph | None = None,
     corridor_m: float = 40.0,
@@ -717,7 +699,6 @@ def service_areas(
     (``distance="euclidean"``), or the roads reachable on foot widened by
     ``corridor_m`` (``distance="walking"``). Columns: `SERVICE_AREA_COLUMNS`.
     """
-    distance = _distance_arg(distance, method)
     inputs = prepare_inputs(data)
     params = resolve_params(inputs, facility_types=facility_types, radius_m=radius_m, distance=distance,
                             weight="elderly", include_planned=include_planned)

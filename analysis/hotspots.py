@@ -11,7 +11,7 @@ weights are binary (``weights_scheme="binary"``, esda's ``transform="B"``),
 whose esda z-scores equal ArcGIS's Gi* z-scores with row-standardised weights
 (ArcGIS's formula is unchanged by row standardisation, see below);
 ``weights_scheme="row"`` (esda's ``"R"``) gives esda's row-standardised
-moments. The old keyword ``transform="B"``/``"R"`` is still accepted. ``gi_z`` is esda's analytical z-score
+moments. ``gi_z`` is esda's analytical z-score
 (``Zs``) and ``gi_p`` its two-sided normal p-value ``2·(1 − Φ(|z|))``. The
 confidence bins follow ArcGIS's Hot Spot Analysis with False Discovery Rate
 correction: for each confidence level 90 %, 95 %, 99 % the Benjamini-Hochberg
@@ -109,7 +109,7 @@ if TYPE_CHECKING:  # esda and libpysal are imported where used: a page that draw
     import libpysal
 
 Transform = Literal["R", "B"]
-"""esda's name for the weights scheme: "B" binary, "R" row-standardised (the old keyword ``transform``)."""
+"""esda's name for the weights scheme (its keyword ``transform``): "B" binary, "R" row-standardised."""
 ESDA_TRANSFORM: dict[str, Transform] = {"binary": "B", "row": "R"}
 MIN_GRIDS = 30
 MIN_PERIODS = 10
@@ -149,7 +149,7 @@ class GridWeights:
     def star_matrix(self, weights_scheme: WeightsScheme = "row") -> sparse.csr_array:
         """Self included; rows summing to 1 (``"row"``) or binary (``"binary"``): the matrix Gi* uses."""
         m = (self.adjacency + sparse.eye_array(self.n, format="csr")).astype("float64")
-        if _scheme(weights_scheme, None) == "binary":
+        if _scheme(weights_scheme) == "binary":
             return sparse.csr_array(m)
         rows = np.asarray(m.sum(axis=1)).ravel()
         return sparse.csr_array(sparse.diags_array(1.0 / rows) @ m)
@@ -229,8 +229,7 @@ def confidence_bins(z: np.ndarray, *, fdr: bool = True) -> np.ndarray:
     return bins[:, 0] if flat else bins
 
 
-def gi_star_z(values: np.ndarray, weights: GridWeights, *, weights_scheme: WeightsScheme = "binary",
-              transform: Transform | None = None) -> np.ndarray:
+def gi_star_z(values: np.ndarray, weights: GridWeights, *, weights_scheme: WeightsScheme = "binary") -> np.ndarray:
     """Analytical Gi* z-scores for each column of ``values`` (n grids × T periods), esda's formula.
 
     Identical to ``esda.G_Local(y, w, transform=ESDA_TRANSFORM[weights_scheme], star=True).Zs``
@@ -246,7 +245,7 @@ def gi_star_z(values: np.ndarray, weights: GridWeights, *, weights_scheme: Weigh
     if n != weights.n:
         raise AnalysisError(f"{n} values for {weights.n} grids", code="analysis.shape_mismatch",
                             params={"what": "values", "got": n, "expected": weights.n})
-    w = weights.star_matrix(_scheme(weights_scheme, transform))
+    w = weights.star_matrix(_scheme(weights_scheme))
     total = y.sum(axis=0)
     lag = w @ y
     mean = total / n
@@ -272,12 +271,7 @@ class GiStar:
     bins: np.ndarray
 
 
-def _scheme(weights_scheme: str, transform: str | None) -> WeightsScheme:
-    """The weights scheme, from ``weights_scheme`` or the old esda-style ``transform`` ("B"/"R") when given."""
-    if transform is not None:
-        old = {v: k for k, v in ESDA_TRANSFORM.items()}
-        check_choice("transform", transform, tuple(old))
-        return old[transform]
+def _scheme(weights_scheme: str) -> WeightsScheme:
     return check_choice("weights_scheme", weights_scheme, WEIGHTS_SCHEMES)
 
 
@@ -293,12 +287,12 @@ def two_sided_p_sim(p_sim: np.ndarray) -> np.ndarray:
 
 
 def gi_star(values: np.ndarray, weights: GridWeights, *, permutations: int = 999, seed: int | None = 0,
-            fdr: bool = True, weights_scheme: WeightsScheme = "binary", transform: Transform | None = None) -> GiStar:
+            fdr: bool = True, weights_scheme: WeightsScheme = "binary") -> GiStar:
     """Gi* of one value per grid with esda (queen weights, self included; binary weights by default).
 
     ``p_sim`` is two-sided (`two_sided_p_sim` of esda's one-sided ``p_sim``).
     """
-    scheme = _scheme(weights_scheme, transform)
+    scheme = _scheme(weights_scheme)
     y = np.asarray(values, dtype="float64")
     if y.ndim != 1 or len(y) != weights.n:
         raise AnalysisError(f"expected one value per grid ({weights.n}); got shape {y.shape}",
@@ -393,7 +387,6 @@ def hot_spots(
     permutations: int = 999,
     seed: int | None = 0,
     weights_scheme: WeightsScheme = "binary",
-    transform: Transform | None = None,
 ) -> HotspotResult:
     """Gi* hot and cold spots of the filtered cases per grid (counts or rate per 1,000 residents).
 
@@ -415,7 +408,7 @@ def hot_spots(
     column = "cases" if measure == "count" else "rate_per_1000"
     y = frame[column].to_numpy(dtype="float64")[grids]
     gi = gi_star(y, weights.subset(grids), permutations=permutations, seed=seed,
-                 weights_scheme=_scheme(weights_scheme, transform))
+                 weights_scheme=_scheme(weights_scheme))
     out = frame.copy()
     for name, vals in (("gi_z", gi.z), ("gi_p", gi.p), ("gi_p_sim", gi.p_sim)):
         col = np.full(table.n_grids, np.nan)
@@ -575,7 +568,6 @@ def emerging_hot_spots(
     measure: Measure = "count",
     trend_alpha: float = 0.05,
     weights_scheme: WeightsScheme = "binary",
-    transform: Transform | None = None,
 ) -> EmergingResult:
     """Emerging hot spot patterns of the filtered cases over weeks or months (see the module docstring)."""
     _check_measure(measure)
@@ -598,7 +590,7 @@ def emerging_hot_spots(
     y = counts[grids].astype("float64")
     if measure == "rate":
         y = y / table.grid_population[grids][:, None] * 1000.0
-    z = gi_star_z(y, weights.subset(grids), weights_scheme=_scheme(weights_scheme, transform))
+    z = gi_star_z(y, weights.subset(grids), weights_scheme=_scheme(weights_scheme))
     bins = confidence_bins(z, fdr=True)
     mk = mann_kendall(z)
     patterns = classify_patterns(bins, mk.z, mk.p, trend_alpha=trend_alpha)
@@ -777,14 +769,13 @@ def hotspot_report(
     seed: int | None = 0,
     period: Period = "week",
     weights_scheme: WeightsScheme = "binary",
-    transform: Transform | None = None,
 ) -> HotspotReport:
     """Gi* of the whole filtered range plus the emerging pattern over its weeks or months, per grid.
 
     When the range is shorter than `MIN_PERIODS` periods the pattern is left
     empty and a note says why (the hot spots are still computed).
     """
-    scheme = _scheme(weights_scheme, transform)
+    scheme = _scheme(weights_scheme)
     hot = hot_spots(table, weights, flt, measure=measure, permutations=permutations, seed=seed,
                     weights_scheme=scheme)
     notes: list[str] = []

@@ -103,7 +103,7 @@ def test_row_standardised_weights_on_request(gpkg, tmp_path):
     assert cli.main(["--lang", "en", "hotspots", "--data", str(path), "--permutations", "0", "--weights", "row",
                      "--out", str(out)]) == 0
     df = pd.read_csv(out)
-    row = gi_star(counts.astype(float), queen_weights(grids), permutations=0, transform="R")
-    binary = gi_star(counts.astype(float), queen_weights(grids), permutations=0, transform="B")
+    row = gi_star(counts.astype(float), queen_weights(grids), permutations=0, weights_scheme="row")
+    binary = gi_star(counts.astype(float), queen_weights(grids), permutations=0, weights_scheme="binary")
     assert_allclose(df["gi_z"], row.z, atol=1e-6)
     assert np.abs(row.z - binary.z).max() > 0.5  # the choice matters

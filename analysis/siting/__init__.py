@@ -76,9 +76,9 @@ Everything public is importable from ``analysis.siting`` itself.
 
 from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS, CandidateSource, Distance, Solver
 from analysis.siting.candidates import (
+    demand_site_covers,
     existing_stations,
     generate_candidates,
-    reach_matrix,
     siting_problem,
     siting_problem_from_frames,
 )
@@ -133,13 +133,13 @@ __all__ = [
     "_undominated",
     "check_params",
     "coverage_curve",
+    "demand_site_covers",
     "existing_stations",
     "fewest_sites",
     "generate_candidates",
     "grid_gains",
     "newly_covered",
     "problem_from_matrix",
-    "reach_matrix",
     "site_service_areas",
     "sites_table",
     "siting_problem",

@@ -14,7 +14,7 @@ from pyproj import CRS
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from analysis.coverage import reach_matrix as coverage_reach
+from analysis.coverage import source_target_reach
 from analysis.demand import demand_points
 from analysis.options import DISTANCES, check_choice
 from analysis.siting.model import SitingParams, SitingProblem, _replace, check_params
@@ -33,7 +33,7 @@ def _xy(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> NDArray[np.float64]:
     return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()])
 
 
-def reach_matrix(
+def demand_site_covers(
     demand: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
     *,
@@ -41,9 +41,9 @@ def reach_matrix(
     distance: str = "euclidean",
     graph: Any = None,
 ) -> sparse.csr_matrix:
-    """Which sites reach which demand points: a (demand x sites) bool CSR matrix.
+    """Which sites reach which demand points: a (demand x sites) bool CSR matrix, demand rows, site columns.
 
-    The coverage analysis's definition (`analysis.coverage.reach_matrix`):
+    The coverage analysis's definition (`analysis.coverage.source_target_reach`, transposed):
     straight distance, or walking distance along ``graph`` (an
     `analysis.network.WalkGraph`, required for ``"walking"``), boundary
     included. Both layers in the same metric CRS.
@@ -52,7 +52,7 @@ def reach_matrix(
     if distance == "walking" and graph is None:
         raise AnalysisError("walking distance needs a roads layer (道路), and the dataset has none",
                             code="analysis.no_roads")
-    covers = coverage_reach(sites, demand, radius_m=radius_m, distance=distance, graph=graph).covers
+    covers = source_target_reach(sites, demand, radius_m=radius_m, distance=distance, graph=graph).covers
     out = sparse.csr_matrix(covers.T, dtype=bool)
     out.sort_indices()
     return out
@@ -159,8 +159,8 @@ def siting_problem_from_frames(
         if len(raw):
             gap = np.hypot(*(xy[raw[:, 0]] - xy[raw[:, 1]]).T)
             pairs = raw[gap < params.min_spacing_m].astype(np.int64)
-    reach = reach_matrix(demand, cand, radius_m=params.radius_m, distance=params.distance, graph=graph)
-    ex_reach = reach_matrix(demand, existing, radius_m=params.radius_m, distance=params.distance, graph=graph)
+    reach = demand_site_covers(demand, cand, radius_m=params.radius_m, distance=params.distance, graph=graph)
+    ex_reach = demand_site_covers(demand, existing, radius_m=params.radius_m, distance=params.distance, graph=graph)
     site_cap = ex_cap = None
     if params.capacity:
         own = (pd.to_numeric(cand["capacity"], errors="coerce").to_numpy(dtype=np.float64)
@@ -249,8 +249,8 @@ def siting_problem(
                 raise AnalysisError(f"there are no candidate sites in {area}; generate candidates instead",
                                     code="analysis.no_candidates_in_area", params={"area": area})
     else:
-        covered = reach_matrix(demand, existing, radius_m=params.radius_m, distance=params.distance,
-                               graph=graph).getnnz(axis=1) > 0
+        covered = demand_site_covers(demand, existing, radius_m=params.radius_m, distance=params.distance,
+                                     graph=graph).getnnz(axis=1) > 0
         cand = generate_candidates(demand, covered, estates=ds.estates, grids=ds.grids)
         if len(cand) == 0:
             raise AnalysisError("there are no candidate sites: every resident is already within reach "

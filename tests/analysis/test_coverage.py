@@ -7,6 +7,7 @@ import pytest
 import shapely
 from numpy.testing import assert_allclose
 
+from analysis.accessibility import accessibility_by_grid
 from analysis.coverage import (
     DEFAULT_RADIUS_M,
     compute_coverage,
@@ -15,8 +16,8 @@ from analysis.coverage import (
     gap_list,
     grid_columns,
     prepare_inputs,
-    reach_matrix,
     service_areas,
+    source_target_reach,
     street_totals,
 )
 from analysis.network import build_walk_graph
@@ -170,33 +171,33 @@ def test_geographic_layers_are_converted_and_degrees_refused_where_measured():
     pd.testing.assert_frame_equal(coverage_by_grid(metric, radius_m=300), coverage_by_grid(ds, radius_m=300))
     # The low-level reach matrix refuses degrees outright.
     with pytest.raises(AnalysisError, match="sources is in EPSG:4326, whose units are not metres"):
-        reach_matrix(ds.facilities, inputs.demand, radius_m=300)
+        source_target_reach(ds.facilities, inputs.demand, radius_m=300)
     with pytest.raises(AnalysisError, match="the grids layer has no CRS"):
         coverage_by_grid({"grids": ds.grids.set_crs(None, allow_override=True), "facilities": ds.facilities})
 
 
-def test_reach_matrix_matches_brute_force_and_walking_graph():
+def test_source_target_reach_matches_brute_force_and_walking_graph():
     rng = np.random.default_rng(5)
     src = gpd.GeoSeries([at(x, y) for x, y in rng.uniform(0, 1000, (7, 2))], crs=UTM)
     dst = gpd.GeoSeries([at(x, y) for x, y in rng.uniform(0, 1000, (60, 2))], crs=UTM)
-    rm = reach_matrix(src, dst, radius_m=300)
+    rm = source_target_reach(src, dst, radius_m=300)
     a = np.array([[p.x, p.y] for p in src])
     b = np.array([[p.x, p.y] for p in dst])
     d = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
     assert (rm.covers.toarray() == (d <= 300)).all()
     assert_allclose(rm.distance_m.toarray()[d <= 300], d[d <= 300])
     # A point on a facility is reached at 0 m, and stays stored.
-    same = reach_matrix(src, src, radius_m=10)
+    same = source_target_reach(src, src, radius_m=10)
     assert same.covers.diagonal().all() and same.distance_m.nnz == 7
 
     ds = river_district()
     inputs = prepare_inputs(ds)
     g = build_walk_graph(inputs.roads)
-    walk = reach_matrix(inputs.facilities, inputs.demand, radius_m=2500, distance="walking", graph=g)
+    walk = source_target_reach(inputs.facilities, inputs.demand, radius_m=2500, distance="walking", graph=g)
     est = inputs.demand["estate_id"].astype(str).tolist()
     assert walk.distance_m[0, est.index("E1")] == pytest.approx(2120.0, abs=0.5)
     with pytest.raises(AnalysisError, match="walking reach needs the walking graph"):
-        reach_matrix(inputs.facilities, inputs.demand, radius_m=300, distance="walking")
+        source_target_reach(inputs.facilities, inputs.demand, radius_m=300, distance="walking")
 
 
 def test_service_areas_circles_and_isochrones():
@@ -236,9 +237,6 @@ def test_service_areas_circles_and_isochrones():
          "analysis.not_positive", {"name": "radius_m[day_care]", "value": "0"}),
         ({"distance": "driving"}, r"`distance` was 'driving' but is expected to be one of: euclidean, walking",
          "analysis.bad_choice", {"name": "distance", "value": "driving", "allowed": "euclidean, walking"}),
-        # the old keyword is still accepted, under the new name in the message
-        ({"method": "driving"}, r"`distance` was 'driving' but is expected to be one of: euclidean, walking",
-         "analysis.bad_choice", {"name": "distance", "value": "driving", "allowed": "euclidean, walking"}),
         ({"weight": "children"}, r"`weight` was 'children' but is expected to be one of: elderly, population",
          "analysis.bad_choice", {"name": "weight", "value": "children", "allowed": "elderly, population"}),
     ],
@@ -250,10 +248,12 @@ def test_bad_input_is_a_clear_error(kwargs, message, code, params):
     assert dict(exc.value.params) == params
 
 
-def test_old_method_keyword_gives_the_same_answer():
+def test_old_method_keyword_is_only_a_cli_alias():
+    # One name per concept inside (analysis/options.py): `--method` stays at the CLI (tests/analysis/test_options.py).
     ds = river_district()
-    pd.testing.assert_frame_equal(coverage_by_grid(ds, radius_m=300, method="walking"),
-                                  coverage_by_grid(ds, radius_m=300, distance="walking"))
+    for fn in (coverage_by_grid, compute_coverage, service_areas, accessibility_by_grid):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'method'"):
+            fn(ds, radius_m=300, method="walking")
 
 
 def test_walking_without_roads_is_a_clear_error():
@@ -295,7 +295,7 @@ def test_a_resident_exactly_at_the_radius_is_within_reach():
             assert res.grids["covered_share"].iloc[0] == 1.0
         # the reach matrix (siting's definition) agrees
         inputs = prepare_inputs(data)
-        assert reach_matrix(inputs.facilities, inputs.demand, radius_m=radius_m).covers[0, 0]
+        assert source_target_reach(inputs.facilities, inputs.demand, radius_m=radius_m).covers[0, 0]
 
 
 def test_multipolygon_empty_grid_point_estates_and_stations_outside_the_grids():

@@ -51,7 +51,7 @@ def test_key_figures_match_the_hand_counts(brief):
 
 
 def test_coverage_figure_is_the_coverage_analysis_own(ds, brief):
-    res = compute_coverage(ds, facility_types=("day_care",), radius_m=300, method="euclidean", weight="elderly")
+    res = compute_coverage(ds, facility_types=("day_care",), radius_m=300, distance="euclidean", weight="elderly")
     expected = district_totals(res.grids).covered_share
     f = brief.figure("coverage")
     assert f.value == pytest.approx(expected)
