@@ -159,7 +159,8 @@ def role_at_least(role: str | None, needed: str) -> bool:
     return role is not None and role in ROLES and ROLES.index(role) >= role_rank(needed)
 
 
-def check_name(name: str) -> str:
+def check_user_name(name: str) -> str:
+    """A user name, trimmed: 1 to `MAX_NAME_CHARS` letters, digits or _ . @ -; `UserError` otherwise."""
     clean = str(name).strip()
     if not clean or len(clean) > MAX_NAME_CHARS or not _NAME_RE.match(clean):
         raise UserError(f"user name {name!r} must be 1 to {MAX_NAME_CHARS} letters, digits or _ . @ -",
@@ -247,7 +248,7 @@ class UserStore:
 
     # --- changing -------------------------------------------------------------------------
     def add(self, name: str, password: str, role: str, *, email: str | None = None) -> User:
-        name = check_name(name)
+        name = check_user_name(name)
         role_rank(role)
         check_password(password)
         email = _check_email(email)
