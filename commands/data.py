@@ -10,6 +10,7 @@ from pathlib import Path
 from commands._common import EXIT_OK, add_data_arg, check_seed, print_json
 from geo.crs import COORD_SYSTEMS
 from geo.errors import AnalysisError
+from geo.osm import extent_of, is_osm
 from geo.readers import read_layer
 from geo.schema import LAYER_NAMES
 from geo.storage import IMPORT_MODES, open_store
@@ -91,7 +92,10 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     store = open_store(args.data)  # a bad name is refused before the file is read
-    read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet)
+    # an OpenStreetMap extract: its walkable ways within the dataset's grids' bounds plus geo.osm.MARGIN_M
+    extent = extent_of(store.load().grids) if is_osm(args.file) else None
+    read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet,
+                      extent=extent)
     for problem in read.warnings:
         print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
     info = store.import_layer(args.layer, read.gdf, mode=args.mode, source=Path(args.file).name, user=args.user)
@@ -114,7 +118,8 @@ def add_import(sub: argparse._SubParsersAction) -> None:
                                                           "describe (4490 CGCS2000, 4547 Gauss-Kruger 114E, ...)")
     p.add_argument("--sheet", default=None, help="GeoPackage layer or Excel sheet to read")
     p.add_argument("--user", default=None, help="who imports (recorded with the version)")
-    p.add_argument("file")
+    p.add_argument("file", help="the layer's file; for --layer roads also an OpenStreetMap extract (.osm, .osm.pbf): "
+                                "its walkable ways within the dataset's grids plus 1 km")
     p.set_defaults(func=_cmd_import)
 
 

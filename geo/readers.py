@@ -4,7 +4,9 @@ Formats: GeoPackage (the layer named as asked, else the one named like the
 GridAtlas layer — ``grids`` or 网格 — else the first with geometry), GeoJSON,
 Shapefile (zipped, or loose with its parts beside it; text encoding from the
 ``.cpg``, else detected), CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 — detected)
-and Excel ``.xlsx`` (the first sheet or a named one). Tables give points from
+Excel ``.xlsx`` (the first sheet or a named one) and, for the ``roads`` layer,
+OpenStreetMap extracts (``.osm``, ``.osm.pbf``: the walkable ways inside the
+``extent`` given, see `geo.osm`). Tables give points from
 lon/lat columns (经度/纬度 and other aliases) or any geometry from a WKT or
 GeoJSON text column.
 
@@ -36,11 +38,12 @@ from pyproj.exceptions import CRSError
 
 from geo.crs import COORD_SYSTEMS, CoordSys
 from geo.errors import DataError, Problem, bad_choice
+from geo.osm import Bbox, read_osm_roads
 from geo.schema import LAYERS, check_layer
-from geo.upload import Limits, staged_path
+from geo.upload import Limits, check_layer_size, gpkg_layer_bytes, staged_path
 
 FORMATS: dict[str, str] = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".shp": "shapefile",
-                           ".zip": "shapefile", ".csv": "csv", ".xlsx": "xlsx"}
+                           ".zip": "shapefile", ".csv": "csv", ".xlsx": "xlsx", ".osm": "osm", ".pbf": "osm"}
 TEXT_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")  # order matters: GB18030 accepts most UTF-8 bytes
 _CSV_DELIMITERS = ",;\t|"
 
@@ -201,12 +204,13 @@ def _shapefile_encoding(path: Path) -> str:
         return "gb18030"
 
 
-def _read_ogr(path: Path, *, layer: str, fmt: str, sublayer: str | None) -> RawTable:
+def _read_ogr(path: Path, *, layer: str, fmt: str, sublayer: str | None, limits: Limits, shown: str) -> RawTable:
     kwargs: dict = {}
     names: tuple[str, ...] = ()
     encoding = None
     if fmt == "gpkg":
         name, names = _pick_gpkg_layer(path, layer, sublayer)
+        check_layer_size(shown, name, gpkg_layer_bytes(path, name), limits, layer=layer)
         kwargs["layer"] = name
     elif fmt == "shapefile":
         encoding = _shapefile_encoding(path)
@@ -219,10 +223,21 @@ def _read_ogr(path: Path, *, layer: str, fmt: str, sublayer: str | None) -> RawT
                                   sublayers=names))
 
 
-def read_table(path: str | Path, layer: str, *, sublayer: str | None = None, limits: Limits | None = None) -> RawTable:
+def _read_osm(path: Path, *, layer: str, name: str, extent: Bbox | None) -> RawTable:
+    if layer != "roads":
+        raise _fail(layer, "data.osm_roads_only", f"{name} is an OpenStreetMap extract: only the roads layer is "
+                    "read from one", "choose the roads layer (道路), or a file of this layer", name=name)
+    frame = read_osm_roads(path, bbox=extent, name=name)
+    return RawTable(frame, Source(name, "osm", crs="EPSG:4326"))
+
+
+def read_table(path: str | Path, layer: str, *, sublayer: str | None = None, limits: Limits | None = None,
+               extent: Bbox | None = None) -> RawTable:
     """Read a file's rows as they are (no validation): the layer or sheet ``sublayer``, else the best match.
 
-    A zip is checked and extracted into a temporary folder that is removed afterwards.
+    A zip is checked and extracted into a temporary folder that is removed afterwards. The size limit
+    applies to the bytes read: the file, or the chosen layer of a GeoPackage. ``extent`` (WGS84
+    degrees, `geo.osm.extent_of`): where the ways of an OpenStreetMap extract are taken (None: all).
     """
     if layer not in LAYERS:
         raise bad_choice("layer", layer, tuple(LAYERS))
@@ -232,6 +247,7 @@ def read_table(path: str | Path, layer: str, *, sublayer: str | None = None, lim
         raise _fail(layer, "upload.unsupported_type", f"{path.name} is not a file GridAtlas reads",
                     "upload a GeoPackage, GeoJSON, zipped Shapefile, CSV or Excel (.xlsx) file",
                     name=path.name, allowed=", ".join(FORMATS))
+    limits = limits or Limits.from_settings()
     with staged_path(path, layer=layer, limits=limits) as real:
         if path.stat().st_size == 0:
             raise _fail(layer, "data.file_empty", f"{path.name} is empty", "add a header row and at least one data row",
@@ -242,8 +258,10 @@ def read_table(path: str | Path, layer: str, *, sublayer: str | None = None, lim
                 raw = _read_csv(real, layer=layer)
             elif real_fmt == "xlsx":
                 raw = _read_xlsx(real, layer=layer, sheet=sublayer)
+            elif real_fmt == "osm":
+                raw = _read_osm(real, layer=layer, name=path.name, extent=extent)
             else:
-                raw = _read_ogr(real, layer=layer, fmt=real_fmt, sublayer=sublayer)
+                raw = _read_ogr(real, layer=layer, fmt=real_fmt, sublayer=sublayer, limits=limits, shown=path.name)
         except DataError:
             raise
         except Exception as exc:  # pyogrio, openpyxl and pandas raise many kinds for a broken file
@@ -274,6 +292,10 @@ def check_table(raw: RawTable, layer: str, *, coord_sys: CoordSys = "wgs84", eps
         raise bad_choice("coord_sys", coord_sys, COORD_SYSTEMS)
     chosen = resolve_crs(epsg, layer=layer)
     notes: list[Problem] = []
+    if raw.source.format == "osm" and (coord_sys != "wgs84" or (chosen is not None and chosen.to_epsg() != 4326)):
+        notes.append(_problem(layer, "data.osm_wgs84", "OpenStreetMap data is in WGS84; the coordinate system chosen "
+                              "was not used", "leave the coordinate system on the file's own"))
+        coord_sys, chosen = "wgs84", None
     if chosen is not None and raw.source.crs is not None and not CRS.from_user_input(raw.source.crs).equals(chosen):
         notes.append(_problem(layer, "data.crs_overridden", f"the file says {raw.source.crs}; EPSG:{chosen.to_epsg()} "
                               "was chosen and used instead", "leave the choice empty to use the file's own",
@@ -285,10 +307,10 @@ def check_table(raw: RawTable, layer: str, *, coord_sys: CoordSys = "wgs84", eps
 
 def read_layer(path: str | Path, layer: str, *, coord_sys: CoordSys = "wgs84", epsg: int | str | None = None,
                sublayer: str | None = None, columns: dict[str, str | None] | None = None,
-               limits: Limits | None = None) -> LayerRead:
+               limits: Limits | None = None, extent: Bbox | None = None) -> LayerRead:
     """Read and validate one layer from a file; raise `DataError` with every problem found."""
-    return check_table(read_table(path, layer, sublayer=sublayer, limits=limits), layer, coord_sys=coord_sys,
-                       epsg=epsg, columns=columns)
+    return check_table(read_table(path, layer, sublayer=sublayer, limits=limits, extent=extent), layer,
+                       coord_sys=coord_sys, epsg=epsg, columns=columns)
 
 
 def read_layer_file(path: str | Path, layer: str, *, coord_sys: CoordSys = "wgs84", sublayer: str | None = None,

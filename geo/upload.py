@@ -14,11 +14,12 @@ codes.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -26,7 +27,7 @@ from geo import settings
 from geo.errors import DataError, Problem
 
 # What the readers open, by suffix; a zip may carry a shapefile's parts or one of the data files.
-DATA_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".csv", ".xlsx")
+DATA_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".csv", ".xlsx", ".osm", ".pbf")
 SHAPEFILE_PARTS: tuple[str, ...] = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 UPLOAD_SUFFIXES: tuple[str, ...] = (*DATA_SUFFIXES, ".zip", *SHAPEFILE_PARTS[1:])
 
@@ -67,6 +68,45 @@ def check_size(name: str, size: int, limits: Limits, *, layer: str) -> None:
         raise _fail(layer, "upload.too_large", f"{name} is {_mb(size)} MB, over the limit of "
                     f"{_mb(limits.max_bytes)} MB", "split the file or ask the administrator to raise "
                     "GRIDATLAS_MAX_UPLOAD_MB", name=name, size_mb=_mb(size), limit_mb=_mb(limits.max_bytes))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def gpkg_layer_bytes(path: str | Path, table: str) -> int:
+    """Bytes a GeoPackage gives to one layer: its table's pages, its indexes' and its R-tree's (SQLite's dbstat).
+
+    What reading that layer reads — not the other layers beside it in the file. Where SQLite has no
+    ``dbstat``, the sum of the lengths of the table's values (a little less than its pages).
+    """
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as con:
+        try:
+            geom = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                               (table,)).fetchone()
+        except sqlite3.OperationalError:  # not a GeoPackage's tables: the reader will say so
+            geom = None
+        rtree = f"rtree_{table}_{geom[0]}" if geom else None
+        try:
+            got = con.execute(
+                "SELECT SUM(s.pgsize) FROM dbstat s JOIN sqlite_master m ON s.name = m.name "
+                "WHERE m.tbl_name = ? OR m.tbl_name = ? OR m.tbl_name IN (? || '_node', ? || '_parent', ? || '_rowid')",
+                (table, rtree, rtree, rtree, rtree)).fetchone()[0]
+        except sqlite3.OperationalError:  # no dbstat in this SQLite
+            cols = [row[1] for row in con.execute(f"PRAGMA table_info({_quoted(table)})")]
+            lengths = " + ".join(f"COALESCE(LENGTH(CAST({_quoted(c)} AS BLOB)), 0)" for c in cols) or "0"
+            got = con.execute(f"SELECT SUM({lengths}) FROM {_quoted(table)}").fetchone()[0]
+    return int(got or 0)
+
+
+def check_layer_size(name: str, sublayer: str, size: int, limits: Limits, *, layer: str) -> None:
+    """Refuse one layer of a multi-layer file whose own bytes are over the limit (``upload.layer_too_large``)."""
+    if size > limits.max_bytes:
+        raise _fail(layer, "upload.layer_too_large", f"layer {sublayer} of {name} is {_mb(size)} MB, over the limit "
+                    f"of {_mb(limits.max_bytes)} MB", "import the layer in parts, or ask the administrator to raise "
+                    "GRIDATLAS_MAX_UPLOAD_MB", name=name, sublayer=sublayer, size_mb=_mb(size),
+                    limit_mb=_mb(limits.max_bytes))
 
 
 def _check_suffix(name: str, *, layer: str) -> None:
@@ -223,7 +263,12 @@ def staged(files: Sequence[tuple[str, bytes]], *, layer: str, limits: Limits | N
 
 @contextmanager
 def staged_path(path: str | Path, *, layer: str, limits: Limits | None = None) -> Iterator[Path]:
-    """A file given by path (the CLI): size checked; a zip extracted as an upload would be."""
+    """A file given by path (the CLI): size checked; a zip extracted as an upload would be.
+
+    A GeoPackage is not checked whole here: a local file may hold many layers, and only the one read
+    counts (`check_layer_size`, applied by the reader once it knows the layer). An upload was checked
+    whole already (`staged`).
+    """
     path = Path(path)
     limits = limits or Limits.from_settings()
     if not path.exists():
@@ -232,7 +277,8 @@ def staged_path(path: str | Path, *, layer: str, limits: Limits | None = None) -
         check_size(path.name, sum(p.stat().st_size for p in path.parent.glob(path.stem + ".*")), limits, layer=layer)
         yield path
         return
-    check_size(path.name, path.stat().st_size, limits, layer=layer)
+    if path.suffix.lower() != ".gpkg":
+        check_size(path.name, path.stat().st_size, limits, layer=layer)
     if path.suffix.lower() != ".zip":
         yield path
         return

@@ -17,6 +17,7 @@ import streamlit as st
 
 from geo import settings
 from geo.errors import DataError, GridAtlasError, Problem
+from geo.osm import MARGIN_M, Bbox, extent_of, is_osm
 from geo.readers import LayerRead, RawTable, check_table, read_table
 from geo.schema import (
     GEOMETRY_ROLES,
@@ -171,18 +172,23 @@ class Upload:
         return " + ".join(n for n, _ in self.files)
 
 
-def read_upload(upload: Upload, layer: str, sublayer: str | None) -> RawTable:
+def upload_extent(upload: Upload, grids) -> Bbox | None:
+    """Where an OpenStreetMap extract's ways are taken: the dataset's grids' bounds plus the margin (None: no OSM)."""
+    return extent_of(grids) if any(is_osm(name) for name, _ in upload.files) else None
+
+
+def read_upload(upload: Upload, layer: str, sublayer: str | None, *, extent: Bbox | None = None) -> RawTable:
     """Stage the files in a temporary folder (removed afterwards) and read their rows."""
     with staged(list(upload.files), layer=layer) as path:
-        return read_table(path, layer, sublayer=sublayer)
+        return read_table(path, layer, sublayer=sublayer, extent=extent)
 
 
-def _cached_raw(upload: Upload, layer: str, sublayer: str | None) -> RawTable:
-    key = ("data_raw", upload.digest, layer, sublayer)
+def _cached_raw(upload: Upload, layer: str, sublayer: str | None, extent: Bbox | None) -> RawTable:
+    key = ("data_raw", upload.digest, layer, sublayer, extent)
     cache = st.session_state.setdefault("data_raw_cache", {})
     if key not in cache:
         cache.clear()  # one upload at a time per session: files stay in memory only while in use
-        cache[key] = read_upload(upload, layer, sublayer)
+        cache[key] = read_upload(upload, layer, sublayer, extent=extent)
     return cache[key]
 
 
@@ -248,8 +254,11 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
         return
     upload = Upload(tuple((f.name, f.getvalue()) for f in files))
     sublayer = st.session_state.get("data_sublayer") or None
+    extent = upload_extent(upload, ctx.ds.grids)
+    if extent is not None:
+        st.caption(t("data.osm.extent", lang=lang, margin_m=f"{MARGIN_M:,.0f}"))
     try:
-        raw = _cached_raw(upload, layer, sublayer)
+        raw = _cached_raw(upload, layer, sublayer, extent)
     except DataError as err:
         show_problems(err, lang=lang)
         return
