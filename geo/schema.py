@@ -17,6 +17,7 @@ import shapely
 
 from geo.crs import WGS84, CoordSys, to_wgs84
 from geo.errors import DataError, Problem, bad_choice
+from geo.values import as_text, parse_datetimes
 
 FACILITY_TYPES: dict[str, str] = {
     "day_care": "日间照料中心",
@@ -347,7 +348,7 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
     """Convert a column to its kind; return it and a mask of values that would not convert."""
     present = series.notna() & (series.astype("string").str.strip() != "")
     if col.kind == "str":
-        out = series.astype("string").str.strip()
+        out = as_text(series).str.strip()
         out = out.where(present, pd.NA)
         return out, np.zeros(len(series), dtype=bool)
     if col.kind in ("int", "float"):
@@ -359,14 +360,7 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
             num = num.where(~frac).round().astype("Int64")
         return num, bad
     if col.kind == "datetime":
-        if pd.api.types.is_datetime64_any_dtype(series):
-            dt = series
-        else:
-            dt = pd.to_datetime(series.astype("string"), errors="coerce", format="mixed")
-        if getattr(dt.dt, "tz", None) is not None:
-            dt = dt.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-        bad = (present & dt.isna()).to_numpy()
-        return dt.astype("datetime64[ns]"), bad
+        return parse_datetimes(series)
     if col.kind == "bool":
         truthy = {"1", "true", "yes", "y", "是", "t"}
         falsy = {"0", "false", "no", "n", "否", "f"}
