@@ -122,6 +122,21 @@ def as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values.dtype) or not (pd.api.types.is_numeric_dtype(values.dtype)
                                                          or values.dtype == object):
         return values.astype("string")
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values.astype("string")  # text cells only (the usual case): no look at each cell
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.astype("string")
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers_ = values.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(numbers_) & (np.mod(numbers_, 1) == 0)
+        small = whole & (np.abs(numbers_) < 2.0**63)
+        out = np.full(len(values), None, dtype=object)
+        out[small] = numbers_[small].astype("int64").astype(str)
+        out[whole & ~small] = [f"{v:.0f}" for v in numbers_[whole & ~small]]
+        other = ~np.isnan(numbers_) & ~whole
+        out[other] = [repr(float(v)) for v in numbers_[other]]
+        return pd.Series(out, index=values.index, dtype="string")
     return values.map(_number_text, na_action="ignore").astype("string")
 
 
@@ -134,5 +149,5 @@ def _number_text(value: object) -> object:
         f = float(value)
         if np.isnan(f):
             return pd.NA
-        return str(int(f)) if f.is_integer() else repr(f)
+        return f"{f:.0f}" if f.is_integer() else repr(f)
     return str(value)

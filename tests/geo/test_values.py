@@ -86,6 +86,8 @@ def test_parsing_keeps_the_index_and_does_not_touch_its_input():
     (pd.Series(["00123", "0", " 7 ", None], dtype=object), ["00123", "0", " 7 ", None]),
     (pd.Series([123, 4302110001], dtype="int64"), ["123", "4302110001"]),
     (pd.Series([123.0, np.nan, 1.5, 4302110001.0]), ["123", None, "1.5", "4302110001"]),
+    (pd.Series([1e20, -3.0, np.inf]), ["100000000000000000000", "-3", "inf"]),
+    (pd.Series([1e20, 3.0, 0.25, "x"], dtype=object), ["100000000000000000000", "3", "0.25", "x"]),
     (pd.Series([1, None], dtype="Int64"), ["1", None]),
     (pd.Series([1, "007", 2.0, None, np.nan], dtype=object), ["1", "007", "2", None, None]),
     (pd.Series(["A-1", None], dtype="str"), ["A-1", None]),
