@@ -47,6 +47,24 @@ def write_table(df: pd.DataFrame, out: str) -> None:
         df.to_csv(path, index=False, encoding="utf-8")
 
 
+def cli_user() -> str:
+    """Who runs the command, as the audit log names it: ``cli:<login>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def audit(action: str, *, target: str, detail: str = "", user: str | None = None, role: str = "") -> None:
+    """One entry in the audit log (`geo.audit`, the app's one log) for a change made from the command line:
+    ``user`` when the command names one (``--user``), else `cli_user`; ``remote`` is ``cli``."""
+    from geo.audit import AuditLog
+
+    AuditLog().record(action, user=user or cli_user(), role=role, target=target, detail=detail, remote="cli")
+
+
 def check_seed(seed: int) -> None:
     if seed < 0:
         raise AnalysisError(f"--seed was {seed} but must be 0 or more", code="analysis.negative",

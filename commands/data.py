@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from commands._common import EXIT_OK, add_data_arg, check_seed, print_json
+from commands._common import EXIT_OK, add_data_arg, audit, check_seed, print_json
 from geo.crs import COORD_SYSTEMS
 from geo.errors import AnalysisError
 from geo.osm import extent_of, is_osm
@@ -99,6 +99,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for problem in read.warnings:
         print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
     info = store.import_layer(args.layer, read.gdf, mode=args.mode, source=Path(args.file).name, user=args.user)
+    audit("import", target=f"{store.name}/{args.layer}", user=args.user,
+          detail=f"{Path(args.file).name}; {args.mode}; version {info.id}; +{info.rows_added} ~{info.rows_changed} "
+                 f"-{info.rows_removed}")
     print_json({"command": "import", "data": store.spec, "location": store.location, "file": str(args.file),
                 "format": read.source.format, "encoding": read.source.encoding, "crs": read.crs_used,
                 "warnings": len(read.warnings), "version": info.as_dict()})
@@ -140,6 +143,7 @@ def add_versions(sub: argparse._SubParsersAction) -> None:
 def _cmd_restore(args: argparse.Namespace) -> int:
     store = open_store(args.data)
     info = store.restore(args.version, user=args.user)
+    audit("restore", target=f"{store.name}/{args.version}", detail=f"new version {info.id}", user=args.user)
     print_json({"command": "restore", "data": store.spec, "location": store.location, "version": info.as_dict()})
     return EXIT_OK
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from commands._common import EXIT_BAD_INPUT, EXIT_OK, print_json
+from commands._common import EXIT_BAD_INPUT, EXIT_OK, audit, print_json
 from geo.errors import GridAtlasError
 from geo.users import UserError
 
@@ -30,23 +30,13 @@ def _read_new_password(stdin=None) -> str:
     return first
 
 
-def _cli_who() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 def _cmd_user(args: argparse.Namespace) -> int:
-    from geo.audit import AuditLog
     from geo.users import UserStore
 
-    store, log = UserStore(), AuditLog()
+    store = UserStore()
 
     def record(action: str, target: str, detail: str = "") -> None:
-        log.record(action, user=_cli_who(), role="admin", target=target, detail=detail, remote="cli")
+        audit(action, target=target, detail=detail, role="admin")
 
     try:
         if args.user_command == "list":

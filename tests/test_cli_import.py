@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 from cli import main
+from commands._common import cli_user
+from geo.audit import AuditLog
 from geo.workspace import open_store
 
 
@@ -43,6 +45,11 @@ def test_import_versions_restore_round_trip(home, tmp_path, capsys):
     assert (restored["id"], restored["restored_from"], restored["user"], restored["rows_removed"]) == (3, 1, "admin", 2)
     assert restored["checksum"] == store.verify(1).checksum
     assert not {"N1", "N2"} & set(open_store("shifeng_demo").load().facilities["facility_id"])
+    # both changes are in the app's one audit log, as the Data page records them (the reading commands are not)
+    logged = [(e.action, e.user, e.target, e.detail, e.remote, e.ok) for e in reversed(AuditLog(home).entries())]
+    assert logged == [("import", cli_user(), "shifeng_demo/facilities", "站点.csv; upsert; version 2; +2 ~0 -0", "cli",
+                       True),
+                      ("restore", "admin", "shifeng_demo/1", "new version 3", "cli", True)]
 
 
 def test_bad_file_exits_2_with_every_problem_and_changes_nothing(home, tmp_path, capsys):
@@ -61,6 +68,7 @@ def test_bad_file_exits_2_with_every_problem_and_changes_nothing(home, tmp_path,
     assert "编号重复" in capsys.readouterr().err
     assert open_store("shifeng_demo").current() == before
     assert _sha(store.location) == gpkg_sha
+    assert AuditLog(home).entries() == []  # nothing was imported
 
 
 def test_storage_errors_in_both_languages(home, capsys):
