@@ -15,7 +15,9 @@ raises `AnalysisError` (codes ``analysis.estates_*``) for what it cannot do.
   earlier one.
 * **Campaign estates**: the rows whose ``governance_stage`` is filled in; a
   layer without that column (or with it empty throughout) takes the estates
-  whose ``management`` is ``unmanaged``. Other estates are not counted.
+  whose ``management`` is ``unmanaged``. Other estates are not counted. The
+  rule is written once, `geo.derive.campaign_mask`, which also fills in the
+  stage of the listed estates at import (from their dates at ``as_of``).
 * **When a stage was reached** (`reached_dates`): the stage's date column
   (``committee_formed_on``, ``rules_adopted_on``, ``managed_on``,
   ``fees_started_on``); a missing date is taken from the earliest later stage
@@ -55,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from geo.assign import assign_grid_ids
+from geo.derive import campaign_mask
 from geo.errors import AnalysisError
 from geo.schema import GOVERNANCE_STAGES, SELF_GOV_MODELS, STAGE_DATE_COLUMNS
 
@@ -113,13 +116,7 @@ def campaign_estates(estates: pd.DataFrame) -> pd.DataFrame:
     """The estates on the campaign's list (see the Contract), in their original order."""
     if estates is None or len(estates) == 0:
         raise AnalysisError("there is no estates layer", code="analysis.estates_missing")
-    if "governance_stage" in estates.columns and estates["governance_stage"].notna().any():
-        mask = estates["governance_stage"].notna()
-    elif "management" in estates.columns:
-        mask = estates["management"] == "unmanaged"
-    else:
-        mask = pd.Series(False, index=estates.index)
-    out = estates[mask.fillna(False).to_numpy(dtype=bool)]
+    out = estates[campaign_mask(estates).to_numpy(dtype=bool)]
     if len(out) == 0:
         raise AnalysisError("no estate is on the self-governance list (no governance_stage and none unmanaged)",
                             code="analysis.estates_none_in_campaign")

@@ -1,0 +1,10 @@
+"""What `geo.derive` reports about the columns it derives at import (warnings, not errors)."""
+
+STRINGS = {
+    "err.data.estate_outside_grids": (
+        "{count} 个小区不在任何网格内，且距最近网格超过 {distance_m} 米，街道和社区留空：{values}",
+        "{count} estate(s) lie in no grid and more than {distance_m} m from every grid, so their street and "
+        "community stay empty: {values}"),
+    "fix.data.estate_outside_grids": ("核对这些小区的位置，或填写它们的街道、社区列",
+                                      "check their positions, or fill in their street and community columns"),
+}
