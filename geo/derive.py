@@ -328,6 +328,11 @@ def needs_derivation(meta: Mapping[str, Any], estates: pd.DataFrame | None) -> b
     return False
 
 
+def needs_grids(estates: pd.DataFrame | None) -> bool:
+    """Whether rule 1 has anything to do for these estates (some estate without a street or a community)."""
+    return estates is not None and len(estates) > 0 and len(_unplaced_ids(estates)) > 0
+
+
 def _unplaced_ids(estates: pd.DataFrame) -> list[str]:
     """Ids of the estates without a street or a community."""
     missing = np.zeros(len(estates), dtype=bool)
