@@ -66,6 +66,7 @@ from analysis import estates as estates_analysis
 from analysis.cases import CaseFilter, CaseTable, case_kpis, case_table_from_dataset, overdue_list, resolve_as_of
 from analysis.coverage import CoverageResult, compute_coverage, district_totals, gap_list, street_totals
 from analysis.hotspots import MIN_GRIDS, GridWeights, hot_spots, queen_weights
+from analysis.needs import NEEDS, Missing, missing
 from geo.dataset import Dataset, LazyLayer
 from geo.errors import AnalysisError
 from geo.personal import mask_personal as mask_fields
@@ -78,6 +79,8 @@ FIGURE_KEYS: tuple[str, ...] = ("coverage", "open", "overdue", "closure_rate", "
 LEAGUE_COLUMNS = ("rank", "previous_rank", "rank_change", "cases", "closed", "closure_rate", "closed_late",
                   "open", "overdue")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# the meeting's sections with declared needs (`analysis.needs`), in the order the material shows them
+MEETING_SECTIONS: tuple[str, ...] = tuple(k for k in NEEDS if k.startswith("meeting."))
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ class MeetingBrief:
     street, cases, gi_z, gi_bin, previous_cases, previous_bin, newly_hot``;
     None when Gi* cannot run, ``notes`` says why), ``estates_by_stage`` and
     ``estates_plan`` (None without estates data for them). ``notes`` are
-    (code, params) pairs for the reader.
+    (code, params) pairs for the reader; ``needs`` what each section lacks
+    (`analysis.needs.missing` of `MEETING_SECTIONS`): a section that lacks
+    something is left out (its figures None, its tables empty), the others whole.
     """
 
     district: str
@@ -153,6 +158,11 @@ class MeetingBrief:
     problems: tuple[MeetingItem, ...]
     notes: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
     n_cases_month: int
+    needs: tuple[Missing, ...] = ()
+
+    def lacks(self, section: str) -> bool:
+        """Whether ``section`` (a ``meeting.*`` key of `analysis.needs.NEEDS`) lacks data it needs."""
+        return any(m.section == section for m in self.needs)
 
     def figure(self, key: str) -> KeyFigure:
         for f in self.figures:
@@ -270,16 +280,23 @@ def _committees(camp: pd.DataFrame | None, day: dt.date) -> int | None:
     return int(counts["reached_committee_formed"].iloc[0])
 
 
-def _estates_sections(ds: Dataset, camp: pd.DataFrame | None, end: dt.date
+def _estates_sections(ds: Dataset, camp: pd.DataFrame | None, end: dt.date, *, by_street: bool = True
                       ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[MeetingItem], list[tuple[str, dict]]]:
     """Campaign estates by stage per street at the month's end, the plan per street and stage, the streets behind.
 
     The plan needs ``meta.estates_target`` (`analysis.estates.plan_dates`); without it only the stages are shown.
+    Without ``by_street`` (estates without a street) one district row (`analysis.estates.DISTRICT`) stands
+    for them all, and no street is named behind.
     """
     if camp is None:
         return None, None, [], []
+    if not by_street:
+        camp = camp.assign(street=estates_analysis.DISTRICT)
     counts = estates_analysis.stage_counts(camp, by="street", as_of=pd.Timestamp(end))
-    counts = counts[counts["street"] != estates_analysis.DISTRICT]
+    if by_street:
+        counts = counts[counts["street"] != estates_analysis.DISTRICT]
+    else:
+        counts = counts.drop_duplicates("street")
     by_stage = counts[["street", "total", *estates_analysis.STAGES]].rename(columns={"total": "estates"})
     by_stage = by_stage.reset_index(drop=True)
     try:
@@ -287,6 +304,8 @@ def _estates_sections(ds: Dataset, camp: pd.DataFrame | None, end: dt.date
     except AnalysisError:
         return by_stage, None, [], [("meeting.note.no_plan", {})]
     plan = estates_analysis.street_progress(camp, start=start, target=target, as_of=pd.Timestamp(end))
+    if not by_street:
+        plan = plan.drop_duplicates(["street", "stage"])
     behind = plan[(plan["street"] != estates_analysis.DISTRICT) & plan["behind"]]
     worst = behind.sort_values(["shortfall"], ascending=[False], kind="mergesort").drop_duplicates("street")
     worst = worst.sort_values(["shortfall", "street"], ascending=[False, True], kind="mergesort")
@@ -363,6 +382,8 @@ def meeting_brief(
     py, pm = _previous(year, mon)
     prev_start, prev_end = dt.date(py, pm, 1), _last_day(py, pm)
     notes: list[tuple[str, dict]] = []
+    needs = tuple(m for section in MEETING_SECTIONS if (m := missing(ds, section)) is not None)
+    lacks = {m.section for m in needs}
 
     cov = coverage if coverage is not None else _day_care_coverage(ds)
     cov_grids = cov.grids if cov is not None else pd.DataFrame()
@@ -371,10 +392,14 @@ def meeting_brief(
     scope_grids = cov_grids[cov_grids["street"] == street] if (street and cov is not None) else cov_grids
     coverage_share = district_totals(scope_grids).covered_share if cov is not None else None
 
-    camp = _campaign(ds, street)
+    by_street = "meeting.estates_by_street" not in lacks
+    # no stage dates: nobody can tell who had formed a committee by a day, so no figure, no stage table
+    camp = None if "meeting.estates" in lacks else _campaign(ds, street if by_street else None)
+    if street is not None and not by_street:
+        camp = None  # one street, estates without streets: none of them is known to be in it
     committees_now = _committees(camp, end)
     committees_before = _committees(camp, prev_end)
-    by_stage, plan, estate_items, estate_notes = _estates_sections(ds, camp, end)
+    by_stage, plan, estate_items, estate_notes = _estates_sections(ds, camp, end, by_street=by_street)
     notes.extend(estate_notes)
 
     has_cases = ds.rows("cases") > 0
@@ -387,17 +412,30 @@ def meeting_brief(
         m_now = case_kpis(table, CaseFilter(since=start, until=end, streets=flt.streets), as_of=end).iloc[0]
         m_before = case_kpis(table, CaseFilter(since=prev_start, until=prev_end, streets=flt.streets),
                              as_of=prev_end).iloc[0]
+        has_deadline = "meeting.overdue" not in lacks  # without deadlines nothing is overdue or late: unknown
+        # without closing times a case closed today would count as closed at last month's end too
+        has_history = "meeting.changes" not in lacks
         case_figures = [
-            KeyFigure("open", int(now["open"]), int(before["open"]), "count"),
-            KeyFigure("overdue", int(now["overdue"]), int(before["overdue"]), "count"),
-            KeyFigure("closure_rate", _float(m_now["closure_rate"]), _float(m_before["closure_rate"]), "share"),
+            KeyFigure("open", int(now["open"]), int(before["open"]) if has_history else None, "count"),
+            KeyFigure("overdue", int(now["overdue"]) if has_deadline else None,
+                      int(before["overdue"]) if has_deadline and has_history else None, "count"),
+            KeyFigure("closure_rate", _float(m_now["closure_rate"]),
+                      _float(m_before["closure_rate"]) if has_history else None, "share"),
         ]
         n_month = int(m_now["cases"])
         all_streets = CaseFilter()
         street_league = _with_changes(_league(table, "street", all_streets, start, end),
                                       _league(table, "street", all_streets, prev_start, prev_end), "street")
-        unit_league = _with_changes(_league(table, "unit", flt, start, end),
-                                    _league(table, "unit", flt, prev_start, prev_end), "unit")
+        if "meeting.units" in lacks:
+            unit_league = pd.DataFrame(columns=["unit", *LEAGUE_COLUMNS])
+        else:
+            unit_league = _with_changes(_league(table, "unit", flt, start, end),
+                                        _league(table, "unit", flt, prev_start, prev_end), "unit")
+        for frame in (street_league, unit_league):
+            if not has_deadline:
+                frame[["overdue", "closed_late"]] = np.nan
+            if not has_history:
+                frame[["previous_rank", "rank_change"]] = pd.NA
         # only the overdue rows are read; personal fields masked, phone numbers too unless asked otherwise
         unmasked = overdue_list(ds.lazy_layer("cases"), table, flt, as_of=end, mask=False)
         overdue = mask_fields(unmasked)
@@ -437,6 +475,7 @@ def meeting_brief(
         gaps=gap_list(scope_grids) if cov is not None else pd.DataFrame(),
         hot=hot, estates_by_stage=by_stage, estates_plan=plan, problems=tuple(problems),
         notes=tuple((code, tuple(params.items())) for code, params in notes), n_cases_month=n_month,
+        needs=needs,
     )
 
 
@@ -449,12 +488,12 @@ def _day_care_coverage(ds: Dataset) -> CoverageResult | None:
     """The overview's coverage figure: operating day-care stations, 300 m straight line, aged 60+."""
     if ds.facilities is None or not (ds.facilities["type"] == COVERAGE_TYPE).any():
         return None
-    return compute_coverage(ds, facility_types=(COVERAGE_TYPE,), radius_m=COVERAGE_RADIUS_M, method="euclidean",
+    return compute_coverage(ds, facility_types=(COVERAGE_TYPE,), radius_m=COVERAGE_RADIUS_M, distance="euclidean",
                             weight="elderly", include_planned=False)
 
 
 def _unit_items(league: pd.DataFrame) -> list[MeetingItem]:
-    top = league[league["overdue"] > 0].sort_values(["overdue", "unit"], ascending=[False, True],
+    top = league[league["overdue"].astype("float64") > 0].sort_values(["overdue", "unit"], ascending=[False, True],
                                                     kind="mergesort").head(TOP_UNITS)
     return [MeetingItem("unit_overdue", str(r.unit), (("overdue", int(r.overdue)), ("open", int(r.open))))
             for r in top.itertuples()]

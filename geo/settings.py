@@ -27,6 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # URL schemes a dataset may be given as (PostGIS); anything else with "://" is refused.
 DATASET_URL_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+BOOL_WORDS: dict[str, bool] = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Setting:
     """One setting: its variable, kind, default, allowed values and a one-line description."""
 
     env: str
-    kind: str  # "str" | "path" | "int" | "choice" | "url" | "dataset"
+    kind: str  # "str" | "path" | "int" | "bool" | "choice" | "url" | "dataset"
     description: str
     default: Any = None
     choices: tuple[str, ...] = ()
@@ -62,6 +63,9 @@ SETTINGS: tuple[Setting, ...] = (
             default=200, minimum=1, maximum=10_000),
     Setting("GRIDATLAS_DASK", "url", "dask.distributed scheduler the heavy analyses run on, e.g. "
             "`tcp://127.0.0.1:8786`; unset: in-process", url_schemes=("tcp", "tls", "inproc", "ws", "wss")),
+    Setting("GRIDATLAS_STRICT", "bool", "`1`: a page section that fails raises instead of showing a short message "
+            "with an error id (the test suite sets it, so no failure hides); `0`: the rest of the page still renders",
+            default="0"),
 )
 BY_ENV: dict[str, Setting] = {s.env: s for s in SETTINGS}
 
@@ -112,6 +116,11 @@ def _convert(s: Setting, value: Any, source: str) -> Any:
         return SettingsError(f"{where} was {value!r} but must be {allowed}", code="settings.invalid",
                              params={"name": where, "value": str(value), "allowed": allowed})
 
+    if s.kind == "bool":
+        text = str(value).strip().lower()
+        if text not in BOOL_WORDS:
+            raise bad("one of " + ", ".join(BOOL_WORDS))
+        return BOOL_WORDS[text]
     if s.kind == "int":
         try:
             number = int(str(value).strip())
@@ -185,6 +194,11 @@ def dask_scheduler() -> str | None:
     return get("GRIDATLAS_DASK")
 
 
+def strict() -> bool:
+    """Whether a failing page section re-raises (``GRIDATLAS_STRICT``; the tests set it) instead of being contained."""
+    return bool(get("GRIDATLAS_STRICT"))
+
+
 @dataclass(frozen=True)
 class Basemap:
     """Tile server (none by default), its attribution and its datum."""
@@ -200,7 +214,8 @@ def basemap() -> Basemap:
 
 
 ACCESSORS: dict[str, Callable[[], Any]] = {"home": home, "data": data, "max_upload_mb": max_upload_mb,
-                                           "dask_scheduler": dask_scheduler, "basemap": basemap}
+                                           "dask_scheduler": dask_scheduler,
+                                           "strict": strict, "basemap": basemap}
 
 
 def markdown_table() -> str:

@@ -9,6 +9,7 @@ from ui import auth
 from ui.admin import audit_section, users_section
 from ui.context import get_context
 from ui.data_page import open_page_store, render_import, render_templates, render_versions
+from ui.section import section
 
 ctx = get_context()
 st.title(t("data.title"))
@@ -28,17 +29,17 @@ names = ([t("data.import.header")] if can_import else []) + [t("data.versions.he
 names += [t("admin.users.title"), t("admin.audit.title")] if auth.allowed("admin") else []
 tabs = list(st.tabs(names))
 if can_import:
-    with tabs.pop(0):
+    with tabs.pop(0), section("data.import"):
         render_import(ctx, store, user=viewer.name)
 else:
     st.caption(t("auth.role_note.staff"))
-with tabs.pop(0):
+with tabs.pop(0), section("data.versions"):
     if store is not None:
         render_versions(ctx, store, user=viewer.name, can_restore=can_import)
-with tabs.pop(0):
+with tabs.pop(0), section("data.templates"):
     render_templates(ctx.lang)
 if tabs:
-    with tabs.pop(0):
+    with tabs.pop(0), section("data.users"):
         users_section()
-    with tabs.pop(0):
+    with tabs.pop(0), section("data.audit"):
         audit_section()

@@ -11,6 +11,8 @@ from reports import content as rc
 from ui import auth, widgets
 from ui.context import get_context
 from ui.meeting import brief, file_name, md, months, picture, report_file, text_frame
+from ui.section import section
+from ui.section import table as show_table
 
 # large type for a projector (the style lives only while this page is shown)
 st.html("""<style>
@@ -35,7 +37,7 @@ except AnalysisError as err:
 head.title(md(rc.title(b, lang)))
 head.caption(md(rc.subtitle(b, lang)))
 
-with st.container(border=True, key="meeting-figures"):
+with st.container(border=True, key="meeting-figures"), section("meeting.figures"):
     st.subheader(rc.section_title("figures", lang))
     cols = st.columns(len(b.figures))
     for col, card in zip(cols, rc.cards(b, lang), strict=True):
@@ -47,34 +49,49 @@ with st.container(border=True, key="meeting-figures"):
                    delta_color="off" if not card.sign else ("inverse" if card.worse_when_up else "normal"),
                    delta_arrow="auto" if card.sign else "off", help="\n\n".join(helps) or None)
     st.caption(t("meeting.delta.page", lang=lang))
+    for note in rc.needs_lines(b, "figures", lang):
+        st.info(md(note), icon=":material/info:")
     for note in rc.notes(b, lang):
         st.caption(md(note))
 
-for which, section in (("street", "streets"), ("unit", "units")):
-    with st.container(border=True, key=f"meeting-{section}"):
-        st.subheader(rc.section_title(section, lang))
-        st.table(text_frame(rc.league_table(b, which, lang, top=15)), border="horizontal")
-        st.caption(rc.t_rank_help(lang))
+for which, name in (("street", "streets"), ("unit", "units")):
+    with st.container(border=True, key=f"meeting-{name}"), section(f"meeting.{name}"):
+        st.subheader(rc.section_title(name, lang))
+        needs = rc.needs_lines(b, name, lang)
+        for note in needs:
+            st.info(md(note), icon=":material/info:")
+        league = text_frame(rc.league_table(b, which, lang, top=15))
+        if len(league) or not needs:  # a section that lacks its data says so once, not "no rows" as well
+            show_table(league, empty=rc.EMPTY_KEYS[name], static=True, border="horizontal")
+        if len(league):
+            st.caption(rc.t_rank_help(lang))
 
 left, right = st.columns(2)
-with left.container(border=True, key="meeting-gaps"):
+with left.container(border=True, key="meeting-gaps"), section("meeting.gaps"):
     st.subheader(rc.section_title("gaps", lang))
     st.image(picture(ctx, b, "gaps"), width="stretch")
     st.markdown(md(rc.gaps_summary(b, lang)))
     gaps = rc.gaps_table(b, lang, top=5)
-    st.table(text_frame(rc.TextTable(tuple(gaps.headers[i] for i in (0, 1, 4)),
-                                     tuple(tuple(r[i] for i in (0, 1, 4)) for r in gaps.rows), (False, False, True))),
-             border="horizontal")
-with right.container(border=True, key="meeting-hot"):
+    show_table(text_frame(rc.TextTable(tuple(gaps.headers[i] for i in (0, 1, 4)),
+                                       tuple(tuple(r[i] for i in (0, 1, 4)) for r in gaps.rows),
+                                       (False, False, True))),
+               empty=rc.EMPTY_KEYS["gaps"], static=True, border="horizontal")
+with right.container(border=True, key="meeting-hot"), section("meeting.hot"):
     st.subheader(rc.section_title("hot", lang))
+    for note in rc.needs_lines(b, "hot", lang):
+        st.info(md(note), icon=":material/info:")
     st.image(picture(ctx, b, "hot"), width="stretch")
     st.markdown(md(rc.hot_summary(b, lang)))
     for note in rc.notes_for(b, lang, "meeting.note.few_grids", "meeting.note.no_cases_month"):
         st.caption(md(note))
 
-with st.container(border=True, key="meeting-estates"):
+with st.container(border=True, key="meeting-estates"), section("meeting.estates"):
     st.subheader(rc.section_title("estates", lang))
-    st.markdown(md(rc.estates_summary(b, lang)))
+    for note in rc.needs_lines(b, "estates", lang):
+        st.info(md(note), icon=":material/info:")
+    summary = rc.estates_summary(b, lang)
+    if summary:
+        st.markdown(md(summary))
     chart_col, plan_col = st.columns([3, 2])
     chart = picture(ctx, b, "estates")
     if chart is not None:
@@ -82,9 +99,9 @@ with st.container(border=True, key="meeting-estates"):
     plan = rc.plan_table(b, lang)
     if plan is not None:
         plan_col.caption(md(rc.plan_caption(b, lang)))
-        plan_col.table(text_frame(plan), border="horizontal")
+        show_table(text_frame(plan), static=True, where=plan_col, border="horizontal")
 
-with st.container(border=True, key="meeting-problems"):
+with st.container(border=True, key="meeting-problems"), section("meeting.problems"):
     st.subheader(rc.section_title("problems", lang))
     groups = rc.problem_groups(b, lang)
     if not groups:
@@ -92,7 +109,7 @@ with st.container(border=True, key="meeting-problems"):
     for heading, items in groups:
         st.markdown(f"**{md(heading)}**\n\n" + "\n".join(f"- {md(x)}" for x in items))
 
-with st.container(border=True, key="meeting-downloads"):
+with st.container(border=True, key="meeting-downloads"), section("meeting.downloads"):
     st.subheader(t("meeting.download", lang=lang))
     made_key = f"meeting_made::{ctx.token}::{ctx.street}::{b.month}::{lang}"
     # The make button and its progress bar live in one slot, emptied once the files are made, so the

@@ -9,6 +9,8 @@ from ui.context import get_context
 from ui.layers import district_map
 from ui.maps import legend, show_map
 from ui.overview import DAY_CARE_RADIUS_M, figures, streets_at_a_glance
+from ui.section import section
+from ui.section import table as show_table
 
 ctx = get_context()
 ds = ctx.ds
@@ -20,62 +22,65 @@ if ctx.city and ctx.district is None and ctx.street is None:
 district = ds.meta_dict.get("district") or ds.name
 st.title(t("overview.title", district=district))
 
-fig = figures(ctx)
-s = fig.summary
-# the seven figures wrap onto a second line on narrow screens instead of being cut off ("1,086,…")
-row = st.container(horizontal=True, gap="medium")
-cols = [row.container(width="content") for _ in range(7)]
-cols[0].metric(t("overview.kpi.grids"), f"{s.grids:,}")
-cols[1].metric(t("overview.kpi.residents"), f"{s.population:,}")
-cols[2].metric(t("overview.kpi.elderly"), f"{s.elderly:,}", t("overview.kpi.elderly_share", share=100 * s.elderly_share),
-               delta_color="off", delta_arrow="off")
-cols[3].metric(t("overview.kpi.facilities"), f"{s.facilities:,}")
-coverage = fig.day_care
-if coverage is None:
-    cols[4].metric(t("overview.kpi.coverage"), "—", t("overview.kpi.no_day_care"), delta_color="off", delta_arrow="off")
-else:
-    cols[4].metric(t("overview.kpi.coverage"), f"{100 * coverage.covered_share:.1f}%",
-                   t("overview.kpi.uncovered", n=f"{coverage.uncovered:,.0f}"), delta_color="off", delta_arrow="off",
-                   help=t("overview.kpi.coverage_help", radius=f"{DAY_CARE_RADIUS_M:.0f}"))
-cases = fig.cases
-if cases is None:
-    cols[5].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
-else:
-    cols[5].metric(t("overview.kpi.open_cases"), f"{cases['open']:,}",
-                   t("overview.kpi.overdue", n=f"{cases['overdue']:,}"), delta_color="off", delta_arrow="off")
-if s.unmanaged_estates is None:
-    cols[6].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
-else:
-    # committees are counted over every estate, not only the unmanaged ones: the label and help say so
-    cols[6].metric(t("overview.kpi.unmanaged"), f"{s.unmanaged_estates:,}",
-                   t("overview.kpi.committees", n=f"{s.committees_formed or 0:,}"), delta_color="off",
-                   delta_arrow="off", help=t("overview.kpi.unmanaged_help", estates=f"{s.estates or 0:,}"))
+with section("overview.figures"):
+    fig = figures(ctx)
+    s = fig.summary
+    # the seven figures wrap onto a second line on narrow screens instead of being cut off ("1,086,…")
+    row = st.container(horizontal=True, gap="medium")
+    cols = [row.container(width="content") for _ in range(7)]
+    cols[0].metric(t("overview.kpi.grids"), f"{s.grids:,}")
+    cols[1].metric(t("overview.kpi.residents"), f"{s.population:,}")
+    cols[2].metric(t("overview.kpi.elderly"), f"{s.elderly:,}", t("overview.kpi.elderly_share", share=100 * s.elderly_share),
+                   delta_color="off", delta_arrow="off")
+    cols[3].metric(t("overview.kpi.facilities"), f"{s.facilities:,}")
+    coverage = fig.day_care
+    if coverage is None:
+        cols[4].metric(t("overview.kpi.coverage"), "—", t("overview.kpi.no_day_care"), delta_color="off", delta_arrow="off")
+    else:
+        cols[4].metric(t("overview.kpi.coverage"), f"{100 * coverage.covered_share:.1f}%",
+                       t("overview.kpi.uncovered", n=f"{coverage.uncovered:,.0f}"), delta_color="off", delta_arrow="off",
+                       help=t("overview.kpi.coverage_help", radius=f"{DAY_CARE_RADIUS_M:.0f}"))
+    cases = fig.cases
+    if cases is None:
+        cols[5].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
+    else:
+        cols[5].metric(t("overview.kpi.open_cases"), f"{cases['open']:,}",
+                       t("overview.kpi.overdue", n=f"{cases['overdue']:,}"), delta_color="off", delta_arrow="off")
+    if s.unmanaged_estates is None:
+        cols[6].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
+    else:
+        # committees are counted over every estate, not only the unmanaged ones: the label and help say so
+        cols[6].metric(t("overview.kpi.unmanaged"), f"{s.unmanaged_estates:,}",
+                       t("overview.kpi.committees", n=f"{s.committees_formed or 0:,}"), delta_color="off",
+                       delta_arrow="off", help=t("overview.kpi.unmanaged_help", estates=f"{s.estates or 0:,}"))
 
-map_col, side_col = st.columns([3, 1])
-with map_col:
-    st.subheader(t("overview.map.title"))
-    m, legends = district_map(ctx.path, ctx.token, ctx.street, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum)
-    show_map(m, key="overview_map", height=600)
-    st.caption(t("overview.map.help"))
-with side_col:
-    legend(t("overview.map.choropleth"), legends["density"])
-    legend(t("overview.kpi.facilities"), legends["facilities"], shape="circle")
-    if "estates" in legends:
-        legend(t("map.layer.estates"), legends["estates"])
+with section("overview.map"):
+    map_col, side_col = st.columns([3, 1])
+    with map_col:
+        st.subheader(t("overview.map.title"))
+        m, legends = district_map(ctx.path, ctx.token, ctx.street, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum)
+        show_map(m, key="overview_map", height=600)
+        st.caption(t("overview.map.help"))
+    with side_col:
+        legend(t("overview.map.choropleth"), legends["density"])
+        legend(t("overview.kpi.facilities"), legends["facilities"], shape="circle")
+        if "estates" in legends:
+            legend(t("map.layer.estates"), legends["estates"])
 
-st.subheader(t("overview.street_table"))
-table = streets_at_a_glance(ctx)
-if ctx.street is not None:
-    table = table[table["street"] == ctx.street]
-st.dataframe(
-    table[["street", "grids", "households", "population", "elderly", "elderly_share", "elderly_per_km2",
-           "facilities"]],
-    hide_index=True, width="stretch",
-    column_config={
-        "street": t("col.street"), "grids": t("overview.col.grids"), "households": t("col.households"),
-        "population": t("col.population"), "elderly": t("col.elderly"),
-        "elderly_share": st.column_config.NumberColumn(t("overview.col.elderly_share"), format="percent"),
-        "elderly_per_km2": st.column_config.NumberColumn(t("overview.col.density"), format="%.0f"),
-        "facilities": t("overview.col.facilities"),
-    },
-)
+with section("overview.streets"):
+    st.subheader(t("overview.street_table"))
+    table = streets_at_a_glance(ctx)
+    if ctx.street is not None:
+        table = table[table["street"] == ctx.street]
+    show_table(
+        table[["street", "grids", "households", "population", "elderly", "elderly_share", "elderly_per_km2",
+               "facilities"]],
+        empty="empty.streets", hide_index=True, width="stretch",
+        column_config={
+            "street": t("col.street"), "grids": t("overview.col.grids"), "households": t("col.households"),
+            "population": t("col.population"), "elderly": t("col.elderly"),
+            "elderly_share": st.column_config.NumberColumn(t("overview.col.elderly_share"), format="percent"),
+            "elderly_per_km2": st.column_config.NumberColumn(t("overview.col.density"), format="%.0f"),
+            "facilities": t("overview.col.facilities"),
+        },
+    )

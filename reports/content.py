@@ -13,9 +13,20 @@ import pandas as pd
 
 from analysis.estates import DISTRICT
 from analysis.meeting import MeetingBrief, MeetingItem
+from analysis.needs import Missing, needs_params
 from i18n import label_of, t
 
 SECTIONS: tuple[str, ...] = ("figures", "streets", "units", "gaps", "hot", "estates", "problems")
+# which needs (`analysis.needs`, ``meeting.*``) each section, slide and sheet says it lacks
+SECTION_NEEDS: dict[str, tuple[str, ...]] = {
+    "figures": ("meeting.committees", "meeting.overdue", "meeting.changes"),
+    "streets": ("meeting.streets", "meeting.overdue"),
+    "units": ("meeting.units",),
+    "gaps": (),
+    "hot": ("meeting.hot",),
+    "estates": ("meeting.estates", "meeting.estates_by_street"),
+    "problems": (),
+}
 TOP_ROWS = 12
 
 
@@ -205,8 +216,11 @@ def plan_caption(brief: MeetingBrief, lang: str, *, stage: str = PLAN_STAGE) -> 
     return t("meeting.plan.caption", lang=lang, stage=stage_label(stage, lang), end=brief.month_end.isoformat())
 
 
-def estates_summary(brief: MeetingBrief, lang: str) -> str:
+def estates_summary(brief: MeetingBrief, lang: str) -> str | None:
+    """The estates section's sentence; None when the section lacks its data (`needs_lines` says what)."""
     e = brief.estates_by_stage
+    if e is None and brief.lacks("meeting.estates"):
+        return None
     if e is None:
         return t("meeting.estates.none", lang=lang)
     total = int(e["estates"].sum())
@@ -233,6 +247,22 @@ def problem_groups(brief: MeetingBrief, lang: str) -> list[tuple[str, list[str]]
     return out
 
 
+def needs_line(m: Missing, lang: str) -> str:
+    """One line naming what a section lacks (`analysis.needs`): the layer, or the template column and its meaning."""
+    key, params = needs_params(m)
+    fields = {"layer": label_of("layer", params["layer"], lang=lang), "what": t(params["what"], lang=lang)}
+    if "column" in params:
+        fields.update(column=params["column"], label=t(params["label"], lang=lang))
+    return t(key, lang=lang, **fields)
+
+
+def needs_lines(brief: MeetingBrief, section: str, lang: str) -> list[str]:
+    """What ``section`` (one of `SECTIONS`) lacks, one line each (`SECTION_NEEDS`), the same line once."""
+    wanted = SECTION_NEEDS[section]
+    lines = [needs_line(m, lang) for m in brief.needs if m.section in wanted]
+    return list(dict.fromkeys(lines))
+
+
 def notes(brief: MeetingBrief, lang: str) -> list[str]:
     return [t(code, lang=lang, **dict(params)) for code, params in brief.notes]
 
@@ -244,6 +274,14 @@ def notes_for(brief: MeetingBrief, lang: str, *codes: str) -> list[str]:
 
 def t_rank_help(lang: str) -> str:
     return t("meeting.rank.help", lang=lang)
+
+
+EMPTY_KEYS: dict[str, str] = {"streets": "empty.streets", "units": "empty.units", "gaps": "empty.gaps"}
+
+
+def t_no_rows(section: str, lang: str) -> str:
+    """What a section's table says when it has no rows (never a table of headers alone)."""
+    return t(EMPTY_KEYS.get(section, "empty.rows"), lang=lang)
 
 
 def t_no_problems(lang: str) -> str:

@@ -152,17 +152,24 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
             pdf.multi_cell(w - 8, size * 0.45, text, align="C")
     pdf.set_text_color(0, 0, 0)
     pdf.set_xy(MARGIN, top + 72)
-    for note in content.notes(brief, lang):
+    for note in [*content.needs_lines(brief, "figures", lang), *content.notes(brief, lang)]:
         _para(pdf, note, size=11, color=GREY)
 
     for which, section in (("street", "streets"), ("unit", "units")):
         _heading(pdf, content.section_title(section, lang))
         table = content.league_table(brief, which, lang, top=15)
+        needs = content.needs_lines(brief, section, lang)
+        if not table.rows:  # no table of headers alone: what is missing, or that there is nothing
+            for line in needs or [content.t_no_rows(section, lang)]:
+                _para(pdf, line, size=14, color=GREY)
+            continue
         _table(pdf, table, size=12)
         pdf.ln(3)
         frame = brief.street_league if which == "street" else brief.unit_league
         more = content.more_text(len(table.rows), len(frame), lang)
         _para(pdf, content.t_rank_help(lang) + (f" {more}" if more else ""), size=10, color=GREY)
+        for line in needs:
+            _para(pdf, line, size=10, color=GREY)
 
     pics = pictures(ds, brief, lang=lang)
     map_h = 118.0
@@ -178,14 +185,15 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     small = content.TextTable((small.headers[0], small.headers[4]), tuple((r[0], r[4]) for r in small.rows),
                               (False, True))
     pdf.set_left_margin(side_x)
-    _table(pdf, small, size=10, width=side_w)
+    if small.rows:
+        _table(pdf, small, size=10, width=side_w)
     pdf.set_left_margin(MARGIN)
 
     _heading(pdf, content.section_title("hot", lang))
     top = pdf.get_y()
     _image(pdf, pics["hot"], x=MARGIN, y=top, h=map_h)
     pdf.set_xy(side_x, top)
-    lines = [content.hot_summary(brief, lang),
+    lines = [*content.needs_lines(brief, "hot", lang), content.hot_summary(brief, lang),
              *content.notes_for(brief, lang, "meeting.note.few_grids", "meeting.note.no_cases_month"),
              *(content.item_text(i, lang) for i in brief.problems if i.kind == "grid_new_hot")]
     for line in lines:
@@ -194,7 +202,9 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         pdf.ln(1)
 
     _heading(pdf, content.section_title("estates", lang))
-    _para(pdf, content.estates_summary(brief, lang), size=14)
+    summary = content.estates_summary(brief, lang)
+    for line in [*([summary] if summary else []), *content.needs_lines(brief, "estates", lang)]:
+        _para(pdf, line, size=14)
     chart = pics["estates"]
     if chart is not None:
         top, chart_h = pdf.get_y() + 2, 92.0

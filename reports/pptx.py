@@ -134,17 +134,22 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         _text(slide, left, Inches(1.8), w, Inches(3.6),
               [(card.label, 18, False, GREY), (card.value, 44, True, NAVY), (card.delta, 16, True, _card_color(card))],
               size=18, align=PP_ALIGN.CENTER)
-    for note_i, note in enumerate(content.notes(brief, lang)):
+    for note_i, note in enumerate([*content.needs_lines(brief, "figures", lang), *content.notes(brief, lang)]):
         _text(slide, Inches(0.5), Inches(5.6 + 0.4 * note_i), Inches(12.3), Inches(0.4), note, size=14, color=GREY)
 
     for which, section in (("street", "streets"), ("unit", "units")):
         slide = _slide(prs, content.section_title(section, lang), brief, lang)
         table = content.league_table(brief, which, lang, top=11)
+        needs = content.needs_lines(brief, section, lang)
+        if not table.rows:  # no table of headers alone: what is missing, or that there is nothing
+            _text(slide, Inches(0.5), Inches(1.4), Inches(12.3), Inches(1.0), needs or [content.t_no_rows(section, lang)],
+                  size=20, color=GREY)
+            continue
         _table(slide, table, Inches(0.5), Inches(1.3), Inches(12.3), size=15 if which == "street" else 14)
         frame = brief.street_league if which == "street" else brief.unit_league
         more = content.more_text(len(table.rows), len(frame), lang)
         _text(slide, Inches(0.5), Inches(6.35), Inches(12.3), Inches(0.6),
-              content.t_rank_help(lang) + (f" {more}" if more else ""), size=12, color=GREY)
+              [" ".join([content.t_rank_help(lang), *([more] if more else [])]), *needs], size=12, color=GREY)
 
     slide = _slide(prs, content.section_title("gaps", lang), brief, lang)
     pics = pictures(ds, brief, lang=lang)
@@ -153,18 +158,21 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     small = content.gaps_table(brief, lang, top=8)
     small = content.TextTable((small.headers[0], small.headers[4]), tuple((r[0], r[4]) for r in small.rows),
                               (False, True))
-    _table(slide, small, Inches(9.35), Inches(2.9), Inches(3.6), size=12, row_h=Inches(0.36))
+    if small.rows:
+        _table(slide, small, Inches(9.35), Inches(2.9), Inches(3.6), size=12, row_h=Inches(0.36))
 
     slide = _slide(prs, content.section_title("hot", lang), brief, lang)
     _picture(slide, pics["hot"], Inches(0.3), Inches(1.2), height=Inches(5.6))
-    lines = [content.hot_summary(brief, lang), *content.notes_for(brief, lang, "meeting.note.few_grids",
-                                                                  "meeting.note.no_cases_month")]
+    lines = [*content.needs_lines(brief, "hot", lang), content.hot_summary(brief, lang),
+             *content.notes_for(brief, lang, "meeting.note.few_grids", "meeting.note.no_cases_month")]
     lines += [content.item_text(i, lang) for i in brief.problems if i.kind == "grid_new_hot"]
     _text(slide, Inches(9.35), Inches(1.3), Inches(3.7), Inches(5.4), lines, size=13)
 
     slide = _slide(prs, content.section_title("estates", lang), brief, lang)
     chart = pics["estates"]
-    _text(slide, Inches(0.5), Inches(1.2), Inches(12.3), Inches(0.6), content.estates_summary(brief, lang), size=18)
+    summary = content.estates_summary(brief, lang)
+    _text(slide, Inches(0.5), Inches(1.2), Inches(12.3), Inches(0.6),
+          [*([summary] if summary else []), *content.needs_lines(brief, "estates", lang)], size=18)
     if chart is not None:
         _picture(slide, chart, Inches(0.3), Inches(1.9), height=Inches(4.6))
     plan = content.plan_table(brief, lang, top=9)

@@ -85,7 +85,8 @@ class _Writer:
         else:
             ws.write_number(row, col, float(value), self.fmt[kind])
 
-    def sheet(self, name: str, frame: pd.DataFrame, columns, lang: str) -> None:
+    def sheet(self, name: str, frame: pd.DataFrame, columns, lang: str, *, lines: list[str] | None = None) -> None:
+        """One table as a sheet; ``lines`` (what the table lacks, or that it has no rows) go under it."""
         ws = self.book.add_worksheet(sheet_name(name))
         cols = [c for c in columns if c[0] in frame.columns]
         for j, (_, key, kind) in enumerate(cols):
@@ -98,6 +99,15 @@ class _Writer:
                 self.cell(ws, i, j, value, cols[j][2])
         if len(frame):
             ws.autofilter(0, 0, len(frame), len(cols) - 1)
+        for i, line in enumerate(lines or [], start=len(frame) + 2):
+            self.cell(ws, i, 0, line, "text")
+
+    def lines_sheet(self, name: str, lines: list[str]) -> None:
+        """A sheet that holds only lines of text (a section that lacks its data says what it needs)."""
+        ws = self.book.add_worksheet(sheet_name(name))
+        ws.set_column(0, 0, 90)
+        for i, line in enumerate(lines):
+            self.cell(ws, i, 0, line, "text")
 
 
 def _summary(w: _Writer, brief: MeetingBrief, lang: str) -> None:
@@ -113,7 +123,9 @@ def _summary(w: _Writer, brief: MeetingBrief, lang: str) -> None:
         for j, v in enumerate((f.value, f.previous, f.delta), start=1):
             w.cell(ws, i, j, v, kind)
     row = len(brief.figures) + 2
-    for line in (content.title(brief, lang), content.subtitle(brief, lang), *content.notes(brief, lang)):
+    needs = [line for section in content.SECTIONS for line in content.needs_lines(brief, section, lang)]
+    for line in (content.title(brief, lang), content.subtitle(brief, lang), *dict.fromkeys(needs),
+                 *content.notes(brief, lang)):
         w.cell(ws, row, 0, line, "text")
         row += 1
 
@@ -123,21 +135,29 @@ def build_xlsx(brief: MeetingBrief, *, lang: str = "zh", mask_personal: bool = T
     buf = io.BytesIO()
     w = _Writer(buf)
     _summary(w, brief, lang)
-    w.sheet(t("meeting.sec.streets", lang=lang), brief.street_league, STREET_COLUMNS, lang)
-    w.sheet(t("meeting.sec.units", lang=lang), brief.unit_league, UNIT_COLUMNS, lang)
+    for section, frame, columns in (("streets", brief.street_league, STREET_COLUMNS),
+                                    ("units", brief.unit_league, UNIT_COLUMNS)):
+        needs = content.needs_lines(brief, section, lang)
+        w.sheet(t(f"meeting.sec.{section}", lang=lang), frame, columns, lang,
+                lines=needs or ([] if len(frame) else [content.t_no_rows(section, lang)]))
     overdue = brief.overdue
     if mask_personal and "reporter_phone" in overdue.columns:
         # a phone the brief already masked keeps its stars (masking it again would drop them)
         overdue = overdue.assign(reporter_phone=[v if "*" in str(v) else mask_phone(v)
                                                  for v in overdue["reporter_phone"]])
-    w.sheet(t("meeting.sec.overdue", lang=lang), overdue, OVERDUE_COLUMNS, lang)
-    w.sheet(t("meeting.sec.gaps", lang=lang), brief.gaps, GAP_COLUMNS, lang)
+    w.sheet(t("meeting.sec.overdue", lang=lang), overdue, OVERDUE_COLUMNS, lang,
+            lines=[content.needs_line(m, lang) for m in brief.needs if m.section == "meeting.overdue"]
+            or ([] if len(overdue) else [t("empty.rows", lang=lang)]))
+    w.sheet(t("meeting.sec.gaps", lang=lang), brief.gaps, GAP_COLUMNS, lang,
+            lines=[] if len(brief.gaps) else [content.t_no_rows("gaps", lang)])
     e = brief.estates_by_stage
+    if e is None and content.needs_lines(brief, "estates", lang):
+        w.lines_sheet(t("meeting.sec.estates", lang=lang), content.needs_lines(brief, "estates", lang))
     if e is not None:
         stage_cols = tuple((c, content.stage_label(c, lang), "count") for c in e.columns
                            if c not in ("street", "estates"))
         cols = (("street", "meeting.col.street", "text"), ("estates", "meeting.col.estates", "count"), *stage_cols)
-        w.sheet(t("meeting.sec.estates", lang=lang), e, cols, lang)
+        w.sheet(t("meeting.sec.estates", lang=lang), e, cols, lang, lines=content.needs_lines(brief, "estates", lang))
     if brief.estates_plan is not None:
         plan = brief.estates_plan.assign(stage=[content.stage_label(v, lang) for v in brief.estates_plan["stage"]],
                                          behind=[t("meeting.yes" if v else "meeting.no", lang=lang)

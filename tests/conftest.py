@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# a page section that fails raises under the tests (ui.section), so no failure hides behind its message
+os.environ["GRIDATLAS_STRICT"] = "1"
+
 if not os.environ.get("GRIDATLAS_HOME"):
     os.environ["GRIDATLAS_HOME"] = tempfile.mkdtemp(prefix="gridatlas-test-home-")
 

@@ -15,6 +15,7 @@ from geo.errors import GridAtlasError
 from geo.users import ROLES
 from i18n import error_text, t
 from ui import auth
+from ui.section import table as show_table
 
 
 def _role_label(role: str) -> str:
@@ -113,7 +114,7 @@ def audit_section(*, limit: int = 500) -> None:
                         format_func=lambda a: t(f"code.audit.{a}") if a else t("admin.audit.all"))
     shown = [e for e in everything if (not who or e.user == who) and (not what or e.action == what)][:limit]
     st.caption(t("admin.audit.shown", n=len(shown), total=len(everything)))
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         t("admin.col.at"): [e.at.replace("T", " ")[:19] for e in shown],
         t("admin.col.name"): [e.user for e in shown],
         t("admin.col.role"): [_role_label(e.role) if e.role in ROLES else e.role for e in shown],
@@ -122,7 +123,7 @@ def audit_section(*, limit: int = 500) -> None:
         t("admin.col.detail"): [e.detail for e in shown],
         t("admin.col.remote"): [e.remote for e in shown],
         t("admin.col.ok"): [e.ok for e in shown],
-    }), hide_index=True, width="stretch")
+    }), hide_index=True, width="stretch")  # a filter that matches nothing says so in words
     headers = {c: t(f"admin.col.{'name' if c == 'user' else c}") for c in ("at", "user", "role", "action", "target",
                                                                          "detail", "remote", "ok")}
     auth.download_button(st, t("admin.audit.export"), log.export_csv(headers=headers),

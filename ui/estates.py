@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from analysis.cases import resolve_as_of
 from analysis.estates import (
     DISTRICT,
     STAGES,
@@ -31,6 +32,7 @@ from analysis.estates import (
     stage_counts,
     street_progress,
 )
+from analysis.needs import column_present
 from geo.crs import WGS84
 from geo.dataset import Dataset
 from geo.errors import AnalysisError
@@ -61,7 +63,10 @@ class Plan:
 
 
 def default_plan(ds: Dataset) -> Plan:
-    """The plan in the dataset's ``meta``; without a target, the calendar year of ``as_of``."""
+    """The plan in the dataset's ``meta``; without a target, the calendar year of ``as_of``.
+
+    ``as_of``: the meta's, else the latest stage date, else the cases' (`analysis.cases.resolve_as_of`), else today.
+    """
     meta = ds.meta_dict
     try:
         start, target, as_of = plan_dates(meta)
@@ -75,8 +80,10 @@ def default_plan(ds: Dataset) -> Plan:
         except ValueError:
             as_of = None
     if as_of is None and ds.estates is not None:
-        dated = reached_dates(ds.estates).stack()
+        dated = reached_dates(ds.estates).stack().dropna()  # estates without stage dates have none
         as_of = dated.max().normalize() if len(dated) else None
+    if as_of is None and ds.rows("cases"):
+        as_of = resolve_as_of(meta, ds.lazy_layer("cases")).normalize()
     as_of = as_of if as_of is not None else pd.Timestamp(dt.date.today())
     return Plan(pd.Timestamp(year=as_of.year, month=1, day=1), pd.Timestamp(year=as_of.year, month=12, day=31),
                 as_of, False)
@@ -99,16 +106,20 @@ def campaign_table(ctx: PageContext, plan: Plan) -> gpd.GeoDataFrame:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _progress(token: str, _ds: Dataset, start: str, target: str, as_of: str, stage: str,
               street: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    counts = stage_counts(_ds.estates, as_of=None)
+    by_street = column_present(_ds, "estates", "street")
+    counts = stage_counts(_ds.estates, by="street" if by_street else None, as_of=None)
     progress = street_progress(_ds.estates, start=start, target=target, as_of=as_of, stage=stage)
     rows = plan_progress(_ds.estates, start=start, target=target, as_of=as_of, street=street)
-    return counts, progress, rows[rows["stage"] == stage].reset_index(drop=True)
+    if not by_street:  # estates without streets: the district alone (not a street named "")
+        progress, rows = progress[progress["street"] == DISTRICT], rows[rows["street"] == DISTRICT]
+    return counts, progress.reset_index(drop=True), rows[rows["stage"] == stage].reset_index(drop=True)
 
 
 def progress_tables(ctx: PageContext, plan: Plan, stage: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Stage counts (current, per street and district), where each street stands on ``plan.as_of`` for
     ``stage``, and the monthly plan rows of ``stage`` (the chosen street, or every street and the district):
-    computed once per dataset version, plan and stage. Raises `AnalysisError` as the analysis does."""
+    computed once per dataset version, plan and stage. Estates without streets give the district rows alone.
+    Raises `AnalysisError` as the analysis does."""
     return _progress(ctx.token, ctx.ds, str(plan.start.date()), str(plan.target.date()), str(plan.as_of.date()),
                      stage, ctx.street)
 

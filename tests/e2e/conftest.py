@@ -25,7 +25,9 @@ SCREENS = ROOT / "tests" / "e2e" / "screens"
 
 def start_app(data: str | None = None, *, env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """Start the app as `make run` does (`python -m ui.serve`) on a free port; return the process and its URL once healthy."""
-    server = start_server(data, env_extra=env_extra, log_dir=ROOT / "tests" / "e2e", timeout_s=90)
+    # strict: a failing page section raises in the server too (its error box fails the test) instead of being contained
+    server = start_server(data, env_extra={"GRIDATLAS_STRICT": "1", **(env_extra or {})}, log_dir=ROOT / "tests" / "e2e",
+                          timeout_s=90)
     return server.proc, server.url
 
 

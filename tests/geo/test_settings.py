@@ -22,6 +22,7 @@ INVALID = {
     "GRIDATLAS_TILES_DATUM": ("bd09", "one of wgs84, gcj02"),
     "GRIDATLAS_MAX_UPLOAD_MB": ("lots", "a whole number from 1 to 10000"),
     "GRIDATLAS_DASK": ("localhost:8786", "a URL starting with tcp:// or tls:// or inproc:// or ws:// or wss://"),
+    "GRIDATLAS_STRICT": ("maybe", "one of 1, true, yes, 0, false, no"),
 }
 # Free text, shown escaped: no value is invalid.
 ANY_TEXT = {"GRIDATLAS_TILES_ATTR"}
@@ -49,6 +50,19 @@ def test_an_invalid_value_names_the_variable_and_what_is_allowed(name, monkeypat
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=re.escape(message)):
         settings.check_all()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("TRUE", True), (" yes ", True), ("0", False),
+                                                ("false", False), ("no", False)])
+def test_strict_reads_yes_and_no(value, expected, monkeypatch):
+    monkeypatch.setenv("GRIDATLAS_STRICT", value)
+    assert settings.strict() is expected
+
+
+def test_strict_is_off_without_the_variable_and_on_under_the_tests(monkeypatch):
+    assert settings.strict() is True  # tests/conftest.py sets it for the whole suite
+    monkeypatch.delenv("GRIDATLAS_STRICT")
+    assert settings.strict() is False
 
 
 def test_several_invalid_values_are_reported_together():
