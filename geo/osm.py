@@ -111,7 +111,7 @@ def read_osm_roads(path: str | Path, *, bbox: Bbox | None = None, name: str | No
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")  # GDAL's notes about the OSM driver's temporary index
         frame = pyogrio.read_dataframe(path, layer="lines", columns=["osm_id", "name", "highway", "foot", "access"],
-                                       where=_where(), bbox=bbox, CONFIG_FILE=str(OSMCONF))
+                                       where=_where(), bbox=bbox, use_arrow=True, CONFIG_FILE=str(OSMCONF))
     for col in ("osm_id", "name", "highway", "foot", "access"):
         if col not in frame.columns:  # a file whose lines carry none of these tags at all
             frame[col] = None
@@ -119,14 +119,11 @@ def read_osm_roads(path: str | Path, *, bbox: Bbox | None = None, name: str | No
     geoms = frame.geometry.to_numpy()
     if bbox is not None and len(geoms):
         geoms = shapely.clip_by_rect(geoms, *bbox)
-    out = gpd.GeoDataFrame({"osm_id": frame["osm_id"].astype("object").to_numpy(),
-                            "name": frame["name"].to_numpy(), "highway": frame["highway"].to_numpy()},
-                           geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
+    out = gpd.GeoDataFrame({"osm_id": frame["osm_id"].to_numpy(), "name": frame["name"].to_numpy(),
+                            "highway": frame["highway"].to_numpy()}, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
     out = out.explode(index_parts=False)
     out = out.loc[~out.geometry.is_empty & (out.geom_type == "LineString")].reset_index(drop=True)
     if out.empty:
         raise no_walkable_ways(name, bbox)
-    out["osm_id"] = out["osm_id"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                                      else str(v))
     out.insert(3, "walkable", True)
     return out
