@@ -59,7 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GRIDATLAS_TILES_DATUM", "choice",
             "datum of the tiles: `wgs84`, or `gcj02` for Amap/Tencent tiles (layers are shifted to match)",
             default="wgs84", choices=("wgs84", "gcj02"), secret=("basemap", "datum")),
-    Setting("GRIDATLAS_MAX_UPLOAD_MB", "int", "largest file the 数据管理 page and `import` accept, in MB",
+    Setting("GRIDATLAS_MAX_UPLOAD_MB", "int", "largest upload the 数据管理 page accepts, and most `import`/`validate` "
+            "read from a local file (a GeoPackage: the chosen layer's own bytes), in MB",
             default=200, minimum=1, maximum=10_000),
     Setting("GRIDATLAS_DASK", "url", "dask.distributed scheduler the heavy analyses run on, e.g. "
             "`tcp://127.0.0.1:8786`; unset: in-process", url_schemes=("tcp", "tls", "inproc", "ws", "wss")),

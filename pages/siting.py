@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from analysis.coverage import DEFAULT_RADIUS_M
@@ -15,6 +16,8 @@ from ui import auth, widgets
 from ui.city import require_district
 from ui.context import get_context
 from ui.maps import legend, show_map
+from ui.section import section
+from ui.section import table as show_table
 from ui.siting import (
     curve_chart,
     run_siting,
@@ -112,131 +115,134 @@ if run is None or other_street:
     elif not st.session_state.get("siting_error"):
         st.info(t("siting.start_hint"))
 else:
-    res, req = run.result, run.request
-    prob = siting_instance(ctx.path, ctx.token, req.params)
-    if req.mode == "target":
-        st.success(t("siting.answer.target", n=res.n_new, share=100 * (res.target_share or 0)))
-    elif res.n_new < res.n_requested:
-        st.warning(t("siting.answer.fewer", n=res.n_new, asked=res.n_requested))
-    if req.params.capacity:
-        st.caption(t("siting.capacity_note"))
-    k = st.columns(6)
-    k[0].metric(t("siting.kpi.sites"), f"{res.n_new}")
-    k[1].metric(t("siting.kpi.before"), f"{100 * res.existing_share:.1f}%")
-    k[2].metric(t("siting.kpi.after"), f"{100 * res.covered_share:.1f}%",
-                f"+{100 * res.added_share:.1f} pt", delta_color="normal")
-    k[3].metric(t("siting.kpi.added"), f"{res.added_elderly:,.0f}")
-    if res.optimal:
-        k[4].metric(t("siting.kpi.optimal"), t("siting.yes"), t(f"siting.solver.{res.solver}"), delta_color="off",
+    with section("siting.answer"):
+        res, req = run.result, run.request
+        prob = siting_instance(ctx.path, ctx.token, req.params)
+        if req.mode == "target":
+            st.success(t("siting.answer.target", n=res.n_new, share=100 * (res.target_share or 0)))
+        elif res.n_new < res.n_requested:
+            st.warning(t("siting.answer.fewer", n=res.n_new, asked=res.n_requested))
+        if req.params.capacity:
+            st.caption(t("siting.capacity_note"))
+        k = st.columns(6)
+        k[0].metric(t("siting.kpi.sites"), f"{res.n_new}")
+        k[1].metric(t("siting.kpi.before"), f"{100 * res.existing_share:.1f}%")
+        k[2].metric(t("siting.kpi.after"), f"{100 * res.covered_share:.1f}%",
+                    f"+{100 * res.added_share:.1f} pt", delta_color="normal")
+        k[3].metric(t("siting.kpi.added"), f"{res.added_elderly:,.0f}")
+        if res.optimal:
+            k[4].metric(t("siting.kpi.optimal"), t("siting.yes"), t(f"siting.solver.{res.solver}"), delta_color="off",
+                        delta_arrow="off")
+        else:
+            gap = "—" if res.gap is None else f"{100 * res.gap:.2f}%"
+            k[4].metric(t("siting.kpi.gap"), gap, t(f"siting.solver.{res.solver}"), delta_color="off", delta_arrow="off")
+        k[5].metric(t("siting.kpi.seconds"), f"{res.elapsed_s:.2f} s",
+                    t("siting.kpi.rows", rows=f"{prob.n_rows:,}", points=f"{prob.n_points:,}"), delta_color="off",
                     delta_arrow="off")
-    else:
-        gap = "—" if res.gap is None else f"{100 * res.gap:.2f}%"
-        k[4].metric(t("siting.kpi.gap"), gap, t(f"siting.solver.{res.solver}"), delta_color="off", delta_arrow="off")
-    k[5].metric(t("siting.kpi.seconds"), f"{res.elapsed_s:.2f} s",
-                t("siting.kpi.rows", rows=f"{prob.n_rows:,}", points=f"{prob.n_points:,}"), delta_color="off",
-                delta_arrow="off")
 
-    map_col, side_col = st.columns([4, 1])
-    with map_col:
-        st.subheader(t("siting.map.title"))
-        m, gain_legend = siting_map(ctx.path, ctx.token, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum,
-                                    req.params, res)
-        show_map(m, key="siting_map", height=600)
-        st.caption(t("siting.map.help"))
-    with side_col:
-        legend(t("siting.map.legend"), gain_legend)
-    st.plotly_chart(curve_chart(run.curve, existing_share=res.existing_share, marked_n=res.n_new,
-                                target_share=res.target_share, title=t("siting.curve.title")),
-                    width="stretch", key="siting_curve")
+        map_col, side_col = st.columns([4, 1])
+        with map_col:
+            st.subheader(t("siting.map.title"))
+            m, gain_legend = siting_map(ctx.path, ctx.token, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum,
+                                        req.params, res)
+            show_map(m, key="siting_map", height=600)
+            st.caption(t("siting.map.help"))
+        with side_col:
+            legend(t("siting.map.legend"), gain_legend)
+        st.plotly_chart(curve_chart(run.curve, existing_share=res.existing_share, marked_n=res.n_new,
+                                    target_share=res.target_share, title=t("siting.curve.title")),
+                        width="stretch", key="siting_curve")
 
-    st.subheader(t("siting.table.title"))
-    rows = site_rows(prob, res)
-    show = [c for c in ("rank", "site_id", "name", "gain_elderly", "covered_elderly", "covered_share", "capacity",
-                        "lon", "lat") if c in rows.columns]
-    st.dataframe(rows[show].rename(columns=site_labels()), hide_index=True, width="stretch")
-    site_downloads(rows[[*show, "geometry"]], file_stem=t("siting.file"), key="siting_sites")
+        st.subheader(t("siting.table.title"))
+        rows = site_rows(prob, res)
+        show = [c for c in ("rank", "site_id", "name", "gain_elderly", "covered_elderly", "covered_share", "capacity",
+                            "lon", "lat") if c in rows.columns]
+        show_table(rows[show].rename(columns=site_labels()), hide_index=True, width="stretch")
+        site_downloads(rows[[*show, "geometry"]], file_stem=t("siting.file"), key="siting_sites")
 
 
 # --- scenarios -----------------------------------------------------------------------------
 @st.fragment
 def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
     """Save the current answer under a name; list, compare two side by side, delete."""
-    st.subheader(t("siting.scn.title"))
-    try:
-        saved = list_scenarios(path, kind=SCENARIO_KIND)
-    except DataError as err:
-        st.error(t("siting.scn.unavailable", message="; ".join(problem_text(p) for p in err.problems)))
-        return
-    can_plan = auth.allowed("planner")
-    if can_plan:
-        c_name, c_over, c_save = st.columns([3, 1.2, 1])
-        name = c_name.text_input(t("siting.scn.name"), key="scn_name", placeholder=t("siting.scn.name_hint"))
-        overwrite = c_over.checkbox(t("siting.scn.overwrite"), key="scn_overwrite")
-    if can_plan and c_save.button(t("siting.scn.save"), key="scn_save", disabled=run is None):
-        auth.require("planner", action="scenario_save", target=name.strip())
-        clean = name.strip()  # the common mistakes get a message in the page's language
-        if not clean:
-            st.error(t("siting.scn.name_empty"))
-        elif len(clean) > MAX_NAME_CHARS:
-            st.error(t("siting.scn.name_long", n=MAX_NAME_CHARS))
-        elif not overwrite and clean in {s.name for s in saved}:
-            st.error(t("siting.scn.name_taken", name=clean))
-        else:
+    with section("siting.scenarios"):
+        st.subheader(t("siting.scn.title"))
+        try:
+            saved = list_scenarios(path, kind=SCENARIO_KIND)
+        except DataError as err:
+            st.error(t("siting.scn.unavailable", message="; ".join(problem_text(p) for p in err.problems)))
+            return
+        can_plan = auth.allowed("planner")
+        if can_plan:
+            c_name, c_over, c_save = st.columns([3, 1.2, 1])
+            name = c_name.text_input(t("siting.scn.name"), key="scn_name", placeholder=t("siting.scn.name_hint"))
+            overwrite = c_over.checkbox(t("siting.scn.overwrite"), key="scn_overwrite")
+        if can_plan and c_save.button(t("siting.scn.save"), key="scn_save", disabled=run is None):
+            auth.require("planner", action="scenario_save", target=name.strip())
+            clean = name.strip()  # the common mistakes get a message in the page's language
+            if not clean:
+                st.error(t("siting.scn.name_empty"))
+            elif len(clean) > MAX_NAME_CHARS:
+                st.error(t("siting.scn.name_long", n=MAX_NAME_CHARS))
+            elif not overwrite and clean in {s.name for s in saved}:
+                st.error(t("siting.scn.name_taken", name=clean))
+            else:
+                try:
+                    s = save_scenario(path, run.to_scenario(clean, dataset=dataset), overwrite=overwrite)
+                    auth.audit("scenario_save", target=s.name, detail=f"{dataset}; overwrite={overwrite}")
+                    st.success(t("siting.scn.saved", name=s.name))
+                    saved = list_scenarios(path, kind=SCENARIO_KIND)
+                except DataError as err:
+                    st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
+        if run is None and can_plan:
+            st.caption(t("siting.scn.run_first"))
+        if not saved:
+            st.caption(t("siting.scn.none"))
+            return
+        runs = [(s, SitingRun.from_scenario(s)) for s in saved]
+        st.dataframe(scenario_table(runs), hide_index=True, width="stretch")
+        names = [s.name for s in saved]
+
+        st.markdown(f"**{t('siting.scn.compare')}**")
+        a_col, b_col = st.columns(2)
+        # Keys follow the list, so after a save or delete the two latest scenarios are compared.
+        listed = str(abs(hash(tuple(names))))
+        pick_a = a_col.selectbox(t("siting.scn.a"), names, index=max(0, len(names) - 2), key=f"scn_a_{listed}")
+        pick_b = b_col.selectbox(t("siting.scn.b"), names, index=len(names) - 1, key=f"scn_b_{listed}")
+        by_name = dict(zip(names, (r for _, r in runs), strict=True))
+        a, b = by_name[pick_a], by_name[pick_b]
+        for col, scn in ((a_col, a), (b_col, b)):
+            with col:
+                p, r = scn.request.params, scn.result
+                st.caption(t("siting.scn.params", type=label_of("facility", p.facility_type), radius=p.radius_m,
+                             distance=t(f"siting.distance.{p.distance}"), source=t(f"siting.candidates.{p.candidates}"),
+                             solver=t(f"siting.solver.{r.solver}")))
+                m1, m2, m3 = st.columns(3)
+                m1.metric(t("siting.kpi.sites"), r.n_new)
+                m2.metric(t("siting.kpi.after"), f"{100 * r.covered_share:.1f}%")
+                m3.metric(t("siting.kpi.added"), f"{r.added_elderly:,.0f}")
+                show_table(pd.DataFrame({t("siting.col.rank"): list(range(1, r.n_new + 1)),
+                                         t("siting.col.site_id"): list(r.site_ids),
+                                         t("siting.col.gain"): [round(g, 1) for g in r.gains_elderly]}),
+                           hide_index=True, width="stretch", height=min(400, 38 + 35 * max(1, r.n_new)))
+        common = sorted(set(a.result.site_ids) & set(b.result.site_ids))
+        diff = round(100 * (b.result.covered_share - a.result.covered_share), 1)
+        st.caption(t(f"siting.scn.common.{'more' if diff > 0 else 'less' if diff < 0 else 'same'}", n=len(common),
+                     diff=abs(diff)))
+
+        if not can_plan:
+            return
+        d_col, d_btn = st.columns([3, 1])
+        victim = d_col.selectbox(t("siting.scn.delete_which"), names, key="scn_delete_pick")
+        if d_btn.button(t("siting.scn.delete"), key="scn_delete"):
+            auth.require("planner", action="scenario_delete", target=victim)
             try:
-                s = save_scenario(path, run.to_scenario(clean, dataset=dataset), overwrite=overwrite)
-                auth.audit("scenario_save", target=s.name, detail=f"{dataset}; overwrite={overwrite}")
-                st.success(t("siting.scn.saved", name=s.name))
-                saved = list_scenarios(path, kind=SCENARIO_KIND)
+                delete_scenario(path, victim)
+                auth.audit("scenario_delete", target=victim, detail=dataset)
+                st.toast(t("siting.scn.deleted", name=victim))
+                st.rerun(scope="fragment")
             except DataError as err:
                 st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
-    if run is None and can_plan:
-        st.caption(t("siting.scn.run_first"))
-    if not saved:
-        st.caption(t("siting.scn.none"))
-        return
-    runs = [(s, SitingRun.from_scenario(s)) for s in saved]
-    st.dataframe(scenario_table(runs), hide_index=True, width="stretch")
-    names = [s.name for s in saved]
-
-    st.markdown(f"**{t('siting.scn.compare')}**")
-    a_col, b_col = st.columns(2)
-    # Keys follow the list, so after a save or delete the two latest scenarios are compared.
-    listed = str(abs(hash(tuple(names))))
-    pick_a = a_col.selectbox(t("siting.scn.a"), names, index=max(0, len(names) - 2), key=f"scn_a_{listed}")
-    pick_b = b_col.selectbox(t("siting.scn.b"), names, index=len(names) - 1, key=f"scn_b_{listed}")
-    by_name = dict(zip(names, (r for _, r in runs), strict=True))
-    a, b = by_name[pick_a], by_name[pick_b]
-    for col, scn in ((a_col, a), (b_col, b)):
-        with col:
-            p, r = scn.request.params, scn.result
-            st.caption(t("siting.scn.params", type=label_of("facility", p.facility_type), radius=p.radius_m,
-                         distance=t(f"siting.distance.{p.distance}"), source=t(f"siting.candidates.{p.candidates}"),
-                         solver=t(f"siting.solver.{r.solver}")))
-            m1, m2, m3 = st.columns(3)
-            m1.metric(t("siting.kpi.sites"), r.n_new)
-            m2.metric(t("siting.kpi.after"), f"{100 * r.covered_share:.1f}%")
-            m3.metric(t("siting.kpi.added"), f"{r.added_elderly:,.0f}")
-            st.dataframe({t("siting.col.rank"): list(range(1, r.n_new + 1)), t("siting.col.site_id"): list(r.site_ids),
-                          t("siting.col.gain"): [round(g, 1) for g in r.gains_elderly]},
-                         hide_index=True, width="stretch", height=min(400, 38 + 35 * max(1, r.n_new)))
-    common = sorted(set(a.result.site_ids) & set(b.result.site_ids))
-    diff = round(100 * (b.result.covered_share - a.result.covered_share), 1)
-    st.caption(t(f"siting.scn.common.{'more' if diff > 0 else 'less' if diff < 0 else 'same'}", n=len(common),
-                 diff=abs(diff)))
-
-    if not can_plan:
-        return
-    d_col, d_btn = st.columns([3, 1])
-    victim = d_col.selectbox(t("siting.scn.delete_which"), names, key="scn_delete_pick")
-    if d_btn.button(t("siting.scn.delete"), key="scn_delete"):
-        auth.require("planner", action="scenario_delete", target=victim)
-        try:
-            delete_scenario(path, victim)
-            auth.audit("scenario_delete", target=victim, detail=dataset)
-            st.toast(t("siting.scn.deleted", name=victim))
-            st.rerun(scope="fragment")
-        except DataError as err:
-            st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
 
 
 scenarios_section(ctx.path, ds.name, run)
