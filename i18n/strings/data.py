@@ -3,11 +3,11 @@
 STRINGS = {
     "nav.data": ("数据管理", "Data"),
     "data.title": ("数据管理", "Data management"),
-    "data.intro": ("上传一个图层的文件（GeoPackage、GeoJSON、Shapefile 压缩包、CSV、Excel），核对表头和取值，"
-                   "检查通过后保存为数据集的新版本；旧版本都会保留，可随时恢复。",
-                   "Upload one layer's file (GeoPackage, GeoJSON, zipped Shapefile, CSV, Excel), confirm its headers "
-                   "and values, and save it as a new version of the dataset once it passes the checks; earlier "
-                   "versions are kept and can be restored."),
+    "data.intro": ("上传一个图层的文件（GeoPackage、GeoJSON、Shapefile 压缩包、CSV、Excel；道路也可用 OpenStreetMap "
+                   "数据 .osm、.osm.pbf），核对表头和取值，检查通过后保存为数据集的新版本；旧版本都会保留，可随时恢复。",
+                   "Upload one layer's file (GeoPackage, GeoJSON, zipped Shapefile, CSV, Excel; for roads also an "
+                   "OpenStreetMap extract, .osm or .osm.pbf), confirm its headers and values, and save it as a new "
+                   "version of the dataset once it passes the checks; earlier versions are kept and can be restored."),
     "data.staff_only": ("导入和恢复数据需要“工作人员”或以上角色，请登录。",
                         "Importing and restoring need the staff role or above; please sign in."),
     "data.import.header": ("导入图层", "Import a layer"),
