@@ -17,7 +17,8 @@ What runs where, and why it stays small on the wire:
 - **grid × period counts** (`grid_period_counts`): each task bincounts one
   chunk of (grid position, period number) pairs into a grids × periods
   matrix; the matrices are summed. Only the small matrices come back.
-- **per-district analyses** (`district_hotspots`, `district_coverage`): one
+- **per-district analyses** (`district_coverage` here; the hot spots in
+  `analysis.districts`, which runs its groups through `_gather_map`): one
   task per district (or any grouping column), each on its own grids; Gi*,
   emerging hot spots and coverage of one district do not depend on another
   district's grids, so the union of the per-district answers is the city's.
@@ -43,17 +44,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.hotspots import (
-    MIN_PERIODS,
-    GridWeights,
-    classify_patterns,
-    confidence_bins,
-    gi_star,
-    gi_star_z,
-    mann_kendall,
-    queen_weights,
-)
-from analysis.options import WeightsScheme
 from geo.assign import locate_points
 from geo.errors import AnalysisError
 
@@ -98,7 +88,8 @@ def _gather_map(client: Client | None, fn: Callable[..., Any], items: Sequence[t
     """
     if client is None:
         return [fn(*item, **shared) for item in items]
-    remote = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+    # each value as one piece (scatter would split a dict or a list into a future per item)
+    remote = {k: client.scatter([v], broadcast=True)[0] for k, v in shared.items()}
     futures = [client.submit(fn, *item, **remote, pure=False) for item in items]
     return client.gather(futures)
 
@@ -162,7 +153,8 @@ def grid_period_counts(grid: np.ndarray, period: np.ndarray, *, n_grids: int, fi
 
 @dataclass(frozen=True)
 class DistrictHotspots:
-    """Gi* of the whole range and the emerging pattern over its periods, for one district.
+    """Gi* of the whole range and the emerging pattern over its periods, for one district
+    (`analysis.districts.district_hotspots`).
 
     ``frame``: one row per grid of the district (the order given), with
     ``grid_id, cases, gi_z, gi_p, gi_p_sim, gi_bin, pattern, hot_periods,
@@ -178,52 +170,6 @@ class DistrictHotspots:
     note: str | None = None
 
 
-def hotspots_from_counts(district: str, grid_ids: np.ndarray, counts: np.ndarray, *, weights: GridWeights,
-                         permutations: int = 999, seed: int | None = 0, weights_scheme: WeightsScheme = "binary",
-                         trend_alpha: float = 0.05) -> DistrictHotspots:
-    """Gi* of the total counts and the emerging patterns of the per-period counts of one district.
-
-    ``counts``: grids × periods, the district's grids in ``weights`` order.
-    The statistics are those of `analysis.hotspots.hot_spots` and
-    `analysis.hotspots.emerging_hot_spots` on counts (measure ``count``).
-    """
-    counts = np.asarray(counts, dtype="int64")
-    total = counts.sum(axis=1)
-    n = len(total)
-    frame = pd.DataFrame({"grid_id": pd.array(grid_ids, dtype="string"), "cases": total})
-    try:
-        gi = gi_star(total.astype("float64"), weights, permutations=permutations, seed=seed,
-                     weights_scheme=weights_scheme)
-    except AnalysisError as err:
-        for name in ("gi_z", "gi_p", "gi_p_sim"):
-            frame[name] = np.full(n, np.nan)
-        frame["gi_bin"] = np.zeros(n, dtype="int64")
-        _no_pattern(frame)
-        return DistrictHotspots(district=district, frame=frame, n_cases=int(total.sum()), note=err.message)
-    frame["gi_z"], frame["gi_p"], frame["gi_p_sim"], frame["gi_bin"] = gi.z, gi.p, gi.p_sim, gi.bins.astype("int64")
-    if counts.shape[1] >= MIN_PERIODS:
-        z = gi_star_z(counts.astype("float64"), weights, weights_scheme=weights_scheme)
-        bins = confidence_bins(z, fdr=True)
-        mk = mann_kendall(z)
-        frame["pattern"] = pd.array(classify_patterns(bins, mk.z, mk.p, trend_alpha=trend_alpha), dtype="string")
-        frame["hot_periods"] = (bins >= 1).sum(axis=1).astype("int64")
-        frame["cold_periods"] = (bins <= -1).sum(axis=1).astype("int64")
-        frame["final_bin"] = bins[:, -1].astype("int64")
-        frame["trend_z"], frame["trend_p"], frame["trend_tau"] = mk.z, mk.p, mk.tau
-    else:
-        _no_pattern(frame)
-    return DistrictHotspots(district=district, frame=frame, n_cases=int(total.sum()))
-
-
-def _no_pattern(frame: pd.DataFrame) -> None:
-    n = len(frame)
-    frame["pattern"] = pd.array([pd.NA] * n, dtype="string")
-    for name in ("hot_periods", "cold_periods", "final_bin"):
-        frame[name] = np.zeros(n, dtype="int64")
-    for name in ("trend_z", "trend_p", "trend_tau"):
-        frame[name] = np.full(n, np.nan)
-
-
 def _groups(grids: gpd.GeoDataFrame, by: str) -> dict[str, np.ndarray]:
     if by not in grids.columns:
         raise AnalysisError(f"the grids layer has no column {by!r} to split by", code="analysis.group_column_missing",
@@ -232,41 +178,16 @@ def _groups(grids: gpd.GeoDataFrame, by: str) -> dict[str, np.ndarray]:
     return {str(g): np.flatnonzero(labels == g) for g in pd.unique(labels)}
 
 
-def district_hotspots(grids: gpd.GeoDataFrame, counts: np.ndarray, *, by: str = "district",
-                      client: Client | None = None, permutations: int = 999, seed: int | None = 0,
-                      weights_scheme: WeightsScheme = "binary", trend_alpha: float = 0.05) -> list[DistrictHotspots]:
-    """`hotspots_from_counts` for each group of grids (``by`` column), one Dask task each.
-
-    ``counts``: grids × periods in ``grids`` order (`grid_period_counts`, or
-    the PostGIS store's SQL counts). Queen weights are built per group.
-    """
-    if counts.shape[0] != len(grids):
-        raise AnalysisError(f"`counts` has {counts.shape[0]} rows but there are {len(grids)} grids",
-                            code="analysis.shape_mismatch",
-                            params={"what": "counts", "got": counts.shape[0], "expected": len(grids)})
-    items = []
-    for name, rows in _groups(grids, by).items():
-        sub = grids.iloc[rows]
-        items.append((name, sub["grid_id"].to_numpy(dtype=object), counts[rows], queen_weights(sub)))
-    return _gather_map(client, _hotspots_task, items,
-                       {"permutations": permutations, "seed": seed, "weights_scheme": weights_scheme,
-                        "trend_alpha": trend_alpha})
-
-
-def _hotspots_task(name: str, grid_ids: np.ndarray, counts: np.ndarray, weights: GridWeights, **kw: Any
-                   ) -> DistrictHotspots:
-    return hotspots_from_counts(name, grid_ids, counts, weights=weights, **kw)
-
-
 # --- per-district coverage -------------------------------------------------------------------
 
-def _coverage_task(name: str, grids: gpd.GeoDataFrame, *, facilities: gpd.GeoDataFrame,
-                   estates: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame | None,
+def _coverage_task(name: str, grids: gpd.GeoDataFrame, graph_key: str | None, *, facilities: gpd.GeoDataFrame,
+                   estates: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame | None, graphs: Mapping[str, Any],
                    options: Mapping[str, Any]) -> pd.DataFrame:
     from analysis.coverage import compute_coverage
 
     layers = {"grids": grids, "facilities": facilities, "estates": estates, "roads": roads}
-    return compute_coverage(layers, **options).grids
+    graph = graphs[graph_key] if graph_key is not None else None
+    return compute_coverage(layers, graph=graph, **options).grids
 
 
 def district_coverage(layers: Mapping[str, gpd.GeoDataFrame | None], *, by: str = "district",
@@ -275,12 +196,31 @@ def district_coverage(layers: Mapping[str, gpd.GeoDataFrame | None], *, by: str 
 
     ``options`` are `compute_coverage`'s (``facility_types``, ``radius_m``,
     ``distance``, ``weight``, ``include_planned``). Every group sees all
-    facilities, so a station across a district border still counts.
+    facilities, so a station across a district border still counts. Each
+    group measures in its own grids' metric CRS (as the page does on that
+    district); for walking, the graph of each CRS is built once, here, and
+    broadcast (groups in one UTM zone share one graph).
     """
+    from geo.crs import metric_crs
+
     grids = layers["grids"]
-    items = [(name, grids.iloc[rows]) for name, rows in _groups(grids, by).items()]
-    shared = {"facilities": layers["facilities"], "estates": layers.get("estates"), "roads": layers.get("roads"),
-              "options": dict(options)}
+    roads = layers.get("roads")
+    walking = options.get("distance") == "walking" and roads is not None and len(roads) > 0
+    graphs: dict[str, Any] = {}
+    items = []
+    for name, rows in _groups(grids, by).items():
+        part = grids.iloc[rows]
+        key = None
+        if walking:
+            from analysis.network import build_walk_graph
+
+            crs = metric_crs(part)
+            key = crs.to_wkt()
+            if key not in graphs:
+                graphs[key] = build_walk_graph(roads, crs=crs)
+        items.append((name, part, key))
+    shared = {"facilities": layers["facilities"], "estates": layers.get("estates"), "roads": roads,
+              "graphs": graphs, "options": dict(options)}
     parts = _gather_map(client, _coverage_task, items, shared)
     out = pd.concat(parts, ignore_index=True)
     order = pd.Series(np.arange(len(grids)), index=grids["grid_id"].astype("string").to_numpy())

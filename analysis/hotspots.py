@@ -88,6 +88,7 @@ and ``Dm`` the median distance to the mean centre.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -104,6 +105,8 @@ from analysis.cases import CaseFilter, CaseTable, _check_period, case_mask, peri
 from analysis.options import MEASURES, WEIGHTS_SCHEMES, Measure, Period, WeightsScheme, check_choice
 from geo.calendar import month_of, week_index
 from geo.errors import AnalysisError
+
+_GLOBAL_RNG = threading.Lock()  # see gi_star
 
 if TYPE_CHECKING:  # esda and libpysal are imported where used: a page that draws no Gi* never pays for them
     import libpysal
@@ -311,7 +314,10 @@ def gi_star(values: np.ndarray, weights: GridWeights, *, permutations: int = 999
                             code="analysis.all_values_equal")
     import esda
 
-    with warnings.catch_warnings():
+    # esda (without numba) draws its permutations from NumPy's one global generator (np.random.seed, then
+    # np.random.choice): two Gi* at once in threads of one process (a Dask worker's threads, two sessions of the
+    # app) would interleave their draws and p_sim would change from run to run. One at a time per process.
+    with _GLOBAL_RNG, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         g = esda.G_Local(y, weights.to_w(), transform=ESDA_TRANSFORM[scheme], star=True, permutations=permutations,
                          seed=seed, n_jobs=1, keep_simulations=False)

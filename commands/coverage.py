@@ -9,24 +9,21 @@ from commands._common import EXIT_OK, add_data_arg, add_scheduler_arg, load, pri
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    from analysis.coverage import compute_coverage, district_totals, resolve_params
+    """One pipeline (`analysis.districts.grid_coverage`): ``--scheduler`` only says where its tasks run."""
+    from analysis.distributed import connect
+    from analysis.districts import grid_coverage
 
     types = tuple(t.strip() for t in args.type.split(",") if t.strip())
     ds = load(args)
     options = {"facility_types": types, "radius_m": args.radius_m, "distance": args.distance, "weight": args.weight,
                "include_planned": args.include_planned}
-    if args.scheduler:
-        from analysis.coverage import prepare_inputs
-        from analysis.distributed import connect, district_coverage
-
-        params = resolve_params(prepare_inputs(ds), **options)
-        by = "district" if "district" in ds.grids.columns else "street"
-        layers = {n: ds.layer(n) for n in ("grids", "facilities", "estates", "roads")}
-        grids = district_coverage(layers, by=by, client=connect(args.scheduler), **options)
-        totals = district_totals(grids)
-    else:
-        res = compute_coverage(ds, **options)
-        grids, params, totals = res.grids, res.params, res.totals
+    client = connect(args.scheduler)
+    try:
+        run = grid_coverage(ds, client=client, **options)
+    finally:
+        if client is not None:
+            client.close()
+    grids, params, totals = run.grids, run.params, run.totals
     w = args.weight
     table = grids[["grid_id", "street", w, f"covered_{w}", "covered_share", "nearest_m"]].copy()
     table[f"covered_{w}"] = table[f"covered_{w}"].round(2)
@@ -53,6 +50,7 @@ def add_coverage(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight", default="elderly", choices=WEIGHTS,
                    help="count the aged 60+ (default) or all residents")
     p.add_argument("--include-planned", action="store_true", help="count planned facilities as well")
-    add_scheduler_arg(p, "one task per district (or per street without a district column); same answer")
+    add_scheduler_arg(p, "one task per district (or per street without a district column), as in-process; "
+                         "the same file as without it")
     p.add_argument("--out", required=True, help="CSV (or .xlsx) to write, one row per grid")
     p.set_defaults(func=_cmd_coverage)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import pandas as pd
-
 from analysis.options import MEASURES, PERIODS, WEIGHTS_SCHEMES
 from commands._common import EXIT_OK, add_data_arg, add_scheduler_arg, check_seed, load, print_json, write_table
 from geo.errors import AnalysisError
@@ -24,8 +22,10 @@ def _date_arg(text: str):
 
 
 def _cmd_hotspots(args: argparse.Namespace) -> int:
+    """One pipeline (`analysis.districts.grid_hotspots`): ``--scheduler`` only says where its heavy steps run."""
     from analysis.cases import CaseFilter, case_table_from_dataset
-    from analysis.hotspots import hotspot_report, queen_weights
+    from analysis.distributed import connect
+    from analysis.districts import grid_hotspots
 
     if not 0 <= args.permutations <= MAX_PERMUTATIONS:
         raise AnalysisError(f"--permutations was {args.permutations} but must be between 0 and "
@@ -37,58 +37,32 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     table = case_table_from_dataset(ds)
     flt = CaseFilter(since=args.since, until=args.until,
                      categories=(args.category,) if args.category else ())
-    if args.per_district or args.scheduler:
-        return _hotspots_per_district(args, ds, table, flt)
-    report = hotspot_report(table, queen_weights(ds.grids), flt, measure=args.measure,
-                            permutations=args.permutations, seed=args.seed, period=args.period,
-                            weights_scheme=args.weights)
-    write_table(report.frame, args.out)
-    for note in report.notes:
-        print(f"warning: {note}", file=sys.stderr)
-    bins = report.frame["gi_bin"]
-    patterns = report.frame["pattern"].dropna().value_counts().to_dict()
-    print_json({"command": "hotspots", "cases": report.hot.n_cases, "cases_outside_grids": table.outside,
-                "grids": table.n_grids, "grids_analysed": report.hot.n_grids_analysed, "measure": args.measure,
-                "since": args.since, "until": args.until, "category": args.category, "as_of": table.as_of.date(),
-                "permutations": args.permutations, "seed": args.seed, "period": args.period,
-                "hot_grids": int((bins > 0).sum()), "cold_grids": int((bins < 0).sum()),
-                "patterns": {str(k): int(v) for k, v in patterns.items()}, "out": str(args.out)})
-    return EXIT_OK
-
-
-def _hotspots_per_district(args: argparse.Namespace, ds, table, flt) -> int:
-    """Gi* and emerging patterns per district (grids' ``district`` column, else the whole dataset)."""
-    import numpy as np
-
-    from analysis.cases import case_mask
-    from analysis.distributed import connect, district_hotspots, grid_period_counts
-    from analysis.hotspots import period_range
-
-    if args.measure != "count":
-        raise AnalysisError("--per-district and --scheduler count cases (--measure count); rates run in-process",
-                            code="analysis.per_district_count_only")
+    grids = ds.grids
+    if args.per_district and "district" not in grids.columns:  # a district dataset: itself, as one district
+        grids = grids.assign(district=ds.name)
     client = connect(args.scheduler)
-    keep = case_mask(table, flt) & (table.grid >= 0)
-    first, last = period_range(table, flt, period=args.period)
-    codes = table.periods(args.period)
-    counts = grid_period_counts(np.where(keep, table.grid, -1), codes, n_grids=table.n_grids, first=first,
-                                last=last, client=client)
-    grids = ds.grids if "district" in ds.grids.columns else ds.grids.assign(district=ds.name)
-    parts = district_hotspots(grids, counts, client=client, permutations=args.permutations, seed=args.seed,
-                              weights_scheme=args.weights)
-    frame = pd.concat([p.frame.assign(district=p.district) for p in parts], ignore_index=True)
-    order = {g: i for i, g in enumerate(ds.grids["grid_id"].astype(str))}
-    frame = frame.sort_values("grid_id", key=lambda s: s.astype(str).map(order)).reset_index(drop=True)
-    frame = frame[["grid_id", "district", "cases", "gi_z", "gi_p", "gi_p_sim", "gi_bin", "pattern"]]
-    frame = frame.assign(gi_z=frame["gi_z"].round(6), gi_p=frame["gi_p"].round(6), gi_p_sim=frame["gi_p_sim"].round(4))
-    write_table(frame, args.out)
-    patterns = frame["pattern"].dropna().value_counts().to_dict()
-    print_json({"command": "hotspots", "per_district": True, "scheduler": args.scheduler,
-                "districts": len(parts), "cases": int(counts.sum()), "grids": len(frame),
-                "periods": int(counts.shape[1]), "period": args.period, "permutations": args.permutations,
-                "seed": args.seed, "hot_grids": int((frame["gi_bin"] > 0).sum()),
-                "cold_grids": int((frame["gi_bin"] < 0).sum()),
-                "patterns": {str(k): int(v) for k, v in patterns.items()}, "out": str(args.out)})
+    try:
+        run = grid_hotspots(table, grids, flt, by="district" if args.per_district else None, measure=args.measure,
+                            permutations=args.permutations, seed=args.seed, period=args.period,
+                            weights_scheme=args.weights, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    write_table(run.frame, args.out)
+    for note in run.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    bins = run.frame["gi_bin"]
+    patterns = run.frame["pattern"].dropna().value_counts().to_dict()
+    summary = {"command": "hotspots", "cases": run.n_cases, "cases_outside_grids": table.outside,
+               "grids": table.n_grids, "grids_analysed": run.n_grids_analysed, "measure": args.measure,
+               "since": args.since, "until": args.until, "category": args.category, "as_of": table.as_of.date(),
+               "permutations": args.permutations, "seed": args.seed, "period": args.period,
+               "periods": run.n_periods, "hot_grids": int((bins > 0).sum()), "cold_grids": int((bins < 0).sum()),
+               "patterns": {str(k): int(v) for k, v in patterns.items()}, "per_district": bool(args.per_district),
+               "scheduler": args.scheduler, "out": str(args.out)}
+    if args.per_district:
+        summary["districts"] = len(run.groups)
+    print_json(summary)
     return EXIT_OK
 
 
@@ -110,9 +84,9 @@ def add_hotspots(sub: argparse._SubParsersAction) -> None:
                         "standardisation does not change) or row (esda's row-standardised moments)")
     p.add_argument("--per-district", action="store_true",
                    help="Gi* and emerging patterns within each district (the grids' district column) instead of "
-                        "across the whole dataset; output gains a district column")
-    add_scheduler_arg(p, "implies --per-district: counting in chunks and one task per district; same answer "
-                          "as --per-district in-process")
+                        "across the whole dataset; output gains a district column after grid_id")
+    add_scheduler_arg(p, "counting in chunks and one task per district (one for the whole dataset); the same file "
+                         "as without it")
     p.add_argument("--out", required=True,
                    help="CSV (or .xlsx) to write: grid_id, cases, rate_per_1000, gi_z, gi_p, gi_p_sim, gi_bin, "
                         "pattern, one row per grid")

@@ -16,11 +16,12 @@ from i18n import error_text
 # --- site -----------------------------------------------------------------
 
 def _cmd_site(args: argparse.Namespace) -> int:
-    from analysis.siting import SitingRequest, run_siting, siting_problem, solve_siting, summary
-    from analysis.siting.exact import fewest_sites
+    from analysis.distributed import connect
+    from analysis.districts import site_answer
+    from analysis.siting import SitingRequest
     from geo.scenarios import check_name, save_scenario
 
-    if args.per_district or args.scheduler:
+    if args.per_district:
         return _site_per_district(args)
     if args.save is not None:
         check_name(args.save)  # a bad name fails before the solve, not after it
@@ -29,19 +30,18 @@ def _cmd_site(args: argparse.Namespace) -> int:
                             n_new=args.new or 1, target_share=args.target_share or 0.8, solver=args.solver,
                             curve_max=args.curve_max)
     ds = load(args)
-    prob = siting_problem(ds, params)
-    if args.save is not None:
-        run = run_siting(prob, request, time_limit_s=args.time_limit_s)
-        result = run.result
-    elif request.mode == "target":
-        result = fewest_sites(prob, target_share=request.target_share, solver=args.solver,
-                              time_limit_s=args.time_limit_s)
-    else:
-        result = solve_siting(prob, n_new=args.new, solver=args.solver, time_limit_s=args.time_limit_s)
+    client = connect(args.scheduler)  # the whole dataset's solve, as one task there
+    try:
+        answer = site_answer(ds, request, n_new=args.new, keep_run=args.save is not None,
+                             time_limit_s=args.time_limit_s, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    result, run = answer.result, answer.run
     table = pd.DataFrame({"site_id": list(result.site_ids), "rank": range(1, result.n_new + 1),
                           "gain_elderly": [round(g, 3) for g in result.gains_elderly]})
     write_table(table, args.out)
-    out = summary(prob, result)
+    out = dict(answer.summary)
     if args.save is not None:
         saved = save_scenario(args.data, run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite)
         out["saved"] = saved.name
@@ -66,8 +66,8 @@ def _site_per_district(args: argparse.Namespace) -> int:
 
     for option, given in (("--target-share", args.target_share is not None), ("--save", args.save is not None)):
         if given:
-            raise AnalysisError(f"--per-district and --scheduler trace each district's curve for --new N; "
-                                f"{option} runs on the whole dataset in-process", code="analysis.per_district_curve",
+            raise AnalysisError(f"--per-district traces each district's curve for --new N; "
+                                f"{option} runs on the whole dataset", code="analysis.per_district_curve",
                                 params={"option": option})
     if args.new < 1:
         raise AnalysisError(f"--new was {args.new} but must be at least 1", code="analysis.not_whole",
@@ -140,8 +140,8 @@ def add_site(sub: argparse._SubParsersAction) -> None:
                    help="instead of one answer: each district's coverage curve for 1..N new stations (--new N) inside "
                         "it, for its own residents (grids' district column, else per street); output: one row per "
                         "district and N")
-    add_scheduler_arg(p, "implies --per-district: one task per district (or per street); same answer as "
-                          "--per-district in-process")
+    add_scheduler_arg(p, "the whole dataset's solve as one task, or with --per-district one task per district (or "
+                         "per street); the same file as without it")
     p.add_argument("--out", required=True,
                    help="CSV (or .xlsx) to write: site_id, rank, gain_elderly, one row per chosen site; "
                         "stdout gets covered_elderly, covered_share (existing and new together), added_elderly, "

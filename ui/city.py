@@ -187,60 +187,28 @@ def grid_week_counts(spec: str, grids: gpd.GeoDataFrame) -> tuple[np.ndarray, in
 
 
 def district_patterns(spec: str, grids: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per district: hot-spot grids (Gi* of the cases counted) and new or intensifying hot spots (by week).
-
-    One Dask task per district on ``GRIDATLAS_DASK``'s scheduler when set, else in-process.
-    """
-    from analysis.distributed import district_hotspots
+    """Per district: hot-spot grids and new or intensifying hot spots (by week): `analysis.districts`, on the
+    counts the store made; one Dask task per district on ``GRIDATLAS_DASK``'s scheduler when set."""
+    from analysis import districts
     from geo import settings
 
     matrix, _ = grid_week_counts(spec, grids)
-    if matrix.shape[1] == 0:
-        return pd.DataFrame({"district": pd.Series(dtype="string"), "hot_grids": [], "emerging": []})
-    parts = district_hotspots(grids, matrix, client=dask_client(settings.dask_scheduler()), permutations=0)
-    rows = []
-    for p in parts:
-        pattern = p.frame["pattern"].fillna("")
-        rows.append({"district": p.district, "hot_grids": int((p.frame["gi_bin"] > 0).sum()) if p.note is None
-                     else np.nan,
-                     "emerging": int(pattern.isin(["new_hot_spot", "intensifying_hot_spot",
-                                                   "consecutive_hot_spot"]).sum()) if p.note is None else np.nan})
-    return pd.DataFrame(rows)
+    return districts.district_patterns(grids, matrix, client=dask_client(settings.dask_scheduler()))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def league_table(key: str, token: str) -> pd.DataFrame:
     """One row per district: grids, streets, residents, aged 60+, facilities, day-care coverage, cases."""
     from analysis.coverage import DEFAULT_RADIUS_M, compute_coverage
+    from analysis.districts import league_table as city_league
     from ui.data import get_dataset
 
     spec, _, _ = split_key(key)
     ds = get_dataset(key)
     grids = ds.grids
-    radius = DEFAULT_RADIUS_M["day_care"]
-    cov = compute_coverage(ds, facility_types=("day_care",), radius_m=radius).grids
-    cov = cov.assign(district=grids.set_index("grid_id").loc[cov["grid_id"], "district"].to_numpy())
-    by = grids.groupby("district", sort=False)
-    table = pd.DataFrame({
-        "grids": by.size(), "streets": by["street"].nunique(), "population": by["population"].sum(),
-        "elderly": by["elderly"].sum(),
-    })
-    table["elderly_share"] = table["elderly"] / table["population"]
-    outlines = district_outlines(grids).set_index("district")
-    fac = gpd.sjoin(ds.facilities[["facility_id", "geometry"]], outlines[["geometry"]].reset_index(),
-                    predicate="within", how="inner")
-    table["facilities"] = fac.groupby("district").size().reindex(table.index).fillna(0).astype("int64")
-    covered = cov.groupby("district")[["elderly", "covered_elderly"]].sum()
-    table["coverage"] = (covered["covered_elderly"] / covered["elderly"]).reindex(table.index)
-    counts = case_counts_by_district(spec, grids, ds.meta_dict.get("as_of")).set_index("district")
-    for c in ("cases", "open", "overdue"):
-        table[c] = counts[c].reindex(table.index).fillna(0).astype("int64") if len(counts) else 0
-    table["overdue_per_10k"] = np.where(table["population"] > 0, table["overdue"] / table["population"] * 1e4,
-                                        np.nan)
-    patterns = district_patterns(spec, grids).set_index("district")
-    for c in ("hot_grids", "emerging"):
-        table[c] = patterns[c].reindex(table.index) if len(patterns) else np.nan
-    return table.reset_index().rename(columns={"index": "district"})
+    cov = compute_coverage(ds, facility_types=("day_care",), radius_m=DEFAULT_RADIUS_M["day_care"]).grids
+    counts = case_counts_by_district(spec, grids, ds.meta_dict.get("as_of"))
+    return city_league(grids, ds.facilities, cov, counts, district_patterns(spec, grids))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

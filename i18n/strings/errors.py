@@ -143,16 +143,12 @@ STRINGS = {
                                           "The grids layer has no “{column}” column to split by."),
     "err.analysis.needs_geopackage": ("此规模的示例数据只能写入 GeoPackage：请把 {name} 设为 .gpkg 路径。",
                                       "This scale writes a GeoPackage: give {name} a .gpkg path."),
-    "err.analysis.per_district_curve": ("分区计算（--per-district / --scheduler）为每个区绘制 1 至 N 个新站点（--new N）的覆盖曲线；"
-                                        "{option} 请不分区、在本机计算。",
-                                        "--per-district and --scheduler trace each district's curve for --new N; "
-                                        "{option} runs on the whole dataset in-process."),
+    "err.analysis.per_district_curve": ("分区计算（--per-district）为每个区绘制 1 至 N 个新站点（--new N）的覆盖曲线；"
+                                        "{option} 请不分区计算。",
+                                        "--per-district traces each district's curve for --new N; "
+                                        "{option} runs on the whole dataset."),
     "err.analysis.no_candidates_in_area": ("{area}内没有候选站点；请改为自动生成候选点。",
                                            "There are no candidate sites in {area}; generate candidates instead."),
-    "err.analysis.per_district_count_only": ("分区计算（--per-district / --scheduler）只支持事件数（--measure count）；"
-                                             "发生率请在本机计算。",
-                                             "--per-district and --scheduler count cases (--measure count); rates "
-                                             "run in-process."),
     # --- demo generator ---------------------------------------------------------------------------
     "err.analysis.demo_spec_invalid": ("示例数据的参数不一致：{detail}", "The demo dataset's specification is "
                                                                     "inconsistent: {detail}"),

@@ -16,6 +16,7 @@ import pytest
 import shapely
 
 from analysis import distributed as dist
+from analysis import districts
 from analysis.cases import CaseFilter, build_case_table
 from analysis.coverage import compute_coverage
 from analysis.hotspots import emerging_hot_spots, hot_spots, period_counts, queen_weights
@@ -93,8 +94,8 @@ def test_gi_star_and_emerging_per_district_on_cluster_equal_in_process(client, d
     _, numbers = period_counts(table, CaseFilter(), period="week")
     counts = dist.grid_period_counts(table.grid, table.week, n_grids=table.n_grids, first=int(numbers[0]),
                                      last=int(numbers[-1]), client=client)
-    got = dist.district_hotspots(grids, counts, client=client, permutations=99, seed=3)
-    local = dist.district_hotspots(grids, counts, client=None, permutations=99, seed=3)
+    got = districts.district_hotspots(grids, counts, client=client, permutations=99, seed=3)
+    local = districts.district_hotspots(grids, counts, client=None, permutations=99, seed=3)
     assert [g.district for g in got] == list(pd.unique(grids["district"]))
     for part, same in zip(got, local, strict=True):
         pd.testing.assert_frame_equal(part.frame, same.frame)
@@ -129,19 +130,7 @@ def test_unreachable_scheduler_is_a_clear_error():
     assert dist.connect(None) is None
 
 
-def test_a_district_too_small_for_gi_star_gets_a_note_not_an_error(demo):
-    grids = demo.grids.assign(district=np.where(np.arange(len(demo.grids)) < 20, "小区", "大区"))
-    counts = np.random.default_rng(0).poisson(2.0, size=(len(grids), 12))
-    parts = {p.district: p for p in dist.district_hotspots(grids, counts, permutations=0)}
-    assert parts["小区"].note == "Gi* needs at least 30 grids for a meaningful result; the selection has 20"
-    assert parts["小区"].frame["gi_z"].isna().all() and (parts["小区"].frame["gi_bin"] == 0).all()
-    assert parts["小区"].n_cases == int(counts[:20].sum())
-    assert parts["大区"].note is None and parts["大区"].frame["gi_z"].notna().all()
-
-
-def test_missing_group_column_is_named(demo):
-    with pytest.raises(AnalysisError, match="the grids layer has no column 'district' to split by"):
-        dist.district_hotspots(demo.grids, np.zeros((len(demo.grids), 12), dtype="int64"))
+# a district too small for Gi* and a missing group column: tests/analysis/test_districts.py
 
 
 def _cli(argv, capsys):
@@ -166,32 +155,7 @@ def test_cli_coverage_on_scheduler_writes_the_in_process_table(client, tmp_path,
         {k: v for k, v in local.items() if k not in ("scheduler", "out")}
 
 
-def test_cli_hotspots_on_scheduler_equals_per_district_in_process(client, tmp_path, capsys, demo):
-    address = client.scheduler.address
-    base = ["hotspots", "--data", str(DEMO), "--permutations", "99", "--seed", "1"]
-    code1, local, _ = _cli([*base, "--per-district", "--out", str(tmp_path / "local.csv")], capsys)
-    code2, remote, _ = _cli([*base, "--scheduler", address, "--out", str(tmp_path / "dask.csv")], capsys)
-    code3, whole, _ = _cli([*base, "--out", str(tmp_path / "whole.csv")], capsys)
-    assert code1 == code2 == code3 == 0
-    a = pd.read_csv(tmp_path / "local.csv")
-    b = pd.read_csv(tmp_path / "dask.csv")
-    pd.testing.assert_frame_equal(a, b)
-    # the demo has no district column: one district, the whole dataset, as the plain command computes it
-    ref = pd.read_csv(tmp_path / "whole.csv")
-    assert a["grid_id"].tolist() == ref["grid_id"].tolist()
-    np.testing.assert_array_equal(a["cases"], ref["cases"])
-    np.testing.assert_allclose(a["gi_z"], ref["gi_z"], rtol=0, atol=1e-6)
-    np.testing.assert_array_equal(a["gi_bin"], ref["gi_bin"])
-    assert a["pattern"].fillna("").tolist() == ref["pattern"].fillna("").tolist()
-    assert remote["hot_grids"] == whole["hot_grids"] > 0 and remote["districts"] == 1
-    assert set(a["district"]) == {demo.name}
-
-
-def test_cli_rates_per_district_are_refused(tmp_path, capsys):
-    code, _, err = _cli(["--lang", "en", "hotspots", "--data", str(DEMO), "--per-district", "--measure", "rate",
-                         "--out", str(tmp_path / "x.csv")], capsys)
-    assert code == 2
-    assert err == ("error: --per-district and --scheduler count cases (--measure count); rates run in-process.\n")
+# hotspots with and without --scheduler, whole and per district: tests/analysis/test_executor_identity.py
 
 
 def test_siting_curves_per_street_on_cluster_equal_in_process(client, demo):
@@ -222,7 +186,8 @@ def test_cli_site_on_scheduler_writes_the_in_process_curves(client, tmp_path, ca
     address = client.scheduler.address
     base = ["--lang", "en", "site", "--data", str(DEMO), "--new", "3", "--radius-m", "300"]
     code1, local, _ = _cli([*base, "--per-district", "--out", str(tmp_path / "local.csv")], capsys)
-    code2, remote, err = _cli([*base, "--scheduler", address, "--out", str(tmp_path / "dask.csv")], capsys)
+    code2, remote, err = _cli([*base, "--per-district", "--scheduler", address, "--out", str(tmp_path / "dask.csv")],
+                              capsys)
     assert code1 == code2 == 0
     assert (tmp_path / "local.csv").read_text() == (tmp_path / "dask.csv").read_text()
     table = pd.read_csv(tmp_path / "dask.csv")
@@ -240,9 +205,9 @@ def test_cli_site_per_district_refuses_a_target_share_and_save(tmp_path, capsys)
     out = str(tmp_path / "x.csv")
     code, _, err = _cli(["--lang", "en", "site", "--data", str(DEMO), "--per-district", "--target-share", "0.5",
                          "--out", out], capsys)
-    assert code == 2 and err == ("error: --per-district and --scheduler trace each district's curve for --new N; "
-                                 "--target-share runs on the whole dataset in-process.\n")
+    assert code == 2 and err == ("error: --per-district traces each district's curve for --new N; "
+                                 "--target-share runs on the whole dataset.\n")
     code, _, err = _cli(["site", "--data", str(DEMO), "--per-district", "--new", "2", "--save", "甲", "--out", out],
                         capsys)
-    assert code == 2 and err == "error: 分区计算（--per-district / --scheduler）为每个区绘制 1 至 N 个新站点（--new N）的覆盖曲线；" \
-                                "--save 请不分区、在本机计算。\n"
+    assert code == 2 and err == "error: 分区计算（--per-district）为每个区绘制 1 至 N 个新站点（--new N）的覆盖曲线；" \
+                                "--save 请不分区计算。\n"

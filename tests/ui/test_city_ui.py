@@ -138,7 +138,7 @@ def test_league_hot_spots_equal_the_per_district_analysis(monkeypatch, city):
         w = queen_weights(grids)
         hot = int((hot_spots(table, w, permutations=0).frame["gi_bin"] > 0).sum())
         pattern = emerging_hot_spots(table, w).frame["pattern"].fillna("")
-        emerging = int(pattern.isin(["new_hot_spot", "intensifying_hot_spot", "consecutive_hot_spot"]).sum())
+        emerging = int(pattern.isin(["new_hot_spot", "intensifying_hot_spot"]).sum())  # new or intensifying
         assert (league.loc[name, "hot_grids"], league.loc[name, "emerging"]) == (hot, emerging)
     assert pd.isna(league.loc["汉南区", "hot_grids"])  # 24 grids: below Gi*'s 30
     assert league["hot_grids"].max() > 0
