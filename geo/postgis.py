@@ -38,6 +38,7 @@ connection shared between sessions.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -55,6 +56,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import derive
 from geo.crs import WGS84
 from geo.dataset import Dataset
 from geo.errors import StorageError
@@ -454,7 +456,54 @@ class PostgisStore:
                 out[name] = self._read_table(con, schema, name, columns[name], where, params)
             meta = dict(con.execute(f"SELECT key, value FROM {_ident(schema)}.meta").fetchall())
         check_required_layers(out)
+        ds = Dataset(**out, name=meta.get("name", self.dataset), meta=tuple(sorted(meta.items())))
+        # a version stored before geo.derive's rules gets their columns here, kept beside it (docs/storage.md)
+        return derive.on_open(ds, cache=lambda: _Derived(self, vid), made_on=lambda: self._created_at(vid),
+                              latest_report=lambda: self._latest_report(schema, columns),
+                              full=None if layers is None and district is None
+                              else lambda: self._read_layers(schema, columns, ("grids", "facilities", "estates")))
+
+    def _created_at(self, vid: int) -> pd.Timestamp:
+        with self._conn() as con:
+            return pd.Timestamp(con.execute(f"SELECT created_at FROM {SCHEMA}.versions WHERE id = %s",
+                                            (vid,)).fetchone()[0])
+
+    def _latest_report(self, schema: str, columns: dict[str, dict[str, str]], con=None):
+        """The latest ``reported_at`` of the version's cases (None without cases)."""
+        if "reported_at" not in columns.get("cases", {}):
+            return None
+        sql = f"SELECT max(reported_at) FROM {_ident(schema)}.cases"
+        if con is not None:
+            return con.execute(sql).fetchone()[0]
+        with self._conn() as c:
+            return c.execute(sql).fetchone()[0]
+
+    def _read_layers(self, schema: str, columns: dict[str, dict[str, str]], names: tuple[str, ...], con=None
+                     ) -> Dataset:
+        """The layers ``names`` (those the version has) and the meta of a version, as stored (nothing derived)."""
+        with contextlib.ExitStack() as stack:
+            c = con if con is not None else stack.enter_context(self._conn())
+            out = {n: self._read_table(c, schema, n, columns[n], "", ()) for n in names if n in columns}
+            meta = dict(c.execute(f"SELECT key, value FROM {_ident(schema)}.meta").fetchall()) \
+                if con is None else {}
         return Dataset(**out, name=meta.get("name", self.dataset), meta=tuple(sorted(meta.items())))
+
+    def _derive_into(self, con, schema: str, columns: dict[str, dict[str, str]], meta: Mapping[str, str],
+                     imported: dict[str, list[gpd.GeoDataFrame]]) -> dict[str, str]:
+        """`geo.derive` on a version being written: estates the rules change are written again; its meta."""
+        estates = self._read_table(con, schema, "estates", columns["estates"], "", ()) if "estates" in columns \
+            else None
+        grids = self._read_table(con, schema, "grids", columns["grids"], "", ()) if derive.needs_grids(estates) \
+            else None
+        got = derive.derive_version(grids=grids, estates=estates, meta=meta,
+                                    latest_report=self._latest_report(schema, columns, con), made_on=pd.Timestamp.now(),
+                                    imported={n: pd.concat(parts) for n, parts in imported.items() if parts})
+        if got.estates_changed:
+            con.execute(f"DROP TABLE {_ident(schema)}.estates")
+            del columns["estates"]
+            self._append(con, schema, "estates", got.estates, columns)
+            con.commit()
+        return got.meta
 
     def _check(self, vid: int, number: int, schema: str, columns: dict[str, dict[str, str]]) -> None:
         """Recount the version's rows and compare the checksum recorded when it was written."""
@@ -647,12 +696,23 @@ class PostgisStore:
                         columns[name] = dict(c)
                 con.commit()
 
+                imported: dict[str, list[gpd.GeoDataFrame]] = {}
+
                 def sink(layer: str, gdf: gpd.GeoDataFrame, table: str | None = None) -> None:
                     self._append(con, schema, layer, gdf, columns, table=table)
                     con.commit()
+                    if layer == "estates":
+                        imported.setdefault(layer, []).append(gdf)
+                    staged.append(table is not None)
 
+                staged: list[bool] = []
                 fill(sink)
+                derive_now = kind != "restore" and "grids" in columns
+                if derive_now and not any(staged):  # before counting, as the workspace counts the stored rows
+                    meta = self._derive_into(con, schema, columns, meta, imported if copy_from else {})
                 counts = row_counts(con, schema, columns) if row_counts else (0, 0, 0)
+                if derive_now and any(staged):  # upserted rows are merged by the counting step
+                    meta = self._derive_into(con, schema, columns, meta, imported)
                 if "cases" in columns and "grids" in columns:
                     self._assign_missing_grids(con, schema)
                     columns["cases"].setdefault("grid_id", "text")

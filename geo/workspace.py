@@ -61,8 +61,8 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
+from geo import derive, settings
 from geo import scenarios as _scenarios
-from geo import settings
 from geo.crs import WGS84
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
 from geo.errors import DataError, StorageError
@@ -466,7 +466,11 @@ class GpkgStore:
         return info
 
     def load(self, version: int | None = None) -> Dataset:
-        return self._read(self._checked_version(version))
+        v = self._checked_version(version)
+        # a version stored before geo.derive's rules gets their columns here, kept beside it (docs/storage.md)
+        return derive.on_open(self._read(v), cache=lambda: FileDerivedCache(self._vdir(v) / "derived"),
+                              made_on=lambda: self._info(v).created_at,
+                              latest_report=lambda: _latest_report(self._vdir(v) / "layers" / "cases.parquet"))
 
     def _read(self, v: int) -> Dataset:
         """Version ``v``, checksum checked (no look at the current GeoPackage: used while writing too)."""
@@ -626,10 +630,11 @@ class GpkgStore:
 
     def _adopt(self, source: Path, *, kind: str) -> VersionInfo:
         """Validate a whole GeoPackage and make it a new version (the caller holds the lock)."""
-        ds = read_dataset(source)
+        created = _now()
+        ds, _ = derive.derive_dataset(read_dataset(source), made_on=created)
         v = self._next_id()
         prev = self._safe_load(v - 1) if v > 1 else None
-        info = VersionInfo(id=v, created_at=_now(), kind=kind, source=self._source_label(source))
+        info = VersionInfo(id=v, created_at=created, kind=kind, source=self._source_label(source))
         if prev is not None:
             info = replace(info, **self._dataset_changes(prev, ds))
         meta = {"name": ds.name if kind != "adopt" or ds.name else self._name, **ds.meta_dict}
@@ -680,20 +685,25 @@ class GpkgStore:
                 new = _upsert(old, new, id_col)
             if layer == "cases" and "grids" in prev_links:
                 new = _with_grid_ids(new, read_layer_parquet(prev_links["grids"]))
+            created = _now()
+            frames, links, meta = _derived({layer: new}, {n: p for n, p in prev_links.items() if n != layer},
+                                           prev_meta, made_on=created, imported={layer: gdf})
+            new = frames[layer]
             added, changed, removed = _layer_changes(old, new, id_col)
             if mode == "upsert":
                 removed = 0
-            info = VersionInfo(id=v, created_at=_now(), kind=mode, source=source, layer=layer, rows_added=added,
+            info = VersionInfo(id=v, created_at=created, kind=mode, source=source, layer=layer, rows_added=added,
                                rows_changed=changed, rows_removed=removed, user=user)
-            return self._new_version(frames={layer: new}, links={n: p for n, p in prev_links.items() if n != layer},
-                                     meta=prev_meta, info=info)
+            return self._new_version(frames=frames, links=links, meta=meta, info=info)
 
     def import_dataset(self, ds: Dataset, *, source: str, user: str | None = None) -> VersionInfo:
         self._bootstrap()
         with self._lock():
+            created = _now()
+            ds, _ = derive.derive_dataset(ds, made_on=created)
             v = self._next_id()
             prev = self._safe_load(v - 1) if v > 1 else None
-            info = VersionInfo(id=v, created_at=_now(), kind="replace", source=source, user=user)
+            info = VersionInfo(id=v, created_at=created, kind="replace", source=source, user=user)
             if prev is not None:
                 info = replace(info, **self._dataset_changes(prev, ds))
             else:
@@ -757,6 +767,40 @@ class GpkgStore:
     def delete_scenario(self, name: str) -> None:
         self._ensure()
         _scenarios.delete_scenario_in(self._scenarios_file(), name)
+
+
+def _derived(frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str], *, made_on: str,
+             imported: dict[str, gpd.GeoDataFrame]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path], dict[str, str]]:
+    """`geo.derive` on a version about to be written from new ``frames`` and the previous version's ``links``:
+    ``(frames, links, meta)``, the estates among the frames when the rules changed them."""
+
+    def layer(name: str) -> gpd.GeoDataFrame | None:
+        if name in frames:
+            return frames[name]
+        return read_layer_parquet(links[name]) if name in links else None
+
+    latest = None
+    if "cases" in frames and "reported_at" in frames["cases"].columns:
+        latest = frames["cases"]["reported_at"]
+    elif "cases" in links:
+        latest = _latest_report(links["cases"])
+    estates = layer("estates")
+    got = derive.derive_version(grids=layer("grids") if derive.needs_grids(estates) else None, estates=estates, meta=meta,
+                                latest_report=latest, made_on=made_on, imported=imported)
+    if got.estates_changed:
+        frames = {**frames, "estates": got.estates}
+        links = {n: p for n, p in links.items() if n != "estates"}
+    return frames, links, got.meta
+
+
+def _latest_report(path: Path):
+    """The latest ``reported_at`` of a stored cases layer (None without one), read from that column alone."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if not path.exists() or "reported_at" not in pq.ParquetFile(path).schema_arrow.names:
+        return None
+    return pc.max(pq.read_table(path, columns=["reported_at"]).column("reported_at")).as_py()
 
 
 def _with_grid_ids(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

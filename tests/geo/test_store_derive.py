@@ -1,0 +1,131 @@
+"""Derived columns through the storage interface, on every backend (the ``store_url`` fixture: GeoPackage and
+PostGIS): derived once at import and stored with the version, derived again when a later import changes what they
+come from, and given to versions stored before the rules when those are opened. Hand-checked values from
+tests/geo/test_derive.py's fixtures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geo import derive
+from geo.dataset import Dataset
+from geo.storage import open_store
+from tests.geo.test_derive import (
+    WANT_COMMUNITY,
+    WANT_STREET,
+    cases2,
+    estates7,
+    facilities1,
+    grids3,
+)
+
+
+def _by_id(frame: pd.DataFrame, column: str) -> dict[str, object]:
+    return {str(k): (None if pd.isna(v) else v) for k, v in zip(frame["estate_id"], frame[column], strict=True)}
+
+
+def required_only() -> Dataset:
+    """Grids, facilities, estates with only their required columns (and E7's street), cases: no meta as_of."""
+    return Dataset(grids=grids3(), facilities=facilities1(), estates=estates7(dates=False), cases=cases2(),
+                   name="测试区")
+
+
+STAGE_NONE = {"E1": "none", "E2": "none", "E3": None, "E4": "none", "E5": "none", "E6": None, "E7": "none"}
+
+
+def test_a_whole_dataset_is_stored_with_its_derived_columns(store_url):
+    store = open_store(store_url)
+    store.import_dataset(required_only(), source="district.gpkg")
+    ds = open_store(store.spec).load()
+    assert _by_id(ds.estates, "street") == WANT_STREET
+    assert _by_id(ds.estates, "community") == WANT_COMMUNITY
+    assert _by_id(ds.estates, "governance_stage") == STAGE_NONE
+    assert {k: v for k, v in ds.meta_dict.items() if k != "name"} == {
+        "as_of": "2019-06-29", "as_of_derived": "cases", "governance_stage_derived": "stage_dates",
+        "estates_outside_grids": "E5"}
+    assert [w.code for w in derive.warnings(ds.meta_dict)] == ["data.estate_outside_grids"]
+    assert store.derived().names() == []  # stored with the version, nothing derived when opened
+
+
+def test_importing_layers_derives_again_what_they_change(store_url):
+    store = open_store(store_url)
+    store.import_dataset(Dataset(grids=grids3(), facilities=facilities1(), name="测试区"), source="base.gpkg")
+    assert store.load().meta_dict["as_of_derived"] == "import_day"
+
+    info = store.import_layer("estates", estates7(), source="小区.xlsx")  # with stage dates
+    ds = store.load()
+    assert (info.rows_added, info.rows_changed) == (7, 0)
+    assert _by_id(ds.estates, "street") == WANT_STREET
+    # no cases: as_of is the latest stage date (2019-08-01), where E1 has started collecting fees
+    assert (ds.meta_dict["as_of"], ds.meta_dict["as_of_derived"]) == ("2019-08-01", "stage_dates")
+    assert _by_id(ds.estates, "governance_stage") == {**STAGE_NONE, "E1": "fees_started", "E4": "managed"}
+
+    store.import_layer("cases", cases2(), source="事件.csv")  # the cases bring an earlier as_of: stages follow it
+    ds = store.load()
+    assert (ds.meta_dict["as_of"], ds.meta_dict["as_of_derived"]) == ("2019-06-29", "cases")
+    assert _by_id(ds.estates, "governance_stage") == {**STAGE_NONE, "E1": "rules_adopted", "E4": "managed"}
+    assert store.load(2).meta_dict["as_of"] == "2019-08-01"  # the earlier version keeps its own
+
+    again = store.import_layer("estates", estates7(), source="小区.xlsx")  # the same file again: nothing changes
+    assert (again.rows_added, again.rows_changed, again.rows_removed) == (0, 0, 0)
+
+    staged = estates7()
+    staged["governance_stage"] = pd.array(["managed", None, None, None, None, None, None], dtype="string")
+    store.import_layer("estates", staged, source="小区阶段.xlsx")  # the file's own stages are kept as they are
+    ds = store.load()
+    assert _by_id(ds.estates, "governance_stage") == {"E1": "managed", **{f"E{i}": None for i in range(2, 8)}}
+    assert "governance_stage_derived" not in ds.meta_dict
+
+
+def test_an_upsert_of_estates_gets_its_street_from_the_grid(store_url):
+    store = open_store(store_url)
+    store.import_dataset(Dataset(grids=grids3(), facilities=facilities1(), estates=estates7(), name="测试区",
+                                 meta=(("as_of", "2019-06-30"),)), source="base.gpkg")
+    more = estates7().iloc[[1]].copy()
+    more["estate_id"] = pd.array(["E8"], dtype="string")
+    store.import_layer("estates", more, mode="upsert", source="新小区.xlsx")
+    ds = store.load()
+    assert _by_id(ds.estates, "street")["E8"] == "清水塘" and _by_id(ds.estates, "community")["E8"] == "霞湾"
+    assert _by_id(ds.estates, "governance_stage")["E8"] == "none"
+    assert ds.meta_dict["as_of"] == "2019-06-30" and "as_of_derived" not in ds.meta_dict
+
+
+def test_a_version_stored_before_the_rules_gets_them_when_opened(store_url, monkeypatch):
+    """A version written the old way (no derivation at import) is not rewritten: its derived columns are computed
+    once when it is first opened and kept beside it in its derived cache."""
+    store = open_store(store_url)
+    with monkeypatch.context() as m:  # the code before these rules stored what it was given
+        m.setattr(derive, "derive_version",
+                  lambda *, grids, estates, meta, latest_report, made_on, imported=None:
+                  derive.Derivation(estates=estates, estates_changed=False, meta=dict(meta)))
+        store.import_dataset(required_only(), source="old.gpkg")
+        m.setattr(derive, "on_open", lambda ds, **kwargs: ds)
+        raw = store.load()  # as stored
+    assert "as_of" not in raw.meta_dict and "governance_stage" not in raw.estates.columns
+    assert _by_id(raw.estates, "street") == {**{f"E{i}": None for i in range(1, 7)}, "E7": "金山"}
+    before = store.current()
+    assert store.derived().names() == []
+
+    opened = open_store(store.spec).load()
+    assert _by_id(opened.estates, "street") == WANT_STREET
+    assert _by_id(opened.estates, "community") == WANT_COMMUNITY
+    assert _by_id(opened.estates, "governance_stage") == STAGE_NONE
+    assert opened.meta_dict["as_of"] == "2019-06-29" and opened.meta_dict["as_of_derived"] == "cases"
+    assert store.derived().names() == [derive.CACHE_NAME]
+    assert store.current() == before and [v.id for v in store.versions()] == [1]  # no new version, same checksum
+    again = open_store(store.spec).load()  # a second open reads the kept values
+    assert _by_id(again.estates, "street") == WANT_STREET and again.meta_dict == opened.meta_dict
+
+    # the analyses see the campaign as on a dataset stored with the rules
+    from analysis.estates import campaign_estates
+
+    assert campaign_estates(opened.estates)["estate_id"].tolist() == ["E1", "E2", "E4", "E5", "E7"]
+
+
+def test_a_complete_version_opens_without_deriving(store_url):
+    from tests.storefixtures import small_dataset
+
+    store = open_store(store_url)
+    store.import_dataset(small_dataset(), source="src.gpkg")
+    assert store.load().meta_dict == {"name": "测试区", "as_of": "2019-06-30"}
+    assert store.derived().names() == []
