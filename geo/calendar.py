@@ -129,6 +129,15 @@ def week_index(day: np.ndarray | int) -> np.ndarray:
     return (np.asarray(day, dtype="int64") + 3) // 7
 
 
+def week_of_times(values: Any) -> pd.Series:
+    """`week_index` of each time (local time, see `local_ns`), as an Int64 series; <NA> without a time."""
+    ns = local_ns(values)
+    missing = ns == NAT
+    week = week_index(day_number(np.where(missing, 0, ns)))
+    index = values.index if isinstance(values, pd.Series) else None
+    return pd.Series(pd.array(np.where(missing, None, week), dtype="Int64"), index=index)
+
+
 def week_start(week: np.ndarray | int) -> np.ndarray:
     """First day (a Monday) of a week number, as datetime64[D]."""
     return (np.asarray(week, dtype="int64") * 7 - 3).astype("datetime64[D]")

@@ -47,6 +47,7 @@ from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 
 from geo import _demo_specs as specs
+from geo import calendar
 from geo.assign import assign_grid_ids
 from geo.crs import WGS84, convert_gdf, gcj02_to_wgs84, utm_crs_for
 from geo.dataset import Dataset
@@ -1202,12 +1203,10 @@ def summary(ds: Dataset) -> dict[str, object]:
     out["facilities_by_type"] = {t: int((ds.facilities["type"] == t).sum()) for t in FACILITY_TYPES}
     if ds.estates is not None:
         out["unmanaged_estates"] = int((ds.estates["management"] == "unmanaged").sum())
-    if ds.cases is not None:
-        as_of = pd.Timestamp(ds.meta_dict.get("as_of", str(ds.cases["reported_at"].max().date())))
-        cutoff = as_of + pd.Timedelta(days=1)
-        is_open = ds.cases["status"] == "open"
-        out["open_cases"] = int(is_open.sum())
-        out["overdue_cases"] = int((is_open & (ds.cases["deadline"] < cutoff)).sum())
+    if ds.cases is not None:  # open and overdue at the dataset's as-of day, by the one rule (geo.calendar)
+        flags = calendar.handling_frame(ds.cases, calendar.resolve_as_of(ds.meta_dict, ds.cases["reported_at"]))
+        out["open_cases"] = int(flags["open"].sum())
+        out["overdue_cases"] = int(flags["overdue"].sum())
     return out
 
 
