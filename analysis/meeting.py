@@ -384,6 +384,8 @@ def meeting_brief(
     notes: list[tuple[str, dict]] = []
     needs = tuple(m for section in MEETING_SECTIONS if (m := missing(ds, section)) is not None)
     lacks = {m.section for m in needs}
+    if "meeting.estates" in lacks:  # no estates section at all: its by-street line would be a second line
+        needs = tuple(m for m in needs if m.section != "meeting.estates_by_street")
 
     cov = coverage if coverage is not None else _day_care_coverage(ds)
     cov_grids = cov.grids if cov is not None else pd.DataFrame()

@@ -104,10 +104,13 @@ with st.container(border=True, key="meeting-estates"), section("meeting.estates"
 with st.container(border=True, key="meeting-problems"), section("meeting.problems"):
     st.subheader(rc.section_title("problems", lang))
     groups = rc.problem_groups(b, lang)
-    if not groups:
+    needs = rc.needs_lines(b, "problems", lang)  # what could not be judged, never "no problems" for it
+    if not groups and not needs:
         st.markdown(rc.t_no_problems(lang))
     for heading, items in groups:
         st.markdown(f"**{md(heading)}**\n\n" + "\n".join(f"- {md(x)}" for x in items))
+    for note in needs:
+        st.info(md(note), icon=":material/info:")
 
 with st.container(border=True, key="meeting-downloads"), section("meeting.downloads"):
     st.subheader(t("meeting.download", lang=lang))

@@ -25,7 +25,7 @@ SECTION_NEEDS: dict[str, tuple[str, ...]] = {
     "gaps": (),
     "hot": ("meeting.hot",),
     "estates": ("meeting.estates", "meeting.estates_by_street"),
-    "problems": (),
+    "problems": ("meeting.units", "meeting.overdue", "meeting.estates"),  # problems that cannot be judged
 }
 TOP_ROWS = 12
 
@@ -128,11 +128,12 @@ def league_table(brief: MeetingBrief, which: str, lang: str, *, top: int = TOP_R
         cols.append("covered_share")
     headers = tuple(t(f"meeting.col.{c}", lang=lang) for c in cols)
     rows = []
+    no_history = brief.lacks("meeting.changes")  # no ranks last month: not "new", unknown
     for r in frame.head(top).to_dict("records"):
         row = []
         for c in cols:
             if c == "change":
-                row.append(rank_change(r["rank_change"], lang))
+                row.append("—" if no_history else rank_change(r["rank_change"], lang))
             elif c in ("closure_rate", "covered_share"):
                 row.append(fmt_share(r[c]))
             elif c == name:

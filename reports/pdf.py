@@ -226,11 +226,14 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
 
     _heading(pdf, content.section_title("problems", lang))
     groups = content.problem_groups(brief, lang)
-    if not groups:
+    needs = content.needs_lines(brief, "problems", lang)  # what could not be judged, never "no problems" for it
+    if not groups and not needs:
         _para(pdf, content.t_no_problems(lang), size=14, color=GREY)
     for heading, items in groups:
         _para(pdf, heading, size=16, color=NAVY)
         for item in items:
             _para(pdf, f"• {item}", size=13)
         pdf.ln(3)
+    for line in needs:
+        _para(pdf, line, size=12, color=GREY)
     return bytes(pdf.output())

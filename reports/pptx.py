@@ -188,6 +188,8 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     for heading, items in groups:
         lines.append((heading, 22, True, NAVY))
         lines.extend((f"• {x}", 18, False, None) for x in items)
+    needs = content.needs_lines(brief, "problems", lang)
+    lines.extend((x, 16, False, GREY) for x in needs)  # what could not be judged, never "no problems" for it
     if not lines:
         lines = [(content.t_no_problems(lang), 20, False, GREY)]
     _text(slide, Inches(0.6), Inches(1.3), Inches(12.1), Inches(5.5), lines, size=18)

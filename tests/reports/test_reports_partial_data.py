@@ -85,8 +85,9 @@ def _tables(slide) -> list[list[list[str]]]:
 
 def test_the_brief_computes_what_it_can_and_marks_the_rest(required, demo):
     ds, b = required
+    # no stage dates: the estates section says that once (its by-street line would be a second line)
     assert set(b.needs) == {Missing(s, layer, col) for layer, col, s in (COMMITTEES, OVERDUE, CHANGES, UNITS,
-                                                                         ESTATES, BY_STREET)}
+                                                                         ESTATES)}
     fig = {f.key: f for f in b.figures}
     assert fig["overdue"].value is None and fig["committees"].value is None
     assert fig["open"].value is not None and fig["open"].previous is None  # no closing times: no last month
@@ -112,7 +113,7 @@ def test_pptx_says_what_is_missing_on_its_slide_and_keeps_the_rest(required):
     units = _slide_texts(slides[rc.section_title("units", "zh")])
     assert _line(*UNITS) in units and not _tables(slides[rc.section_title("units", "zh")])
     estates = _slide_texts(slides[rc.section_title("estates", "zh")])
-    assert _line(*ESTATES) in estates and _line(*BY_STREET) in estates
+    assert _line(*ESTATES) in estates and _line(*BY_STREET) not in estates
     assert t("meeting.estates.none", lang="zh") not in estates  # not "no estates data": what is missing
     # the street league is whole: five streets, this month's cases as counted from the cases
     [league] = _tables(slides[rc.section_title("streets", "zh")])
@@ -122,13 +123,18 @@ def test_pptx_says_what_is_missing_on_its_slide_and_keeps_the_rest(required):
            for row in league[1:]}
     assert got == _month_cases_by_street(ds, MONTH)
     assert {row[head.index(t("meeting.col.overdue", lang="zh"))] for row in league[1:]} == {"—"}
+    # without closing times there are no ranks last month: the change is unknown, not "new"
+    assert {row[head.index(t("meeting.col.change", lang="zh"))] for row in league[1:]} == {"—"}
+    problems = _slide_texts(slides[rc.section_title("problems", "zh")])
+    assert t("meeting.problems.none", lang="zh") not in problems  # units and estates could not be judged
+    assert _line(*UNITS) in problems and _line(*ESTATES) in problems
 
 
 def test_pptx_in_english(required):
     ds, b = required
     deck = Presentation(io.BytesIO(build_report(ds, b, "pptx", lang="en")))
     every = [x for s in deck.slides for x in _slide_texts(s)]
-    for need in (COMMITTEES, OVERDUE, CHANGES, UNITS, ESTATES, BY_STREET):
+    for need in (COMMITTEES, OVERDUE, CHANGES, UNITS, ESTATES):
         assert _line(*need, lang="en") in every
 
 
@@ -140,7 +146,7 @@ def _pdf_text(data: bytes) -> str:
 def test_pdf_carries_the_needs_lines_and_the_street_league(required):
     ds, b = required
     text = _pdf_text(build_report(ds, b, "pdf", lang="zh"))
-    for need in (COMMITTEES, OVERDUE, CHANGES, UNITS, ESTATES, BY_STREET):
+    for need in (COMMITTEES, OVERDUE, CHANGES, UNITS, ESTATES):
         assert re.sub(r"\s+", "", _line(*need)) in text, need
     for street in ds.streets:
         assert street in text
@@ -151,11 +157,11 @@ def test_xlsx_puts_the_needs_lines_where_the_tables_would_be(required):
     book = openpyxl.load_workbook(io.BytesIO(build_report(ds, b, "xlsx", lang="zh")))
     values = {ws.title: [[c for c in row] for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
     summary = [row[0] for row in values[t("meeting.sec.summary", lang="zh")] if row and row[0]]
-    for need in (COMMITTEES, OVERDUE, CHANGES, UNITS, ESTATES, BY_STREET):
+    for need in (COMMITTEES, OVERDUE, CHANGES, UNITS, ESTATES):
         assert _line(*need) in summary
     units = values[t("meeting.sec.units", lang="zh")]
     assert units[0][0] == t("meeting.col.rank", lang="zh") and units[2][0] == _line(*UNITS)
-    assert values[t("meeting.sec.estates", lang="zh")] == [[_line(*ESTATES)], [_line(*BY_STREET)]]
+    assert values[t("meeting.sec.estates", lang="zh")] == [[_line(*ESTATES)]]
     overdue = values[t("meeting.sec.overdue", lang="zh")]
     assert overdue[2][0] == _line(*OVERDUE)
     streets = values[t("meeting.sec.streets", lang="zh")]
@@ -227,3 +233,31 @@ def test_empty_optional_layers(demo):
     assert t("empty.streets", lang="zh") in every or _line("cases", None, "meeting.streets") in every
     book = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))
     assert book.worksheets[0].title == t("meeting.sec.summary", lang="zh")
+
+
+def test_estates_with_dates_but_no_street_are_counted_district_wide(demo):
+    from analysis.estates import DISTRICT, STAGES
+    from geo.schema import STAGE_DATE_COLUMNS
+
+    ds = demo.with_layer("estates", demo.estates.drop(columns=["street"]))
+    b = meeting_brief(ds, month=MONTH)
+    assert b.needs == (Missing("meeting.estates_by_street", "estates", "street"),)
+    [row] = b.estates_by_stage.to_dict("records")
+    # by hand: each unmanaged-campaign estate's furthest stage dated on or before the month's end
+    camp = ds.estates[ds.estates["governance_stage"].notna()]
+    end = pd.Timestamp(b.month_end) + pd.Timedelta(days=1)
+    expected = dict.fromkeys(STAGES, 0)
+    for _, e in camp.iterrows():
+        reached = "none"
+        columns = list(STAGE_DATE_COLUMNS.values())
+        for k, stage in enumerate(STAGE_DATE_COLUMNS):
+            later = columns[k:]  # reaching a later stage means this one was reached by then
+            dates = [pd.Timestamp(e[c]) for c in later if pd.notna(e[c])]
+            if dates and min(dates) < end:
+                reached = stage
+        expected[reached] += 1
+    assert row["street"] == DISTRICT and row["estates"] == len(camp)
+    assert {s: int(row[s]) for s in STAGES} == expected
+    deck = Presentation(io.BytesIO(build_report(ds, b, "pptx", lang="zh")))
+    estates = [s for s in deck.slides if s.shapes[0].text_frame.text == rc.section_title("estates", "zh")][0]
+    assert _line(*BY_STREET) in _slide_texts(estates)
