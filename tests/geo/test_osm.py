@@ -90,14 +90,13 @@ def write_fixture(path: Path) -> Fixture:
         osm.way([(c, r) for r in range(ROWS)], **tags)
         g.add_edges_from(((c, r), (c, r + 1)) for r in range(ROWS - 1))
     for r in range(ROWS):  # horizontals stop at the river on both banks
-        west = osm.way([(c, r) for c in range(3)], highway=HORIZONTAL[r])
+        osm.way([(c, r) for c in range(3)], highway=HORIZONTAL[r])
         east_tags = {"highway": HORIZONTAL[r]}
         if r == ROWS - 1:
             east_tags |= {"access": "private", "foot": "yes"}  # private, but open to people on foot: taken
         osm.way([(c, r) for c in range(3, COLS)], **east_tags)
         g.add_edges_from(((c, r), (c + 1, r)) for c in range(2))
         g.add_edges_from(((c, r), (c + 1, r)) for c in range(3, COLS - 1))
-        assert west
     osm.way([(2, BRIDGE_ROW), (3, BRIDGE_ROW)], highway="footway", bridge="yes", layer="1")
     g.add_edge((2, BRIDGE_ROW), (3, BRIDGE_ROW))
     osm.way([(2.5, -2), (2.5, ROWS + 1)], waterway="river", name="湘江")
@@ -110,8 +109,8 @@ def write_fixture(path: Path) -> Fixture:
         osm.way([(0.6, 0.5), (1.4, 3.5)], highway="cycleway"): "cycleway without foot",
         osm.way([(200, 0), (205, 0)], highway="residential", name="远处路"): "outside the extent",
     }
+    # a dead end from the lattice's east side to 6 km away: cut at the extent, no lattice distance changes
     spur = osm.way([(COLS - 1, 1), (COLS - 1 + 60, 1)], highway="tertiary", name="长路")
-    g.add_edges_from([])  # the spur is a dead end past the lattice: no lattice distance changes
     to_utm = Transformer.from_crs("EPSG:4326", UTM, always_xy=True)
     for u, v in g.edges:
         (x1, y1), (x2, y2) = to_utm.transform(*lonlat(*u)), to_utm.transform(*lonlat(*v))
@@ -145,7 +144,7 @@ def fixture(tmp_path) -> Fixture:
 
 
 @pytest.fixture
-def stored(home, fixture):
+def stored(home):
     store = open_store("osmtown")
     store.import_dataset(tiny_dataset(), source="test")
     return store
