@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import AnalysisError, GridAtlasError
-from geo.storage import open_store
+from geo.errors import AnalysisError, GridAtlasError, StorageError
+from geo.ref import DatasetRef
+from geo.storage import DatasetStore, open_store
 from i18n import LANGS, error_text, problem_text
 
 EXIT_OK = 0
@@ -22,15 +23,43 @@ def print_json(obj: dict) -> None:
     print(json.dumps(obj, ensure_ascii=False, default=str))
 
 
+def data_ref(args: argparse.Namespace) -> DatasetRef:
+    """What ``--data`` and ``--district`` name (`geo.ref.DatasetRef`, the one parser of dataset specs)."""
+    return DatasetRef.parse(args.data, getattr(args, "district", None))
+
+
+def store_of(args: argparse.Namespace) -> DatasetStore:
+    """The store of ``--data`` (the whole dataset; pass ``data_ref(args).district`` to what takes a district)."""
+    return open_store(data_ref(args))
+
+
+def whole_dataset_store(args: argparse.Namespace, command: str) -> DatasetStore:
+    """The store of ``--data`` for a command that works on the whole dataset (import, versions, restore):
+    a district is refused (`StorageError` ``storage.whole_dataset_only``)."""
+    ref = data_ref(args)
+    if ref.district is not None:
+        raise StorageError(f"{command} works on the whole dataset, not on district {ref.district!r}: leave out "
+                           "--district", code="storage.whole_dataset_only",
+                           params={"command": command, "district": ref.district})
+    return open_store(ref)
+
+
 def load(args: argparse.Namespace):
-    """The current version of ``--data`` (validated when it was imported, checksum checked now)."""
-    return open_store(args.data).load()
+    """The current version of ``--data`` (validated when it was imported, checksum checked now); with
+    ``--district`` (or ``SPEC#district=NAME``) that district of a city as a dataset of its own."""
+    ref = data_ref(args)
+    return open_store(ref).load(district=ref.district)
 
 
 def add_data_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default=None,
                    help="dataset: a name in the workspace, a GeoPackage path or a postgresql:// URL "
-                        "(default: $GRIDATLAS_DATA, else the bundled demo)")
+                        "(default: $GRIDATLAS_DATA, else the bundled demo); SPEC#district=NAME names one district "
+                        "of a city")
+    p.add_argument("--district", default=None, metavar="NAME",
+                   help="one district of a city dataset (the grids' district column): its grids, the cases in them "
+                        "and the facilities, estates and candidates inside; scenarios saved and listed are that "
+                        "district's")
 
 
 def add_scheduler_arg(p: argparse.ArgumentParser, what: str) -> None:

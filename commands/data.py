@@ -7,13 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from commands._common import EXIT_OK, add_data_arg, audit, check_seed, print_json
+from commands._common import EXIT_OK, add_data_arg, audit, check_seed, print_json, whole_dataset_store
 from geo.crs import COORD_SYSTEMS
 from geo.errors import AnalysisError
 from geo.osm import extent_of, is_osm
 from geo.readers import read_layer
 from geo.schema import LAYER_NAMES
-from geo.storage import IMPORT_MODES, open_store
+from geo.storage import IMPORT_MODES
 from i18n import problem_text
 
 # --- validate -------------------------------------------------------------
@@ -91,7 +91,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
 # --- import / versions / restore ---------------------------------------------
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    store = open_store(args.data)  # a bad name is refused before the file is read
+    store = whole_dataset_store(args, "import")  # a bad name is refused before the file is read
     # an OpenStreetMap extract: its walkable ways within the dataset's grids' bounds plus geo.osm.MARGIN_M
     extent = extent_of(store.load().grids) if is_osm(args.file) else None
     read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet,
@@ -127,7 +127,7 @@ def add_import(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_versions(args: argparse.Namespace) -> int:
-    store = open_store(args.data)
+    store = whole_dataset_store(args, "versions")
     versions = store.versions()
     print_json({"command": "versions", "data": store.spec, "location": store.location,
                 "current": store.current().id, "versions": [v.as_dict() for v in versions]})
@@ -141,7 +141,7 @@ def add_versions(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    store = open_store(args.data)
+    store = whole_dataset_store(args, "restore")
     info = store.restore(args.version, user=args.user)
     audit("restore", target=f"{store.name}/{args.version}", detail=f"new version {info.id}", user=args.user)
     print_json({"command": "restore", "data": store.spec, "location": store.location, "version": info.as_dict()})

@@ -9,7 +9,16 @@ import sys
 import pandas as pd
 
 from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
-from commands._common import EXIT_OK, add_data_arg, add_scheduler_arg, load, print_json, write_table
+from commands._common import (
+    EXIT_OK,
+    add_data_arg,
+    add_scheduler_arg,
+    data_ref,
+    load,
+    print_json,
+    store_of,
+    write_table,
+)
 from geo.errors import AnalysisError
 from i18n import error_text
 
@@ -19,7 +28,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     from analysis.distributed import connect
     from analysis.districts import site_answer
     from analysis.siting import SitingRequest
-    from geo.scenarios import check_name, save_scenario
+    from geo.scenarios import check_name
 
     if args.per_district:
         return _site_per_district(args)
@@ -43,7 +52,9 @@ def _cmd_site(args: argparse.Namespace) -> int:
     write_table(table, args.out)
     out = dict(answer.summary)
     if args.save is not None:
-        saved = save_scenario(args.data, run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite)
+        ref = data_ref(args)  # a district's scenario in a city (--district), where its siting page lists it
+        saved = store_of(args).save_scenario(run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite,
+                                             district=ref.district)
         out["saved"] = saved.name
     print_json(out)
     return EXIT_OK
@@ -154,10 +165,9 @@ def add_site(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from analysis.siting import SCENARIO_KIND, SitingRun
-    from geo.scenarios import list_scenarios
-
+    ref = data_ref(args)
     rows = []
-    for s in list_scenarios(args.data, kind=args.kind):
+    for s in store_of(args).list_scenarios(kind=args.kind, district=ref.district):
         row: dict = {"name": s.name, "kind": s.kind, "saved_at": s.saved_at}
         if s.kind == SCENARIO_KIND:
             run = SitingRun.from_scenario(s)
@@ -169,7 +179,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
                         "solver": r.solver, "sites": list(r.site_ids), "covered_share": round(r.covered_share, 6),
                         "added_elderly": round(r.added_elderly, 3), "optimal": r.optimal})
         rows.append(row)
-    print_json({"command": "scenarios", "data": str(args.data), "scenarios": rows})
+    print_json({"command": "scenarios", "data": str(args.data), "district": ref.district, "scenarios": rows})
     return EXIT_OK
 
 

@@ -46,7 +46,7 @@ import json
 import pickle
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -56,13 +56,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import case_counts as counting
 from geo import derive
 from geo.crs import WGS84
 from geo.dataset import Dataset
 from geo.errors import StorageError
+from geo.ref import DatasetRef
 from geo.scenarios import Scenario, check_name, scenario_exists, scenario_missing
 from geo.schema import LAYER_NAMES, LAYERS
-from geo.storage import ImportMode, VersionInfo, check_derived_name, check_import, check_required_layers
+from geo.store_base import (
+    ImportMode,
+    VersionInfo,
+    check_derived_name,
+    check_import,
+    check_required_layers,
+    district_missing,
+    district_part,
+)
 
 SCHEMA = "gridatlas"
 POOL_MAX = 8
@@ -123,6 +133,9 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.scenarios (
     result jsonb NOT NULL DEFAULT '{{}}',
     UNIQUE (dataset, name)
 );
+ALTER TABLE {SCHEMA}.scenarios ADD COLUMN IF NOT EXISTS district text NOT NULL DEFAULT '';
+ALTER TABLE {SCHEMA}.scenarios DROP CONSTRAINT IF EXISTS scenarios_dataset_name_key;
+CREATE UNIQUE INDEX IF NOT EXISTS scenarios_dataset_district_name ON {SCHEMA}.scenarios (dataset, district, name);
 CREATE OR REPLACE FUNCTION {SCHEMA}.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
 CREATE OR REPLACE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON {SCHEMA}.audit
@@ -130,10 +143,6 @@ CREATE OR REPLACE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON {SCHEMA}.au
 CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {SCHEMA}.audit
     FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.audit_append_only();
 """
-
-
-def is_postgres_url(spec: object) -> bool:
-    return str(spec).startswith(("postgresql://", "postgres://"))
 
 
 def _split(url: str) -> tuple[str, str]:
@@ -330,7 +339,7 @@ class PostgisStore:
     kind = "postgis"
 
     def __init__(self, url: str):
-        self.conninfo, self.dataset = _split(url)
+        self.conninfo, self.dataset = _split(DatasetRef.parse(url).spec)
         self._spec = f"{self.conninfo}{'&' if '?' in self.conninfo else '?'}dataset={self.dataset}"
         self._pool = _pool(self.conninfo)
         with self._conn() as con:
@@ -432,16 +441,19 @@ class PostgisStore:
         return int(row[0]), int(row[1]), row[2], {layer: dict(pairs) for layer, pairs in dict(row[3]).items()}
 
     # loading
-    def load(self, version: int | None = None, *, layers: tuple[str, ...] | None = None,
+    def load(self, version: int | None = None, *, layers: Iterable[str] | None = None,
              district: str | None = None) -> Dataset:
         """The dataset of ``version`` (default: current); ``layers``: which optional layers to read
         (e.g. everything but cases; grids and facilities are always read).
 
-        ``district``: only the grids of that district (grids' ``district``
-        column) and the cases in them; other layers whole.
+        ``district``: that district as a dataset of its own (`geo.storage.district_part`): the grids of that
+        district and the cases in them selected in SQL.
         """
         vid, number, schema, columns = self._version(version)
         self._check(vid, number, schema, columns)
+        layers = None if layers is None else tuple(layers)
+        if district is not None:
+            self._check_district(district, version)
         wanted = [n for n in LAYER_NAMES if n in columns and (layers is None or n in layers
                                                               or n in ("grids", "facilities"))]
         out: dict[str, gpd.GeoDataFrame | None] = {}
@@ -457,6 +469,7 @@ class PostgisStore:
             meta = dict(con.execute(f"SELECT key, value FROM {_ident(schema)}.meta").fetchall())
         check_required_layers(out)
         ds = Dataset(**out, name=meta.get("name", self.dataset), meta=tuple(sorted(meta.items())))
+        ds = ds if district is None else district_part(ds, district)
         # a version stored before geo.derive's rules gets their columns here, kept beside it (docs/storage.md)
         return derive.on_open(ds, cache=lambda: _Derived(self, vid), made_on=lambda: self._created_at(vid),
                               latest_report=lambda: self._latest_report(schema, columns),
@@ -812,7 +825,7 @@ class PostgisStore:
                 (schema, name)).fetchall()}
             if "week" not in cols and "reported_at" in cols:
                 con.execute(f"ALTER TABLE {s}.cases ADD COLUMN week integer")
-                con.execute(f"UPDATE {s}.cases SET week = floor(((reported_at::date - DATE '1970-01-01') + 3) / 7.0)")
+                con.execute(f"UPDATE {s}.cases SET week = {counting.sql_week('reported_at')}")
             con.execute(f"CREATE INDEX IF NOT EXISTS cases_grid_week ON {s}.cases (grid_id, week)")
         if name == "grids":
             con.execute(f"CREATE INDEX IF NOT EXISTS grids_grid_id ON {s}.grids (grid_id)")
@@ -843,42 +856,51 @@ class PostgisStore:
                                f"ORDER BY id", (self.dataset,)).fetchall()
         return pd.DataFrame(rows, columns=["at", "actor", "action", "detail"])
 
-    def save_scenario(self, scenario: Scenario, *, overwrite: bool = False, user: str | None = None) -> Scenario:
-        """Store a scenario for the dataset (all versions); a name taken is a `DataError` unless ``overwrite``."""
+    def save_scenario(self, scenario: Scenario, *, overwrite: bool = False, district: str | None = None,
+                      user: str | None = None) -> Scenario:
+        """Store a scenario for the dataset (all versions) or one district; a name taken there is a `DataError`
+        unless ``overwrite``."""
         name = check_name(scenario.name)
+        if district is not None:
+            self._check_district(district)
         params = json.dumps(dict(scenario.params), ensure_ascii=False, allow_nan=False)
         result = json.dumps(dict(scenario.result), ensure_ascii=False, allow_nan=False)
+        d = district or ""
         with self._conn() as con, con.transaction():
             if overwrite:  # replaced = saved anew: listed last, as in the GeoPackage table
-                con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND name = %s", (self.dataset, name))
-            row = con.execute(f"INSERT INTO {SCHEMA}.scenarios (dataset, name, kind, author, params, result) "
-                              f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (dataset, name) DO NOTHING "
-                              f"RETURNING saved_at", (self.dataset, name, scenario.kind, user or "", params, result)
-                              ).fetchone()
+                con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND district = %s AND name = %s",
+                            (self.dataset, d, name))
+            row = con.execute(f"INSERT INTO {SCHEMA}.scenarios (dataset, district, name, kind, author, params, "
+                              f"result) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (dataset, district, name) "
+                              f"DO NOTHING RETURNING saved_at",
+                              (self.dataset, d, name, scenario.kind, user or "", params, result)).fetchone()
             if row is None:
                 raise scenario_exists(name)
-            self._audit(con, user or "", "save_scenario", {"name": name, "kind": scenario.kind})
+            self._audit(con, user or "", "save_scenario", {"name": name, "kind": scenario.kind, "district": d})
         return Scenario(name=name, kind=scenario.kind, params=dict(scenario.params), result=dict(scenario.result),
-                        saved_at=pd.Timestamp(row[0]).isoformat(timespec="seconds"))
+                        saved_at=pd.Timestamp(row[0]).isoformat(timespec="seconds"), district=district or None)
 
-    def list_scenarios(self, *, kind: str | None = None) -> list[Scenario]:
+    def list_scenarios(self, *, kind: str | None = None, district: str | None = None) -> list[Scenario]:
+        if district is not None:
+            self._check_district(district)
         with self._conn() as con:
             rows = con.execute(f"SELECT name, kind, params, result, saved_at FROM {SCHEMA}.scenarios "
-                               f"WHERE dataset = %s AND (%s::text IS NULL OR kind = %s) ORDER BY id",
-                               (self.dataset, kind, kind)).fetchall()
+                               f"WHERE dataset = %s AND district = %s AND (%s::text IS NULL OR kind = %s) ORDER BY id",
+                               (self.dataset, district or "", kind, kind)).fetchall()
         return [Scenario(name=r[0], kind=r[1], params=r[2], result=r[3],
-                         saved_at=pd.Timestamp(r[4]).isoformat(timespec="seconds")) for r in rows]
+                         saved_at=pd.Timestamp(r[4]).isoformat(timespec="seconds"), district=district or None)
+                for r in rows]
 
-    def delete_scenario(self, name: str, *, user: str | None = None) -> None:
+    def delete_scenario(self, name: str, *, district: str | None = None, user: str | None = None) -> None:
         with self._conn() as con, con.transaction():
-            if not con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND name = %s",
-                               (self.dataset, name)).rowcount:
+            if not con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND district = %s AND name = %s",
+                               (self.dataset, district or "", name)).rowcount:
                 raise scenario_missing(name)
-            self._audit(con, user or "", "delete_scenario", {"name": name})
+            self._audit(con, user or "", "delete_scenario", {"name": name, "district": district or ""})
 
-    def district_names(self) -> tuple[str, ...]:
-        """The grids' ``district`` values of the current version, in layer order (() without the column)."""
-        _, _, schema, columns = self._version(None)
+    def district_names(self, version: int | None = None) -> tuple[str, ...]:
+        """The grids' ``district`` values of a version (default: current), in layer order (() without the column)."""
+        _, _, schema, columns = self._version(version)
         if "district" not in columns.get("grids", {}):
             return ()
         with self._conn() as con:
@@ -886,63 +908,75 @@ class PostgisStore:
                                f"GROUP BY district ORDER BY min(fid)").fetchall()
         return tuple(str(r[0]) for r in rows)
 
+    def _check_district(self, district: str, version: int | None = None) -> None:
+        have = self.district_names(version)
+        if district not in have:
+            raise district_missing(district, have)
+
     # counts in SQL
-    def case_counts(self, by: tuple[str, ...] = ("grid_id", "week"), *, version: int | None = None,
-                    since: str | None = None, until: str | None = None, categories: tuple[str, ...] = ()
-                    ) -> pd.DataFrame:
-        """Cases counted in SQL, grouped by ``by`` (``grid_id``, ``week``, ``category``,
-        ``responsible_unit``, ``status``, ``district``), with ``cases``, ``open`` and ``overdue`` (open past
-        the deadline at the dataset's ``as_of``); only cases inside a grid when grouping by grid or district.
-        """
-        allowed = {"grid_id": "c.grid_id", "week": "c.week", "category": "c.category",
-                   "responsible_unit": "c.responsible_unit", "status": "c.status", "district": "g.district",
-                   "street": "g.street"}
-        bad = [b for b in by if b not in allowed]
-        if bad or not by:
-            raise StorageError(f"cannot group cases by {', '.join(bad) or 'nothing'}; use {', '.join(allowed)}",
-                               code="storage.bad_grouping", params={"by": ", ".join(bad)})
+    def case_counts(self, by: Iterable[str] = ("grid_id", "week"), *, version: int | None = None,
+                    since: str | None = None, until: str | None = None, categories: Iterable[str] = (),
+                    as_of: str | None = None, district: str | None = None) -> pd.DataFrame:
+        """`geo.case_counts` in SQL: the rules' expressions come from that module; the stored ``week`` column
+        (written at import with `geo.case_counts.week_number`) is grouped on."""
+        by = counting.check_by(by)
         _, _, schema, columns = self._version(version)
+        if district is not None:
+            self._check_district(district, version)
         s = _ident(schema)
+        cols = columns.get("cases")
+        if cols is None:
+            return counting.empty(by)
+        gcols = columns.get("grids", {})
+        keys = {"grid_id": "c.grid_id", "week": "c.week", "category": "c.category",
+                "responsible_unit": "c.responsible_unit" if "responsible_unit" in cols else "NULL::text",
+                "district": "g.district" if "district" in gcols else "NULL::text",
+                "street": "g.street"}
         join = f" JOIN {s}.grids g ON g.grid_id = c.grid_id" if {"district", "street"} & set(by) else ""
-        where, params = ["TRUE"], []
+        where, params = ["TRUE"], {}
         if "grid_id" in by:
             where.append("c.grid_id IS NOT NULL")
+        if "week" in by:
+            where.append("c.week IS NOT NULL")
+        if district is not None:
+            where.append(f"c.grid_id IN (SELECT grid_id FROM {s}.grids WHERE district = %(district)s)")
+            params["district"] = district
         if since:
-            where.append("c.reported_at >= %s::date")
-            params.append(since)
+            where.append("c.reported_at >= %(since)s::date")
+            params["since"] = since
         if until:
-            where.append("c.reported_at < %s::date + 1")
-            params.append(until)
+            where.append("c.reported_at < %(until)s::date + 1")
+            params["until"] = until
+        categories = tuple(categories)
         if categories:
-            where.append("c.category = ANY(%s)")
-            params.append(list(categories))
-        meta = self._meta(schema)
-        as_of = meta.get("as_of")
-        has_deadline = "deadline" in columns.get("cases", {})
-        overdue = ("count(*) FILTER (WHERE c.status = 'open' AND c.deadline < %s::date + 1)"
-                   if has_deadline and as_of else "0")
-        if has_deadline and as_of:
-            params.insert(0, as_of)
-        keys = ", ".join(allowed[b] for b in by)
-        sql = (f"SELECT {keys}, count(*) AS cases, count(*) FILTER (WHERE c.status = 'open') AS open, "
-               f"{overdue} AS overdue FROM {s}.cases c{join} WHERE {' AND '.join(where)} "
-               f"GROUP BY {keys} ORDER BY {keys}")
+            where.append("c.category = ANY(%(categories)s)")
+            params["categories"] = list(categories)
+        if as_of is None:
+            with self._conn() as con:
+                latest = con.execute(f"SELECT max(reported_at) FROM {s}.cases").fetchone()[0]
+            end_day = counting.default_as_of(self._meta(schema), latest)
+        else:
+            end_day = pd.Timestamp(as_of)
+        open_, overdue = "0", "0"
+        if end_day is not None:
+            open_ = f"count(*) FILTER (WHERE {counting.sql_open_at('c', '%(end)s', cols)})"
+            overdue = f"count(*) FILTER (WHERE {counting.sql_overdue_at('c', '%(end)s', cols)})"
+            params["end"] = counting.day_end(end_day).to_pydatetime()
+        group = ", ".join(keys[b] for b in by)
+        sql = (f"SELECT {group}, count(*) AS cases, {open_} AS open, {overdue} AS overdue "
+               f"FROM {s}.cases c{join} WHERE {' AND '.join(where)} GROUP BY {group}")
         with self._conn() as con:
             rows = con.execute(sql, params).fetchall()
-        out = pd.DataFrame(rows, columns=[*by, "cases", "open", "overdue"])
-        for c in ("cases", "open", "overdue"):
-            out[c] = out[c].astype("int64")
-        if "week" in by:
-            out["week"] = out["week"].astype("int64")
-        return out
+        return counting.finish(pd.DataFrame(rows, columns=[*by, *counting.COUNTS]), by)
 
 
-def open_store(spec: str) -> PostgisStore:
+def open_store(ref: DatasetRef | str) -> PostgisStore:
     """The store behind a ``postgresql://`` URL (``?dataset=NAME`` to pick a dataset)."""
-    if not is_postgres_url(spec):
-        raise StorageError(f"{spec!r} is not a postgresql:// URL", code="storage.not_postgres",
-                           params={"spec": str(spec)})
-    return PostgisStore(spec)
+    ref = DatasetRef.parse(ref)
+    if not ref.is_postgis:
+        raise StorageError(f"{ref.spec!r} is not a postgresql:// URL", code="storage.not_postgres",
+                           params={"spec": ref.spec})
+    return PostgisStore(ref.spec)
 
 
 def import_generated(url: str, generate: Callable[..., dict], **kw: Any) -> dict:

@@ -5,12 +5,15 @@ Contract
 Every backend (the GeoPackage workspace in `geo.workspace`, PostGIS) gives the
 same `DatasetStore`; pages, the CLI and the tests talk to nothing else.
 
-- ``open_store(spec)`` opens a dataset. ``spec`` is a dataset name in the
-  workspace (``GRIDATLAS_HOME``), a GeoPackage path (created by its first
-  import when absent) or a ``postgresql://`` URL; ``None`` means
-  ``GRIDATLAS_DATA``, else the bundled demo. The bundled demo (and anything
-  else under the checkout's ``data/``) is opened as its copy in the workspace:
-  nothing ever writes into ``data/``.
+- ``open_store(ref)`` opens a dataset. ``ref`` is a `geo.ref.DatasetRef`, or
+  a spec string that `DatasetRef.parse` reads (the one parser of specs): a
+  dataset name in the workspace (``GRIDATLAS_HOME``), a GeoPackage path
+  (created by its first import when absent) or a ``postgresql[+driver]://``
+  URL; ``None`` means ``GRIDATLAS_DATA``, else the bundled demo. The store is
+  the whole dataset: a district named in the ref is passed to the methods
+  that take ``district=``. The bundled demo (and anything else under the
+  checkout's ``data/``) is opened as its copy in the workspace: nothing ever
+  writes into ``data/``.
 - ``list_datasets()`` lists what the app offers: the workspace's datasets,
   then ``GRIDATLAS_DATA`` and ``cache/*.gpkg`` when they are not among them.
 - A dataset has numbered versions (1, 2, ...). Exactly one is current.
@@ -35,7 +38,25 @@ same `DatasetStore`; pages, the CLI and the tests talk to nothing else.
   (metric projection, demand points, case → grid tables, weights, simplified
   map geometry) is kept on disk, so a restarted server does not recompute it.
 - Scenarios (`geo.scenarios.Scenario`) belong to the dataset, not to one
-  version: restoring data does not lose a planner's saved scenarios.
+  version: restoring data does not lose a planner's saved scenarios. They are
+  store methods only (``list_scenarios``, ``save_scenario``,
+  ``delete_scenario``); with ``district=NAME`` they are that district's of a
+  city dataset (each district lists only its own; None: the whole dataset's).
+
+The city level (a dataset whose grids carry a ``district`` column):
+
+- ``district_names()``: the grids' ``district`` values in layer order (() when
+  the column is absent).
+- ``load(version, *, layers=None, district=None)``: ``layers`` names the
+  optional layers to read (grids and facilities always come); ``district``
+  gives one district as a dataset of its own (`district_part`): its grids, the
+  cases in them, and the facilities, estates and candidates whose
+  representative point lies in its grids; named after the district (meta
+  ``district``). An unknown district is `StorageError` ``storage.district_missing``.
+- ``case_counts(by, ...)``: grouped counts of cases (`geo.case_counts`:
+  by district, street, grid, responsible unit, category, week; cases, open and
+  overdue at the end of a day) computed by the backend without loading the
+  cases into a `Dataset`.
 
 Errors: `StorageError` (codes ``storage.*``) for what the store cannot do;
 `DataError` for input that is not acceptable (nothing is then changed).
@@ -44,68 +65,36 @@ Errors: `StorageError` (codes ``storage.*``) for what the store cannot do;
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
     from geo.dataset import Dataset
+    from geo.ref import DatasetRef
     from geo.scenarios import Scenario
 
-ImportMode = Literal["replace", "upsert"]
-IMPORT_MODES: tuple[str, ...] = get_args(ImportMode)
-# what made a version: the first one ("create": a new dataset, "adopt": an existing file taken in),
-# an import, a restore, or a change made to the file outside GridAtlas ("external")
-VersionKind = Literal["create", "adopt", "replace", "upsert", "restore", "external"]
+from geo.store_base import (  # re-exported: the backends build on geo.store_base
+    IMPORT_MODES,
+    DatasetEntry,
+    ImportMode,
+    VersionInfo,
+    VersionKind,
+    check_derived_name,
+    check_import,
+    check_required_layers,
+    district_missing,
+    district_part,
+)
+
+__all__ = [
+    "IMPORT_MODES", "DatasetEntry", "DatasetStore", "DerivedCache", "ImportMode", "VersionInfo", "VersionKind",
+    "check_derived_name", "check_import", "check_required_layers", "district_missing", "district_part",
+    "list_datasets", "open_store",
+]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One version of a dataset, as listed by ``versions`` and the 数据管理 page.
-
-    ``layer`` is the layer the import changed (None for a whole dataset);
-    ``rows_*`` count that layer's rows by id against the version before;
-    ``source`` is the imported file's name (or what else made the version);
-    ``restored_from`` the version a restore copied; ``checksum`` the SHA-256
-    recorded when the version was written; ``layers`` row counts per layer.
-    """
-
-    id: int
-    created_at: str  # ISO 8601 with UTC offset
-    kind: str  # a VersionKind
-    source: str
-    layer: str | None = None
-    rows_added: int = 0
-    rows_changed: int = 0
-    rows_removed: int = 0
-    user: str | None = None
-    checksum: str = ""
-    restored_from: int | None = None
-    layers: tuple[tuple[str, int], ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["layers"] = dict(self.layers)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> VersionInfo:
-        names = set(cls.__dataclass_fields__)
-        clean = {k: v for k, v in d.items() if k in names}
-        clean["layers"] = tuple((str(k), int(v)) for k, v in dict(d.get("layers") or {}).items())
-        return cls(**clean)
-
-
-@dataclass(frozen=True)
-class DatasetEntry:
-    """A dataset the app can open: its ``spec`` (for `open_store`) and a label unique among the entries."""
-
-    label: str
-    spec: str
-    in_workspace: bool
 
 
 @runtime_checkable
@@ -151,7 +140,20 @@ class DatasetStore(Protocol):
         """Every version, oldest first."""
         ...
 
-    def load(self, version: int | None = None) -> Dataset: ...
+    def load(self, version: int | None = None, *, layers: Iterable[str] | None = None,
+             district: str | None = None) -> Dataset:
+        """A version (default: the current one); ``layers``: the optional layers to read; ``district``: one part."""
+        ...
+
+    def district_names(self, version: int | None = None) -> tuple[str, ...]:
+        """The grids' ``district`` values in layer order; () when the grids have no district column."""
+        ...
+
+    def case_counts(self, by: Iterable[str], *, version: int | None = None, since: str | None = None,
+                    until: str | None = None, categories: Iterable[str] = (), as_of: str | None = None,
+                    district: str | None = None) -> pd.DataFrame:
+        """Cases, open and overdue per group of ``by`` (see `geo.case_counts`)."""
+        ...
 
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str,
                      user: str | None = None) -> VersionInfo: ...
@@ -164,73 +166,32 @@ class DatasetStore(Protocol):
 
     def derived(self, version: int | None = None) -> DerivedCache: ...
 
-    def list_scenarios(self, *, kind: str | None = None) -> list[Scenario]: ...
+    def list_scenarios(self, *, kind: str | None = None, district: str | None = None) -> list[Scenario]:
+        """Saved scenarios (of one ``kind`` if given) of the dataset or of one district, oldest first."""
+        ...
 
-    def save_scenario(self, scenario: Scenario, *, overwrite: bool = False) -> Scenario: ...
+    def save_scenario(self, scenario: Scenario, *, overwrite: bool = False, district: str | None = None,
+                      user: str | None = None) -> Scenario:
+        """Store a scenario (name checked, ``saved_at`` set); a name taken is `DataError` unless ``overwrite``."""
+        ...
 
-    def delete_scenario(self, name: str) -> None: ...
-
-
-def check_import(layer: str, mode: str = "replace", *, columns: Iterable[str] | None = None) -> None:
-    """What every backend checks before an import writes anything.
-
-    ``layer`` must be a schema layer (`DataError`, ``data.layer_unknown``), ``mode`` one of `IMPORT_MODES`
-    (`StorageError`, ``storage.mode_unknown``); an upsert needs the layer's id column, in ``columns`` when
-    given (`DataError`, ``data.upsert_without_id``).
-    """
-    from geo.errors import DataError, Problem, StorageError
-    from geo.schema import LAYERS
-
-    if layer not in LAYERS:
-        raise DataError([Problem(layer, f"there is no layer named {layer!r}", f"use one of {', '.join(LAYERS)}",
-                                 code="data.layer_unknown", params={"layer": layer})])
-    if mode not in IMPORT_MODES:
-        raise StorageError(f"mode was {mode!r} but must be one of {', '.join(IMPORT_MODES)}",
-                           code="storage.mode_unknown", params={"mode": str(mode)})
-    id_col = LAYERS[layer].id_column
-    if mode == "upsert" and (id_col is None or (columns is not None and id_col not in set(columns))):
-        raise DataError([Problem(layer, "this layer has no id, so it cannot be upserted",
-                                 "import it with mode replace", code="data.upsert_without_id",
-                                 params={"layer": layer})])
+    def delete_scenario(self, name: str, *, district: str | None = None, user: str | None = None) -> None:
+        """Remove a saved scenario; `DataError` ``data.scenario_missing`` when there is none."""
+        ...
 
 
-def check_required_layers(present: Iterable[str]) -> None:
-    """`DataError` (``data.layer_missing``, one problem per layer) when a layer every dataset needs is absent."""
-    from geo.errors import DataError, Problem
-    from geo.schema import LAYERS
+def open_store(ref: DatasetRef | str | None = None) -> DatasetStore:
+    """The store of the dataset ``ref`` names (see the Contract): PostGIS for a URL, else the workspace."""
+    from geo.ref import DatasetRef
 
-    have = set(present)
-    missing = [n for n, s in LAYERS.items() if s.required_in_dataset and n not in have]
-    if missing:
-        raise DataError([Problem(n, "layer is missing from the dataset", f"import a {n} layer ({LAYERS[n].title_zh})",
-                                 code="data.layer_missing", params={"layer": n}) for n in missing])
-
-
-def check_derived_name(name: str) -> str:
-    """A `DerivedCache` name: letters, digits, '_', '.' and '-' (`AnalysisError`, ``analysis.bad_choice``)."""
-    import re
-
-    from geo.errors import AnalysisError
-
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
-        raise AnalysisError(f"`name` was {name!r} but may only hold letters, digits, '_', '.' and '-'",
-                            code="analysis.bad_choice",
-                            params={"name": "name", "value": name, "allowed": "A-Z a-z 0-9 _ . -"})
-    return name
-
-
-def open_store(spec: str | None = None) -> DatasetStore:
-    """The store for ``spec`` (see the Contract); ``postgresql://`` URLs go to the PostGIS backend."""
-    from geo import settings
-
-    spec = spec or settings.data()
-    if spec and str(spec).startswith(("postgresql://", "postgres://")):
+    ref = DatasetRef.parse(ref)
+    if ref.is_postgis:
         from geo import postgis  # the city-scale backend (its own module)
 
-        return postgis.open_store(str(spec))
+        return postgis.open_store(ref)
     from geo import workspace
 
-    return workspace.open_store(spec)
+    return workspace.open_store(ref)
 
 
 def list_datasets() -> list[DatasetEntry]:

@@ -48,7 +48,7 @@ import re
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -61,19 +61,23 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
-from geo import derive, settings
-from geo import scenarios as _scenarios
+from geo import _gpkg_scenarios, case_counts, derive, settings
 from geo.crs import WGS84
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
 from geo.errors import DataError, StorageError
+from geo.ref import DatasetRef
+from geo.scenarios import Scenario
+from geo.scenarios import check_name as check_scenario_name
 from geo.schema import LAYER_NAMES, LAYERS
-from geo.storage import (
+from geo.store_base import (
     DatasetEntry,
     ImportMode,
     VersionInfo,
     check_derived_name,
     check_import,
     check_required_layers,
+    district_missing,
+    district_part,
 )
 
 T = TypeVar("T")
@@ -465,33 +469,39 @@ class GpkgStore:
                          name=self._name, version=v, expected=info.checksum, found=got)
         return info
 
-    def load(self, version: int | None = None) -> Dataset:
+    def load(self, version: int | None = None, *, layers: Iterable[str] | None = None,
+             district: str | None = None) -> Dataset:
         v = self._checked_version(version)
+        wanted = None if layers is None else tuple(layers)
+        ds = self._load_district(v, district, wanted) if district is not None else self._read(v, wanted)
         # a version stored before geo.derive's rules gets their columns here, kept beside it (docs/storage.md)
-        return derive.on_open(self._read(v), cache=lambda: FileDerivedCache(self._vdir(v) / "derived"),
+        layers_dir = self._vdir(v) / "layers"
+        return derive.on_open(ds, cache=lambda: FileDerivedCache(self._vdir(v) / "derived"),
                               made_on=lambda: self._info(v).created_at,
-                              latest_report=lambda: _latest_report(self._vdir(v) / "layers" / "cases.parquet"))
+                              latest_report=lambda: _latest_report(layers_dir / "cases.parquet"),
+                              full=None if wanted is None and district is None
+                              else lambda: self._read(v, ("grids", "facilities", "estates")))
 
-    def _read(self, v: int) -> Dataset:
+    def _read(self, v: int, layers: tuple[str, ...] | None = None) -> Dataset:
         """Version ``v``, checksum checked (no look at the current GeoPackage: used while writing too)."""
         self._verify(v)
         d = self._vdir(v)
         with open(d / "meta.json", encoding="utf-8") as fh:
             meta = {str(k): str(val) for k, val in json.load(fh).items()}
-        layers: dict[str, gpd.GeoDataFrame | LazyLayer | None] = {}
+        found: dict[str, gpd.GeoDataFrame | LazyLayer | None] = {}
         for name in LAYER_NAMES:
             path = d / "layers" / f"{name}.parquet"
-            if not path.exists():
-                layers[name] = None
+            if not path.exists() or not _wanted(name, layers):
+                found[name] = None
                 continue
             rows = pyarrow_rows(path)
             if rows > LAZY_ROWS:
-                layers[name] = LazyLayer(partial(read_layer_parquet, path), rows, take=partial(take_layer_rows, path),
+                found[name] = LazyLayer(partial(read_layer_parquet, path), rows, take=partial(take_layer_rows, path),
                                          read=lambda columns, path=path: read_layer_parquet(path, columns=columns))
             else:
-                layers[name] = read_layer_parquet(path)
-        check_required_layers(n for n, layer in layers.items() if layer is not None)
-        return Dataset(**layers, name=meta.get("name", self._name), meta=tuple(sorted(meta.items())))
+                found[name] = read_layer_parquet(path)
+        check_required_layers(n for n, layer in found.items() if layer is not None)
+        return Dataset(**found, name=meta.get("name", self._name), meta=tuple(sorted(meta.items())))
 
     def derived(self, version: int | None = None) -> FileDerivedCache:
         return FileDerivedCache(self._vdir(self._checked_version(version)) / "derived")
@@ -747,26 +757,125 @@ class GpkgStore:
         return path
 
     def _carry_scenarios(self, source: Path) -> None:
+        """Scenarios a GeoPackage held in its own table when it was taken in (each in its district)."""
         try:
-            saved = _scenarios.list_scenarios_in(source)
+            saved = _gpkg_scenarios.list_in(source, all_districts=True)
         except DataError:
             return
         for s in saved:
-            _scenarios.save_scenario_in(self._scenarios_file(), s, overwrite=True)
+            _gpkg_scenarios.save_in(self._scenarios_file(), s, overwrite=True, district=s.district)
 
-    def list_scenarios(self, *, kind: str | None = None) -> list[_scenarios.Scenario]:
+    def list_scenarios(self, *, kind: str | None = None, district: str | None = None) -> list[Scenario]:
         self._ensure()
-        if not self.scenarios_path.exists():
-            return []
-        return _scenarios.list_scenarios_in(self.scenarios_path, kind=kind)
+        if district is not None:
+            self._check_district(district)
+        return _gpkg_scenarios.list_in(self.scenarios_path, kind=kind, district=district)
 
-    def save_scenario(self, scenario: _scenarios.Scenario, *, overwrite: bool = False) -> _scenarios.Scenario:
+    def save_scenario(self, scenario: Scenario, *, overwrite: bool = False, district: str | None = None,
+                      user: str | None = None) -> Scenario:
+        check_scenario_name(scenario.name)
         self._ensure()
-        return _scenarios.save_scenario_in(self._scenarios_file(), scenario, overwrite=overwrite)
+        if district is not None:
+            self._check_district(district)
+        return _gpkg_scenarios.save_in(self._scenarios_file(), scenario, overwrite=overwrite, district=district)
 
-    def delete_scenario(self, name: str) -> None:
+    def delete_scenario(self, name: str, *, district: str | None = None, user: str | None = None) -> None:
         self._ensure()
-        _scenarios.delete_scenario_in(self._scenarios_file(), name)
+        _gpkg_scenarios.delete_in(self.scenarios_path, name, district=district)
+
+    # -- the city level ------------------------------------------------------------------------------------------
+    def district_names(self, version: int | None = None) -> tuple[str, ...]:
+        v = self._checked_version(version)
+        path = self._vdir(v) / "layers" / "grids.parquet"
+        if "district" not in _parquet_columns(path):
+            return ()
+        import pyarrow.parquet as pq
+
+        values = pq.read_table(path, columns=["district"]).column("district").to_pandas()
+        return tuple(dict.fromkeys(str(d) for d in values.dropna()))
+
+    def _check_district(self, district: str, version: int | None = None) -> None:
+        have = self.district_names(version)
+        if district not in have:
+            raise district_missing(district, have)
+
+    def _load_district(self, v: int, district: str, layers: tuple[str, ...] | None) -> Dataset:
+        """One district of version ``v`` (checksum checked): its grids, the cases in them, the rest whole."""
+        import pyarrow.parquet as pq
+
+        self._verify(v)
+        d = self._vdir(v)
+        self._check_district(district, v)
+        grids = gpd.read_parquet(d / "layers" / "grids.parquet", filters=[("district", "=", district)])
+        with open(d / "meta.json", encoding="utf-8") as fh:
+            meta = {str(k): str(val) for k, val in json.load(fh).items()}
+        out: dict[str, gpd.GeoDataFrame | None] = {"grids": grids.reset_index(drop=True)}
+        for name in LAYER_NAMES:
+            path = d / "layers" / f"{name}.parquet"
+            if name == "grids" or not path.exists() or not _wanted(name, layers):
+                continue
+            if name == "cases":
+                ids = grids["grid_id"].dropna().astype(str).tolist()
+                table = pq.read_table(path, filters=[("grid_id", "in", ids)]) if ids else \
+                    pq.read_table(path).slice(0, 0)
+                out[name] = _geo_table(table)
+            else:
+                out[name] = read_layer_parquet(path)
+        check_required_layers(n for n, layer in out.items() if layer is not None)
+        ds = Dataset(**out, name=meta.get("name", self._name), meta=tuple(sorted(meta.items())))
+        return district_part(ds, district)
+
+    def case_counts(self, by: Iterable[str], *, version: int | None = None, since: str | None = None,
+                    until: str | None = None, categories: Iterable[str] = (), as_of: str | None = None,
+                    district: str | None = None) -> pd.DataFrame:
+        """`geo.case_counts` over the version's GeoParquet files (only the columns counted are read)."""
+        import pyarrow.parquet as pq
+
+        by = case_counts.check_by(by)
+        v = self._checked_version(version)
+        self._verify(v)
+        d = self._vdir(v) / "layers"
+        path = d / "cases.parquet"
+        if district is not None:
+            self._check_district(district, v)
+        if not path.exists():
+            return case_counts.empty(by)
+        have = _parquet_columns(path)
+        cases = pq.read_table(path, columns=[c for c in case_counts.CASE_COLUMNS if c in have]).to_pandas()
+        gcols = [c for c in ("grid_id", "district", "street") if c in _parquet_columns(d / "grids.parquet")]
+        grids = pq.read_table(d / "grids.parquet", columns=gcols).to_pandas()
+        if district is not None:
+            cases = cases[cases["grid_id"].isin(grids.loc[grids["district"] == district, "grid_id"])]
+        if as_of is None:
+            end_day = case_counts.default_as_of(self._meta_of(v), pd.to_datetime(cases["reported_at"]).max()
+                                                if len(cases) else None)
+        else:
+            end_day = pd.Timestamp(as_of)
+        end = None if end_day is None else case_counts.day_end(end_day)
+        chosen = case_counts.select(cases, since=since, until=until, categories=categories)
+        return case_counts.count_frame(chosen, grids, by, end)
+
+
+def _wanted(name: str, layers: tuple[str, ...] | None) -> bool:
+    """Whether ``load(layers=...)`` reads ``name`` (grids and facilities always)."""
+    return layers is None or name in layers or name in ("grids", "facilities")
+
+
+def _parquet_columns(path: Path) -> set[str]:
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return set()
+    return set(pq.ParquetFile(path).schema_arrow.names)
+
+
+def _geo_table(table) -> gpd.GeoDataFrame:
+    """A GeoParquet table read with pyarrow (geometry as WKB) as a GeoDataFrame in WGS84."""
+    import shapely
+
+    frame = table.drop_columns(["geometry"]).to_pandas()
+    geoms = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
 
 
 def _derived(frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str], *, made_on: str,
@@ -839,20 +948,20 @@ def _is_under(path: Path, folder: Path) -> bool:
         return False
 
 
-def open_store(spec: str | os.PathLike | None = None) -> GpkgStore:
-    """The GeoPackage store for a workspace name or a ``.gpkg`` path (None: GRIDATLAS_DATA, else the demo)."""
-    raw = str(spec) if spec not in (None, "") else (settings.data() or str(DEMO_PATH))
-    looks_like_path = raw.lower().endswith(".gpkg") or os.sep in raw or raw.startswith(".")
-    if not looks_like_path:
-        name = check_name(raw)
+def open_store(ref: DatasetRef | str | os.PathLike | None = None) -> GpkgStore:
+    """The GeoPackage store of a workspace name or a ``.gpkg`` path (`geo.ref.DatasetRef`; None: GRIDATLAS_DATA,
+    else the demo). A district in the ref is not the store's: pass it to the methods that take ``district=``."""
+    ref = DatasetRef.parse(ref)
+    if ref.is_postgis:
+        raise _error("storage.not_gpkg", f"{ref.spec} is not a GeoPackage: give a path ending in .gpkg or a dataset "
+                     "name", spec=ref.spec)
+    if ref.kind == "workspace":
+        name = check_name(ref.spec)
         gpkg = datasets_dir() / f"{name}.gpkg"
         seed = DEMO_PATH if name == DEMO_PATH.stem and not (gpkg.with_name(name + HISTORY_SUFFIX) / CURRENT).exists() \
             else None
         return GpkgStore(gpkg, name=name, spec=name, seed=seed)
-    path = Path(raw).expanduser()
-    if path.suffix.lower() != ".gpkg":
-        raise _error("storage.not_gpkg", f"{raw} is not a GeoPackage: give a path ending in .gpkg or a dataset name",
-                     spec=raw)
+    path = Path(ref.spec).expanduser()
     if _is_under(path, DATA_DIR):  # the checkout's own data is never written: its copy in the workspace is
         name = check_name(path.stem)
         gpkg = datasets_dir() / f"{name}.gpkg"
@@ -862,37 +971,6 @@ def open_store(spec: str | os.PathLike | None = None) -> GpkgStore:
     if _is_under(path, datasets_dir()):
         return GpkgStore(path, name=path.stem, spec=path.stem)
     return GpkgStore(path, name=path.stem, spec=str(path))
-
-
-def scenarios_file_for(spec: str | os.PathLike, *, create: bool) -> Path | None:
-    """The scenarios file of the dataset ``spec`` names when that dataset is kept by the workspace.
-
-    None when ``spec`` is a GeoPackage that is not versioned (its scenarios stay in its own table).
-    Without ``create`` the file may not exist yet (no scenario saved).
-    """
-    raw = str(spec)
-    if raw.startswith(("postgresql://", "postgres://")):
-        return None
-    try:
-        store = open_store(raw)
-    except StorageError:
-        return None
-    managed = store.spec == store.name or (store.history / CURRENT).exists()
-    if not managed:
-        return None
-    if create:
-        store._ensure()
-        return store._scenarios_file()
-    return store.scenarios_path
-
-
-def _url_label(url: str) -> str:
-    """A database dataset's label: the dataset and the host, never the password."""
-    from urllib.parse import parse_qs, urlsplit
-
-    parts = urlsplit(url)
-    dataset = parse_qs(parts.query).get("dataset", [parts.path.strip("/")])[0]
-    return f"{dataset} (PostGIS {parts.hostname or ''})"
 
 
 def list_datasets() -> list[DatasetEntry]:
@@ -908,16 +986,17 @@ def list_datasets() -> list[DatasetEntry]:
     env = settings.data()
     first = []
     if env:
-        first = [env] if env.startswith(("postgresql://", "postgres://")) else [open_store(env).spec]
+        ref = DatasetRef.parse(env)
+        first = [ref.spec] if ref.is_postgis else [open_store(ref).spec]
     for s in [*first, DEMO_PATH.stem, *names]:
-        specs.append((s, not (s.endswith(".gpkg") or os.sep in s or "://" in s)))
+        specs.append((s, DatasetRef.parse(s).kind == "workspace"))
     if CACHE_DIR.is_dir():
         specs.extend((str(p.resolve()), False) for p in sorted(CACHE_DIR.glob("*.gpkg")))
     seen: list[tuple[str, bool]] = []
     for s, ws in specs:
         if s not in [x for x, _ in seen]:
             seen.append((s, ws))
-    stems = [_url_label(s) if "://" in s else Path(s).stem if not ws else s for s, ws in seen]
+    stems = [DatasetRef.parse(s).label for s, _ in seen]
     out = []
     for (s, ws), stem in zip(seen, stems, strict=True):
         label = stem if stems.count(stem) == 1 or ws else f"{stem} ({Path(s).parent})"

@@ -9,12 +9,13 @@ from analysis.coverage import DEFAULT_RADIUS_M
 from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
 from analysis.siting import MODES, SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
 from geo.errors import AnalysisError, DataError
-from geo.scenarios import MAX_NAME_CHARS, delete_scenario, list_scenarios, save_scenario
+from geo.scenarios import MAX_NAME_CHARS
 from geo.schema import FACILITY_TYPES
 from i18n import error_text, label_of, problem_text, t
 from ui import auth, widgets
 from ui.city import require_district
 from ui.context import get_context
+from ui.data import get_ref, get_store
 from ui.maps import legend, show_map
 from ui.section import section
 from ui.section import table as show_table
@@ -164,11 +165,12 @@ else:
 # --- scenarios -----------------------------------------------------------------------------
 @st.fragment
 def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
-    """Save the current answer under a name; list, compare two side by side, delete."""
+    """Save the current answer under a name; list, compare two side by side, delete (a district's own in a city)."""
+    store, district = get_store(path), get_ref(path).district
     with section("siting.scenarios"):
         st.subheader(t("siting.scn.title"))
         try:
-            saved = list_scenarios(path, kind=SCENARIO_KIND)
+            saved = store.list_scenarios(kind=SCENARIO_KIND, district=district)
         except DataError as err:
             st.error(t("siting.scn.unavailable", message="; ".join(problem_text(p) for p in err.problems)))
             return
@@ -188,10 +190,10 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
                 st.error(t("siting.scn.name_taken", name=clean))
             else:
                 try:
-                    s = save_scenario(path, run.to_scenario(clean, dataset=dataset), overwrite=overwrite)
+                    s = store.save_scenario(run.to_scenario(clean, dataset=dataset), overwrite=overwrite, district=district)
                     auth.audit("scenario_save", target=s.name, detail=f"{dataset}; overwrite={overwrite}")
                     st.success(t("siting.scn.saved", name=s.name))
-                    saved = list_scenarios(path, kind=SCENARIO_KIND)
+                    saved = store.list_scenarios(kind=SCENARIO_KIND, district=district)
                 except DataError as err:
                     st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
         if run is None and can_plan:
@@ -237,7 +239,7 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
         if d_btn.button(t("siting.scn.delete"), key="scn_delete"):
             auth.require("planner", action="scenario_delete", target=victim)
             try:
-                delete_scenario(path, victim)
+                store.delete_scenario(victim, district=district)
                 auth.audit("scenario_delete", target=victim, detail=dataset)
                 st.toast(t("siting.scn.deleted", name=victim))
                 st.rerun(scope="fragment")

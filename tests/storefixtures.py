@@ -132,3 +132,70 @@ def small_dataset():
     from geo.dataset import Dataset
 
     return Dataset(grids=small_grids(), facilities=small_facilities(), name="测试区", meta=(("as_of", "2019-06-30"),))
+
+
+# --- a small city: two districts, every layer, cases whose state at a day is known by hand ------------------------
+
+CITY_AS_OF = "2024-03-10"
+# grid -> (district, street); grid i is the box 113.10 + 0.01 i .. + 0.01, 27.80 .. 27.81
+CITY_GRIDS = {"G1": ("东区", "甲街"), "G2": ("东区", "甲街"), "G3": ("东区", "乙街"),
+              "G4": ("西区", "丙街"), "G5": ("西区", "丙街"), "G6": ("西区", "丁街")}
+# case_id, grid it lies in (None: outside every grid), reported_at, status, deadline, closed_at, category, unit
+CITY_CASES = (
+    ("C1", "G1", "2024-03-01 08:00", "open", "2024-03-05", None, "路灯", "城管"),  # open, overdue
+    ("C2", "G1", "2024-03-04 09:00", "closed", "2024-03-05", "2024-03-06 10:00", "油烟", "城管"),  # closed late
+    ("C3", "G2", "2024-03-05 10:00", "closed", "2024-03-08", "2024-03-12 10:00", "路灯", "街道"),  # closed after as_of
+    ("C4", "G3", "2024-03-09 11:00", "open", None, None, "油烟", None),  # open, no deadline: never overdue
+    ("C5", "G4", "2024-03-11 12:00", "open", "2024-03-12", None, "路灯", "城管"),  # reported after as_of
+    ("C6", "G5", "2024-02-26 13:00", "closed", None, None, "路灯", "街道"),  # closed, no closing time
+    ("C7", "G6", "2024-03-10 23:00", "open", "2024-03-10 12:00", None, "油烟", "街道"),  # overdue on the day
+    ("C8", None, "2024-03-02 14:00", "open", "2024-03-03", None, "路灯", "城管"),  # outside every grid
+    ("C9", "G4", "2024-03-03 15:00", "open", "2024-03-11", None, "路灯", None),  # deadline after as_of
+)
+
+
+def _grid_box(grid_id: str):
+    i = int(grid_id[1:]) - 1
+    return box(113.10 + 0.01 * i, 27.80, 113.11 + 0.01 * i, 27.81)
+
+
+def _inside(grid_id: str | None, dx: float = 0.004) -> Point:
+    if grid_id is None:
+        return Point(113.05, 27.75)
+    i = int(grid_id[1:]) - 1
+    return Point(113.10 + 0.01 * i + dx, 27.805)
+
+
+def small_city(*, as_of: str | None = CITY_AS_OF):
+    """Six grids in two districts (东区: G1-G3, 西区: G4-G6) with facilities, estates, candidates and `CITY_CASES`."""
+    import pandas as pd
+
+    from geo.dataset import Dataset
+    from geo.schema import validate_layer
+
+    ids = list(CITY_GRIDS)
+    grids = validate_layer(gpd.GeoDataFrame(
+        {"grid_id": ids, "district": [CITY_GRIDS[g][0] for g in ids], "street": [CITY_GRIDS[g][1] for g in ids],
+         "community": ["一社区"] * 6, "households": [100] * 6, "population": [300] * 6,
+         "elderly": [40, 60, 20, 50, 30, 10]}, geometry=[_grid_box(g) for g in ids], crs=4326), "grids")
+    facilities = validate_layer(gpd.GeoDataFrame(
+        {"facility_id": ["F1", "F2", "F3"], "name": ["东一站", "西二站", "东三站"], "type": ["day_care"] * 3},
+        geometry=[_inside("G1"), _inside("G5"), _inside("G2")], crs=4326), "facilities")
+    estates = validate_layer(gpd.GeoDataFrame(
+        {"estate_id": ["E1", "E2"], "name": ["西苑", "东苑"], "households": [80, 60],
+         "management": ["unmanaged", "property_company"]},
+        geometry=[_inside("G4").buffer(0.001), _inside("G3").buffer(0.001)], crs=4326), "estates")
+    candidates = validate_layer(gpd.GeoDataFrame(
+        {"site_id": ["S1", "S2", "S3"], "name": ["东候选", "西候选", "东候选二"]},
+        geometry=[_inside("G3", 0.002), _inside("G6"), _inside("G1", 0.008)], crs=4326), "candidates")
+    cases = validate_layer(gpd.GeoDataFrame(
+        {"case_id": [c[0] for c in CITY_CASES], "grid_id": pd.Series([c[1] for c in CITY_CASES], dtype=object),
+         "category": [c[6] for c in CITY_CASES],
+         "reported_at": [c[2] for c in CITY_CASES], "status": [c[3] for c in CITY_CASES],
+         "deadline": pd.Series([c[4] for c in CITY_CASES], dtype=object),
+         "closed_at": pd.Series([c[5] for c in CITY_CASES], dtype=object),
+         "responsible_unit": pd.Series([c[7] for c in CITY_CASES], dtype=object)},
+        geometry=[_inside(c[1], 0.005) for c in CITY_CASES], crs=4326), "cases")
+    meta = (("as_of", as_of),) if as_of else ()
+    return Dataset(grids=grids, facilities=facilities, estates=estates, candidates=candidates, cases=cases,
+                   name="小城", meta=meta)

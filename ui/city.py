@@ -2,140 +2,60 @@
 
 The sidebar offers the districts above the streets. The whole city is never
 loaded into a page: "city" means grids, facilities, estates and candidates
-without cases (the league table counts cases in SQL, or in the GeoPackage's
-SQLite engine); a district means that district's layers with its cases, which
-every page then uses as it uses a district dataset. The part of the dataset a
-page works on is named by a key, ``SPEC#city`` or ``SPEC#district=NAME``, that
+without cases (the league table's case counts are the store's
+``case_counts``); a district means that district's layers with its cases
+(the store's ``load(district=…)``), which every page then uses as it uses a
+district dataset. The part of the dataset a page works on is named by a
+`geo.ref.DatasetRef` key, ``SPEC#city`` or ``SPEC#district=NAME``, that
 `ui.data.get_dataset` and `ui.data.dataset_token` understand, so the pages'
-caches (keyed by path and token) work unchanged.
+caches (keyed by path and token) work unchanged. Nothing here opens a file
+or a connection: everything goes through the store.
 """
 
 from __future__ import annotations
 
-import os
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import streamlit as st
 
-from geo.dataset import Dataset, read_meta
-from geo.postgis import is_postgres_url
+from geo.errors import GridAtlasError
+from geo.ref import DatasetRef
+from geo.storage import DatasetStore
 from i18n import t
+from ui.data import get_store
 from ui.maps import MapPayload, add_polygons, map_payload, new_map, quantile_colors
-
-CITY_PART = "#city"
-DISTRICT_PART = "#district="
-_OPTIONAL = ("estates", "candidates")
 
 
 def split_key(key: str) -> tuple[str, str | None, bool]:
-    """(dataset spec, district or None, whether the key names a part of a city)."""
-    if key.endswith(CITY_PART):
-        return key[: -len(CITY_PART)], None, True
-    if DISTRICT_PART in key:
-        spec, district = key.rsplit(DISTRICT_PART, 1)
-        return spec, district, True
-    return key, None, False
+    """(the dataset's spec, district or None, whether the key names a part of a city): `DatasetRef.parse`."""
+    ref = DatasetRef.parse(key)
+    return ref.dataset().key, ref.district, ref.is_part
 
 
-def part_key(spec: str, district: str | None) -> str:
-    return f"{spec}{DISTRICT_PART}{district}" if district else f"{spec}{CITY_PART}"
-
-
-def _store(spec: str):
-    from geo.postgis import open_store
-
-    return open_store(spec)
-
-
-def _gpkg_columns(path: str, layer: str) -> list[str]:
-    try:
-        return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
-    except Exception:  # not a GeoPackage with that layer: not a city
-        return []
+def _store(spec: str) -> DatasetStore:
+    return get_store(spec)
 
 
 def city_districts(spec: str) -> tuple[str, ...]:
     """The districts of a city dataset (grids' ``district`` values), or () for a district dataset.
 
-    Read once per dataset version (keyed by a cheap token: the file's time, the database's current version).
+    Read once per dataset version (keyed by the store's token). A dataset that cannot be opened is no city
+    here: loading it says why (`ui.sidebar`).
     """
-    if is_postgres_url(spec):
-        return _city_districts(spec, _store(spec).token)
     try:
-        mtime = os.path.getmtime(spec)
-    except OSError:
+        store = _store(spec)
+        if not store.exists():
+            return ()
+        return _city_districts(store.spec, store.token)
+    except (GridAtlasError, OSError):
         return ()
-    return _city_districts(spec, str(mtime))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _city_districts(spec: str, token: str) -> tuple[str, ...]:
-    if is_postgres_url(spec):
-        found = _store(spec).district_names()
-    else:
-        if "district" not in _gpkg_columns(spec, "grids"):
-            return ()
-        names = pyogrio.read_dataframe(spec, layer="grids", columns=["district"], read_geometry=False)["district"]
-        found = tuple(dict.fromkeys(str(d) for d in names.dropna()))
+    found = _store(spec).district_names()
     return found if len(found) > 1 else ()
-
-
-def part_token(key: str) -> str:
-    spec, _, _ = split_key(key)
-    if is_postgres_url(spec):
-        return f"{_store(spec).token}|{key}"
-    try:
-        mtime = os.path.getmtime(spec)
-    except OSError:
-        mtime = -1.0
-    return f"{os.path.abspath(spec)}@{mtime}|{key}"
-
-
-def load_part(key: str) -> Dataset:
-    """The city without cases (``SPEC#city``) or one district with its cases (``SPEC#district=NAME``)."""
-    spec, district, _ = split_key(key)
-    if is_postgres_url(spec):
-        store = _store(spec)
-        if district is None:
-            return store.load(layers=_OPTIONAL)
-        return _within_district(store.load(district=district))
-    meta = read_meta(spec)
-    layers = {n for n in (str(r[0]) for r in pyogrio.list_layers(spec))}
-    where = None if district is None else "district = '" + district.replace("'", "''") + "'"
-    grids = pyogrio.read_dataframe(spec, layer="grids", where=where, use_arrow=True)
-    out: dict[str, gpd.GeoDataFrame | None] = {"grids": grids,
-                                               "facilities": pyogrio.read_dataframe(spec, layer="facilities")}
-    for name in _OPTIONAL:
-        out[name] = pyogrio.read_dataframe(spec, layer=name, use_arrow=True) if name in layers else None
-    if district is not None:
-        streets = set(grids["street"])
-        if out["estates"] is not None and "street" in out["estates"].columns:  # fewer shapes to test below
-            out["estates"] = out["estates"][out["estates"]["street"].isin(streets)].reset_index(drop=True)
-        if "cases" in layers:
-            q = ("SELECT * FROM cases WHERE grid_id IN (SELECT grid_id FROM grids WHERE " + where + ")")
-            cases = pyogrio.read_dataframe(spec, sql=q, use_arrow=True)
-            for c in ("reported_at", "deadline", "closed_at"):
-                if c in cases.columns:
-                    cases[c] = pd.to_datetime(cases[c]).astype("datetime64[ns]")
-            out["cases"] = cases
-    name = district or meta.get("name", os.path.basename(spec))
-    ds = Dataset(**out, name=name, meta=tuple(sorted({**meta, "district": name}.items())))
-    return ds if district is None else _within_district(ds)
-
-
-def _within_district(ds: Dataset) -> Dataset:
-    """Facilities, estates and candidates inside the district's grids: the district as a dataset of its own."""
-    area = ds.grids.geometry.union_all()
-    out = ds
-    for name in ("facilities", "estates", "candidates"):
-        gdf = ds.layer(name)
-        if gdf is not None:
-            keep = gdf.geometry.representative_point().intersects(area)
-            out = out.with_layer(name, gdf[keep.to_numpy()].reset_index(drop=True))
-    return out
 
 
 def district_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -147,17 +67,8 @@ def district_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def case_counts_by_district(spec: str, grids: gpd.GeoDataFrame, as_of: str | None) -> pd.DataFrame:
-    """Cases, open and overdue per district, counted by the database (never loaded into the page)."""
-    if is_postgres_url(spec):
-        return _store(spec).case_counts(("district",))[["district", "cases", "open", "overdue"]]
-    if "cases" not in {str(r[0]) for r in pyogrio.list_layers(spec)}:
-        return pd.DataFrame({"district": pd.Series(dtype="string"), "cases": [], "open": [], "overdue": []})
-    cutoff = (pd.Timestamp(as_of) + pd.Timedelta(days=1)).strftime("%Y-%m-%d") if as_of else "9999-12-31"
-    q = ("SELECT g.district AS district, count(*) AS cases, sum(c.status = 'open') AS open, "
-         f"sum(c.status = 'open' AND c.deadline < '{cutoff}') AS overdue "
-         "FROM cases c JOIN grids g ON g.grid_id = c.grid_id GROUP BY g.district")
-    df = pyogrio.read_dataframe(spec, sql=q, read_geometry=False)
-    return pd.DataFrame(df)
+    """Cases, open and overdue per district, counted by the store (never loaded into the page)."""
+    return _store(spec).case_counts(("district",), as_of=as_of)[["district", "cases", "open", "overdue"]]
 
 
 @st.cache_resource(show_spinner=False)
@@ -169,13 +80,8 @@ def dask_client(scheduler: str | None):
 
 
 def grid_week_counts(spec: str, grids: gpd.GeoDataFrame) -> tuple[np.ndarray, int]:
-    """Cases per grid (grids order) and week, counted by the database: (matrix, first week number)."""
-    if is_postgres_url(spec):
-        counts = _store(spec).case_counts(("grid_id", "week"))
-    else:
-        q = ("SELECT grid_id, CAST((julianday(substr(reported_at, 1, 10)) - 2440587.5 + 3) / 7 AS INTEGER) AS week, "
-             "count(*) AS cases FROM cases WHERE grid_id IS NOT NULL GROUP BY 1, 2")
-        counts = pd.DataFrame(pyogrio.read_dataframe(spec, sql=q, read_geometry=False))
+    """Cases per grid (grids order) and week, counted by the store: (matrix, first week number)."""
+    counts = _store(spec).case_counts(("grid_id", "week"))
     pos = pd.Categorical(counts["grid_id"], categories=grids["grid_id"]).codes
     counts = counts[pos >= 0].assign(pos=pos[pos >= 0])
     if counts.empty:
@@ -243,12 +149,7 @@ def require_district(ctx) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=4, ttl=300)
 def _case_total(spec: str) -> int:
-    if is_postgres_url(spec):
-        return int(dict(_store(spec).current().layers).get("cases", 0))
-    try:
-        return int(pyogrio.read_info(spec, layer="cases")["features"])
-    except Exception:
-        return 0
+    return int(dict(_store(spec).current().layers).get("cases", 0))
 
 
 def render_city_overview(ctx) -> None:

@@ -10,6 +10,7 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.dataset import Dataset
+from geo.ref import DatasetRef
 from ui import auth
 
 _KEY = "page_context"
@@ -30,6 +31,11 @@ class PageContext:
     tiles_datum: str
     district: str | None = None  # a city dataset's chosen district (None: the whole city, or not a city)
     city: str | None = None  # the city dataset's spec when ``ds`` is part of a city
+
+    @property
+    def ref(self) -> DatasetRef:
+        """What ``path`` names: the dataset and, in a city, the district (`geo.ref.DatasetRef`)."""
+        return DatasetRef.parse(self.path)
 
     def grids(self) -> gpd.GeoDataFrame:
         """Grids of the chosen street (all grids when no street is chosen)."""

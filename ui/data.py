@@ -1,7 +1,8 @@
 """Cached loading of datasets and of what pages derive from them.
 
 A dataset is named by its ``spec`` (a workspace name, a GeoPackage path or a
-``postgresql://`` URL; `geo.storage.open_store`). Its current version is
+``postgresql://`` URL, with ``#district=NAME`` or ``#city`` for a part of a
+city: `geo.ref.DatasetRef`; `geo.storage.open_store`). Its current version is
 loaded once per version (`st.cache_resource` keyed by the store's ``token``)
 and shared by every session: the frozen Dataset is never mutated. Loading
 trusts the version (validated at import, checksum checked on open).
@@ -24,7 +25,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.dataset import Dataset, default_data_path
+from geo.dataset import Dataset
+from geo.ref import DatasetRef
 from geo.storage import DatasetStore, list_datasets, open_store
 
 T = TypeVar("T")
@@ -60,9 +62,14 @@ def dataset_choices() -> list[DatasetChoice]:
     return [DatasetChoice(e.label, e.spec) for e in list_datasets()]
 
 
+def get_ref(spec: str | None = None) -> DatasetRef:
+    """The `DatasetRef` a spec or page key names (default: $GRIDATLAS_DATA or the demo)."""
+    return DatasetRef.parse(spec)
+
+
 def get_store(spec: str | None = None) -> DatasetStore:
-    """The store of ``spec`` (default: $GRIDATLAS_DATA or the demo). Cheap: nothing is read."""
-    return open_store(spec or default_data_path())
+    """The store of the dataset ``spec`` names (a part's key: its whole dataset). Cheap: nothing is read."""
+    return open_store(get_ref(spec).dataset())
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -70,26 +77,30 @@ def _load(spec: str, token: str) -> Dataset:
     return get_store(spec).load()
 
 
+# the whole city as the city pages show it: every layer but the cases (those are counted by the store)
+CITY_LAYERS: tuple[str, ...] = ("estates", "candidates")
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _load_part(key: str, token: str) -> Dataset:
-    from ui.city import load_part
-
-    return load_part(key)
+    """The city without cases (``SPEC#city``) or one district with its cases (``SPEC#district=NAME``)."""
+    ref = get_ref(key)
+    if ref.district is None:
+        return get_store(key).load(layers=CITY_LAYERS)
+    return get_store(key).load(district=ref.district)
 
 
 def _is_part(path: str) -> bool:
-    from ui.city import split_key
-
-    return split_key(path)[2]
+    return get_ref(path).is_part
 
 
 def get_dataset(path: str | None = None) -> Dataset:
     """The current version of the dataset ``path`` names, loaded once per version.
 
-    A key naming part of a city dataset (``ui.city``: ``SPEC#city``,
+    A key naming part of a city dataset (`geo.ref.DatasetRef`: ``SPEC#city``,
     ``SPEC#district=NAME``) gives that part.
     """
-    spec = path or default_data_path()
+    spec = get_ref(path).key
     if _is_part(spec):
         return _load_part(spec, dataset_token(spec))
     return _load(spec, get_store(spec).token)
@@ -97,10 +108,8 @@ def get_dataset(path: str | None = None) -> Dataset:
 
 def dataset_token(path: str) -> str:
     """A cache key that changes when the dataset's current version changes."""
-    if _is_part(path):
-        from ui.city import part_token
-
-        return part_token(path)
+    if _is_part(path):  # a part changes with its dataset
+        return f"{get_store(path).token}|{get_ref(path).key}"
     return get_store(path).token
 
 

@@ -9,9 +9,9 @@ import streamlit as st
 from geo.errors import DataError, GridAtlasError
 from i18n import DEFAULT_LANG, LANG_KEY, LANGS, error_text, problem_text, t
 from ui import widgets
-from ui.city import city_districts, part_key
+from ui.city import city_districts
 from ui.context import PageContext, set_context
-from ui.data import dataset_choices, dataset_token, get_dataset
+from ui.data import dataset_choices, dataset_token, get_dataset, get_ref
 from ui.maps import basemap_config
 
 _LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -52,13 +52,14 @@ def render_sidebar() -> PageContext | None:
         lang = render_language()
         choices = dataset_choices()
         choice = st.selectbox(t("sidebar.dataset"), choices, format_func=lambda c: c.label, key="dataset_choice")
-        # a city dataset: the district comes first ("" = the whole city), and pages see one part of it
+        # a city dataset: the district comes first ("" = the whole city), and pages see one part of it, named
+        # by its ref's key (SPEC#district=NAME, or SPEC#city for the whole city without its cases)
         districts = city_districts(choice.path)
-        district, path = None, choice.path
+        district, path = None, get_ref(choice.path).key
         if districts:
             district = widgets.selectbox(t("city.district"), ["", *districts], key="district_choice", lang=lang,
                                          format_func=lambda d: d or t("city.all_districts")) or None
-            path = part_key(choice.path, district)
+            path = get_ref(choice.path).part(district).key
         try:
             ds = get_dataset(path)
         except (GridAtlasError, OSError) as err:  # missing, corrupt, vanished, damaged version, full disk:

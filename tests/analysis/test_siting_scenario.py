@@ -18,7 +18,8 @@ from analysis.siting import (
 )
 from geo.dataset import write_dataset
 from geo.errors import AnalysisError
-from geo.scenarios import Scenario, list_scenarios, save_scenario
+from geo.scenarios import Scenario
+from geo.storage import open_store
 from tests.analysis.siting_fixtures import siting_dataset
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "siting_scenarios_v1.json"
@@ -30,10 +31,13 @@ def gpkg(tmp_path):
 
 
 def _store_raw(path, rows):
-    """Put scenario rows into the table exactly as an earlier version stored them."""
-    save_scenario(path, Scenario(name="placeholder", kind="other"))  # creates the table as geo.scenarios does
+    """Put scenario rows into the file's own table exactly as an earlier version stored them (no district column);
+    opening the file as a store takes them in."""
     con = sqlite3.connect(path)
-    con.execute('DELETE FROM "scenarios"')
+    con.execute('CREATE TABLE "scenarios" ("fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "name" TEXT NOT NULL, '
+                '"kind" TEXT, "saved_at" TEXT, "params" TEXT, "result" TEXT)')
+    con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
+                "VALUES ('scenarios', 'attributes', 'scenarios', '', '2024-01-01T00:00:00.000Z', 0)")
     con.executemany('INSERT INTO "scenarios" (name, kind, saved_at, params, result) VALUES (?, ?, ?, ?, ?)',
                     [(r["name"], r["kind"], r["saved_at"], r["params"], r["result"]) for r in rows])
     con.commit()
@@ -43,7 +47,7 @@ def _store_raw(path, rows):
 def test_old_format_scenarios_still_load(gpkg):
     rows = json.loads(FIXTURE.read_text(encoding="utf-8"))
     _store_raw(gpkg, rows)
-    runs = [SitingRun.from_scenario(s) for s in list_scenarios(gpkg, kind=SCENARIO_KIND)]
+    runs = [SitingRun.from_scenario(s) for s in open_store(gpkg).list_scenarios(kind=SCENARIO_KIND)]
     assert [r.request.mode for r in runs] == ["n", "target"]
     first, second = runs
     # Four grids of 100/80/60/40 aged 60+ (two estates each, 50 households), the station at (200, 200)
@@ -86,8 +90,8 @@ def test_run_round_trips_through_the_dataset(gpkg):
     # The curve runs to curve_max (4, below the 5 candidates), whatever N was asked.
     assert run.curve["n_new"].tolist() == [1, 2, 3, 4]
     assert calls == [("solved", 0, 4), ("curve", 1, 4), ("curve", 2, 4), ("curve", 3, 4), ("curve", 4, 4)]
-    save_scenario(gpkg, run.to_scenario("一个新站", dataset="测试"))
-    (back,) = list_scenarios(gpkg, kind=SCENARIO_KIND)
+    open_store(gpkg).save_scenario(run.to_scenario("一个新站", dataset="测试"))
+    (back,) = open_store(gpkg).list_scenarios(kind=SCENARIO_KIND)
     assert back.params["dataset"] == "测试"
     loaded = SitingRun.from_scenario(back)
     assert loaded.request == req

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from geo.audit import AuditLog
-from geo.scenarios import list_scenarios
+from geo.storage import open_store
 from geo.users import UserStore
 from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, stop_app, wait_for_app
 
@@ -143,7 +143,7 @@ def test_forced_save_after_role_lowered_is_refused_and_recorded(browser, signin_
         store.set_role("ping", "leader")
         page.get_by_role("button", name="保存方案").click()
         page.get_by_text("当前角色（领导）无权执行此操作：保存方案").wait_for(timeout=60_000)
-        assert "越权方案" not in [s.name for s in list_scenarios(str(data))]
+        assert "越权方案" not in [s.name for s in open_store(str(data)).list_scenarios()]
         denied = AuditLog(home).entries(action="denied")[0]
         assert (denied.user, denied.role, denied.target) == ("ping", "leader", "越权方案")
         screenshot(page, "signin_forced_refused")

@@ -260,3 +260,151 @@ def test_two_concurrent_imports_are_both_kept_and_one_is_current(store):
     for v in listed[1:]:
         assert store.load(v.id).facilities["facility_id"].tolist() == (["A1"] if v.user == "office-1"
                                                                        else ["B1", "B2"])
+
+
+# --- the city level: districts, one district's layers, grouped case counts, scenarios per district ---------------
+
+def _city_store(store_url, **kw) -> DatasetStore:
+    from tests.storefixtures import small_city
+
+    s = open_store(store_url)
+    s.import_dataset(small_city(**kw), source="city.gpkg")
+    return s
+
+
+def _brute_counts(by, *, as_of, since=None, until=None, categories=(), district=None):
+    """Every count of `CITY_CASES` by a loop over the rows (the rules of analysis.cases, end of the as_of day)."""
+    from datetime import date, datetime, timedelta
+
+    from tests.storefixtures import CITY_CASES, CITY_GRIDS
+
+    def ts(text):
+        return None if text is None else datetime.fromisoformat(text)
+
+    end = datetime.combine(date.fromisoformat(as_of), datetime.min.time()) + timedelta(days=1)
+    out: dict[tuple, list[int]] = {}
+    for _case_id, grid, reported, status, deadline, closed_at, category, unit in CITY_CASES:
+        rep, dl, cl = ts(reported), ts(deadline), ts(closed_at)
+        if since and rep < datetime.fromisoformat(since):
+            continue
+        if until and rep >= datetime.fromisoformat(until) + timedelta(days=1):
+            continue
+        if categories and category not in categories:
+            continue
+        if district is not None and (grid is None or CITY_GRIDS[grid][0] != district):
+            continue
+        if grid is None and set(by) & {"grid_id", "district", "street"}:
+            continue
+        day = (rep.date() - date(1970, 1, 1)).days
+        values = {"grid_id": grid, "district": CITY_GRIDS[grid][0] if grid else None,
+                  "street": CITY_GRIDS[grid][1] if grid else None, "category": category,
+                  "responsible_unit": unit, "week": (day + 3) // 7}
+        closed = status == "closed" and (cl is None or cl < end)
+        is_open = rep < end and not closed
+        overdue = is_open and dl is not None and dl < end
+        row = out.setdefault(tuple(values[b] for b in by), [0, 0, 0])
+        row[0] += 1
+        row[1] += int(is_open)
+        row[2] += int(overdue)
+    return out
+
+
+def _as_dict(frame, by):
+    return {tuple(None if pd.isna(v) else v for v in r[: len(by)]): list(r[len(by):])
+            for r in frame[[*by, "cases", "open", "overdue"]].itertuples(index=False)}
+
+
+def test_district_names_in_layer_order(store_url):
+    city = _city_store(store_url)
+    assert city.district_names() == ("东区", "西区")
+    plain = open_store(store_url.replace("store.gpkg", "plain.gpkg") if "gpkg" in store_url
+                       else store_url + "_plain")
+    plain.import_dataset(small_dataset(), source="d.gpkg")
+    assert plain.district_names() == ()
+
+
+def test_a_district_loads_as_a_dataset_of_its_own(store_url):
+    city = _city_store(store_url)
+    west = city.load(district="西区")
+    assert west.name == "西区" and west.meta_dict["district"] == "西区" and west.meta_dict["as_of"] == "2024-03-10"
+    assert west.grids["grid_id"].tolist() == ["G4", "G5", "G6"]
+    assert west.cases["case_id"].tolist() == ["C5", "C6", "C7", "C9"]  # the cases in its grids, in layer order
+    assert west.facilities["facility_id"].tolist() == ["F2"]
+    assert west.estates["estate_id"].tolist() == ["E1"] and west.candidates["site_id"].tolist() == ["S2"]
+    east = city.load(district="东区", layers=())  # grids and facilities only
+    assert east.grids["grid_id"].tolist() == ["G1", "G2", "G3"]
+    assert east.facilities["facility_id"].tolist() == ["F1", "F3"]
+    assert east.cases is None and east.estates is None and east.candidates is None
+    whole = city.load(layers=("estates", "candidates"))  # the whole city without its cases
+    assert whole.cases is None and len(whole.grids) == 6 and len(whole.estates) == 2 and whole.name == "小城"
+    assert len(city.load().cases) == 9
+    with pytest.raises(StorageError) as err:
+        city.load(district="北区")
+    assert err.value.code == "storage.district_missing"
+    assert str(err.value) == "the dataset has no district '北区' (districts: 东区, 西区)"
+    assert error_text(err.value, lang="en") == "The dataset has no district “北区” (its districts: 东区, 西区)."
+
+
+@pytest.mark.parametrize("by", [("district",), ("street",), ("grid_id",), ("responsible_unit",), ("category",),
+                                ("week",), ("grid_id", "week"), ("district", "category")])
+def test_case_counts_equal_a_count_by_hand(store_url, by):
+    city = _city_store(store_url)
+    got = city.case_counts(by)
+    assert _as_dict(got, by) == _brute_counts(by, as_of="2024-03-10")
+    assert list(got.columns) == [*by, "cases", "open", "overdue"]
+    assert all(str(got[c].dtype) == "int64" for c in ("cases", "open", "overdue"))
+
+
+def test_case_counts_by_district_checked_by_hand_and_at_another_day(store_url):
+    city = _city_store(store_url)
+    got = city.case_counts(("district",))
+    # 东区: C1-C4, open C1, C3 (closed after the day), C4; overdue C1, C3. 西区: C5 (reported later), C6, C7, C9
+    assert got.to_dict("list") == {"district": ["东区", "西区"], "cases": [4, 4], "open": [3, 2], "overdue": [2, 1]}
+    later = city.case_counts(("district",), as_of="2024-03-12")
+    assert later.to_dict("list") == {"district": ["东区", "西区"], "cases": [4, 4], "open": [2, 3],
+                                     "overdue": [1, 3]}
+    assert _as_dict(city.case_counts(("category",), as_of="2024-03-12"), ("category",)) == \
+        _brute_counts(("category",), as_of="2024-03-12")
+    picked = city.case_counts(("street",), since="2024-03-02", until="2024-03-09", categories=("路灯", "油烟"),
+                              district="东区")
+    assert _as_dict(picked, ("street",)) == _brute_counts(("street",), as_of="2024-03-10", since="2024-03-02",
+                                                          until="2024-03-09", categories=("路灯", "油烟"),
+                                                          district="东区")
+    assert picked["street"].tolist() == ["乙街", "甲街"]  # keys sorted by code point on every backend
+    with pytest.raises(StorageError, match="cannot group cases by colour") as err:
+        city.case_counts(("colour",))
+    assert err.value.code == "storage.bad_grouping"
+    with pytest.raises(StorageError, match="has no district '北区'"):
+        city.case_counts(("street",), district="北区")
+
+
+def test_case_counts_without_as_of_take_the_latest_report(store_url):
+    city = _city_store(store_url, as_of=None)
+    assert _as_dict(city.case_counts(("district",)), ("district",)) == \
+        _brute_counts(("district",), as_of="2024-03-11")  # C5, the latest report, on 2024-03-11
+    plain = open_store(store_url.replace("store.gpkg", "plain.gpkg") if "gpkg" in store_url
+                       else store_url + "_plain")
+    plain.import_dataset(small_dataset(), source="d.gpkg")  # no cases layer: no rows
+    assert plain.case_counts(("district",)).empty
+
+
+def test_scenarios_belong_to_their_district_and_outlive_the_store(store_url):
+    city = _city_store(store_url)
+    east = city.save_scenario(Scenario("方案", "siting", {"n_new": 1}, {"site_ids": ["S1"]}), district="东区")
+    assert east.district == "东区"
+    city.save_scenario(Scenario("方案", "siting", {"n_new": 2}, {"site_ids": ["S2"]}), district="西区")
+    city.save_scenario(Scenario("全市方案", "siting", {"n_new": 3}))
+    with pytest.raises(DataError, match="a scenario named '方案' already exists"):
+        city.save_scenario(Scenario("方案", "siting"), district="东区")
+    with pytest.raises(StorageError, match="has no district '北区'"):
+        city.save_scenario(Scenario("方案", "siting"), district="北区")
+    again = open_store(city.spec)  # a new store (a restarted server, another process)
+    assert [(s.name, s.params, s.district) for s in again.list_scenarios(district="东区")] == \
+        [("方案", {"n_new": 1}, "东区")]
+    assert [s.result for s in again.list_scenarios(district="西区", kind="siting")] == [{"site_ids": ["S2"]}]
+    assert [s.name for s in again.list_scenarios()] == ["全市方案"]
+    again.delete_scenario("方案", district="东区")
+    assert again.list_scenarios(district="东区") == []
+    assert [s.name for s in open_store(city.spec).list_scenarios(district="西区")] == ["方案"]
+    with pytest.raises(DataError, match="there is no scenario named '方案'"):
+        again.delete_scenario("方案", district="东区")
