@@ -9,14 +9,21 @@ form under every page's address, and nothing else (no dataset is even loaded).
 from __future__ import annotations
 
 import streamlit as st
+from streamlit import config as st_config
 
 from geo import settings
 from geo.errors import SettingsError
 from i18n import error_text, t
 from ui import auth
+from ui.serve import own_navigation
 from ui.sidebar import render_language, render_sidebar, show_load_error
 
 st.set_page_config(page_title="GridAtlas 网格服务覆盖分析", page_icon="🗺️", layout="wide")
+# Served other than by `python -m ui.serve` (which says so before the first visit), the first run after a start
+# takes pages/ for Streamlit's old folder convention and gives the sidebar's widgets ids of another page: run again.
+# (Not under AppTest: it starts every run that way, so its ids never change, and it reads the setting itself.)
+if not st_config.get_option("global.appTest") and own_navigation():
+    st.rerun()
 
 # (file, title key, icon, url path); the first is the default page.
 PAGES: list[tuple[str, str, str, str]] = [

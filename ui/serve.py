@@ -29,6 +29,11 @@ everything the runtime's managers keep per session (its download and image
 files, its ``st.dataframe`` row sources) stays referenced. Here the store
 shuts a session down as it drops it, and a timer drops expired sessions
 every ``REAP_EVERY_S`` seconds.
+
+And it tells Streamlit, before the first visit, that app.py lists its pages
+itself (`own_navigation`): otherwise the first run after a start takes the
+``pages/`` folder for an old-style multipage app and gives the sidebar's
+widgets other ids than every later run does.
 """
 
 from __future__ import annotations
@@ -51,6 +56,27 @@ FIRST = ("geopandas", "pyarrow.parquet", "ui.sidebar", "ui.auth", "ui.context", 
 REAP_EVERY_S = 15.0
 
 log = logging.getLogger("gridatlas.serve")
+
+
+def own_navigation() -> bool:
+    """Tell Streamlit that app.py lists its pages itself (`st.navigation`); True if it had thought otherwise.
+
+    Streamlit decides once per process, when it builds the first session's page manager, whether an app follows
+    its old multipage convention (a ``pages/`` folder beside the entry script), and changes its mind only at the
+    first ``st.navigation`` call. Until then, the first run after a server start executes app.py as one page of
+    that convention, under another page hash, so every widget app.py draws itself (the sidebar's language,
+    dataset, street and basemap) gets an id in that run other than in every later run: the first session's
+    first choice there was lost (the language switch relabelled itself and fell back to 中文). `main` calls this
+    before the server starts, so the first run is like every other; app.py calls it too, for other entries
+    (``streamlit run app.py``, AppTest), and runs itself again when it was needed.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if not hasattr(PagesManager, "uses_pages_directory"):  # a Streamlit without the old convention
+        return False
+    had = bool(PagesManager.uses_pages_directory)
+    PagesManager.uses_pages_directory = False
+    return had
 
 
 def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True) -> dict[str, float]:
@@ -187,6 +213,7 @@ def _warm_quietly() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    own_navigation()
     threading.Thread(target=_warm_quietly, name="gridatlas-warm-up", daemon=True).start()
     from streamlit.web import cli as stcli
 
