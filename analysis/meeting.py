@@ -47,6 +47,14 @@ render the one `MeetingBrief` this module returns, so they show the same numbers
 - **Problems** (`MeetingItem`): streets behind the estates plan, the units
   with the most overdue cases (up to `TOP_UNITS`, overdue > 0), the newly hot
   grids (up to `TOP_GRIDS`, highest z first).
+- **Needs**: what a section lacks (`analysis.needs`, the ``meeting.*``
+  keys of `MEETING_SECTIONS`) is listed in ``needs``; the section is left out
+  (figures None, tables empty) and everything else computed: no ``deadline``
+  makes ``overdue`` and the league's ``overdue``/``closed_late`` unknown (NaN,
+  not 0); no ``closed_at`` leaves the previous month's case figures and the
+  rank changes unknown; no ``responsible_unit`` empties the unit league; no
+  stage date removes ``committees`` and the estates sections; estates without
+  ``street`` are counted in one `analysis.estates.DISTRICT` row.
 - **Gaps**: `analysis.coverage.gap_list` of the scope (most uncovered aged 60+
   first). **Overdue list**: `analysis.cases.overdue_list` at the month's end,
   longest overdue first; phones masked unless ``mask_personal=False``.

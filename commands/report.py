@@ -15,6 +15,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from analysis.meeting import meeting_brief, parse_month
     from i18n import error_text
     from reports import build_report, format_of
+    from reports.content import needs_line
 
     try:
         fmt = format_of(args.out)  # a bad suffix or month is refused before the data is read
@@ -31,9 +32,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     tmp = path.with_name(f".{path.name}.writing")
     tmp.write_bytes(data)
     tmp.replace(path)
+    # what the material could not show (analysis.needs), each with the line the material prints for it
+    needs = [{"section": m.section, "layer": m.layer, "column": m.column, "text": needs_line(m, args.lang)}
+             for m in brief.needs]
     print_json({"command": "report", "format": fmt, "district": brief.district, "street": brief.street,
                 "month": brief.month, "lang": args.lang, "bytes": len(data),
-                "figures": {f.key: f.value for f in brief.figures}, "out": str(path)})
+                "figures": {f.key: f.value for f in brief.figures}, "needs": needs, "out": str(path)})
     return EXIT_OK
 
 

@@ -261,3 +261,21 @@ def test_estates_with_dates_but_no_street_are_counted_district_wide(demo):
     deck = Presentation(io.BytesIO(build_report(ds, b, "pptx", lang="zh")))
     estates = [s for s in deck.slides if s.shapes[0].text_frame.text == rc.section_title("estates", "zh")][0]
     assert _line(*BY_STREET) in _slide_texts(estates)
+
+
+@pytest.mark.parametrize("fmt", ["pptx", "pdf", "xlsx"])
+def test_cli_report_on_required_columns_only(demo, tmp_path, capsys, fmt):
+    import json
+
+    from cli import main
+    from geo.dataset import write_dataset
+
+    gpkg = write_dataset(required_only(demo), tmp_path / "required.gpkg")
+    out = tmp_path / f"meeting.{fmt}"
+    assert main(["report", "--data", str(gpkg), "--out", str(out)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert out.stat().st_size == got["bytes"] > 0
+    assert got["figures"]["overdue"] is None and got["figures"]["committees"] is None
+    assert got["figures"]["open"] is not None
+    assert [(n["section"], n["layer"], n["column"], n["text"]) for n in got["needs"]] == [
+        (s, layer, col, _line(layer, col, s)) for layer, col, s in (COMMITTEES, OVERDUE, CHANGES, UNITS, ESTATES)]
