@@ -60,19 +60,15 @@ class Missing:
 
 NEEDS: dict[str, tuple[Need, ...]] = {
     # 总览 Overview
-    "overview.cases": (Need("cases"),),
-    "overview.estates": (Need("estates"),),
+    "overview.overdue": (Need("cases"), Need("cases", ("deadline",))),
+    "overview.committees": (Need("estates"), Need("estates", ("committee_formed_on",))),
     # 覆盖分析 Coverage
     "coverage.walking": (Need("roads"),),
-    # 选址规划 Siting
-    "siting.candidates": (Need("candidates"),),
     # 事件热点 Cases
-    "cases.page": (Need("cases"),),
     "cases.overdue": (Need("cases", ("deadline",)),),
     "cases.units": (Need("cases", ("responsible_unit",)),),
     "cases.hours": (Need("cases", ("closed_at",)),),
     # 小区自治 Estates
-    "estates.page": (Need("estates"),),
     "estates.stages": (Need("estates", ("governance_stage", *STAGE_DATES)),),
     "estates.progress": (Need("estates", STAGE_DATES),),
     "estates.by_street": (Need("estates", ("street",)),),

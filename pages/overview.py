@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.needs import missing
 from i18n import t
+from reports.content import needs_line
 from ui.context import get_context
 from ui.layers import district_map
 from ui.maps import legend, show_map
@@ -25,6 +27,8 @@ st.title(t("overview.title", district=district))
 with section("overview.figures"):
     fig = figures(ctx)
     s = fig.summary
+    # a layer that is there without the column a figure's note needs: the note goes, one line says why
+    lacking = {key: missing(ds, key) for key in ("overview.overdue", "overview.committees")}
     # the seven figures wrap onto a second line on narrow screens instead of being cut off ("1,086,…")
     row = st.container(horizontal=True, gap="medium")
     cols = [row.container(width="content") for _ in range(7)]
@@ -44,15 +48,21 @@ with section("overview.figures"):
     if cases is None:
         cols[5].metric(t("overview.kpi.open_cases"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
     else:
+        # without deadlines nothing is known to be overdue: no "0 overdue"
         cols[5].metric(t("overview.kpi.open_cases"), f"{cases['open']:,}",
-                       t("overview.kpi.overdue", n=f"{cases['overdue']:,}"), delta_color="off", delta_arrow="off")
+                       t("overview.kpi.overdue", n=f"{cases['overdue']:,}") if lacking["overview.overdue"] is None
+                       else None, delta_color="off", delta_arrow="off")
     if s.unmanaged_estates is None:
         cols[6].metric(t("overview.kpi.unmanaged"), "—", t("overview.kpi.no_layer"), delta_color="off", delta_arrow="off")
     else:
         # committees are counted over every estate, not only the unmanaged ones: the label and help say so
         cols[6].metric(t("overview.kpi.unmanaged"), f"{s.unmanaged_estates:,}",
-                       t("overview.kpi.committees", n=f"{s.committees_formed or 0:,}"), delta_color="off",
+                       t("overview.kpi.committees", n=f"{s.committees_formed or 0:,}")
+                       if lacking["overview.committees"] is None else None, delta_color="off",
                        delta_arrow="off", help=t("overview.kpi.unmanaged_help", estates=f"{s.estates or 0:,}"))
+    for m in lacking.values():
+        if m is not None and m.column is not None:  # an absent layer already reads "no layer" on its figure
+            st.caption(needs_line(m, ctx.lang))
 
 with section("overview.map"):
     map_col, side_col = st.columns([3, 1])

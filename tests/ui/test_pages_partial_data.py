@@ -64,6 +64,16 @@ def _column_line(layer: str, column: str, section: str, lang: str = "zh") -> str
              label=t(f"needs.col.{layer}.{column}", lang=lang), what=t(f"needs.what.{section}", lang=lang))
 
 
+def test_overview_names_what_its_figures_lack(required_path, monkeypatch):
+    at = _open(required_path, "pages/overview.py", monkeypatch)
+    shown = _shown(at)
+    assert _column_line("cases", "deadline", "overview.overdue") in shown
+    assert _column_line("estates", "committee_formed_on", "overview.committees") in shown
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    assert deltas[t("overview.kpi.open_cases", lang="zh")] == ""  # no "0 overdue" without deadlines
+    assert deltas[t("overview.kpi.unmanaged", lang="zh")] == ""
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_required_columns_only(required_path, page, monkeypatch):
     at = _open(required_path, page, monkeypatch)

@@ -128,7 +128,8 @@ def test_required_columns_only_lack_exactly_the_optional_data(demo):
     got = {s: missing(ds, s) for s in NEEDS}
     expected = {
         "coverage.walking": Missing("coverage.walking", "roads"),
-        "siting.candidates": Missing("siting.candidates", "candidates"),
+        "overview.overdue": Missing("overview.overdue", "cases", "deadline"),
+        "overview.committees": Missing("overview.committees", "estates", "committee_formed_on"),
         "cases.overdue": Missing("cases.overdue", "cases", "deadline"),
         "cases.units": Missing("cases.units", "cases", "responsible_unit"),
         "cases.hours": Missing("cases.hours", "cases", "closed_at"),
