@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from commands._common import EXIT_OK, add_data_arg, audit, check_seed, print_json, whole_dataset_store
+from geo import derive
 from geo.crs import COORD_SYSTEMS
 from geo.errors import AnalysisError
 from geo.osm import extent_of, is_osm
@@ -99,12 +100,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for problem in read.warnings:
         print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
     info = store.import_layer(args.layer, read.gdf, mode=args.mode, source=Path(args.file).name, user=args.user)
+    derived = derive.import_warnings(store, args.layer)  # e.g. estates outside every grid (geo/derive.py)
+    for problem in derived:
+        print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
     audit("import", target=f"{store.name}/{args.layer}", user=args.user,
           detail=f"{Path(args.file).name}; {args.mode}; version {info.id}; +{info.rows_added} ~{info.rows_changed} "
                  f"-{info.rows_removed}")
     print_json({"command": "import", "data": store.spec, "location": store.location, "file": str(args.file),
                 "format": read.source.format, "encoding": read.source.encoding, "crs": read.crs_used,
-                "warnings": len(read.warnings), "version": info.as_dict()})
+                "warnings": len(read.warnings) + len(derived), "version": info.as_dict()})
     return EXIT_OK
 
 

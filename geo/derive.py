@@ -240,6 +240,14 @@ def warnings(meta: Mapping[str, str]) -> tuple[Problem, ...]:
     return (outside_warning(ids),) if ids else ()
 
 
+def import_warnings(store: Any, layer: str) -> tuple[Problem, ...]:
+    """What the CLI's ``import`` and the 数据管理 page say after importing ``layer``: the current version's
+    warnings when that layer places the estates (grids, estates), else none."""
+    if layer not in ("grids", "estates"):
+        return ()
+    return warnings(store.load().meta_dict)
+
+
 # --- a version -----------------------------------------------------------------------------------------------------
 
 def derive_version(*, grids: gpd.GeoDataFrame | None, estates: gpd.GeoDataFrame | None, meta: Mapping[str, Any],

@@ -17,6 +17,8 @@ st.caption(t("data.intro"))
 flash = st.session_state.pop("data_flash", None)
 if flash:
     st.success(flash)
+for note in st.session_state.pop("data_flash_warnings", None) or ():  # e.g. estates outside every grid
+    st.warning(note)
 
 store, reason = open_page_store(ctx)
 if store is None:

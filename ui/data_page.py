@@ -15,7 +15,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from geo import settings
+from geo import derive, settings
 from geo.errors import DataError, GridAtlasError, Problem
 from geo.osm import MARGIN_M, Bbox, extent_of, is_osm
 from geo.readers import LayerRead, RawTable, check_table, read_table
@@ -31,7 +31,7 @@ from geo.schema import (
 )
 from geo.storage import IMPORT_MODES, DatasetStore, VersionInfo, open_store
 from geo.upload import UPLOAD_SUFFIXES, staged
-from i18n import TABLE, error_text, label_of, problem_parts, t
+from i18n import TABLE, error_text, label_of, problem_parts, problem_text, t
 from ui import auth, widgets
 from ui.context import PageContext
 from ui.layers import FACILITY_COLORS
@@ -344,6 +344,8 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
                           f"-{info.rows_removed}")
         st.session_state["data_flash"] = t("data.saved", lang=lang, version=info.id, added=info.rows_added,
                                            changed=info.rows_changed, removed=info.rows_removed)
+        st.session_state["data_flash_warnings"] = [problem_text(p, lang=lang)
+                                                   for p in derive.import_warnings(store, layer)]
         st.session_state.pop("data_files", None)
         st.session_state.pop("data_raw_cache", None)
         st.rerun()

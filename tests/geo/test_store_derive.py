@@ -129,3 +129,18 @@ def test_a_complete_version_opens_without_deriving(store_url):
     store.import_dataset(small_dataset(), source="src.gpkg")
     assert store.load().meta_dict == {"name": "测试区", "as_of": "2019-06-30"}
     assert store.derived().names() == []
+
+
+def test_the_import_says_which_estates_lie_outside_every_grid(store_url):
+    """What the CLI's import and the 数据管理 page print after an import: the current version's warnings."""
+    from i18n import problem_text
+
+    store = open_store(store_url)
+    store.import_dataset(Dataset(grids=grids3(), facilities=facilities1(), name="测试区"), source="base.gpkg")
+    store.import_layer("estates", estates7(), source="小区.xlsx")
+    got = derive.import_warnings(store, "estates")
+    assert [p.code for p in got] == ["data.estate_outside_grids"] and got[0].params["values"] == "E5"
+    assert problem_text(got[0], lang="zh") == ("图层 小区，列 street: 1 个小区不在任何网格内，且距最近网格超过 50 米，"
+                                              "街道和社区留空：E5 — 核对这些小区的位置，或填写它们的街道、社区列")
+    assert derive.import_warnings(store, "grids") == got  # new grids may place the estates elsewhere
+    assert derive.import_warnings(store, "cases") == ()
