@@ -75,6 +75,13 @@ def test_overview_names_what_its_figures_lack(required_path, monkeypatch):
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_the_full_demo_shows_no_table_without_rows_either(page, monkeypatch):
+    at = _open(DEMO_PATH, page, monkeypatch)
+    _no_table_without_rows(at)
+    assert not [x for x in _shown(at) if x.startswith(t("needs.layer", lang="zh")[:2])]  # nothing lacking
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_required_columns_only(required_path, page, monkeypatch):
     at = _open(required_path, page, monkeypatch)
     _no_table_without_rows(at)
