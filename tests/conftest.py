@@ -22,6 +22,9 @@ os.environ["GRIDATLAS_STRICT"] = "1"
 if not os.environ.get("GRIDATLAS_HOME"):
     os.environ["GRIDATLAS_HOME"] = tempfile.mkdtemp(prefix="gridatlas-test-home-")
 
+# Under CI (CI=true) nothing may skip: a skipped test or module is a failure (tests/ci_guard.py).
+from tests.ci_guard import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402, F401
+
 # Both storage backends (GeoPackage, PostGIS) for the storage and analysis tests: `backend`, `store_url`, `pg_url`.
 from tests.storefixtures import _close_pg_pools, backend, pg_url, store_url  # noqa: E402, F401
 

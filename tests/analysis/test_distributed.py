@@ -29,7 +29,8 @@ DEMO = Path(__file__).resolve().parents[2] / "data" / "shifeng_demo.gpkg"
 
 @pytest.fixture(scope="module")
 def client():
-    distributed = pytest.importorskip("distributed")
+    import distributed  # in requirements.txt: without it this fails, never skips
+
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None, worker_dashboard_address=None)
     c = distributed.Client(cluster)

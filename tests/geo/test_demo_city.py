@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 import geopandas as gpd
@@ -19,8 +18,8 @@ from geo.assign import assign_grid_ids
 from geo.dataset import read_dataset
 from geo.demo import load_outline
 from geo.errors import AnalysisError
+from tests.storefixtures import require_pg
 
-PG = os.environ.get("GRIDATLAS_TEST_PG")
 SMALL = {"n_grids": 2_000, "n_cases": 40_000}
 
 
@@ -106,11 +105,10 @@ def test_too_small_a_city_is_refused(tmp_path, capsys):
         data_commands._cmd_demo(cli.build_parser().parse_args(["demo", "--scale", "shifeng", "--out", "postgresql://x/y"]))
 
 
-@pytest.mark.skipif(not PG, reason="no PostGIS server: run through `make test` (scripts/pg.sh)")
 def test_cli_writes_the_city_into_postgis(capsys):
     from geo.postgis import close_pools, open_store
 
-    url = f"{PG}?dataset=city_{uuid.uuid4().hex[:8]}"
+    url = f"{require_pg()}?dataset=city_{uuid.uuid4().hex[:8]}"
     code = cli.main(["demo", "--scale", "wuhan", "--districts", "汉南区", "--grids", "2000", "--cases", "40000",
                      "--seed", "7", "--out", url])
     assert code == 0

@@ -6,7 +6,6 @@ is given); expected figures are counted from the written layers with pandas.
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pandas as pd
@@ -16,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from geo import demo_city
 from tests.e2e.conftest import ROOT
+from tests.storefixtures import require_pg
 
 APP = str(ROOT / "app.py")
-PG = os.environ.get("GRIDATLAS_TEST_PG")
 DISTRICTS = ("江汉区", "青山区", "汉南区")
 
 
@@ -105,12 +104,11 @@ def test_pages_ask_for_a_district_on_the_whole_city(monkeypatch, city, page):
     assert not at.title
 
 
-@pytest.mark.skipif(not PG, reason="no PostGIS server: run through `make test` (scripts/pg.sh)")
 def test_city_overview_from_postgis_counts_in_sql(monkeypatch, city):
     from geo.dataset import read_dataset
     from geo.postgis import close_pools, open_store
 
-    url = f"{PG}?dataset=ui_{uuid.uuid4().hex[:8]}"
+    url = f"{require_pg()}?dataset=ui_{uuid.uuid4().hex[:8]}"
     open_store(url).import_dataset(read_dataset(city), source="city3.gpkg")
     grids, cases, _, overdue_by = _expected(city)
     at = _run(monkeypatch, url)
