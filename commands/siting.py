@@ -13,6 +13,7 @@ from commands._common import (
     EXIT_OK,
     add_data_arg,
     add_scheduler_arg,
+    audit,
     data_ref,
     load,
     print_json,
@@ -55,6 +56,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
         ref = data_ref(args)  # a district's scenario in a city (--district), where its siting page lists it
         saved = store_of(args).save_scenario(run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite,
                                              district=ref.district)
+        audit("scenario_save", target=saved.name, detail=f"{ds.name}; overwrite={args.overwrite}")
         out["saved"] = saved.name
     print_json(out)
     return EXIT_OK

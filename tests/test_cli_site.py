@@ -68,6 +68,24 @@ def test_site_bad_input_exits_2_with_a_message(gpkg, tmp_path, capsys):
     assert capsys.readouterr().err == "error: 参数 n_new 的值 0 无效，必须是不小于 1 的整数。\n"
 
 
+def test_site_save_is_in_the_audit_log(gpkg, home, tmp_path, capsys):
+    """A scenario saved from the command line is in the app's one audit log, as one saved on the page is."""
+    from commands._common import cli_user
+    from geo.audit import AuditLog
+
+    args = ["site", "--data", gpkg, "--new", "1", "--solver", "greedy", "--curve-max", "1",
+            "--out", str(tmp_path / "s.csv")]
+    assert cli.main(args) == 0  # without --save nothing is recorded
+    assert cli.main([*args, "--save", "一个新站"]) == 0
+    assert cli.main([*args, "--save", "一个新站"]) == 2  # the name is taken: refused, not recorded
+    assert cli.main([*args, "--save", "一个新站", "--overwrite"]) == 0
+    capsys.readouterr()
+    logged = [(e.action, e.user, e.target, e.detail, e.remote) for e in reversed(AuditLog(home).entries())]
+    # detail: the dataset's name (siting_dataset's "fixture") and the overwrite flag, as the siting page writes it
+    assert logged == [("scenario_save", cli_user(), "一个新站", "fixture; overwrite=False", "cli"),
+                      ("scenario_save", cli_user(), "一个新站", "fixture; overwrite=True", "cli")]
+
+
 def test_scenario_round_trips_between_the_cli_and_the_page(gpkg, tmp_path, capsys, monkeypatch):
     """`site --save` writes a scenario the siting page lists; one the page saves, `scenarios` lists."""
     from streamlit.testing.v1 import AppTest
