@@ -392,7 +392,8 @@ def on_open(ds, *, cache: Callable[[], Any], made_on: Callable[[], Any], latest_
             values = pd.Series(added[c].reindex(ids).to_numpy(), index=estates.index, dtype="string")
             cols[c] = _text_column(estates, c).fillna(values) if c in _LOCATION else values
         raw["estates"] = _with_columns(estates, cols)
-    raw["meta"] = tuple(sorted(extra["meta"].items()))
+    added_meta = {k: v for k, v in extra["meta"].items() if k in ("as_of", *DERIVED_KEYS) and not meta.get(k)}
+    raw["meta"] = tuple(sorted({**meta, **added_meta}.items()))  # a district's own keys (city, district) kept
     return Dataset(**raw)
 
 
