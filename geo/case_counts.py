@@ -7,11 +7,14 @@ per group of ``by`` (any of `GROUPS`: ``district``, ``street``, ``grid_id``,
 ``responsible_unit``, ``category``, ``week``) with
 
 - ``cases``: the cases reported in ``[since, until]`` (whole days; either
-  open-ended), of ``categories`` when given;
+  open-ended), of ``categories`` when given, and known at the end of the
+  ``as_of`` day (a case reported later is not counted yet, as on the
+  district pages);
 - ``open``: those open at the end of the ``as_of`` day, ``overdue``: those
-  open then and past their deadline (`is_open_at`, `is_overdue_at`: the
-  handling rule of `geo.calendar`, taken at the end of the day; a case
-  without a deadline is never overdue);
+  open then and past their deadline, ``closed_late``: those closed by then
+  after their deadline (the handling rule of `geo.calendar`, taken at the end
+  of the day: a case closed after it is open; a case without a deadline is
+  never overdue nor late);
 
 ``as_of`` defaults to the dataset's meta ``as_of``, else the day of the latest
 report (`default_as_of`, after `geo.calendar.resolve_as_of`). Grouping by ``grid_id`` counts only cases with a
@@ -22,8 +25,9 @@ the keys (missing keys last); keys are text (``week``: int64), counts int64.
 
 The GeoPackage store counts with pandas over its GeoParquet files
 (`count_frame`), PostGIS in SQL with the expressions built here (`sql_week`,
-`sql_open_at`, `sql_overdue_at`); `tests/geo/test_store_contract.py` runs the
-same counts on both against a count made by hand.
+`sql_rule`); `tests/geo/test_store_contract.py` runs the same counts on both
+against a count made by hand, `tests/analysis/test_count_parity.py` against
+`analysis.cases` too.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from geo import calendar
 from geo.errors import StorageError
 
 GROUPS: tuple[str, ...] = ("district", "street", "grid_id", "responsible_unit", "category", "week")
-COUNTS: tuple[str, ...] = ("cases", "open", "overdue")
+COUNTS: tuple[str, ...] = ("cases", "open", "overdue", "closed_late")
 # the cases columns the counts read (those present)
 CASE_COLUMNS: tuple[str, ...] = ("grid_id", "reported_at", "status", "deadline", "closed_at", "category",
                                  "responsible_unit")
@@ -103,7 +107,8 @@ def is_overdue_at(frame: pd.DataFrame, end: pd.Timestamp, open_: np.ndarray) -> 
     return open_ & _handling(frame, end).overdue
 
 
-def _sql_rule(alias: str, end_param: str, columns: Iterable[str]) -> calendar.HandlingSQL:
+def sql_rule(alias: str, end_param: str, columns: Iterable[str]) -> calendar.HandlingSQL:
+    """The handling rule (`geo.calendar.HandlingSQL`) over the cases table ``alias`` with these ``columns``."""
     cols = set(columns)
     return calendar.HandlingSQL(reported_at=f"{alias}.reported_at", status=f"{alias}.status",
                                 deadline=f"{alias}.deadline" if "deadline" in cols else None,
@@ -112,12 +117,12 @@ def _sql_rule(alias: str, end_param: str, columns: Iterable[str]) -> calendar.Ha
 
 def sql_open_at(alias: str, end_param: str, columns: Iterable[str]) -> str:
     """`is_open_at` in SQL (``end_param``: the placeholder of the end moment, a timestamp)."""
-    return _sql_rule(alias, end_param, columns).open
+    return sql_rule(alias, end_param, columns).open
 
 
 def sql_overdue_at(alias: str, end_param: str, columns: Iterable[str]) -> str:
     """`is_overdue_at` in SQL (the open rule and the deadline before the end)."""
-    return _sql_rule(alias, end_param, columns).overdue
+    return sql_rule(alias, end_param, columns).overdue
 
 
 # --- counting a frame (the GeoPackage store) ------------------------------------------------------------------------
@@ -148,15 +153,14 @@ def count_frame(cases: pd.DataFrame, grids: pd.DataFrame, by: tuple[str, ...], e
     if "week" in by:
         frame = frame.assign(week=week_number(frame["reported_at"]))
         frame = frame[frame["week"].notna()]
-    if end is None:
-        open_ = np.zeros(len(frame), dtype=bool)
-    else:
-        open_ = is_open_at(frame, end)
-    overdue = np.zeros(len(frame), dtype=bool) if end is None else is_overdue_at(frame, end, open_)
+    none = np.zeros(len(frame), dtype=bool)
+    flags = _handling(frame, end) if end is not None else calendar.Handling(none, none, none, none, none)
     keys = pd.DataFrame({b: frame[b].to_numpy() if b in frame.columns else pd.NA for b in by}, index=frame.index)
-    keys["cases"] = 1
-    keys["open"] = open_.astype("int64")
-    keys["overdue"] = overdue.astype("int64")
+    keys["cases"] = flags.known.astype("int64")
+    keys["open"] = flags.open.astype("int64")
+    keys["overdue"] = flags.overdue.astype("int64")
+    keys["closed_late"] = flags.closed_late.astype("int64")
+    keys = keys[flags.known]  # a case reported after the day is not counted yet
     out = keys.groupby(list(by), dropna=False, sort=False)[list(COUNTS)].sum().reset_index()
     return finish(out, by)
 

@@ -20,7 +20,7 @@ Layout in the database:
 - one schema per version, ``ga_v<id>``, holding the layers as tables with a
   ``geom geometry(…, 4326)`` column and a GiST index, ``meta`` as key/value.
   ``cases`` carries its ``grid_id`` (assigned at import when missing) and a
-  ``week`` column (Monday-based week number, `analysis.cases.week_index`),
+  ``week`` column (Monday-based week number, `geo.calendar.week_index`),
   indexed with ``grid_id``, so the heavy counts run in SQL.
 
 Writing a version: the version number is reserved (status ``loading``) in a
@@ -251,10 +251,8 @@ def _table_columns(gdf: pd.DataFrame) -> dict[str, str]:
 
 
 def _week_of(reported: pd.Series) -> pd.Series:
-    """Monday-based week number (`analysis.cases.week_index`) of each report; <NA> without a date."""
-    days = pd.to_datetime(reported).dt.floor("D")
-    number = (days - pd.Timestamp("1970-01-01")).dt.days
-    return ((number + 3) // 7).astype("Int64")
+    """Monday-based week number (`geo.calendar.week_index`) of each report; <NA> without a date."""
+    return counting.week_number(reported)
 
 
 def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, geometry: bool,
@@ -957,13 +955,16 @@ class PostgisStore:
             end_day = counting.default_as_of(self._meta(schema), latest)
         else:
             end_day = pd.Timestamp(as_of)
-        open_, overdue = "0", "0"
-        if end_day is not None:
-            open_ = f"count(*) FILTER (WHERE {counting.sql_open_at('c', '%(end)s', cols)})"
-            overdue = f"count(*) FILTER (WHERE {counting.sql_overdue_at('c', '%(end)s', cols)})"
+        figures = dict.fromkeys(counting.COUNTS, "0")
+        if end_day is not None:  # each figure's rule from geo.calendar, at the end of the as-of day
+            rule = counting.sql_rule("c", "%(end)s", cols)
+            where.append(rule.known)  # a case reported after the day is not counted yet
+            figures["cases"] = "count(*)"
+            for name, cond in (("open", rule.open), ("overdue", rule.overdue), ("closed_late", rule.closed_late)):
+                figures[name] = f"count(*) FILTER (WHERE {cond})"
             params["end"] = counting.day_end(end_day).to_pydatetime()
         group = ", ".join(keys[b] for b in by)
-        sql = (f"SELECT {group}, count(*) AS cases, {open_} AS open, {overdue} AS overdue "
+        sql = (f"SELECT {group}, {', '.join(f'{v} AS {k}' for k, v in figures.items())} "
                f"FROM {s}.cases c{join} WHERE {' AND '.join(where)} GROUP BY {group}")
         with self._conn() as con:
             rows = con.execute(sql, params).fetchall()

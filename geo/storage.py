@@ -152,7 +152,7 @@ class DatasetStore(Protocol):
     def case_counts(self, by: Iterable[str], *, version: int | None = None, since: str | None = None,
                     until: str | None = None, categories: Iterable[str] = (), as_of: str | None = None,
                     district: str | None = None) -> pd.DataFrame:
-        """Cases, open and overdue per group of ``by`` (see `geo.case_counts`)."""
+        """Cases, open, overdue and closed late per group of ``by`` at the ``as_of`` day (see `geo.case_counts`)."""
         ...
 
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str,
