@@ -23,6 +23,7 @@ import pytest
 
 from bench.server import start_server
 from bench.st_session import StSession, _http_get
+from geo.dataset import read_dataset
 from tests.e2e.conftest import ROOT
 from ui.serve import REAP_EVERY_S
 
@@ -39,9 +40,12 @@ def short_ttl_app(tmp_path_factory):
     server.stop()
 
 
-async def _download_url(url: str) -> tuple[StSession, str]:
+async def _download_url(url: str, *, street: str | None = None) -> tuple[StSession, str]:
+    """A session on the coverage page (of one street when given), and the URL of the file its Excel button offers."""
     s = StSession(url, timeout_s=180)
     (await s.open("")).raise_for_errors()
+    if street is not None:
+        (await s.select("街道", street, sidebar=True)).raise_for_errors()
     (await s.switch_page("coverage")).raise_for_errors()
     p = s.find("download_button", "下载 Excel").proto
     return s, (p.url if p.url.startswith("http") else f"{url}{p.url}")
@@ -87,11 +91,19 @@ def test_a_closed_sessions_files_are_released_once_its_reconnect_time_is_up(shor
 def test_a_live_session_keeps_its_files_while_others_expire(short_ttl_app):
     async def go() -> None:
         live, live_url = await _download_url(short_ttl_app)
-        gone, _ = await _download_url(short_ttl_app)
+        # the closed session's file differs from the live one's (one street's table), so it can be seen to go
+        gone, gone_url = await _download_url(short_ttl_app, street=read_dataset(DEMO).streets[0])
+        assert gone_url != live_url and _status(gone_url) == _status(live_url) == 200
         await gone.close()
-        await asyncio.sleep(TTL_S + REAP_EVERY_S + 3)  # the closed one is dropped and shut down meanwhile
-        assert _status(live_url) == 200  # the live session's file, the same content, is still served
+        deadline = time.monotonic() + TTL_S + 3 * REAP_EVERY_S
+        while _status(gone_url) == 200:  # only the server's timer drops it: nobody else leaves meanwhile
+            assert time.monotonic() < deadline, "the closed session's download is still served: never shut down"
+            (await live.switch_page("coverage")).raise_for_errors()  # the live session's runs drive the clean-ups
+            await asyncio.sleep(1)
+        assert _status(gone_url) == 404
+        assert _status(live_url) == 200  # the live session's file is still served meanwhile
         (await live.switch_page("coverage")).raise_for_errors()  # and the live session still runs pages
+        assert _status(live_url) == 200
         await live.close()
 
     _run(go)
