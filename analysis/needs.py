@@ -28,6 +28,8 @@ declares it, so a dataset stored before that still says what is missing.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,9 @@ from geo.errors import bad_choice
 from geo.schema import LAYER_NAMES, STAGE_DATE_COLUMNS
 
 SAMPLE_ROWS = 5_000
+# per unread layer, what was found about its columns (a layer of a version never changes; pages ask on every rerun)
+_SAMPLED: weakref.WeakKeyDictionary[LazyLayer, dict[str, bool]] = weakref.WeakKeyDictionary()
+_SAMPLED_LOCK = threading.Lock()
 STAGE_DATES: tuple[str, ...] = tuple(STAGE_DATE_COLUMNS.values())
 
 
@@ -96,8 +101,12 @@ def column_present(ds: Dataset, layer: str, column: str) -> bool:
     if raw is None or ds.rows(layer) == 0:
         return False
     if isinstance(raw, LazyLayer) and not raw.loaded:
-        got = raw.take_rows(np.arange(min(raw.rows, SAMPLE_ROWS)), [column])
-        return column in got.columns and _has_values(got[column])
+        with _SAMPLED_LOCK:
+            known = _SAMPLED.setdefault(raw, {})
+        if column not in known:
+            got = raw.take_rows(np.arange(min(raw.rows, SAMPLE_ROWS)), [column])
+            known[column] = column in got.columns and _has_values(got[column])
+        return known[column]
     frame = raw.get() if isinstance(raw, LazyLayer) else raw
     return column in frame.columns and _has_values(frame[column])
 

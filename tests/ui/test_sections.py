@@ -175,3 +175,27 @@ def test_the_needs_line_names_the_template_column_and_its_meaning():
     assert needs_line(m, "en") == ("Needs the committee_formed_on column (date the owners' committee was formed) "
                                    "of the estates layer to show progress against the plan.")
     assert needs_line(Missing("meeting.hot", "cases"), "zh") == "需要网格事件图层才能显示事件热点。"
+
+
+def test_an_unread_layer_is_judged_by_its_first_rows_once_without_reading_it(demo):
+    from geo.dataset import LazyLayer
+
+    cases = demo.cases.drop(columns=["responsible_unit"]).assign(deadline=pd.NaT)
+    cases.loc[cases.index[-1], "deadline"] = pd.Timestamp("2019-06-01")  # beyond the sample: not seen
+    calls = {"take": [], "load": 0}
+
+    def take(rows, columns):
+        calls["take"].append(tuple(columns))
+        return pd.DataFrame(cases.drop(columns="geometry")).iloc[rows][[c for c in columns if c in cases.columns]]
+
+    def load():
+        calls["load"] += 1
+        return cases
+
+    lazy = LazyLayer(load, len(cases), take=take)
+    ds = demo.with_layer("cases", lazy)
+    for _ in range(3):
+        assert missing(ds, "cases.overdue") == Missing("cases.overdue", "cases", "deadline")
+        assert missing(ds, "cases.units") == Missing("cases.units", "cases", "responsible_unit")
+        assert missing(ds, "cases.hours") is None
+    assert sorted(calls["take"]) == [("closed_at",), ("deadline",), ("responsible_unit",)] and calls["load"] == 0
