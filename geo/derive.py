@@ -303,7 +303,7 @@ def _with_columns(frame: gpd.GeoDataFrame, cols: Mapping[str, pd.Series]) -> gpd
     """``frame`` with ``cols`` set (new columns go before the geometry, as a layer read from a file has them)."""
     out = frame.copy()
     for name, values in cols.items():
-        out[name] = values.to_numpy() if name in out.columns else values
+        out[name] = pd.Series(values.to_numpy(), index=out.index, dtype=values.dtype)  # by position, dtype kept
     geom = out.geometry.name
     order = [c for c in out.columns if c != geom] + [geom]
     return gpd.GeoDataFrame(out[order], geometry=geom, crs=frame.crs)
