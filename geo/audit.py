@@ -33,7 +33,7 @@ from geo.safe_text import spreadsheet_safe
 DB_NAME = "audit.sqlite"
 ACTIONS: tuple[str, ...] = (
     "sign_in", "sign_in_failed", "sign_out", "import", "restore", "scenario_save", "scenario_delete",
-    "user_add", "user_remove", "user_role", "user_password", "user_unlock", "download", "denied",
+    "user_add", "user_remove", "user_role", "user_password", "user_unlock", "download", "denied", "version_drop",
 )
 COLUMNS: tuple[str, ...] = ("at", "user", "role", "action", "target", "detail", "remote", "ok")
 

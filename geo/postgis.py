@@ -1,10 +1,9 @@
-"""A dataset in PostgreSQL/PostGIS: versions, atomic switch, restore, scenarios, audit log, counts in SQL.
+"""A dataset in PostgreSQL/PostGIS: versions, atomic switch, restore, scenarios, counts in SQL.
 
 Contract: `open_store(url)` gives a `PostgisStore`, a `geo.storage.DatasetStore`
 like the GeoPackage workspace's (see that module's Contract: versions,
 ``import_layer`` replace/upsert, ``import_dataset``, ``restore``, ``load``,
-``token``, ``derived``, scenarios), plus ``audit()`` (the log of every write)
-and ``case_counts()`` (counts in SQL). ``postgresql://user@host:port/db?dataset=NAME``
+``token``, ``derived``, scenarios, ``case_counts()`` in SQL). ``postgresql://user@host:port/db?dataset=NAME``
 names the dataset (default ``default``); one database holds any number of
 datasets. The checksum of a version is the SHA-256 of its layers' columns and
 row counts, recorded when written and checked (row counts recounted) by
@@ -16,7 +15,11 @@ Layout in the database:
 - schema ``gridatlas``: ``versions`` (one row per version: dataset, number,
   schema, status, author, note, rows per layer, column types), ``current``
   (dataset → current version; one row, updated in the switch transaction),
-  ``audit`` (who did what, when), ``scenarios`` (per dataset, unique name).
+  ``scenarios`` (per dataset, unique name). Who changed what is in the app's
+  one audit log (`geo.audit`), written by whoever asks for the change (the
+  pages, the CLI), as for the GeoPackage workspace; a version also keeps its
+  author. (Databases written by earlier releases keep a ``gridatlas.audit``
+  table, append-only; nothing writes or reads it any more.)
 - one schema per version, ``ga_v<id>``, holding the layers as tables with a
   ``geom geometry(…, 4326)`` column and a GiST index, ``meta`` as key/value.
   ``cases`` carries its ``grid_id`` (assigned at import when missing) and a
@@ -58,6 +61,7 @@ import shapely
 
 from geo import case_counts as counting
 from geo import derive
+from geo.audit import AuditLog
 from geo.crs import WGS84
 from geo.dataset import Dataset
 from geo.errors import StorageError
@@ -114,14 +118,6 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.current (
     dataset text PRIMARY KEY,
     version_id bigint NOT NULL REFERENCES {SCHEMA}.versions(id)
 );
-CREATE TABLE IF NOT EXISTS {SCHEMA}.audit (
-    id bigserial PRIMARY KEY,
-    at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    dataset text NOT NULL,
-    actor text NOT NULL DEFAULT '',
-    action text NOT NULL,
-    detail jsonb NOT NULL DEFAULT '{{}}'
-);
 CREATE TABLE IF NOT EXISTS {SCHEMA}.scenarios (
     id bigserial PRIMARY KEY,
     dataset text NOT NULL,
@@ -136,12 +132,6 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.scenarios (
 ALTER TABLE {SCHEMA}.scenarios ADD COLUMN IF NOT EXISTS district text NOT NULL DEFAULT '';
 ALTER TABLE {SCHEMA}.scenarios DROP CONSTRAINT IF EXISTS scenarios_dataset_name_key;
 CREATE UNIQUE INDEX IF NOT EXISTS scenarios_dataset_district_name ON {SCHEMA}.scenarios (dataset, district, name);
-CREATE OR REPLACE FUNCTION {SCHEMA}.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
-CREATE OR REPLACE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON {SCHEMA}.audit
-    FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.audit_append_only();
-CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {SCHEMA}.audit
-    FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.audit_append_only();
 """
 
 
@@ -354,10 +344,6 @@ class PostgisStore:
     def _conn(self) -> Iterator[Any]:
         with self._pool.connection() as con:
             yield con
-
-    def _audit(self, con, actor: str, action: str, detail: Mapping[str, Any]) -> None:
-        con.execute(f"INSERT INTO {SCHEMA}.audit (dataset, actor, action, detail) VALUES (%s, %s, %s, %s)",
-                    (self.dataset, actor, action, json.dumps(detail, ensure_ascii=False, default=str)))
 
     # identity
     @property
@@ -749,8 +735,6 @@ class PostgisStore:
                                  _checksum(columns, rows), *counts, vid))
                     con.execute(f"UPDATE {SCHEMA}.current SET version_id = %s WHERE dataset = %s",
                                 (vid, self.dataset))
-                    self._audit(con, user or "", kind, {"version": number, "source": source, "layer": layer,
-                                                        "rows": rows, "restored_from": restored_from})
         except BaseException as exc:
             self._discard(vid, schema)
             if isinstance(exc, StorageError):
@@ -837,7 +821,10 @@ class PostgisStore:
             con.commit()
 
     def drop_version(self, version: int, *, user: str | None = None) -> None:
-        """Drop an old version's tables (not the current one); its row stays as 'dropped'."""
+        """Drop an old version's tables (not the current one); its row stays as 'dropped'.
+
+        Only an operator calls this (neither the app nor the CLI does), so it records itself in the audit log
+        (`geo.audit`, action ``version_drop``) with ``user``."""
         vid, number, schema, _ = self._version(version)
         if self.current().id == number:
             raise StorageError(f"version {number} is current and cannot be dropped; restore another first",
@@ -845,14 +832,9 @@ class PostgisStore:
         with self._conn() as con, con.transaction():
             con.execute(f"DROP SCHEMA IF EXISTS {_ident(schema)} CASCADE")
             con.execute(f"UPDATE {SCHEMA}.versions SET status = 'dropped' WHERE id = %s", (vid,))
-            self._audit(con, user or "", "drop_version", {"version": number})
+        AuditLog().record("version_drop", user=user or "", target=f"{self.name}/{number}", detail=schema)
 
-    # audit and scenarios
-    def audit(self) -> pd.DataFrame:
-        with self._conn() as con:
-            rows = con.execute(f"SELECT at, actor, action, detail FROM {SCHEMA}.audit WHERE dataset = %s "
-                               f"ORDER BY id", (self.dataset,)).fetchall()
-        return pd.DataFrame(rows, columns=["at", "actor", "action", "detail"])
+    # scenarios
 
     def save_scenario(self, scenario: Scenario, *, overwrite: bool = False, district: str | None = None,
                       user: str | None = None) -> Scenario:
@@ -874,7 +856,6 @@ class PostgisStore:
                               (self.dataset, d, name, scenario.kind, user or "", params, result)).fetchone()
             if row is None:
                 raise scenario_exists(name)
-            self._audit(con, user or "", "save_scenario", {"name": name, "kind": scenario.kind, "district": d})
         return Scenario(name=name, kind=scenario.kind, params=dict(scenario.params), result=dict(scenario.result),
                         saved_at=pd.Timestamp(row[0]).isoformat(timespec="seconds"), district=district or None)
 
@@ -894,7 +875,6 @@ class PostgisStore:
             if not con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND district = %s AND name = %s",
                                (self.dataset, district or "", name)).rowcount:
                 raise scenario_missing(name)
-            self._audit(con, user or "", "delete_scenario", {"name": name, "district": district or ""})
 
     def district_names(self, version: int | None = None) -> tuple[str, ...]:
         """The grids' ``district`` values of a version (default: current), in layer order (() without the column)."""
