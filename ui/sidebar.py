@@ -6,6 +6,7 @@ import html
 
 import streamlit as st
 
+from geo.derive import AS_OF_RULES
 from geo.errors import DataError, GridAtlasError
 from i18n import DEFAULT_LANG, LANG_KEY, LANGS, error_text, problem_text, t
 from ui import widgets
@@ -79,6 +80,8 @@ def render_sidebar() -> PageContext | None:
         meta = ds.meta_dict
         if meta.get("as_of"):
             st.caption(t("sidebar.as_of", date=html.escape(meta["as_of"])))
+            if meta.get("as_of_derived") in AS_OF_RULES:  # no as_of in the files: derived at import (geo.derive)
+                st.caption(t(f"sidebar.as_of_derived.{meta['as_of_derived']}"))
         if meta.get("synthetic", "").lower() == "true":
             st.info(t("sidebar.synthetic"))
     ctx = PageContext(ds=ds, path=path, token=dataset_token(path), street=street, lang=lang,

@@ -7,4 +7,11 @@ STRINGS = {
         "community stay empty: {values}"),
     "fix.data.estate_outside_grids": ("核对这些小区的位置，或填写它们的街道、社区列",
                                       "check their positions, or fill in their street and community columns"),
+    # the sidebar, under "data as of": how the day was worked out when the files gave none (geo.derive.AS_OF_RULES)
+    "sidebar.as_of_derived.cases": ("（文件未给出截至日期，取最新事件的上报日）",
+                                    "(no date in the files: the day of the latest case report)"),
+    "sidebar.as_of_derived.stage_dates": ("（文件未给出截至日期，取小区自治最新阶段日期）",
+                                          "(no date in the files: the latest date of an estate's stage)"),
+    "sidebar.as_of_derived.import_day": ("（文件未给出截至日期，取导入当天）",
+                                         "(no date in the files: the day the data was imported)"),
 }

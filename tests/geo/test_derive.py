@@ -246,3 +246,12 @@ def test_a_whole_dataset_and_the_warnings_kept_in_its_meta():
     assert derive.warnings({"as_of": "2019-06-30"}) == ()
     assert not derive.needs_derivation(out.meta_dict, out.estates)
     assert derive.needs_derivation(ds.meta_dict, ds.estates)
+
+
+def test_every_as_of_rule_is_named_in_both_languages():
+    from i18n import TABLE
+
+    assert derive.AS_OF_RULES == ("cases", "stage_dates", "import_day")
+    for rule in derive.AS_OF_RULES:
+        zh, en = TABLE[f"sidebar.as_of_derived.{rule}"]
+        assert zh.startswith("（文件未给出截至日期") and en.startswith("(no date in the files")
