@@ -22,7 +22,8 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from analysis.cases import week_index
-from analysis.distributed import assign_points, district_hotspots, grid_period_counts
+from analysis.distributed import assign_points, grid_period_counts
+from analysis.districts import district_hotspots
 from bench.results import ROOT, machine_line, write_section
 
 CITY = ROOT / "cache" / "wuhan.gpkg"
