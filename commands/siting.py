@@ -29,12 +29,12 @@ def _cmd_site(args: argparse.Namespace) -> int:
     from analysis.distributed import connect
     from analysis.districts import site_answer
     from analysis.siting import SitingRequest
-    from geo.scenarios import check_name
+    from geo.scenarios import check_scenario_name
 
     if args.per_district:
         return _site_per_district(args)
     if args.save is not None:
-        check_name(args.save)  # a bad name fails before the solve, not after it
+        check_scenario_name(args.save)  # a bad name fails before the solve, not after it
     params = _site_params(args)
     request = SitingRequest(params=params, mode="n" if args.target_share is None else "target",
                             n_new=args.new or 1, target_share=args.target_share or 0.8, solver=args.solver,

@@ -17,7 +17,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from geo.scenarios import TABLE, Scenario, check_name, scenario_exists, scenario_missing, scenario_table_error
+from geo.scenarios import (
+    TABLE,
+    Scenario,
+    check_scenario_name,
+    scenario_exists,
+    scenario_missing,
+    scenario_table_error,
+)
 
 _CREATE = (f'CREATE TABLE "{TABLE}" ("fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "name" TEXT NOT NULL, '
            '"kind" TEXT, "saved_at" TEXT, "params" TEXT, "result" TEXT, "district" TEXT NOT NULL DEFAULT \'\')')
@@ -91,7 +98,7 @@ def list_in(path: Path, *, kind: str | None = None, district: str | None = None,
 def save_in(path: Path, scenario: Scenario, *, overwrite: bool = False, district: str | None = None) -> Scenario:
     """Store a scenario in ``district`` ('' or None: the dataset's); returns it with its name cleaned, ``saved_at``
     set. A scenario of the same name there is replaced when ``overwrite``, else `DataError`."""
-    name = check_name(scenario.name)
+    name = check_scenario_name(scenario.name)
     saved = Scenario(name=name, kind=scenario.kind, params=dict(scenario.params), result=dict(scenario.result),
                      saved_at=datetime.now().astimezone().isoformat(timespec="seconds"), district=district or None)
     params = json.dumps(saved.params, ensure_ascii=False, allow_nan=False)

@@ -66,7 +66,7 @@ from geo.crs import WGS84
 from geo.dataset import Dataset
 from geo.errors import StorageError
 from geo.ref import DatasetRef
-from geo.scenarios import Scenario, check_name, scenario_exists, scenario_missing
+from geo.scenarios import Scenario, check_scenario_name, scenario_exists, scenario_missing
 from geo.schema import LAYER_NAMES, LAYERS
 from geo.store_base import (
     ImportMode,
@@ -840,7 +840,7 @@ class PostgisStore:
                       user: str | None = None) -> Scenario:
         """Store a scenario for the dataset (all versions) or one district; a name taken there is a `DataError`
         unless ``overwrite``."""
-        name = check_name(scenario.name)
+        name = check_scenario_name(scenario.name)
         if district is not None:
             self._check_district(district)
         params = json.dumps(dict(scenario.params), ensure_ascii=False, allow_nan=False)

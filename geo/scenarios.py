@@ -56,7 +56,7 @@ def scenario_table_error(name: str, reason: str) -> DataError:
                     "data.not_a_geopackage", name=name, reason=reason)
 
 
-def check_name(name: str) -> str:
+def check_scenario_name(name: str) -> str:
     """A scenario name, stripped; `DataError` when empty or too long."""
     clean = str(name).strip()
     if not clean:

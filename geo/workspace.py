@@ -66,8 +66,7 @@ from geo.crs import WGS84
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
 from geo.errors import DataError, StorageError
 from geo.ref import DatasetRef
-from geo.scenarios import Scenario
-from geo.scenarios import check_name as check_scenario_name
+from geo.scenarios import Scenario, check_scenario_name
 from geo.schema import LAYER_NAMES, LAYERS
 from geo.store_base import (
     DatasetEntry,
@@ -931,7 +930,7 @@ def _with_grid_ids(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.GeoD
 
 # --- opening by spec -----------------------------------------------------------------------------------------------
 
-def check_name(name: str) -> str:
+def check_dataset_name(name: str) -> str:
     """A workspace dataset name: letters (Chinese too), digits, '_', '-', '.'; `StorageError` otherwise."""
     if not NAME_RE.match(name) or name.endswith(HISTORY_SUFFIX) or ".." in name:
         raise _error("storage.name_invalid",
@@ -956,14 +955,14 @@ def open_store(ref: DatasetRef | str | os.PathLike | None = None) -> GpkgStore:
         raise _error("storage.not_gpkg", f"{ref.spec} is not a GeoPackage: give a path ending in .gpkg or a dataset "
                      "name", spec=ref.spec)
     if ref.kind == "workspace":
-        name = check_name(ref.spec)
+        name = check_dataset_name(ref.spec)
         gpkg = datasets_dir() / f"{name}.gpkg"
         seed = DEMO_PATH if name == DEMO_PATH.stem and not (gpkg.with_name(name + HISTORY_SUFFIX) / CURRENT).exists() \
             else None
         return GpkgStore(gpkg, name=name, spec=name, seed=seed)
     path = Path(ref.spec).expanduser()
     if _is_under(path, DATA_DIR):  # the checkout's own data is never written: its copy in the workspace is
-        name = check_name(path.stem)
+        name = check_dataset_name(path.stem)
         gpkg = datasets_dir() / f"{name}.gpkg"
         seeded = (gpkg.with_name(name + HISTORY_SUFFIX) / CURRENT).exists()
         return GpkgStore(gpkg, name=name, spec=name, seed=None if seeded else path)

@@ -15,7 +15,7 @@ import pytest
 
 from geo.dataset import read_dataset, write_dataset
 from geo.errors import DataError
-from geo.scenarios import MAX_NAME_CHARS, Scenario, check_name
+from geo.scenarios import MAX_NAME_CHARS, Scenario, check_scenario_name
 from geo.storage import open_store
 from tests.storefixtures import small_dataset
 
@@ -31,13 +31,13 @@ def _scenario(name: str = "方案一", n: int = 3) -> Scenario:
 
 
 def test_names_are_stripped_and_checked():
-    assert check_name("  方案一 ") == "方案一"
+    assert check_scenario_name("  方案一 ") == "方案一"
     with pytest.raises(DataError, match="the scenario name is empty — give the scenario a name") as err:
-        check_name("   ")
+        check_scenario_name("   ")
     assert err.value.problems[0].code == "data.scenario_name_empty"
     with pytest.raises(DataError, match=f"the scenario name has {MAX_NAME_CHARS + 1} characters — use at most "
                                         f"{MAX_NAME_CHARS}"):
-        check_name("x" * (MAX_NAME_CHARS + 1))
+        check_scenario_name("x" * (MAX_NAME_CHARS + 1))
 
 
 def test_saving_leaves_the_dataset_file_alone_and_keeps_a_geopackage_table(gpkg):

@@ -137,10 +137,10 @@ def test_error_text_in_both_languages():
 
 
 def test_scenario_problems_read_by_code(tmp_path):
-    from geo.scenarios import check_name
+    from geo.scenarios import check_scenario_name
 
     with pytest.raises(DataError) as exc:
-        check_name("  ")
+        check_scenario_name("  ")
     (p,) = exc.value.problems
     assert isinstance(p, Problem) and p.code == "data.scenario_name_empty"
     assert problem_text(p, lang="zh").endswith("方案名称为空。 — 请给方案起个名字。")
