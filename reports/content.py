@@ -258,9 +258,17 @@ def needs_line(m: Missing, lang: str) -> str:
 
 
 def needs_lines(brief: MeetingBrief, section: str, lang: str) -> list[str]:
-    """What ``section`` (one of `SECTIONS`) lacks, one line each (`SECTION_NEEDS`), the same line once."""
+    """What ``section`` (one of `SECTIONS`) lacks, one line each (`SECTION_NEEDS`), the same line once, and an
+    absent layer once (its first line)."""
     wanted = SECTION_NEEDS[section]
-    lines = [needs_line(m, lang) for m in brief.needs if m.section in wanted]
+    lines, absent = [], set()
+    by_section = {m.section: m for m in brief.needs}
+    for m in (by_section[w] for w in wanted if w in by_section):  # in the section's own order
+        if m.column is None and m.layer in absent:
+            continue  # a missing layer is said once per section, not once per figure it feeds
+        if m.column is None:
+            absent.add(m.layer)
+        lines.append(needs_line(m, lang))
     return list(dict.fromkeys(lines))
 
 

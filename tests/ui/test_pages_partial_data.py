@@ -146,3 +146,35 @@ def test_cases_page_units_and_overdue_say_what_they_need(required_path, monkeypa
 def test_one_street_chosen_on_required_columns_only(required_path, page, monkeypatch):
     at = _open(required_path, page, monkeypatch, street="田心")
     _no_table_without_rows(at)
+
+
+@pytest.fixture(scope="module")
+def empty_layers_path(tmp_path_factory):
+    ds = read_dataset(DEMO_PATH)
+    ds = dataclasses.replace(ds, cases=ds.cases.iloc[0:0], estates=ds.estates.iloc[0:0], candidates=None, roads=None)
+    return write_dataset(ds, tmp_path_factory.mktemp("partial") / "empty_layers.gpkg")
+
+
+def _layer_line(layer: str, section: str) -> str:
+    return t("needs.layer", lang="zh", layer=t(f"code.layer.{layer}", lang="zh"),
+             what=t(f"needs.what.{section}", lang="zh"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_empty_optional_layers(empty_layers_path, page, monkeypatch):
+    at = _open(empty_layers_path, page, monkeypatch)
+    _no_table_without_rows(at)
+
+
+def test_meeting_with_empty_layers_says_each_missing_layer_once_per_section(empty_layers_path, monkeypatch):
+    at = _open(empty_layers_path, "pages/meeting.py", monkeypatch)
+    lines = [str(x.value).replace("\\", "") for x in at.info]
+    lines = [x for x in lines if x.startswith("需要")]  # the sidebar's synthetic-data note aside
+    assert lines == [
+        _layer_line("estates", "meeting.committees"), _layer_line("cases", "meeting.overdue"),  # figures
+        _layer_line("cases", "meeting.streets"),  # streets
+        _layer_line("cases", "meeting.units"),  # units
+        _layer_line("cases", "meeting.hot"),  # hot spots
+        _layer_line("estates", "meeting.estates"),  # estates
+        _layer_line("cases", "meeting.units"), _layer_line("estates", "meeting.estates"),  # problems not judged
+    ]
