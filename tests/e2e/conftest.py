@@ -127,6 +127,8 @@ def map_frame(page, *, index: int = 0, timeout_ms: int = 60_000):
     page.wait_for_selector(sel, timeout=timeout_ms)
     handle = page.locator(sel).nth(index).element_handle(timeout=timeout_ms)
     frame = handle.content_frame()
+    if frame is None:  # a rerun replaced the iframe between finding it and reading it (`wait_for_map_count` retries)
+        raise RuntimeError("the map's iframe was detached by a rerun")
     frame.wait_for_selector(".leaflet-container", timeout=timeout_ms)
     return frame
 
