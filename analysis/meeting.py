@@ -407,6 +407,8 @@ def meeting_brief(
     camp = None if "meeting.estates" in lacks else _campaign(ds, street if by_street else None)
     if street is not None and not by_street:
         camp = None  # one street, estates without streets: none of them is known to be in it
+        if "meeting.committees" not in lacks:  # so the street's committees figure is unknown too: say why
+            needs = (*needs, Missing("meeting.committees", "estates", "street"))
     committees_now = _committees(camp, end)
     committees_before = _committees(camp, prev_end)
     by_stage, plan, estate_items, estate_notes = _estates_sections(ds, camp, end, by_street=by_street)

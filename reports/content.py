@@ -220,8 +220,8 @@ def plan_caption(brief: MeetingBrief, lang: str, *, stage: str = PLAN_STAGE) -> 
 def estates_summary(brief: MeetingBrief, lang: str) -> str | None:
     """The estates section's sentence; None when the section lacks its data (`needs_lines` says what)."""
     e = brief.estates_by_stage
-    if e is None and brief.lacks("meeting.estates"):
-        return None
+    if e is None and (brief.lacks("meeting.estates") or brief.lacks("meeting.estates_by_street")):
+        return None  # e.g. one street chosen, estates without streets: not "no estates data"
     if e is None:
         return t("meeting.estates.none", lang=lang)
     total = int(e["estates"].sum())

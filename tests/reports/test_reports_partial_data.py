@@ -279,3 +279,14 @@ def test_cli_report_on_required_columns_only(demo, tmp_path, capsys, fmt):
     assert got["figures"]["open"] is not None
     assert [(n["section"], n["layer"], n["column"], n["text"]) for n in got["needs"]] == [
         (s, layer, col, _line(layer, col, s)) for layer, col, s in (COMMITTEES, OVERDUE, CHANGES, UNITS, ESTATES)]
+
+
+def test_one_street_chosen_when_estates_have_no_street(demo):
+    ds = demo.with_layer("estates", demo.estates.drop(columns=["street"]))
+    b = meeting_brief(ds, street="田心", month=MONTH)
+    assert b.estates_by_stage is None and b.figure("committees").value is None
+    assert rc.needs_lines(b, "estates", "zh") == [_line(*BY_STREET)]
+    assert rc.estates_summary(b, "zh") is None  # not "this dataset has no estates data"
+    assert len(b.street_league) == len(ds.streets)  # the case sections are whole
+    assert rc.needs_lines(b, "figures", "zh") == [_line("estates", "street", "meeting.committees")]
+    assert b.street_league.loc[b.street_league["selected"], "street"].tolist() == ["田心"]
