@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.dataset import default_data_path
 from geo.errors import AnalysisError, GridAtlasError, StorageError
 from geo.ref import DatasetRef
 from geo.storage import DatasetStore, open_store
@@ -25,7 +26,7 @@ def print_json(obj: dict) -> None:
 
 def data_ref(args: argparse.Namespace) -> DatasetRef:
     """What ``--data`` and ``--district`` name (`geo.ref.DatasetRef`, the one parser of dataset specs)."""
-    return DatasetRef.parse(args.data, getattr(args, "district", None))
+    return DatasetRef.parse(args.data or default_data_path(), getattr(args, "district", None))
 
 
 def store_of(args: argparse.Namespace) -> DatasetStore:

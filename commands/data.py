@@ -13,6 +13,7 @@ from geo.crs import COORD_SYSTEMS
 from geo.errors import AnalysisError
 from geo.osm import extent_of, is_osm
 from geo.readers import read_layer
+from geo.ref import DatasetRef
 from geo.schema import LAYER_NAMES
 from geo.storage import IMPORT_MODES
 from i18n import problem_text
@@ -63,7 +64,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print_json(demo_city.build_and_write(args.out, seed=args.seed, n_cases=args.cases, n_grids=args.grids,
                                              districts=districts, log=lambda m: print(m, file=sys.stderr)))
         return EXIT_OK
-    if args.out.startswith(("postgresql://", "postgres://")):
+    if DatasetRef.parse(args.out).is_postgis:
         raise AnalysisError("--scale shifeng and wuchang write a GeoPackage; give --out a .gpkg path",
                             code="analysis.needs_geopackage", params={"name": "--out"})
     from geo.demo import build_and_write

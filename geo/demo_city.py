@@ -310,10 +310,13 @@ def build_and_write(out: str, *, seed: int = 2019, n_cases: int | None = None, n
     t0 = time.perf_counter()
     kw = {"seed": seed, "n_cases": n_cases or CITY_CASES, "n_grids": n_grids or CITY_GRIDS,
           "districts": districts, "log": log}
-    if str(out).startswith(("postgresql://", "postgres://")):
+    from geo.ref import DatasetRef
+
+    ref = DatasetRef.parse(out)
+    if ref.is_postgis:
         from geo.postgis import import_generated
 
-        result = import_generated(str(out), generate, **kw)
+        result = import_generated(ref.spec, generate, **kw)
     else:
         result = write_gpkg(out, **kw)
     return {**result, "seed": seed, "elapsed_s": round(time.perf_counter() - t0, 1)}

@@ -22,8 +22,11 @@ followed, optionally, by the part of a city dataset it names:
 ``#district=NAME`` (one district, with its cases) or ``#city`` (the whole
 city without its cases, as the sidebar's 全市 shows it). A district may also
 be given as a separate argument (``--district``); given both ways, the two must
-agree (``storage.district_conflict``). ``None`` or ``""`` means
-``GRIDATLAS_DATA``, else the bundled demo.
+agree (``storage.district_conflict``). An empty spec is
+``storage.spec_empty``: the default dataset (``GRIDATLAS_DATA``, else the
+bundled demo) is the caller's to give (`geo.dataset.default_data_path`; the
+factory `geo.storage.open_store` does so for ``None``). This module imports
+nothing of the project but its errors, so settings can check a spec with it.
 
 ``ref.key`` writes the ref back as one string (``SPEC``, ``SPEC#district=NAME``
 or ``SPEC#city``): the page caches are keyed by it, and ``DatasetRef.parse(ref.key)
@@ -56,12 +59,12 @@ class DatasetRef:
     city: bool = False  # the whole city without its cases (never with a district)
 
     @classmethod
-    def parse(cls, spec: str | os.PathLike | DatasetRef | None = None, district: str | None = None) -> DatasetRef:
+    def parse(cls, spec: str | os.PathLike | DatasetRef | None, district: str | None = None) -> DatasetRef:
         """The ref a spec names (see the module's Contract); ``district`` as a separate argument."""
         if isinstance(spec, DatasetRef):
             ref = spec
         else:
-            ref = _parse_text(_default() if spec is None or str(spec) == "" else os.fspath(spec))
+            ref = _parse_text("" if spec is None else os.fspath(spec))
         district = _clean_district(district)
         if district is None:
             return ref
@@ -111,13 +114,6 @@ class DatasetRef:
         return self.key
 
 
-def _default() -> str:
-    from geo import settings
-    from geo.dataset import DEMO_PATH
-
-    return settings.data() or str(DEMO_PATH)
-
-
 def _clean_district(district: str | None) -> str | None:
     if district is None:
         return None
@@ -134,7 +130,8 @@ def _parse_text(raw: str) -> DatasetRef:
     elif text.endswith(CITY_PART):
         text, city = text[: -len(CITY_PART)], True
     if not text:
-        return DatasetRef.parse(None, district) if district else replace(DatasetRef.parse(None), city=city)
+        raise StorageError(f"{raw!r} names no dataset: give a dataset name, a GeoPackage path or a postgresql:// "
+                           "URL", code="storage.spec_empty", params={"spec": raw})
     if "://" in text:
         scheme, rest = text.split("://", 1)
         base = scheme.lower().split("+", 1)[0]

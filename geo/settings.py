@@ -24,8 +24,6 @@ from typing import Any
 from geo.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# URL schemes a dataset may be given as (PostGIS); anything else with "://" is refused.
-DATASET_URL_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 BOOL_WORDS: dict[str, bool] = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -145,11 +143,15 @@ def _convert(s: Setting, value: Any, source: str) -> Any:
         if path.exists() and not path.is_dir():
             raise bad("a folder (this is a file)")
         return path
-    if s.kind == "dataset" and "://" in text:
-        scheme = text.split("://", 1)[0].lower()
-        if scheme not in DATASET_URL_SCHEMES:
+    if s.kind == "dataset":
+        from geo.errors import StorageError
+        from geo.ref import PG_SCHEMES, DatasetRef  # the one parser of dataset specs
+
+        try:
+            DatasetRef.parse(text)
+        except StorageError:
             raise bad("a dataset name, a GeoPackage path or a URL starting with "
-                      + " or ".join(f"{x}://" for x in DATASET_URL_SCHEMES))
+                      + " or ".join(f"{x}://" for x in (*PG_SCHEMES, "postgresql+DRIVER"))) from None
     return text
 
 

@@ -182,9 +182,10 @@ class DatasetStore(Protocol):
 
 def open_store(ref: DatasetRef | str | None = None) -> DatasetStore:
     """The store of the dataset ``ref`` names (see the Contract): PostGIS for a URL, else the workspace."""
+    from geo.dataset import default_data_path
     from geo.ref import DatasetRef
 
-    ref = DatasetRef.parse(ref)
+    ref = DatasetRef.parse(default_data_path() if ref is None or str(ref) == "" else ref)
     if ref.is_postgis:
         from geo import postgis  # the city-scale backend (its own module)
 

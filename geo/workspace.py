@@ -950,7 +950,7 @@ def _is_under(path: Path, folder: Path) -> bool:
 def open_store(ref: DatasetRef | str | os.PathLike | None = None) -> GpkgStore:
     """The GeoPackage store of a workspace name or a ``.gpkg`` path (`geo.ref.DatasetRef`; None: GRIDATLAS_DATA,
     else the demo). A district in the ref is not the store's: pass it to the methods that take ``district=``."""
-    ref = DatasetRef.parse(ref)
+    ref = DatasetRef.parse(str(settings.data() or DEMO_PATH) if ref is None or str(ref) == "" else ref)
     if ref.is_postgis:
         raise _error("storage.not_gpkg", f"{ref.spec} is not a GeoPackage: give a path ending in .gpkg or a dataset "
                      "name", spec=ref.spec)

@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.dataset import Dataset
+from geo.dataset import Dataset, default_data_path
 from geo.ref import DatasetRef
 from geo.storage import DatasetStore, list_datasets, open_store
 
@@ -64,7 +64,7 @@ def dataset_choices() -> list[DatasetChoice]:
 
 def get_ref(spec: str | None = None) -> DatasetRef:
     """The `DatasetRef` a spec or page key names (default: $GRIDATLAS_DATA or the demo)."""
-    return DatasetRef.parse(spec)
+    return DatasetRef.parse(spec or default_data_path())
 
 
 def get_store(spec: str | None = None) -> DatasetStore:

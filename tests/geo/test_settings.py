@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 INVALID = {
     "GRIDATLAS_HOME": ("README.md", "a folder (this is a file)"),
     "GRIDATLAS_DATA": ("mysql://db/grid", "a dataset name, a GeoPackage path or a URL starting with postgresql:// or "
-                                          "postgres:// or postgresql+psycopg://"),
+                                          "postgres:// or postgresql+DRIVER://"),
     "GRIDATLAS_TILES": ("tiles.local/{z}/{x}/{y}.png", "a URL starting with http:// or https://"),
     "GRIDATLAS_TILES_DATUM": ("bd09", "one of wgs84, gcj02"),
     "GRIDATLAS_MAX_UPLOAD_MB": ("lots", "a whole number from 1 to 10000"),
