@@ -69,6 +69,8 @@ models the same way):
 - `greedy`, `exact`: the two solvers (`solve_siting`, `fewest_sites`);
 - `curve`: `coverage_curve`;
 - `tables`: per-site and per-grid tables and the summary;
+- `pmedian`: the second objective, siting by distance (p-median with the
+  existing stations kept, required/excluded sites, a budget), exact;
 - `scenario`: the request/run format that scenarios keep.
 
 Everything public is importable from ``analysis.siting`` itself.
@@ -93,6 +95,14 @@ from analysis.siting.model import (
     SitingProblem,
     SitingResult,
     check_params,
+)
+from analysis.siting.pmedian import (
+    PMedianResult,
+    distances_to_sites,
+    pmedian_from_frames,
+    pmedian_from_matrix,
+    pmedian_sites,
+    weighted_quantile,
 )
 from analysis.siting.problem import _row_classes, problem_from_matrix
 from analysis.siting.scenario import (
@@ -147,4 +157,10 @@ __all__ = [
     "solve_siting",
     "station_loads",
     "summary",
+    "PMedianResult",
+    "distances_to_sites",
+    "pmedian_from_frames",
+    "pmedian_from_matrix",
+    "pmedian_sites",
+    "weighted_quantile",
 ]

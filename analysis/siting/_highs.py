@@ -35,8 +35,9 @@ def _highs(
     start: NDArray | None = None,
     start_index: NDArray | None = None,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    options: dict[str, object] | None = None,
 ) -> _Solved:
-    """Solve an LP (or a MIP whose first ``n_integer`` columns are integer) with HiGHS."""
+    """Solve an LP (or a MIP whose first ``n_integer`` columns are integer) with HiGHS (``options``: more HiGHS options)."""
     inf = highspy.kHighsInf
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -45,6 +46,8 @@ def _highs(
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 1e-6)
     h.setOptionValue("random_seed", 0)
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     n_col = len(cost)
     csc = sparse.csc_matrix(matrix, dtype=np.float64)
     csc.sort_indices()
