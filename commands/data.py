@@ -61,8 +61,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         from geo import demo_city
 
         districts = tuple(d.strip() for d in args.districts.split(",") if d.strip()) if args.districts else None
-        print_json(demo_city.build_and_write(args.out, seed=args.seed, n_cases=args.cases, n_grids=args.grids,
-                                             districts=districts, log=lambda m: print(m, file=sys.stderr)))
+        summary = demo_city.build_and_write(args.out, seed=args.seed, n_cases=args.cases, n_grids=args.grids,
+                                            districts=districts, log=lambda m: print(m, file=sys.stderr))
+        ref = DatasetRef.parse(args.out)
+        if ref.is_postgis:  # a new version of a stored dataset: in the audit log, as any import
+            from geo.storage import open_store
+
+            audit("import", target=open_store(ref).name,
+                  detail=f"demo --scale wuhan --seed {args.seed}; version {summary['version']}")
+        print_json(summary)
         return EXIT_OK
     if DatasetRef.parse(args.out).is_postgis:
         raise AnalysisError("--scale shifeng and wuchang write a GeoPackage; give --out a .gpkg path",

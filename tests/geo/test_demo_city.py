@@ -116,6 +116,12 @@ def test_cli_writes_the_city_into_postgis(capsys):
     store = open_store(url)
     v = store.current()
     assert summary["version"] == v.id and (v.kind, v.user) == ("create", "cli")
+    from commands._common import cli_user
+    from geo.audit import AuditLog
+
+    entry = AuditLog().entries(action="import", limit=1)[0]  # the app's one audit log (this test's workspace)
+    assert (entry.user, entry.target, entry.detail, entry.remote) == \
+        (cli_user(), store.name, f"demo --scale wuhan --seed 7; version {v.id}", "cli")
     ds = store.load()
     plan = demo_city._plan(**SMALL).set_index("district").loc["汉南区"]
     assert len(ds.grids) == plan["grids"] and len(ds.cases) == plan["cases"]
