@@ -77,6 +77,7 @@ from geo.store_base import (
     district_missing,
     district_part,
 )
+from geo.values import parse_datetimes
 
 SCHEMA = "gridatlas"
 POOL_MAX = 8
@@ -106,7 +107,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.versions (
     columns jsonb NOT NULL DEFAULT '{{}}'
 );
 ALTER TABLE {SCHEMA}.versions ADD COLUMN IF NOT EXISTS number bigint;
-UPDATE {SCHEMA}.versions SET number = id WHERE number IS NULL;
+UPDATE {SCHEMA}.versions SET number = id WHERE number IS NULL AND status <> 'failed';  -- a failed write gave its number back
 CREATE UNIQUE INDEX IF NOT EXISTS versions_dataset_number ON {SCHEMA}.versions (dataset, number);
 CREATE TABLE IF NOT EXISTS {SCHEMA}.derived (
     version_id bigint NOT NULL REFERENCES {SCHEMA}.versions(id),
@@ -242,7 +243,7 @@ def _table_columns(gdf: pd.DataFrame) -> dict[str, str]:
 
 def _week_of(reported: pd.Series) -> pd.Series:
     """Monday-based week number (`geo.calendar.week_index`) of each report; <NA> without a date."""
-    return counting.week_number(reported)
+    return counting.week_number(parse_datetimes(reported)[0])
 
 
 def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, geometry: bool,
@@ -251,7 +252,7 @@ def _copy_frame(cur, table: str, gdf: pd.DataFrame, columns: dict[str, str], *, 
     out = pd.DataFrame({c: gdf[c] for c in columns})
     for c, t in columns.items():
         if t.startswith("timestamp"):
-            out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d %H:%M:%S.%f").where(out[c].notna(), None)
+            out[c] = parse_datetimes(out[c])[0].dt.strftime("%Y-%m-%d %H:%M:%S.%f").where(out[c].notna(), None)
         elif t == "boolean":
             out[c] = out[c].map({True: "t", False: "f"})
     names = list(columns)
@@ -542,8 +543,8 @@ class PostgisStore:
                       else "float64" if t == "double precision" else "string") for c, t in columns.items()}
         df = pd.read_csv(buf, dtype=dtypes, keep_default_na=False, na_values={c: [""] for c in columns})
         for c, t in columns.items():
-            if t.startswith("timestamp"):
-                df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+            if t.startswith("timestamp"):  # each row by the one grammar: PostgreSQL drops a zero fraction
+                df[c] = parse_datetimes(df[c])[0]
             elif t == "boolean":
                 df[c] = df[c].map({"t": True, "f": False}).astype("boolean")
         geoms = shapely.from_wkb(df.pop("geom").to_numpy(dtype=object))

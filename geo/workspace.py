@@ -707,6 +707,8 @@ class GpkgStore:
 
     def import_dataset(self, ds: Dataset, *, source: str, user: str | None = None) -> VersionInfo:
         self._bootstrap()
+        if ds.rows("cases"):  # cases without a grid get theirs at import, as `import_layer` and PostGIS give them
+            ds = ds.with_layer("cases", _with_grid_ids(ds.cases, ds.grids))
         with self._lock():
             created = _now()
             ds, _ = derive.derive_dataset(ds, made_on=created)

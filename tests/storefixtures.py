@@ -134,6 +134,65 @@ def small_dataset():
     return Dataset(grids=small_grids(), facilities=small_facilities(), name="测试区", meta=(("as_of", "2019-06-30"),))
 
 
+# --- a dataset as real exports write it (issue 18): mixed timestamp precision, numeric ids, full-width names ------
+
+REAL_CASE_ROWS = (  # 事件编号, 上报时间, 办结时限 (dates only), 办结时间, 网格编号 (empty: assigned at import), 问题描述
+    ("0000120", "2023-08-12 14:30:39", "2023-08-19", "2023-08-13 09:00:00.250", "007301", "路灯不亮（东门　3栋）、已报修"),
+    ("0000121", "2025-06-15 07:42:30.831", "2025-06-22", "2025-06-16 18:05:00", "", "占道经营 (早市)"),
+    ("0000122", "2024-02-29", "2024-03-07", "2024-03-01T08:15:30.5", "007301", "井盖缺失【急】"),
+    ("0000123", "2024-11-03T21:07:45.120", "2024-11-10", "2024-11-04 10:00:00+08:00", "", "油烟扰民　二楼"),
+    ("0000124", "2024-12-31 23:59:59.999", "2025-01-07", "2025-01-01T00:00:01Z", "", "邻里纠纷：噪音"),
+)
+REAL_CASE_ORDERS = {  # row orders of the same export: which precision a parser meets first must not matter
+    "fractionless_first": (0, 1, 2, 3, 4),
+    "fraction_first": (1, 0, 4, 3, 2),
+    "date_only_first": (2, 4, 1, 0, 3),
+    "zoned_first": (3, 2, 0, 4, 1),
+    "reversed": (4, 3, 2, 1, 0),
+}
+
+
+def real_export_layers(order=(0, 1, 2, 3, 4)) -> dict[str, gpd.GeoDataFrame]:
+    """The raw layers of a district's first export, as readers hand them to validation: Chinese headers,
+    one grid whose id is text with leading zeros, facility ids read as int64 (Excel), candidate ids read as
+    float64, cases with mixed timestamp precision in the given row order and no open case, full-width names,
+    an estates layer with its columns and no row."""
+    import pandas as pd
+
+    grids = gpd.GeoDataFrame(
+        {"网格编号": ["007301"], "街道": ["田心街道"], "社区": ["东门（一）社区"], "户数": [420], "人口": [1130],
+         "老年人口": [260], "网格名称": ["东门　第一网格 (A区)"], "网格员": ["欧阳 小红"]},
+        geometry=[box(113.10, 27.80, 113.12, 27.82)], crs=4326)
+    facilities = gpd.GeoDataFrame(
+        {"设施编号": pd.array([3, 41], dtype="int64"), "名称": ["东门日间照料中心（二号楼）", "北岭 老年食堂、助餐点　(试运营)"],
+         "类型": ["日间照料中心", "老年食堂"]},
+        geometry=[Point(113.105, 27.805), Point(113.115, 27.815)], crs=4326)
+    candidates = gpd.GeoDataFrame(
+        {"站点编号": [1.0, 20.0], "站点名称": ["党群服务中心［一楼］", "原 粮站（东）"]},
+        geometry=[Point(113.106, 27.806), Point(113.111, 27.811)], crs=4326)
+    estates = gpd.GeoDataFrame(
+        {"小区编号": pd.Series([], dtype="int64"), "小区名称": pd.Series([], dtype=object),
+         "户数": pd.Series([], dtype="int64"), "管理方式": pd.Series([], dtype=object),
+         "业委会成立日期": pd.Series([], dtype=object)}, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    rows = [REAL_CASE_ROWS[i] for i in order]
+    cases = gpd.GeoDataFrame(
+        {"事件编号": [r[0] for r in rows], "事件类别": ["路灯"] * len(rows), "上报时间": [r[1] for r in rows],
+         "状态": ["已办结"] * len(rows), "办结时限": [r[2] for r in rows], "办结时间": [r[3] for r in rows],
+         "网格编号": [r[4] for r in rows], "责任单位": ["田心街道 城管中队（二）"] * len(rows),
+         "问题描述": [r[5] for r in rows]},
+        geometry=[Point(113.101 + 0.004 * int(r[0][-1]), 27.803) for r in rows], crs=4326)
+    return {"grids": grids, "facilities": facilities, "candidates": candidates, "estates": estates, "cases": cases}
+
+
+def real_export_dataset(order=(0, 1, 2, 3, 4)):
+    """`real_export_layers` validated as an import validates them, as one dataset."""
+    from geo.dataset import Dataset
+    from geo.schema import validate_layer
+
+    layers = {name: validate_layer(raw, name) for name, raw in real_export_layers(order).items()}
+    return Dataset(**layers, name="田心街道（试点）", meta=(("as_of", "2025-06-30"),))
+
+
 # --- a small city: two districts, every layer, cases whose state at a day is known by hand ------------------------
 
 CITY_AS_OF = "2024-03-10"

@@ -24,7 +24,9 @@ from geo.schema import validate_layer
 from geo.storage import DatasetStore, VersionInfo, open_store
 from i18n import error_text
 from tests.storefixtures import (
+    REAL_CASE_ORDERS,
     fail_writes_with_full_disk,
+    real_export_dataset,
     small_dataset,
     small_facilities,
     small_grids,
@@ -261,6 +263,100 @@ def test_two_concurrent_imports_are_both_kept_and_one_is_current(store):
         assert store.load(v.id).facilities["facility_id"].tolist() == (["A1"] if v.user == "office-1"
                                                                        else ["B1", "B2"])
 
+
+# --- values as real exports have them (issue 18): the same values back, whatever row a parser meets first ----------
+
+T = pd.Timestamp
+REAL_CASES_EXPECTED = {  # case_id: (reported_at, deadline, closed_at, grid_id, description), written out by hand
+    "0000120": (T("2023-08-12 14:30:39"), T("2023-08-19"), T("2023-08-13 09:00:00.250"), "007301",
+                "路灯不亮（东门　3栋）、已报修"),
+    "0000121": (T("2025-06-15 07:42:30.831"), T("2025-06-22"), T("2025-06-16 18:05:00"), "007301", "占道经营 (早市)"),
+    "0000122": (T("2024-02-29"), T("2024-03-07"), T("2024-03-01 08:15:30.500"), "007301", "井盖缺失【急】"),
+    "0000123": (T("2024-11-03 21:07:45.120"), T("2024-11-10"), T("2024-11-04 10:00:00"), "007301", "油烟扰民　二楼"),
+    "0000124": (T("2024-12-31 23:59:59.999"), T("2025-01-07"), T("2025-01-01 08:00:01"), "007301", "邻里纠纷：噪音"),
+}
+
+
+def _real_cases(ds) -> dict[str, tuple]:
+    c = ds.cases
+    return {r.case_id: (r.reported_at, r.deadline, r.closed_at, r.grid_id, r.description) for r in c.itertuples()}
+
+
+@pytest.mark.parametrize("order", list(REAL_CASE_ORDERS), ids=list(REAL_CASE_ORDERS))
+def test_a_real_export_loads_with_every_value_as_written(store_url, order):
+    s = open_store(store_url)
+    s.import_dataset(real_export_dataset(REAL_CASE_ORDERS[order]), source="导出（2025）.gpkg")
+    for ds in (s.load(), open_store(store_url).load()):  # the same store, and one opened afresh
+        cases = ds.cases
+        assert cases["case_id"].tolist() == [f"000012{i}" for i in REAL_CASE_ORDERS[order]]  # import order kept
+        assert _real_cases(ds) == REAL_CASES_EXPECTED
+        for col in ("reported_at", "deadline", "closed_at"):
+            assert cases[col].dtype == "datetime64[ns]", col
+        assert set(cases["status"]) == {"closed"}  # no open case: normal input
+        g = ds.grids
+        assert g[["grid_id", "street", "community", "grid_name", "grid_worker"]].values.tolist() == [
+            ["007301", "田心街道", "东门（一）社区", "东门　第一网格 (A区)", "欧阳 小红"]]
+        assert (g["households"].tolist(), g["population"].tolist(), g["elderly"].tolist()) == ([420], [1130], [260])
+        assert ds.facilities[["facility_id", "name", "type"]].values.tolist() == [
+            ["3", "东门日间照料中心（二号楼）", "day_care"], ["41", "北岭 老年食堂、助餐点　(试运营)", "elderly_canteen"]]
+        assert ds.candidates[["site_id", "name"]].values.tolist() == [["1", "党群服务中心［一楼］"], ["20", "原 粮站（东）"]]
+        # ids are text in every layer, whatever the export had
+        for layer, col in (("grids", "grid_id"), ("facilities", "facility_id"), ("candidates", "site_id"),
+                           ("cases", "case_id"), ("cases", "grid_id"), ("estates", "estate_id")):
+            assert isinstance(ds.layer(layer)[col].dtype, pd.StringDtype), (layer, col)
+        # the empty estates layer is kept, with its columns and no row
+        assert len(ds.estates) == 0 and ds.rows("estates") == 0
+        assert list(ds.estates.columns) == ["estate_id", "name", "households", "management", "committee_formed_on",
+                                            "geometry"]
+        assert ds.estates["committee_formed_on"].dtype == "datetime64[ns]"
+        # joins still match: every case in the one grid, by id
+        joined = cases.drop(columns="geometry").merge(g.drop(columns="geometry"), on="grid_id", how="inner")
+        assert sorted(joined["case_id"]) == sorted(REAL_CASES_EXPECTED) and set(joined["street"]) == {"田心街道"}
+    assert dict(s.current().layers) == {"grids": 1, "facilities": 2, "estates": 0, "cases": 5, "candidates": 2}
+
+
+def test_a_real_export_read_back_and_imported_again_changes_no_row(store_url):
+    """What a store gives back is exactly what it took: importing it again counts no row as changed."""
+    s = open_store(store_url)
+    s.import_dataset(real_export_dataset(REAL_CASE_ORDERS["fraction_first"]), source="导出.gpkg")
+    loaded = s.load()
+    info = s.import_layer("cases", loaded.cases, mode="upsert", source="again.csv")
+    assert (info.rows_added, info.rows_changed, info.rows_removed) == (0, 0, 0)
+    info = s.import_dataset(loaded, source="again.gpkg")
+    assert (info.rows_added, info.rows_changed, info.rows_removed) == (0, 0, 0)
+    assert _real_cases(s.load()) == REAL_CASES_EXPECTED
+    assert_geodataframe_equal(s.load().grids, loaded.grids)
+    assert_geodataframe_equal(s.load().facilities, loaded.facilities)
+
+
+def test_an_empty_optional_layer_is_imported_and_replaced(store):
+    empty = validate_layer(gpd.GeoDataFrame({"estate_id": [], "name": [], "households": [], "management": []},
+                                            geometry=gpd.GeoSeries([], crs=4326), crs=4326), "estates")
+    info = store.import_layer("estates", empty, source="小区（空）.xlsx")
+    assert (info.rows_added, info.rows_changed, info.rows_removed) == (0, 0, 0)
+    assert dict(info.layers)["estates"] == 0 and len(store.load().estates) == 0
+    points = validate_layer(gpd.GeoDataFrame(
+        {"小区编号": pd.array([9, 10], dtype="int64"), "小区名称": ["锦绣（南区）", "东门 新村　一期"], "户数": [120, 80],
+         "管理方式": ["无物业管理", "物业公司"]}, geometry=[Point(113.105, 27.805), Point(113.125, 27.805)], crs=4326),
+        "estates")
+    info = store.import_layer("estates", points, mode="upsert", source="小区.xlsx")
+    assert (info.rows_added, info.rows_changed, info.rows_removed) == (2, 0, 0)
+    est = store.load().estates
+    assert est[["estate_id", "name", "management"]].values.tolist() == [
+        ["9", "锦绣（南区）", "unmanaged"], ["10", "东门 新村　一期", "property_company"]]
+    assert est["households"].tolist() == [120, 80]
+
+
+
+def test_a_failed_write_gives_its_number_back_to_a_store_opened_later(store, monkeypatch):
+    """A failed version's number goes to the next one, also when another process opens the dataset in between."""
+    fail_writes_with_full_disk(store, monkeypatch)
+    with pytest.raises(StorageError):
+        store.import_layer("facilities", small_facilities(ids=("NEW1",), names=("新站",)), source="x")
+    monkeypatch.undo()
+    later = open_store(store.spec)
+    info = later.import_layer("facilities", small_facilities(ids=("NEW1",), names=("新站",)), source="x")
+    assert info.id == 2 and [v.id for v in later.versions()] == [1, 2] and later.current().id == 2
 
 # --- the city level: districts, one district's layers, grouped case counts, scenarios per district ---------------
 
