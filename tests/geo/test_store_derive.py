@@ -144,3 +144,30 @@ def test_the_import_says_which_estates_lie_outside_every_grid(store_url):
                                               "街道和社区留空：E5 — 核对这些小区的位置，或填写它们的街道、社区列")
     assert derive.import_warnings(store, "grids") == got  # new grids may place the estates elsewhere
     assert derive.import_warnings(store, "cases") == ()
+
+
+def test_an_older_version_opened_in_parts_gets_what_the_whole_version_derives(store_url, monkeypatch):
+    """Chosen layers, or one district of a city, opened first: the values are derived from the whole version (the
+    estates outside the part included) and laid over the part's estates by id; the district's meta is kept."""
+    city_grids = grids3()
+    city_grids["district"] = pd.array(["东区", "东区", "西区"], dtype="string")
+    store = open_store(store_url)
+    with monkeypatch.context() as m:
+        m.setattr(derive, "derive_version",
+                  lambda *, grids, estates, meta, latest_report, made_on, imported=None:
+                  derive.Derivation(estates=estates, estates_changed=False, meta=dict(meta)))
+        cases = cases2()  # the latest report in 西区 (G3)
+        cases["reported_at"] = pd.to_datetime(pd.Series(["2019-06-29 23:59:59", "2019-07-15 08:00:00"]))
+        cases["grid_id"] = pd.array(["G1", "G3"], dtype="string")
+        store.import_dataset(Dataset(grids=city_grids, facilities=facilities1(), estates=estates7(dates=False),
+                                     cases=cases, name="某市"), source="old.gpkg")
+    east = store.load(district="东区")
+    assert sorted(east.estates["estate_id"]) == ["E1", "E3", "E6", "E7"]  # their points lie in G1 and G2
+    assert _by_id(east.estates, "street") == {k: WANT_STREET[k] for k in ("E1", "E3", "E6", "E7")}
+    assert _by_id(east.estates, "governance_stage") == {"E1": "none", "E3": None, "E6": None, "E7": "none"}
+    assert east.meta_dict["district"] == "东区" and east.meta_dict["city"] == "某市"
+    assert east.meta_dict["as_of"] == "2019-07-15"  # from every case of the city, not the district's alone
+    assert east.meta_dict["estates_outside_grids"] == "E5"
+    chosen = store.load(layers=("estates",))
+    assert _by_id(chosen.estates, "street") == WANT_STREET and chosen.cases is None
+    assert store.derived().names() == [derive.CACHE_NAME]
