@@ -170,7 +170,10 @@ class DistrictHotspots:
     note: str | None = None
 
 
-def _groups(grids: gpd.GeoDataFrame, by: str) -> dict[str, np.ndarray]:
+def _groups(grids: gpd.GeoDataFrame, by: str | None) -> dict[str, np.ndarray]:
+    """Grid positions per value of the ``by`` column, in order of first appearance (None: one group of all)."""
+    if by is None:
+        return {"": np.arange(len(grids))}
     if by not in grids.columns:
         raise AnalysisError(f"the grids layer has no column {by!r} to split by", code="analysis.group_column_missing",
                             params={"column": by})
@@ -180,8 +183,8 @@ def _groups(grids: gpd.GeoDataFrame, by: str) -> dict[str, np.ndarray]:
 
 # --- per-district coverage -------------------------------------------------------------------
 
-def _coverage_task(name: str, grids: gpd.GeoDataFrame, graph_key: str | None, *, facilities: gpd.GeoDataFrame,
-                   estates: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame | None, graphs: Mapping[str, Any],
+def _coverage_task(name: str, grids: gpd.GeoDataFrame, estates: gpd.GeoDataFrame | None, graph_key: str | None, *,
+                   facilities: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, graphs: Mapping[str, Any],
                    options: Mapping[str, Any]) -> pd.DataFrame:
     from analysis.coverage import compute_coverage
 
@@ -190,26 +193,35 @@ def _coverage_task(name: str, grids: gpd.GeoDataFrame, graph_key: str | None, *,
     return compute_coverage(layers, graph=graph, **options).grids
 
 
-def district_coverage(layers: Mapping[str, gpd.GeoDataFrame | None], *, by: str = "district",
+def district_coverage(layers: Mapping[str, gpd.GeoDataFrame | None], *, by: str | None = "district",
                       client: Client | None = None, **options: Any) -> pd.DataFrame:
     """`analysis.coverage.compute_coverage` per group of grids (one Dask task each), rows in grid order.
 
     ``options`` are `compute_coverage`'s (``facility_types``, ``radius_m``,
-    ``distance``, ``weight``, ``include_planned``). Every group sees all
+    ``distance``, ``weight``, ``include_planned``); ``by=None``: the whole
+    dataset as one group. Every group sees all
     facilities, so a station across a district border still counts. Each
     group measures in its own grids' metric CRS (as the page does on that
     district); for walking, the graph of each CRS is built once, here, and
     broadcast (groups in one UTM zone share one graph).
     """
+    from shapely.geometry import box
+
     from geo.crs import metric_crs
 
     grids = layers["grids"]
     roads = layers.get("roads")
+    estates = layers.get("estates")
     walking = options.get("distance") == "walking" and roads is not None and len(roads) > 0
     graphs: dict[str, Any] = {}
     items = []
     for name, rows in _groups(grids, by).items():
         part = grids.iloc[rows]
+        mine = estates
+        if estates is not None and len(estates):  # only the estates that can sit in the group's grids (a margin
+            # of ~100 m around their bounds): each group places its residents without going through every estate
+            x0, y0, x1, y1 = part.to_crs(estates.crs).total_bounds if estates.crs is not None else part.total_bounds
+            mine = estates[estates.geometry.intersects(box(x0 - 1e-3, y0 - 1e-3, x1 + 1e-3, y1 + 1e-3))]
         key = None
         if walking:
             from analysis.network import build_walk_graph
@@ -218,9 +230,8 @@ def district_coverage(layers: Mapping[str, gpd.GeoDataFrame | None], *, by: str 
             key = crs.to_wkt()
             if key not in graphs:
                 graphs[key] = build_walk_graph(roads, crs=crs)
-        items.append((name, part, key))
-    shared = {"facilities": layers["facilities"], "estates": layers.get("estates"), "roads": roads,
-              "graphs": graphs, "options": dict(options)}
+        items.append((name, part, mine, key))
+    shared = {"facilities": layers["facilities"], "roads": roads, "graphs": graphs, "options": dict(options)}
     parts = _gather_map(client, _coverage_task, items, shared)
     out = pd.concat(parts, ignore_index=True)
     order = pd.Series(np.arange(len(grids)), index=grids["grid_id"].astype("string").to_numpy())

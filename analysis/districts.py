@@ -25,8 +25,9 @@ runs them on a real two-worker cluster), and the page and the CLI agree.
   `emerging_count`.
 - `league_table`: one row per district from the city's grids, coverage,
   facilities, the store's case counts and the district hot spots.
-- `grid_coverage`: coverage per grid, one task per district (else per
-  street), in-process or on the cluster: the ``coverage`` command.
+- `grid_coverage`: coverage per grid, one task per district of a city (one
+  for a district dataset), in-process or on the cluster: the ``coverage``
+  command.
 - `site_answer`: the whole dataset's siting answer as one task (the
   ``site`` command without ``--per-district``).
 - `district_siting_curves`: each district's siting coverage curve
@@ -49,6 +50,7 @@ from analysis.distributed import (
     DistrictCurve,
     DistrictHotspots,
     _gather_map,
+    _groups,
     grid_period_counts,
 )
 from analysis.distributed import district_siting_curves as _district_siting_curves
@@ -155,16 +157,6 @@ class HotspotRun:
     n_grids_analysed: int
     n_periods: int
     notes: tuple[str, ...]
-
-
-def _groups(grids: gpd.GeoDataFrame, by: str | None) -> dict[str, np.ndarray]:
-    if by is None:
-        return {"": np.arange(len(grids))}
-    if by not in grids.columns:
-        raise AnalysisError(f"the grids layer has no column {by!r} to split by", code="analysis.group_column_missing",
-                            params={"column": by})
-    labels = grids[by].astype("string").fillna("").to_numpy(dtype=object)
-    return {str(g): np.flatnonzero(labels == g) for g in pd.unique(labels)}
 
 
 def grid_hotspots(table: CaseTable, grids: gpd.GeoDataFrame, flt: CaseFilter | None = None, *,
@@ -348,26 +340,31 @@ def league_table(grids: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, coverage
 @dataclass(frozen=True)
 class CoverageRun:
     """`grid_coverage`'s answer: ``grids`` (`analysis.coverage.CoverageResult.grids`, grid order), the resolved
-    ``params``, district ``totals`` and the grouping ``by`` it ran on."""
+    ``params``, district ``totals`` and the grouping ``by`` it ran on (None: the whole dataset as one)."""
 
     grids: pd.DataFrame
     params: Any
     totals: Any
-    by: str
+    by: str | None
 
 
 def grid_coverage(ds: Any, *, client: Client | None = None, **options: Any) -> CoverageRun:
-    """Coverage per grid of a dataset, one task per district (grids' ``district`` column, else per street).
+    """Coverage per grid of a dataset: one task per district of a city (grids' ``district`` column), one task for
+    a district dataset.
 
-    ``options`` are `analysis.coverage.compute_coverage`'s. In-process or on a cluster, the same groups go through
-    `analysis.distributed.district_coverage`; each grid's figures are those of `compute_coverage` (a grid's
-    coverage does not depend on other grids; every group sees every facility).
+    ``options`` are `analysis.coverage.compute_coverage`'s. The groups follow from the data, never from the
+    executor: in-process or on a cluster the same groups go through `analysis.distributed.district_coverage`.
+    A district dataset's figures are `compute_coverage`'s; a city's are each district's own (measured in its
+    UTM zone, as its pages measure it; every district sees every facility).
     """
     from analysis.coverage import district_totals, prepare_inputs, resolve_params
     from analysis.distributed import district_coverage
 
-    params = resolve_params(prepare_inputs(ds), **options)  # bad options fail here, before any task
-    by = "district" if "district" in ds.grids.columns else "street"
+    defaults = {"facility_types": ("day_care",), "radius_m": None, "distance": "euclidean", "weight": "elderly",
+                "include_planned": False}  # compute_coverage's
+    params = resolve_params(prepare_inputs(ds), **{k: options.get(k, v) for k, v in defaults.items()})  # bad
+    # options fail here, before any task
+    by = "district" if "district" in ds.grids.columns else None
     layers = {n: ds.layer(n) for n in ("grids", "facilities", "estates", "roads")}
     grids = district_coverage(layers, by=by, client=client, **options)
     return CoverageRun(grids=grids, params=params, totals=district_totals(grids), by=by)

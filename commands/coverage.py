@@ -50,7 +50,7 @@ def add_coverage(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight", default="elderly", choices=WEIGHTS,
                    help="count the aged 60+ (default) or all residents")
     p.add_argument("--include-planned", action="store_true", help="count planned facilities as well")
-    add_scheduler_arg(p, "one task per district (or per street without a district column), as in-process; "
+    add_scheduler_arg(p, "one task per district of a city (one for a district dataset), as in-process; "
                          "the same file as without it")
     p.add_argument("--out", required=True, help="CSV (or .xlsx) to write, one row per grid")
     p.set_defaults(func=_cmd_coverage)

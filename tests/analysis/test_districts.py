@@ -164,3 +164,24 @@ def test_league_table_against_sums_and_a_point_in_polygon_loop(demo, split):
     assert table.loc["甲区", "overdue_per_10k"] == pytest.approx(1 / table.loc["甲区", "population"] * 1e4)
     assert table.loc["甲区", "emerging"] == 1 and pd.isna(table.loc["乙区", "hot_grids"])
     assert table["facilities"].sum() > 0
+
+
+def test_coverage_pipeline_equals_the_page_on_a_district_and_each_district_of_a_city(demo, split):
+    whole = districts.grid_coverage(demo, facility_types=("day_care",), radius_m=300.0)
+    assert whole.by is None
+    ref = compute_coverage(demo, facility_types=("day_care",), radius_m=300.0)
+    pd.testing.assert_frame_equal(whole.grids, ref.grids, check_exact=True)
+    assert whole.totals == ref.totals
+    city = districts.grid_coverage(demo.with_layer("grids", split), facility_types=("day_care",), radius_m=300.0)
+    assert city.by == "district" and city.grids["grid_id"].tolist() == split["grid_id"].tolist()
+    for name in ("甲区", "乙区"):
+        mine = split[split["district"] == name].reset_index(drop=True)
+        own = compute_coverage({"grids": mine, "facilities": demo.facilities, "estates": demo.estates,
+                                "roads": demo.roads}, facility_types=("day_care",), radius_m=300.0).grids
+        got = city.grids[city.grids["grid_id"].isin(set(mine["grid_id"]))].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, own, check_exact=True)
+    # a bad option fails before any task is sent
+    with pytest.raises(AnalysisError, match="`facility_type` was 'nursery' but is expected to be one of: day_care, "
+                                            "elderly_service_center") as info:
+        districts.grid_coverage(demo, facility_types=("nursery",))
+    assert info.value.code == "analysis.bad_choice"
