@@ -842,7 +842,9 @@ class GpkgStore:
         if not path.exists():
             return case_counts.empty(by)
         have = _parquet_columns(path)
-        cases = pq.read_table(path, columns=[c for c in case_counts.CASE_COLUMNS if c in have]).to_pandas()
+        cases = pq.read_table(path, columns=[c for c in case_counts.columns_for(by, categories=tuple(categories),
+                                                                                  district=district) if c in have]
+                              ).to_pandas()
         gcols = [c for c in ("grid_id", "district", "street") if c in _parquet_columns(d / "grids.parquet")]
         grids = pq.read_table(d / "grids.parquet", columns=gcols).to_pandas()
         if district is not None:
