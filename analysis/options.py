@@ -35,6 +35,10 @@ WeightsScheme = Literal["binary", "row"]
 """Spatial weights for hot spots: binary neighbours, or row-standardised."""
 WEIGHTS_SCHEMES: tuple[WeightsScheme, ...] = get_args(WeightsScheme)
 
+Objective = Literal["coverage", "distance"]
+"""What siting optimises: the aged 60+ newly within reach (MCLP), or their distance to the nearest station (p-median)."""
+OBJECTIVES: tuple[Objective, ...] = get_args(Objective)
+
 CandidateSource = Literal["layer", "generated"]
 """Where siting candidates come from: the candidates layer, or generated grid centres."""
 CANDIDATE_SOURCES: tuple[CandidateSource, ...] = get_args(CandidateSource)
@@ -70,6 +74,7 @@ OPTION_TYPES: dict[str, tuple[str, ...]] = {
     "report_format": REPORT_FORMATS,
     "import_mode": IMPORT_MODES,
     "role": ROLES,
+    "objective": OBJECTIVES,
 }
 """Every option type by name, for tests and documentation that walk them all."""
 

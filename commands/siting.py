@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
+from analysis.options import CANDIDATE_SOURCES, DISTANCES, OBJECTIVES, SOLVERS
 from commands._common import (
     EXIT_OK,
     add_data_arg,
@@ -31,6 +31,9 @@ def _cmd_site(args: argparse.Namespace) -> int:
     from analysis.siting import SitingRequest
     from geo.scenarios import check_scenario_name
 
+    _check_objective_options(args)
+    if args.objective == "distance":
+        return _site_distance(args)
     if args.per_district:
         return _site_per_district(args)
     if args.save is not None:
@@ -58,6 +61,53 @@ def _cmd_site(args: argparse.Namespace) -> int:
                                              district=ref.district)
         audit("scenario_save", target=saved.name, detail=f"{ds.name}; overwrite={args.overwrite}")
         out["saved"] = saved.name
+    print_json(out)
+    return EXIT_OK
+
+
+def _ids(text: str | None) -> list[str]:
+    return [s.strip() for s in (text or "").split(",") if s.strip()]
+
+
+# Options of one objective only: (option, dest, its default) — given with the other objective, a coded refusal.
+_DISTANCE_ONLY = (("--required", "required", None), ("--excluded", "excluded", None), ("--budget", "budget", None),
+                  ("--streets-out", "streets_out", None))
+_COVERAGE_ONLY = (("--target-share", "target_share", None), ("--save", "save", None),
+                  ("--per-district", "per_district", False), ("--capacity", "capacity", False),
+                  ("--site-capacity", "site_capacity", None), ("--min-spacing-m", "min_spacing_m", 0.0),
+                  ("--solver", "solver", "exact"))
+
+
+def _check_objective_options(args: argparse.Namespace) -> None:
+    if args.objective == "coverage":
+        for option, dest, default in _DISTANCE_ONLY:
+            if getattr(args, dest) != default:
+                raise AnalysisError(f"{option} works with --objective distance only; the coverage objective does "
+                                    "not take it", code="analysis.site_options_coverage", params={"option": option})
+        return
+    for option, dest, default in _COVERAGE_ONLY:
+        if getattr(args, dest) != default:
+            raise AnalysisError(f"{option} works with --objective coverage only; siting by distance does not take it",
+                                code="analysis.site_options_distance", params={"option": option})
+
+
+def _site_distance(args: argparse.Namespace) -> int:
+    """Siting by distance (p-median): the chosen sites to --out, the distances before and after to stdout."""
+    from analysis.siting import pmedian_sites
+    from analysis.siting.pmedian import sites_frame
+
+    ds = load(args)
+    result = pmedian_sites(ds, n_new=args.new, budget=args.budget, facility_type=args.type, distance=args.distance,
+                           candidates=args.candidates, required=_ids(args.required), excluded=_ids(args.excluded),
+                           limit_m=args.limit_m, time_limit_s=args.time_limit_s)
+    write_table(sites_frame(result, ds.candidates), args.out)
+    if args.streets_out:
+        streets = result.by_street.copy()
+        num = streets.columns.drop("street")
+        streets[num] = streets[num].round(3)
+        write_table(streets, args.streets_out)
+    out = result.summary()
+    out["out"] = str(args.out)
     print_json(out)
     return EXIT_OK
 
@@ -122,14 +172,31 @@ def _site_per_district(args: argparse.Namespace) -> int:
 
 
 def add_site(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("site", help="choose N new stations that reach the most uncovered aged 60+ (MCLP)")
+    p = sub.add_parser("site", help="choose N new stations that reach the most uncovered aged 60+ (MCLP), or that "
+                                    "bring the aged 60+ nearest to a station (p-median, --objective distance)")
     add_data_arg(p)
+    p.add_argument("--objective", default="coverage", choices=OBJECTIVES,
+                   help="coverage: the most uncovered aged 60+ within --radius-m (MCLP, default); distance: the "
+                        "smallest total (so mean) distance of the aged 60+ to their nearest station (p-median)")
     p.add_argument("--type", default="day_care", help="facility type of the new stations (default day_care)")
     p.add_argument("--radius-m", type=float, default=300.0, help="reach in metres (default 300, the 5-min circle)")
     question = p.add_mutually_exclusive_group(required=True)
     question.add_argument("--new", type=int, help="number of new stations N")
     question.add_argument("--target-share", type=float,
                           help="instead of N: the fewest new stations that bring coverage to this share (0.9 = 90 %%)")
+    question.add_argument("--budget", type=float,
+                          help="--objective distance, instead of N: new stations costing at most this in total "
+                               "(candidates' cost column)")
+    p.add_argument("--required", metavar="ID,…", default=None,
+                   help="--objective distance: candidate sites always opened (they count toward N and the budget)")
+    p.add_argument("--excluded", metavar="ID,…", default=None,
+                   help="--objective distance: candidate sites never opened")
+    p.add_argument("--limit-m", type=float, default=5000.0,
+                   help="--objective distance: distances are counted up to this (a resident farther from every "
+                        "station, or not connected by roads, counts this much; default 5000)")
+    p.add_argument("--streets-out", default=None,
+                   help="--objective distance: also write one row per street: street, elderly, mean_before_m, "
+                        "mean_after_m, p90_before_m, p90_after_m, beyond_before_elderly, beyond_after_elderly")
     p.add_argument("--solver", default="exact", choices=SOLVERS,
                    help="exact: integer program solved by HiGHS (proven optimum or gap); greedy: one at a time")
     p.add_argument("--distance", "--method", dest="distance", default="euclidean", choices=DISTANCES,
@@ -159,7 +226,9 @@ def add_site(sub: argparse._SubParsersAction) -> None:
                    help="CSV (or .xlsx) to write: site_id, rank, gain_elderly, one row per chosen site; "
                         "stdout gets covered_elderly, covered_share (existing and new together), added_elderly, "
                         "optimal, gap and seconds (building and solving, after reading the data), and saved "
-                        "(the scenario name) with --save")
+                        "(the scenario name) with --save. --objective distance: site_id, rank, saving_m (+ cost "
+                        "with --budget); stdout gets total_distance_m, mean_distance_m, p90_distance_m, the same "
+                        "before, optimal, gap and seconds")
     p.set_defaults(func=_cmd_site)
 
 

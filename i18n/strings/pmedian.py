@@ -22,4 +22,7 @@ STRINGS = {
     "err.analysis.site_options_coverage": ("{option} 只用于按距离选址（--objective distance）；最大覆盖选址不支持。",
                                            "{option} works with --objective distance only; the coverage objective "
                                            "does not take it."),
+    "err.analysis.site_options_distance": ("{option} 只用于最大覆盖选址（--objective coverage）；按距离选址不支持。",
+                                           "{option} works with --objective coverage only; siting by distance does "
+                                           "not take it."),
 }

@@ -16,7 +16,7 @@ from i18n import t
 # CLI option dest -> option type: wherever a command has one of these options, its choices are the type's values.
 CLI_OPTIONS = {"distance": "distance", "weight": "weight", "solver": "solver", "candidates": "candidate_source",
                "weights": "weights_scheme", "period": "period", "measure": "measure", "format": "report_format",
-               "mode": "import_mode", "role": "role"}
+               "mode": "import_mode", "role": "role", "objective": "objective"}
 # Option types the CLI must offer somewhere (the others belong to commands other areas add).
 CLI_REQUIRED = {"distance", "weight", "solver", "candidate_source", "weights_scheme", "period", "measure"}
 
@@ -25,7 +25,7 @@ def test_each_tuple_is_its_literal():
     pairs = {"distance": options.Distance, "weight": options.Weight, "solver": options.Solver,
              "weights_scheme": options.WeightsScheme, "candidate_source": options.CandidateSource,
              "period": options.Period, "measure": options.Measure, "report_format": options.ReportFormat,
-             "import_mode": options.ImportMode, "role": options.Role}
+             "import_mode": options.ImportMode, "role": options.Role, "objective": options.Objective}
     assert set(pairs) == set(OPTION_TYPES)
     for name, literal in pairs.items():
         assert OPTION_TYPES[name] == get_args(literal), name
@@ -64,7 +64,8 @@ def test_cli_offers_exactly_each_type():
         seen.add(kind)
     assert CLI_REQUIRED <= seen
     assert {("coverage", "distance"), ("site", "distance"), ("site", "solver"), ("site", "candidates"),
-            ("hotspots", "weights"), ("hotspots", "period"), ("hotspots", "measure"), ("coverage", "weight")} <= set(found)
+            ("hotspots", "weights"), ("hotspots", "period"), ("hotspots", "measure"), ("coverage", "weight"),
+            ("site", "objective")} <= set(found)
     # the old flag is an accepted alias
     args = cli.build_parser().parse_args(["coverage", "--type", "day_care", "--method", "walking", "--out", "x.csv"])
     assert args.distance == "walking"
