@@ -124,7 +124,8 @@ def _site_per_district(args: argparse.Namespace) -> int:
     """Each district's coverage curve for 1..N new stations (grids' ``district`` column, else per street)."""
     from types import SimpleNamespace
 
-    from analysis.distributed import connect, district_siting_curves
+    from analysis.distributed import connect
+    from analysis.districts import district_siting_curves
     from i18n import t
 
     for option, given in (("--target-share", args.target_share is not None), ("--save", args.save is not None)):
