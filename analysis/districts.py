@@ -89,8 +89,8 @@ class GroupStatistics:
     """Gi* and the emerging pattern of one group's analysed grids (arrays in the order given).
 
     ``pattern`` is None when the range has fewer than `MIN_PERIODS` periods
-    (``note`` says so); ``error`` (code, message, params) when the group has
-    no statistics at all (then every array is None).
+    (``note`` says so); ``error``: why the group has no statistics at all
+    (then every array is None).
     """
 
     name: str
@@ -102,7 +102,7 @@ class GroupStatistics:
     trend: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # Mann-Kendall z, p, tau of each grid
     period_bins: np.ndarray | None = None  # grids × periods confidence bins
     note: str | None = None
-    error: tuple[str, str, tuple[tuple[str, str], ...]] | None = None
+    error: AnalysisError | None = None
 
 
 def group_statistics(name: str, totals: np.ndarray, periods: np.ndarray, weights: GridWeights, *,
@@ -118,8 +118,7 @@ def group_statistics(name: str, totals: np.ndarray, periods: np.ndarray, weights
         gi = gi_star(np.asarray(totals, dtype="float64"), weights, permutations=permutations, seed=seed,
                      weights_scheme=weights_scheme)
     except AnalysisError as err:
-        return GroupStatistics(name=name, error=(err.code, err.message,
-                                                 tuple((str(k), str(v)) for k, v in err.params.items())))
+        return GroupStatistics(name=name, error=err)
     unit = "weeks" if period == "week" else "months"
     if periods.shape[1] < MIN_PERIODS:
         return GroupStatistics(name=name, z=gi.z, p=gi.p, p_sim=gi.p_sim, bins=gi.bins,
@@ -211,10 +210,9 @@ def grid_hotspots(table: CaseTable, grids: gpd.GeoDataFrame, flt: CaseFilter | N
     notes: list[str] = []
     for s, rows in zip(stats, positions, strict=True):
         if s.error is not None:
-            code, message, params = s.error
             if by is None:
-                raise AnalysisError(message, code=code, params=dict(params))
-            notes.append(f"{s.name}: {message}")
+                raise s.error
+            notes.append(f"{s.name}: {s.error.message}")
             continue
         z[rows], p[rows], p_sim[rows], bins[rows] = s.z, s.p, s.p_sim, s.bins
         if s.pattern is not None:
@@ -277,7 +275,7 @@ def district_hotspots(grids: gpd.GeoDataFrame, counts: np.ndarray, *, by: str = 
                              final_bin=pb[:, -1].astype("int64") if pb is not None else zeros,
                              trend_z=trend[0], trend_p=trend[1], trend_tau=trend[2])
         out.append(DistrictHotspots(district=s.name, frame=frame, n_cases=int(frame["cases"].sum()),
-                                    note=None if ok else s.error[1]))
+                                    note=None if ok else s.error.message))
     return out
 
 

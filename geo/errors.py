@@ -62,6 +62,17 @@ class GridAtlasError(Exception):
         self.code = code or self.default_code
         self.params: Mapping[str, Any] = MappingProxyType(dict(params or {}))
 
+    def __reduce__(self):
+        # picklable: an error raised in a Dask task on another process reaches the caller whole (class, code,
+        # params, message), so the CLI and the pages translate it as they do an error raised here
+        return _rebuild_error, (type(self), self.message, self.code, dict(self.params))
+
+
+def _rebuild_error(cls: type[GridAtlasError], message: str, code: str, params: dict[str, Any]) -> GridAtlasError:
+    err = cls.__new__(cls)
+    GridAtlasError.__init__(err, message, code=code, params=params)
+    return err
+
 
 class DataError(GridAtlasError, ValueError):
     """Input data that cannot be used; ``problems`` lists every problem found."""
@@ -74,6 +85,9 @@ class DataError(GridAtlasError, ValueError):
         head = f"{count} problem{'s' if count != 1 else ''} found"
         super().__init__(head + ":\n" + "\n".join(f"- {p}" for p in self.problems),
                          code=self.default_code, params={"count": count})
+
+    def __reduce__(self):
+        return type(self), (self.problems,)
 
 
 class AnalysisError(GridAtlasError, ValueError):

@@ -153,3 +153,31 @@ def test_site_per_district_same_bytes(address, two_districts, capsys, monkeypatc
     got = pd.read_csv(local)
     assert got.columns.tolist()[:2] == ["district", "n_new"] and set(got["district"]) <= {"甲区", "乙区"}
     assert a["districts"] == b["districts"] == 2
+
+
+def test_an_error_in_a_task_reaches_the_command_whole(address, capsys, monkeypatch, tmp_path):
+    """A coded error raised on a worker comes back as itself: exit 2 and the same message as in-process."""
+    monkeypatch.setenv("GRIDATLAS_HOME", str(tmp_path / "home"))
+    base = ["--lang", "en", "site", "--data", str(DEMO), "--new", "999", "--out", str(tmp_path / "x.csv")]
+    assert cli.main(base) == 2
+    local = capsys.readouterr().err
+    assert cli.main([*base, "--scheduler", address]) == 2
+    assert capsys.readouterr().err == local
+    assert local.startswith("error: Asked for 999 new sites but there are only ")
+
+
+def test_coded_errors_survive_pickling():
+    import pickle
+
+    from geo.errors import AnalysisError, DataError, Problem, StorageError
+
+    err = pickle.loads(pickle.dumps(AnalysisError("Gi* needs at least 30 grids", code="analysis.too_few_grids",
+                                                  params={"n": 20, "min": 30})))
+    assert type(err) is AnalysisError and err.code == "analysis.too_few_grids" and dict(err.params) == {"n": 20,
+                                                                                                        "min": 30}
+    assert str(err) == err.message == "Gi* needs at least 30 grids"
+    full = pickle.loads(pickle.dumps(StorageError("disk full", code="storage.disk_full")))
+    assert isinstance(full, OSError) and full.code == "storage.disk_full" and str(full) == "disk full"
+    data = DataError([Problem(layer="cases", message="empty cell", fix="fill it in", row=3, column="status")])
+    again = pickle.loads(pickle.dumps(data))
+    assert type(again) is DataError and again.problems == data.problems and str(again) == str(data)
