@@ -32,9 +32,15 @@ fallback and the same candidates at the same distances are merged (weights
 summed). The model is the p-median integer program on what is left: y_j (open
 j, binary), x_ij (i moves to j, continuous, x_ij <= y_j, sum_j x_ij <= 1),
 minimise sum_i w_i (fallback_i - sum_j (fallback_i - d_ij) x_ij), with
-sum y <= N or sum cost_j y_j <= budget. HiGHS solves it with the greedy
-answer as its start; a time limit returns the best plan found and the proven
-gap.
+sum y <= N or sum cost_j y_j <= budget. Without existing stations nearby a
+resident may keep many candidates; each resident then first keeps only its
+nearest ones (at least 16, and twice the candidates per new station), with
+the next distance as its fallback — a lower bound, so the cut model's optimum
+bounds the full one from below — and when the chosen sites leave a cut
+resident farther than that, its row grows and the model is solved again
+(``rounds``); the answer is exact either way. HiGHS solves each model with
+the greedy answer as its start; a time limit returns the best plan found and
+the proven gap.
 
 Two entry points, as for the MCLP: `pmedian_from_matrix` (plain arrays: a
 demand x candidate distance matrix and each demand point's distance to its
@@ -500,7 +506,7 @@ def _solve(
     n_new: int | None, budget: float | None, cost: NDArray | None, time_limit_s: float,
 ) -> tuple[list[int], float | None, bool, str]:
     """The integer program on the reduced rows; returns (chosen, lower bound of sum cw*distance, optimal, status)."""
-    r, m = csc.shape
+    m = csc.shape[1]
     req_set = set(required.tolist())
     # Candidates worth a column: usable ones that improve somebody, and the required ones.
     useful = np.flatnonzero(usable & (np.diff(csc.indptr) > 0))
@@ -509,40 +515,21 @@ def _solve(
         return sorted(req_set), float(cw @ _after(csc.tocsr(), fb, required)), True, "Optimal"
     k = len(cols)
     sub = csc[:, cols].tocoo()  # rows x k
-    p = sub.nnz
-    # Columns: y (k, integer) then x (p, one per pair).
-    cost_x = cw[sub.row] * (sub.data - fb[sub.row])
-    obj = np.concatenate([np.zeros(k), cost_x])
-    col_lower = np.zeros(k + p)
-    col_lower[:k][np.isin(cols, required)] = 1.0
-    col_upper = np.ones(k + p)
-    # x_ij - y_j <= 0 ; sum_j x_ij <= 1 ; sum y <= N  or  sum c y <= B
-    link = sparse.csr_matrix((np.concatenate([np.ones(p), -np.ones(p)]),
-                              (np.concatenate([np.arange(p), np.arange(p)]),
-                               np.concatenate([k + np.arange(p), sub.col]))), shape=(p, k + p))
-    assign = sparse.csr_matrix((np.ones(p), (sub.row, k + np.arange(p))), shape=(r, k + p))
+    pos = np.full(m, -1, dtype=np.int64)
+    pos[cols] = np.arange(k)
+    y0 = np.zeros(k)
+    y0[pos[[j for j in start if pos[j] >= 0]]] = 1.0
+    obj, matrix, row_lower, row_upper, x0, base = _assign_model(sub, cw, fb, k, y0)
+    n_col = len(obj)
     cap = cost[cols] if budget is not None else np.ones(k)
     limit = float(budget) if budget is not None else float(n_new)
-    last = sparse.csr_matrix((cap, (np.zeros(k, dtype=np.int64), np.arange(k))), shape=(1, k + p))
-    matrix = sparse.vstack([link, assign, last], format="csr")
-    row_upper = np.concatenate([np.zeros(p), np.ones(r), [limit]])
-    row_lower = np.full(p + r + 1, -np.inf)
-    # Start: the greedy sites, each row moved to its nearest open one.
-    pos = {int(j): i for i, j in enumerate(cols)}
-    y0 = np.zeros(k)
-    for j in start:
-        if int(j) in pos:
-            y0[pos[int(j)]] = 1.0
-    open_pair = y0[sub.col] > 0.5
-    x0 = np.zeros(p)
-    best = np.full(r, np.inf)
-    best_idx = np.full(r, -1)
-    for q in np.flatnonzero(open_pair):
-        if sub.data[q] < best[sub.row[q]]:
-            best[sub.row[q]] = sub.data[q]
-            best_idx[sub.row[q]] = q
-    x0[best_idx[best_idx >= 0]] = 1.0
-    base = float(cw @ fb)
+    last = sparse.csr_matrix((cap, (np.zeros(k, dtype=np.int64), np.arange(k))), shape=(1, n_col))
+    matrix = sparse.vstack([matrix, last], format="csr")
+    row_lower = np.concatenate([row_lower, [-np.inf]])
+    row_upper = np.concatenate([row_upper, [limit]])
+    col_lower = np.zeros(n_col)
+    col_lower[:k][np.isin(cols, required)] = 1.0
+    col_upper = np.ones(n_col)
     solved = _highs(cost=obj, col_lower=col_lower, col_upper=col_upper, matrix=matrix, row_lower=row_lower,
                     row_upper=row_upper, n_integer=k, maximize=False, start=np.concatenate([y0, x0]),
                     time_limit_s=time_limit_s)
@@ -552,6 +539,25 @@ def _solve(
     chosen = [int(cols[i]) for i in np.flatnonzero(solved.x[:k] > 0.5)]
     bound = base + solved.bound if math.isfinite(solved.bound) else None
     return chosen, bound, bool(solved.optimal), solved.status
+
+
+def _assign_model(sub: sparse.coo_matrix, cw: NDArray, fb: NDArray, k: int, y0: NDArray):
+    """Classic assignment: x_ij - y_j <= 0, sum_j x_ij <= 1; cost cw_i (d_ij - fb_i) x_ij (+ sum cw fb)."""
+    r, p = sub.shape[0], sub.nnz
+    obj = np.concatenate([np.zeros(k), cw[sub.row] * (sub.data - fb[sub.row])])
+    link = sparse.csr_matrix((np.concatenate([np.ones(p), -np.ones(p)]),
+                              (np.concatenate([np.arange(p), np.arange(p)]),
+                               np.concatenate([k + np.arange(p), sub.col]))), shape=(p, k + p))
+    assign = sparse.csr_matrix((np.ones(p), (sub.row, k + np.arange(p))), shape=(r, k + p))
+    # start: each row to its nearest open candidate
+    x0 = np.zeros(p)
+    order = np.lexsort((sub.data, sub.row))
+    open_ = y0[sub.col[order]] > 0.5
+    rows_open = sub.row[order][open_]
+    firsts = np.unique(rows_open, return_index=True)[1]
+    x0[order[open_][firsts]] = 1.0
+    return (obj, sparse.vstack([link, assign], format="csr"), np.full(p + r, -np.inf),
+            np.concatenate([np.zeros(p), np.ones(r)]), x0, float(cw @ fb))
 
 
 # --- from GeoDataFrames and datasets ---------------------------------------------------
