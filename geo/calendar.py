@@ -54,7 +54,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-LOCAL_TZ = "Asia/Shanghai"
+from geo.values import TIMEZONE, parse_datetimes
+
+LOCAL_TZ = TIMEZONE  # Asia/Shanghai: the one time zone, named in geo.values
 NAT = np.iinfo("int64").min  # "no time" in the int64 nanosecond arrays
 NS_PER_DAY = 86_400 * 10**9
 _EPOCH_DAY = "DATE '1970-01-01'"
@@ -63,10 +65,12 @@ _EPOCH_DAY = "DATE '1970-01-01'"
 
 
 def local_ns(values: Any) -> np.ndarray:
-    """int64 nanoseconds since 1970 of local wall-clock times (`NAT` where missing or not a time)."""
-    ts = pd.to_datetime(pd.Series(values) if not isinstance(values, pd.Series) else values, errors="coerce")
-    if getattr(ts.dt, "tz", None) is not None:
-        ts = ts.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
+    """int64 nanoseconds since 1970 of local wall-clock times (`NAT` where missing or not a time).
+
+    Times given as text are read by `geo.values.parse_datetimes`, the one reading of times (every row by one
+    grammar, not a format guessed from the first row); zoned times are converted to `LOCAL_TZ` there.
+    """
+    ts, _ = parse_datetimes(pd.Series(values) if not isinstance(values, pd.Series) else values)
     arr = ts.to_numpy(dtype="datetime64[ns]")
     out = arr.view("int64").copy()
     out[np.isnat(arr)] = NAT

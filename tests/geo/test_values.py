@@ -96,3 +96,14 @@ def test_ids_become_text_without_a_decimal_point(column, expected):
     out = as_text(column)
     assert isinstance(out.dtype, pd.StringDtype) and out.dtype.na_value is pd.NA
     assert [None if pd.isna(v) else v for v in out] == expected
+
+
+def test_the_calendar_reads_text_times_by_the_same_grammar():
+    """`geo.calendar.local_ns` (every count's times) took a format from the first text value and dropped the rest."""
+    from geo.calendar import NAT, local_ns
+
+    cells = ["2023-08-12 14:30:39", "2025-06-15 07:42:30.831", "2024-05-01", "2024-05-01T01:30:00Z", None, "昨天"]
+    got = local_ns(pd.Series(cells, dtype=object)).tolist()
+    assert got == [T("2023-08-12 14:30:39").value, T("2025-06-15 07:42:30.831").value, T("2024-05-01").value,
+                   T("2024-05-01 09:30").value, NAT, NAT]
+    assert local_ns(pd.Series(cells[1::-1], dtype="string")).tolist() == got[1::-1]
