@@ -111,6 +111,11 @@ def stage_dates_latest(estates: pd.DataFrame | None) -> pd.Timestamp | None:
     return latest_day(pd.concat([pd.to_datetime(estates[c], errors="coerce") for c in cols], ignore_index=True))
 
 
+def wants_latest_report(meta: Mapping[str, Any]) -> bool:
+    """Whether `derive_version` needs the cases' latest report for this meta (no as_of, or a derived one)."""
+    return not meta.get("as_of") or bool(meta.get("as_of_derived"))
+
+
 def derive_as_of(*, latest_report: Any, estates: pd.DataFrame | None, made_on: Any) -> tuple[str, str]:
     """``(as_of as YYYY-MM-DD, rule)`` for a dataset whose meta has none (rule 4 of the Contract).
 
@@ -404,7 +409,7 @@ def derive_dataset(ds, *, made_on: Any):
 
     cases = ds.lazy_layer("cases")
     latest = None
-    if cases is not None and ds.rows("cases"):
+    if cases is not None and ds.rows("cases") and wants_latest_report(ds.meta_dict):
         latest = latest_day(cases.column("reported_at") if hasattr(cases, "column") else cases.get("reported_at"))
     got = derive_version(grids=ds.grids, estates=ds.estates, meta=ds.meta_dict, latest_report=latest,
                          made_on=made_on)

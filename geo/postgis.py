@@ -493,8 +493,9 @@ class PostgisStore:
             else None
         grids = self._read_table(con, schema, "grids", columns["grids"], "", ()) if derive.needs_grids(estates) \
             else None
-        got = derive.derive_version(grids=grids, estates=estates, meta=meta,
-                                    latest_report=self._latest_report(schema, columns, con), made_on=pd.Timestamp.now(),
+        latest = self._latest_report(schema, columns, con) if derive.wants_latest_report(meta) else None
+        got = derive.derive_version(grids=grids, estates=estates, meta=meta, latest_report=latest,
+                                    made_on=pd.Timestamp.now(),
                                     imported={n: pd.concat(parts) for n, parts in imported.items() if parts})
         if got.estates_changed:
             con.execute(f"DROP TABLE {_ident(schema)}.estates")

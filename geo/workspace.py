@@ -892,7 +892,9 @@ def _derived(frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: 
         return read_layer_parquet(links[name]) if name in links else None
 
     latest = None
-    if "cases" in frames and "reported_at" in frames["cases"].columns:
+    if not derive.wants_latest_report(meta):  # a given as_of: the cases are not read
+        pass
+    elif "cases" in frames and "reported_at" in frames["cases"].columns:
         latest = frames["cases"]["reported_at"]
     elif "cases" in links:
         latest = _latest_report(links["cases"])

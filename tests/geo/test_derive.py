@@ -255,3 +255,9 @@ def test_every_as_of_rule_is_named_in_both_languages():
     for rule in derive.AS_OF_RULES:
         zh, en = TABLE[f"sidebar.as_of_derived.{rule}"]
         assert zh.startswith("（文件未给出截至日期") and en.startswith("(no date in the files")
+
+
+def test_the_cases_are_read_only_when_as_of_is_missing_or_derived():
+    assert not derive.wants_latest_report({"as_of": "2019-06-30"})
+    assert derive.wants_latest_report({"as_of": "2019-06-29", "as_of_derived": "cases"})
+    assert derive.wants_latest_report({}) and derive.wants_latest_report({"as_of": ""})
