@@ -31,7 +31,12 @@ same `DatasetStore`; pages, the CLI and the tests talk to nothing else.
   column names). ``mode="replace"`` replaces the layer whole;
   ``mode="upsert"`` adds rows whose id is new and replaces rows whose id
   exists (by the layer's id column), keeping the others. Cases without a
-  ``grid_id`` get one at import, never when viewed.
+  ``grid_id`` get one at import, never when viewed; so do the columns
+  `geo.derive` works out (an estate's street and community, the campaign's
+  stages, a missing ``as_of``), for every version written from new data
+  (import_layer, import_dataset, a file taken in; a restore copies its
+  version). ``load`` gives a version stored before those rules the same
+  columns, computed once and kept in ``derived(version)``, never by writing.
 - ``token`` is a cache key that changes exactly when the current version
   changes (a new import, a restore, an external edit of the dataset).
 - ``derived(version)`` is where what the pages derive from one version
