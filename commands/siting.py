@@ -38,11 +38,12 @@ def _cmd_site(args: argparse.Namespace) -> int:
         return _site_per_district(args)
     if args.save is not None:
         check_scenario_name(args.save)  # a bad name fails before the solve, not after it
+    ds = load(args)
+    _resolve_candidates(args, ds)
     params = _site_params(args)
     request = SitingRequest(params=params, mode="n" if args.target_share is None else "target",
                             n_new=args.new or 1, target_share=args.target_share or 0.8, solver=args.solver,
                             curve_max=args.curve_max)
-    ds = load(args)
     client = connect(args.scheduler)  # the whole dataset's solve, as one task there
     try:
         answer = site_answer(ds, request, n_new=args.new, keep_run=args.save is not None,
@@ -54,7 +55,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     table = pd.DataFrame({"site_id": list(result.site_ids), "rank": range(1, result.n_new + 1),
                           "gain_elderly": [round(g, 3) for g in result.gains_elderly]})
     write_table(table, args.out)
-    out = dict(answer.summary)
+    out = {**answer.summary, "candidates": args.candidates}
     if args.save is not None:
         ref = data_ref(args)  # a district's scenario in a city (--district), where its siting page lists it
         saved = store_of(args).save_scenario(run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite,
@@ -63,6 +64,17 @@ def _cmd_site(args: argparse.Namespace) -> int:
         out["saved"] = saved.name
     print_json(out)
     return EXIT_OK
+
+
+def _resolve_candidates(args: argparse.Namespace, ds) -> None:
+    """``--candidates`` not given: the dataset's default source; generated ones are said on stderr in one line."""
+    from analysis.siting import candidate_sources
+    from i18n import t
+
+    if args.candidates is None:
+        args.candidates = candidate_sources(ds)[0]
+        if args.candidates == "generated":
+            print(f"note: {t('siting.no_candidates_layer', lang=args.lang)}", file=sys.stderr)
 
 
 def _ids(text: str | None) -> list[str]:
@@ -97,6 +109,7 @@ def _site_distance(args: argparse.Namespace) -> int:
     from analysis.siting.pmedian import sites_frame
 
     ds = load(args)
+    _resolve_candidates(args, ds)
     result = pmedian_sites(ds, n_new=args.new, budget=args.budget, facility_type=args.type, distance=args.distance,
                            candidates=args.candidates, required=_ids(args.required), excluded=_ids(args.excluded),
                            limit_m=args.limit_m, time_limit_s=args.time_limit_s)
@@ -107,6 +120,7 @@ def _site_distance(args: argparse.Namespace) -> int:
         streets[num] = streets[num].round(3)
         write_table(streets, args.streets_out)
     out = result.summary()
+    out["candidates"] = args.candidates
     out["out"] = str(args.out)
     print_json(out)
     return EXIT_OK
@@ -136,8 +150,9 @@ def _site_per_district(args: argparse.Namespace) -> int:
     if args.new < 1:
         raise AnalysisError(f"--new was {args.new} but must be at least 1", code="analysis.not_whole",
                             params={"name": "--new", "value": str(args.new), "min": 1})
-    params = _site_params(args)
     ds = load(args)
+    _resolve_candidates(args, ds)
+    params = _site_params(args)
     by = "district" if "district" in ds.grids.columns else "street"
     client = connect(args.scheduler)
     try:
@@ -202,8 +217,9 @@ def add_site(sub: argparse._SubParsersAction) -> None:
                    help="exact: integer program solved by HiGHS (proven optimum or gap); greedy: one at a time")
     p.add_argument("--distance", "--method", dest="distance", default="euclidean", choices=DISTANCES,
                    help="straight line, or walking along the roads layer (--method: the old name)")
-    p.add_argument("--candidates", default="layer", choices=CANDIDATE_SOURCES,
-                   help="the candidates layer, or points generated in uncovered estates and grids")
+    p.add_argument("--candidates", default=None, choices=CANDIDATE_SOURCES,
+                   help="the candidates layer, or points generated in uncovered estates and grids (default: the "
+                        "layer when the dataset has one, else generated, said on stderr)")
     p.add_argument("--min-spacing-m", type=float, default=0.0,
                    help="keep new stations at least this far from existing ones and from each other")
     p.add_argument("--capacity", action="store_true",

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from analysis.coverage import DEFAULT_RADIUS_M
-from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS
-from analysis.siting import MODES, SCENARIO_KIND, SitingParams, SitingRequest, SitingRun
+from analysis.options import DISTANCES, SOLVERS
+from analysis.siting import MODES, SCENARIO_KIND, SitingParams, SitingRequest, SitingRun, candidate_sources
 from geo.errors import AnalysisError, DataError
 from geo.scenarios import MAX_NAME_CHARS
 from geo.schema import FACILITY_TYPES
@@ -29,6 +29,7 @@ from ui.siting import (
     siting_instance,
     siting_map,
 )
+from ui.siting_distance import distance_section
 
 ctx = get_context()
 require_district(ctx)
@@ -38,8 +39,8 @@ st.caption(t("siting.intro"))
 if ctx.street is not None:
     st.info(t("siting.street_note", street=ctx.street))
 
-has_candidates = ds.candidates is not None and len(ds.candidates) > 0
-sources = CANDIDATE_SOURCES if has_candidates else tuple(s for s in CANDIDATE_SOURCES if s != "layer")
+sources = candidate_sources(ds)
+has_candidates = "layer" in sources
 
 # --- parameters --------------------------------------------------------------------
 # only planners and above see the run form; a leader sees the answers saved before
@@ -248,3 +249,6 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
 
 
 scenarios_section(ctx.path, ds.name, run)
+
+# --- the other objective: siting by distance (p-median) ----------------------------------------
+distance_section(ctx)

@@ -21,7 +21,9 @@ def test_site_writes_the_chosen_sites_and_prints_the_summary(gpkg, tmp_path, cap
                      "--out", str(out)])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
-    assert set(summary) == {"covered_elderly", "covered_share", "added_elderly", "optimal", "gap", "seconds"}
+    assert set(summary) == {"covered_elderly", "covered_share", "added_elderly", "optimal", "gap", "seconds",
+                            "candidates"}
+    assert summary["candidates"] == "layer"
     # By hand (tests/analysis/test_siting.py): S2 adds 80, S3 60; F1 already covers G1's 100 of 280.
     assert summary["added_elderly"] == pytest.approx(140.0)
     assert summary["covered_elderly"] == pytest.approx(240.0)
@@ -59,13 +61,33 @@ def test_site_bad_input_exits_2_with_a_message(gpkg, tmp_path, capsys):
     ds = siting_dataset(candidates=False)
     bare = str(write_dataset(Dataset(grids=ds.grids, facilities=ds.facilities, estates=ds.estates, name="bare"),
                              tmp_path / "bare.gpkg"))
-    assert cli.main(["--lang", "en", "site", "--data", bare, "--new", "2", "--out", str(out)]) == 2
+    assert cli.main(["--lang", "en", "site", "--data", bare, "--new", "2", "--candidates", "layer",
+                     "--out", str(out)]) == 2
     assert capsys.readouterr().err == ("error: The dataset has no candidate sites layer; import one or choose "
                                        "“generated” candidates.\n")
     assert cli.main(["--lang", "en", "site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2
     assert "error: `n_new` was 0 but must be a whole number of at least 1." in capsys.readouterr().err
     assert cli.main(["site", "--data", gpkg, "--new", "0", "--out", str(out)]) == 2  # Chinese by default
     assert capsys.readouterr().err == "error: 参数 n_new 的值 0 无效，必须是不小于 1 的整数。\n"
+
+
+def test_site_without_candidates_layer_generates_them_and_says_so(tmp_path, home, capsys):
+    """A district's own files often have no candidates layer: ``site`` then chooses among generated points (as the
+    page does), says so in one line on stderr, and names the source in its summary."""
+    ds = siting_dataset(candidates=False)
+    bare = str(write_dataset(Dataset(grids=ds.grids, facilities=ds.facilities, estates=ds.estates, name="bare"),
+                             tmp_path / "bare.gpkg"))
+    out = tmp_path / "sites.csv"
+    assert cli.main(["--lang", "en", "site", "--data", bare, "--new", "2", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "note: The dataset has no candidates layer: candidates are generated.\n"
+    assert json.loads(captured.out)["candidates"] == "generated"
+    assert len(pd.read_csv(out)) == 2
+    explicit = tmp_path / "explicit.csv"  # the same as asking for generated candidates outright
+    assert cli.main(["--lang", "en", "site", "--data", bare, "--new", "2", "--candidates", "generated",
+                     "--out", str(explicit)]) == 0
+    assert capsys.readouterr().err == ""
+    assert out.read_text() == explicit.read_text()
 
 
 def test_site_save_is_in_the_audit_log(gpkg, home, tmp_path, capsys):

@@ -78,6 +78,7 @@ Everything public is importable from ``analysis.siting`` itself.
 
 from analysis.options import CANDIDATE_SOURCES, DISTANCES, SOLVERS, CandidateSource, Distance, Solver
 from analysis.siting.candidates import (
+    candidate_sources,
     demand_site_covers,
     existing_stations,
     generate_candidates,
@@ -127,6 +128,7 @@ __all__ = [
     "MODES",
     "DEFAULT_CURVE_MAX",
     "CANDIDATE_SOURCES",
+    "candidate_sources",
     "DEFAULT_TIME_LIMIT_S",
     "DISTANCES",
     "SOLVERS",

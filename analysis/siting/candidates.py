@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 
 from analysis.coverage import source_target_reach
 from analysis.demand import demand_points
-from analysis.options import DISTANCES, check_choice
+from analysis.options import CANDIDATE_SOURCES, DISTANCES, CandidateSource, check_choice
 from analysis.siting.model import SitingParams, SitingProblem, _replace, check_params
 from analysis.siting.problem import problem_from_matrix
 from geo.crs import require_metric
@@ -64,6 +64,14 @@ def existing_stations(facilities: gpd.GeoDataFrame, facility_type: str) -> gpd.G
     if "status" in f.columns:
         f = f[f["status"].isna() | (f["status"] == "operating")]
     return f
+
+
+def candidate_sources(ds: Dataset) -> tuple[CandidateSource, ...]:
+    """The candidate sources ``ds`` can use, the default first: its candidates layer when it has rows, else only
+    points generated in uncovered estates and grids (a district's own files often have no candidates layer)."""
+    if ds.rows("candidates") > 0:
+        return CANDIDATE_SOURCES
+    return tuple(s for s in CANDIDATE_SOURCES if s != "layer")
 
 
 def generate_candidates(
