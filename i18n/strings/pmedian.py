@@ -25,4 +25,39 @@ STRINGS = {
     "err.analysis.site_options_distance": ("{option} 只用于最大覆盖选址（--objective coverage）；按距离选址不支持。",
                                            "{option} works with --objective coverage only; siting by distance does "
                                            "not take it."),
+    # --- the siting page's distance section --------------------------------------------------------------
+    "siting_distance.title": ("按距离选址（最短平均距离）", "Siting by distance (shortest mean distance)"),
+    "siting_distance.intro": ("另一种目标：在候选点中选出新站址，使 60 岁以上老人到最近站点的总距离（即平均距离）最小，"
+                              "现有站点保留；精确求解（证明最优或给出与最优的差距）。距离超过 5 公里（步行时道路不通）"
+                              "按 5 公里计。",
+                              "The other objective: choose new sites among the candidates so that the total (so the "
+                              "mean) distance of the aged 60+ to their nearest station is smallest, keeping every "
+                              "existing station; solved exactly (proven optimum, or the gap to it). Distances beyond "
+                              "5 km (walking: no road connection) count as 5 km."),
+    "siting_distance.no_candidates": ("按距离选址需要候选站点图层（候选站点）。",
+                                      "Siting by distance needs a candidates layer (候选站点)."),
+    "siting_distance.question": ("新建多少", "How many"),
+    "siting_distance.question.n": ("N 个站点", "N stations"),
+    "siting_distance.question.budget": ("按预算", "By budget"),
+    "siting_distance.budget": ("预算（与 cost 列同单位）", "Budget (unit of the cost column)"),
+    "siting_distance.budget.help": ("所选新站点的造价合计不超过预算；候选站点需有 cost（造价）列。",
+                                    "The new sites' costs add up to at most the budget; candidates need a cost column."),
+    "siting_distance.required": ("必选站点", "Required sites"),
+    "siting_distance.excluded": ("排除站点", "Excluded sites"),
+    "siting_distance.run": ("按距离选址", "Site by distance"),
+    "siting_distance.running": ("正在求解……", "Solving…"),
+    "siting_distance.district": ("全区", "District"),
+    "siting_distance.kpi.mean": ("平均距离", "Mean distance"),
+    "siting_distance.kpi.p90": ("90% 老人在此距离内", "90 % of the aged 60+ within"),
+    "siting_distance.before": ("现有站点下：平均 {mean} 米，90% 老人在 {p90} 米内。新建后仍有 {beyond} 位老人超过 {limit} 米。",
+                               "With the existing stations alone: mean {mean} m, 90 % of the aged 60+ within {p90} m. "
+                               "After: {beyond} aged 60+ still beyond {limit} m."),
+    "siting_distance.col.street": ("街道", "Street"),
+    "siting_distance.col.elderly": ("60岁以上", "Aged 60+"),
+    "siting_distance.col.mean_before_m": ("平均距离·现状（米）", "Mean now (m)"),
+    "siting_distance.col.mean_after_m": ("平均距离·新建后（米）", "Mean after (m)"),
+    "siting_distance.col.p90_before_m": ("90%分位·现状（米）", "90th pct now (m)"),
+    "siting_distance.col.p90_after_m": ("90%分位·新建后（米）", "90th pct after (m)"),
+    "siting_distance.col.saving_m": ("总距离减少（人·米）", "Total distance saved (person·m)"),
+    "siting_distance.col.cost": ("造价", "Cost"),
 }

@@ -1,0 +1,119 @@
+"""The siting page's second objective: new stations chosen by distance (p-median), with the distances per street.
+
+One section at the end of the siting page (`distance_section`): the question (N new stations or a budget,
+required and excluded candidates, straight or walking distance), the answer (`analysis.siting.pmedian_sites`,
+on the coverage page's cached demand points and walking graph), the mean and 90th-percentile distance of the
+aged 60+ before and after, district-wide and per street, and the chosen sites. The last answer is kept in the
+session for the dataset version it was computed on; nothing is cached across sessions (a solve takes seconds).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis.options import DISTANCES
+from analysis.siting import PMedianResult, pmedian_sites
+from analysis.siting.pmedian import sites_frame
+from geo.errors import AnalysisError
+from i18n import error_text, t
+from ui import auth, widgets
+from ui.context import PageContext
+from ui.coverage import coverage_inputs, walk_graph
+from ui.section import section
+from ui.section import table as show_table
+
+STATE = "siting_distance_run"
+ERROR = "siting_distance_error"
+QUESTIONS = ("n", "budget")
+
+
+def _solve(ctx: PageContext, *, n_new: int | None, budget: float | None, distance: str, required: list[str],
+           excluded: list[str]) -> PMedianResult:
+    demand = coverage_inputs(ctx.path, ctx.token).demand
+    graph = walk_graph(ctx.path, ctx.token) if distance == "walking" else None
+    with st.spinner(t("siting_distance.running")):
+        return pmedian_sites(ctx.ds, n_new=n_new, budget=budget, distance=distance, required=required,
+                             excluded=excluded, demand=demand, graph=graph)
+
+
+def street_frame(res: PMedianResult) -> pd.DataFrame:
+    """The per-street table with the page's column labels (metres rounded, aged 60+ whole)."""
+    df = res.by_street.copy()
+    df["street"] = df["street"].replace("", t("siting_distance.district"))
+    df["elderly"] = df["elderly"].round(0)
+    for c in ("mean_before_m", "mean_after_m", "p90_before_m", "p90_after_m"):
+        df[c] = df[c].round(0)
+    df = df[["street", "elderly", "mean_before_m", "mean_after_m", "p90_before_m", "p90_after_m"]]
+    return df.rename(columns={c: t(f"siting_distance.col.{c}") for c in df.columns})
+
+
+def distance_section(ctx: PageContext) -> None:
+    """The whole section: form (planners and above), then the last answer of this dataset version."""
+    with section("siting.distance"):
+        st.subheader(t("siting_distance.title"))
+        st.caption(t("siting_distance.intro"))
+        cands = ctx.ds.candidates
+        if cands is None or len(cands) == 0:
+            st.info(t("siting_distance.no_candidates"))
+            return
+        ids = sorted(cands["site_id"].astype(str))
+        if auth.allowed("planner"):
+            with st.form("siting_distance_form"):
+                c = st.columns([1.6, 1, 1, 1.4])
+                with c[0]:
+                    question = widgets.radio(t("siting_distance.question"), QUESTIONS, key="sd_question",
+                                             lang=ctx.lang, horizontal=True,
+                                             format_func=lambda q: t(f"siting_distance.question.{q}"))
+                n_new = int(c[1].number_input(t("siting.n_new"), min_value=1, value=5, step=1, key="sd_n"))
+                budget = c[2].number_input(t("siting_distance.budget"), min_value=0.0, value=300.0, step=50.0,
+                                           key="sd_budget", disabled="cost" not in cands.columns,
+                                           help=t("siting_distance.budget.help"))
+                with c[3]:
+                    distance = widgets.radio(t("siting.distance"), DISTANCES, key="sd_distance", lang=ctx.lang,
+                                             horizontal=True, format_func=lambda d: t(f"siting.distance.{d}"))
+                r = st.columns(2)
+                with r[0]:
+                    required = widgets.multiselect(t("siting_distance.required"), ids, key="sd_required", lang=ctx.lang)
+                with r[1]:
+                    excluded = widgets.multiselect(t("siting_distance.excluded"), ids, key="sd_excluded", lang=ctx.lang)
+                submitted = st.form_submit_button(t("siting_distance.run"), type="primary")
+            if submitted:
+                auth.require("planner", action="siting_run")
+                try:
+                    res = _solve(ctx, n_new=n_new if question == "n" else None,
+                                 budget=float(budget) if question == "budget" else None, distance=distance,
+                                 required=required, excluded=excluded)
+                    st.session_state[STATE] = (ctx.token, res)
+                    st.session_state.pop(ERROR, None)
+                except AnalysisError as err:
+                    st.session_state.pop(STATE, None)
+                    st.session_state[ERROR] = err
+        if st.session_state.get(ERROR):
+            st.error(t("siting.error", message=error_text(st.session_state[ERROR])))
+        stored = st.session_state.get(STATE)
+        if not stored or stored[0] != ctx.token:
+            return
+        res: PMedianResult = stored[1]
+        k = st.columns(5)
+        k[0].metric(t("siting.kpi.sites"), f"{res.n_new}")
+        k[1].metric(t("siting_distance.kpi.mean"), f"{res.mean_distance_m:,.0f} m",
+                    f"{res.mean_distance_m - res.mean_before_m:+,.0f} m", delta_color="inverse")
+        k[2].metric(t("siting_distance.kpi.p90"), f"{res.p90_distance_m:,.0f} m",
+                    f"{res.p90_distance_m - res.p90_before_m:+,.0f} m", delta_color="inverse")
+        if res.optimal:
+            k[3].metric(t("siting.kpi.optimal"), t("siting.yes"))
+        else:
+            k[3].metric(t("siting.kpi.gap"), "—" if res.gap is None else f"{100 * res.gap:.2f}%")
+        k[4].metric(t("siting.kpi.seconds"), f"{res.elapsed_s:.2f} s")
+        st.caption(t("siting_distance.before", mean=f"{res.mean_before_m:,.0f}", p90=f"{res.p90_before_m:,.0f}",
+                     limit=f"{res.limit_m:,.0f}", beyond=f"{res.beyond_after_elderly:,.0f}"))
+        left, right = st.columns([1, 2])
+        with left:
+            sites = sites_frame(res, ctx.ds.candidates)
+            sites = sites.rename(columns={"site_id": t("siting.col.site_id"), "rank": t("siting.col.rank"),
+                                          "saving_m": t("siting_distance.col.saving_m"),
+                                          "cost": t("siting_distance.col.cost")})
+            show_table(sites, hide_index=True, width="stretch")
+        with right:
+            show_table(street_frame(res), hide_index=True, width="stretch")
