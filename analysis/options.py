@@ -39,6 +39,10 @@ Objective = Literal["coverage", "distance"]
 """What siting optimises: the aged 60+ newly within reach (MCLP), or their distance to the nearest station (p-median)."""
 OBJECTIVES: tuple[Objective, ...] = get_args(Objective)
 
+DemandWeight = Literal["elderly", "elderly_80"]
+"""Whom a plan counts as demand: the aged 60+, or the aged 80+ (who need the most care; needs the age bands)."""
+DEMAND_WEIGHTS: tuple[DemandWeight, ...] = get_args(DemandWeight)
+
 CandidateSource = Literal["layer", "generated"]
 """Where siting candidates come from: the candidates layer, or generated grid centres."""
 CANDIDATE_SOURCES: tuple[CandidateSource, ...] = get_args(CandidateSource)
@@ -75,6 +79,7 @@ OPTION_TYPES: dict[str, tuple[str, ...]] = {
     "import_mode": IMPORT_MODES,
     "role": ROLES,
     "objective": OBJECTIVES,
+    "demand_weight": DEMAND_WEIGHTS,
 }
 """Every option type by name, for tests and documentation that walk them all."""
 

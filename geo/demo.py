@@ -490,6 +490,41 @@ def _grids_frame(rng: np.random.Generator, spec: specs.ScaleSpec, g: _Grids) -> 
     })
 
 
+# --- age bands ---------------------------------------------------------------------------------
+
+# China's 2020 census (第七次全国人口普查), persons aged 55-59 … 80+ in millions (rounded; the 60+ and 65+ totals,
+# 264.02 M and 190.64 M, are bulletin No. 5's): the shape the demo's bands are drawn around (data/README.md).
+CENSUS_2020_BANDS_M: dict[str, float] = {
+    "aged_55_59": 101.4, "aged_60_64": 73.4, "aged_65_69": 74.0, "aged_70_74": 49.6, "aged_75_79": 31.2,
+    "aged_80_plus": 35.8,
+}
+AGE_BAND_STREAM = 9
+"""The age bands' own random stream (``default_rng([seed, AGE_BAND_STREAM])``): every other column is unchanged."""
+
+
+def age_bands(rng: np.random.Generator, elderly: ArrayLikeF, population: ArrayLikeF) -> pd.DataFrame:
+    """Five-year bands per grid around the 2020 census shape: the 60+ bands add up to ``elderly`` exactly.
+
+    Each grid's band shares are the census shares times a lognormal factor (σ 0.15) per band, split with
+    `allocate`; ``aged_55_59`` is the census ratio of 55-59 to 60+ times a lognormal factor (σ 0.15), at most
+    what the grid's residents under 60 allow.
+    """
+    elderly = np.asarray(elderly, dtype=np.int64)
+    population = np.asarray(population, dtype=np.int64)
+    bands = list(CENSUS_2020_BANDS_M)
+    base = np.array([CENSUS_2020_BANDS_M[b] for b in bands[1:]], dtype="float64")
+    k = len(elderly)
+    factors = rng.lognormal(0.0, 0.15, (k, len(base)))
+    old = np.zeros((k, len(base)), dtype=np.int64)
+    for i in range(k):
+        if elderly[i] > 0:
+            old[i] = allocate(int(elderly[i]), base * factors[i])
+    ratio = CENSUS_2020_BANDS_M["aged_55_59"] / base.sum()
+    young = np.round(elderly * ratio * rng.lognormal(0.0, 0.15, k)).astype(np.int64)
+    young = np.clip(young, 0, np.maximum(population - elderly, 0))
+    return pd.DataFrame(np.column_stack([young, old]), columns=bands)
+
+
 # --- estates -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -1149,7 +1184,9 @@ def build_dataset(scale: Scale, *, seed: int = 2019, n_cases: int | None = None)
 
     g = _build_grids(rng, spec, frame, dens)
     grids_df = _grids_frame(rng, spec, g)
-    grids = _gdf(grids_df, _to_wgs(frame, g.cells), "grids")
+    # the age bands from a stream of their own, so every other column and layer stays as it was
+    bands = age_bands(np.random.default_rng([seed, AGE_BAND_STREAM]), g.elderly, g.population)
+    grids = _gdf(pd.concat([grids_df, bands], axis=1), _to_wgs(frame, g.cells), "grids")
 
     est = _build_estates(rng, spec, g, grids_df)
     # its own random stream, so the campaign's history leaves every other layer as it was

@@ -199,8 +199,11 @@ def build_district(fig: DistrictFigures, row: pd.Series, *, seed: int) -> Distri
     cand, cx, cy = demo._build_candidates(rng, spec, g, grids_df, est, fac, fx, fy)
     cand = cand.copy()
     cand["site_id"] = cand["site_id"].astype(str).radd(fig.code + "-")
+    # the age bands from a stream of their own, so every other column and layer stays as it was
+    bands = demo.age_bands(np.random.default_rng([seed, DISTRICTS.index(fig), demo.AGE_BAND_STREAM]),
+                           g.elderly, g.population)
     layers = {
-        "grids": demo._gdf(grids_df, demo._to_wgs(frame, g.cells), "grids"),
+        "grids": demo._gdf(pd.concat([grids_df, bands], axis=1), demo._to_wgs(frame, g.cells), "grids"),
         "facilities": demo._gdf(fac, demo._points_wgs(frame, fx, fy), "facilities"),
         "estates": demo._gdf(est_df, demo._to_wgs(frame, est.polys), "estates"),
         "candidates": demo._gdf(cand, demo._points_wgs(frame, cx, cy), "candidates"),

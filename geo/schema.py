@@ -99,6 +99,22 @@ LAT_ALIASES = ("lat", "latitude", "纬度", "北纬", "y", "y坐标", "纵坐标
 _CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
 
 
+# Optional five-year age bands of a grid's residents (planning projections, `analysis.projection`). When the
+# 60+ bands are given they must add up to ``elderly``; ``aged_55_59`` feeds the projection's new aged 60-64.
+AGE_BAND_ALIASES: dict[str, tuple[str, ...]] = {
+    "aged_55_59": ("55-59岁", "55—59岁", "55~59岁", "55至59岁"),
+    "aged_60_64": ("60-64岁", "60—64岁", "60~64岁", "60至64岁"),
+    "aged_65_69": ("65-69岁", "65—69岁", "65~69岁", "65至69岁"),
+    "aged_70_74": ("70-74岁", "70—74岁", "70~74岁", "70至74岁"),
+    "aged_75_79": ("75-79岁", "75—79岁", "75~79岁", "75至79岁"),
+    "aged_80_plus": ("80岁及以上", "80岁以上", "80+岁", "80岁+"),
+}
+AGE_BANDS: tuple[str, ...] = tuple(AGE_BAND_ALIASES)
+"""Every band, youngest first."""
+ELDERLY_BANDS: tuple[str, ...] = AGE_BANDS[1:]
+"""The bands that make up ``elderly`` (aged 60+)."""
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a layer: its kind, whether it must be there, its Chinese headers."""
@@ -152,8 +168,9 @@ LAYERS: dict[str, LayerSchema] = {
             Column("elderly", "int", True, ("老年人口", "60岁以上人口", "老年人数"), min_value=0),
             Column("grid_name", "str", False, ("网格名称",)),
             Column("grid_worker", "str", False, ("网格员",)),
+            *(Column(band, "int", False, aliases, min_value=0) for band, aliases in AGE_BAND_ALIASES.items()),
         ),
-        extra_checks=("elderly_le_population",),
+        extra_checks=("elderly_le_population", "age_bands_sum"),
     ),
     "facilities": LayerSchema(
         name="facilities",
@@ -168,6 +185,9 @@ LAYERS: dict[str, LayerSchema] = {
             Column("capacity", "float", False, ("容量", "床位数", "服务能力"), min_value=0),
             Column("status", "str", False, ("状态", "运营状态"), choices=tuple(FACILITY_STATUS)),
             Column("street", "str", False, ("街道",)),
+            # operating from opened_on to closed_on (analysis.coverage.operating_at: coverage at a month's end)
+            Column("opened_on", "datetime", False, ("开业日期", "启用日期", "开业时间", "启用时间")),
+            Column("closed_on", "datetime", False, ("停业日期", "停用日期", "停业时间")),
         ),
     ),
     "estates": LayerSchema(
@@ -620,6 +640,8 @@ def check_layer(
         if over.any():
             out.add("data.elderly_exceeds_population", "aged 60+ exceeds population",
                     "check the elderly and population figures", mask=over, column="elderly")
+    if "age_bands_sum" in schema.extra_checks:
+        _check_age_bands(df, out)
     if "closed_after_reported" in schema.extra_checks and {"closed_at", "reported_at"} <= set(df.columns):
         early = (df["closed_at"] < df["reported_at"]).fillna(False).to_numpy()
         if early.any():
@@ -649,6 +671,48 @@ def check_layer(
     if result.geometry.name != "geometry":
         result = result.rename_geometry("geometry")
     return CheckedLayer(result.reset_index(drop=True), tuple(warnings.problems), mapping)
+
+
+_BAND_ROWS_SHOWN = 20
+
+
+def _check_age_bands(df: pd.DataFrame, out: _Collector) -> None:
+    """The 60+ bands, when any is given: all five columns, adding up to ``elderly`` on every row.
+
+    A missing band column is one problem (``data.age_bands_incomplete``); each row whose bands (a blank
+    band counts as not adding up) differ from ``elderly`` is one problem (``data.age_bands_sum``) naming
+    the row, the bands' sum and the ``elderly`` figure, the first `_BAND_ROWS_SHOWN` rows one by one and
+    the rest in one more problem.
+    """
+    given = [b for b in ELDERLY_BANDS if b in df.columns]
+    if not given:
+        return
+    missing = [b for b in ELDERLY_BANDS if b not in df.columns]
+    if missing:
+        out.add("data.age_bands_incomplete", f"age bands {', '.join(missing)} are missing",
+                "give every 60+ band (60-64岁 … 80岁及以上) or none", column=missing[0],
+                missing=", ".join(missing))
+        return
+    if "elderly" not in df.columns:
+        return
+    bands = df[list(ELDERLY_BANDS)].astype("Float64")
+    total = bands.sum(axis=1, skipna=False)
+    elderly = df["elderly"].astype("Float64")
+    wrong = (total.isna() | (total != elderly)).fillna(False).to_numpy() & elderly.notna().to_numpy()
+    rows = np.flatnonzero(wrong)
+    for i in rows[:_BAND_ROWS_SHOWN]:
+        mask = np.zeros(len(df), dtype=bool)
+        mask[i] = True
+        s = "—" if pd.isna(total.iloc[i]) else f"{total.iloc[i]:g}"
+        e = f"{elderly.iloc[i]:g}"
+        out.add("data.age_bands_sum", f"the 60+ age bands add up to {s} but elderly is {e}",
+                "make aged_60_64 … aged_80_plus add up to elderly", mask=mask, column="elderly",
+                bands_sum=s, elderly=e)
+    if len(rows) > _BAND_ROWS_SHOWN:
+        mask = np.zeros(len(df), dtype=bool)
+        mask[rows[_BAND_ROWS_SHOWN:]] = True
+        out.add("data.age_bands_sum_more", "the 60+ age bands do not add up to elderly on these rows either",
+                "make aged_60_64 … aged_80_plus add up to elderly", mask=mask, column="elderly")
 
 
 def _choice_labels(col: Column) -> list[str]:
@@ -738,7 +802,9 @@ def _coords_text(geoms: np.ndarray, mask: np.ndarray) -> list[str]:
 
 _EXAMPLES: dict[str, dict[str, object]] = {
     "grids": {"grid_id": "ZHL-001", "street": "中华路街道", "community": "昙华林社区", "households": 420,
-              "population": 1130, "elderly": 260, "grid_name": "昙华林第一网格", "grid_worker": "张三"},
+              "population": 1130, "elderly": 260, "grid_name": "昙华林第一网格", "grid_worker": "张三",
+              "aged_55_59": 95, "aged_60_64": 80, "aged_65_69": 70, "aged_70_74": 50, "aged_75_79": 35,
+              "aged_80_plus": 25},
     "facilities": {"facility_id": "F001", "name": "昙华林社区日间照料中心", "capacity": 30, "street": "中华路街道"},
     "estates": {"estate_id": "E001", "name": "昙华林小区", "households": 360, "street": "中华路街道",
                 "community": "昙华林社区", "built_year": 1995, "management": "无物业管理", "committee_formed_on": "2023-06-01"},
