@@ -484,7 +484,12 @@ def pmedian_from_matrix(
     after = _after(pairs, before, np.array([j for j, _ in keep], dtype=np.int64))
     total_before = float(w @ before)
     total_after = float(w @ after)
-    bound = None if bound_rows is None else min(total_after, const + bound_rows)
+    # Every resident at least at its nearest candidate (or fallback): a bound that holds whatever the solver proved.
+    nearest = before.copy()
+    coo = pairs.tocoo()
+    np.minimum.at(nearest, coo.row, coo.data)
+    bound = float(w @ nearest) if bound_rows is None else max(const + bound_rows, float(w @ nearest))
+    bound = min(total_after, bound)
     tot_w = float(w.sum())
     grp = np.asarray(groups, dtype=object) if groups is not None else np.full(n, "", dtype=object)
     return PMedianResult(

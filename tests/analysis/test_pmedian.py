@@ -254,3 +254,27 @@ def test_frames_errors():
     assert res.site_ids == ("S",) and res.total_distance_m == pytest.approx(10.0)
     assert res.total_before_m == pytest.approx(5000.0) and res.beyond_before_elderly == 1.0
     assert isinstance(res.by_street, pd.DataFrame) and list(res.by_street["street"]) == [""]
+
+
+def test_time_limit_reports_a_proven_gap():
+    """Stopped by the time limit: the plan is evaluated exactly and the bound is below spopt's optimum."""
+    from tests.analysis.siting_fixtures import mid_instance
+
+    demand, cands, _ = mid_instance()
+    demand, cands = demand.iloc[:400], cands.iloc[:40]
+    dxy = np.column_stack([demand.geometry.x, demand.geometry.y])
+    cxy = np.column_stack([cands.geometry.x, cands.geometry.y])
+    d = _dist(dxy, cxy)
+    w = demand["elderly"].to_numpy()
+    model = PMedian.from_cost_matrix(d, w, p_facilities=6).solve(pulp.PULP_CBC_CMD(msg=False))
+    optimum = pulp.value(model.problem.objective)
+    res = pmedian_from_matrix(d, w, n_new=6, limit_m=1e6, site_ids=list(cands["site_id"]), time_limit_s=0.05)
+    chosen = [list(cands["site_id"]).index(s) for s in res.site_ids]
+    assert_allclose(res.total_distance_m, (w * d[:, chosen].min(axis=1)).sum(), rtol=1e-9)
+    assert res.bound_m <= optimum * (1 + 1e-9) and res.total_distance_m >= optimum * (1 - 1e-9)
+    if res.optimal:
+        assert_allclose(res.total_distance_m, optimum, rtol=1e-7)
+    else:
+        assert res.status == "Time limit reached"
+        assert_allclose(res.gap, (res.total_distance_m - res.bound_m) / res.total_distance_m)
+        assert 0 < res.gap < 1
