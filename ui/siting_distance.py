@@ -53,6 +53,8 @@ def distance_section(ctx: PageContext) -> None:
     with section("siting.distance"):
         st.subheader(t("siting_distance.title"))
         st.caption(t("siting_distance.intro"))
+        if ctx.street is not None:
+            st.caption(t("siting_distance.whole_district"))
         cands = ctx.ds.candidates
         if cands is None or len(cands) == 0:
             st.info(t("siting_distance.no_candidates"))

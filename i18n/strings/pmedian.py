@@ -34,6 +34,9 @@ STRINGS = {
                               "mean) distance of the aged 60+ to their nearest station is smallest, keeping every "
                               "existing station; solved exactly (proven optimum, or the gap to it). Distances beyond "
                               "5 km (walking: no road connection) count as 5 km."),
+    "siting_distance.whole_district": ("按距离选址针对全区的老人和候选点（不限于所选街道），结果按街道列出。",
+                                       "Siting by distance plans for the whole district's aged 60+ and candidates (not "
+                                       "only the chosen street); the answer is listed per street."),
     "siting_distance.no_candidates": ("按距离选址需要候选站点图层（候选站点）。",
                                       "Siting by distance needs a candidates layer (候选站点)."),
     "siting_distance.question": ("新建多少", "How many"),

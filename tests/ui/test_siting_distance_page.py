@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.siting import pmedian_sites
 from geo.dataset import read_dataset
+from i18n import t
 from tests.e2e.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -16,10 +17,12 @@ def expected():
     return {"n": pmedian_sites(ds, n_new=3), "budget": pmedian_sites(ds, budget=100.0, required=["SF-S-001"])}
 
 
-def _page(lang: str = "zh") -> AppTest:
+def _page(lang: str = "zh", street: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     if lang != "zh":
         at.session_state["lang"] = lang  # the sidebar's language switch keeps its choice here
+    if street is not None:
+        at.session_state["street_choice"] = street  # ui.widgets keeps the chosen street here for every language
     at.switch_page("pages/siting.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -60,8 +63,9 @@ def test_distance_section_n_and_budget(expected):
     assert "SF-S-001" in sites["站点编号"].tolist() and sites["造价"].sum() <= 100.0
 
 
-def test_distance_section_in_english():
-    at = _page("en")
+def test_distance_section_in_english(expected):
+    at = _page("en", street=expected["n"].by_street["street"].iloc[0])
+    assert t("siting_distance.whole_district", lang="en") in [c.value for c in at.caption]
     assert "Siting by distance (shortest mean distance)" in [h.value for h in at.subheader]
     assert "Site by distance" in [b.label for b in at.button]
     assert [r.label for r in at.radio if r.key == "sd_question__en"] == ["How many"]
