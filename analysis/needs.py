@@ -69,6 +69,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "overview.committees": (Need("estates"), Need("estates", ("committee_formed_on",))),
     # 覆盖分析 Coverage
     "coverage.walking": (Need("roads"),),
+    "coverage.plan_year": (Need("grids", ("aged_55_59",)), Need("grids", ("aged_80_plus",))),
     # 事件热点 Cases
     "cases.overdue": (Need("cases", ("deadline",)),),
     "cases.units": (Need("cases", ("responsible_unit",)),),
@@ -87,6 +88,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "meeting.hot": (Need("cases"),),
     "meeting.estates": (Need("estates"), Need("estates", STAGE_DATES)),
     "meeting.estates_by_street": (Need("estates", ("street",)),),
+    "meeting.equity": (Need("facilities"),),
 }
 SECTIONS: tuple[str, ...] = tuple(NEEDS)
 

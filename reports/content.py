@@ -26,6 +26,7 @@ SECTION_NEEDS: dict[str, tuple[str, ...]] = {
     "hot": ("meeting.hot",),
     "estates": ("meeting.estates", "meeting.estates_by_street"),
     "problems": ("meeting.units", "meeting.overdue", "meeting.estates"),  # problems that cannot be judged
+    "equity": ("meeting.equity",),  # the deck's equity slide (reports/equity.py)
 }
 TOP_ROWS = 12
 

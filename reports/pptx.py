@@ -18,7 +18,8 @@ from pptx.util import Emu, Inches, Pt
 
 from analysis.meeting import MeetingBrief
 from geo.dataset import Dataset
-from reports import content
+from i18n import t
+from reports import content, equity
 from reports.maps import pictures
 
 LATIN_FONT = "Arial"
@@ -114,9 +115,26 @@ def _card_color(card: content.Card) -> RGBColor:
     return RED if worse else GREEN
 
 
+def _equity_slide(slide, ds: Dataset, brief: MeetingBrief, lang: str) -> None:
+    """Street and district rows of `reports.equity`, the worst-off grids beside them, what the figures mean."""
+    needs = content.needs_lines(brief, equity.SECTION, lang)
+    result = equity.meeting_equity(ds) if not needs else None
+    if result is None:
+        _text(slide, Inches(0.5), Inches(1.4), Inches(12.3), Inches(1.0),
+              needs or [t("meeting.note.no_day_care", lang=lang)], size=20, color=GREY)
+        return
+    table = equity.equity_table(result, brief, lang)
+    _table(slide, table, Inches(0.5), Inches(1.3), Inches(8.3), size=14)
+    _text(slide, Inches(9.1), Inches(1.3), Inches(4.0), Inches(4.6),
+          [(t("equity.worst_title", lang=lang), 15, True, NAVY),
+           *((line, 12, False, None) for line in equity.worst_lines(result, brief, lang))], size=12)
+    _text(slide, Inches(0.5), Inches(5.9), Inches(12.3), Inches(1.0), equity.definition_lines(lang), size=11,
+          color=GREY)
+
+
 def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     """The deck as bytes: title, key figures, street league, unit league, gaps map, hot spot map,
-    estates progress, this month's problems."""
+    estates progress, equity of access, this month's problems."""
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
 
@@ -181,6 +199,9 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
               color=GREY)
         short = content.TextTable(plan.headers[:4], tuple(r[:4] for r in plan.rows), plan.numeric[:4], plan.highlight)
         _table(slide, short, Inches(9.0), Inches(2.6), Inches(4.0), size=12, row_h=Inches(0.38))
+
+    slide = _slide(prs, content.section_title(equity.SECTION, lang), brief, lang)
+    _equity_slide(slide, ds, brief, lang)
 
     slide = _slide(prs, content.section_title("problems", lang), brief, lang)
     groups = content.problem_groups(brief, lang)

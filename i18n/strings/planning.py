@@ -39,4 +39,27 @@ STRINGS = {
     "err.analysis.unknown_facilities": ("数据中没有编号为 {ids} 的服务设施", "no facility with id {ids} in the data"),
     "err.analysis.population_not_projected": ("--year 只预测60岁以上老年人口；请去掉 --weight population",
                                               "--year projects the aged 60+ only; leave out --weight population"),
+    # equity (analysis.equity, reports/equity.py, the coverage page)
+    "equity.district": ("全区", "District"),
+    "equity.col.street": ("街道", "Street"),
+    "equity.col.elderly": ("60岁以上", "Aged 60+"),
+    "equity.col.beyond": ("服务范围外", "Beyond reach"),
+    "equity.col.beyond_share": ("范围外占比", "Share beyond reach"),
+    "equity.col.gini": ("基尼系数", "Gini"),
+    "equity.col.palma": ("帕尔马比", "Palma ratio"),
+    "equity.col.access": ("可达性（每千人床位）", "Access (places per 1,000)"),
+    "equity.worst_title": ("最差的网格", "Worst-off grids"),
+    "equity.worst_line": ("{grid}（{street}）：60岁以上 {elderly} 人，可达性 {access}，范围外 {share}",
+                          "{grid} ({street}): {elderly} aged 60+, access {access}, {share} beyond reach"),
+    "equity.definition": ("范围外：距运营中的日间照料中心直线 {radius} 米以外的60岁以上老人。可达性：两步移动搜索法（2SFCA）每千名老人可用的床位；"
+                          "基尼系数按老人数加权（0 为完全均等）；帕尔马比 = 可达性最好的 10% 老人所得 ÷ 最差的 40% 所得（∞：最差的 40% 无可达服务）。",
+                          "Beyond reach: the aged 60+ more than {radius} m in a straight line from an operating day-care "
+                          "station. Access: places per 1,000 aged 60+ by the two-step floating catchment (2SFCA); Gini "
+                          "weighted by the aged 60+ (0 = equal); Palma = what the best-served 10 % hold over what the "
+                          "worst-served 40 % hold (∞: the worst-served 40 % have no station in reach)."),
+    "meeting.sec.equity": ("养老服务公平性", "Equity of elderly-care access"),
+    "needs.what.meeting.equity": ("服务公平性", "the equity of access"),
+    "needs.what.coverage.plan_year": ("规划年份的需求预测", "demand in a plan year"),
+    "needs.col.grids.aged_55_59": ("55-59岁人口", "residents aged 55-59"),
+    "needs.col.grids.aged_80_plus": ("80岁及以上人口", "residents aged 80+"),
 }

@@ -128,6 +128,7 @@ def test_required_columns_only_lack_exactly_the_optional_data(demo):
     got = {s: missing(ds, s) for s in NEEDS}
     expected = {
         "coverage.walking": Missing("coverage.walking", "roads"),
+        "coverage.plan_year": Missing("coverage.plan_year", "grids", "aged_55_59"),
         "overview.overdue": Missing("overview.overdue", "cases", "deadline"),
         "overview.committees": Missing("overview.committees", "estates", "committee_formed_on"),
         "cases.overdue": Missing("cases.overdue", "cases", "deadline"),
