@@ -38,9 +38,12 @@ nearest ones (at least 16, and twice the candidates per new station), with
 the next distance as its fallback — a lower bound, so the cut model's optimum
 bounds the full one from below — and when the chosen sites leave a cut
 resident farther than that, its row grows and the model is solved again
-(``rounds``); the answer is exact either way. HiGHS solves each model with
-the greedy answer as its start; a time limit returns the best plan found and
-the proven gap.
+(``rounds``); the answer is exact either way. With N given, a Lagrangian
+relaxation (subgradient steps, a quarter of the time limit at most) first
+proves candidates out of every optimal plan: those whose best possible plan
+is worse than one already found leave the model (with existing stations kept
+usually all but a handful). HiGHS solves what is left with the greedy answer
+as its start; a time limit returns the best plan found and the proven gap.
 
 Two entry points, as for the MCLP: `pmedian_from_matrix` (plain arrays: a
 demand x candidate distance matrix and each demand point's distance to its
@@ -78,6 +81,10 @@ P90 = 0.9
 # Each resident first keeps at most this many candidates (nearest first), and this many times more when needed.
 # (and at least _PAIRS_PER_SITE x candidates / N: with N sites open, a resident's nearest is rarely farther down)
 _FIRST_PAIRS = 16
+# Subgradient steps of the Lagrangian that proves candidates out of the optimum before the MIP.
+_LAGRANGE_STEPS = 1000
+# ... using at most this share of the time limit.
+_LAGRANGE_SHARE = 0.25
 _PAIRS_PER_SITE = 2
 _GROW = 4
 # Savings at or below this (aged 60+ x metres) count as nothing (float noise).
@@ -515,6 +522,9 @@ def _solve(
     req_set = set(required.tolist())
     # Candidates worth a column: usable ones that improve somebody, and the required ones.
     useful = np.flatnonzero(usable & (np.diff(csc.indptr) > 0))
+    if n_new is not None and len(np.setdiff1d(useful, required)) > n_new - len(required) > 0:
+        useful = useful[_lagrangian_keep(csc, fb, cw, useful, required, int(n_new), start,
+                                         deadline=time.perf_counter() + _LAGRANGE_SHARE * time_limit_s)]
     cols = np.union1d(useful, required).astype(np.int64)
     if len(cols) == len(required):  # nothing to choose: the required sites (or none) are the answer
         return sorted(req_set), float(cw @ _after(csc.tocsr(), fb, required)), True, "Optimal"
@@ -544,6 +554,72 @@ def _solve(
     chosen = [int(cols[i]) for i in np.flatnonzero(solved.x[:k] > 0.5)]
     bound = base + solved.bound if math.isfinite(solved.bound) else None
     return chosen, bound, bool(solved.optimal), solved.status
+
+
+def _value(csc: sparse.csc_matrix, fb: NDArray, cw: NDArray, sites: Sequence[int]) -> float:
+    cur = fb.copy()
+    for j in sites:
+        a, b = csc.indptr[j], csc.indptr[j + 1]
+        np.minimum.at(cur, csc.indices[a:b], csc.data[a:b])
+    return float(cw @ cur)
+
+
+def _lagrangian_keep(
+    csc: sparse.csc_matrix, fb: NDArray, cw: NDArray, useful: NDArray, required: NDArray, n_new: int,
+    start: Sequence[int], *, deadline: float, iterations: int | None = None,
+) -> NDArray[np.bool_]:
+    """Which of ``useful`` can be in an optimal plan (N new sites): the others are proven out, before any MIP.
+
+    Lagrangian relaxation of "each resident at one place" (multipliers lam_i): a site's value is
+    rho_j = sum_i min(0, w_i d_ij - lam_i), and L(lam) = sum_i lam_i + sum_i min(0, w_i fb_i - lam_i) + the
+    required sites' rho + the N - |required| smallest other rho; L <= optimum for every lam (Cornuejols, Fisher &
+    Nemhauser 1977). Forcing a site j left out of that choice gives at least L - rho_last + rho_j; above the best
+    plan found (UB), no plan with j beats UB, so j is not in any optimal plan and leaves the model. lam by
+    subgradient steps (at most `_LAGRANGE_STEPS`, until ``deadline``, or until nothing is left to decide); every
+    step's choice is also evaluated as a plan, improving UB.
+    """
+    coo = csc[:, useful].tocoo()
+    row, col, wd = coo.row, coo.col, cw[coo.row] * coo.data
+    wf = cw * fb
+    req = np.isin(useful, required)
+    slots = n_new - int(req.sum())
+    best_set = [int(j) for j in start]
+    ub = _value(csc, fb, cw, best_set)
+    lam = cw * _after(csc.tocsr(), fb, np.array(best_set, dtype=np.int64))  # each resident's cost in the start plan
+    keep = np.ones(len(useful), dtype=bool)
+    mu, stall, best_l = 2.0, 0, -np.inf
+    for _ in range(_LAGRANGE_STEPS if iterations is None else iterations):
+        red = np.minimum(0.0, wd - lam[row])
+        rho = np.bincount(col, weights=red, minlength=len(useful))
+        free = np.flatnonzero(~req)
+        order = free[np.argsort(rho[free], kind="stable")]
+        chosen = np.concatenate([np.flatnonzero(req), order[:slots]])
+        lval = float(lam.sum() + np.minimum(0.0, wf - lam).sum() + rho[chosen].sum())
+        plan = [int(useful[j]) for j in chosen]
+        v = _value(csc, fb, cw, plan)
+        if v < ub - 1e-9 * abs(ub):
+            ub, best_set = v, plan
+        if lval > best_l + 1e-9 * abs(best_l if np.isfinite(best_l) else 1.0):
+            best_l, stall = lval, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                mu, stall = mu / 2, 0
+        # fixing with this lam's bound (valid for every lam)
+        last = rho[order[slots - 1]]
+        out = order[slots:]
+        keep[out[lval - last + rho[out] > ub + 1e-9 * abs(ub)]] = False
+        if lval >= ub - 1e-9 * abs(ub) or mu < 1e-4 or keep.sum() <= n_new or time.perf_counter() > deadline:
+            break
+        opened = np.zeros(len(useful), dtype=bool)
+        opened[chosen] = True
+        g = 1.0 - (wf - lam < 0) - np.bincount(row, weights=(opened[col] & (wd - lam[row] < 0)), minlength=len(lam))
+        norm = float(g @ g)
+        if norm == 0:
+            break
+        lam = lam + mu * (ub - lval) / norm * g
+    keep[req] = True
+    return keep
 
 
 def _assign_model(sub: sparse.coo_matrix, cw: NDArray, fb: NDArray, k: int, y0: NDArray):

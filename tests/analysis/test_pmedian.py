@@ -278,3 +278,26 @@ def test_time_limit_reports_a_proven_gap():
         assert res.status == "Time limit reached"
         assert_allclose(res.gap, (res.total_distance_m - res.bound_m) / res.total_distance_m)
         assert 0 < res.gap < 1
+
+
+def test_candidates_proven_out_keep_the_optimum(monkeypatch):
+    """The Lagrangian step removes candidates before the MIP; the answer is still the brute-force optimum."""
+    kept = []
+    real = pm._lagrangian_keep
+
+    def spy(*args, **kwargs):
+        keep = real(*args, **kwargs)
+        kept.append((int(keep.sum()), len(keep)))
+        return keep
+
+    monkeypatch.setattr(pm, "_lagrangian_keep", spy)
+    for seed in range(5):
+        dem, cand, ex, w = _instance(100 + seed, n=40, m=12, k=2, size=3000.0)
+        d = _dist(dem, cand)
+        ex_m = _dist(dem, ex).min(axis=1)
+        for n_new in (2, 3):
+            res = pmedian_from_matrix(d, w, existing_m=ex_m, n_new=n_new, limit_m=1e6)
+            best, _ = _brute(d, ex_m, w, limit=1e6, n_new=n_new)
+            assert res.optimal
+            assert_allclose(res.total_distance_m, best, rtol=1e-9)
+    assert kept and any(k < n for k, n in kept)  # some candidates were proven out
