@@ -14,8 +14,9 @@ render the one `MeetingBrief` this module returns, so they show the same numbers
 
   - ``coverage``: share of the aged 60+ within 300 m (straight line) of an
     operating day-care station, `analysis.coverage.compute_coverage`'s own
-    figure (the overview's). Facilities carry no opening date, so there is no
-    previous month's coverage: its ``previous`` is None.
+    figure (the overview's). With facilities' ``opened_on``/``closed_on``
+    (`analysis.history`) it counts the stations operating at each month's
+    end, so it has a previous month's value; without them ``previous`` is None.
   - ``open`` / ``overdue``: cases open / overdue at the month's end, over every
     case reported up to then (`analysis.cases.case_kpis` as of the month end);
   - ``closure_rate``: of the cases reported in the month, the share closed by
@@ -64,6 +65,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,12 +73,17 @@ import numpy as np
 import pandas as pd
 
 from analysis import estates as estates_analysis
+from analysis import history
 from analysis.cases import CaseFilter, CaseTable, case_kpis, case_table_from_dataset, overdue_list, resolve_as_of
 from analysis.coverage import CoverageResult, compute_coverage, district_totals, gap_list, street_totals
+from analysis.followups import followups_for_month, state_day
 from analysis.hotspots import MIN_GRIDS, GridWeights, hot_spots, queen_weights
 from analysis.needs import NEEDS, Missing, missing
+from analysis.targets import check_targets, scorecard
+from geo.calendar import is_quarter_end_month, quarter_text
 from geo.dataset import Dataset, LazyLayer
 from geo.errors import AnalysisError
+from geo.followups import FollowUp, Target
 from geo.personal import mask_personal as mask_fields
 
 COVERAGE_TYPE = "day_care"
@@ -139,7 +146,12 @@ class MeetingBrief:
     (`analysis.coverage.gap_list`), ``hot`` (per grid of the scope: ``grid_id,
     street, cases, gi_z, gi_bin, previous_cases, previous_bin, newly_hot``;
     None when Gi* cannot run, ``notes`` says why), ``estates_by_stage`` and
-    ``estates_plan`` (None without estates data for them). ``notes`` are
+    ``estates_plan`` (None without estates data for them). ``trend``: the five figures at each of the
+    last 12 month ends (`analysis.history.figure_trend`). ``followups``: the follow-ups this meeting lists
+    (`analysis.followups.followups_for_month`, judged at ``followups_day``; None when none were passed).
+    In a quarter's last month, ``quarter`` (``YYYYQn``), ``targets`` (`analysis.targets.check_targets`) and
+    ``scorecard`` (the 考核 table); None otherwise or without targets for that quarter. ``history_needs``:
+    what coverage history lacks (facilities' ``opened_on``, `analysis.needs` ``history.coverage``). ``notes`` are
     (code, params) pairs for the reader; ``needs`` what each section lacks
     (`analysis.needs.missing` of `MEETING_SECTIONS`): a section that lacks
     something is left out (its figures None, its tables empty), the others whole.
@@ -167,6 +179,13 @@ class MeetingBrief:
     notes: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
     n_cases_month: int
     needs: tuple[Missing, ...] = ()
+    trend: pd.DataFrame | None = None
+    followups: pd.DataFrame | None = None
+    followups_day: dt.date | None = None
+    quarter: str | None = None
+    targets: pd.DataFrame | None = None
+    scorecard: pd.DataFrame | None = None
+    history_needs: Missing | None = None
 
     def lacks(self, section: str) -> bool:
         """Whether ``section`` (a ``meeting.*`` key of `analysis.needs.NEEDS`) lacks data it needs."""
@@ -364,12 +383,18 @@ def meeting_brief(
     weights: GridWeights | None = None,
     coverage: CoverageResult | None = None,
     mask_personal: bool = True,
+    followups: Sequence[FollowUp] | None = None,
+    targets: Sequence[Target] | None = None,
+    today: dt.date | None = None,
 ) -> MeetingBrief:
     """The meeting's figures for the district (or ``street``) and ``month`` (default: the as-of month).
 
     ``table``/``weights``/``coverage`` may be passed when cached (the case
     table of ``ds``, its queen weights, the 300 m day-care coverage);
-    otherwise they are built here. Raises `AnalysisError` with code
+    otherwise they are built here (with facilities' opening dates, ``coverage`` is worked out again for the
+    stations operating at the month's end). ``followups`` and ``targets``: the dataset's
+    (`geo.storage.DatasetStore.list_followups` / ``list_targets``); ``today`` the day the follow-ups'
+    state day is capped at (`analysis.followups.state_day`). Raises `AnalysisError` with code
     ``analysis.street_unknown``, ``analysis.month_invalid`` or
     ``analysis.month_out_of_range``.
     """
@@ -395,7 +420,13 @@ def meeting_brief(
     if "meeting.estates" in lacks:  # no estates section at all: its by-street line would be a second line
         needs = tuple(m for m in needs if m.section != "meeting.estates_by_street")
 
-    cov = coverage if coverage is not None else _day_care_coverage(ds)
+    dated = history.has_facility_dates(ds)
+    history_needs = None if dated else missing(ds, "history.coverage")
+    if dated:  # the stations operating at the month's end (a station opened since does not count yet)
+        at_end = ds.facilities[history.operating_mask(ds.facilities, end)]
+        cov = _day_care_coverage(ds.with_layer("facilities", at_end)) if len(at_end) else None
+    else:
+        cov = coverage if coverage is not None else _day_care_coverage(ds)
     cov_grids = cov.grids if cov is not None else pd.DataFrame()
     if cov is None:
         notes.append(("meeting.note.no_day_care", {}))
@@ -471,8 +502,26 @@ def meeting_brief(
         street_league["covered_share"] = street_league["street"].map(shares).astype("float64")
     street_league.insert(1, "selected", street_league["street"] == street if street else False)
 
+    inputs = history.coverage_inputs(ds) if dated else None
+    coverage_before = history.coverage_at(inputs, prev_end, street=street) if inputs is not None else None
+    if dated and coverage_share is None and inputs is not None:
+        coverage_share = 0.0  # no day-care station operating yet at the month's end
+    trend = history.figure_trend(ds, year=year, month=mon, as_of=as_of, street=street, table=table if has_cases
+                                 else None, inputs=inputs, with_coverage=dated, campaign=camp,
+                                 has_deadline=has_cases and "meeting.overdue" not in lacks)
+    fu_day = state_day(_month_text(year, mon), today=today)
+    fu_frame = followups_for_month(followups, _month_text(year, mon), day=fu_day) if followups is not None \
+        else None
+    quarter = check = card = None
+    if is_quarter_end_month(year, mon) and targets:
+        q = quarter_text(year, (mon - 1) // 3 + 1)
+        if any(t.quarter == q for t in targets):
+            quarter = q
+            check = check_targets(ds, targets, q, table=table if has_cases else None)
+            card = scorecard(check)
+
     figures = (
-        KeyFigure("coverage", coverage_share, None, "share"),
+        KeyFigure("coverage", coverage_share, coverage_before, "share"),
         *case_figures,
         KeyFigure("committees", committees_now, committees_before, "count"),
     )
@@ -487,7 +536,8 @@ def meeting_brief(
         gaps=gap_list(scope_grids) if cov is not None else pd.DataFrame(),
         hot=hot, estates_by_stage=by_stage, estates_plan=plan, problems=tuple(problems),
         notes=tuple((code, tuple(params.items())) for code, params in notes), n_cases_month=n_month,
-        needs=needs,
+        needs=needs, trend=trend, followups=fu_frame, followups_day=fu_day, quarter=quarter, targets=check,
+        scorecard=card, history_needs=history_needs,
     )
 
 

@@ -88,6 +88,8 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "meeting.hot": (Need("cases"),),
     "meeting.estates": (Need("estates"), Need("estates", STAGE_DATES)),
     "meeting.estates_by_street": (Need("estates", ("street",)),),
+    # figures over time (analysis.history): the meeting's coverage change and trend, the overview's sparklines
+    "history.coverage": (Need("facilities", ("opened_on",)),),
     "meeting.equity": (Need("facilities"),),
 }
 SECTIONS: tuple[str, ...] = tuple(NEEDS)

@@ -34,6 +34,7 @@ DB_NAME = "audit.sqlite"
 ACTIONS: tuple[str, ...] = (
     "sign_in", "sign_in_failed", "sign_out", "import", "restore", "scenario_save", "scenario_delete",
     "user_add", "user_remove", "user_role", "user_password", "user_unlock", "download", "denied", "version_drop",
+    "followup_add", "followup_done", "target_set", "target_delete",
 )
 COLUMNS: tuple[str, ...] = ("at", "user", "role", "action", "target", "detail", "remote", "ok")
 

@@ -23,6 +23,9 @@ Thursday) of that local time.
   gives its Monday.
 - `month_of`: the month number, months since January 1970
   (``(year - 1970) * 12 + month - 1``); `month_start` gives its first day.
+- A *quarter* ``YYYYQn`` (`parse_quarter`): months 3n-2 … 3n of the year;
+  `quarter_bounds` gives its first and last day, `quarter_of` the quarter of a
+  day; a quarter's last month is 3, 6, 9 or 12 (`is_quarter_end_month`).
 
 **Handling at a day D** (the *as-of* day), judged at the end of D, that is
 before ``end = D + 1 day`` (midnight, exclusive):
@@ -155,6 +158,41 @@ def month_of(day: np.ndarray | int) -> np.ndarray:
 def month_start(month: np.ndarray | int) -> np.ndarray:
     """First day of a month number (months since 1970-01), as datetime64[D]."""
     return np.asarray(month, dtype="int64").astype("datetime64[M]").astype("datetime64[D]")
+
+
+def parse_quarter(text: str) -> tuple[int, int]:
+    """``YYYYQn`` (``2019Q2``; ``q`` and spaces tolerated) as (year, quarter), or `AnalysisError`
+    ``analysis.quarter_invalid``."""
+    import re
+
+    from geo.errors import AnalysisError
+
+    m = re.fullmatch(r"(\d{4})\s*[Qq]\s*([1-4])", str(text).strip()) if text is not None else None
+    if not m:
+        raise AnalysisError(f"quarter {text!r} is not a quarter in the form YYYYQn (for example 2019Q2)",
+                            code="analysis.quarter_invalid", params={"quarter": str(text)})
+    return int(m.group(1)), int(m.group(2))
+
+
+def quarter_text(year: int, quarter: int) -> str:
+    return f"{year:04d}Q{quarter}"
+
+
+def quarter_of(day: dt.date) -> tuple[int, int]:
+    """(year, quarter) of a day."""
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    """First and last day of a quarter."""
+    first = dt.date(year, 3 * quarter - 2, 1)
+    nxt = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def is_quarter_end_month(year: int, month: int) -> bool:
+    """Whether the month is the last of its quarter (March, June, September, December)."""
+    return month % 3 == 0
 
 
 # --- the handling rule ---------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from geo import calendar
 from geo.assign import assign_grid_ids
 from geo.crs import WGS84, convert_gdf, gcj02_to_wgs84, utm_crs_for
 from geo.dataset import Dataset
+from geo.demo_history import HISTORY_STREAM, facility_dates, write_meeting_records
 from geo.errors import AnalysisError
 from geo.schema import CASE_CATEGORIES, FACILITY_TYPES, validate_layer
 
@@ -1194,6 +1195,8 @@ def build_dataset(scale: Scale, *, seed: int = 2019, n_cases: int | None = None)
     estates = _gdf(gov, _to_wgs(frame, est.polys), "estates")
 
     fac, fx, fy = _build_facilities(rng, spec, g, grids_df, est)
+    # opening dates from a stream of their own (geo.demo_history), so every other column stays as it was
+    fac = pd.concat([fac, facility_dates(np.random.default_rng([seed, HISTORY_STREAM]), fac, spec.as_of)], axis=1)
     facilities = _gdf(fac, _points_wgs(frame, fx, fy), "facilities")
 
     road_geoms, walkable, kind = _build_roads(rng, spec, frame, dens)
@@ -1255,6 +1258,8 @@ def build_and_write(scale: Scale, out: str | Path, *, seed: int = 2019, n_cases:
     ds = build_dataset(scale, seed=seed, n_cases=n_cases)
     t1 = time.perf_counter()
     path = write_dataset(ds, out)
+    if scale == "shifeng":  # the meeting's follow-ups and one quarter of targets, in the file's own tables
+        write_meeting_records(path, ds)
     t2 = time.perf_counter()
     return {**summary(ds), "out": str(path), "seed": seed, "size_bytes": path.stat().st_size,
             "build_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2), "elapsed_s": round(t2 - t0, 2)}

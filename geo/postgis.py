@@ -15,7 +15,8 @@ Layout in the database:
 - schema ``gridatlas``: ``versions`` (one row per version: dataset, number,
   schema, status, author, note, rows per layer, column types), ``current``
   (dataset → current version; one row, updated in the switch transaction),
-  ``scenarios`` (per dataset, unique name). Who changed what is in the app's
+  ``scenarios`` (per dataset, unique name), ``followups`` and ``targets``
+  (the meeting's, per dataset: `geo.followups`). Who changed what is in the app's
   one audit log (`geo.audit`), written by whoever asks for the change (the
   pages, the CLI), as for the GeoPackage workspace; a version also keeps its
   author. (Databases written by earlier releases keep a ``gridatlas.audit``
@@ -65,6 +66,8 @@ from geo.audit import AuditLog
 from geo.crs import WGS84
 from geo.dataset import Dataset
 from geo.errors import StorageError
+from geo.followups import FollowUp, Target, check_done, followup_missing, target_missing
+from geo.progress import ProgressFn, progress_or_silent
 from geo.ref import DatasetRef
 from geo.scenarios import Scenario, check_scenario_name, scenario_exists, scenario_missing
 from geo.schema import LAYER_NAMES, LAYERS
@@ -133,6 +136,32 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.scenarios (
 ALTER TABLE {SCHEMA}.scenarios ADD COLUMN IF NOT EXISTS district text NOT NULL DEFAULT '';
 ALTER TABLE {SCHEMA}.scenarios DROP CONSTRAINT IF EXISTS scenarios_dataset_name_key;
 CREATE UNIQUE INDEX IF NOT EXISTS scenarios_dataset_district_name ON {SCHEMA}.scenarios (dataset, district, name);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.followups (
+    dataset text NOT NULL,
+    id bigint NOT NULL,
+    title text NOT NULL,
+    unit text NOT NULL,
+    street text,
+    due text NOT NULL,
+    meeting text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    author text NOT NULL DEFAULT '',
+    done_on date,
+    note text,
+    PRIMARY KEY (dataset, id)
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.targets (
+    seq bigserial PRIMARY KEY,
+    dataset text NOT NULL,
+    quarter text NOT NULL,
+    kind text NOT NULL,
+    subject text NOT NULL,
+    measure text NOT NULL,
+    threshold double precision NOT NULL,
+    set_at timestamptz NOT NULL DEFAULT now(),
+    author text NOT NULL DEFAULT '',
+    UNIQUE (dataset, quarter, kind, subject, measure)
+);
 """
 
 
@@ -572,13 +601,15 @@ class PostgisStore:
         return lambda con, new_schema, new_cols: _dataset_diff(con, new_schema, new_cols, schema, columns)
 
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str = "",
-                     user: str | None = None) -> VersionInfo:
+                     user: str | None = None, progress: ProgressFn | None = None) -> VersionInfo:
         """A new version: the current one with ``layer`` replaced (or upserted by id) from ``gdf``.
 
         Other layers are copied in SQL; with ``mode="upsert"`` the rows of
-        ``gdf`` replace those with the same id and the rest are kept.
+        ``gdf`` replace those with the same id and the rest are kept. ``progress`` hears the stage
+        ``write`` (the comparison runs in SQL within it; `geo.progress`).
         """
         check_import(layer, mode, columns=gdf.columns)
+        progress_or_silent(progress)("write", 0.0)
         if not self.exists():
             if layer != "grids":
                 raise self._no_version()
@@ -877,6 +908,71 @@ class PostgisStore:
             if not con.execute(f"DELETE FROM {SCHEMA}.scenarios WHERE dataset = %s AND district = %s AND name = %s",
                                (self.dataset, district or "", name)).rowcount:
                 raise scenario_missing(name)
+
+    # the meeting's follow-ups and quarterly targets (geo.followups)
+
+    _FU = "id, title, unit, street, due, meeting, recorded_at, author, done_on, note"
+
+    @staticmethod
+    def _followup(r: tuple) -> FollowUp:
+        return FollowUp(id=int(r[0]), title=r[1], unit=r[2], street=r[3] or None, due=r[4], meeting=r[5],
+                        recorded_at=pd.Timestamp(r[6]).isoformat(timespec="seconds"), author=r[7] or "",
+                        done_on=r[8].isoformat() if r[8] is not None else None, note=r[9])
+
+    def list_followups(self) -> list[FollowUp]:
+        with self._conn() as con:
+            rows = con.execute(f"SELECT {self._FU} FROM {SCHEMA}.followups WHERE dataset = %s ORDER BY id",
+                               (self.dataset,)).fetchall()
+        return [self._followup(r) for r in rows]
+
+    def add_followup(self, followup: FollowUp, *, user: str | None = None) -> FollowUp:
+        """Store a checked follow-up; its id is the dataset's next (1, 2, …)."""
+        with self._conn() as con, con.transaction():
+            con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"followups:{self.dataset}",))
+            row = con.execute(
+                f"INSERT INTO {SCHEMA}.followups (dataset, id, title, unit, street, due, meeting, author, done_on, "
+                f"note) SELECT %s, COALESCE(max(id), 0) + 1, %s, %s, %s, %s, %s, %s, %s, %s FROM {SCHEMA}.followups "
+                f"WHERE dataset = %s RETURNING {self._FU}",
+                (self.dataset, followup.title, followup.unit, followup.street, followup.due, followup.meeting,
+                 followup.author or user or "", followup.done_on, followup.note, self.dataset)).fetchone()
+        return self._followup(row)
+
+    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None) -> FollowUp:
+        with self._conn() as con, con.transaction():
+            row = con.execute(f"SELECT {self._FU} FROM {SCHEMA}.followups WHERE dataset = %s AND id = %s FOR UPDATE",
+                              (self.dataset, int(followup_id))).fetchone()
+            if row is None:
+                raise followup_missing(followup_id)
+            done = check_done(self._followup(row), note=note, done_on=done_on)
+            con.execute(f"UPDATE {SCHEMA}.followups SET done_on = %s, note = %s WHERE dataset = %s AND id = %s",
+                        (done.done_on, done.note, self.dataset, int(followup_id)))
+        return done
+
+    def list_targets(self, quarter: str | None = None) -> list[Target]:
+        with self._conn() as con:
+            rows = con.execute(f"SELECT quarter, kind, subject, measure, threshold, set_at, author FROM "
+                               f"{SCHEMA}.targets WHERE dataset = %s AND (%s::text IS NULL OR quarter = %s) "
+                               f"ORDER BY quarter, seq", (self.dataset, quarter, quarter)).fetchall()
+        return [Target(quarter=r[0], kind=r[1], subject=r[2], measure=r[3], threshold=float(r[4]),
+                       set_at=pd.Timestamp(r[5]).isoformat(timespec="seconds"), author=r[6]) for r in rows]
+
+    def set_target(self, target: Target, *, user: str | None = None) -> Target:
+        """Store a checked target, replacing the one of the same quarter, subject and measure (listed last)."""
+        with self._conn() as con, con.transaction():
+            con.execute(f"DELETE FROM {SCHEMA}.targets WHERE dataset = %s AND quarter = %s AND kind = %s "
+                        f"AND subject = %s AND measure = %s", (self.dataset, *target.key))
+            row = con.execute(f"INSERT INTO {SCHEMA}.targets (dataset, quarter, kind, subject, measure, threshold, "
+                              f"author) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING set_at",
+                              (self.dataset, *target.key, target.threshold, target.author or user or "")).fetchone()
+        return Target(quarter=target.quarter, kind=target.kind, subject=target.subject, measure=target.measure,
+                      threshold=target.threshold, set_at=pd.Timestamp(row[0]).isoformat(timespec="seconds"),
+                      author=target.author or user or "")
+
+    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None) -> None:
+        with self._conn() as con, con.transaction():
+            if not con.execute(f"DELETE FROM {SCHEMA}.targets WHERE dataset = %s AND quarter = %s AND kind = %s "
+                               f"AND subject = %s AND measure = %s", (self.dataset, *key)).rowcount:
+                raise target_missing(key)
 
     def district_names(self, version: int | None = None) -> tuple[str, ...]:
         """The grids' ``district`` values of a version (default: current), in layer order (() without the column)."""

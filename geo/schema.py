@@ -185,7 +185,7 @@ LAYERS: dict[str, LayerSchema] = {
             Column("capacity", "float", False, ("容量", "床位数", "服务能力"), min_value=0),
             Column("status", "str", False, ("状态", "运营状态"), choices=tuple(FACILITY_STATUS)),
             Column("street", "str", False, ("街道",)),
-            # operating from opened_on to closed_on (analysis.coverage.operating_at: coverage at a month's end)
+            # operating from opened_on to closed_on (analysis.history.operating_mask: coverage at a month's end)
             Column("opened_on", "datetime", False, ("开业日期", "启用日期", "开业时间", "启用时间")),
             Column("closed_on", "datetime", False, ("停业日期", "停用日期", "停业时间")),
         ),

@@ -47,6 +47,11 @@ same `DatasetStore`; pages, the CLI and the tests talk to nothing else.
   store methods only (``list_scenarios``, ``save_scenario``,
   ``delete_scenario``); with ``district=NAME`` they are that district's of a
   city dataset (each district lists only its own; None: the whole dataset's).
+- The meeting's follow-ups (督办) and quarterly targets (预安, `geo.followups`)
+  belong to the dataset the same way: store methods only (``list_followups``,
+  ``add_followup``, ``close_followup``, ``list_targets``, ``set_target``,
+  ``delete_target``), kept when data is restored; the whole dataset's (no
+  district). The caller records each change in the audit log.
 
 The city level (a dataset whose grids carry a ``district`` column):
 
@@ -77,6 +82,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geo.dataset import Dataset
+    from geo.followups import FollowUp, Target
+    from geo.progress import ProgressFn
     from geo.ref import DatasetRef
     from geo.scenarios import Scenario
 
@@ -161,7 +168,7 @@ class DatasetStore(Protocol):
         ...
 
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str,
-                     user: str | None = None) -> VersionInfo: ...
+                     user: str | None = None, progress: ProgressFn | None = None) -> VersionInfo: ...
 
     def import_dataset(self, ds: Dataset, *, source: str, user: str | None = None) -> VersionInfo:
         """A new version made of every layer of ``ds`` (already validated)."""
@@ -182,6 +189,30 @@ class DatasetStore(Protocol):
 
     def delete_scenario(self, name: str, *, district: str | None = None, user: str | None = None) -> None:
         """Remove a saved scenario; `DataError` ``data.scenario_missing`` when there is none."""
+        ...
+
+    def list_followups(self) -> list[FollowUp]:
+        """The meeting's follow-ups (督办, `geo.followups`), by id."""
+        ...
+
+    def add_followup(self, followup: FollowUp, *, user: str | None = None) -> FollowUp:
+        """Store a follow-up made by `geo.followups.new_followup`; returned with its id (1, 2, … per dataset)."""
+        ...
+
+    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None) -> FollowUp:
+        """Close a follow-up on a day with a note; `DataError` ``data.followup_missing`` / ``_done_already``."""
+        ...
+
+    def list_targets(self, quarter: str | None = None) -> list[Target]:
+        """The quarterly targets (预安, `geo.followups.Target`), of one quarter ``YYYYQn`` if given."""
+        ...
+
+    def set_target(self, target: Target, *, user: str | None = None) -> Target:
+        """Store a target made by `geo.followups.new_target`, replacing the one of its quarter, subject, measure."""
+        ...
+
+    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None) -> None:
+        """Remove the target of (quarter, kind, subject, measure); `DataError` ``data.target_missing``."""
         ...
 
 

@@ -13,7 +13,8 @@ for a dataset in the workspace, or any ``.gpkg`` path given to ``--data``)::
             version.json            its VersionInfo; ``checksum`` covers layers/ and meta.json
             derived/                what pages derive from the version (`FileDerivedCache`)
         v0002/ ...
-        scenarios.gpkg              saved scenarios (the `geo.scenarios` table), shared by versions
+        scenarios.gpkg              saved scenarios (the `geo.scenarios` table), the meeting's follow-ups
+                                    and targets (`geo._gpkg_meeting`), shared by versions
         lock                        held (flock) while a version is written
 
 Writing version N: (1) its folder is written as ``.v000N.tmp`` and renamed to
@@ -47,7 +48,6 @@ import pickle
 import re
 import shutil
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -61,10 +61,12 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
-from geo import _gpkg_scenarios, case_counts, derive, settings
+from geo import _gpkg_meeting, _gpkg_scenarios, case_counts, derive, rowhash, settings
 from geo.crs import WGS84
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
 from geo.errors import DataError, StorageError
+from geo.followups import FollowUp, Target
+from geo.progress import ProgressFn, progress_or_silent
 from geo.ref import DatasetRef
 from geo.scenarios import Scenario, check_scenario_name
 from geo.schema import LAYER_NAMES, LAYERS
@@ -191,6 +193,25 @@ def take_layer_rows(path: Path, rows: np.ndarray, columns: list[str]) -> pd.Data
     return table.take(pa.array(rows, type=pa.int64())).to_pandas()
 
 
+_SQLITE_FAST = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF", "OGR_SQLITE_CACHE": "256"}
+_SQLITE_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _unjournaled_sqlite() -> Iterator[None]:
+    """SQLite without a rollback journal or syncs while a version's GeoPackage is written beside the current
+    one (``.current.tmp.gpkg``): a crash leaves only that file, which the next write removes, and it is
+    fsynced whole before the commit. A million cases are written 2-3 times faster. GDAL's options are the
+    process's, so they are set for the write and put back after it (one such write at a time)."""
+    with _SQLITE_GUARD:
+        before = {k: pyogrio.get_gdal_config_option(k) for k in _SQLITE_FAST}
+        pyogrio.set_gdal_config_options(_SQLITE_FAST)
+        try:
+            yield
+        finally:
+            pyogrio.set_gdal_config_options(before)
+
+
 def _error(code: str, message: str, **params: Any) -> StorageError:
     return StorageError(message, code=code, params=params)
 
@@ -233,42 +254,25 @@ class FileDerivedCache:
 
 # --- the store -----------------------------------------------------------------------------------------------------
 
+def _ids(frame: pd.DataFrame, id_col: str | None):
+    """A layer's ids as Arrow text (None without an id column)."""
+    import pyarrow as pa
+
+    if id_col is None or id_col not in frame.columns:
+        return None
+    return pa.array(frame[id_col].astype(str).to_numpy(dtype=object), type=pa.large_string())
+
+
 def _layer_changes(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, id_col: str | None) -> tuple[int, int, int]:
-    """(added, changed, removed) rows of ``new`` against ``old``, matched by id (by content without ids)."""
+    """(added, changed, removed) rows of ``new`` against ``old``, matched by id (by content without ids), by
+    `geo.rowhash`'s per-row hashes."""
     if old is None or len(old) == 0:
         return len(new), 0, 0
-    if id_col is None or id_col not in old.columns or id_col not in new.columns:
-        before = Counter(_row_hashes(old).tolist())
-        after = Counter(_row_hashes(new).tolist())
-        return sum((after - before).values()), 0, sum((before - after).values())
-    old_ids = old[id_col].astype(str)
-    new_ids = new[id_col].astype(str)
-    added = int((~new_ids.isin(old_ids)).sum())
-    removed = int((~old_ids.isin(new_ids)).sum())
-    common = new_ids[new_ids.isin(old_ids)]
-    if len(common) == 0:
-        return added, 0, removed
-    a = _row_hashes(old.set_index(old_ids)).reindex(common.to_numpy())
-    b = _row_hashes(new.set_index(new_ids)).reindex(common.to_numpy())
-    changed = int((a.to_numpy() != b.to_numpy()).sum())
-    return added, changed, removed
-
-
-def _row_hashes(gdf: gpd.GeoDataFrame) -> pd.Series:
-    """One 64-bit hash per row over every attribute (by column name) and the geometry's WKB."""
-    cols = sorted(c for c in gdf.columns if c != gdf.geometry.name)
-    h = np.zeros(len(gdf), dtype="uint64")
-    for c in cols:
-        values = gdf[c]
-        if values.isna().all():  # a column present but empty counts as absent
-            continue
-        part = pd.util.hash_array(values.astype("string").fillna("\x00<NA>").to_numpy(dtype=object))
-        name = np.uint64(pd.util.hash_array(np.asarray([c], dtype=object))[0])
-        h = h * np.uint64(1_000_003) ^ (part ^ name)
-    wkb = np.asarray(gdf.geometry.to_wkb(), dtype=object)
-    wkb = np.where(pd.isna(wkb), b"", wkb)
-    h = h * np.uint64(1_000_003) ^ pd.util.hash_array(wkb.astype(object))
-    return pd.Series(h, index=gdf.index)
+    old_ids, new_ids = _ids(old, id_col), _ids(new, id_col)
+    if old_ids is None or new_ids is None:
+        old_ids = new_ids = None
+    return rowhash.layer_changes(rowhash.frame_hashes(old), rowhash.frame_hashes(new), old_ids=old_ids,
+                                 new_ids=new_ids)
 
 
 def _upsert(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, id_col: str) -> gpd.GeoDataFrame:
@@ -524,13 +528,15 @@ class GpkgStore:
         (self._history / TMP_GPKG).unlink(missing_ok=True)
 
     def _new_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
-                     info: VersionInfo, gpkg_from: Path | None = None) -> VersionInfo:
+                     info: VersionInfo, gpkg_from: Path | None = None,
+                     hashes: dict[str, np.ndarray] | None = None) -> VersionInfo:
         """`_write_version`, with a failed write (a full disk, a read-only folder) as a `StorageError`.
 
         Whatever was half written is removed; the current version stays current and intact.
         """
         try:
-            return self._write_version(frames=frames, links=links, meta=meta, info=info, gpkg_from=gpkg_from)
+            return self._write_version(frames=frames, links=links, meta=meta, info=info, gpkg_from=gpkg_from,
+                                       hashes=hashes)
         except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                 pyogrio.errors.FieldError) as exc:
             shutil.rmtree(self._history / f".v{info.id:04d}.tmp", ignore_errors=True)
@@ -545,11 +551,13 @@ class GpkgStore:
                          path=str(self._history), reason=str(exc)) from exc
 
     def _write_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
-                       info: VersionInfo, gpkg_from: Path | None = None) -> VersionInfo:
+                       info: VersionInfo, gpkg_from: Path | None = None,
+                       hashes: dict[str, np.ndarray] | None = None) -> VersionInfo:
         """Write version ``info.id`` (new layers ``frames``, unchanged ones hard-linked) and make it current.
 
         The GeoPackage is the current one with the changed layers rewritten when the current one is in step
-        with its version, else written whole. The caller holds the lock.
+        with its version, else written whole. ``hashes``: `geo.rowhash` hashes of layers among ``frames``,
+        kept in the version's ``derived/`` for the next import's comparison. The caller holds the lock.
         """
         v = info.id
         tmp_dir = self._history / f".v{v:04d}.tmp"
@@ -565,6 +573,8 @@ class GpkgStore:
             path = tmp_dir / "layers" / f"{name}.parquet"
             gdf.to_parquet(path, index=False, compression="zstd", write_covering_bbox=False)
             _fsync_file(path)
+        for name, values in (hashes or {}).items():
+            FileDerivedCache(tmp_dir / "derived").get(f"{rowhash.HASHES_NAME}.{name}", lambda values=values: values)
         with open(tmp_dir / "meta.json", "w", encoding="utf-8") as fh:
             json.dump(meta, fh, ensure_ascii=False, indent=1, sort_keys=True)
             fh.flush()
@@ -611,12 +621,13 @@ class GpkgStore:
         if base is not None:
             shutil.copyfile(base, path)
         overwrite = {"OVERWRITE": "YES"}
-        for name in LAYER_NAMES:
-            if name in layers:
-                pyogrio.write_dataframe(layers[name], path, layer=name, driver="GPKG", use_arrow=True,
-                                        layer_options=overwrite)
-        pyogrio.write_dataframe(pd.DataFrame({"key": list(meta), "value": [str(x) for x in meta.values()]}),
-                                path, layer="meta", driver="GPKG", layer_options=overwrite)
+        with _unjournaled_sqlite():
+            for name in LAYER_NAMES:
+                if name in layers:
+                    pyogrio.write_dataframe(layers[name], path, layer=name, driver="GPKG", use_arrow=True,
+                                            layer_options=overwrite)
+            pyogrio.write_dataframe(pd.DataFrame({"key": list(meta), "value": [str(x) for x in meta.values()]}),
+                                    path, layer="meta", driver="GPKG", layer_options=overwrite)
         _fsync_file(path)
 
     def _commit(self, version: int, tmp_gpkg: Path, *, checksum: str | None = None) -> None:
@@ -678,32 +689,56 @@ class GpkgStore:
                 total[i] += x
         return {"rows_added": total[0], "rows_changed": total[1], "rows_removed": total[2]}
 
+    def _stored_hashes(self, version: int, layer: str) -> np.ndarray:
+        """`geo.rowhash` hashes of a stored layer: those kept at its import, else computed from its file (and
+        kept)."""
+        path = self._vdir(version) / "layers" / f"{layer}.parquet"
+        got = FileDerivedCache(self._vdir(version) / "derived").get(f"{rowhash.HASHES_NAME}.{layer}",
+                                                                    lambda: rowhash.file_hashes(path))
+        if not isinstance(got, np.ndarray) or len(got) != pyarrow_rows(path):  # not this file's: computed again
+            got = rowhash.file_hashes(path)
+        return got
+
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str,
-                     user: str | None = None) -> VersionInfo:
+                     user: str | None = None, progress: ProgressFn | None = None) -> VersionInfo:
+        """A new version with ``layer`` replaced by (or, ``upsert``, merged with) ``gdf``; ``progress`` hears the
+        stages ``assign`` (cases: grids for cases without one), ``compare`` and ``write`` (`geo.progress`)."""
         check_import(layer, mode, columns=gdf.columns)
         id_col = LAYERS[layer].id_column
+        report = progress_or_silent(progress)
         self._bootstrap()
         with self._lock():
             v = self._next_id()
             prev_links = self._layers_of(v - 1) if v > 1 else {}
             prev_meta = self._meta_of(v - 1) if v > 1 else {"name": self._name}
-            old = read_layer_parquet(prev_links[layer]) if layer in prev_links else None
+            old_path = prev_links.get(layer)
             new = gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
             new = new.reset_index(drop=True)
             if mode == "upsert":
-                new = _upsert(old, new, id_col)
+                new = _upsert(read_layer_parquet(old_path) if old_path is not None else None, new, id_col)
             if layer == "cases" and "grids" in prev_links:
+                report("assign", 0.0)
                 new = _with_grid_ids(new, read_layer_parquet(prev_links["grids"]))
             created = _now()
             frames, links, meta = _derived({layer: new}, {n: p for n, p in prev_links.items() if n != layer},
                                            prev_meta, made_on=created, imported={layer: gdf})
             new = frames[layer]
-            added, changed, removed = _layer_changes(old, new, id_col)
+            report("compare", 0.0)
+            new_hashes = rowhash.frame_hashes(new)
+            if old_path is None or pyarrow_rows(old_path) == 0:
+                added, changed, removed = len(new), 0, 0
+            else:
+                with_ids = id_col is not None and id_col in new.columns and id_col in _parquet_columns(old_path)
+                old_ids = _stored_ids(old_path, id_col) if with_ids else None
+                added, changed, removed = rowhash.layer_changes(
+                    self._stored_hashes(v - 1, layer), new_hashes, old_ids=old_ids,
+                    new_ids=_ids(new, id_col) if with_ids else None)
             if mode == "upsert":
                 removed = 0
             info = VersionInfo(id=v, created_at=created, kind=mode, source=source, layer=layer, rows_added=added,
                                rows_changed=changed, rows_removed=removed, user=user)
-            return self._new_version(frames=frames, links=links, meta=meta, info=info)
+            report("write", 0.0)
+            return self._new_version(frames=frames, links=links, meta=meta, info=info, hashes={layer: new_hashes})
 
     def import_dataset(self, ds: Dataset, *, source: str, user: str | None = None) -> VersionInfo:
         self._bootstrap()
@@ -758,7 +793,9 @@ class GpkgStore:
         return path
 
     def _carry_scenarios(self, source: Path) -> None:
-        """Scenarios a GeoPackage held in its own table when it was taken in (each in its district)."""
+        """Scenarios a GeoPackage held in its own table when it was taken in (each in its district), and its
+        follow-ups and targets (`geo._gpkg_meeting`)."""
+        _gpkg_meeting.carry(source, self._scenarios_file())
         try:
             saved = _gpkg_scenarios.list_in(source, all_districts=True)
         except DataError:
@@ -783,6 +820,31 @@ class GpkgStore:
     def delete_scenario(self, name: str, *, district: str | None = None, user: str | None = None) -> None:
         self._ensure()
         _gpkg_scenarios.delete_in(self.scenarios_path, name, district=district)
+
+    # -- the meeting's follow-ups and quarterly targets (geo.followups), in the scenarios file -----------------
+    def list_followups(self) -> list[FollowUp]:
+        self._ensure()
+        return _gpkg_meeting.list_followups(self.scenarios_path)
+
+    def add_followup(self, followup: FollowUp, *, user: str | None = None) -> FollowUp:
+        self._ensure()
+        return _gpkg_meeting.add_followup(self._scenarios_file(), followup, user=user)
+
+    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None) -> FollowUp:
+        self._ensure()
+        return _gpkg_meeting.close_followup(self._scenarios_file(), followup_id, note=note, done_on=done_on)
+
+    def list_targets(self, quarter: str | None = None) -> list[Target]:
+        self._ensure()
+        return _gpkg_meeting.list_targets(self.scenarios_path, quarter)
+
+    def set_target(self, target: Target, *, user: str | None = None) -> Target:
+        self._ensure()
+        return _gpkg_meeting.set_target(self._scenarios_file(), target, user=user)
+
+    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None) -> None:
+        self._ensure()
+        _gpkg_meeting.delete_target(self._scenarios_file(), key)
 
     # -- the city level ------------------------------------------------------------------------------------------
     def district_names(self, version: int | None = None) -> tuple[str, ...]:
@@ -862,6 +924,16 @@ class GpkgStore:
 def _wanted(name: str, layers: tuple[str, ...] | None) -> bool:
     """Whether ``load(layers=...)`` reads ``name`` (grids and facilities always)."""
     return layers is None or name in layers or name in ("grids", "facilities")
+
+
+def _stored_ids(path: Path, id_col: str):
+    """A stored layer's ids as Arrow text, read from that column alone."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    ids = pq.read_table(path, columns=[id_col]).column(id_col).combine_chunks()
+    return ids if pa.types.is_large_string(ids.type) else pc.cast(ids, pa.large_string())
 
 
 def _parquet_columns(path: Path) -> set[str]:

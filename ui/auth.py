@@ -38,7 +38,7 @@ NOTICE_KEY = "auth_notice"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # the actions `require` guards (each has a label ``code.action.<name>``)
 GUARDED_ACTIONS: tuple[str, ...] = ("siting_run", "scenario_save", "scenario_delete", "import", "restore", "users",
-                                    "audit", "download")
+                                    "audit", "download", "followup_add", "followup_done", "target_set")
 
 
 @dataclass(frozen=True)

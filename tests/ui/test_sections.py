@@ -144,6 +144,7 @@ def test_required_columns_only_lack_exactly_the_optional_data(demo):
         "meeting.units": Missing("meeting.units", "cases", "responsible_unit"),
         "meeting.estates": Missing("meeting.estates", "estates", "committee_formed_on"),
         "meeting.estates_by_street": Missing("meeting.estates_by_street", "estates", "street"),
+        "history.coverage": Missing("history.coverage", "facilities", "opened_on"),
     }
     assert {s: m for s, m in got.items() if m is not None} == expected
 
