@@ -16,7 +16,7 @@ from analysis.meeting import MeetingBrief, MeetingItem
 from analysis.needs import Missing, needs_params
 from i18n import label_of, t
 
-SECTIONS: tuple[str, ...] = ("figures", "streets", "units", "gaps", "hot", "estates", "problems")
+SECTIONS: tuple[str, ...] = ("figures", "streets", "units", "gaps", "hot", "estates", "equity", "problems")
 # which needs (`analysis.needs`, ``meeting.*``) each section, slide and sheet says it lacks
 SECTION_NEEDS: dict[str, tuple[str, ...]] = {
     "figures": ("meeting.committees", "meeting.overdue", "meeting.changes"),

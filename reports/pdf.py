@@ -24,7 +24,8 @@ from fpdf.fonts import FontFace
 from analysis.meeting import MeetingBrief
 from geo.dataset import Dataset
 from geo.errors import AnalysisError
-from reports import content
+from i18n import t
+from reports import content, equity
 from reports.maps import pictures
 
 FONT_DIRS = ("/usr/share/fonts/truetype/wqy", "/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto",
@@ -223,6 +224,21 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         # the stage table under the chart when it fits on the page (its numbers are the chart's; all in the XLSX)
         if table is not None and pdf.get_y() + 6.5 * (len(table.rows) + 1) < PAGE_H - 16:
             _table(pdf, table, size=10)
+
+    _heading(pdf, content.section_title(equity.SECTION, lang))
+    needs = content.needs_lines(brief, equity.SECTION, lang)
+    result = equity.meeting_equity(ds) if not needs else None
+    if result is None:
+        _para(pdf, "\n".join(needs or [t("meeting.note.no_day_care", lang=lang)]), size=14, color=GREY)
+    else:
+        _table(pdf, equity.equity_table(result, brief, lang), size=11)
+        pdf.ln(3)
+        _para(pdf, t("equity.worst_title", lang=lang), size=13, color=NAVY)
+        for line in equity.worst_lines(result, brief, lang):
+            _para(pdf, line, size=11)
+        pdf.ln(2)
+        for line in equity.definition_lines(lang):
+            _para(pdf, line, size=10, color=GREY)
 
     _heading(pdf, content.section_title("problems", lang))
     groups = content.problem_groups(brief, lang)

@@ -27,7 +27,8 @@ from reports import content as rc
 from reports.maps import DPI
 from tests.analysis.meeting_fixtures import meeting_dataset
 
-SECTIONS_ZH = ["本月主要指标", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "小区自治进展", "本月问题清单"]
+SECTIONS_ZH = ["本月主要指标", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "小区自治进展", "养老服务公平性",
+               "本月问题清单"]
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ def test_pdf_text_is_selectable_and_equals_the_brief(pdf_doc, demo):
     units = pdf_doc[3].get_text()
     for unit in b.unit_league["unit"]:
         assert unit in units
-    problems = pdf_doc[7].get_text()
+    problems = pdf_doc[8].get_text()
     for item in b.problems:
         assert item.subject in problems
 
