@@ -20,7 +20,9 @@ from ui.coverage import (
     street_chart_height,
     table_downloads,
 )
+from ui.demand import Demand
 from ui.maps import legend, show_map
+from ui.planning import demand_label, equity_section, plan_controls, whatif_section
 from ui.section import needs_text, section
 from ui.section import table as show_table
 
@@ -36,6 +38,8 @@ present = [c for c in FACILITY_TYPES if c in set(ds.facilities["type"].astype(st
 if not present:
     st.warning(t("coverage.no_types"))
     st.stop()
+
+token, demand = plan_controls(ctx, key="cov_plan")  # a plan year or the aged 80+: part of the results' token
 
 
 def _sync_radius() -> None:
@@ -76,7 +80,7 @@ if not types:
     st.info(t("coverage.choose_type"))
     st.stop()
 
-question = (ctx.path, ctx.token, tuple(types), None if preset == "default" else float(radius), distance, weight,
+question = (ctx.path, token, tuple(types), None if preset == "default" else float(radius), distance, weight,
             bool(planned))
 try:
     with st.spinner():
@@ -87,7 +91,7 @@ except AnalysisError as err:
 
 table = res.grids if ctx.street is None else res.grids[res.grids["street"] == ctx.street]
 tot = district_totals(table)
-weight_label = t(f"coverage.weight.{weight}")
+weight_label = demand_label(demand) if weight == "elderly" and demand != Demand() else t(f"coverage.weight.{weight}")
 fac = res.facilities
 n_planned = int((fac["status"].astype("string") == "planned").sum())
 with section("coverage.figures"):
@@ -104,7 +108,7 @@ with section("coverage.map"):
     map_col, side_col = st.columns([3, 1.2])
     with map_col:
         st.subheader(t("coverage.map.title"))
-        payload, share_legend = coverage_map(ctx.path, ctx.token, ctx.street, ctx.tiles, ctx.tiles_attr,
+        payload, share_legend = coverage_map(ctx.path, token, ctx.street, ctx.tiles, ctx.tiles_attr,
                                              ctx.tiles_datum, ctx.lang, *question[2:])
         show_map(payload, key="coverage_map", height=600)
         st.caption(t("coverage.map.help"))
@@ -182,3 +186,5 @@ def access_section(question: tuple, street: str | None, weight_label: str) -> No
 
 
 access_section(question, ctx.street, weight_label)
+equity_section(ctx, token, question)
+whatif_section(ctx, token, question)

@@ -30,6 +30,7 @@ from ui import auth
 from ui.charts import FONT
 from ui.context import PageContext
 from ui.data import STREET_ENTRIES, derived, get_dataset
+from ui.demand import demand_dataset, split_token
 from ui.layers import add_facilities, street_outlines
 from ui.maps import (
     MapPayload,
@@ -52,13 +53,23 @@ UNCOVERED_ESTATE_COLOR = "#e41a1c"
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def coverage_inputs(path: str, token: str) -> CoverageInputs:
-    """The dataset's layers in its metric CRS and its demand points (once per dataset version, kept on disk)."""
+    """The dataset's layers in its metric CRS and its demand points (once per dataset version, kept on disk).
+
+    A token carrying a demand (`ui.demand.demand_token`: a plan year, the aged 80+) gives the inputs of that
+    demand, built here and kept in memory only.
+    """
+    _, demand = split_token(token)
+    if demand is not None:
+        return prepare_inputs(demand_dataset(get_dataset(path), demand))
     return derived(path, token, "coverage_inputs.v1", lambda: prepare_inputs(get_dataset(path)))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def walk_graph(path: str, token: str) -> WalkGraph | None:
-    """The walking graph of the dataset's roads (None without a roads layer), built once."""
+    """The walking graph of the dataset's roads (None without a roads layer), built once (whatever the demand)."""
+    base, demand = split_token(token)
+    if demand is not None:
+        return walk_graph(path, base)
     inputs = coverage_inputs(path, token)
     return build_walk_graph(inputs.roads) if inputs.roads is not None else None
 

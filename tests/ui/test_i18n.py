@@ -45,6 +45,7 @@ def _domains() -> dict[str, tuple]:
     from analysis.hotspots import PATTERNS
     from analysis.options import (
         CANDIDATE_SOURCES,
+        DEMAND_WEIGHTS,
         DISTANCES,
         IMPORT_MODES,
         MEASURES,
@@ -72,6 +73,7 @@ def _domains() -> dict[str, tuple]:
         "code.role.": ROLES, "data.mode.": IMPORT_MODES, "meeting.download.": REPORT_FORMATS,
         "code.action.": GUARDED_ACTIONS, "code.audit.": ACTIONS,
         "admin.col.": tuple("name" if c == "user" else c for c in COLUMNS),
+        "planning.weight.": DEMAND_WEIGHTS,
     }
 
 

@@ -1,0 +1,73 @@
+"""The coverage page's plan year, equity and what-if (Streamlit's AppTest, no browser), on the bundled demo."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.coverage import compute_coverage
+from analysis.equity import equity_by_grid
+from analysis.projection import with_demand
+from analysis.whatif import what_if
+from geo.dataset import DEMO_PATH, read_dataset
+from i18n import t
+from tests.e2e.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return read_dataset(DEMO_PATH)
+
+
+def _coverage_page(lang: str = "zh") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    at.switch_page("pages/coverage.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("lang", ["zh"])  # the English page: looked at in a browser (README)
+def test_a_plan_year_and_the_80_plus_change_the_figures(demo, lang):
+    at = _coverage_page(lang)
+    today = _metrics(at)[t("coverage.kpi.total", lang=lang, weight=t("coverage.weight.elderly", lang=lang))]
+    assert today == "45,200"
+    at.number_input(key="cov_plan_year").set_value(2030).run()
+    assert not at.exception, [e.value for e in at.exception]
+    projected = with_demand(demo, year=2030)
+    who = t("planning.who_in_year", lang=lang, who=t("planning.weight.elderly", lang=lang), year=2030)
+    got = _metrics(at)
+    assert got[t("coverage.kpi.total", lang=lang, weight=who)] == f"{projected.grids['elderly'].sum():,}"
+    covered = compute_coverage(projected, radius_m=300)
+    assert got[t("coverage.kpi.covered", lang=lang)] == f"{covered.grids['covered_elderly'].sum():,.0f}"
+    captions = [c.value for c in at.caption]
+    assert any(t("planning.survival.assumption", lang=lang, source="survival_ratios.csv", base=2019) == c
+               for c in captions)
+    at.radio(key=f"cov_plan_weight__{lang}").set_value("elderly_80").run()
+    eighty = with_demand(demo, year=2030, weight="elderly_80")
+    who = t("planning.who_in_year", lang=lang, who=t("planning.weight.elderly_80", lang=lang), year=2030)
+    assert _metrics(at)[t("coverage.kpi.total", lang=lang, weight=who)] == f"{eighty.grids['elderly'].sum():,}"
+
+
+def test_equity_and_what_if_sections(demo):
+    at = _coverage_page()
+    at.toggle(key="cov_equity_on").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    want = equity_by_grid(demo, radius_m=300)
+    tables = [d.value for d in at.dataframe]
+    streets = next(df for df in tables if t("equity.col.gini", lang="zh") in df.columns)
+    assert streets[t("equity.col.street", lang="zh")].tolist()[-1] == "全区"
+    assert streets[t("equity.col.elderly", lang="zh")].tolist()[-1] == 45200
+    assert streets[t("equity.col.gini", lang="zh")].tolist()[-1] == f"{want.streets['gini'].iloc[-1]:.2f}"
+    f = demo.facilities
+    fid = str(f[(f["type"] == "day_care") & (f["status"] != "planned")]["facility_id"].iloc[0])
+    at.multiselect(key="cov_wi_close").set_value([fid]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    lost = what_if(demo, close=[fid], radius_m=300).lost
+    texts = [m.value for m in at.markdown]
+    assert t("planning.whatif.lost", lang="zh", n=len(lost)) in " ".join(texts)
