@@ -20,6 +20,7 @@ from commands._common import (
     store_of,
     write_table,
 )
+from commands.planning import add_year_args, demand_dataset, demand_summary
 from geo.errors import AnalysisError
 from i18n import error_text
 
@@ -38,7 +39,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
         return _site_per_district(args)
     if args.save is not None:
         check_scenario_name(args.save)  # a bad name fails before the solve, not after it
-    ds = load(args)
+    ds = demand_dataset(args, load(args))  # --year / --weight: the demand the stations are sited for
     _resolve_candidates(args, ds)
     params = _site_params(args)
     request = SitingRequest(params=params, mode="n" if args.target_share is None else "target",
@@ -55,7 +56,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     table = pd.DataFrame({"site_id": list(result.site_ids), "rank": range(1, result.n_new + 1),
                           "gain_elderly": [round(g, 3) for g in result.gains_elderly]})
     write_table(table, args.out)
-    out = {**answer.summary, "candidates": args.candidates}
+    out = {**answer.summary, "candidates": args.candidates, **demand_summary(args)}
     if args.save is not None:
         ref = data_ref(args)  # a district's scenario in a city (--district), where its siting page lists it
         saved = store_of(args).save_scenario(run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite,
@@ -108,7 +109,7 @@ def _site_distance(args: argparse.Namespace) -> int:
     from analysis.siting import pmedian_sites
     from analysis.siting.pmedian import sites_frame
 
-    ds = load(args)
+    ds = demand_dataset(args, load(args))  # --year / --weight: the demand the stations are sited for
     _resolve_candidates(args, ds)
     result = pmedian_sites(ds, n_new=args.new, budget=args.budget, facility_type=args.type, distance=args.distance,
                            candidates=args.candidates, required=_ids(args.required), excluded=_ids(args.excluded),
@@ -119,7 +120,7 @@ def _site_distance(args: argparse.Namespace) -> int:
         num = streets.columns.drop("street")
         streets[num] = streets[num].round(3)
         write_table(streets, args.streets_out)
-    out = result.summary()
+    out = {**result.summary(), **demand_summary(args)}
     out["candidates"] = args.candidates
     out["out"] = str(args.out)
     print_json(out)
@@ -150,7 +151,7 @@ def _site_per_district(args: argparse.Namespace) -> int:
     if args.new < 1:
         raise AnalysisError(f"--new was {args.new} but must be at least 1", code="analysis.not_whole",
                             params={"name": "--new", "value": str(args.new), "min": 1})
-    ds = load(args)
+    ds = demand_dataset(args, load(args))  # --year / --weight: the demand the stations are sited for
     _resolve_candidates(args, ds)
     params = _site_params(args)
     by = "district" if "district" in ds.grids.columns else "street"
@@ -196,6 +197,7 @@ def add_site(sub: argparse._SubParsersAction) -> None:
                         "smallest total (so mean) distance of the aged 60+ to their nearest station (p-median)")
     p.add_argument("--type", default="day_care", help="facility type of the new stations (default day_care)")
     p.add_argument("--radius-m", type=float, default=300.0, help="reach in metres (default 300, the 5-min circle)")
+    add_year_args(p)
     question = p.add_mutually_exclusive_group(required=True)
     question.add_argument("--new", type=int, help="number of new stations N")
     question.add_argument("--target-share", type=float,

@@ -116,3 +116,26 @@ def test_bad_input_exits_2(river, tmp_path, capsys, args, zh, en):
     assert cli.main(["--lang", "en", *args, "--data", str(river), "--out", str(out)]) == 2
     assert capsys.readouterr().err.strip() == en
     assert not out.exists()
+
+
+def test_site_for_the_80_plus_in_a_plan_year_agrees_with_coverage_of_its_sites(tmp_path, capsys):
+    """The stations ``site --year --weight elderly_80`` chooses, opened with ``coverage --open``, cover what it says."""
+    import shutil
+
+    from geo.dataset import DEMO_PATH
+
+    demo = shutil.copy(DEMO_PATH, tmp_path / "demo.gpkg")
+    sites = tmp_path / "sites.csv"
+    assert cli.main(["site", "--data", str(demo), "--new", "3", "--year", "2030", "--weight", "elderly_80",
+                     "--out", str(sites)]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["year"] == 2030 and answer["demand"] == "elderly_80" and answer["survival_assumption"] is True
+    chosen = pd.read_csv(sites)["site_id"].astype(str).tolist()
+    assert len(chosen) == 3
+    out = tmp_path / "cov.csv"
+    assert cli.main(["coverage", "--data", str(demo), "--type", "day_care", "--radius-m", "300", "--year", "2030",
+                     "--weight", "elderly_80", "--open", ",".join(chosen), "--out", str(out)]) == 0
+    cov = json.loads(capsys.readouterr().out)
+    assert cov["open"] == chosen
+    assert cov["covered"] == pytest.approx(answer["covered_elderly"], abs=0.1)
+    assert cov["total"] == pytest.approx(answer["covered_elderly"] / answer["covered_share"], abs=1)
