@@ -48,8 +48,6 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
                "close": _ids(args.close), "open": _ids(args.open), "out": str(args.out),
                "scheduler": args.scheduler}
     summary["weight"] = args.weight
-    if args.weight == "population":
-        summary.pop("demand")
     print_json(summary)
     return EXIT_OK
 

@@ -38,8 +38,12 @@ def demand_dataset(args: argparse.Namespace, ds):
 
 
 def demand_summary(args: argparse.Namespace) -> dict[str, object]:
+    """``year``, ``demand`` (and the survival table's name and whether it is an assumption, with a year) for a
+    command's JSON; nothing for today's aged 60+, so the summaries of the commands without these options stay."""
     from analysis.projection import default_survival
 
+    if args.year is None and args.weight in ("elderly", "population"):
+        return {}
     table = survival_of(args) or default_survival()
     out: dict[str, object] = {"year": args.year, "demand": args.weight}
     if args.year is not None:
