@@ -17,6 +17,7 @@ from ui.city import require_district
 from ui.context import get_context
 from ui.data import get_ref, get_store
 from ui.maps import legend, show_map
+from ui.planning import plan_controls
 from ui.section import section
 from ui.section import table as show_table
 from ui.siting import (
@@ -38,6 +39,8 @@ st.title(t("siting.title", district=ds.meta_dict.get("district") or ds.name))
 st.caption(t("siting.intro"))
 if ctx.street is not None:
     st.info(t("siting.street_note", street=ctx.street))
+# a plan year or the aged 80+: the demand the stations are sited for, part of the token of the cached runs
+token, demand = plan_controls(ctx, key="site_plan")
 
 sources = candidate_sources(ds)
 has_candidates = "layer" in sources
@@ -96,7 +99,7 @@ else:
 if submitted:
     auth.require("planner", action="siting_run")
     try:
-        st.session_state["siting_run"] = (ctx.token, run_siting(ctx.path, ctx.token, request))
+        st.session_state["siting_run"] = (token, run_siting(ctx.path, token, request))
         st.session_state.pop("siting_error", None)
     except AnalysisError as err:
         st.session_state.pop("siting_run", None)
@@ -106,7 +109,7 @@ if st.session_state.get("siting_error"):
     st.error(t("siting.error", message=error_text(st.session_state["siting_error"])))
 
 stored = st.session_state.get("siting_run")
-run: SitingRun | None = stored[1] if stored and stored[0] == ctx.token else None
+run: SitingRun | None = stored[1] if stored and stored[0] == token else None
 other_street = run is not None and run.request.params.street != ctx.street  # not this street's answer
 
 # --- the answer ------------------------------------------------------------------------
@@ -119,7 +122,7 @@ if run is None or other_street:
 else:
     with section("siting.answer"):
         res, req = run.result, run.request
-        prob = siting_instance(ctx.path, ctx.token, req.params)
+        prob = siting_instance(ctx.path, token, req.params)
         if req.mode == "target":
             st.success(t("siting.answer.target", n=res.n_new, share=100 * (res.target_share or 0)))
         elif res.n_new < res.n_requested:
@@ -145,7 +148,7 @@ else:
         map_col, side_col = st.columns([4, 1])
         with map_col:
             st.subheader(t("siting.map.title"))
-            m, gain_legend = siting_map(ctx.path, ctx.token, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum,
+            m, gain_legend = siting_map(ctx.path, token, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum,
                                         req.params, res)
             show_map(m, key="siting_map", height=600)
             st.caption(t("siting.map.help"))

@@ -71,3 +71,16 @@ def test_equity_and_what_if_sections(demo):
     lost = what_if(demo, close=[fid], radius_m=300).lost
     texts = [m.value for m in at.markdown]
     assert t("planning.whatif.lost", lang="zh", n=len(lost)) in " ".join(texts)
+
+
+def test_the_siting_page_sites_for_the_plan_year(demo):
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    at.switch_page("pages/siting.py")
+    at.run()
+    at.number_input(key="site_plan_year").set_value(2030).run()
+    at.button[0].click().run()  # the form's run button
+    assert not at.exception, [e.value for e in at.exception]
+    run = at.session_state["siting_run"]
+    assert run[0].endswith("@demand:2030:elderly:")  # the run was made for the aged 60+ of 2030
+    assert run[1].result.total_elderly == pytest.approx(with_demand(demo, year=2030).grids["elderly"].sum())
