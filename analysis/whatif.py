@@ -196,7 +196,11 @@ def what_if(
     after_in = _with_facilities(before_in, changed.facilities)
     options = {"facility_types": types, "radius_m": radius_m, "distance": distance,
                "include_planned": include_planned, "graph": graph}
-    before, after = _run(before_in, options), _run(after_in, options)
+    before = _run(before_in, options)
+    if not set(types) & set(after_in.facility_types_present):  # every station of the type closed: nobody in reach
+        after = before.assign(covered_elderly=0.0, access=0.0)
+    else:
+        after = _run(after_in, options)
     grids = before[["grid_id", "street", "elderly"]].assign(
         covered_before=before["covered_elderly"], covered_after=after["covered_elderly"],
         covered_change=after["covered_elderly"] - before["covered_elderly"],

@@ -50,8 +50,9 @@ def plan_controls(ctx: PageContext, *, key: str) -> tuple[str, Demand]:
         c_year, c_weight, c_file = st.columns([1.2, 1.6, 2.2])
         year = c_year.number_input(t("planning.year"), min_value=base, max_value=base + MAX_YEARS_AHEAD, value=base,
                                    step=1, key=f"{key}_year", help=t("planning.year.help", base=base))
-        weight = widgets.radio(t("planning.weight"), DEMAND_WEIGHTS, key=f"{key}_weight", lang=ctx.lang,
-                               horizontal=True, format_func=lambda w: t(f"planning.weight.{w}"))
+        with c_weight:
+            weight = widgets.radio(t("planning.weight"), DEMAND_WEIGHTS, key=f"{key}_weight", lang=ctx.lang,
+                                   horizontal=True, format_func=lambda w: t(f"planning.weight.{w}"))
         upload = c_file.file_uploader(t("planning.survival"), type=["csv"], key=f"{key}_survival",
                                       help=t("planning.survival.help"))
         survival = None
@@ -100,6 +101,23 @@ def _street_view(streets: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _compare_view(both: pd.DataFrame, now: str, then: str) -> pd.DataFrame:
+    """`compare_equity`'s rows with the page's labels: each figure today and in the plan year, side by side."""
+    out = {t("equity.col.street"): [t("equity.district") if s == DISTRICT_ROW else s for s in both["street"]]}
+    for col in ("elderly", "beyond", "beyond_share", "gini", "palma"):
+        for when, label in (("before", now), ("after", then)):
+            values = both[f"{col}_{when}"]
+            if col in ("elderly", "beyond"):
+                shown = values.round(0).astype("int64")
+            elif col == "beyond_share":
+                shown = (100 * values).round(1)
+            else:
+                shown = [_fmt_ratio(v) for v in values]
+            unit = " (%)" if col == "beyond_share" else ""
+            out[f"{t(f'equity.col.{col}')}{unit} · {label}"] = shown
+    return pd.DataFrame(out)
+
+
 @st.fragment
 def equity_section(ctx: PageContext, token: str, question: tuple) -> None:
     """Beyond reach, Gini and Palma per street and district, the worst-off grids; before/after a plan year."""
@@ -122,19 +140,22 @@ def equity_section(ctx: PageContext, token: str, question: tuple) -> None:
         show_table(_street_view(streets), where=e1, hide_index=True, width="stretch")
         worst = now.worst if ctx.street is None else now.worst[now.worst["street"] == ctx.street]
         e2.markdown(f"**{t('equity.worst_title')}**")
-        show_table(worst.assign(access=worst["access"].round(2), beyond_share=(100 * worst["beyond_share"]).round(1),
-                                covered_elderly=worst["covered_elderly"].round(1)),
+        worst = worst.assign(access=worst["access"].round(2), beyond_share=(100 * worst["beyond_share"]).round(1))
+        show_table(worst[["grid_id", "street", "elderly", "access", "beyond_share"]],
                    where=e2, hide_index=True, width="stretch", empty="empty.rows",
                    column_config={"grid_id": t("col.grid_id"), "street": t("col.street"),
-                                  "elderly": t("equity.col.elderly"), "covered_elderly": t("coverage.col.covered"),
-                                  "access": t("equity.col.access"),
+                                  "elderly": t("equity.col.elderly"), "access": t("equity.col.access"),
                                   "beyond_share": f"{t('equity.col.beyond_share')} (%)"})
-        if demand is not None:  # the plan year beside today's data
-            today = _equity(ctx.path, split_token(token)[0], types, radius, distance, planned)
+        if demand is not None and demand.year is not None:  # the plan year beside today's data, the same people
+            same_today = Demand(None, demand.weight, None)
+            today = _equity(ctx.path, demand_token(split_token(token)[0], same_today), types, radius, distance,
+                            planned)
             both = compare_equity(today, now)
-            both["street"] = [t("equity.district") if s == DISTRICT_ROW else s for s in both["street"]]
-            st.markdown(f"**{t('planning.equity.compare', now=demand_label(None), then=demand_label(demand))}**")
-            show_table(both.round(4), hide_index=True, width="stretch")
+            if ctx.street is not None:
+                both = both[both["street"].isin([ctx.street, DISTRICT_ROW])]
+            st.markdown(f"**{t('planning.equity.compare', now=demand_label(same_today), then=demand_label(demand))}**")
+            show_table(_compare_view(both, demand_label(same_today), demand_label(demand)), hide_index=True,
+                       width="stretch")
         st.caption(t("planning.equity.definition"))
 
 
@@ -153,13 +174,14 @@ def whatif_section(ctx: PageContext, token: str, question: tuple) -> None:
         w1, w2, w3 = st.columns([2, 2, 2])
         fac_ids = fac["facility_id"].astype(str).tolist()
         names = dict(zip(fac_ids, fac["name"].astype(str), strict=True))
-        close = w1.multiselect(t("planning.whatif.close"), fac_ids, key="cov_wi_close",
+        close = w1.multiselect(t("planning.whatif.close"), fac_ids, key="cov_wi_close", placeholder=t("planning.choose"),
                                format_func=lambda i: f"{i} {names.get(i, '')}")
         cand = ds.candidates
         site_ids = cand["site_id"].astype(str).tolist() if cand is not None else []
         site_names = dict(zip(site_ids, cand["name"].astype(str), strict=True)) if cand is not None else {}
         open_sites = w2.multiselect(t("planning.whatif.open", type=label_of("facility", types[0])), site_ids,
                                     key="cov_wi_open", format_func=lambda i: f"{i} {site_names.get(i, '')}",
+                                    placeholder=t("planning.choose"),
                                     disabled=cand is None)
         cap_id = w3.selectbox(t("planning.whatif.capacity"), ["", *fac_ids], key="cov_wi_cap_id",
                               format_func=lambda i: f"{i} {names.get(i, '')}" if i else "—")

@@ -84,3 +84,11 @@ def test_a_what_if_becomes_a_scenario(demo):
     assert s.kind == SCENARIO_KIND == "whatif"
     assert s.params["close"] == [fid] and s.params["year"] == 2030
     assert s.result["streets"][-1]["street"] == DISTRICT_ROW
+
+
+def test_closing_every_station_of_the_type_leaves_nobody_in_reach(demo):
+    ids = demo.facilities.loc[demo.facilities["type"] == "day_care", "facility_id"].astype(str).tolist()
+    r = what_if(demo, close=ids, radius_m=300)
+    assert (r.grids["covered_after"] == 0).all() and (r.grids["access_after"] == 0).all()
+    assert r.streets.set_index("street").loc[DISTRICT_ROW, "covered_change"] == pytest.approx(
+        -compute_coverage(demo, radius_m=300).grids["covered_elderly"].sum())

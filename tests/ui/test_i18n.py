@@ -74,6 +74,7 @@ def _domains() -> dict[str, tuple]:
         "code.action.": GUARDED_ACTIONS, "code.audit.": ACTIONS,
         "admin.col.": tuple("name" if c == "user" else c for c in COLUMNS),
         "planning.weight.": DEMAND_WEIGHTS,
+        "equity.col.": ("street", "elderly", "beyond", "beyond_share", "gini", "palma", "access"),
     }
 
 

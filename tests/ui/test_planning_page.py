@@ -48,6 +48,12 @@ def test_a_plan_year_and_the_80_plus_change_the_figures(demo, lang):
     captions = [c.value for c in at.caption]
     assert any(t("planning.survival.assumption", lang=lang, source="survival_ratios.csv", base=2019) == c
                for c in captions)
+    at.toggle(key="cov_equity_on").set_value(True).run()  # today's and 2030's equity side by side
+    compare = next(d.value for d in at.dataframe
+                   if f"{t('equity.col.gini', lang=lang)} · {who}" in d.value.columns)
+    today_who = t("planning.weight.elderly", lang=lang)
+    assert compare[f"{t('equity.col.elderly', lang=lang)} · {today_who}"].tolist()[-1] == 45200
+    assert compare[f"{t('equity.col.elderly', lang=lang)} · {who}"].tolist()[-1] == projected.grids["elderly"].sum()
     at.radio(key=f"cov_plan_weight__{lang}").set_value("elderly_80").run()
     eighty = with_demand(demo, year=2030, weight="elderly_80")
     who = t("planning.who_in_year", lang=lang, who=t("planning.weight.elderly_80", lang=lang), year=2030)
