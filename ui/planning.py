@@ -202,6 +202,8 @@ def whatif_section(ctx: PageContext, token: str, question: tuple) -> None:
             return
         streets = result.streets.copy()
         streets["street"] = [t("equity.district") if s == DISTRICT_ROW else s for s in streets["street"]]
+        streets = streets[["street", "elderly", "covered_before", "covered_after", "covered_change", "access_before",
+                           "access_after", "access_change"]]
         show_table(streets.round(2), hide_index=True, width="stretch",
                    column_config={"street": t("equity.col.street"), "elderly": demand_label(split_token(token)[1]),
                                   "covered_before": t("planning.whatif.covered_before"),
@@ -211,12 +213,16 @@ def whatif_section(ctx: PageContext, token: str, question: tuple) -> None:
                                   "access_after": t("planning.whatif.access_after"),
                                   "access_change": t("planning.whatif.access_change")})
         g1, g2 = st.columns(2)
+        grid_cols = {"grid_id": t("col.grid_id"), "street": t("col.street"),
+                     "elderly": demand_label(split_token(token)[1]),
+                     "covered_change": t("planning.whatif.covered_change"),
+                     "access_change": t("planning.whatif.access_change")}
         g1.markdown(f"**{t('planning.whatif.lost', n=len(result.lost))}**")
-        show_table(result.lost[["grid_id", "street", "elderly", "covered_change", "access_change"]].round(2),
-                   where=g1, hide_index=True, width="stretch", empty="empty.rows")
+        show_table(result.lost[list(grid_cols)].round(2), where=g1, hide_index=True, width="stretch",
+                   empty="empty.rows", column_config=grid_cols)
         g2.markdown(f"**{t('planning.whatif.gained', n=len(result.gained))}**")
-        show_table(result.gained[["grid_id", "street", "elderly", "covered_change", "access_change"]].round(2),
-                   where=g2, hide_index=True, width="stretch", empty="empty.rows")
+        show_table(result.gained[list(grid_cols)].round(2), where=g2, hide_index=True, width="stretch",
+                   empty="empty.rows", column_config=grid_cols)
         if auth.allowed("planner"):
             s1, s2 = st.columns([3, 1])
             name = s1.text_input(t("siting.scn.name"), key="cov_wi_name")
