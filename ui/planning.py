@@ -89,10 +89,11 @@ def _fmt_ratio(v: float) -> str:
     return "∞" if v == float("inf") else f"{v:.2f}"
 
 
-def _street_view(streets: pd.DataFrame) -> pd.DataFrame:
+def _street_view(streets: pd.DataFrame, who: str) -> pd.DataFrame:
+    """Street and district rows with the page's labels; ``who``: the people counted (the demand's label)."""
     out = pd.DataFrame({
         t("equity.col.street"): [t("equity.district") if s == DISTRICT_ROW else s for s in streets["street"]],
-        t("equity.col.elderly"): streets["elderly"].round(0).astype("int64"),
+        who: streets["elderly"].round(0).astype("int64"),
         t("equity.col.beyond"): streets["beyond"].round(0).astype("int64"),
         f"{t('equity.col.beyond_share')} (%)": (100 * streets["beyond_share"]).round(1),
         t("equity.col.gini"): [_fmt_ratio(v) for v in streets["gini"]],
@@ -114,7 +115,8 @@ def _compare_view(both: pd.DataFrame, now: str, then: str) -> pd.DataFrame:
             else:
                 shown = [_fmt_ratio(v) for v in values]
             unit = " (%)" if col == "beyond_share" else ""
-            out[f"{t(f'equity.col.{col}')}{unit} · {label}"] = shown
+            name = t("planning.col.counted") if col == "elderly" else t(f"equity.col.{col}")
+            out[f"{name}{unit} · {label}"] = shown
     return pd.DataFrame(out)
 
 
@@ -137,14 +139,14 @@ def equity_section(ctx: PageContext, token: str, question: tuple) -> None:
         streets = now.streets if ctx.street is None else now.streets[now.streets["street"].isin([ctx.street,
                                                                                                   DISTRICT_ROW])]
         e1.markdown(f"**{demand_label(demand)}**")
-        show_table(_street_view(streets), where=e1, hide_index=True, width="stretch")
+        show_table(_street_view(streets, demand_label(demand)), where=e1, hide_index=True, width="stretch")
         worst = now.worst if ctx.street is None else now.worst[now.worst["street"] == ctx.street]
         e2.markdown(f"**{t('equity.worst_title')}**")
         worst = worst.assign(access=worst["access"].round(2), beyond_share=(100 * worst["beyond_share"]).round(1))
         show_table(worst[["grid_id", "street", "elderly", "access", "beyond_share"]],
                    where=e2, hide_index=True, width="stretch", empty="empty.rows",
                    column_config={"grid_id": t("col.grid_id"), "street": t("col.street"),
-                                  "elderly": t("equity.col.elderly"), "access": t("equity.col.access"),
+                                  "elderly": demand_label(demand), "access": t("equity.col.access"),
                                   "beyond_share": f"{t('equity.col.beyond_share')} (%)"})
         if demand is not None and demand.year is not None:  # the plan year beside today's data, the same people
             same_today = Demand(None, demand.weight, None)

@@ -72,6 +72,7 @@ STRINGS = {
     "planning.weight.elderly_80": ("80岁以上老人", "Aged 80+"),
     "planning.who_in_year": ("{year}年{who}", "{who} in {year}"),
     "planning.choose": ("请选择", "Choose"),
+    "planning.col.counted": ("人数", "People"),
     "planning.survival": ("存活比表（CSV：band,ratio，可选）", "Survival ratios (CSV band,ratio, optional)"),
     "planning.survival.help": ("每个五岁年龄组五年后仍存活的比例；不上传则使用内置的模型值",
                                "the share of each five-year band alive five years later; without one the built-in model is used"),

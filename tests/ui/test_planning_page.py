@@ -52,8 +52,8 @@ def test_a_plan_year_and_the_80_plus_change_the_figures(demo, lang):
     compare = next(d.value for d in at.dataframe
                    if f"{t('equity.col.gini', lang=lang)} · {who}" in d.value.columns)
     today_who = t("planning.weight.elderly", lang=lang)
-    assert compare[f"{t('equity.col.elderly', lang=lang)} · {today_who}"].tolist()[-1] == 45200
-    assert compare[f"{t('equity.col.elderly', lang=lang)} · {who}"].tolist()[-1] == projected.grids["elderly"].sum()
+    assert compare[f"{t('planning.col.counted', lang=lang)} · {today_who}"].tolist()[-1] == 45200
+    assert compare[f"{t('planning.col.counted', lang=lang)} · {who}"].tolist()[-1] == projected.grids["elderly"].sum()
     at.radio(key=f"cov_plan_weight__{lang}").set_value("elderly_80").run()
     eighty = with_demand(demo, year=2030, weight="elderly_80")
     who = t("planning.who_in_year", lang=lang, who=t("planning.weight.elderly_80", lang=lang), year=2030)
@@ -68,7 +68,7 @@ def test_equity_and_what_if_sections(demo):
     tables = [d.value for d in at.dataframe]
     streets = next(df for df in tables if t("equity.col.gini", lang="zh") in df.columns)
     assert streets[t("equity.col.street", lang="zh")].tolist()[-1] == "全区"
-    assert streets[t("equity.col.elderly", lang="zh")].tolist()[-1] == 45200
+    assert streets[t("planning.weight.elderly", lang="zh")].tolist()[-1] == 45200
     assert streets[t("equity.col.gini", lang="zh")].tolist()[-1] == f"{want.streets['gini'].iloc[-1]:.2f}"
     f = demo.facilities
     fid = str(f[(f["type"] == "day_care") & (f["status"] != "planned")]["facility_id"].iloc[0])
