@@ -139,3 +139,19 @@ def test_site_for_the_80_plus_in_a_plan_year_agrees_with_coverage_of_its_sites(t
     assert cov["open"] == chosen
     assert cov["covered"] == pytest.approx(answer["covered_elderly"], abs=0.1)
     assert cov["total"] == pytest.approx(answer["covered_elderly"] / answer["covered_share"], abs=1)
+
+
+def test_a_what_if_saved_in_the_store_is_listed_by_scenarios(river, capsys):
+    from analysis.whatif import what_if, whatif_scenario
+    from geo.ref import DatasetRef
+    from geo.storage import open_store
+
+    store = open_store(DatasetRef.parse(str(river)))
+    result = what_if(store.load(), close=["F1"], radius_m=300)
+    store.save_scenario(whatif_scenario("close F1", result, demand={"year": 2024, "weight": "elderly"}))
+    (saved,) = store.list_scenarios(kind="whatif")
+    assert saved.params["close"] == ["F1"] and saved.params["year"] == 2024
+    assert saved.result["streets"][-1]["covered_after"] == 0.0
+    assert cli.main(["scenarios", "--data", str(river), "--kind", "whatif"]) == 0
+    listed = json.loads(capsys.readouterr().out)["scenarios"]
+    assert [(s["name"], s["kind"]) for s in listed] == [("close F1", "whatif")]
