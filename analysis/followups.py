@@ -19,6 +19,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from analysis.cases import resolve_as_of
+from geo.dataset import Dataset
+from geo.errors import AnalysisError
 from geo.followups import FollowUp, followup_state, month_last_day
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = ("id", "title", "unit", "street", "due", "meeting", "state", "done_on", "note",
@@ -60,3 +63,22 @@ def followups_for_month(followups: Sequence[FollowUp], month: str, *, day: dt.da
 def state_counts(frame: pd.DataFrame) -> dict[str, int]:
     """How many of the listed follow-ups are open, done and overdue."""
     return {s: int((frame["state"] == s).sum()) for s in ("open", "done", "overdue")}
+
+
+def check_street(ds: Dataset, street: str | None) -> str | None:
+    """``street`` when the dataset has it (None passes); else `AnalysisError` ``analysis.street_unknown``."""
+    if street is None or not str(street).strip():
+        return None
+    street = str(street).strip()
+    streets = ds.streets
+    if street not in streets:
+        raise AnalysisError(f"street {street!r} does not exist; the dataset's streets are {', '.join(streets)}",
+                            code="analysis.street_unknown", params={"street": street, "streets": "、".join(streets)})
+    return street
+
+
+def default_day(ds: Dataset, *, today: dt.date | None = None) -> dt.date:
+    """The day a follow-up is closed on and the list is judged at unless one is given: the `state_day` of the
+    data's latest month (today, while the data is current)."""
+    as_of = resolve_as_of(ds.meta_dict, ds.lazy_layer("cases")).date()  # the month analysis.meeting defaults to
+    return state_day(f"{as_of.year:04d}-{as_of.month:02d}", today=today)

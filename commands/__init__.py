@@ -6,6 +6,8 @@
 - `commands.coverage`: coverage. `commands.siting`: site, scenarios. `commands.hotspots`: hotspots.
 - `commands.report`: report. `commands.users`: user. `commands.planning`: project, equity (and the ``--year``,
   ``--weight``, ``--survival`` options of coverage and site).
+- `commands.tasks`: tasks (the meeting's follow-ups). `commands.targets`: targets (quarterly targets: set,
+  import, check).
 
 A command module parses arguments and prints; what the app's pages also need lives in analysis/ or geo/.
 To add a command: an ``add_<name>(sub)`` that adds its sub-parser and sets ``func``, listed in `BUILDERS`.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from commands import coverage, data, hotspots, planning, report, siting, users
+from commands import coverage, data, hotspots, planning, report, siting, targets, tasks, users
 from commands._common import DEFAULT_LANG, EXIT_BAD_INPUT, EXIT_OK, add_lang_arg, report_error
 from geo import settings
 from geo.dataset import default_data_path
@@ -28,7 +30,7 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "build_parser", "main"]
 BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_validate, data.add_demo, coverage.add_coverage, siting.add_site, siting.add_scenarios,
     hotspots.add_hotspots, report.add_report, users.add_user, data.add_import, data.add_versions, data.add_restore,
-    planning.add_project, planning.add_equity,
+    planning.add_project, planning.add_equity, tasks.add_tasks, targets.add_targets,
 ]
 
 

@@ -6,12 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from commands._common import EXIT_BAD_INPUT, EXIT_OK, add_data_arg, load, print_json
+from commands._common import EXIT_BAD_INPUT, EXIT_OK, add_data_arg, load, print_json, store_of
 from geo.errors import AnalysisError
 from i18n import LANGS
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from analysis.followups import state_counts
     from analysis.meeting import meeting_brief, parse_month
     from i18n import error_text
     from reports import build_report, format_of
@@ -22,7 +23,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if args.month is not None:
             parse_month(args.month)
         ds = load(args)
-        brief = meeting_brief(ds, street=args.street, month=args.month)
+        store = store_of(args)  # the dataset's follow-ups and targets: listed, and checked in a quarter's last month
+        brief = meeting_brief(ds, street=args.street, month=args.month, followups=store.list_followups(),
+                              targets=store.list_targets())
         data = build_report(ds, brief, fmt, lang=args.lang)
     except AnalysisError as err:  # said in the report's language (the string table's err.<code>)
         print(f"error: {error_text(err, lang=args.lang)}", file=sys.stderr)
@@ -37,7 +40,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
              for m in brief.needs]
     print_json({"command": "report", "format": fmt, "district": brief.district, "street": brief.street,
                 "month": brief.month, "lang": args.lang, "bytes": len(data),
-                "figures": {f.key: f.value for f in brief.figures}, "needs": needs, "out": str(path)})
+                "figures": {f.key: f.value for f in brief.figures}, "needs": needs,
+                "followups": state_counts(brief.followups) if brief.followups is not None else None,
+                "quarter": brief.quarter,
+                "targets": brief.scorecard.to_dict(orient="records") if brief.scorecard is not None else None,
+                "out": str(path)})
     return EXIT_OK
 
 

@@ -106,12 +106,18 @@ def check_done(fu: FollowUp, *, note: str, done_on: dt.date | str) -> FollowUp:
                        "a follow-up is closed once; record a new one for new work", "data.followup_done_already",
                        id=fu.id, done_on=fu.done_on)
     text = _text(note, "note", required=True)
+    return replace(fu, done_on=parse_day(done_on).isoformat(), note=text)
+
+
+def parse_day(value: dt.date | str) -> dt.date:
+    """A day ``YYYY-MM-DD`` (or a date), or `DataError` ``data.followup_day``."""
+    if isinstance(value, dt.date):
+        return value
     try:
-        day = dt.date.fromisoformat(str(done_on)[:10]) if not isinstance(done_on, dt.date) else done_on
+        return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise _problem(f"the day {done_on!r} is not a date YYYY-MM-DD", "give a day such as 2019-07-03",
-                       "data.followup_day", value=str(done_on)) from None
-    return replace(fu, done_on=day.isoformat(), note=text)
+        raise _problem(f"the day {value!r} is not a date YYYY-MM-DD", "give a day such as 2019-07-03",
+                       "data.followup_day", value=str(value)) from None
 
 
 def followup_missing(fid: int) -> DataError:
@@ -205,3 +211,91 @@ def target_missing(key: tuple[str, str, str, str]) -> DataError:
     return _problem(f"there is no {measure} target for {kind} {subject!r} in {quarter}",
                     "list them with `targets check`", "data.target_missing", layer="targets", quarter=quarter, subject=subject,
                     measure=measure)
+
+
+# --- the units' XLSX template (预安表) ---------------------------------------------------------------------------
+
+MEASURE_ALIASES: dict[str, str] = {
+    "办结率": "closure_rate", "按期办结率": "closure_rate", "季末逾期未办结": "overdue", "逾期未办结": "overdue",
+    "逾期": "overdue", "超时办结": "closed_late", "超期办结": "closed_late", "业委会已成立": "committees",
+    "业委会成立数": "committees", "业委会": "committees", "老人覆盖率": "coverage", "覆盖率": "coverage",
+    **{m: m for m in MEASURES},
+}
+TEMPLATE_COLUMNS: dict[str, tuple[str, ...]] = {  # the template's headers (Chinese first), then English ones
+    "quarter": ("季度", "quarter"), "unit": ("责任单位", "unit"), "street": ("街道", "street"),
+    "measure": ("指标", "考核指标", "measure"), "threshold": ("目标值", "目标", "threshold"),
+}
+
+
+def _template_column(frame, key: str) -> str | None:
+    for name in TEMPLATE_COLUMNS[key]:
+        if name in frame.columns:
+            return name
+    return None
+
+
+def _threshold(value: object) -> float | None:
+    text = str(value).strip() if value is not None else ""
+    if text in ("", "nan", "None"):
+        return None
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%").strip())
+    except ValueError:
+        return None
+    return number / 100.0 if percent else number
+
+
+def read_target_template(path, *, quarter: str | None = None) -> list[Target]:
+    """The targets of a filled template (first sheet; headers 季度, 责任单位 or 街道, 指标, 目标值), each row checked
+    by `new_target` (the measure's own bound: 目标值 is the minimum of a ≥ measure, the maximum of a ≤ one; shares
+    as 0.9 or 90%); ``quarter`` for rows without one. Every problem of every row in one `DataError`."""
+    import pandas as pd
+
+    frame = pd.read_excel(path, sheet_name=0, dtype=object)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    cols = {k: _template_column(frame, k) for k in TEMPLATE_COLUMNS}
+    absent = [TEMPLATE_COLUMNS[k][0] for k in ("measure", "threshold") if cols[k] is None]
+    if cols["unit"] is None and cols["street"] is None:
+        absent.append("责任单位/街道")
+    if absent:
+        raise DataError([Problem("targets", f"the template has no column {', '.join(absent)}",
+                                 "use the template's headers: 季度, 责任单位 or 街道, 指标, 目标值",
+                                 code="data.target_template", params={"columns": "、".join(absent)})])
+    problems: list[Problem] = []
+    out: list[Target] = []
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        cells = dict(zip(frame.columns, row, strict=True))
+
+        def cell(key: str, cells=cells) -> str:
+            name = cols[key]
+            value = cells.get(name) if name else None
+            return "" if value is None or str(value).strip() in ("", "nan") else str(value).strip()
+
+        if not any(cell(k) for k in TEMPLATE_COLUMNS):
+            continue  # an empty row
+        unit, street = cell("unit"), cell("street")
+        kind, subject = ("street", street) if street and not unit else ("unit", unit)
+        measure = MEASURE_ALIASES.get(cell("measure"), cell("measure"))
+        value = _threshold(cell("threshold"))
+        bound = MEASURES.get(measure, "min")
+        try:
+            out.append(new_target(quarter=cell("quarter") or (quarter or ""), kind=kind, subject=subject,
+                                  measure=measure, minimum=value if bound == "min" else None,
+                                  maximum=value if bound == "max" else None))
+        except DataError as err:
+            problems += [replace(p, row=i) for p in err.problems]
+    if problems:
+        raise DataError(problems)
+    return out
+
+
+def write_target_template(path, *, quarter: str, units: list[str], streets: list[str]) -> None:
+    """An empty template for ``quarter``: one row per unit and ≤ measure, per street and ≥ measure, 目标值 blank."""
+    import pandas as pd
+
+    rows = [{"季度": quarter, "责任单位": u, "街道": "", "指标": zh, "目标值": ""}
+            for u in units for zh in ("办结率", "季末逾期未办结", "超时办结")]
+    rows += [{"季度": quarter, "责任单位": "", "街道": s, "指标": zh, "目标值": ""}
+             for s in streets for zh in ("业委会已成立", "老人覆盖率")]
+    pd.DataFrame(rows, columns=["季度", "责任单位", "街道", "指标", "目标值"]).to_excel(path, index=False)

@@ -11,6 +11,7 @@ from reports import content as rc
 from ui import auth, widgets
 from ui.context import get_context
 from ui.meeting import brief, file_name, md, months, picture, report_file, text_frame
+from ui.meeting_loop import followups_section, records, targets_section, trend_section
 from ui.section import section
 from ui.section import table as show_table
 
@@ -29,13 +30,18 @@ month_choices, month_default = months(ctx)
 head, pick = st.columns([4, 1])
 with pick:
     month = widgets.selectbox(t("meeting.month"), month_choices, key="meeting_month", lang=lang, default=month_default)
+loop_records = records(ctx)  # the dataset's follow-ups and targets (read on every rerun: short tables)
 try:
-    b = brief(ctx, month)
+    b = brief(ctx, month, loop_records)
 except AnalysisError as err:
     st.error(error_text(err, lang=lang))
     st.stop()
 head.title(md(rc.title(b, lang)))
 head.caption(md(rc.subtitle(b, lang)))
+
+# the meeting opens with what it decided last time, and whether it is done
+with st.container(border=True, key="meeting-followups"), section("meeting.followups"):
+    followups_section(ctx, b, loop_records[0], lang)
 
 with st.container(border=True, key="meeting-figures"), section("meeting.figures"):
     st.subheader(rc.section_title("figures", lang))
@@ -53,6 +59,9 @@ with st.container(border=True, key="meeting-figures"), section("meeting.figures"
         st.info(md(note), icon=":material/info:")
     for note in rc.notes(b, lang):
         st.caption(md(note))
+
+with st.container(border=True, key="meeting-trend"), section("meeting.trend"):
+    trend_section(ctx, b, lang)
 
 for which, name in (("street", "streets"), ("unit", "units")):
     with st.container(border=True, key=f"meeting-{name}"), section(f"meeting.{name}"):
@@ -101,6 +110,9 @@ with st.container(border=True, key="meeting-estates"), section("meeting.estates"
         plan_col.caption(md(rc.plan_caption(b, lang)))
         show_table(text_frame(plan), static=True, where=plan_col, border="horizontal")
 
+with st.container(border=True, key="meeting-targets"), section("meeting.targets"):
+    targets_section(ctx, b, loop_records[1], lang)
+
 with st.container(border=True, key="meeting-problems"), section("meeting.problems"):
     st.subheader(rc.section_title("problems", lang))
     groups = rc.problem_groups(b, lang)
@@ -114,7 +126,7 @@ with st.container(border=True, key="meeting-problems"), section("meeting.problem
 
 with st.container(border=True, key="meeting-downloads"), section("meeting.downloads"):
     st.subheader(t("meeting.download", lang=lang))
-    made_key = f"meeting_made::{ctx.token}::{ctx.street}::{b.month}::{lang}"
+    made_key = f"meeting_made::{ctx.token}::{ctx.street}::{b.month}::{lang}::{loop_records[2]}"
     # The make button and its progress bar live in one slot, emptied once the files are made, so the
     # download buttons sit at the same place in every run (no stale copy of them while a download reruns).
     slot = st.empty()
@@ -124,7 +136,7 @@ with st.container(border=True, key="meeting-downloads"), section("meeting.downlo
                 bar = st.progress(0.0)
                 for i, fmt in enumerate(FORMATS):
                     bar.progress(i / len(FORMATS), text=t("meeting.download.making", lang=lang, fmt=fmt.upper()))
-                    report_file(ctx, b, fmt)
+                    report_file(ctx, b, fmt, loop_records[2])
                 bar.progress(1.0, text=t("meeting.download.ready", lang=lang))
                 st.session_state[made_key] = True
         if st.session_state.get(made_key):
@@ -132,6 +144,6 @@ with st.container(border=True, key="meeting-downloads"), section("meeting.downlo
     if st.session_state.get(made_key):
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS, strict=True):
-            auth.download_button(col, t(f"meeting.download.{fmt}", lang=lang), report_file(ctx, b, fmt),
+            auth.download_button(col, t(f"meeting.download.{fmt}", lang=lang), report_file(ctx, b, fmt, loop_records[2]),
                                  file_name=file_name(b, fmt), mime=MEDIA_TYPES[fmt], key=f"meeting_dl_{fmt}",
                                  width="stretch")

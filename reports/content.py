@@ -16,10 +16,12 @@ from analysis.meeting import MeetingBrief, MeetingItem
 from analysis.needs import Missing, needs_params
 from i18n import label_of, t
 
-SECTIONS: tuple[str, ...] = ("figures", "streets", "units", "gaps", "hot", "estates", "equity", "problems")
+SECTIONS: tuple[str, ...] = ("figures", "trend", "streets", "units", "gaps", "hot", "estates", "equity",
+                              "problems")
 # which needs (`analysis.needs`, ``meeting.*``) each section, slide and sheet says it lacks
 SECTION_NEEDS: dict[str, tuple[str, ...]] = {
     "figures": ("meeting.committees", "meeting.overdue", "meeting.changes"),
+    "trend": (),  # what coverage history lacks is brief.history_needs (reports.loop.trend_lines)
     "streets": ("meeting.streets", "meeting.overdue"),
     "units": ("meeting.units",),
     "gaps": (),

@@ -25,7 +25,7 @@ from analysis.meeting import MeetingBrief
 from geo.dataset import Dataset
 from geo.errors import AnalysisError
 from i18n import t
-from reports import content, equity
+from reports import content, equity, loop
 from reports.maps import pictures
 
 FONT_DIRS = ("/usr/share/fonts/truetype/wqy", "/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto",
@@ -123,6 +123,43 @@ def _image(pdf: _Doc, png: bytes, *, x: float, y: float, h: float) -> None:
     pdf.image(io.BytesIO(png), x=x, y=y, h=h)
 
 
+def _followups_page(pdf: _Doc, brief: MeetingBrief, lang: str) -> None:
+    if brief.followups is None:
+        return
+    _heading(pdf, loop.section_title(loop.FOLLOWUPS, brief, lang))
+    _para(pdf, loop.followups_summary(brief, lang), size=13)
+    table = loop.followups_table(brief, lang)
+    if table is not None:
+        pdf.ln(2)
+        _table(pdf, table, size=10)
+
+
+def _trend_page(pdf: _Doc, brief: MeetingBrief, lang: str) -> None:
+    _heading(pdf, loop.section_title(loop.TREND, brief, lang))
+    png = loop.trend_png(brief, lang=lang)
+    if png is not None:
+        top = pdf.get_y()
+        _image(pdf, png, x=MARGIN, y=top, h=90.0)
+        pdf.set_xy(MARGIN, top + 92)
+    for line in loop.trend_lines(brief, lang) or [t("loop.trend.help", lang=lang)]:
+        _para(pdf, line, size=11, color=GREY)
+
+
+def _targets_page(pdf: _Doc, brief: MeetingBrief, lang: str) -> None:
+    if brief.quarter is None:
+        return
+    _heading(pdf, loop.section_title(loop.TARGETS, brief, lang))
+    _para(pdf, loop.targets_caption(brief, lang), size=11, color=GREY)
+    score = loop.score_table(brief, lang)
+    if score is not None:
+        pdf.ln(2)
+        _table(pdf, score, size=10)
+    detail = loop.targets_table(brief, lang)
+    if detail is not None:
+        pdf.ln(4)
+        _table(pdf, detail, size=9)
+
+
 def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     """The PDF as bytes: the same sections as the deck, one A4 landscape page each."""
     pdf = _Doc(content.title(brief, lang))
@@ -136,6 +173,8 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     pdf.ln(4)
     _para(pdf, content.subtitle(brief, lang), size=14, color=GREY)
     _para(pdf, content.t_generated(lang), size=12, color=GREY)
+
+    _followups_page(pdf, brief, lang)
 
     _heading(pdf, content.section_title("figures", lang))
     cards = content.cards(brief, lang)
@@ -155,6 +194,8 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
     pdf.set_xy(MARGIN, top + 72)
     for note in [*content.needs_lines(brief, "figures", lang), *content.notes(brief, lang)]:
         _para(pdf, note, size=11, color=GREY)
+
+    _trend_page(pdf, brief, lang)
 
     for which, section in (("street", "streets"), ("unit", "units")):
         _heading(pdf, content.section_title(section, lang))
@@ -239,6 +280,8 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         pdf.ln(2)
         for line in equity.definition_lines(lang):
             _para(pdf, line, size=10, color=GREY)
+
+    _targets_page(pdf, brief, lang)
 
     _heading(pdf, content.section_title("problems", lang))
     groups = content.problem_groups(brief, lang)

@@ -19,7 +19,7 @@ from pptx.util import Emu, Inches, Pt
 from analysis.meeting import MeetingBrief
 from geo.dataset import Dataset
 from i18n import t
-from reports import content, equity
+from reports import content, equity, loop
 from reports.maps import pictures
 
 LATIN_FONT = "Arial"
@@ -132,9 +132,53 @@ def _equity_slide(slide, ds: Dataset, brief: MeetingBrief, lang: str) -> None:
           color=GREY)
 
 
+def _followups_slide(prs, brief: MeetingBrief, lang: str) -> None:
+    """Last meetings' follow-ups with their state (only when the brief was given the dataset's follow-ups)."""
+    if brief.followups is None:
+        return
+    slide = _slide(prs, loop.section_title(loop.FOLLOWUPS, brief, lang), brief, lang)
+    table = loop.followups_table(brief, lang, top=10)
+    _text(slide, Inches(0.5), Inches(1.15), Inches(12.3), Inches(0.5), loop.followups_summary(brief, lang), size=16)
+    if table is not None:
+        _table(slide, table, Inches(0.5), Inches(1.7), Inches(12.3), size=12, row_h=Inches(0.44))
+        more = content.more_text(len(table.rows), len(brief.followups), lang)
+        if more:
+            _text(slide, Inches(0.5), Inches(6.55), Inches(12.3), Inches(0.4), more, size=12, color=GREY)
+
+
+def _trend_slide(prs, brief: MeetingBrief, lang: str) -> None:
+    """The five figures at the last 12 month ends, as small line charts."""
+    slide = _slide(prs, loop.section_title(loop.TREND, brief, lang), brief, lang)
+    png = loop.trend_png(brief, lang=lang)
+    if png is not None:
+        _picture(slide, png, Inches(0.4), Inches(1.4), height=Inches(4.3))
+    _text(slide, Inches(0.5), Inches(5.9), Inches(12.3), Inches(0.9), loop.trend_lines(brief, lang) or
+          [t("loop.trend.help", lang=lang)], size=13, color=GREY)
+
+
+def _targets_slide(prs, brief: MeetingBrief, lang: str) -> None:
+    """In a quarter's last month with targets: the 考核 table and each target's figure."""
+    if brief.quarter is None:
+        return
+    slide = _slide(prs, loop.section_title(loop.TARGETS, brief, lang), brief, lang)
+    _text(slide, Inches(0.5), Inches(1.1), Inches(12.3), Inches(0.5), loop.targets_caption(brief, lang), size=14,
+          color=GREY)
+    score = loop.score_table(brief, lang)
+    if score is not None:
+        _table(slide, score, Inches(0.5), Inches(1.6), Inches(5.6), size=11, row_h=Inches(0.34))
+    detail = loop.targets_table(brief, lang)
+    if detail is not None:
+        shown = content.TextTable(detail.headers, detail.rows[:14], detail.numeric, detail.highlight[:14])
+        _table(slide, shown, Inches(6.4), Inches(1.6), Inches(6.5), size=10, row_h=Inches(0.33))
+        more = content.more_text(len(shown.rows), len(detail.rows), lang)
+        if more:
+            _text(slide, Inches(6.4), Inches(6.6), Inches(6.5), Inches(0.3), more, size=10, color=GREY)
+
+
 def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
-    """The deck as bytes: title, key figures, street league, unit league, gaps map, hot spot map,
-    estates progress, equity of access, this month's problems."""
+    """The deck as bytes: title, last meetings' follow-ups (when given), key figures, the figures over 12 months,
+    street league, unit league, gaps map, hot spot map, estates progress, equity of access, the quarter's 考核
+    table (in a quarter's last month, with targets), this month's problems."""
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
 
@@ -143,6 +187,8 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
           bold=True, color=NAVY)
     _text(slide, Inches(0.8), Inches(3.9), Inches(11.7), Inches(1.0),
           [content.subtitle(brief, lang), content.t_generated(lang)], size=18, color=GREY)
+
+    _followups_slide(prs, brief, lang)  # the meeting opens with what it decided last time, and whether it is done
 
     slide = _slide(prs, content.section_title("figures", lang), brief, lang)
     cards = content.cards(brief, lang)
@@ -154,6 +200,8 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
               size=18, align=PP_ALIGN.CENTER)
     for note_i, note in enumerate([*content.needs_lines(brief, "figures", lang), *content.notes(brief, lang)]):
         _text(slide, Inches(0.5), Inches(5.6 + 0.4 * note_i), Inches(12.3), Inches(0.4), note, size=14, color=GREY)
+
+    _trend_slide(prs, brief, lang)
 
     for which, section in (("street", "streets"), ("unit", "units")):
         slide = _slide(prs, content.section_title(section, lang), brief, lang)
@@ -202,6 +250,8 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
 
     slide = _slide(prs, content.section_title(equity.SECTION, lang), brief, lang)
     _equity_slide(slide, ds, brief, lang)
+
+    _targets_slide(prs, brief, lang)
 
     slide = _slide(prs, content.section_title("problems", lang), brief, lang)
     groups = content.problem_groups(brief, lang)

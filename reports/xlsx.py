@@ -21,8 +21,8 @@ import xlsxwriter
 
 from analysis.cases import mask_phone
 from analysis.meeting import MeetingBrief
-from i18n import TABLE, t
-from reports import content
+from i18n import TABLE, label_of, t
+from reports import content, loop
 
 FORMULA_START = ("=", "+", "-", "@")
 # (frame column, header key, kind); kind: text | count | share | days | time | rank
@@ -130,6 +130,49 @@ def _summary(w: _Writer, brief: MeetingBrief, lang: str) -> None:
         row += 1
 
 
+FOLLOWUP_SHEET_COLUMNS = (("id", "loop.col.id", "count"), ("title", "loop.col.title", "text"),
+                          ("unit", "loop.col.unit", "text"), ("street", "loop.col.street", "text"),
+                          ("due", "loop.col.due", "text"), ("meeting", "loop.col.meeting", "text"),
+                          ("state", "loop.col.state", "text"), ("done_on", "loop.col.done_on", "text"),
+                          ("note", "loop.col.note", "text"))
+TREND_SHEET_COLUMNS = (("month", "loop.col.month", "text"), ("coverage", "meeting.fig.coverage", "share"),
+                       ("open", "meeting.fig.open", "count"), ("overdue", "meeting.fig.overdue", "count"),
+                       ("closure_rate", "meeting.fig.closure_rate", "share"),
+                       ("committees", "meeting.fig.committees", "count"))
+SCORE_SHEET_COLUMNS = (("kind", "loop.col.kind", "text"), ("subject", "loop.col.subject", "text"),
+                       ("targets", "loop.col.score", "count"), ("met", "loop.met", "count"),
+                       ("not_met", "loop.col.not_met", "count"), ("not_judged", "loop.col.not_judged", "count"))
+TARGET_SHEET_COLUMNS = (("kind", "loop.col.kind", "text"), ("subject", "loop.col.subject", "text"),
+                        ("measure", "loop.col.measure", "text"), ("target", "loop.col.target", "text"),
+                        ("value", "loop.col.value", "text"), ("result", "loop.col.met", "text"),
+                        ("cases", "loop.col.cases", "count"))
+
+
+def _loop_sheets(w: _Writer, brief: MeetingBrief, lang: str) -> None:
+    """督办事项 (when the brief was given the follow-ups), 指标走势, and in a quarter's last month with targets
+    季度考核 and 考核明细."""
+    f = brief.followups
+    if f is not None:
+        shown = f.assign(state=[label_of("followup_state", v, lang=lang) for v in f["state"]])
+        w.sheet(t("loop.sheet.followups", lang=lang), shown, FOLLOWUP_SHEET_COLUMNS, lang,
+                lines=[loop.followups_summary(brief, lang)])
+    if brief.trend is not None:
+        w.sheet(t("loop.sheet.trend", lang=lang), brief.trend, TREND_SHEET_COLUMNS, lang,
+                lines=loop.trend_lines(brief, lang))
+    if brief.quarter is not None and brief.scorecard is not None:
+        card = brief.scorecard.assign(kind=[label_of("subject_kind", v, lang=lang) for v in brief.scorecard["kind"]])
+        w.sheet(t("loop.sheet.score", lang=lang), card, SCORE_SHEET_COLUMNS, lang,
+                lines=[loop.targets_caption(brief, lang)])
+        detail = loop.targets_table(brief, lang)
+        check = brief.targets
+        rows = pd.DataFrame({
+            "kind": [label_of("subject_kind", v, lang=lang) for v in check["kind"]], "subject": check["subject"],
+            "measure": [label_of("measure", v, lang=lang) for v in check["measure"]],
+            "target": [r[1] for r in detail.rows], "value": [r[2] for r in detail.rows],
+            "result": [r[3] for r in detail.rows], "cases": check["cases"].astype("float64")})
+        w.sheet(t("loop.sheet.targets", lang=lang), rows, TARGET_SHEET_COLUMNS, lang)
+
+
 def build_xlsx(brief: MeetingBrief, *, lang: str = "zh", mask_personal: bool = True) -> bytes:
     """The workbook as bytes; reporters' phones masked (138****5678) unless ``mask_personal=False``."""
     buf = io.BytesIO()
@@ -163,6 +206,7 @@ def build_xlsx(brief: MeetingBrief, *, lang: str = "zh", mask_personal: bool = T
                                          behind=[t("meeting.yes" if v else "meeting.no", lang=lang)
                                                  for v in brief.estates_plan["behind"]])
         w.sheet(t("meeting.sec.plan", lang=lang), plan, PLAN_COLUMNS, lang)
+    _loop_sheets(w, brief, lang)
     w.book.set_properties({"title": content.title(brief, lang), "company": "GridAtlas",
                            "created": dt.datetime(brief.month_end.year, brief.month_end.month, brief.month_end.day)})
     w.book.close()

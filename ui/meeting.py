@@ -60,20 +60,25 @@ def _coverage(ctx: PageContext):
 
 
 @st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)
-def _brief(path: str, token: str, street: str | None, month: str, mask: bool, _ctx: PageContext) -> MeetingBrief:
+def _brief(path: str, token: str, street: str | None, month: str, mask: bool, records_key: str, _ctx: PageContext,
+           _records: tuple) -> MeetingBrief:
     ds = _ctx.ds
     has_cases = ds.rows("cases") > 0  # counted without reading the cases
+    followups, targets = _records
     return meeting_brief(ds, street=street, month=month, table=case_table(_ctx) if has_cases else None,
                          weights=grid_weights(_ctx) if has_cases else None, coverage=_coverage(_ctx),
-                         mask_personal=mask)
+                         mask_personal=mask, followups=followups, targets=targets)
 
 
-def brief(ctx: PageContext, month: str) -> MeetingBrief:
-    """The meeting brief of the context's street and ``month``, once per dataset version.
+def brief(ctx: PageContext, month: str, records: tuple | None = None) -> MeetingBrief:
+    """The meeting brief of the context's street and ``month``, once per dataset version (and per state of its
+    follow-ups and targets: ``records`` is `ui.meeting_loop.records`).
 
     Reporters' phones are masked unless the viewer's role is staff or above (one brief per case, cached apart).
     """
-    return _brief(ctx.path, ctx.token, ctx.street, month, not auth.can_see_personal(), ctx)
+    followups, targets, key = records if records is not None else (None, None, "")
+    return _brief(ctx.path, ctx.token, ctx.street, month, not auth.can_see_personal(), key, ctx,
+                  (followups, targets))
 
 
 @st.cache_data(show_spinner=False, max_entries=48)
@@ -96,13 +101,15 @@ def picture(ctx: PageContext, b: MeetingBrief, which: str) -> bytes | None:
 
 @st.cache_data(show_spinner=False, max_entries=48)
 def _file(path: str, token: str, street: str | None, month: str, lang: str, fmt: str, mask: bool,
-          _brief: MeetingBrief) -> bytes:
+          _brief: MeetingBrief, records_key: str = "") -> bytes:
     return build_report(get_dataset(path), _brief, fmt, lang=lang)
 
 
-def report_file(ctx: PageContext, b: MeetingBrief, fmt: str) -> bytes:
-    """The PPTX, PDF or XLSX of this brief in the page's language, made once per dataset version (and masking)."""
-    return _file(ctx.path, ctx.token, ctx.street, b.month, ctx.lang, fmt, not auth.can_see_personal(), b)
+def report_file(ctx: PageContext, b: MeetingBrief, fmt: str, records_key: str = "") -> bytes:
+    """The PPTX, PDF or XLSX of this brief in the page's language, made once per dataset version (and masking,
+    and state of the follow-ups and targets)."""
+    return _file(ctx.path, ctx.token, ctx.street, b.month, ctx.lang, fmt, not auth.can_see_personal(), b,
+                 records_key)
 
 
 def file_name(b: MeetingBrief, fmt: str) -> str:

@@ -117,3 +117,20 @@ def test_followups_of_a_month_with_their_states():
         [1, "overdue", False], [7, "overdue", False], [2, "open", False], [5, "open", True], [4, "done", False]]
     assert frame.loc[frame["id"] == 4, ["done_on", "note"]].values.tolist() == [["2024-03-15", "已办"]]
     assert frame.loc[frame["id"] == 7, "done_on"].isna().all()
+
+
+def test_trend_of_the_meeting_fixture_by_hand():
+    """`tests.analysis.meeting_fixtures`'s table, month by month (as of 2024-03-20): open/overdue at each month's
+    end, the month's closure rate, committees formed by then (E1 02-10, E2 03-15, E3 03-25)."""
+    from analysis.meeting import meeting_brief
+    from tests.analysis.meeting_fixtures import meeting_dataset
+
+    trend = meeting_brief(meeting_dataset()).trend
+    last3 = trend.tail(3)
+    assert last3["month"].tolist() == ["2024-01", "2024-02", "2024-03"]
+    assert last3["open"].tolist() == [1, 3, 5]  # C9 | C2 C3 C9 | C3 C5 C6 C8 C9
+    assert last3["overdue"].tolist() == [1, 3, 4]  # C9 | C2 C3 C9 | C3 C6 C8 C9
+    assert last3["closure_rate"].tolist() == pytest.approx([0.0, 1 / 3, 2 / 5])  # C9 | C1 of C1-C3 | C4 C7 of C4-C8
+    assert last3["committees"].tolist() == [0, 1, 2]
+    assert trend["coverage"].isna().all()  # no opening dates
+    assert trend.head(9)[["open", "overdue", "closure_rate"]].isna().all().all()  # before the first case

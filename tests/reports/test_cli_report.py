@@ -40,7 +40,9 @@ def test_report_pdf_for_one_street_and_month_in_english(gpkg, tmp_path, capsys):
     assert (summary["street"], summary["month"], summary["lang"]) == ("东街", "2024-02", "en")
     doc = pymupdf.open(out)
     assert doc[0].get_text().startswith("东街 scheduling meeting, 2024-02")
-    assert "Responsible-unit league table" in doc[3].get_text()
+    # title, the follow-ups (none recorded yet), figures, trend, streets, then units
+    assert doc[1].get_text().startswith("Follow-ups: what was decided, and is it done\nNo follow-ups recorded yet.")
+    assert "Responsible-unit league table" in doc[5].get_text()
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -27,7 +27,7 @@ from reports import content as rc
 from reports.maps import DPI
 from tests.analysis.meeting_fixtures import meeting_dataset
 
-SECTIONS_ZH = ["本月主要指标", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "小区自治进展", "养老服务公平性",
+SECTIONS_ZH = ["本月主要指标", "近 12 个月主要指标走势", "街道排名", "责任单位排名", "养老服务覆盖缺口", "事件热点", "小区自治进展", "养老服务公平性",
                "本月问题清单"]
 
 
@@ -71,13 +71,16 @@ def test_pptx_figures_equal_the_brief(pptx_deck, demo):
     assert f"{open_.value:,}" in text and f"较上月 {open_.delta:+,}" in text
     assert f"{100 * b.figure('closure_rate').value:.1f}%" in text
     assert f"{100 * b.figure('coverage').value:.1f}%" in text
-    assert "设施无启用日期，无法比较上月" in text
+    # the demo's stations carry opening dates: coverage has its change since last month (2019-04's stations)
+    cov = b.figure("coverage")
+    assert cov.previous is not None and cov.delta is not None
+    assert rc.cards(b, "zh")[0].delta in text and "设施无启用日期，无法比较上月" not in text
 
 
 def test_pptx_league_tables_are_native_tables_equal_to_the_brief(pptx_deck, demo):
     _, b = demo
-    for slide, frame, name in ((pptx_deck.slides[2], b.street_league, "street"),
-                               (pptx_deck.slides[3], b.unit_league, "unit")):
+    for slide, frame, name in ((pptx_deck.slides[3], b.street_league, "street"),
+                               (pptx_deck.slides[4], b.unit_league, "unit")):
         tables = [s.table for s in slide.shapes if s.has_table]
         assert len(tables) == 1
         tbl = tables[0]
@@ -93,7 +96,7 @@ def test_pptx_league_tables_are_native_tables_equal_to_the_brief(pptx_deck, demo
 
 
 def test_pptx_maps_and_chart_are_crisp_pictures(pptx_deck):
-    for index in (4, 5, 6):  # gaps, hot spots, estates
+    for index in (5, 6, 7):  # gaps, hot spots, estates
         pics = [s for s in pptx_deck.slides[index].shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
         assert len(pics) == 1
         pic = pics[0]
@@ -129,10 +132,10 @@ def test_pdf_text_is_selectable_and_equals_the_brief(pdf_doc, demo):
     figures = pdf_doc[1].get_text()
     assert f"{b.figure('overdue').value:,}" in figures
     assert f"较上月 {b.figure('overdue').delta:+,}" in figures
-    units = pdf_doc[3].get_text()
+    units = pdf_doc[4].get_text()
     for unit in b.unit_league["unit"]:
         assert unit in units
-    problems = pdf_doc[8].get_text()
+    problems = pdf_doc[9].get_text()
     for item in b.problems:
         assert item.subject in problems
 
@@ -151,9 +154,9 @@ def test_pdf_embeds_the_cjk_font(pdf_doc):
 
 
 def test_pdf_pages_render_with_maps(pdf_doc, tmp_path):
-    for index in (4, 5, 6):
+    for index in (5, 6, 7):
         assert len(pdf_doc[index].get_images()) == 1
-    pix = pdf_doc[4].get_pixmap(dpi=60)
+    pix = pdf_doc[5].get_pixmap(dpi=60)
     out = tmp_path / "gaps.png"
     pix.save(out)
     img = np.asarray(Image.open(out).convert("RGB"))
@@ -174,7 +177,8 @@ def small():
 
 def test_xlsx_sheets_headers_and_frozen_rows(small):
     _, wb = small
-    assert wb.sheetnames == ["汇总", "街道排名", "责任单位排名", "超期未办结事件", "养老服务覆盖缺口", "小区自治进展"]
+    assert wb.sheetnames == ["汇总", "街道排名", "责任单位排名", "超期未办结事件", "养老服务覆盖缺口", "小区自治进展",
+                             "指标走势"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
     assert [c.value for c in wb["责任单位排名"][1]] == ["关注排名", "上月排名", "责任单位", "本月事件", "本月已办结",
