@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from commands._common import EXIT_OK, add_data_arg, audit, check_seed, print_json, whole_dataset_store
+from commands._progress import end_line, finish, terminal_progress
 from geo import derive
 from geo.crs import COORD_SYSTEMS
 from geo.errors import AnalysisError
@@ -103,11 +104,18 @@ def _cmd_import(args: argparse.Namespace) -> int:
     store = whole_dataset_store(args, "import")  # a bad name is refused before the file is read
     # an OpenStreetMap extract: its walkable ways within the dataset's grids' bounds plus geo.osm.MARGIN_M
     extent = extent_of(store.load().grids) if is_osm(args.file) else None
-    read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet,
-                      extent=extent)
+    progress = terminal_progress(args.lang)  # a bar on a terminal's stderr; nothing in scripts
+    try:
+        read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet,
+                          extent=extent, progress=progress)
+        info = store.import_layer(args.layer, read.gdf, mode=args.mode, source=Path(args.file).name,
+                                  user=args.user, progress=progress)
+    except BaseException:
+        end_line(progress)
+        raise
+    finish(progress, args.lang)
     for problem in read.warnings:
         print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
-    info = store.import_layer(args.layer, read.gdf, mode=args.mode, source=Path(args.file).name, user=args.user)
     derived = derive.import_warnings(store, args.layer)  # e.g. estates outside every grid (geo/derive.py)
     for problem in derived:
         print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)

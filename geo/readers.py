@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 from pyproj import CRS
@@ -39,6 +40,7 @@ from pyproj.exceptions import CRSError
 from geo.crs import COORD_SYSTEMS, CoordSys
 from geo.errors import DataError, Problem, bad_choice
 from geo.osm import Bbox, read_osm_roads
+from geo.progress import ProgressFn, progress_or_silent
 from geo.schema import LAYERS, check_layer
 from geo.upload import Limits, check_layer_size, gpkg_layer_bytes, staged_path
 
@@ -136,12 +138,41 @@ def _read_csv(path: Path, *, layer: str) -> RawTable:
         delimiter = csv.Sniffer().sniff(first, delimiters=_CSV_DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
-    try:
-        frame = pd.read_csv(path, dtype=str, sep=delimiter, skipinitialspace=True, encoding=encoding,
-                            keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise _unreadable(layer, path, exc) from exc
+    frame = _read_csv_arrow(path, delimiter) if encoding in ("utf-8", "utf-8-sig") else None
+    if frame is None:
+        try:
+            frame = pd.read_csv(path, dtype=str, sep=delimiter, skipinitialspace=True, encoding=encoding,
+                                keep_default_na=False, na_values=[""])
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise _unreadable(layer, path, exc) from exc
     return RawTable(frame, Source(path.name, "csv", encoding=encoding))
+
+
+def _read_csv_arrow(path: Path, delimiter: str) -> pd.DataFrame | None:
+    """A UTF-8 CSV read in columns by pyarrow (threads, no Python per row), every cell as text as pandas
+    reads it (leading spaces dropped, an empty cell missing); None when pyarrow cannot read it, and pandas
+    (which names the problem) reads it instead."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        names = pacsv.open_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter)).schema.names
+        table = pacsv.read_csv(
+            path, parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None
+    if len(set(table.column_names)) != len(table.column_names):  # pandas renames repeated headers
+        return None
+    columns = {}
+    for name in table.column_names:
+        text = pc.utf8_ltrim(table.column(name), characters=" ")
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+        columns[name.lstrip(" ")] = text
+    text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own ``str``, as read_csv(dtype=str) gives
+    return pa.table(columns).to_pandas(types_mapper={pa.large_string(): text_dtype}.get, self_destruct=True)
 
 
 def _read_xlsx(path: Path, *, layer: str, sheet: str | None) -> RawTable:
@@ -307,10 +338,16 @@ def check_table(raw: RawTable, layer: str, *, coord_sys: CoordSys = "wgs84", eps
 
 def read_layer(path: str | Path, layer: str, *, coord_sys: CoordSys = "wgs84", epsg: int | str | None = None,
                sublayer: str | None = None, columns: dict[str, str | None] | None = None,
-               limits: Limits | None = None, extent: Bbox | None = None) -> LayerRead:
-    """Read and validate one layer from a file; raise `DataError` with every problem found."""
-    return check_table(read_table(path, layer, sublayer=sublayer, limits=limits, extent=extent), layer,
-                       coord_sys=coord_sys, epsg=epsg, columns=columns)
+               limits: Limits | None = None, extent: Bbox | None = None,
+               progress: ProgressFn | None = None) -> LayerRead:
+    """Read and validate one layer from a file; raise `DataError` with every problem found.
+
+    ``progress`` hears the stages ``read`` and ``validate`` (`geo.progress`)."""
+    report = progress_or_silent(progress)
+    report("read", 0.0)
+    raw = read_table(path, layer, sublayer=sublayer, limits=limits, extent=extent)
+    report("validate", 0.0)
+    return check_table(raw, layer, coord_sys=coord_sys, epsg=epsg, columns=columns)
 
 
 def read_layer_file(path: str | Path, layer: str, *, coord_sys: CoordSys = "wgs84", sublayer: str | None = None,

@@ -12,6 +12,8 @@ for a dataset in the workspace, or any ``.gpkg`` path given to ``--data``)::
             meta.json               the dataset's meta table
             version.json            its VersionInfo; ``checksum`` covers layers/ and meta.json
             derived/                what pages derive from the version (`FileDerivedCache`)
+            hashes/                 `geo.rowhash` hashes of the layers imported into it (the next import's
+                                    comparison; outside the checksum, used only when they fit the layer)
         v0002/ ...
         scenarios.gpkg              saved scenarios (the `geo.scenarios` table), the meeting's follow-ups
                                     and targets (`geo._gpkg_meeting`), shared by versions
@@ -260,7 +262,10 @@ def _ids(frame: pd.DataFrame, id_col: str | None):
 
     if id_col is None or id_col not in frame.columns:
         return None
-    return pa.array(frame[id_col].astype(str).to_numpy(dtype=object), type=pa.large_string())
+    values = frame[id_col]
+    if not pd.api.types.is_string_dtype(values) or values.dtype == object:
+        values = values.astype(str)
+    return pa.Array.from_pandas(values.astype("string[pyarrow]")).cast(pa.large_string())
 
 
 def _layer_changes(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, id_col: str | None) -> tuple[int, int, int]:
@@ -557,7 +562,7 @@ class GpkgStore:
 
         The GeoPackage is the current one with the changed layers rewritten when the current one is in step
         with its version, else written whole. ``hashes``: `geo.rowhash` hashes of layers among ``frames``,
-        kept in the version's ``derived/`` for the next import's comparison. The caller holds the lock.
+        kept in the version's ``hashes/`` for the next import's comparison. The caller holds the lock.
         """
         v = info.id
         tmp_dir = self._history / f".v{v:04d}.tmp"
@@ -573,8 +578,9 @@ class GpkgStore:
             path = tmp_dir / "layers" / f"{name}.parquet"
             gdf.to_parquet(path, index=False, compression="zstd", write_covering_bbox=False)
             _fsync_file(path)
-        for name, values in (hashes or {}).items():
-            FileDerivedCache(tmp_dir / "derived").get(f"{rowhash.HASHES_NAME}.{name}", lambda values=values: values)
+        for name, values in (hashes or {}).items():  # beside the layers, outside the checksum: a hint, checked
+            (tmp_dir / "hashes").mkdir(exist_ok=True)
+            np.save(tmp_dir / "hashes" / f"{name}.{rowhash.HASHES_NAME}.npy", values, allow_pickle=False)
         with open(tmp_dir / "meta.json", "w", encoding="utf-8") as fh:
             json.dump(meta, fh, ensure_ascii=False, indent=1, sort_keys=True)
             fh.flush()
@@ -690,14 +696,16 @@ class GpkgStore:
         return {"rows_added": total[0], "rows_changed": total[1], "rows_removed": total[2]}
 
     def _stored_hashes(self, version: int, layer: str) -> np.ndarray:
-        """`geo.rowhash` hashes of a stored layer: those kept at its import, else computed from its file (and
-        kept)."""
+        """`geo.rowhash` hashes of a stored layer: those kept at its import, else computed from its file (an older
+        version is never written to: a failed import leaves its files as they were)."""
         path = self._vdir(version) / "layers" / f"{layer}.parquet"
-        got = FileDerivedCache(self._vdir(version) / "derived").get(f"{rowhash.HASHES_NAME}.{layer}",
-                                                                    lambda: rowhash.file_hashes(path))
-        if not isinstance(got, np.ndarray) or len(got) != pyarrow_rows(path):  # not this file's: computed again
-            got = rowhash.file_hashes(path)
-        return got
+        try:
+            got = np.load(self._vdir(version) / "hashes" / f"{layer}.{rowhash.HASHES_NAME}.npy", allow_pickle=False)
+            if got.dtype == np.uint64 and got.shape == (pyarrow_rows(path),):
+                return got
+        except (OSError, ValueError):
+            pass
+        return rowhash.file_hashes(path)  # not kept (a version from before), or not this file's
 
     def import_layer(self, layer: str, gdf: gpd.GeoDataFrame, *, mode: ImportMode = "replace", source: str,
                      user: str | None = None, progress: ProgressFn | None = None) -> VersionInfo:

@@ -36,6 +36,7 @@ from ui import auth, widgets
 from ui.context import PageContext
 from ui.layers import FACILITY_COLORS
 from ui.maps import add_lines, add_points, add_polygons, new_map, show_map
+from ui.progress import prepare_version, stage_bar
 
 NONE = "-"  # the mapping table's "not imported"
 CRS_CHOICES: dict[str, tuple[str, int | None]] = {  # choice -> (datum of lon/lat, EPSG code)
@@ -257,11 +258,15 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
     extent = upload_extent(upload, ctx.ds.grids)
     if extent is not None:
         st.caption(t("data.osm.extent", lang=lang, margin_m=f"{MARGIN_M:,.0f}"))
+    bar = stage_bar(lang)  # the import's stages (geo.progress): reading now, the rest as the clerk goes on
+    bar("read", 0.0)
     try:
         raw = _cached_raw(upload, layer, sublayer, extent)
     except DataError as err:
+        bar.bar.empty()
         show_problems(err, lang=lang)
         return
+    bar.bar.empty()
     if len(raw.source.sublayers) > 1:
         st.selectbox(t("data.sublayer", lang=lang), raw.source.sublayers,
                      index=raw.source.sublayers.index(raw.source.sublayer), key="data_sublayer")
@@ -308,11 +313,15 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
         return
 
     st.markdown(f"**{t('data.report.header', lang=lang)}**")
+    bar = stage_bar(lang)
+    bar("validate", 0.0)
     try:
         read = check_table(raw, layer, coord_sys=coord_sys, epsg=epsg, columns=mapping)
     except DataError as err:
+        bar.bar.empty()
         show_problems(err, lang=lang)
         return
+    bar.bar.empty()
     st.success(t("data.report.ok", lang=lang, rows=f"{len(read.gdf):,}"))
     if read.warnings:
         st.warning(t("data.report.warnings", lang=lang, n=len(read.warnings)))
@@ -329,8 +338,10 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
                          format_func=lambda m: t(f"data.mode.{m}", lang=lang))
     if st.button(t("data.save", lang=lang), type="primary", key="data_save"):
         viewer = auth.require("staff", action="import", target=f"{store.name}/{layer}")
+        bar = stage_bar(lang)
         try:
-            info = store.import_layer(layer, read.gdf, mode=mode, source=upload.name, user=viewer.name or user)
+            info = store.import_layer(layer, read.gdf, mode=mode, source=upload.name, user=viewer.name or user,
+                                      progress=bar)
         except DataError as err:
             auth.audit("import", target=f"{store.name}/{layer}", detail=upload.name, ok=False)
             show_problems(err, lang=lang)
@@ -342,6 +353,7 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
         auth.audit("import", target=f"{store.name}/{layer}",
                    detail=f"{upload.name}; {mode}; version {info.id}; +{info.rows_added} ~{info.rows_changed} "
                           f"-{info.rows_removed}")
+        prepare_version(ctx, bar)  # the new version's page data, so its first visitor does not wait for it
         st.session_state["data_flash"] = t("data.saved", lang=lang, version=info.id, added=info.rows_added,
                                            changed=info.rows_changed, removed=info.rows_removed)
         st.session_state["data_flash_warnings"] = [problem_text(p, lang=lang)
