@@ -58,6 +58,7 @@ def _domains() -> dict[str, tuple]:
     )
     from analysis.siting import MODES
     from geo.audit import ACTIONS, COLUMNS
+    from geo.progress import IMPORT_STAGES
     from geo.schema import CASE_STATUS
     from ui.auth import GUARDED_ACTIONS
 
@@ -73,7 +74,7 @@ def _domains() -> dict[str, tuple]:
         "code.role.": ROLES, "data.mode.": IMPORT_MODES, "meeting.download.": REPORT_FORMATS,
         "code.action.": GUARDED_ACTIONS, "code.audit.": ACTIONS,
         "admin.col.": tuple("name" if c == "user" else c for c in COLUMNS),
-        "planning.weight.": DEMAND_WEIGHTS,
+        "planning.weight.": DEMAND_WEIGHTS, "progress.": IMPORT_STAGES,
         "equity.col.": ("street", "elderly", "beyond", "beyond_share", "gini", "palma", "access"),
     }
 
