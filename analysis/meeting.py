@@ -299,6 +299,26 @@ def _campaign(ds: Dataset, street: str | None) -> pd.DataFrame | None:
     return camp if len(camp) else None
 
 
+def campaign_of(ds: Dataset, street: str | None = None) -> pd.DataFrame | None:
+    """The campaign's estates of the district or ``street`` as the meeting counts its committees (None: none, or
+    no stage dates or, for a street, no estate street column: the figure is unknown)."""
+    if missing(ds, "meeting.committees") is not None:
+        return None
+    if street is not None and missing(ds, "meeting.estates_by_street") is not None:
+        return None
+    return _campaign(ds, street)
+
+
+def trend_of(ds: Dataset, *, street: str | None = None, table: CaseTable | None = None) -> pd.DataFrame:
+    """The five figures at the last 12 month ends up to the data's month (`analysis.history.figure_trend` with
+    the meeting's definitions): the overview's sparklines, without building the whole brief."""
+    as_of = resolve_as_of(ds.meta_dict, ds.lazy_layer("cases")).date()
+    has_cases = ds.rows("cases") > 0
+    return history.figure_trend(ds, year=as_of.year, month=as_of.month, as_of=as_of, street=street,
+                                table=table if has_cases else None, campaign=campaign_of(ds, street),
+                                has_deadline=has_cases and missing(ds, "meeting.overdue") is None)
+
+
 def _committees(camp: pd.DataFrame | None, day: dt.date) -> int | None:
     """Campaign estates whose owners' committee was formed by the end of ``day`` (the stage or beyond)."""
     if camp is None:

@@ -253,8 +253,36 @@ def add_site(sub: argparse._SubParsersAction) -> None:
 
 # --- scenarios ------------------------------------------------------------
 
+def _cmd_open_site(args: argparse.Namespace) -> int:
+    """A site of a saved scenario opened on a day: the facilities layer with it, as a new version."""
+    from analysis.history import open_site
+    from geo.followups import parse_day
+
+    ref = data_ref(args)
+    store = store_of(args)
+    if args.name is None:
+        raise AnalysisError("--open needs --name, the scenario the site was chosen in", code="analysis.option_needs",
+                            params={"option": "--open", "needs": "--name"})
+    saved = {s.name: s for s in store.list_scenarios(district=ref.district)}
+    if args.name not in saved:
+        from geo.scenarios import scenario_missing
+
+        raise scenario_missing(args.name)
+    day = parse_day(args.on)
+    facilities = open_site(load(args), saved[args.name], args.open, opened_on=day)
+    info = store.import_layer("facilities", facilities, mode="replace", user=args.user,
+                              source=f"scenario {args.name}: site {args.open} opened {day.isoformat()}")
+    audit("import", target=f"{store.name}/facilities", detail=f"scenario {args.name}: {args.open} opened {day}",
+          user=args.user)
+    print_json({"command": "scenarios open", "data": str(args.data), "scenario": args.name, "site": args.open,
+                "opened_on": day.isoformat(), "version": info.id, "facilities": len(facilities)})
+    return EXIT_OK
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from analysis.siting import SCENARIO_KIND, SitingRun
+    if args.open is not None:
+        return _cmd_open_site(args)
     ref = data_ref(args)
     rows = []
     for s in store_of(args).list_scenarios(kind=args.kind, district=ref.district):
@@ -277,4 +305,9 @@ def add_scenarios(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scenarios", help="list the scenarios saved in a dataset (oldest first), as JSON")
     add_data_arg(p)
     p.add_argument("--kind", default=None, help="only scenarios of this kind (e.g. siting)")
+    p.add_argument("--open", default=None, metavar="SITE",
+                   help="mark this site of scenario --name opened on --on: it becomes a facility (a new version)")
+    p.add_argument("--name", default=None, help="the scenario (with --open)")
+    p.add_argument("--on", default=None, metavar="YYYY-MM-DD", help="the day the station opened (with --open)")
+    p.add_argument("--user", default=None, help="who records it, for the audit log (default: cli:<login>)")
     p.set_defaults(func=_cmd_scenarios)

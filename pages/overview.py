@@ -10,6 +10,7 @@ from reports.content import needs_line
 from ui.context import get_context
 from ui.layers import district_map
 from ui.maps import legend, show_map
+from ui.meeting_loop import trend_strip
 from ui.overview import DAY_CARE_RADIUS_M, figures, streets_at_a_glance
 from ui.section import section
 from ui.section import table as show_table
@@ -63,6 +64,9 @@ with section("overview.figures"):
     for m in lacking.values():
         if m is not None and m.column is not None:  # an absent layer already reads "no layer" on its figure
             st.caption(needs_line(m, ctx.lang))
+
+with section("overview.trend"):  # the five figures over 12 months, as on the 调度会 page
+    trend_strip(ctx)
 
 with section("overview.map"):
     map_col, side_col = st.columns([3, 1])

@@ -84,9 +84,14 @@ def trend_table(brief: MeetingBrief, lang: str) -> TextTable | None:
 
 def trend_chart(brief: MeetingBrief, *, lang: str, width_in: float = 12.0, height_in: float = 4.2,
                 sparkline: bool = False) -> Figure | None:
-    """Five small line charts (one per figure) over the trend's months; a figure never known is left blank with
-    "—". ``sparkline``: no axes, for the overview's leaders' strip."""
-    tr = brief.trend
+    """Five small line charts (one per figure) over the brief's trend; see `frame_chart`."""
+    return frame_chart(brief.trend, lang=lang, width_in=width_in, height_in=height_in, sparkline=sparkline)
+
+
+def frame_chart(tr: pd.DataFrame | None, *, lang: str, width_in: float = 12.0, height_in: float = 4.2,
+                sparkline: bool = False) -> Figure | None:
+    """Five small line charts (one per figure of `analysis.history.TREND_COLUMNS`) over the months; a figure
+    never known is left blank with "—". ``sparkline``: no axes, for the overview's leaders' strip."""
     if tr is None or len(tr) == 0:
         return None
     fig = Figure(figsize=(width_in, height_in))

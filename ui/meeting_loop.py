@@ -14,11 +14,13 @@ import hashlib
 import streamlit as st
 
 from analysis.meeting import MeetingBrief
+from analysis.needs import missing
 from geo.calendar import parse_quarter, quarter_text
 from geo.errors import AnalysisError, DataError
 from geo.followups import MEASURES, FollowUp, Target, new_followup, new_target, read_target_template
 from i18n import error_text, label_of, problem_text, t
 from reports import loop
+from reports.content import needs_line
 from ui import auth
 from ui.context import PageContext
 from ui.data import get_store
@@ -209,3 +211,29 @@ def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], la
     if notice:
         st.success(notice)
 
+
+
+# --- the overview's sparklines -----------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=24)
+def _strip(path: str, token: str, street: str | None, lang: str, _ctx: PageContext) -> bytes | None:
+    from analysis.meeting import trend_of
+    from reports.maps import png_bytes
+    from ui.cases import case_table
+
+    ds = _ctx.ds
+    trend = trend_of(ds, street=street, table=case_table(_ctx) if ds.rows("cases") > 0 else None)
+    fig = loop.frame_chart(trend, lang=lang, width_in=12.0, height_in=1.6, sparkline=True)
+    return None if fig is None else png_bytes(fig, dpi=110)
+
+
+def trend_strip(ctx: PageContext) -> None:
+    """The five figures over 12 months as sparklines for the leaders (the 调度会 page's definitions)."""
+    png = _strip(ctx.path, ctx.token, ctx.street, ctx.lang, ctx)
+    if png is None:
+        return
+    st.caption(t("loop.overview.caption", lang=ctx.lang))
+    st.image(png, width="stretch")
+    m = missing(ctx.ds, "history.coverage")
+    if m is not None:
+        st.caption(md(needs_line(m, ctx.lang)))

@@ -42,6 +42,12 @@ STRINGS = {
     "err.data.target_template": ("预安表缺少列：{columns}。", "The template has no column {columns}."),
     "fix.data.target_template": ("请使用模板的表头：季度、责任单位或街道、指标、目标值。",
                                  "Use the template's headers: 季度, 责任单位 or 街道, 指标, 目标值."),
+    "err.analysis.option_needs": ("{option} 需要同时给出 {needs}。", "{option} needs {needs}."),
+    "err.analysis.site_not_chosen": ("站点 {site} 不是方案“{scenario}”选中的站点（{sites}）。",
+                                     "Site {site} is not one of scenario “{scenario}”'s sites ({sites})."),
+    "err.analysis.site_not_candidate": ("站点 {site} 不在候选站点图层中（自动生成的点没有具体位置）。",
+                                        "Site {site} is not in the candidates layer (a generated point has no address)."),
+    "err.analysis.site_already_open": ("已有编号为 {site} 的设施。", "A facility {site} already exists."),
     "err.analysis.quarter_invalid": ("季度“{quarter}”格式不对，应为 YYYYQn（例如 2019Q2）。",
                                      "The quarter “{quarter}” is not in the form YYYYQn (for example 2019Q2)."),
     "err.analysis.quarter_out_of_range": ("{quarter} 在数据截止日 {as_of} 之后才开始，无法核销。",
@@ -136,6 +142,9 @@ STRINGS = {
                          "Or import the units' filled template (XLSX: 季度, 责任单位 or 街道, 指标, 目标值)"),
     "loop.page.import_button": ("导入目标", "Import the targets"),
     "loop.page.imported": ("已导入 {n} 项目标。", "{n} targets imported."),
+    "loop.overview.caption": ("近 12 个月：老人覆盖率、月末未办结、月末逾期、本月办结率、业委会已成立（口径同调度会）",
+                              "The last 12 months: aged 60+ covered, open, overdue, closure rate, committees formed "
+                              "(as at the scheduling meeting)"),
     # --- needs ----------------------------------------------------------------------------------------------
     "needs.what.history.coverage": ("覆盖率的逐月变化", "coverage month by month"),
     "needs.col.facilities.opened_on": ("开业（启用）日期", "date opened"),

@@ -134,3 +134,12 @@ def test_trend_of_the_meeting_fixture_by_hand():
     assert last3["committees"].tolist() == [0, 1, 2]
     assert trend["coverage"].isna().all()  # no opening dates
     assert trend.head(9)[["open", "overdue", "closure_rate"]].isna().all().all()  # before the first case
+
+
+def test_the_overview_trend_is_the_meetings():
+    from analysis.meeting import meeting_brief, trend_of
+    from tests.analysis.meeting_fixtures import meeting_dataset
+
+    ds = meeting_dataset()
+    for street in (None, "西街"):
+        pd.testing.assert_frame_equal(trend_of(ds, street=street), meeting_brief(ds, street=street).trend)
