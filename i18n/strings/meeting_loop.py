@@ -27,7 +27,7 @@ STRINGS = {
     "fix.data.target_subject": ("请填写责任单位或街道名称。", "Name the unit or the street."),
     "err.data.target_measure": ("考核指标“{value}”不在 {choices} 之中。", "The measure “{value}” is not one of {choices}."),
     "fix.data.target_measure": ("请选择 {choices} 之一。", "Choose one of {choices}."),
-    "err.data.target_bound": ("指标 {measure} 只能设{bound}值。", "{measure} takes a {bound} threshold only."),
+    "err.data.target_bound": ("指标 {measure} 只能用 --{bound} 设目标值。", "{measure} takes a threshold with --{bound} only."),
     "fix.data.target_bound": ("请只给 --{bound}。", "Give --{bound} only."),
     "err.data.target_share": ("{measure} 是比例，但目标值为 {value}。", "{measure} is a share but the threshold is {value}."),
     "fix.data.target_share": ("请填 0 到 1 之间的比例（0.9 即 90%）。", "Give a share from 0 to 1 (0.9 = 90%)."),
