@@ -46,7 +46,8 @@ def _check_figures(page, brief) -> None:
 
 def _sections(page, name: str) -> None:
     """Screenshots of each section of the page (the page scrolls inside Streamlit's own container)."""
-    for key in ("figures", "streets", "units", "gaps", "hot", "estates", "problems", "downloads"):
+    for key in ("followups", "figures", "trend", "streets", "units", "gaps", "hot", "estates", "targets", "problems",
+                "downloads"):
         box = page.locator(f".st-key-meeting-{key}")
         box.scroll_into_view_if_needed()
         screenshot_box(box, f"{name}_{key}")
@@ -57,7 +58,9 @@ def screenshot_box(box, name: str) -> None:
     box.screenshot(path=str(SCREENS / f"{name}.png"))
 
 
-def _download_all(page, brief, tmp_path) -> dict[str, bytes]:
+def _download_all(page, brief, tmp_path, *, quarter: bool = False) -> dict[str, bytes]:
+    """The three files; the deck and the PDF have the title, the follow-ups (the page always passes the
+    dataset's), every fixed section and, with ``quarter``, the quarter's 考核 page."""
     page.get_by_role("button", name="生成会议材料").click()
     page.wait_for_selector('[data-testid="stDownloadButton"]', timeout=240_000)
     files = {}
@@ -70,10 +73,12 @@ def _download_all(page, brief, tmp_path) -> dict[str, bytes]:
         d.save_as(path)
         files[fmt] = path.read_bytes()
     deck = Presentation(io.BytesIO(files["pptx"]))
-    assert len(deck.slides) == 8
+    pages = 1 + 1 + len(content.SECTIONS) + (1 if quarter else 0)
+    assert len(deck.slides) == pages
+    assert deck.slides[1].shapes[0].text_frame.text == "督办事项落实情况"
     assert deck.slides[0].shapes[0].text_frame.text == content.title(brief, "zh")
     pdf = pymupdf.open(stream=files["pdf"], filetype="pdf")
-    assert pdf.page_count == 8 and pdf[0].get_text().startswith(content.title(brief, "zh"))
+    assert pdf.page_count == pages and pdf[0].get_text().startswith(content.title(brief, "zh"))
     wb = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))
     assert wb.sheetnames[:3] == ["汇总", "街道排名", "责任单位排名"]
     assert [c.value for c in wb["街道排名"]["C"][1:]] == list(brief.street_league["street"])
@@ -88,7 +93,7 @@ def test_meeting_page_on_the_demo(app_url, offline_page, tmp_path):
     wait_for_app(page)
     page.wait_for_selector("h1:has-text('石峰区 2019-06 月调度会')", timeout=120_000)
     _check_figures(page, june)
-    _images_drawn(page, 3)
+    _images_drawn(page, 4)  # gaps, hot spots, estates, the 12-month trend
     assert_no_exception(page)
     page.wait_for_selector("h3:has-text('本月问题清单')", timeout=60_000)  # the last section: the page is whole
     text = page.inner_text("body")
@@ -97,6 +102,9 @@ def test_meeting_page_on_the_demo(app_url, offline_page, tmp_path):
     for unit in june.unit_league["unit"]:
         assert unit in text
     assert "本月问题清单" in text
+    # the loop: the demo's follow-ups (one overdue) and, in June, 2019Q2's targets checked
+    assert "督办事项落实情况" in text and "逾期未办结事件逐件销号" in text and "已超期" in text
+    assert "2019Q2 季度考核（预安销号）" in text and "按季末 2019-06-30 的数据核销：18 项目标中" in text
     screenshot(page, "meeting_demo")
 
     # another month: the figures follow
@@ -106,7 +114,7 @@ def test_meeting_page_on_the_demo(app_url, offline_page, tmp_path):
     page.wait_for_selector("h1:has-text('石峰区 2019-05 月调度会')", timeout=120_000)
     wait_for_app(page)
     _check_figures(page, may)
-    _images_drawn(page, 3)
+    _images_drawn(page, 4)  # gaps, hot spots, estates, the 12-month trend
     _download_all(page, may, tmp_path)
     assert_no_exception(page)
     _sections(page, "meeting_demo")
@@ -131,7 +139,7 @@ def test_meeting_page_on_the_wuchang_scale(wuchang_url, offline_page, tmp_path):
     wait_for_app(page, timeout_ms=240_000)
     page.wait_for_selector(f"h1:has-text('{content.title(brief, 'zh')}')", timeout=240_000)
     _check_figures(page, brief)
-    _images_drawn(page, 3)
+    _images_drawn(page, 4)  # gaps, hot spots, estates, the 12-month trend
     assert_no_exception(page)
     screenshot(page, "meeting_wuchang")
     _download_all(page, brief, tmp_path)
