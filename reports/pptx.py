@@ -156,6 +156,9 @@ def _trend_slide(prs, brief: MeetingBrief, lang: str) -> None:
           [t("loop.trend.help", lang=lang)], size=13, color=GREY)
 
 
+TARGET_ROWS = 11  # rows of the 考核 slide's detail table (the not-met first)
+
+
 def _targets_slide(prs, brief: MeetingBrief, lang: str) -> None:
     """In a quarter's last month with targets: the 考核 table and each target's figure."""
     if brief.quarter is None:
@@ -165,14 +168,16 @@ def _targets_slide(prs, brief: MeetingBrief, lang: str) -> None:
           color=GREY)
     score = loop.score_table(brief, lang)
     if score is not None:
-        _table(slide, score, Inches(0.5), Inches(1.6), Inches(5.6), size=11, row_h=Inches(0.34))
+        _table(slide, score, Inches(0.5), Inches(1.6), Inches(5.0), size=11, row_h=Inches(0.34))
     detail = loop.targets_table(brief, lang)
-    if detail is not None:
-        shown = content.TextTable(detail.headers, detail.rows[:14], detail.numeric, detail.highlight[:14])
-        _table(slide, shown, Inches(6.4), Inches(1.6), Inches(6.5), size=10, row_h=Inches(0.33))
+    if detail is not None:  # the figures behind the not-met ones first; the whole list is in the XLSX
+        order = sorted(range(len(detail.rows)), key=lambda i: not detail.highlight[i])[:TARGET_ROWS]
+        shown = content.TextTable(detail.headers, tuple(detail.rows[i] for i in order), detail.numeric,
+                                  tuple(detail.highlight[i] for i in order))
+        _table(slide, shown, Inches(5.8), Inches(1.6), Inches(7.2), size=10, row_h=Inches(0.34))
         more = content.more_text(len(shown.rows), len(detail.rows), lang)
         if more:
-            _text(slide, Inches(6.4), Inches(6.6), Inches(6.5), Inches(0.3), more, size=10, color=GREY)
+            _text(slide, Inches(5.8), Inches(6.55), Inches(7.2), Inches(0.3), more, size=10, color=GREY)
 
 
 def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
