@@ -158,3 +158,28 @@ def test_targets_checked_on_the_page_in_the_quarters_last_month(dataset, capsys,
                                                                            ["街道", "东街", "1/1", "0"]]
     b = meeting_brief(meeting_dataset(), followups=[], targets=store.list_targets())
     assert loop.targets_caption(b, "zh") in [c.value.replace("\\", "") for c in at.caption]
+
+
+def test_staff_set_a_target_on_the_page(dataset):
+    at = _page()
+    at.text_input(key="tg_subject").set_value("西街")
+    at.selectbox(key="tg_kind").set_value("street")
+    at.selectbox(key="tg_measure").set_value("committees")
+    at.number_input(key="tg_value").set_value(2.0)
+    next(b for b in at.button if b.label == "保存目标").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "目标已保存。" in [s.value for s in at.success]
+    [target] = open_store(dataset).list_targets()
+    assert (target.quarter, target.kind, target.subject, target.measure, target.threshold) == (
+        "2024Q1", "street", "西街", "committees", 2.0)
+    # March is the quarter's last month: checked at once (西街's committees by 03-20: none; E3 formed 03-25)
+    score = _table_with(at, "达标/目标数")
+    assert score[["名称", "达标/目标数", "未达标"]].values.tolist() == [["西街", "0/1", "1"]]
+    assert [e.action for e in AuditLog().entries()] == ["target_set"]
+    # a share measure with a count is refused with its message, nothing stored
+    at.selectbox(key="tg_measure").set_value("coverage")
+    at.number_input(key="tg_value").set_value(5.0)
+    next(b for b in at.button if b.label == "保存目标").click().run()
+    assert [e.value for e in at.error] == [problem_text(Problem("targets", "", "", code="data.target_share", params={
+        "measure": "coverage", "value": "5"}), lang="zh")]
+    assert len(open_store(dataset).list_targets()) == 1
