@@ -128,24 +128,38 @@ def _detect_encoding(path: Path, *, layer: str) -> str:
 
 
 def _read_csv(path: Path, *, layer: str) -> RawTable:
+    # UTF-8 first, read in columns by pyarrow, which checks that every cell is UTF-8: no decoding pass of its own
+    with open(path, "rb") as fh:
+        head = fh.readline()
+    try:
+        first = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        first = ""
+    if first.strip():
+        frame = _read_csv_arrow(path, _delimiter(first))
+        if frame is not None:
+            return RawTable(frame, Source(path.name, "csv", encoding="utf-8-sig" if head.startswith(codecs.BOM_UTF8)
+                                          else "utf-8"))
     encoding = _detect_encoding(path, layer=layer)
     with open(path, encoding=encoding) as fh:
         first = fh.readline()
     if not first.strip():
         raise _fail(layer, "data.file_empty", f"{path.name} is empty", "add a header row and at least one data row",
                     name=path.name)
+    delimiter = _delimiter(first)
     try:
-        delimiter = csv.Sniffer().sniff(first, delimiters=_CSV_DELIMITERS).delimiter
-    except csv.Error:
-        delimiter = ","
-    frame = _read_csv_arrow(path, delimiter) if encoding in ("utf-8", "utf-8-sig") else None
-    if frame is None:
-        try:
-            frame = pd.read_csv(path, dtype=str, sep=delimiter, skipinitialspace=True, encoding=encoding,
-                                keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise _unreadable(layer, path, exc) from exc
+        frame = pd.read_csv(path, dtype=str, sep=delimiter, skipinitialspace=True, encoding=encoding,
+                            keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise _unreadable(layer, path, exc) from exc
     return RawTable(frame, Source(path.name, "csv", encoding=encoding))
+
+
+def _delimiter(first: str) -> str:
+    try:
+        return csv.Sniffer().sniff(first, delimiters=_CSV_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
 
 
 def _read_csv_arrow(path: Path, delimiter: str) -> pd.DataFrame | None:
