@@ -131,10 +131,11 @@ def _write_json_atomic(path: Path, obj: Any) -> None:
     _fsync_dir(path.parent)
 
 
-def _sha256_files(paths: list[Path]) -> str:
+def _sha256_files(paths: list[Path], *, names: list[str] | None = None) -> str:
+    """SHA-256 over each file's name and bytes (``names``: the names to hash instead of the files' own)."""
     h = hashlib.sha256()
-    for p in paths:
-        h.update(p.name.encode() + b"\0")
+    for i, p in enumerate(paths):
+        h.update((p.name if names is None else names[i]).encode() + b"\0")
         with open(p, "rb") as fh:
             while chunk := fh.read(1 << 22):
                 h.update(chunk)
@@ -390,7 +391,8 @@ class GpkgStore:
                              meta=self._meta_of(v))
             self._commit(v, tmp)
             return
-        if _sha256_files([self._gpkg]) == recorded["sha256"]:  # touched or copied back, same bytes
+        # touched or copied back, same bytes (the commit hashed the file under its temporary name)
+        if _sha256_files([self._gpkg], names=[TMP_GPKG]) == recorded["sha256"]:
             ptr = {**ptr, "gpkg": {**recorded, "stat": _stat_key(self._gpkg)}}
             _write_json_atomic(self._history / CURRENT, ptr)
             return
