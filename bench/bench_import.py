@@ -133,8 +133,7 @@ def main() -> None:
         runs["plain"].append(child(PLAIN.format(csv=str(CSV), gpkg=str(WUCHANG), out=str(out)), env=env))
         print("plain", runs["plain"][-1], flush=True)
         shutil.rmtree(HOME, ignore_errors=True)
-        # hard links: the copy is the same files (a copied GeoPackage with a new inode is checked by its SHA-256,
-        # and the template's differs from the one recorded at adoption, which would make it a new version)
+        # hard links: the copy is the same files, made at once (versions are never written in place)
         shutil.copytree(template, HOME, copy_function=os.link)
         for step in ("first", "again"):
             runs[step].append(child(IMPORT.format(name=NAME, csv=str(CSV)), env=env))
