@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from geo.errors import bad_choice
+
 IMPORT_STAGES: tuple[str, ...] = ("read", "validate", "assign", "compare", "write", "derive")
 """An import's stages: read the file, validate it, assign grids (cases), compare with the stored version,
 write the new version, derive what the pages need."""
@@ -31,6 +33,6 @@ def progress_or_silent(progress: ProgressFn | None) -> ProgressFn:
 def overall(stage: str, done: float = 0.0) -> float:
     """The share (0–1) of a whole import finished when ``stage`` is ``done`` (0–1) finished."""
     if stage not in _WEIGHTS:
-        raise ValueError(f"unknown import stage {stage!r}")
+        raise bad_choice("stage", stage, IMPORT_STAGES)
     before = sum(_WEIGHTS[s] for s in IMPORT_STAGES[: IMPORT_STAGES.index(stage)])
     return min(1.0, before + _WEIGHTS[stage] * max(0.0, min(1.0, done)))

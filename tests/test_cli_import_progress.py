@@ -73,3 +73,12 @@ def test_the_cli_import_draws_on_a_terminal_and_stays_quiet_in_a_pipe(tmp_path):
                   "writing the new version", "import finished"):
         assert label in shown
     assert shown.index("reading the file") < shown.index("validating") < shown.index("writing the new version")
+
+
+def test_an_unknown_stage_is_refused_by_name():
+    import pytest
+
+    from geo.errors import AnalysisError
+
+    with pytest.raises(AnalysisError, match="`stage` was 'upload' but is expected to be one of: read, validate"):
+        overall("upload")

@@ -26,6 +26,8 @@ from ui.section import table as show_table
 STATE = "siting_distance_run"
 ERROR = "siting_distance_error"
 QUESTIONS = ("n", "budget")
+# the per-street table's columns, in the order shown
+STREET_COLUMNS = ("street", "elderly", "mean_before_m", "mean_after_m", "p90_before_m", "p90_after_m")
 
 
 def _solve(ctx: PageContext, *, n_new: int | None, budget: float | None, distance: str, required: list[str],
@@ -44,7 +46,7 @@ def street_frame(res: PMedianResult) -> pd.DataFrame:
     df["elderly"] = df["elderly"].round(0)
     for c in ("mean_before_m", "mean_after_m", "p90_before_m", "p90_after_m"):
         df[c] = df[c].round(0)
-    df = df[["street", "elderly", "mean_before_m", "mean_after_m", "p90_before_m", "p90_after_m"]]
+    df = df[list(STREET_COLUMNS)]
     return df.rename(columns={c: t(f"siting_distance.col.{c}") for c in df.columns})
 
 

@@ -58,9 +58,11 @@ def _domains() -> dict[str, tuple]:
     )
     from analysis.siting import MODES
     from geo.audit import ACTIONS, COLUMNS
+    from geo.derive import AS_OF_RULES
     from geo.progress import IMPORT_STAGES
     from geo.schema import CASE_STATUS
     from ui.auth import GUARDED_ACTIONS
+    from ui.siting_distance import QUESTIONS, STREET_COLUMNS
 
     return {
         "cases.bin.": tuple(range(-3, 4)), "cases.measure.": MEASURES, "cases.step.": PERIODS,
@@ -75,6 +77,8 @@ def _domains() -> dict[str, tuple]:
         "code.action.": GUARDED_ACTIONS, "code.audit.": ACTIONS,
         "admin.col.": tuple("name" if c == "user" else c for c in COLUMNS),
         "planning.weight.": DEMAND_WEIGHTS, "progress.": IMPORT_STAGES,
+        "sidebar.as_of_derived.": AS_OF_RULES, "siting_distance.question.": QUESTIONS,
+        "siting_distance.col.": STREET_COLUMNS,
         "equity.col.": ("street", "elderly", "beyond", "beyond_share", "gini", "palma", "access"),
     }
 
