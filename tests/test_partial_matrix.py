@@ -7,7 +7,8 @@ deriving what can be derived). For every draw:
 
 - ``report`` in one of the three formats through the CLI, and all three built from the same stored dataset;
 - ``coverage``, ``site`` and ``hotspots`` through the CLI: exit 0, or exit 2 with the documented refusal of an
-  analysis that the data cannot support (hot spots without cases or with fewer grids than the statistic needs);
+  analysis that the data cannot support (day-care coverage where the data has no day-care station, naming the
+  types it has; hot spots without cases or with fewer grids than the statistic needs);
 - the meeting's sections that lack what they need name it, and only those (the expectation is worked out here from
   what the draw took away, not asked of `analysis.needs`).
 
@@ -120,8 +121,11 @@ def test_partial_draw_through_every_command(seed, tmp_path):
                        for n in summary["needs"]), (info, need)
 
     rc, out, err = _cli("coverage", "--data", data, "--type", "day_care", "--out", str(tmp_path / "cov.csv"))
-    assert rc == 0, (info, err)
-    rc, out, err = _cli("site", "--data", data, "--new", "2", "--out", str(tmp_path / "site.csv"))
+    if not (d.ds.facilities["type"] == "day_care").any():  # a street (or grid) with no day-care station at all
+        assert rc == 2 and err.startswith("error: 数据中没有“day_care”类设施；现有类型："), (info, rc, err)
+    else:
+        assert rc == 0, (info, err)
+    rc, out, err = _cli("site", "--data", data, "--new", "1", "--out", str(tmp_path / "site.csv"))
     assert rc == 0, (info, err)
     rc, out, err = _cli("hotspots", "--data", data, "--out", str(tmp_path / "hot.csv"))
     if _hotspot_refusal_expected(d):

@@ -124,13 +124,21 @@ def assert_no_exception(page) -> None:
 def map_frame(page, *, index: int = 0, timeout_ms: int = 60_000):
     """The Frame of the index-th folium map on the page, once Leaflet has drawn into it."""
     sel = 'iframe[title="streamlit_folium.st_folium"]'
-    page.wait_for_selector(sel, timeout=timeout_ms)
-    handle = page.locator(sel).nth(index).element_handle(timeout=timeout_ms)
-    frame = handle.content_frame()
-    if frame is None:  # a rerun replaced the iframe between finding it and reading it (`wait_for_map_count` retries)
-        raise RuntimeError("the map's iframe was detached by a rerun")
-    frame.wait_for_selector(".leaflet-container", timeout=timeout_ms)
-    return frame
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        page.wait_for_selector(sel, timeout=timeout_ms)
+        try:
+            handle = page.locator(sel).nth(index).element_handle(timeout=timeout_ms)
+            frame = handle.content_frame() if handle is not None else None
+            if frame is not None:
+                frame.wait_for_selector(".leaflet-container", timeout=timeout_ms)
+                return frame
+        except Exception as exc:  # a rerun replaced the iframe between finding it and reading it: look again
+            if "detached" not in str(exc) and "Target closed" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise RuntimeError("the map's iframe was detached by a rerun, again and again")
+        page.wait_for_timeout(300)
 
 
 def screenshot(page, name: str) -> Path:

@@ -32,7 +32,7 @@ def _metric(page, label: str) -> str:
 
 
 def _set_number(page, label: str, value: str) -> None:
-    box = page.get_by_label(label, exact=True)
+    box = page.get_by_label(label, exact=True).first  # the coverage objective's form comes first
     box.fill(value)
     box.press("Tab")
 
