@@ -71,6 +71,7 @@ from scipy.spatial import cKDTree
 from analysis.coverage import SEARCH_LIMIT_M
 from analysis.options import CANDIDATE_SOURCES, DISTANCES, CandidateSource, Distance, check_choice
 from analysis.siting._highs import _highs
+from analysis.siting.candidates import _xy
 from analysis.siting.model import DEFAULT_TIME_LIMIT_S
 from geo.crs import require_metric
 from geo.dataset import Dataset
@@ -642,15 +643,6 @@ def _assign_model(sub: sparse.coo_matrix, cw: NDArray, fb: NDArray, k: int, y0: 
 
 
 # --- from GeoDataFrames and datasets ---------------------------------------------------
-
-def _xy(gdf: gpd.GeoDataFrame) -> NDArray[np.float64]:
-    g = gdf.geometry
-    if len(g) == 0:
-        return np.zeros((0, 2))
-    if not (g.geom_type == "Point").all():
-        g = g.representative_point()
-    return np.column_stack([g.x.to_numpy(), g.y.to_numpy()])
-
 
 def distances_to_sites(
     demand: gpd.GeoDataFrame,
