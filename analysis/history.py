@@ -167,16 +167,16 @@ def open_site(ds: Dataset, scenario: Scenario, site_id: str, *, opened_on: dt.da
     it as a new version. `AnalysisError` ``analysis.site_not_chosen`` (not a site of the scenario),
     ``analysis.site_not_candidate`` (a generated point, not in the candidates layer) or
     ``analysis.site_already_open`` (a facility has that id)."""
-    from analysis.siting import SitingRun
+    from analysis.siting.scenario import chosen_sites
     from geo.assign import assign_grid_ids
     from geo.schema import validate_layer
 
-    run = SitingRun.from_scenario(scenario)
+    site_ids, facility_type = chosen_sites(scenario)  # either objective: coverage or distance
     site_id = str(site_id)
-    if site_id not in run.result.site_ids:
+    if site_id not in site_ids:
         raise AnalysisError(f"site {site_id!r} is not one of scenario {scenario.name!r}'s sites "
-                            f"({', '.join(run.result.site_ids)})", code="analysis.site_not_chosen",
-                            params={"site": site_id, "scenario": scenario.name, "sites": "、".join(run.result.site_ids)})
+                            f"({', '.join(site_ids)})", code="analysis.site_not_chosen",
+                            params={"site": site_id, "scenario": scenario.name, "sites": "、".join(site_ids)})
     cand = ds.candidates
     row = cand[cand["site_id"].astype(str) == site_id] if cand is not None else None
     if row is None or len(row) == 0:
@@ -189,7 +189,7 @@ def open_site(ds: Dataset, scenario: Scenario, site_id: str, *, opened_on: dt.da
     row = row.iloc[[0]].to_crs(fac.crs)
     grid = assign_grid_ids(row[["geometry"]], ds.grids.to_crs(fac.crs)).iloc[0]
     street = ds.grids.set_index("grid_id")["street"].get(grid) if not pd.isna(grid) else None
-    new = {"facility_id": site_id, "name": str(row["name"].iloc[0]), "type": run.request.params.facility_type,
+    new = {"facility_id": site_id, "name": str(row["name"].iloc[0]), "type": facility_type,
            "status": "operating", "street": street, "opened_on": pd.Timestamp(opened_on)}
     if "capacity" in row.columns and not pd.isna(row["capacity"].iloc[0]):
         new["capacity"] = float(row["capacity"].iloc[0])

@@ -58,13 +58,27 @@ def _cmd_site(args: argparse.Namespace) -> int:
     write_table(table, args.out)
     out = {**answer.summary, "candidates": args.candidates, **demand_summary(args)}
     if args.save is not None:
-        ref = data_ref(args)  # a district's scenario in a city (--district), where its siting page lists it
-        saved = store_of(args).save_scenario(run.to_scenario(args.save, dataset=ds.name), overwrite=args.overwrite,
-                                             district=ref.district)
-        audit("scenario_save", target=saved.name, detail=f"{ds.name}; overwrite={args.overwrite}")
-        out["saved"] = saved.name
+        out["saved"] = _save(args, run.to_scenario(args.save, dataset=ds.name, demand=_plan_demand(args)), ds.name)
     print_json(out)
     return EXIT_OK
+
+
+def _plan_demand(args: argparse.Namespace):
+    """The demand ``--year``/``--weight``/``--survival`` ask for, as a scenario records it."""
+    from analysis.options import DEMAND_WEIGHTS
+    from analysis.siting import PlanDemand
+    from commands.planning import survival_of
+
+    weight = args.weight if args.weight in DEMAND_WEIGHTS else "elderly"
+    return PlanDemand.of(args.year, weight, survival_of(args))
+
+
+def _save(args: argparse.Namespace, scenario, dataset: str) -> str:
+    """Store a scenario (a district's in a city, with --district, where its siting page lists it) and audit it."""
+    ref = data_ref(args)
+    saved = store_of(args).save_scenario(scenario, overwrite=args.overwrite, district=ref.district)
+    audit("scenario_save", target=saved.name, detail=f"{dataset}; overwrite={args.overwrite}")
+    return saved.name
 
 
 def _resolve_candidates(args: argparse.Namespace, ds) -> None:
@@ -85,8 +99,7 @@ def _ids(text: str | None) -> list[str]:
 # Options of one objective only: (option, dest, its default) — given with the other objective, a coded refusal.
 _DISTANCE_ONLY = (("--required", "required", None), ("--excluded", "excluded", None), ("--budget", "budget", None),
                   ("--streets-out", "streets_out", None))
-_COVERAGE_ONLY = (("--target-share", "target_share", None), ("--save", "save", None),
-                  ("--per-district", "per_district", False), ("--capacity", "capacity", False),
+_COVERAGE_ONLY = (("--target-share", "target_share", None), ("--per-district", "per_district", False), ("--capacity", "capacity", False),
                   ("--site-capacity", "site_capacity", None), ("--min-spacing-m", "min_spacing_m", 0.0),
                   ("--solver", "solver", "exact"))
 
@@ -106,13 +119,19 @@ def _check_objective_options(args: argparse.Namespace) -> None:
 
 def _site_distance(args: argparse.Namespace) -> int:
     """Siting by distance (p-median): the chosen sites to --out, the distances before and after to stdout."""
-    from analysis.siting import pmedian_sites
+    from analysis.siting import DistanceRequest, DistanceRun, pmedian_sites
     from analysis.siting.pmedian import sites_frame
+    from geo.scenarios import check_scenario_name
 
+    if args.save is not None:
+        check_scenario_name(args.save)  # a bad name fails before the solve, not after it
     ds = demand_dataset(args, load(args))  # --year / --weight: the demand the stations are sited for
     _resolve_candidates(args, ds)
+    request = DistanceRequest(n_new=args.new, budget=args.budget, required=tuple(_ids(args.required)),
+                              excluded=tuple(_ids(args.excluded)), distance=args.distance, facility_type=args.type,
+                              candidates=args.candidates, limit_m=args.limit_m)
     result = pmedian_sites(ds, n_new=args.new, budget=args.budget, facility_type=args.type, distance=args.distance,
-                           candidates=args.candidates, required=_ids(args.required), excluded=_ids(args.excluded),
+                           candidates=args.candidates, required=request.required, excluded=request.excluded,
                            limit_m=args.limit_m, time_limit_s=args.time_limit_s)
     write_table(sites_frame(result, ds.candidates), args.out)
     if args.streets_out:
@@ -123,6 +142,9 @@ def _site_distance(args: argparse.Namespace) -> int:
     out = {**result.summary(), **demand_summary(args)}
     out["candidates"] = args.candidates
     out["out"] = str(args.out)
+    if args.save is not None:
+        run = DistanceRun.of(request, result, demand=_plan_demand(args))
+        out["saved"] = _save(args, run.to_scenario(args.save, dataset=ds.name), ds.name)
     print_json(out)
     return EXIT_OK
 
@@ -230,8 +252,9 @@ def add_site(sub: argparse._SubParsersAction) -> None:
                    help="capacity of candidates without one (implies --capacity)")
     p.add_argument("--time-limit-s", type=float, default=60.0, help="time limit of the exact solver")
     p.add_argument("--save", metavar="NAME", default=None,
-                   help="also save the answer (with its coverage curve) as a scenario of this name in the dataset, "
-                        "where the siting page lists it")
+                   help="also save the answer as a scenario of this name in the dataset, where the siting page lists "
+                        "it: with its coverage curve, or (--objective distance) the distances before and after, per "
+                        "street; either with its objective and demand (--year, --weight, the survival table)")
     p.add_argument("--overwrite", action="store_true", help="with --save: replace a scenario of the same name")
     p.add_argument("--curve-max", type=int, default=10,
                    help="with --save: trace the coverage curve up to this many new stations (default 10)")
@@ -255,7 +278,8 @@ def add_site(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_open_site(args: argparse.Namespace) -> int:
     """A site of a saved scenario opened on a day: the facilities layer with it, as a new version."""
-    from analysis.history import open_site
+    from analysis.siting import open_scenario_site
+    from analysis.siting.scenario import opening_note
     from geo.followups import parse_day
 
     ref = data_ref(args)
@@ -269,18 +293,44 @@ def _cmd_open_site(args: argparse.Namespace) -> int:
 
         raise scenario_missing(args.name)
     day = parse_day(args.on)
-    facilities = open_site(load(args), saved[args.name], args.open, opened_on=day)
-    info = store.import_layer("facilities", facilities, mode="replace", user=args.user,
-                              source=f"scenario {args.name}: site {args.open} opened {day.isoformat()}")
-    audit("import", target=f"{store.name}/facilities", detail=f"scenario {args.name}: {args.open} opened {day}",
+    info, facilities = open_scenario_site(store, load(args), saved[args.name], args.open, opened_on=day,
+                                          user=args.user)
+    audit("import", target=f"{store.name}/facilities", detail=opening_note(args.name, args.open, day),
           user=args.user)
     print_json({"command": "scenarios open", "data": str(args.data), "scenario": args.name, "site": args.open,
                 "opened_on": day.isoformat(), "version": info.id, "facilities": len(facilities)})
     return EXIT_OK
 
 
+def _scenario_row(s) -> dict:
+    """A saved siting scenario's line of ``scenarios``: its objective, the demand it was sited for, its figures."""
+    from analysis.siting import DistanceRun, load_run
+
+    run = load_run(s)
+    d = run.demand
+    row: dict = {"objective": run.objective, "year": d.year, "weight": d.weight, "survival": d.survival,
+                 "survival_assumption": d.survival_assumption if d.year is not None else None}
+    if isinstance(run, DistanceRun):
+        q, r = run.request, run.result
+        row.update({"facility_type": q.facility_type, "distance": q.distance, "candidates": q.candidates,
+                    "n_new": q.n_new, "budget": q.budget, "required": list(q.required), "excluded": list(q.excluded),
+                    "sites": list(r.site_ids), "mean_before_m": round(r.mean_before_m, 3),
+                    "mean_distance_m": round(r.mean_distance_m, 3), "p90_before_m": round(r.p90_before_m, 3),
+                    "p90_distance_m": round(r.p90_distance_m, 3), "optimal": r.optimal,
+                    "gap": None if r.gap is None else round(r.gap, 9)})
+        return row
+    p, r = run.request.params, run.result
+    row.update({"facility_type": p.facility_type, "radius_m": p.radius_m, "distance": p.distance,
+                "candidates": p.candidates, "street": p.street, "mode": run.request.mode,
+                "n_new": run.request.n_new if run.request.mode == "n" else None,
+                "target_share": run.request.target_share if run.request.mode == "target" else None,
+                "solver": r.solver, "sites": list(r.site_ids), "covered_share": round(r.covered_share, 6),
+                "added_elderly": round(r.added_elderly, 3), "optimal": r.optimal})
+    return row
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from analysis.siting import SCENARIO_KIND, SitingRun
+    from analysis.siting import SCENARIO_KIND
     if args.open is not None:
         return _cmd_open_site(args)
     ref = data_ref(args)
@@ -288,14 +338,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     for s in store_of(args).list_scenarios(kind=args.kind, district=ref.district):
         row: dict = {"name": s.name, "kind": s.kind, "saved_at": s.saved_at}
         if s.kind == SCENARIO_KIND:
-            run = SitingRun.from_scenario(s)
-            p, r = run.request.params, run.result
-            row.update({"facility_type": p.facility_type, "radius_m": p.radius_m, "distance": p.distance,
-                        "candidates": p.candidates, "street": p.street, "mode": run.request.mode,
-                        "n_new": run.request.n_new if run.request.mode == "n" else None,
-                        "target_share": run.request.target_share if run.request.mode == "target" else None,
-                        "solver": r.solver, "sites": list(r.site_ids), "covered_share": round(r.covered_share, 6),
-                        "added_elderly": round(r.added_elderly, 3), "optimal": r.optimal})
+            row.update(_scenario_row(s))
         rows.append(row)
     print_json({"command": "scenarios", "data": str(args.data), "district": ref.district, "scenarios": rows})
     return EXIT_OK

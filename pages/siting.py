@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
 from analysis.coverage import DEFAULT_RADIUS_M
 from analysis.options import DISTANCES, SOLVERS
-from analysis.siting import MODES, SCENARIO_KIND, SitingParams, SitingRequest, SitingRun, candidate_sources
+from analysis.siting import (
+    MODES,
+    SCENARIO_KIND,
+    DistanceRun,
+    PlanDemand,
+    SitingParams,
+    SitingRequest,
+    SitingRun,
+    candidate_sources,
+    load_run,
+    open_scenario_site,
+)
+from analysis.siting.scenario import opening_note
 from geo.errors import AnalysisError, DataError
-from geo.scenarios import MAX_NAME_CHARS
 from geo.schema import FACILITY_TYPES
 from i18n import error_text, label_of, problem_text, t
 from ui import auth, widgets
 from ui.city import require_district
 from ui.context import get_context
-from ui.data import get_ref, get_store
+from ui.data import get_dataset, get_ref, get_store
 from ui.maps import legend, show_map
 from ui.planning import plan_controls
 from ui.section import section
 from ui.section import table as show_table
 from ui.siting import (
     curve_chart,
+    demand_text,
+    equity_frame,
+    objective_text,
+    params_text,
+    plan_demand,
     run_siting,
+    save_answer,
+    saved_equity,
     scenario_table,
     site_downloads,
     site_labels,
@@ -31,6 +51,8 @@ from ui.siting import (
     siting_map,
 )
 from ui.siting_distance import distance_section
+
+OPENED_FLASH = "siting_opened_flash"
 
 ctx = get_context()
 require_district(ctx)
@@ -166,10 +188,17 @@ else:
         site_downloads(rows[[*show, "geometry"]], file_stem=t("siting.file"), key="siting_sites")
 
 
+# --- the other objective: siting by distance (p-median) ----------------------------------------
+# before the scenarios, so that a distance answer saved there is listed below in the same rerun
+distance_section(ctx, token, demand)
+
+
 # --- scenarios -----------------------------------------------------------------------------
 @st.fragment
-def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
-    """Save the current answer under a name; list, compare two side by side, delete (a district's own in a city)."""
+def scenarios_section(path: str, dataset: str, run: SitingRun | None, plan: PlanDemand) -> None:
+    """Save the current answer under a name; list both objectives with the demand each was sited for; compare two
+    side by side with their equity before and after (each with its own demand); mark a site opened; delete (a
+    district's own in a city)."""
     store, district = get_store(path), get_ref(path).district
     with section("siting.scenarios"):
         st.subheader(t("siting.scn.title"))
@@ -178,6 +207,8 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
         except DataError as err:
             st.error(t("siting.scn.unavailable", message="; ".join(problem_text(p) for p in err.problems)))
             return
+        if st.session_state.get(OPENED_FLASH):
+            st.success(st.session_state.pop(OPENED_FLASH))
         can_plan = auth.allowed("planner")
         if can_plan:
             c_name, c_over, c_save = st.columns([3, 1.2, 1])
@@ -185,29 +216,18 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
             overwrite = c_over.checkbox(t("siting.scn.overwrite"), key="scn_overwrite")
         if can_plan and c_save.button(t("siting.scn.save"), key="scn_save", disabled=run is None):
             auth.require("planner", action="scenario_save", target=name.strip())
-            clean = name.strip()  # the common mistakes get a message in the page's language
-            if not clean:
-                st.error(t("siting.scn.name_empty"))
-            elif len(clean) > MAX_NAME_CHARS:
-                st.error(t("siting.scn.name_long", n=MAX_NAME_CHARS))
-            elif not overwrite and clean in {s.name for s in saved}:
-                st.error(t("siting.scn.name_taken", name=clean))
-            else:
-                try:
-                    s = store.save_scenario(run.to_scenario(clean, dataset=dataset), overwrite=overwrite, district=district)
-                    auth.audit("scenario_save", target=s.name, detail=f"{dataset}; overwrite={overwrite}")
-                    st.success(t("siting.scn.saved", name=s.name))
-                    saved = store.list_scenarios(kind=SCENARIO_KIND, district=district)
-                except DataError as err:
-                    st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
+            if save_answer(store, run.to_scenario(name, dataset=dataset, demand=plan), taken={s.name for s in saved},
+                           overwrite=overwrite, district=district, dataset=dataset) is not None:
+                saved = store.list_scenarios(kind=SCENARIO_KIND, district=district)
         if run is None and can_plan:
             st.caption(t("siting.scn.run_first"))
         if not saved:
             st.caption(t("siting.scn.none"))
             return
-        runs = [(s, SitingRun.from_scenario(s)) for s in saved]
+        runs = [(s, load_run(s)) for s in saved]
         st.dataframe(scenario_table(runs), hide_index=True, width="stretch")
         names = [s.name for s in saved]
+        by_name = {s.name: (s, r) for s, r in runs}
 
         st.markdown(f"**{t('siting.scn.compare')}**")
         a_col, b_col = st.columns(2)
@@ -215,26 +235,46 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
         listed = str(abs(hash(tuple(names))))
         pick_a = a_col.selectbox(t("siting.scn.a"), names, index=max(0, len(names) - 2), key=f"scn_a_{listed}")
         pick_b = b_col.selectbox(t("siting.scn.b"), names, index=len(names) - 1, key=f"scn_b_{listed}")
-        by_name = dict(zip(names, (r for _, r in runs), strict=True))
-        a, b = by_name[pick_a], by_name[pick_b]
-        for col, scn in ((a_col, a), (b_col, b)):
+        (sa, a), (sb, b) = by_name[pick_a], by_name[pick_b]
+        for col, s, scn in ((a_col, sa, a), (b_col, sb, b)):
             with col:
-                p, r = scn.request.params, scn.result
-                st.caption(t("siting.scn.params", type=label_of("facility", p.facility_type), radius=p.radius_m,
-                             distance=t(f"siting.distance.{p.distance}"), source=t(f"siting.candidates.{p.candidates}"),
-                             solver=t(f"siting.solver.{r.solver}")))
+                st.caption(t("siting_scn.for", objective=objective_text(scn), demand=demand_text(scn.demand)))
+                st.caption(params_text(scn))
+                r = scn.result
                 m1, m2, m3 = st.columns(3)
                 m1.metric(t("siting.kpi.sites"), r.n_new)
-                m2.metric(t("siting.kpi.after"), f"{100 * r.covered_share:.1f}%")
-                m3.metric(t("siting.kpi.added"), f"{r.added_elderly:,.0f}")
+                if isinstance(scn, DistanceRun):
+                    m2.metric(t("siting_distance.kpi.mean"), f"{r.mean_distance_m:,.0f} m",
+                              f"{r.mean_distance_m - r.mean_before_m:+,.0f} m", delta_color="inverse")
+                    m3.metric(t("siting_distance.kpi.p90"), f"{r.p90_distance_m:,.0f} m",
+                              f"{r.p90_distance_m - r.p90_before_m:+,.0f} m", delta_color="inverse")
+                    gains = {t("siting_distance.col.saving_m"): [round(g, 0) for g in r.savings_m]}
+                else:
+                    m2.metric(t("siting.kpi.after"), f"{100 * r.covered_share:.1f}%")
+                    m3.metric(t("siting.kpi.added"), f"{r.added_elderly:,.0f}")
+                    gains = {t("siting.col.gain"): [round(g, 1) for g in r.gains_elderly]}
                 show_table(pd.DataFrame({t("siting.col.rank"): list(range(1, r.n_new + 1)),
-                                         t("siting.col.site_id"): list(r.site_ids),
-                                         t("siting.col.gain"): [round(g, 1) for g in r.gains_elderly]}),
+                                         t("siting.col.site_id"): list(r.site_ids), **gains}),
                            hide_index=True, width="stretch", height=min(400, 38 + 35 * max(1, r.n_new)))
+                st.markdown(f"**{t('siting_scn.equity.title')}**")
+                try:
+                    before, after = saved_equity(path, get_store(path).token, s)
+                except AnalysisError as err:
+                    st.error(t("siting.error", message=error_text(err)))
+                else:
+                    show_table(equity_frame(before, after), hide_index=True, width="stretch")
+        st.caption(t("siting_scn.equity.help"))
+        if a.demand != b.demand:
+            st.warning(t("siting_scn.demand_differs", a=demand_text(a.demand), b=demand_text(b.demand)))
         common = sorted(set(a.result.site_ids) & set(b.result.site_ids))
-        diff = round(100 * (b.result.covered_share - a.result.covered_share), 1)
-        st.caption(t(f"siting.scn.common.{'more' if diff > 0 else 'less' if diff < 0 else 'same'}", n=len(common),
-                     diff=abs(diff)))
+        if isinstance(a, SitingRun) and isinstance(b, SitingRun):
+            diff = round(100 * (b.result.covered_share - a.result.covered_share), 1)
+            st.caption(t(f"siting.scn.common.{'more' if diff > 0 else 'less' if diff < 0 else 'same'}", n=len(common),
+                         diff=abs(diff)))
+        else:
+            st.caption(t("siting_scn.common", n=len(common)))
+
+        open_section(path, store, by_name)
 
         if not can_plan:
             return
@@ -251,7 +291,34 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None) -> None:
                 st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
 
 
-scenarios_section(ctx.path, ds.name, run)
+def open_section(path: str, store, by_name: dict) -> None:
+    """Staff mark a site of a saved scenario opened on a day (启用): the same code as ``scenarios --open``
+    (`analysis.siting.open_scenario_site`): a new version of the facilities layer, recorded in the audit log."""
+    if not auth.allowed("staff"):
+        return
+    st.markdown(f"**{t('siting_scn.open.title')}**")
+    if get_ref(path).is_part:  # one district of a city: its facilities are part of the city's layer
+        st.caption(t("siting_scn.open.city"))
+        return
+    o1, o2, o3, o4 = st.columns([2, 1.6, 1.4, 1])
+    which = o1.selectbox(t("siting_scn.open.scenario"), list(by_name), key="scn_open_pick")
+    s, scn = by_name[which]
+    site = o2.selectbox(t("siting_scn.open.site"), list(scn.result.site_ids), key=f"scn_open_site_{which}")
+    day = o3.date_input(t("siting_scn.open.day"), value=dt.date.today(), key="scn_open_day")
+    if o4.button(t("siting_scn.open.button"), key="scn_open"):
+        viewer = auth.require("staff", action="import", target=f"{store.name}/facilities")
+        try:
+            info, _ = open_scenario_site(store, get_dataset(path), s, site, opened_on=day, user=viewer.name)
+        except AnalysisError as err:
+            st.error(t("siting.error", message=error_text(err)))
+            return
+        except DataError as err:
+            st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
+            return
+        auth.audit("import", target=f"{store.name}/facilities", detail=opening_note(s.name, site, day))
+        st.session_state[OPENED_FLASH] = t("siting_scn.open.done", site=site, day=day.isoformat(), version=info.id)
+        st.rerun()  # the whole page, on the new version
+    st.caption(t("siting_scn.open.help"))
 
-# --- the other objective: siting by distance (p-median) ----------------------------------------
-distance_section(ctx)
+
+scenarios_section(ctx.path, ds.name, run, plan_demand(demand))

@@ -20,7 +20,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.coverage import service_areas
+from analysis.equity import DISTRICT_ROW, EquityResult
 from analysis.siting import (
+    DistanceRun,
+    PlanDemand,
     SitingParams,
     SitingProblem,
     SitingRequest,
@@ -28,20 +31,27 @@ from analysis.siting import (
     SitingRun,
     existing_stations,
     grid_gains,
+    load_run,
+    scenario_equity,
     site_service_areas,
     sites_table,
     siting_problem,
 )
+from analysis.siting.scenario import SavedRun
 from analysis.siting.scenario import run_siting as answer_request
 from geo.crs import WGS84
-from geo.scenarios import Scenario
-from i18n import label_of, t
+from geo.errors import DataError
+from geo.scenarios import MAX_NAME_CHARS, Scenario
+from geo.storage import DatasetStore
+from i18n import label_of, problem_text, t
 from ui import auth
 from ui.charts import style
 from ui.coverage import coverage_inputs, grid_shapes, walk_graph
 from ui.data import get_dataset
+from ui.demand import Demand, split_token
 from ui.layers import add_facilities, street_outlines
 from ui.maps import add_lines, add_points, add_polygons, new_map, quantile_colors, to_display
+from ui.planning import demand_label
 
 SITE_COLOR = "#08519c"
 SITE_AREA_COLOR = "#3182bd"
@@ -247,22 +257,140 @@ def curve_chart(curve: pd.DataFrame, *, existing_share: float, marked_n: int | N
     return style(fig, title=title, height=340)
 
 
-def scenario_table(runs: list[tuple[Scenario, SitingRun]]) -> pd.DataFrame:
-    """One row per saved scenario, labelled for display."""
+# --- saved scenarios: both objectives, the demand each was sited for --------------------------------------------
+
+def plan_demand(demand: Demand | None) -> PlanDemand:
+    """The page's demand (`ui.demand.Demand`: plan year, weight, survival table) as a scenario records it."""
+    d = demand or Demand()
+    return PlanDemand.of(d.year, d.weight, d.table() if d.year is not None else None)
+
+
+def demand_text(d: PlanDemand) -> str:
+    """Whom a scenario was sited for, for its line in the list: 60岁以上老人 · 2030年 (survival table)."""
+    who = demand_label(Demand(d.year, d.weight, None))
+    if d.year is None:
+        return who
+    return t("siting_scn.demand.table", who=who, table=d.survival or "—",
+             note=t("siting_scn.demand.assumption") if d.survival_assumption else "")
+
+
+def objective_text(run: SavedRun) -> str:
+    return t("siting_scn.objective.distance") if isinstance(run, DistanceRun) else t("siting_scn.objective.coverage")
+
+
+def question_text(run: SavedRun) -> str:
+    """What was asked: N sites, a target share, or (distance) a budget."""
+    if isinstance(run, DistanceRun):
+        q = run.request
+        return (t("siting_scn.q_budget", budget=f"{q.budget:g}") if q.budget is not None
+                else t("siting.scn.q_n", n=q.n_new))
+    if run.request.mode == "target":
+        return t("siting.scn.q_target", share=100 * (run.result.target_share or 0))
+    return t("siting.scn.q_n", n=run.request.n_new)
+
+
+def params_text(run: SavedRun) -> str:
+    """The rest of the question: type, reach or distance mode, candidates, solver; required/excluded sites."""
+    if isinstance(run, DistanceRun):
+        q = run.request
+        text = t("siting_scn.params.distance", type=label_of("facility", q.facility_type),
+                 distance=t(f"siting.distance.{q.distance}"), source=t(f"siting.candidates.{q.candidates}"))
+        if q.required:
+            text += t("siting_scn.params.required", ids="、".join(q.required))
+        if q.excluded:
+            text += t("siting_scn.params.excluded", ids="、".join(q.excluded))
+        return text
+    p = run.request.params
+    return t("siting.scn.params", type=label_of("facility", p.facility_type), radius=p.radius_m,
+             distance=t(f"siting.distance.{p.distance}"), source=t(f"siting.candidates.{p.candidates}"),
+             solver=t(f"siting.solver.{run.result.solver}"))
+
+
+def scenario_table(runs: list[tuple[Scenario, SavedRun]]) -> pd.DataFrame:
+    """One row per saved scenario, either objective, labelled for display: its objective and demand first; the
+    coverage figures for coverage answers, the distances for distance answers ("—" where a figure does not apply)."""
     rows = []
+    none = "—"
     for s, run in runs:
-        p, r = run.request.params, run.result
+        r = run.result
+        dist = isinstance(run, DistanceRun)
+        p = run.request if dist else run.request.params
         rows.append({
             t("siting.scn.name"): s.name,
             t("siting.scn.saved_at"): s.saved_at.replace("T", " ")[:16],
+            t("siting_scn.col.objective"): objective_text(run),
+            t("siting_scn.col.demand"): demand_text(run.demand),
             t("siting.type"): label_of("facility", p.facility_type),
-            t("siting.radius_m"): f"{p.radius_m:g}",
+            t("siting.radius_m"): none if dist else f"{p.radius_m:g}",
             t("siting.distance"): t(f"siting.distance.{p.distance}"),
-            t("siting.scn.question"): (t("siting.scn.q_target", share=100 * (r.target_share or 0))
-                                       if run.request.mode == "target" else t("siting.scn.q_n", n=run.request.n_new)),
+            t("siting.scn.question"): question_text(run),
             t("siting.kpi.sites"): r.n_new,
-            t("siting.kpi.after"): f"{100 * r.covered_share:.1f}%",
-            t("siting.kpi.added"): round(r.added_elderly, 0),
+            t("siting.kpi.after"): none if dist else f"{100 * r.covered_share:.1f}%",
+            t("siting.kpi.added"): none if dist else f"{r.added_elderly:,.0f}",
+            t("siting_scn.col.mean"): f"{r.mean_distance_m:,.0f}" if dist else none,
+            t("siting_scn.col.p90"): f"{r.p90_distance_m:,.0f}" if dist else none,
             t("siting.kpi.optimal"): t("siting.yes") if r.optimal else t("siting.no"),
         })
     return pd.DataFrame(rows)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _equity(path: str, token: str, key: str, _scenario: Scenario) -> tuple[EquityResult, EquityResult]:
+    run = load_run(_scenario)
+    distance = run.request.distance if isinstance(run, DistanceRun) else run.request.params.distance
+    graph = walk_graph(path, token) if distance == "walking" else None
+    return scenario_equity(get_dataset(path), run, graph=graph)
+
+
+def saved_equity(path: str, token: str, scenario: Scenario) -> tuple[EquityResult, EquityResult]:
+    """`analysis.siting.scenario_equity` of a saved scenario on this dataset version, cached: before and after,
+    with the scenario's own demand. ``token``: the version token (not a page's demand token)."""
+    key = json.dumps([scenario.name, scenario.saved_at, scenario.params, scenario.result.get("site_ids")],
+                     sort_keys=True, ensure_ascii=False, default=str)
+    return _equity(path, split_token(token)[0], key, scenario)
+
+
+def _fmt(v: float, *, pct: bool = False) -> str:
+    if pd.isna(v):
+        return "—"
+    if v == float("inf"):
+        return "∞"
+    return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
+
+
+def equity_frame(before: EquityResult, after: EquityResult) -> pd.DataFrame:
+    """The district's equity before and after a scenario: beyond reach (count, share), Gini, Palma."""
+    b = before.streets.set_index("street").loc[DISTRICT_ROW]
+    a = after.streets.set_index("street").loc[DISTRICT_ROW]
+    return pd.DataFrame({
+        t("siting_scn.equity.figure"): [t("equity.col.beyond"), t("equity.col.beyond_share"), t("equity.col.gini"),
+                                        t("equity.col.palma")],
+        t("siting_scn.equity.before"): [f"{b['beyond']:,.0f}", _fmt(b["beyond_share"], pct=True), _fmt(b["gini"]),
+                                        _fmt(b["palma"])],
+        t("siting_scn.equity.after"): [f"{a['beyond']:,.0f}", _fmt(a["beyond_share"], pct=True), _fmt(a["gini"]),
+                                       _fmt(a["palma"])],
+    })
+
+
+def save_answer(store: DatasetStore, scenario: Scenario, *, taken: set[str], overwrite: bool, district: str | None,
+                dataset: str) -> Scenario | None:
+    """Save an answer under its name with the page's name rules and audit (either objective); messages shown here.
+    Returns the saved scenario, None when refused."""
+    clean = scenario.name.strip()  # the common mistakes get a message in the page's language
+    if not clean:
+        st.error(t("siting.scn.name_empty"))
+    elif len(clean) > MAX_NAME_CHARS:
+        st.error(t("siting.scn.name_long", n=MAX_NAME_CHARS))
+    elif not overwrite and clean in taken:
+        st.error(t("siting.scn.name_taken", name=clean))
+    else:
+        try:
+            s = store.save_scenario(Scenario(name=clean, kind=scenario.kind, params=scenario.params,
+                                             result=scenario.result), overwrite=overwrite, district=district)
+        except DataError as err:
+            st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
+            return None
+        auth.audit("scenario_save", target=s.name, detail=f"{dataset}; overwrite={overwrite}")
+        st.success(t("siting.scn.saved", name=s.name))
+        return s
+    return None

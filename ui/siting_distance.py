@@ -3,8 +3,11 @@
 One section at the end of the siting page (`distance_section`): the question (N new stations or a budget,
 required and excluded candidates, straight or walking distance), the answer (`analysis.siting.pmedian_sites`,
 on the coverage page's cached demand points and walking graph), the mean and 90th-percentile distance of the
-aged 60+ before and after, district-wide and per street, and the chosen sites. The last answer is kept in the
-session for the dataset version it was computed on; nothing is cached across sessions (a solve takes seconds).
+aged 60+ before and after, district-wide and per street, and the chosen sites; a planner saves it as a scenario
+(`analysis.siting.DistanceRun`: the request, the figures and the demand, listed and compared with the coverage
+scenarios below it). The demand is the page's (plan year, aged 60+ or 80+: ``token`` carries it). The last answer
+is kept in the session for the dataset version and demand it was computed on; nothing is cached across sessions
+(a solve takes seconds).
 """
 
 from __future__ import annotations
@@ -13,15 +16,18 @@ import pandas as pd
 import streamlit as st
 
 from analysis.options import DISTANCES
-from analysis.siting import PMedianResult, pmedian_sites
+from analysis.siting import SCENARIO_KIND, DistanceRequest, DistanceRun, PMedianResult, pmedian_sites
 from analysis.siting.pmedian import sites_frame
-from geo.errors import AnalysisError
-from i18n import error_text, t
+from geo.errors import AnalysisError, DataError
+from i18n import error_text, problem_text, t
 from ui import auth, widgets
 from ui.context import PageContext
 from ui.coverage import coverage_inputs, walk_graph
+from ui.data import get_ref, get_store
+from ui.demand import Demand
 from ui.section import section
 from ui.section import table as show_table
+from ui.siting import demand_text, plan_demand, save_answer
 
 STATE = "siting_distance_run"
 ERROR = "siting_distance_error"
@@ -30,13 +36,12 @@ QUESTIONS = ("n", "budget")
 STREET_COLUMNS = ("street", "elderly", "mean_before_m", "mean_after_m", "p90_before_m", "p90_after_m")
 
 
-def _solve(ctx: PageContext, *, n_new: int | None, budget: float | None, distance: str, required: list[str],
-           excluded: list[str]) -> PMedianResult:
-    demand = coverage_inputs(ctx.path, ctx.token).demand
-    graph = walk_graph(ctx.path, ctx.token) if distance == "walking" else None
+def _solve(ctx: PageContext, token: str, request: DistanceRequest) -> PMedianResult:
+    demand = coverage_inputs(ctx.path, token).demand  # the page's demand: a plan year, the aged 80+
+    graph = walk_graph(ctx.path, token) if request.distance == "walking" else None
     with st.spinner(t("siting_distance.running")):
-        return pmedian_sites(ctx.ds, n_new=n_new, budget=budget, distance=distance, required=required,
-                             excluded=excluded, demand=demand, graph=graph)
+        return pmedian_sites(ctx.ds, n_new=request.n_new, budget=request.budget, distance=request.distance,
+                             required=request.required, excluded=request.excluded, demand=demand, graph=graph)
 
 
 def street_frame(res: PMedianResult) -> pd.DataFrame:
@@ -50,8 +55,10 @@ def street_frame(res: PMedianResult) -> pd.DataFrame:
     return df.rename(columns={c: t(f"siting_distance.col.{c}") for c in df.columns})
 
 
-def distance_section(ctx: PageContext) -> None:
-    """The whole section: form (planners and above), then the last answer of this dataset version."""
+def distance_section(ctx: PageContext, token: str | None = None, demand: Demand | None = None) -> None:
+    """The whole section: form (planners and above), then the last answer of this dataset version and demand
+    (``token``: `ui.demand.demand_token`'s, default the plain version token), and its save as a scenario."""
+    token = ctx.token if token is None else token
     with section("siting.distance"):
         st.subheader(t("siting_distance.title"))
         st.caption(t("siting_distance.intro"))
@@ -85,10 +92,11 @@ def distance_section(ctx: PageContext) -> None:
             if submitted:
                 auth.require("planner", action="siting_run")
                 try:
-                    res = _solve(ctx, n_new=n_new if question == "n" else None,
-                                 budget=float(budget) if question == "budget" else None, distance=distance,
-                                 required=required, excluded=excluded)
-                    st.session_state[STATE] = (ctx.token, res)
+                    request = DistanceRequest(n_new=n_new if question == "n" else None,
+                                              budget=float(budget) if question == "budget" else None,
+                                              required=tuple(required), excluded=tuple(excluded), distance=distance)
+                    res = _solve(ctx, token, request)
+                    st.session_state[STATE] = (token, DistanceRun.of(request, res, demand=plan_demand(demand)), res)
                     st.session_state.pop(ERROR, None)
                 except AnalysisError as err:
                     st.session_state.pop(STATE, None)
@@ -96,9 +104,11 @@ def distance_section(ctx: PageContext) -> None:
         if st.session_state.get(ERROR):
             st.error(t("siting.error", message=error_text(st.session_state[ERROR])))
         stored = st.session_state.get(STATE)
-        if not stored or stored[0] != ctx.token:
+        if not stored or stored[0] != token:
             return
-        res: PMedianResult = stored[1]
+        answer: DistanceRun = stored[1]
+        res: PMedianResult = stored[2]
+        st.caption(t("siting_scn.distance_for", demand=demand_text(answer.demand)))
         k = st.columns(5)
         k[0].metric(t("siting.kpi.sites"), f"{res.n_new}")
         k[1].metric(t("siting_distance.kpi.mean"), f"{res.mean_distance_m:,.0f} m",
@@ -121,3 +131,22 @@ def distance_section(ctx: PageContext) -> None:
             show_table(sites, hide_index=True, width="stretch")
         with right:
             show_table(street_frame(res), hide_index=True, width="stretch")
+        if auth.allowed("planner"):
+            save_distance(ctx, answer)
+
+
+def save_distance(ctx: PageContext, answer: DistanceRun) -> None:
+    """The distance answer saved as a scenario: the same name rules, overwrite choice and audit as the coverage one."""
+    store, district = get_store(ctx.path), get_ref(ctx.path).district
+    c_name, c_over, c_save = st.columns([3, 1.2, 1])
+    name = c_name.text_input(t("siting.scn.name"), key="sd_scn_name", placeholder=t("siting_scn.name_hint"))
+    overwrite = c_over.checkbox(t("siting.scn.overwrite"), key="sd_scn_overwrite")
+    if c_save.button(t("siting_scn.save_distance"), key="sd_scn_save"):
+        auth.require("planner", action="scenario_save", target=name.strip())
+        try:
+            taken = {s.name for s in store.list_scenarios(kind=SCENARIO_KIND, district=district)}
+        except DataError as err:
+            st.error(t("siting.scn.unavailable", message="; ".join(problem_text(p) for p in err.problems)))
+            return
+        save_answer(store, answer.to_scenario(name, dataset=ctx.ds.name), taken=taken, overwrite=overwrite,
+                    district=district, dataset=ctx.ds.name)

@@ -71,7 +71,8 @@ models the same way):
 - `tables`: per-site and per-grid tables and the summary;
 - `pmedian`: the second objective, siting by distance (p-median with the
   existing stations kept, required/excluded sites, a budget), exact;
-- `scenario`: the request/run format that scenarios keep.
+- `scenario`: the request/run format that scenarios keep (both objectives, the demand they were sited for),
+  their equity before and after, and opening one of their sites.
 
 Everything public is importable from ``analysis.siting`` itself.
 """
@@ -110,15 +111,33 @@ from analysis.siting.scenario import (
     DEFAULT_CURVE_MAX,
     MODES,
     SCENARIO_KIND,
+    DistanceFigures,
+    DistanceRequest,
+    DistanceRun,
     Mode,
+    PlanDemand,
     SitingRequest,
     SitingRun,
+    chosen_sites,
     curve_frame,
+    load_run,
+    objective_of,
+    open_scenario_site,
     run_siting,
+    scenario_equity,
 )
 from analysis.siting.tables import grid_gains, newly_covered, site_service_areas, sites_table, summary
 
 __all__ = [
+    "DistanceFigures",
+    "DistanceRequest",
+    "DistanceRun",
+    "PlanDemand",
+    "chosen_sites",
+    "load_run",
+    "objective_of",
+    "open_scenario_site",
+    "scenario_equity",
     "run_siting",
     "curve_frame",
     "SitingRun",
