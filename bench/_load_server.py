@@ -9,11 +9,26 @@ took so far (every thread waits while one runs). When the file ``BENCH_SAMPLES +
 the next sample runs a full ``gc.collect()`` first (and removes the file), so
 the load test reads a settled heap after each round. Started and stopped only
 by the load test; listens on loopback.
+
+Where the time goes (``BENCH_SAMPLES + ".runs"``, one JSON line per script
+run, written by the same thread): timing hooks laid over Streamlit's
+``AppSession.request_rerun`` (when a request reached the server) and
+``ScriptRunner._run_script`` (when its run started and ended, and the CPU time
+of the script thread meanwhile), and over the project's page-section boundary
+``ui.section.section`` (each section's wall and thread CPU time), and over
+Streamlit's cache misses (``CachedFunc._handle_cache_miss``, and the wait for
+a value's compute lock in ``cache_utils._hold_compute_lock``: Streamlit
+computes a missing value once while the other sessions asking for it wait). A run's wall
+time minus its thread's CPU time is time the script thread waited: for the
+interpreter (the GIL: one thread runs Python at a time), for a lock (a cache
+another session is filling), or for I/O. The hooks only measure: every call
+goes on to the original.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import gc
 import json
 import os
@@ -21,6 +36,7 @@ import sys
 import threading
 import time
 import weakref
+from pathlib import Path
 
 import psutil
 
@@ -110,10 +126,119 @@ def _time_full_collections(phase: str, info: dict) -> None:
         _FULL["started"] = None
 
 
+# --- timing hooks: where a run's time goes -----------------------------------------------------------
+
+_RUNS: list[dict] = []  # finished runs not yet written (appended by script threads, taken by the sampler)
+_RUNS_LOCK = threading.Lock()
+_REQUESTED: dict[str, float] = {}  # session id -> when its last rerun request reached the server (Unix time)
+_SECTIONS = threading.local()  # the running script's sections: .stack [(name, wall s, cpu s), ...],
+#   its cache misses: .caches [(cached function, s in all, s of it waiting for another session's computation)]
+
+
+def _page_of(ctx) -> str:
+    """The url path of the page a script run drew ("" before sign-in picks one)."""
+    try:
+        info = ctx.pages_manager.get_pages().get(ctx.page_script_hash) or {}
+        script = str(info.get("script_path") or "")
+        return str(info.get("url_pathname") or (Path(script).stem if script.endswith(".py") else "")
+                   or info.get("page_name") or "")
+    except Exception:  # a run torn down half-way: its page is unknown, the timing still counts
+        return ""
+
+
+def install_timing_hooks() -> None:
+    """Time every script run (queue, wall, thread CPU, page) and every page section; see the module docstring."""
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.caching import cache_utils
+    from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    import ui.section
+
+    request_rerun = AppSession.request_rerun
+    run_script = ScriptRunner._run_script
+    section = ui.section.section
+    cache_miss = cache_utils.CachedFunc._handle_cache_miss
+    hold_compute_lock = cache_utils._hold_compute_lock
+
+    def timed_request_rerun(self, client_state):
+        _REQUESTED[self.id] = time.time()
+        return request_rerun(self, client_state)
+
+    def timed_run_script(self, rerun_data):
+        _SECTIONS.stack, _SECTIONS.caches = [], []
+        requested = _REQUESTED.get(self._session_id)
+        t0, cpu0 = time.time(), time.thread_time()
+        try:
+            return run_script(self, rerun_data)
+        finally:
+            t1, cpu1 = time.time(), time.thread_time()
+            ctx = get_script_run_ctx()
+            record = {"session": self._session_id, "page": _page_of(ctx) if ctx is not None else "",
+                      "requested": requested if requested is not None and requested <= t0 else None,
+                      "start": t0, "end": t1, "cpu_s": round(cpu1 - cpu0, 4),
+                      "fragment": bool(rerun_data.fragment_id_queue),
+                      "sections": _SECTIONS.stack, "caches": _SECTIONS.caches}
+            _SECTIONS.stack, _SECTIONS.caches = [], []
+            with _RUNS_LOCK:
+                _RUNS.append(record)
+
+    @contextlib.contextmanager
+    def timed_section(name: str):
+        t0, cpu0 = time.perf_counter(), time.thread_time()
+        try:
+            with section(name):
+                yield
+        finally:
+            stack = getattr(_SECTIONS, "stack", None)
+            if stack is not None:
+                stack.append((name, round(time.perf_counter() - t0, 4), round(time.thread_time() - cpu0, 4)))
+
+    def timed_cache_miss(self, cache, value_key, func_args, func_kwargs):
+        """A cached function's miss: its seconds, and of them how long it waited for the value's compute lock
+        (another session computing the same value: Streamlit builds a value once, the others wait)."""
+        outer = getattr(_SECTIONS, "waited", None)
+        _SECTIONS.waited = 0.0
+        t0 = time.perf_counter()
+        try:
+            return cache_miss(self, cache, value_key, func_args, func_kwargs)
+        finally:
+            total, waited = time.perf_counter() - t0, _SECTIONS.waited
+            _SECTIONS.waited = outer
+            caches = getattr(_SECTIONS, "caches", None)
+            if caches is not None:
+                caches.append((getattr(self._info, "display_name", "?"), round(total, 4), round(waited, 4)))
+
+    @contextlib.contextmanager
+    def timed_hold_compute_lock(lock):
+        t0 = time.perf_counter()
+        with hold_compute_lock(lock):
+            if getattr(_SECTIONS, "waited", None) is not None:
+                _SECTIONS.waited += time.perf_counter() - t0
+            yield
+
+    cache_utils.CachedFunc._handle_cache_miss = timed_cache_miss
+    cache_utils._hold_compute_lock = timed_hold_compute_lock
+    AppSession.request_rerun = timed_request_rerun
+    ScriptRunner._run_script = timed_run_script
+    ui.section.section = timed_section
+
+
+def _write_runs(fh) -> None:
+    with _RUNS_LOCK:
+        runs = _RUNS[:]
+        _RUNS.clear()
+    for r in runs:
+        fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    fh.flush()
+
+
 def _sample_forever(path: str) -> None:
     proc = psutil.Process()
-    with open(path, "a", encoding="utf-8") as fh:
+    with open(path, "a", encoding="utf-8") as fh, open(path + ".runs", "a", encoding="utf-8") as runs_fh:
         while True:
+            _write_runs(runs_fh)
+            cpu = proc.cpu_times()
             flag = path + ".gc"
             collected = os.path.exists(flag)
             trimmed = None
@@ -134,6 +259,7 @@ def _sample_forever(path: str) -> None:
                                  "objects": len(gc.get_objects()) if collected else None,
                                  "rss_trimmed": trimmed, "arrow": _arrow_bytes(),
                                  "sessions": _sessions(), "collected": collected,
+                                 "cpu_s": round(cpu.user + cpu.system, 3), "threads": proc.num_threads(),
                                  "full_gc": list(_FULL["pauses"]),
                                  **({**_held(), "types": _types()} if collected else {})}) + "\n")
             fh.flush()
@@ -146,6 +272,7 @@ def main() -> None:
     samples = os.environ["BENCH_SAMPLES"]
     import streamlit.runtime  # noqa: F401  imported before the sampler starts: both import it
 
+    install_timing_hooks()  # before the app's modules import the section boundary
     from ui import serve
 
     gc.callbacks.append(_time_full_collections)
