@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from analysis import pagedata
 from commands._common import EXIT_OK, add_data_arg, audit, check_seed, print_json, whole_dataset_store
 from commands._progress import end_line, finish, terminal_progress
 from geo import derive
@@ -113,6 +114,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except BaseException:
         end_line(progress)
         raise
+    page_data = pagedata.prepare_store(store, progress)  # the overview's data, so its first visit waits for none
     finish(progress, args.lang)
     for problem in read.warnings:
         print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
@@ -124,7 +126,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                  f"-{info.rows_removed}")
     print_json({"command": "import", "data": store.spec, "location": store.location, "file": str(args.file),
                 "format": read.source.format, "encoding": read.source.encoding, "crs": read.crs_used,
-                "warnings": len(read.warnings) + len(derived), "version": info.as_dict()})
+                "warnings": len(read.warnings) + len(derived), "version": info.as_dict(), "page_data": page_data})
     return EXIT_OK
 
 
@@ -163,8 +165,10 @@ def add_versions(sub: argparse._SubParsersAction) -> None:
 def _cmd_restore(args: argparse.Namespace) -> int:
     store = whole_dataset_store(args, "restore")
     info = store.restore(args.version, user=args.user)
+    page_data = pagedata.prepare_store(store)
     audit("restore", target=f"{store.name}/{args.version}", detail=f"new version {info.id}", user=args.user)
-    print_json({"command": "restore", "data": store.spec, "location": store.location, "version": info.as_dict()})
+    print_json({"command": "restore", "data": store.spec, "location": store.location, "version": info.as_dict(),
+                "page_data": page_data})
     return EXIT_OK
 
 

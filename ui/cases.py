@@ -16,12 +16,12 @@ import pandas as pd
 import streamlit as st
 from folium.plugins import HeatMap
 
+from analysis import pagedata
 from analysis.cases import (
     CaseFilter,
     CaseTable,
     KeptRows,
     case_kpis,
-    case_table_from_dataset,
     handling_state,
     overdue_list,
 )
@@ -33,14 +33,13 @@ from analysis.hotspots import (
     emerging_hot_spots,
     hot_spots,
     kernel_density,
-    queen_weights,
 )
 from analysis.options import Measure, Period, WeightsScheme
 from geo.dataset import Dataset
 from i18n import error_text, t
 from ui.context import PageContext
 from ui.coverage import add_street_lines, grid_shapes
-from ui.data import STREET_ENTRIES, derived
+from ui.data import STREET_ENTRIES, getter
 from ui.layers import base_map
 from ui.maps import MapPayload, add_lines, add_polygons, legend, map_payload, to_display
 
@@ -57,24 +56,15 @@ PATTERN_COLORS: dict[str, str] = {
 }
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _table(token: str, _ds: Dataset) -> CaseTable:
-    return case_table_from_dataset(_ds)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _weights(token: str, _ds: Dataset) -> GridWeights:
-    return queen_weights(_ds.grids)
-
-
 def case_table(ctx: PageContext) -> CaseTable:
-    """The dataset's case table, built once per dataset version (and kept beside it on disk)."""
-    return derived(ctx.path, ctx.token, "case_table.v1", lambda: _table(ctx.token, ctx.ds))
+    """The dataset's case table, built once per dataset version (and kept beside it on disk; an import builds it
+    when it ends: `analysis.pagedata`)."""
+    return pagedata.case_table(ctx.ds, getter(ctx.path, ctx.token))
 
 
 def grid_weights(ctx: PageContext) -> GridWeights:
     """Queen contiguity of the dataset's grids, built once per dataset version (and kept beside it on disk)."""
-    return derived(ctx.path, ctx.token, "queen_weights.v1", lambda: _weights(ctx.token, ctx.ds))
+    return pagedata.grid_weights(ctx.ds, getter(ctx.path, ctx.token))
 
 
 @st.cache_resource(show_spinner=False, max_entries=STREET_ENTRIES)

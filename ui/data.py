@@ -131,3 +131,8 @@ def derived(spec: str, token: str, name: str, build: Callable[[], T]) -> T:
     ``name`` says what it is and the format of its value (change it when the value's class changes).
     """
     return _derived(spec, token, name, build)
+
+
+def getter(spec: str, token: str) -> Callable[[str, Callable[[], T]], T]:
+    """`analysis.pagedata`'s ``get`` for one version: `derived` (memory, then the version's folder)."""
+    return lambda name, build: derived(spec, token, name, build)

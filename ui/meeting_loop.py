@@ -13,6 +13,7 @@ import hashlib
 
 import streamlit as st
 
+from analysis import pagedata
 from analysis.meeting import MeetingBrief
 from analysis.needs import missing
 from geo.calendar import parse_quarter, quarter_text
@@ -23,7 +24,7 @@ from reports import loop
 from reports.content import needs_line
 from ui import auth
 from ui.context import PageContext
-from ui.data import get_store
+from ui.data import derived, get_store, getter
 from ui.meeting import md, text_frame
 from ui.section import table as show_table
 
@@ -215,21 +216,24 @@ def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], la
 
 # --- the overview's sparklines -----------------------------------------------------------------------------------
 
-@st.cache_data(show_spinner=False, max_entries=24)
-def _strip(path: str, token: str, street: str | None, lang: str, _ctx: PageContext) -> bytes | None:
-    from analysis.meeting import trend_of
+def _draw_strip(ctx: PageContext) -> bytes | None:
     from reports.maps import png_bytes
-    from ui.cases import case_table
 
-    ds = _ctx.ds
-    trend = trend_of(ds, street=street, table=case_table(_ctx) if ds.rows("cases") > 0 else None)
-    fig = loop.frame_chart(trend, lang=lang, width_in=12.0, height_in=1.6, sparkline=True)
+    trend = pagedata.trend(ctx.ds, ctx.street, getter(ctx.path, ctx.token))  # kept beside the version
+    fig = loop.frame_chart(trend, lang=ctx.lang, width_in=12.0, height_in=1.6, sparkline=True)
     return None if fig is None else png_bytes(fig, dpi=110)
+
+
+def strip_png(ctx: PageContext) -> bytes | None:
+    """The sparklines' picture (None: nothing to draw), once per version, street and language, kept beside the
+    version (`ui.data.derived`) from the figures `analysis.pagedata.trend` keeps."""
+    name = f"overview_trend_png.v1.{pagedata.street_key((ctx.street, ctx.lang))}"
+    return derived(ctx.path, ctx.token, name, lambda: _draw_strip(ctx))
 
 
 def trend_strip(ctx: PageContext) -> None:
     """The five figures over 12 months as sparklines for the leaders (the 调度会 page's definitions)."""
-    png = _strip(ctx.path, ctx.token, ctx.street, ctx.lang, ctx)
+    png = strip_png(ctx)
     if png is None:
         return
     st.caption(t("loop.overview.caption", lang=ctx.lang))

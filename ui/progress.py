@@ -1,23 +1,27 @@
-"""The import's progress on the 数据管理 page, and the new version's page data built before the clerk leaves.
+"""The import's progress on the 数据管理 page, and a version's page data built before its first visitor comes.
 
 `stage_bar` is a `geo.progress.ProgressFn` drawn as a Streamlit progress bar with the stage's name; the
 same callback the CLI draws on a terminal. `prepare_version` is the import's last stage (``derive``): it
-builds what the first visitor of the new version would otherwise wait for — the case table, the overview's
-figures, street table and map — through the very functions the pages call (`ui.cases.case_table`,
-`ui.overview.figures`, `ui.overview.streets_at_a_glance`, `ui.layers.district_map`), so they are kept beside
-the version (`ui.data.derived`) and the first visit reads them back as after a restart.
+builds what the first visitor of the new version would otherwise wait for — `analysis.pagedata`'s page data
+(the case table, the coverage inputs, the overview's figures, sparkline figures and street table, the queen
+weights: what a CLI import builds too) and the overview's map and sparkline picture — through the pages' own
+cache (`ui.data.derived`), so they are kept beside the version and the first visit reads them back as after a
+restart. A server start does the same for the version its first visitor will open (`ui.serve`, with
+`default_context`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
 
-from geo.errors import GridAtlasError
+from analysis import pagedata
 from geo.progress import ProgressFn, overall
 from i18n import t
 from ui.context import PageContext
+from ui.data import getter
 
 
 def stage_bar(lang: str) -> ProgressFn:
@@ -31,37 +35,55 @@ def stage_bar(lang: str) -> ProgressFn:
     return report
 
 
-def prepare_version(ctx: PageContext, progress: ProgressFn | None = None) -> list[str]:
-    """Build the current version's page data (see the module docstring); the names of what was built.
+def version_steps(ctx: PageContext, streets: tuple[str | None, ...] = (None,), *,
+                  maps: bool = True) -> list[tuple[str, Callable[[], object]]]:
+    """What `prepare_version` builds for ``ctx``'s version, as (label, build): `analysis.pagedata`'s page data
+    (what a CLI import builds too) through the pages' cache (`ui.data.getter`), then the pages' own pictures of
+    it in ``ctx``'s language and basemap — the overview's sparklines (`ui.meeting_loop.strip_png`) and, with
+    ``maps``, its map (`ui.layers.district_map`) — for the whole district and each of ``streets``."""
+    from ui.layers import district_map
+    from ui.meeting_loop import strip_png
+
+    todo = pagedata.steps(ctx.ds, getter(ctx.path, ctx.token), streets_of=streets)
+    for street in streets:
+        c = replace(ctx, street=street)
+        if maps:
+            todo.append((f"map:{street or ''}", lambda c=c: district_map(c.path, c.token, c.street, c.lang, c.tiles,
+                                                                         c.tiles_attr, c.tiles_datum)))
+        todo.append((f"trend_png:{street or ''}", lambda c=c: strip_png(c)))
+    return todo
+
+
+def prepare_version(ctx: PageContext, progress: ProgressFn | None = None, *, maps: bool = True) -> list[str]:
+    """Build the current version's page data (see the module docstring); the labels of what was built.
 
     ``ctx`` is the page's context before the import; the dataset and token are taken afresh. A part that
-    cannot be built (a dataset without day-care stations, …) is left to the page, which shows why.
+    cannot be built (a dataset without day-care stations, …) is left to the page, which shows why. What is kept
+    already (read back from the version's folder, or built by a visit meanwhile) is not built again. Without
+    ``maps`` the map is left to the first page that draws one: rendering a map imports its Streamlit component,
+    which must happen during a script run to be served (the server's warm-up runs outside any).
     """
-    from ui.cases import case_table
     from ui.data import dataset_token, get_dataset
-    from ui.layers import district_map
-    from ui.overview import figures, streets_at_a_glance
 
-    report = progress if progress is not None else (lambda stage, done: None)
     token = dataset_token(ctx.path)
     fresh = replace(ctx, ds=get_dataset(ctx.path), token=token, street=None)
-    streets = [None] if ctx.street is None else [None, ctx.street]
-    steps = []
-    if fresh.ds.rows("cases"):
-        steps.append(("case_table", lambda: case_table(fresh)))
-    for street in streets:
-        c = replace(fresh, street=street)
-        steps.append((f"figures:{street or ''}", lambda c=c: figures(c)))
-        steps.append((f"map:{street or ''}", lambda c=c: district_map(c.path, c.token, c.street, c.lang, c.tiles,
-                                                                      c.tiles_attr, c.tiles_datum)))
-    steps.append(("streets", lambda: streets_at_a_glance(fresh)))
-    built = []
-    for i, (name, build) in enumerate(steps):
-        report("derive", i / len(steps))
-        try:
-            build()
-        except GridAtlasError:
-            continue
-        built.append(name)
-    report("derive", 1.0)
-    return built
+    streets = (None,) if ctx.street is None else (None, ctx.street)
+    return pagedata.run_steps(version_steps(fresh, streets, maps=maps), progress)
+
+
+def default_context() -> PageContext | None:
+    """The context a first visitor's sidebar makes before any choice: the first dataset offered
+    (``GRIDATLAS_DATA``, else the demo), the whole district, the default language and basemap. None for a city
+    dataset (its pages open on a part of it, chosen in the sidebar) or when nothing is offered."""
+    from i18n import DEFAULT_LANG
+    from ui.city import city_districts
+    from ui.data import dataset_choices, dataset_token, get_dataset, get_ref
+    from ui.maps import basemap_config
+
+    choices = dataset_choices()
+    if not choices or city_districts(choices[0].path):
+        return None
+    path = get_ref(choices[0].path).key
+    cfg = basemap_config()  # the sidebar's default: the configured basemap, if any
+    return PageContext(ds=get_dataset(path), path=path, token=dataset_token(path), street=None, lang=DEFAULT_LANG,
+                       tiles=cfg.url or None, tiles_attr=cfg.attribution, tiles_datum=cfg.datum)

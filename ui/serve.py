@@ -4,18 +4,26 @@ It is ``streamlit run app.py`` with one addition: while the server starts, a
 background thread loads what the first visit needs, so the first leader to
 open the dashboard in the morning does not wait for it:
 
-1. the code of the overview page and the shared sidebar (geopandas, folium,
-   the string table, the sign-in gate: about 1.2 s of imports on this
-   machine);
+1. the code of the sidebar (geopandas, folium, the string table, the sign-in
+   gate: about 1.3 s of imports on this machine);
 2. the current version of the configured dataset (``GRIDATLAS_DATA``), into
-   the same in-memory cache the pages read (`ui.data.get_dataset`).
+   the same in-memory cache the pages read (`ui.data.get_dataset`);
+3. the rest of the overview page's code (its sections, the sparklines:
+   about 1.5 s more);
+4. the version's page data as its first visitor will ask for it (the whole
+   district, the default language and basemap: `ui.progress.default_context`)
+   through `ui.progress.prepare_version`: read back from the version's folder
+   when an import or an earlier server built it, else built and kept there;
+   all but the map, whose rendering imports its component (below).
 
 The warm-up begins once Streamlit's runtime exists, and never imports
 ``streamlit_folium``: Streamlit serves a component only when it was declared
 during a script run, so the map component is imported by the first page that
 draws a map (`ui.maps`). The server answers from the start; a visit that arrives before the warm-up is
 done simply shares its work (Python imports a module once; the dataset cache
-loads a version once). A warm-up that fails (a missing or damaged dataset) is
+loads a version once; each item of page data is computed under its cache key's
+lock — Streamlit's ``cache_resource`` computes a key once while other callers
+wait for it — so the warm-up and a visit never build the same item twice). A warm-up that fails (a missing or damaged dataset) is
 only logged: the page the visitor opens then shows the error, as it would
 without a warm-up.
 
@@ -49,9 +57,11 @@ from pathlib import Path
 from streamlit.runtime.caching.ttl_cache import TTLCache
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-# What the overview and the sidebar import. Not the other pages' code (scipy, the hot-spot statistics): importing
-# it too made the first visit slower (2.8 s -> 4.4-5.0 s on 2 cores), the two threads sharing one interpreter.
+# What the sidebar imports, then (after the dataset is loaded) what the overview page imports besides. Not the other
+# pages' code: importing it too made the first visit slower (2.8 s -> 4.4-5.0 s on 2 cores), the two threads
+# sharing one interpreter.
 FIRST = ("geopandas", "pyarrow.parquet", "ui.sidebar", "ui.auth", "ui.context", "ui.overview", "ui.layers", "ui.maps")
+OVERVIEW = ("ui.section", "ui.meeting_loop", "ui.progress")
 
 REAP_EVERY_S = 15.0
 
@@ -79,8 +89,10 @@ def own_navigation() -> bool:
     return had
 
 
-def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True) -> dict[str, float]:
-    """Import ``modules`` and load the configured dataset's current version; seconds per step."""
+def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True, then: tuple[str, ...] = OVERVIEW,
+         pages: bool = True) -> dict[str, float]:
+    """Import ``modules``, load the configured dataset's current version, import ``then`` and prepare the page data
+    its first visitor asks for (``pages``); seconds per step."""
     took: dict[str, float] = {}
     t0 = time.perf_counter()
     for name in modules:
@@ -94,7 +106,23 @@ def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True) -> dict[str,
             get_dataset()
         except Exception as err:  # the page the visitor opens reports it, in their language
             log.warning("warm-up: the dataset was not loaded (%s)", err)
+            pages = False
         took["dataset"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for name in then:
+        importlib.import_module(name)
+    took["overview imports"] = time.perf_counter() - t0
+    if dataset and pages:
+        t0 = time.perf_counter()
+        try:
+            from ui.progress import default_context, prepare_version
+
+            ctx = default_context()
+            if ctx is not None:
+                prepare_version(ctx, maps=False)  # a map kept beside the version is read by the page itself
+        except Exception as err:  # the page shows what it cannot build, in the visitor's language
+            log.warning("warm-up: the page data was not prepared (%s)", err)
+        took["page data"] = time.perf_counter() - t0
     return took
 
 

@@ -1,0 +1,171 @@
+"""A CLI import (and restore) ends with the new version's page data built (`analysis.pagedata`): the case table,
+coverage inputs, the overview's figures, sparkline figures and street table, the queen weights — kept beside the
+version under the names the pages read, equal to the analyses' own answers and to what an import made on the
+数据管理 page keeps (`ui.progress.prepare_version`), and read back by the pages without building anything."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import streamlit as st
+
+from analysis import pagedata
+from analysis.cases import CaseFilter, case_kpis, case_table_from_dataset
+from analysis.coverage import compute_coverage, district_totals, prepare_inputs
+from analysis.hotspots import queen_weights
+from analysis.meeting import trend_of
+from analysis.summary import district_summary, street_table
+from cli import main
+from geo.workspace import open_store
+
+SPEC = "shifeng_demo"
+KEPT = {"case_table.v1", "coverage_inputs.v1", "overview_streets.v1", "queen_weights.v1",
+        pagedata.figures_name(None), pagedata.trend_name(None)}
+
+
+def _cases_file(tmp_path) -> str:
+    """The demo's cases without its last 1,000 (a new version whose figures differ from the demo's)."""
+    cases = open_store(SPEC).load().cases
+    path = tmp_path / "cases.gpkg"
+    pyogrio.write_dataframe(cases.iloc[:-1000], path, layer="cases")
+    return str(path)
+
+
+def _kept(store) -> dict[str, object]:
+    folder = store.derived().folder
+    return {n: pickle.loads((folder / f"{n}.pkl").read_bytes()) for n in store.derived().names()}
+
+
+def _assert_case_tables_equal(a, b) -> None:
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y, err_msg=f.name)
+        else:
+            assert x == y, f.name
+
+
+def _assert_same(kept: dict, other: dict) -> None:
+    """Page data kept by two imports of the same file: equal item by item."""
+    assert kept[pagedata.figures_name(None)] == other[pagedata.figures_name(None)]
+    pd.testing.assert_frame_equal(kept["overview_streets.v1"], other["overview_streets.v1"])
+    pd.testing.assert_frame_equal(kept[pagedata.trend_name(None)], other[pagedata.trend_name(None)])
+    _assert_case_tables_equal(kept["case_table.v1"], other["case_table.v1"])
+
+
+def test_a_cli_import_keeps_the_page_data_of_the_new_version(home, tmp_path, capsys):
+    src = _cases_file(tmp_path)
+    assert main(["import", "--data", SPEC, "--layer", "cases", src]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["page_data"] == ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights"]
+    store = open_store(SPEC)
+    assert store.current().id == out["version"]["id"] == 2
+    kept = _kept(store)
+    assert set(kept) == KEPT
+
+    # each item is the analyses' own answer for the new version, computed here without any cache
+    ds = store.load()
+    assert len(ds.cases) == 12_000 - 1000
+    table = case_table_from_dataset(ds)
+    _assert_case_tables_equal(kept["case_table.v1"], table)
+    figs = kept[pagedata.figures_name(None)]
+    assert figs.summary == district_summary(ds, street=None)
+    totals = district_totals(compute_coverage(prepare_inputs(ds), facility_types=("day_care",), radius_m=300.0,
+                                              distance="euclidean", weight="elderly").grids)
+    assert figs.day_care.covered_share == pytest.approx(totals.covered_share, abs=1e-12)
+    assert figs.day_care.uncovered == pytest.approx(totals.uncovered, abs=1e-9)
+    row = case_kpis(table, CaseFilter()).iloc[0]
+    assert figs.cases == {"open": int(row["open"]), "overdue": int(row["overdue"])}
+    # the open count by hand: open cases reported by the data's day (none reported later in the demo)
+    assert figs.cases["open"] == int((ds.cases["status"] == "open").sum())
+    pd.testing.assert_frame_equal(kept["overview_streets.v1"], street_table(ds))
+    pd.testing.assert_frame_equal(kept[pagedata.trend_name(None)], trend_of(ds, street=None, table=table))
+    w, want = kept["queen_weights.v1"], queen_weights(ds.grids)
+    assert w.grid_ids == want.grid_ids and (w.adjacency != want.adjacency).nnz == 0
+    assert len(kept["coverage_inputs.v1"].grids) == len(ds.grids)
+
+
+def test_the_page_data_of_a_cli_import_equals_that_of_an_import_on_the_page(home, tmp_path, monkeypatch, capsys):
+    from ui.context import PageContext
+    from ui.progress import prepare_version
+
+    src = _cases_file(tmp_path)
+    assert main(["import", "--data", SPEC, "--layer", "cases", src]) == 0
+    capsys.readouterr()
+    by_cli = _kept(open_store(SPEC))
+
+    # the same file imported as the 数据管理 page imports it, into a workspace of its own
+    monkeypatch.setenv("GRIDATLAS_HOME", str(tmp_path / "home2"))
+    st.cache_resource.clear()
+    store = open_store(SPEC)
+    ctx = PageContext(ds=store.load(), path=SPEC, token=store.token, street=None, lang="zh", tiles=None,
+                      tiles_attr="", tiles_datum="wgs84")
+    from geo.readers import read_layer
+
+    store.import_layer("cases", read_layer(src, "cases").gdf, source="cases.gpkg")
+    built = prepare_version(ctx)
+    assert built == ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights", "map:",
+                     "trend_png:"]
+    by_page = _kept(store)
+    assert KEPT <= set(by_page)
+    assert any(n.startswith("overview_map.v1.") for n in by_page)
+    assert any(n.startswith("overview_trend_png.v1.") for n in by_page)
+    _assert_same(by_cli, by_page)
+
+
+def test_a_restore_keeps_the_page_data_of_the_restored_version(home, tmp_path, capsys):
+    src = _cases_file(tmp_path)
+    assert main(["import", "--data", SPEC, "--layer", "cases", src]) == 0
+    assert main(["restore", "--data", SPEC, "--version", "1"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["version"]["id"] == 3 and "figures:" in out["page_data"]
+    store = open_store(SPEC)
+    kept = _kept(store)
+    assert set(kept) == KEPT
+    ds = store.load()
+    assert len(ds.cases) == 12_000
+    row = case_kpis(case_table_from_dataset(ds), CaseFilter()).iloc[0]
+    assert kept[pagedata.figures_name(None)].cases == {"open": int(row["open"]), "overdue": int(row["overdue"])}
+
+
+def test_the_pages_read_a_cli_imports_page_data_back_without_building_it(home, tmp_path, monkeypatch, capsys):
+    import analysis.cases
+    import analysis.coverage
+    import analysis.hotspots
+    import ui.overview
+    from ui.cases import case_table, grid_weights
+    from ui.context import PageContext
+    from ui.coverage import coverage_inputs
+    from ui.meeting_loop import strip_png
+    from ui.overview import figures, streets_at_a_glance
+
+    src = _cases_file(tmp_path)
+    assert main(["import", "--data", SPEC, "--layer", "cases", src]) == 0
+    capsys.readouterr()
+    kept = _kept(open_store(SPEC))
+
+    def refuse(*_a, **_k):
+        raise AssertionError("built again instead of read back")
+
+    for module, name in ((analysis.cases, "case_table_from_dataset"), (analysis.coverage, "prepare_inputs"),
+                         (analysis.hotspots, "queen_weights"), (pagedata, "build_figures"),
+                         (pagedata, "build_trend"), (ui.overview, "build_figures"), (ui.overview, "street_table"),
+                         (pagedata, "street_table")):
+        monkeypatch.setattr(module, name, refuse)
+    st.cache_resource.clear()
+    store = open_store(SPEC)
+    ctx = PageContext(ds=store.load(), path=SPEC, token=store.token, street=None, lang="zh", tiles=None,
+                      tiles_attr="", tiles_datum="wgs84")
+    assert figures(ctx) == kept[pagedata.figures_name(None)]
+    pd.testing.assert_frame_equal(streets_at_a_glance(ctx), kept["overview_streets.v1"])
+    assert case_table(ctx).n_cases == 11_000
+    assert (grid_weights(ctx).adjacency != kept["queen_weights.v1"].adjacency).nnz == 0
+    assert len(coverage_inputs(SPEC, store.token).grids) == 232
+    # the sparklines' picture is drawn from the kept figures (not kept by the CLI: it is the page's own picture)
+    assert strip_png(ctx)[:8] == b"\x89PNG\r\n\x1a\n"
