@@ -310,10 +310,10 @@ def open_section(path: str, store, by_name: dict) -> None:
         try:
             info, _ = open_scenario_site(store, get_dataset(path), s, site, opened_on=day, user=viewer.name)
         except AnalysisError as err:
-            st.error(t("siting.error", message=error_text(err)))
+            st.error(t("siting_scn.open.failed", message=error_text(err)))
             return
         except DataError as err:
-            st.error(t("siting.scn.failed", message="; ".join(problem_text(p) for p in err.problems)))
+            st.error(t("siting_scn.open.failed", message="; ".join(problem_text(p) for p in err.problems)))
             return
         auth.audit("import", target=f"{store.name}/facilities", detail=opening_note(s.name, site, day))
         st.session_state[OPENED_FLASH] = t("siting_scn.open.done", site=site, day=day.isoformat(), version=info.id)
