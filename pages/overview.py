@@ -72,13 +72,17 @@ with section("overview.map"):
     map_col, side_col = st.columns([3, 1])
     with map_col:
         st.subheader(t("overview.map.title"))
-        m, legends = district_map(ctx.path, ctx.token, ctx.street, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum)
+        # the estates reach the browser only once switched on (a rerun sends the map with them)
+        show_estates = ds.rows("estates") > 0 and st.toggle(t("maps_light.show_estates"), key="overview_show_estates",
+                                                             help=t("maps_light.show_estates_help"))
+        m, legends = district_map(ctx.path, ctx.token, ctx.street, ctx.lang, ctx.tiles, ctx.tiles_attr, ctx.tiles_datum,
+                                  layers=("estates",) if show_estates else ())
         show_map(m, key="overview_map", height=600)
         st.caption(t("overview.map.help"))
     with side_col:
         legend(t("overview.map.choropleth"), legends["density"])
         legend(t("overview.kpi.facilities"), legends["facilities"], shape="circle")
-        if "estates" in legends:
+        if show_estates and "estates" in legends:
             legend(t("map.layer.estates"), legends["estates"])
 
 with section("overview.streets"):

@@ -1,13 +1,17 @@
 """Map layers every page draws the same way: grids, street boundaries, facilities, estates.
 
 `district_map` builds the overview map once per (dataset version, street,
-language, basemap) and keeps its rendered payload (`ui.maps.MapPayload`) beside
-the version on disk, so neither a rerun nor a restarted server renders it again.
+language, basemap, optional layers switched on) and keeps its rendered payload
+(`ui.maps.MapPayload`) beside the version on disk, so neither a rerun nor a
+restarted server renders it again. Optional layers (`OPTIONAL_LAYERS`: the
+estates) are not in the map until the user switches them on: the page then
+asks for the map with them, drawn.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import folium
 import geopandas as gpd
@@ -18,6 +22,7 @@ from geo.schema import FACILITY_TYPES, MANAGEMENT
 from i18n import label_of, t
 from ui.context import PageContext
 from ui.data import derived, get_dataset
+from ui.mapcodec import FORMAT as MAP_FORMAT
 from ui.maps import (
     FACILITY_COLORS,
     MANAGEMENT_COLORS,
@@ -94,6 +99,11 @@ def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: b
             add_points(m, sub, name=f"{t('map.layer.estates')} · {label_of('management', code)}",
                        color=MANAGEMENT_COLORS[code], radius_px=3, class_name="ga-estate", tooltip=tooltip,
                        datum=datum, show=show)
+    return estate_legend(estates)
+
+
+def estate_legend(estates: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    """The legend items of the estates by management, with their counts."""
     counts = estates["management"].value_counts()
     return [(MANAGEMENT_COLORS[c], f"{label_of('management', c)} ({int(counts.get(c, 0))})") for c in MANAGEMENT]
 
@@ -101,26 +111,43 @@ def add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, datum: str, show: b
 Legends = dict[str, list[tuple[str, str]]]
 
 
+# Layers of the overview map that are sent only once switched on (a toggle beside the map).
+OPTIONAL_LAYERS = ("estates",)
+
+
+def _optional(layers: Sequence[str]) -> tuple[str, ...]:
+    unknown = sorted(set(layers) - set(OPTIONAL_LAYERS))
+    if unknown:
+        raise ValueError(f"`layers` was {unknown} but is expected to be among {list(OPTIONAL_LAYERS)}")
+    return tuple(name for name in OPTIONAL_LAYERS if name in layers)
+
+
 def district_map(path: str, token: str, street: str | None, lang: str, tiles: str | None, tiles_attr: str,
-                 datum: str) -> tuple[MapPayload, Legends]:
-    """The overview map's payload and legends, built once per dataset version, street, language and basemap.
+                 datum: str, *, layers: Sequence[str] = ()) -> tuple[MapPayload, Legends]:
+    """The overview map's payload and legends, built once per dataset version, street, language, basemap and
+    set of optional ``layers`` switched on (`OPTIONAL_LAYERS`; none by default).
 
     Kept beside the version and in memory (`ui.data.derived`): a restarted server reads it back instead of
-    building the map's GeoJSON again.
+    building the map again. The name's digest covers the map's format (`ui.mapcodec.FORMAT`), so a payload
+    kept by an older version of the app is not reused.
     """
-    digest = hashlib.sha256(repr((street, lang, tiles, tiles_attr, datum)).encode()).hexdigest()[:16]
+    shown = _optional(layers)
+    digest = hashlib.sha256(repr((street, lang, tiles, tiles_attr, datum, shown, MAP_FORMAT)).encode()).hexdigest()[:16]
 
     def build() -> tuple[MapPayload, Legends]:
         m, legends = build_district_map(get_dataset(path), street=street, lang=lang, tiles=tiles,
-                                        tiles_attr=tiles_attr, datum=datum)
+                                        tiles_attr=tiles_attr, datum=datum, layers=shown)
         return map_payload(m), legends
 
     return derived(path, token, f"overview_map.v1.{digest}", build)
 
 
 def build_district_map(ds: Dataset, *, street: str | None = None, lang: str = "zh", tiles: str | None = None,
-                       tiles_attr: str = "", datum: str = "wgs84") -> tuple[folium.Map, dict[str, list[tuple[str, str]]]]:
-    """The overview map and its legends: grids by aged-60+ density, streets, facilities, estates."""
+                       tiles_attr: str = "", datum: str = "wgs84",
+                       layers: Sequence[str] = ()) -> tuple[folium.Map, dict[str, list[tuple[str, str]]]]:
+    """The overview map and its legends: grids by aged-60+ density, streets, facilities, and the optional
+    ``layers`` switched on (the estates by management). The legends cover the estates whether drawn or not."""
+    shown = _optional(layers)
     grids = ds.grids if street is None else ds.grids[ds.grids["street"] == street]
     dens = grid_density(grids, crs=ds.metric_crs)
     g = grids.assign(elderly_per_km2=dens["elderly_per_km2"].round(0).to_numpy())
@@ -135,12 +162,16 @@ def build_district_map(ds: Dataset, *, street: str | None = None, lang: str = "z
     add_lines(m, street_outlines(grids), name=t("map.layer.streets", lang=lang), color="#222222", weight=2.2,
               class_name="ga-street", datum=datum, simplify_m=10.0)
     legends: dict[str, list[tuple[str, str]]] = {"density": dens_legend}
+    area = grids.union_all() if street is not None else None
     if ds.estates is not None:
-        estates = ds.estates if street is None else ds.estates[ds.estates.intersects(grids.union_all())]
-        legends["estates"] = add_estates(m, estates, datum=datum, show=False)
+        estates = ds.estates if area is None else ds.estates[ds.estates.intersects(area)]
+        if "estates" in shown:
+            legends["estates"] = add_estates(m, estates, datum=datum)
+        else:  # not sent until switched on: the legend only
+            legends["estates"] = estate_legend(estates)
     fac = ds.facilities
-    if street is not None:
-        fac = fac[fac.intersects(grids.union_all())]
+    if area is not None:
+        fac = fac[fac.intersects(area)]
     legends["facilities"] = add_facilities(m, fac, datum=datum)
     folium.LayerControl(collapsed=True).add_to(m)
     return m, legends

@@ -2,14 +2,19 @@
 
 Maps carry only what they show: layers are simplified in metres, coordinates
 rounded to ~1 m, only displayed columns kept and every string escaped. Every
-script and style sheet a map needs is served by the app (`ui.assets`);
-`show_map` swaps folium's CDN links for local ones and refuses any it does not
-know, so a map never reaches outside the district network.
+layer drawn by `add_polygons`, `add_lines` and `add_points` reaches the browser
+in the compact form of `ui.mapcodec` (integer coordinates, shared borders once,
+properties by column), which the app's own script ``ga_geo.js`` turns back into
+the same GeoJSON there (`CompactGeoJson`). Every script and style sheet a map
+needs is served by the app (`ui.assets`); `show_map` swaps folium's CDN links
+for local ones and refuses any it does not know, so a map never reaches outside
+the district network.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,10 +30,13 @@ import pandas as pd
 import shapely
 import streamlit as st
 from branca.element import Element
+from folium.elements import JSCSSMixin
+from folium.template import Template
 
 from geo import settings
 from geo.crs import WGS84, convert_gdf, metric_crs
-from ui.assets import local_url
+from ui.assets import URL_PREFIX, local_url
+from ui.mapcodec import encode
 
 FACILITY_COLORS: dict[str, str] = {
     "day_care": "#d62728",
@@ -45,6 +53,8 @@ MANAGEMENT_COLORS: dict[str, str] = {
 }
 SEQUENTIAL = ("#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
 BACKGROUND = "#eef0f2"
+POLYGON_PRECISION_DEG = 1e-5  # polygons and lines: about 1 m
+POINT_PRECISION_DEG = 1e-6  # points
 
 # Readable at district scale (1,811 grids on one screen): grid borders are thin and light so the fill
 # colours read, and get stronger as one zooms in; point markers shrink when zoomed out so facilities do
@@ -184,6 +194,91 @@ def geojson_payload(
     return {"type": "FeatureCollection", "features": features}
 
 
+# JSON inside a <script>: nothing that could close the tag or start markup (as Jinja's `tojson` escapes it)
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
+                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_json(obj: object) -> str:
+    """``obj`` as compact JSON safe inside a <script> element (UTF-8 text, markup characters escaped)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).translate(_SCRIPT_SAFE)
+
+
+def precision_scale(precision_deg: float) -> int:
+    """The integer scale of a coordinate precision in degrees (1e-5 -> 100000)."""
+    return round(1 / precision_deg)
+
+
+class CompactGeoJson(JSCSSMixin, folium.GeoJson):
+    """A `folium.GeoJson` layer sent in the compact form of `ui.mapcodec` and decoded in the browser.
+
+    ``data`` stays the layer's GeoJSON FeatureCollection on the Python side (bounds, tooltips and tests read
+    it); rendering sends its `ui.mapcodec.encode` form (coordinates at ``1/scale`` degree, which must be the
+    precision the GeoJSON was rounded to) and ``GaGeo.decode`` (``ga_geo.js``, served by the app) hands Leaflet
+    the same features. Styles: ``style_function`` is applied to every feature here, as folium does, but the
+    distinct styles are sent once as a table with one index per feature instead of folium's ``switch`` over
+    every feature id. No highlight, popup or click-to-zoom (GridAtlas maps use none).
+    """
+
+    default_js = [("ga_geo", f"{URL_PREFIX}/gridatlas/ga_geo.js")]
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {%- if this.styles %}
+        var {{ this.get_name() }}_styles = {{ this.styles_json }};
+        function {{ this.get_name() }}_styler(feature) {
+            return {{ this.get_name() }}_styles[feature._k || 0];
+        }
+        {%- endif %}
+        {%- if this.marker %}
+        function {{ this.get_name() }}_pointToLayer(feature, latlng) {
+            var opts = {{ this.marker.options | tojavascript }};
+            {%- if this.styles %}
+            Object.assign(opts, {{ this.get_name() }}_styler(feature));
+            {%- endif %}
+            return new L.{{ this.marker._name }}(latlng, opts);
+        }
+        {%- endif %}
+        var {{ this.get_name() }} = L.geoJson(null, {
+        {%- if this.smooth_factor is not none %}
+            smoothFactor: {{ this.smooth_factor|tojson }},
+        {%- endif %}
+        {%- if this.styles %}
+            style: {{ this.get_name() }}_styler,
+        {%- endif %}
+        {%- if this.marker %}
+            pointToLayer: {{ this.get_name() }}_pointToLayer,
+        {%- endif %}
+            ...{{ this.options | tojavascript }}
+        });
+        {{ this.get_name() }}.addData(GaGeo.decode({{ this.compact_json }}));
+        {% endmacro %}
+        """)
+
+    def __init__(self, data: dict, *, scale: int, style_function=None, **kwargs: object) -> None:
+        super().__init__(data, **kwargs)
+        self._name = "CompactGeoJson"
+        self.scale = scale
+        self.compact_style = style_function
+        self.styles: list[dict] = []
+        self.styles_json = "[]"
+        self.compact_json = "null"
+
+    def render(self, **kwargs: object) -> None:
+        features = self.data["features"]
+        index: dict[str, int] = {}
+        keys: list[int] = []
+        if self.compact_style is not None:
+            for f in features:
+                key = json.dumps(self.compact_style(f), sort_keys=True)
+                keys.append(index.setdefault(key, len(index)))
+        self.styles = [json.loads(k) for k in index]
+        self.styles_json = script_json(self.styles)
+        self.compact_json = script_json(encode(features, scale=self.scale,
+                                               styles=keys if len(index) > 1 else None))
+        super().render(**kwargs)
+
+
 FIT_PADDING_PX = 6
 
 
@@ -228,14 +323,14 @@ def add_polygons(
     data = gdf.copy()
     data["_fill"] = list(fill) if not isinstance(fill, str) else fill
     payload = geojson_payload(data, columns=[*(c for c, _ in tooltip), "_fill"], simplify_m=simplify_m,
-                              datum=datum)
+                              precision_deg=POLYGON_PRECISION_DEG, datum=datum)
 
     def style(feature: dict) -> dict:
         return {"fillColor": feature["properties"]["_fill"], "color": color, "weight": weight,
                 "fillOpacity": fill_opacity, "className": class_name}
 
-    layer = folium.GeoJson(payload, name=name, style_function=style, tooltip=_tooltip(tooltip),
-                           show=show, smooth_factor=0.5)
+    layer = CompactGeoJson(payload, scale=precision_scale(POLYGON_PRECISION_DEG), name=name, style_function=style,
+                           tooltip=_tooltip(tooltip), show=show, smooth_factor=0.5)
     layer.add_to(m)
     return layer
 
@@ -244,11 +339,12 @@ def add_lines(m: folium.Map | folium.FeatureGroup, gdf: gpd.GeoDataFrame, *, nam
               weight: float = 2.0, class_name: str = "ga-line", simplify_m: float | None = 5.0,
               datum: str = "wgs84", show: bool = True, dash: str | None = None) -> folium.GeoJson:
     """Lines (or polygon outlines, drawn unfilled) in one style."""
-    payload = geojson_payload(gdf, columns=[], simplify_m=simplify_m, datum=datum)
+    payload = geojson_payload(gdf, columns=[], simplify_m=simplify_m, precision_deg=POLYGON_PRECISION_DEG, datum=datum)
     style = {"color": color, "weight": weight, "fill": False, "className": class_name}
     if dash:
         style["dashArray"] = dash
-    layer = folium.GeoJson(payload, name=name, style_function=lambda _f: style, show=show, interactive=False)
+    layer = CompactGeoJson(payload, scale=precision_scale(POLYGON_PRECISION_DEG), name=name,
+                           style_function=lambda _f: style, show=show, interactive=False)
     layer.add_to(m)
     return layer
 
@@ -271,10 +367,11 @@ def add_points(
     ``radius_px`` is the radius when zoomed in; zoomed out to district scale
     the markers shrink (see `POINT_FULL_ZOOM`) so they do not cover the grids.
     """
-    payload = geojson_payload(gdf, columns=[c for c, _ in tooltip], datum=datum, precision_deg=1e-6)
+    payload = geojson_payload(gdf, columns=[c for c, _ in tooltip], datum=datum, precision_deg=POINT_PRECISION_DEG)
     marker = folium.CircleMarker(radius=radius_px, weight=1.5, color="#ffffff", fill=True, fill_color=color,
                                  fill_opacity=fill_opacity, class_name=f"{class_name} {ZOOMSCALED_CLASS}")
-    layer = folium.GeoJson(payload, name=name, marker=marker, tooltip=_tooltip(tooltip), show=show)
+    layer = CompactGeoJson(payload, scale=precision_scale(POINT_PRECISION_DEG), name=name, marker=marker,
+                           tooltip=_tooltip(tooltip), show=show)
     layer.add_to(m)
     return layer
 
