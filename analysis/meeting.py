@@ -57,7 +57,14 @@ render the one `MeetingBrief` this module returns, so they show the same numbers
   stage date removes ``committees`` and the estates sections; estates without
   ``street`` are counted in one `analysis.estates.DISTRICT` row.
 - **Gaps**: `analysis.coverage.gap_list` of the scope (most uncovered aged 60+
-  first). **Overdue list**: `analysis.cases.overdue_list` at the month's end,
+  first).
+- **Demand** (``year``, ``weight``, ``survival``; default today's aged 60+): the people the current month's
+  coverage figure, its change since last month, the gaps and the street league's covered share count —
+  `analysis.projection.with_demand` (the aged 60+ or 80+, today or projected to a plan year). The change
+  since last month counts the same demand at both month ends (so it shows the stations that opened or
+  closed). The trend (the 12 month ends) stays on today's aged 60+. The brief records the demand
+  (``demand_year``, ``demand_weight``, ``survival``); the material labels what it counts from it. No age
+  bands, or a plan year outside the range: the coded errors of `analysis.projection`. **Overdue list**: `analysis.cases.overdue_list` at the month's end,
   longest overdue first; phones masked unless ``mask_personal=False``.
 """
 
@@ -79,6 +86,7 @@ from analysis.coverage import CoverageResult, compute_coverage, district_totals,
 from analysis.followups import followups_for_month, state_day
 from analysis.hotspots import MIN_GRIDS, GridWeights, hot_spots, queen_weights
 from analysis.needs import NEEDS, Missing, missing
+from analysis.projection import SurvivalTable, default_survival, with_demand
 from analysis.targets import check_targets, scorecard
 from geo.calendar import is_quarter_end_month, quarter_text
 from geo.dataset import Dataset, LazyLayer
@@ -151,7 +159,9 @@ class MeetingBrief:
     (`analysis.followups.followups_for_month`, judged at ``followups_day``; None when none were passed).
     In a quarter's last month, ``quarter`` (``YYYYQn``), ``targets`` (`analysis.targets.check_targets`) and
     ``scorecard`` (the 考核 table); None otherwise or without targets for that quarter. ``history_needs``:
-    what coverage history lacks (facilities' ``opened_on``, `analysis.needs` ``history.coverage``). ``notes`` are
+    what coverage history lacks (facilities' ``opened_on``, `analysis.needs` ``history.coverage``).
+    ``demand_year`` (None: today's data), ``demand_weight`` (``elderly`` or ``elderly_80``) and ``survival`` (the
+    survival table of a plan year, else None): the demand the coverage figure and gaps count. ``notes`` are
     (code, params) pairs for the reader; ``needs`` what each section lacks
     (`analysis.needs.missing` of `MEETING_SECTIONS`): a section that lacks
     something is left out (its figures None, its tables empty), the others whole.
@@ -186,6 +196,14 @@ class MeetingBrief:
     targets: pd.DataFrame | None = None
     scorecard: pd.DataFrame | None = None
     history_needs: Missing | None = None
+    demand_year: int | None = None
+    demand_weight: str = "elderly"
+    survival: SurvivalTable | None = None
+
+    @property
+    def demand_is_today(self) -> bool:
+        """Whether the brief counts today's aged 60+ (the default demand)."""
+        return self.demand_year is None and self.demand_weight == "elderly"
 
     def lacks(self, section: str) -> bool:
         """Whether ``section`` (a ``meeting.*`` key of `analysis.needs.NEEDS`) lacks data it needs."""
@@ -406,6 +424,9 @@ def meeting_brief(
     followups: Sequence[FollowUp] | None = None,
     targets: Sequence[Target] | None = None,
     today: dt.date | None = None,
+    year: int | None = None,
+    weight: str = "elderly",
+    survival: SurvivalTable | None = None,
 ) -> MeetingBrief:
     """The meeting's figures for the district (or ``street``) and ``month`` (default: the as-of month).
 
@@ -414,10 +435,12 @@ def meeting_brief(
     otherwise they are built here (with facilities' opening dates, ``coverage`` is worked out again for the
     stations operating at the month's end). ``followups`` and ``targets``: the dataset's
     (`geo.storage.DatasetStore.list_followups` / ``list_targets``); ``today`` the day the follow-ups'
-    state day is capped at (`analysis.followups.state_day`). Raises `AnalysisError` with code
+    state day is capped at (`analysis.followups.state_day`). ``year``/``weight``/``survival``: the demand (the
+    module docstring; a ``coverage`` passed must count that demand). Raises `AnalysisError` with code
     ``analysis.street_unknown``, ``analysis.month_invalid`` or
-    ``analysis.month_out_of_range``.
+    ``analysis.month_out_of_range``, and `analysis.projection`'s codes for a demand the data cannot give.
     """
+    plan_year = year  # ``year`` below is the meeting month's year
     streets = ds.streets
     if street is not None and street not in streets:
         raise AnalysisError(f"street {street!r} does not exist; the dataset's streets are {', '.join(streets)}",
@@ -429,6 +452,8 @@ def meeting_brief(
         raise AnalysisError(f"month {month} is outside the data: choose a month from {months[-1]} to {months[0]}",
                             code="analysis.month_out_of_range",
                             params={"month": month, "first": months[-1], "last": months[0]})
+    # the people the current month's coverage counts (ds itself for today's aged 60+)
+    counted = with_demand(ds, year=plan_year, weight=weight, survival=survival)
     as_of = resolve_as_of(ds.meta_dict, ds.lazy_layer("cases")).date()
     start = dt.date(year, mon, 1)
     end = min(_last_day(year, mon), as_of)
@@ -444,9 +469,9 @@ def meeting_brief(
     history_needs = None if dated else missing(ds, "history.coverage")
     if dated:  # the stations operating at the month's end (a station opened since does not count yet)
         at_end = ds.facilities[history.operating_mask(ds.facilities, end)]
-        cov = _day_care_coverage(ds.with_layer("facilities", at_end)) if len(at_end) else None
+        cov = _day_care_coverage(counted.with_layer("facilities", at_end)) if len(at_end) else None
     else:
-        cov = coverage if coverage is not None else _day_care_coverage(ds)
+        cov = coverage if coverage is not None else _day_care_coverage(counted)
     cov_grids = cov.grids if cov is not None else pd.DataFrame()
     if cov is None:
         notes.append(("meeting.note.no_day_care", {}))
@@ -522,8 +547,10 @@ def meeting_brief(
         street_league["covered_share"] = street_league["street"].map(shares).astype("float64")
     street_league.insert(1, "selected", street_league["street"] == street if street else False)
 
-    inputs = history.coverage_inputs(ds) if dated else None
-    coverage_before = history.coverage_at(inputs, prev_end, street=street) if inputs is not None else None
+    inputs = history.coverage_inputs(ds) if dated else None  # today's aged 60+: the trend
+    counted_inputs = inputs if counted is ds or not dated else history.coverage_inputs(counted)
+    coverage_before = history.coverage_at(counted_inputs, prev_end, street=street) if counted_inputs is not None \
+        else None
     if dated and coverage_share is None and inputs is not None:
         coverage_share = 0.0  # no day-care station operating yet at the month's end
     trend = history.figure_trend(ds, year=year, month=mon, as_of=as_of, street=street, table=table if has_cases
@@ -557,7 +584,8 @@ def meeting_brief(
         hot=hot, estates_by_stage=by_stage, estates_plan=plan, problems=tuple(problems),
         notes=tuple((code, tuple(params.items())) for code, params in notes), n_cases_month=n_month,
         needs=needs, trend=trend, followups=fu_frame, followups_day=fu_day, quarter=quarter, targets=check,
-        scorecard=card, history_needs=history_needs,
+        scorecard=card, history_needs=history_needs, demand_year=plan_year, demand_weight=weight,
+        survival=(survival or default_survival()) if plan_year is not None else None,
     )
 
 

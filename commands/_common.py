@@ -1,4 +1,6 @@
-"""What every command shares: exit codes, ``--data``/``--scheduler``/``--lang``, the JSON summary, tables, errors."""
+"""What every command shares: exit codes, ``--data``/``--scheduler``/``--lang``, the demand options
+(``--year``/``--weight``/``--survival``: `add_year_args`, `demand_dataset`, `demand_summary`), the JSON summary,
+tables, errors."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.options import DEMAND_WEIGHTS
 from geo.dataset import default_data_path
 from geo.errors import AnalysisError, GridAtlasError, StorageError
 from geo.ref import DatasetRef
@@ -113,3 +116,50 @@ def report_error(err: GridAtlasError, lang: str) -> None:
         print(f"error: {problem_text(problem, lang=lang)}", file=sys.stderr)
     if not problems:
         print(f"error: {error_text(err, lang=lang)}", file=sys.stderr)
+
+
+def add_year_args(p: argparse.ArgumentParser, *, weights: tuple[str, ...] | None = DEMAND_WEIGHTS) -> None:
+    """``--year`` and ``--survival`` (and ``--weight`` with ``weights``, unless the command has its own)."""
+    p.add_argument("--year", type=int, default=None,
+                   help="plan year: the aged 60+ projected from the grids' age bands (default: today's data)")
+    p.add_argument("--survival", default=None, metavar="FILE",
+                   help="CSV band,ratio of five-year survival ratios (default: data/survival_ratios.csv, a model)")
+    if weights is not None:
+        p.add_argument("--weight", default="elderly", choices=weights,
+                       help="count the aged 60+ (default) or the aged 80+ (needs the age bands)")
+
+
+def survival_of(args: argparse.Namespace):
+    from analysis.projection import read_survival
+
+    return read_survival(args.survival) if getattr(args, "survival", None) else None
+
+
+def demand_options(args: argparse.Namespace) -> dict[str, object]:
+    """``year``, ``weight`` and ``survival`` (a `SurvivalTable` or None) as ``--year``/``--weight``/``--survival``
+    give them, for `analysis.projection.with_demand` and `analysis.meeting.meeting_brief`; ``--weight population``
+    counts the aged 60+ here (it is not a demand that can be projected)."""
+    weight = args.weight if args.weight in DEMAND_WEIGHTS else "elderly"
+    return {"year": args.year, "weight": weight, "survival": survival_of(args)}
+
+
+def demand_dataset(args: argparse.Namespace, ds):
+    """``ds`` with the grids' ``elderly`` as the demand ``--year``/``--weight`` ask for (`with_demand`)."""
+    from analysis.projection import with_demand
+
+    return with_demand(ds, **demand_options(args))
+
+
+def demand_summary(args: argparse.Namespace) -> dict[str, object]:
+    """``year``, ``demand`` (and the survival table's name and whether it is an assumption, with a year) for a
+    command's JSON; nothing for today's aged 60+, so the summaries of the commands without these options stay."""
+    from analysis.projection import default_survival
+
+    if args.year is None and args.weight in ("elderly", "population"):
+        return {}
+    table = survival_of(args) or default_survival()
+    out: dict[str, object] = {"year": args.year, "demand": args.weight}
+    if args.year is not None:
+        out["survival"] = table.source
+        out["survival_assumption"] = table.assumption
+    return out

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from analysis.options import DEMAND_WEIGHTS, DISTANCES, WEIGHTS
-from commands._common import EXIT_OK, add_data_arg, add_scheduler_arg, load, print_json, write_table
-from commands.planning import add_year_args
+from commands._common import EXIT_OK, add_data_arg, add_scheduler_arg, add_year_args, load, print_json, write_table
 from geo.errors import AnalysisError
 
 
@@ -15,7 +14,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     from analysis.distributed import connect
     from analysis.districts import grid_coverage
     from analysis.whatif import apply_changes
-    from commands.planning import demand_dataset, demand_summary
+    from commands._common import demand_dataset, demand_summary
 
     types = tuple(t.strip() for t in args.type.split(",") if t.strip())
     if args.weight == "population" and args.year is not None:

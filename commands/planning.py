@@ -1,5 +1,6 @@
 """``project`` and ``equity``: demand in a plan year, and how evenly access is shared (`analysis.projection`,
-`analysis.equity`); the ``--year``/``--weight``/``--survival`` options ``coverage`` and ``site`` share."""
+`analysis.equity`). The ``--year``/``--weight``/``--survival`` options they share with ``coverage``, ``site`` and
+``report`` live in `commands._common`."""
 
 from __future__ import annotations
 
@@ -8,48 +9,18 @@ import math
 
 import pandas as pd
 
-from analysis.options import DEMAND_WEIGHTS, DISTANCES
-from commands._common import EXIT_OK, add_data_arg, load, print_json, write_table
-
-
-def add_year_args(p: argparse.ArgumentParser, *, weights: tuple[str, ...] | None = DEMAND_WEIGHTS) -> None:
-    """``--year`` and ``--survival`` (and ``--weight`` with ``weights``, unless the command has its own)."""
-    p.add_argument("--year", type=int, default=None,
-                   help="plan year: the aged 60+ projected from the grids' age bands (default: today's data)")
-    p.add_argument("--survival", default=None, metavar="FILE",
-                   help="CSV band,ratio of five-year survival ratios (default: data/survival_ratios.csv, a model)")
-    if weights is not None:
-        p.add_argument("--weight", default="elderly", choices=weights,
-                       help="count the aged 60+ (default) or the aged 80+ (needs the age bands)")
-
-
-def survival_of(args: argparse.Namespace):
-    from analysis.projection import read_survival
-
-    return read_survival(args.survival) if getattr(args, "survival", None) else None
-
-
-def demand_dataset(args: argparse.Namespace, ds):
-    """``ds`` with the grids' ``elderly`` as the demand ``--year``/``--weight`` ask for (`with_demand`)."""
-    from analysis.projection import with_demand
-
-    weight = args.weight if args.weight in DEMAND_WEIGHTS else "elderly"
-    return with_demand(ds, year=args.year, weight=weight, survival=survival_of(args))
-
-
-def demand_summary(args: argparse.Namespace) -> dict[str, object]:
-    """``year``, ``demand`` (and the survival table's name and whether it is an assumption, with a year) for a
-    command's JSON; nothing for today's aged 60+, so the summaries of the commands without these options stay."""
-    from analysis.projection import default_survival
-
-    if args.year is None and args.weight in ("elderly", "population"):
-        return {}
-    table = survival_of(args) or default_survival()
-    out: dict[str, object] = {"year": args.year, "demand": args.weight}
-    if args.year is not None:
-        out["survival"] = table.source
-        out["survival_assumption"] = table.assumption
-    return out
+from analysis.options import DISTANCES
+from commands._common import (
+    EXIT_OK,
+    add_data_arg,
+    add_year_args,
+    demand_dataset,
+    demand_summary,
+    load,
+    print_json,
+    survival_of,
+    write_table,
+)
 
 
 def _cmd_project(args: argparse.Namespace) -> int:

@@ -8,10 +8,12 @@ from geo.errors import AnalysisError
 from i18n import error_text, t
 from reports import FORMATS, MEDIA_TYPES
 from reports import content as rc
+from reports import equity as req
 from ui import auth, widgets
 from ui.context import get_context
-from ui.meeting import brief, file_name, md, months, picture, report_file, text_frame
+from ui.meeting import brief, equity, file_name, md, months, picture, report_file, text_frame
 from ui.meeting_loop import followups_section, records, targets_section, trend_section
+from ui.planning import plan_controls
 from ui.section import section
 from ui.section import table as show_table
 
@@ -30,9 +32,12 @@ month_choices, month_default = months(ctx)
 head, pick = st.columns([4, 1])
 with pick:
     month = widgets.selectbox(t("meeting.month"), month_choices, key="meeting_month", lang=lang, default=month_default)
+# a plan year or the aged 80+: the current month's coverage, gaps, equity and files count them (the token keys
+# every cache below); the trend stays on today's aged 60+
+token, demand = plan_controls(ctx, key="meet_plan")
 loop_records = records(ctx)  # the dataset's follow-ups and targets (read on every rerun: short tables)
 try:
-    b = brief(ctx, month, loop_records)
+    b = brief(ctx, month, loop_records, token)
 except AnalysisError as err:
     st.error(error_text(err, lang=lang))
     st.stop()
@@ -48,7 +53,7 @@ with st.container(border=True, key="meeting-figures"), section("meeting.figures"
     cols = st.columns(len(b.figures))
     for col, card in zip(cols, rc.cards(b, lang), strict=True):
         # Streamlit reads the direction from the delta's leading sign: the signed change comes first
-        helps = [t("meeting.fig.coverage.help", lang=lang)] if card.key == "coverage" else []
+        helps = [rc.coverage_help(b, lang)] if card.key == "coverage" else []
         if card.change is None:
             helps.append(card.delta)
         col.metric(card.label, card.value, card.change,
@@ -62,6 +67,8 @@ with st.container(border=True, key="meeting-figures"), section("meeting.figures"
 
 with st.container(border=True, key="meeting-trend"), section("meeting.trend"):
     trend_section(ctx, b, lang)
+    if not b.demand_is_today:
+        st.caption(t("meeting_plan.trend", lang=lang))
 
 for which, name in (("street", "streets"), ("unit", "units")):
     with st.container(border=True, key=f"meeting-{name}"), section(f"meeting.{name}"):
@@ -77,8 +84,8 @@ for which, name in (("street", "streets"), ("unit", "units")):
 
 left, right = st.columns(2)
 with left.container(border=True, key="meeting-gaps"), section("meeting.gaps"):
-    st.subheader(rc.section_title("gaps", lang))
-    st.image(picture(ctx, b, "gaps"), width="stretch")
+    st.subheader(rc.section_title("gaps", lang, b))
+    st.image(picture(ctx, b, "gaps", token), width="stretch")
     st.markdown(md(rc.gaps_summary(b, lang)))
     gaps = rc.gaps_table(b, lang, top=5)
     show_table(text_frame(rc.TextTable(tuple(gaps.headers[i] for i in (0, 1, 4)),
@@ -89,7 +96,7 @@ with right.container(border=True, key="meeting-hot"), section("meeting.hot"):
     st.subheader(rc.section_title("hot", lang))
     for note in rc.needs_lines(b, "hot", lang):
         st.info(md(note), icon=":material/info:")
-    st.image(picture(ctx, b, "hot"), width="stretch")
+    st.image(picture(ctx, b, "hot", token), width="stretch")
     st.markdown(md(rc.hot_summary(b, lang)))
     for note in rc.notes_for(b, lang, "meeting.note.few_grids", "meeting.note.no_cases_month"):
         st.caption(md(note))
@@ -102,13 +109,29 @@ with st.container(border=True, key="meeting-estates"), section("meeting.estates"
     if summary:
         st.markdown(md(summary))
     chart_col, plan_col = st.columns([3, 2])
-    chart = picture(ctx, b, "estates")
+    chart = picture(ctx, b, "estates", token)
     if chart is not None:
         chart_col.image(chart, width="stretch")
     plan = rc.plan_table(b, lang)
     if plan is not None:
         plan_col.caption(md(rc.plan_caption(b, lang)))
         show_table(text_frame(plan), static=True, where=plan_col, border="horizontal")
+
+with st.container(border=True, key="meeting-equity"), section("meeting.equity"):
+    st.subheader(rc.section_title(req.SECTION, lang, b))
+    needs = rc.needs_lines(b, req.SECTION, lang)
+    for note in needs:
+        st.info(md(note), icon=":material/info:")
+    fair = None if needs else equity(ctx, b, token)
+    if fair is None and not needs:
+        st.info(t("meeting.note.no_day_care", lang=lang), icon=":material/info:")
+    if fair is not None:
+        eq_table, eq_worst = st.columns([3, 2])
+        show_table(text_frame(req.equity_table(fair, b, lang)), static=True, where=eq_table, border="horizontal")
+        eq_worst.markdown(f"**{md(t('equity.worst_title', lang=lang))}**\n\n"
+                          + "\n".join(f"- {md(x)}" for x in req.worst_lines(fair, b, lang)))
+        for line in req.definition_lines(lang, b):
+            st.caption(md(line))
 
 with st.container(border=True, key="meeting-targets"), section("meeting.targets"):
     targets_section(ctx, b, loop_records[1], lang)
@@ -126,7 +149,7 @@ with st.container(border=True, key="meeting-problems"), section("meeting.problem
 
 with st.container(border=True, key="meeting-downloads"), section("meeting.downloads"):
     st.subheader(t("meeting.download", lang=lang))
-    made_key = f"meeting_made::{ctx.token}::{ctx.street}::{b.month}::{lang}::{loop_records[2]}"
+    made_key = f"meeting_made::{token}::{ctx.street}::{b.month}::{lang}::{loop_records[2]}"
     # The make button and its progress bar live in one slot, emptied once the files are made, so the
     # download buttons sit at the same place in every run (no stale copy of them while a download reruns).
     slot = st.empty()
@@ -136,7 +159,7 @@ with st.container(border=True, key="meeting-downloads"), section("meeting.downlo
                 bar = st.progress(0.0)
                 for i, fmt in enumerate(FORMATS):
                     bar.progress(i / len(FORMATS), text=t("meeting.download.making", lang=lang, fmt=fmt.upper()))
-                    report_file(ctx, b, fmt, loop_records[2])
+                    report_file(ctx, b, fmt, loop_records[2], token)
                 bar.progress(1.0, text=t("meeting.download.ready", lang=lang))
                 st.session_state[made_key] = True
         if st.session_state.get(made_key):
@@ -144,6 +167,7 @@ with st.container(border=True, key="meeting-downloads"), section("meeting.downlo
     if st.session_state.get(made_key):
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS, strict=True):
-            auth.download_button(col, t(f"meeting.download.{fmt}", lang=lang), report_file(ctx, b, fmt, loop_records[2]),
+            auth.download_button(col, t(f"meeting.download.{fmt}", lang=lang),
+                                 report_file(ctx, b, fmt, loop_records[2], token),
                                  file_name=file_name(b, fmt), mime=MEDIA_TYPES[fmt], key=f"meeting_dl_{fmt}",
                                  width="stretch")

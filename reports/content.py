@@ -15,6 +15,7 @@ from analysis.estates import DISTRICT
 from analysis.meeting import MeetingBrief, MeetingItem
 from analysis.needs import Missing, needs_params
 from i18n import label_of, t
+from i18n.labels import demand_label
 
 SECTIONS: tuple[str, ...] = ("figures", "trend", "streets", "units", "gaps", "hot", "estates", "equity",
                               "problems")
@@ -61,15 +62,53 @@ def title(brief: MeetingBrief, lang: str) -> str:
     return t("meeting.title", lang=lang, scope=scope, month=brief.month)
 
 
+def counted(brief: MeetingBrief, lang: str) -> str | None:
+    """What the brief's coverage, gaps and equity count (`i18n.labels.demand_label`: 2030年80岁以上老人), or None
+    for today's aged 60+, whose labels stay the meeting's own."""
+    if brief.demand_is_today:
+        return None
+    return demand_label(brief.demand_year, brief.demand_weight, lang=lang)
+
+
+def demand_line(brief: MeetingBrief, lang: str) -> str | None:
+    """One line saying what the material counts, and from which survival table (None: today's aged 60+)."""
+    who = counted(brief, lang)
+    if who is None:
+        return None
+    if brief.survival is None:
+        return t("meeting_plan.subtitle.today80", lang=lang, who=who)
+    return t("meeting_plan.subtitle.projected", lang=lang, who=who, source=brief.survival.source,
+             assumption=t("meeting_plan.assumption", lang=lang) if brief.survival.assumption else "")
+
+
 def subtitle(brief: MeetingBrief, lang: str) -> str:
     text = t("meeting.subtitle", lang=lang, as_of=brief.as_of.isoformat(), end=brief.month_end.isoformat())
     if brief.synthetic:
         text += ("；" if lang == "zh" else "; ") + t("meeting.synthetic", lang=lang)
+    line = demand_line(brief, lang)
+    if line is not None:
+        text += ("；" if lang == "zh" else "; ") + line
     return text
 
 
-def section_title(section: str, lang: str) -> str:
-    return t(f"meeting.sec.{section}", lang=lang)
+def section_title(section: str, lang: str, brief: MeetingBrief | None = None) -> str:
+    """A section's title; the gaps and equity sections say what they count when it is not today's aged 60+."""
+    title = t(f"meeting.sec.{section}", lang=lang)
+    who = counted(brief, lang) if brief is not None and section in ("gaps", "equity") else None
+    return title if who is None else t("meeting_plan.sec.with_who", lang=lang, title=title, who=who)
+
+
+def coverage_label(brief: MeetingBrief, lang: str) -> str:
+    """The coverage figure's label (老人覆盖率, or 2030年80岁以上老人覆盖率)."""
+    who = counted(brief, lang)
+    return t("meeting.fig.coverage", lang=lang) if who is None else t("meeting_plan.fig.coverage", lang=lang, who=who)
+
+
+def coverage_help(brief: MeetingBrief, lang: str) -> str:
+    who = counted(brief, lang)
+    if who is None:
+        return t("meeting.fig.coverage.help", lang=lang)
+    return t("meeting_plan.fig.coverage.help", lang=lang, who=who)
 
 
 def fmt_count(v: float | int | None) -> str:
@@ -107,8 +146,8 @@ def cards(brief: MeetingBrief, lang: str) -> list[Card]:
             change = _fmt_delta(f.kind, d, lang)
             delta = t("meeting.delta.vs", lang=lang, delta=change)
             sign = int(np.sign(round(d, 9)))
-        out.append(Card(f.key, t(f"meeting.fig.{f.key}", lang=lang), value, delta, sign, WORSE_WHEN_UP[f.key],
-                        change))
+        label = coverage_label(brief, lang) if f.key == "coverage" else t(f"meeting.fig.{f.key}", lang=lang)
+        out.append(Card(f.key, label, value, delta, sign, WORSE_WHEN_UP[f.key], change))
     return out
 
 
@@ -129,7 +168,8 @@ def league_table(brief: MeetingBrief, which: str, lang: str, *, top: int = TOP_R
     cols = ["rank", "change", name, "cases", "closure_rate", "closed_late", "open", "overdue"]
     if which == "street" and "covered_share" in frame.columns:
         cols.append("covered_share")
-    headers = tuple(t(f"meeting.col.{c}", lang=lang) for c in cols)
+    headers = tuple(coverage_label(brief, lang) if c == "covered_share" else t(f"meeting.col.{c}", lang=lang)
+                    for c in cols)
     rows = []
     no_history = brief.lacks("meeting.changes")  # no ranks last month: not "new", unknown
     for r in frame.head(top).to_dict("records"):
@@ -155,13 +195,27 @@ def gaps_table(brief: MeetingBrief, lang: str, *, top: int = 8) -> TextTable:
     for r in brief.gaps.head(top).to_dict("records"):
         rows.append((str(r["grid_id"]), str(r["street"]), str(r["community"]), fmt_count(r["elderly"]),
                      fmt_count(r["uncovered_elderly"]), fmt_share(r["covered_share"])))
-    return TextTable(tuple(t(f"meeting.col.{h}", lang=lang) for h in heads), tuple(rows),
+    return TextTable(gap_headers(brief, lang, heads), tuple(rows),
                      tuple(c in ("elderly", "uncovered_elderly", "covered_share") for c in cols))
+
+
+def gap_headers(brief: MeetingBrief, lang: str, heads: tuple[str, ...]) -> tuple[str, ...]:
+    """The gap table's headers (``meeting.col.<head>``), the people counted named when not today's aged 60+."""
+    who = counted(brief, lang)
+    if who is None:
+        return tuple(t(f"meeting.col.{h}", lang=lang) for h in heads)
+    special = {"elderly": who, "uncovered": t("meeting_plan.col.uncovered", lang=lang, who=who),
+               "share": coverage_label(brief, lang)}
+    return tuple(special.get(h) or t(f"meeting.col.{h}", lang=lang) for h in heads)
 
 
 def gaps_summary(brief: MeetingBrief, lang: str) -> str:
     g = brief.gaps
     uncovered = float(g["uncovered_elderly"].sum()) if len(g) else 0.0
+    who = counted(brief, lang)
+    if who is not None:
+        return t("meeting_plan.gaps.summary", lang=lang, gaps=f"{len(g):,}", uncovered=fmt_count(uncovered),
+                 who=who)
     return t("meeting.gaps.summary", lang=lang, gaps=f"{len(g):,}", uncovered=fmt_count(uncovered))
 
 

@@ -25,6 +25,7 @@ from matplotlib.patches import Patch
 from analysis.meeting import MeetingBrief
 from geo.dataset import Dataset
 from i18n import t
+from i18n.labels import demand_label
 
 DPI = 170
 FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]
@@ -137,7 +138,8 @@ def scope_grids(ds: Dataset, brief: MeetingBrief) -> gpd.GeoDataFrame:
 
 
 def gap_map(ds: Dataset, brief: MeetingBrief, *, lang: str, width_in: float = 9.0, height_in: float = 5.6) -> Figure:
-    """Grids coloured by the covered share of their aged 60+, street outlines, day-care stations."""
+    """Grids coloured by the covered share of their aged 60+ (the brief's demand, named in the legend when it is
+    not today's aged 60+), street outlines, day-care stations."""
     grids = scope_grids(ds, brief)
     fig, ax, bounds = _frame(grids, width_in=width_in, height_in=height_in)
     share = grids["grid_id"].astype(str).map(
@@ -164,7 +166,9 @@ def gap_map(ds: Dataset, brief: MeetingBrief, *, lang: str, width_in: float = 9.
         handles.append(Line2D([], [], marker="^", linestyle="none", markerfacecolor="#ffd92f",
                               markeredgecolor=STATION_COLOR, markersize=8, label=t("meeting.map.stations", lang=lang)))
     handles.append(Line2D([], [], color="#222222", linewidth=1.6, label=t("meeting.map.streets", lang=lang)))
-    _legend(fig, t("meeting.map.gaps", lang=lang), handles)
+    who = None if brief.demand_is_today else demand_label(brief.demand_year, brief.demand_weight, lang=lang)
+    _legend(fig, t("meeting.map.gaps", lang=lang) if who is None else t("meeting_plan.map.gaps", lang=lang, who=who),
+            handles)
     _decorate(ax, bounds, lang)
     return fig
 

@@ -215,7 +215,7 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
 
     pics = pictures(ds, brief, lang=lang)
     map_h = 118.0
-    _heading(pdf, content.section_title("gaps", lang))
+    _heading(pdf, content.section_title("gaps", lang, brief))
     top = pdf.get_y()
     _image(pdf, pics["gaps"], x=MARGIN, y=top, h=map_h)
     side_x = MARGIN + map_h * 9.0 / 5.6 + 4
@@ -266,9 +266,9 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         if table is not None and pdf.get_y() + 6.5 * (len(table.rows) + 1) < PAGE_H - 16:
             _table(pdf, table, size=10)
 
-    _heading(pdf, content.section_title(equity.SECTION, lang))
+    _heading(pdf, content.section_title(equity.SECTION, lang, brief))
     needs = content.needs_lines(brief, equity.SECTION, lang)
-    result = equity.meeting_equity(ds) if not needs else None
+    result = equity.meeting_equity(ds, brief) if not needs else None
     if result is None:
         _para(pdf, "\n".join(needs or [t("meeting.note.no_day_care", lang=lang)]), size=14, color=GREY)
     else:
@@ -278,7 +278,7 @@ def build_pdf(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         for line in equity.worst_lines(result, brief, lang):
             _para(pdf, line, size=11)
         pdf.ln(2)
-        for line in equity.definition_lines(lang):
+        for line in equity.definition_lines(lang, brief):
             _para(pdf, line, size=10, color=GREY)
 
     _targets_page(pdf, brief, lang)

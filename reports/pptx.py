@@ -118,7 +118,7 @@ def _card_color(card: content.Card) -> RGBColor:
 def _equity_slide(slide, ds: Dataset, brief: MeetingBrief, lang: str) -> None:
     """Street and district rows of `reports.equity`, the worst-off grids beside them, what the figures mean."""
     needs = content.needs_lines(brief, equity.SECTION, lang)
-    result = equity.meeting_equity(ds) if not needs else None
+    result = equity.meeting_equity(ds, brief) if not needs else None
     if result is None:
         _text(slide, Inches(0.5), Inches(1.4), Inches(12.3), Inches(1.0),
               needs or [t("meeting.note.no_day_care", lang=lang)], size=20, color=GREY)
@@ -128,7 +128,7 @@ def _equity_slide(slide, ds: Dataset, brief: MeetingBrief, lang: str) -> None:
     _text(slide, Inches(9.1), Inches(1.3), Inches(4.0), Inches(4.6),
           [(t("equity.worst_title", lang=lang), 15, True, NAVY),
            *((line, 12, False, None) for line in equity.worst_lines(result, brief, lang))], size=12)
-    _text(slide, Inches(0.5), Inches(5.9), Inches(12.3), Inches(1.0), equity.definition_lines(lang), size=11,
+    _text(slide, Inches(0.5), Inches(5.9), Inches(12.3), Inches(1.0), equity.definition_lines(lang, brief), size=11,
           color=GREY)
 
 
@@ -222,7 +222,7 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         _text(slide, Inches(0.5), Inches(6.35), Inches(12.3), Inches(0.6),
               [" ".join([content.t_rank_help(lang), *([more] if more else [])]), *needs], size=12, color=GREY)
 
-    slide = _slide(prs, content.section_title("gaps", lang), brief, lang)
+    slide = _slide(prs, content.section_title("gaps", lang, brief), brief, lang)
     pics = pictures(ds, brief, lang=lang)
     _picture(slide, pics["gaps"], Inches(0.3), Inches(1.2), height=Inches(5.6))
     _text(slide, Inches(9.35), Inches(1.3), Inches(3.7), Inches(1.4), content.gaps_summary(brief, lang), size=13)
@@ -253,7 +253,7 @@ def build_pptx(ds: Dataset, brief: MeetingBrief, *, lang: str = "zh") -> bytes:
         short = content.TextTable(plan.headers[:4], tuple(r[:4] for r in plan.rows), plan.numeric[:4], plan.highlight)
         _table(slide, short, Inches(9.0), Inches(2.6), Inches(4.0), size=12, row_h=Inches(0.38))
 
-    slide = _slide(prs, content.section_title(equity.SECTION, lang), brief, lang)
+    slide = _slide(prs, content.section_title(equity.SECTION, lang, brief), brief, lang)
     _equity_slide(slide, ds, brief, lang)
 
     _targets_slide(prs, brief, lang)

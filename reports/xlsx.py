@@ -119,7 +119,8 @@ def _summary(w: _Writer, brief: MeetingBrief, lang: str) -> None:
     ws.freeze_panes(1, 0)
     for i, f in enumerate(brief.figures, start=1):
         kind = "share" if f.kind == "share" else "count"
-        w.cell(ws, i, 0, t(f"meeting.fig.{f.key}", lang=lang), "text")
+        label = content.coverage_label(brief, lang) if f.key == "coverage" else t(f"meeting.fig.{f.key}", lang=lang)
+        w.cell(ws, i, 0, label, "text")
         for j, v in enumerate((f.value, f.previous, f.delta), start=1):
             w.cell(ws, i, j, v, kind)
     row = len(brief.figures) + 2
@@ -173,12 +174,24 @@ def _loop_sheets(w: _Writer, brief: MeetingBrief, lang: str) -> None:
         w.sheet(t("loop.sheet.targets", lang=lang), rows, TARGET_SHEET_COLUMNS, lang)
 
 
+def _counted_columns(brief: MeetingBrief, columns: tuple, lang: str) -> tuple:
+    """``columns`` with the headers of what the brief counts (coverage, aged 60+, out of reach) naming its demand
+    when it is not today's aged 60+ (a header that is not a string key is written as it is)."""
+    if brief.demand_is_today:
+        return columns
+    heads = {"covered_share": content.coverage_label(brief, lang)}
+    if any(c[0] == "uncovered_elderly" for c in columns):  # the gap sheet: its own words, as the gap table's
+        elderly, uncovered, share = content.gap_headers(brief, lang, ("elderly", "uncovered", "share"))
+        heads = {"elderly": elderly, "uncovered_elderly": uncovered, "covered_share": share}
+    return tuple((c[0], heads.get(c[0], c[1]), c[2]) for c in columns)
+
+
 def build_xlsx(brief: MeetingBrief, *, lang: str = "zh", mask_personal: bool = True) -> bytes:
     """The workbook as bytes; reporters' phones masked (138****5678) unless ``mask_personal=False``."""
     buf = io.BytesIO()
     w = _Writer(buf)
     _summary(w, brief, lang)
-    for section, frame, columns in (("streets", brief.street_league, STREET_COLUMNS),
+    for section, frame, columns in (("streets", brief.street_league, _counted_columns(brief, STREET_COLUMNS, lang)),
                                     ("units", brief.unit_league, UNIT_COLUMNS)):
         needs = content.needs_lines(brief, section, lang)
         w.sheet(t(f"meeting.sec.{section}", lang=lang), frame, columns, lang,
@@ -191,7 +204,7 @@ def build_xlsx(brief: MeetingBrief, *, lang: str = "zh", mask_personal: bool = T
     w.sheet(t("meeting.sec.overdue", lang=lang), overdue, OVERDUE_COLUMNS, lang,
             lines=[content.needs_line(m, lang) for m in brief.needs if m.section == "meeting.overdue"]
             or ([] if len(overdue) else [t("empty.rows", lang=lang)]))
-    w.sheet(t("meeting.sec.gaps", lang=lang), brief.gaps, GAP_COLUMNS, lang,
+    w.sheet(t("meeting.sec.gaps", lang=lang), brief.gaps, _counted_columns(brief, GAP_COLUMNS, lang), lang,
             lines=[] if len(brief.gaps) else [content.t_no_rows("gaps", lang)])
     e = brief.estates_by_stage
     if e is None and content.needs_lines(brief, "estates", lang):

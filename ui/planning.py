@@ -14,6 +14,7 @@ from analysis.projection import MAX_YEARS_AHEAD, base_year, demand_values
 from analysis.whatif import SCENARIO_KIND, what_if, whatif_scenario
 from geo.errors import AnalysisError, DataError
 from i18n import error_text, label_of, problem_text, t
+from i18n.labels import demand_label as label_demand
 from ui import auth, widgets
 from ui.context import PageContext
 from ui.coverage import _graph, coverage_inputs
@@ -24,10 +25,10 @@ from ui.section import table as show_table
 
 
 def demand_label(demand: Demand | None) -> str:
-    """What the page counts, for figure labels: 60岁以上老人 / 80岁以上老人, with the plan year."""
+    """What the page counts, for figure labels: 60岁以上老人 / 80岁以上老人, with the plan year
+    (`i18n.labels.demand_label`, the words the meeting's files use too)."""
     d = demand or Demand()
-    who = t(f"planning.weight.{d.weight}")
-    return who if d.year is None else t("planning.who_in_year", who=who, year=d.year)
+    return label_demand(d.year, d.weight)
 
 
 def plan_controls(ctx: PageContext, *, key: str) -> tuple[str, Demand]:
@@ -52,7 +53,7 @@ def plan_controls(ctx: PageContext, *, key: str) -> tuple[str, Demand]:
                                    step=1, key=f"{key}_year", help=t("planning.year.help", base=base))
         with c_weight:
             weight = widgets.radio(t("planning.weight"), DEMAND_WEIGHTS, key=f"{key}_weight", lang=ctx.lang,
-                                   horizontal=True, format_func=lambda w: t(f"planning.weight.{w}"))
+                                   horizontal=True, format_func=lambda w: t(f"planning.weight.{w}", lang=ctx.lang))
         upload = c_file.file_uploader(t("planning.survival"), type=["csv"], key=f"{key}_survival",
                                       help=t("planning.survival.help"))
         survival = None

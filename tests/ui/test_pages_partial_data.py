@@ -113,10 +113,11 @@ def test_meeting_page_keeps_every_section_and_names_what_is_missing(required_pat
                                    ("cases", "closed_at", "meeting.changes"),
                                    ("cases", "responsible_unit", "meeting.units")):
         assert _column_line(layer, column, section) in shown, section
-    # the sections that have their data are whole: figures, street league, gaps, hot spots; the follow-ups (none
-    # recorded), the trend (coverage history says it needs opened_on) and the quarter's targets (none set) stay
+    # the sections that have their data are whole: figures, street league, gaps, hot spots, equity; the follow-ups
+    # (none recorded), the trend (coverage history says it needs opened_on) and the quarter's targets (none set) stay
     assert [s.value for s in at.subheader] == [t("loop.sec.followups", lang="zh")] + \
-        [t(f"meeting.sec.{k}", lang="zh") for k in ("figures", "trend", "streets", "units", "gaps", "hot", "estates")] \
+        [t(f"meeting.sec.{k}", lang="zh") for k in ("figures", "trend", "streets", "units", "gaps", "hot", "estates",
+                                                     "equity")] \
         + [t("loop.sec.targets", lang="zh", quarter="2019Q2"), t("meeting.sec.problems", lang="zh"),
            t("meeting.download", lang="zh")]
     assert _column_line("facilities", "opened_on", "history.coverage") in shown
@@ -125,9 +126,10 @@ def test_meeting_page_keeps_every_section_and_names_what_is_missing(required_pat
     assert metrics[t("meeting.fig.committees", lang="zh")] == "—"
     assert metrics[t("meeting.fig.open", lang="zh")] not in ("—", "0")
     # the unit league is a line, not a table of headers; the trend's table (by month) comes first
-    trend, streets, gaps = at.table
+    trend, streets, gaps, equity = at.table
     assert len(trend.value) == 12
     assert len(streets.value) == 5 and len(gaps.value) == 5
+    assert len(equity.value) == 6  # five streets and the district
     assert t("empty.units", lang="zh") not in shown
     _no_table_without_rows(at)
 
