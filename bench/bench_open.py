@@ -153,6 +153,157 @@ def browser(env: dict[str, str], n_grids: int) -> dict:
     return out
 
 
+# --- the first visit after an import and after a restart, code before and after a change (issue 21) --------------
+
+FIRST_HOME = ROOT / "bench" / "out" / "home_first"
+FIRST_TITLE = "First visit after an import or a restart (issue 21)"
+
+
+def code_tree(rev: str) -> Path:
+    """The committed code of ``rev`` as a folder of its own (``git archive``), sharing this checkout's ``static/``."""
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    tree = ROOT / "bench" / "out" / f"tree_{sha}"
+    if not (tree / "app.py").exists():
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", sha], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        (tree / "static").symlink_to(ROOT / "static")
+    return tree
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _serve(tree: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
+    """``python -m ui.serve`` of ``tree`` on a free loopback port, once healthy (as `bench.server.start_server`)."""
+    import urllib.request
+
+    from bench.server import free_port
+
+    port = free_port()
+    log = FIRST_HOME.parent / f".first-{port}.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "ui.serve", "--server.port", str(port), "--server.address",
+                                 "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                                cwd=tree, env={**env, "GRIDATLAS_DATA": NAME}, stdout=fh, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url, log
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"the app did not start; see {log}")
+
+
+def overview_visit(tree: Path, env: dict[str, str], n_grids: int = 1811) -> dict:
+    """A fresh server of ``tree``; one browser's first visit until every grid of the overview map is drawn.
+    ``s``: wall time from navigation; ``server_cpu_s``: the server's CPU time from its start to then; ``warm_up``:
+    what the server's warm-up logged."""
+    from bench.server import chromium_page
+    from tests.e2e.conftest import wait_for_map_count
+
+    proc, url, log = _serve(tree, env)
+    try:
+        with chromium_page() as page:
+            t0 = time.perf_counter()
+            page.goto(f"{url}/")
+            wait_for_map_count(page, "path.ga-grid", n_grids, timeout_ms=300_000)
+            out = {"s": time.perf_counter() - t0, "server_cpu_s": _cpu_s(proc.pid)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    warm = [line.split("warm-up done:", 1)[1].strip() for line in log.read_text().splitlines()
+            if "warm-up done:" in line]
+    out["warm_up"] = warm[-1] if warm else ""
+    log.unlink(missing_ok=True)
+    return out
+
+
+def cli_import(tree: Path, env: dict[str, str], csv: Path) -> dict:
+    """``cli.py import --layer cases`` of ``tree`` (a new version); wall and CPU time."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "cli.py", "import", "--data", NAME, "--layer", "cases", str(csv)],
+                          cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"s": time.perf_counter() - t0,
+            "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+            "page_data": summary.get("page_data")}
+
+
+def first_visits(revs: dict[str, str], repeats: int) -> dict[str, dict[str, list[dict]]]:
+    """For each code revision (label -> rev), ``repeats`` times, alternating the revisions: a workspace holding
+    Wuchang, the 1 M-case CSV imported by the CLI, a fresh server's first visit, then a restart's first visit."""
+    from bench.bench_import import CSV, prepare, write_csv
+
+    write_csv()
+    base = {**bench_env(), "GRIDATLAS_HOME": str(FIRST_HOME)}
+    template = prepare(base)
+    trees = {label: code_tree(rev) for label, rev in revs.items()}
+    runs: dict[str, dict[str, list[dict]]] = {label: {"import": [], "after_import": [], "restart": []}
+                                              for label in revs}
+    for _ in range(repeats):
+        for label, tree in trees.items():
+            shutil.rmtree(FIRST_HOME, ignore_errors=True)
+            shutil.copytree(template, FIRST_HOME, copy_function=os.link)  # versions are never written in place
+            r = runs[label]
+            r["import"].append(cli_import(tree, base, CSV))
+            r["after_import"].append(overview_visit(tree, base))
+            r["restart"].append(overview_visit(tree, base))
+            print(label, {k: v[-1] for k, v in r.items()}, flush=True)
+    return runs
+
+
+def first_visit_section(revs: dict[str, str], runs: dict[str, dict[str, list[dict]]], machine: str) -> str:
+    import statistics
+
+    def cell(rows: list[dict], key: str = "s") -> str:
+        values = [r[key] for r in rows]
+        return f"{statistics.median(values):.1f} s ({', '.join(f'{v:.1f}' for v in values)})"
+
+    n = len(next(iter(runs.values()))["restart"])
+    lines = [
+        f"`python -m bench.bench_open --first-visit {n} --before REV` — Wuchang (1,811 grids, 1 M cases), the "
+        f"1 M-case CSV (`bench_import`'s) imported by `cli.py import`, then a fresh server (`python -m ui.serve`) and "
+        "one headless Chromium visit until every grid of the overview map is drawn; then the server restarted and "
+        f"visited again. {machine}; load average {os.getloadavg()[0]:.1f} at the end. Each code revision is run "
+        "from its own `git archive` copy, the revisions alternating; medians of "
+        f"{n} (each run in brackets); server CPU = the server process's CPU time from its start until the map was "
+        "drawn (steadier than wall time on the shared 2 cores).",
+        "",
+        "| code | CLI import | first visit after the import | its server CPU | first visit after a restart | its "
+        "server CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, rev in revs.items():
+        r = runs[label]
+        lines.append(f"| {label} (`{rev}`) | {cell(r['import'])} | {cell(r['after_import'])} | "
+                     f"{cell(r['after_import'], 'server_cpu_s')} | {cell(r['restart'])} | "
+                     f"{cell(r['restart'], 'server_cpu_s')} |")
+    lines += ["", "Goals: first visit after an import < 4 s; after a restart < 2.5 s.", "",
+              "The servers' warm-up (last run of each), as logged:", ""]
+    for label in revs:
+        r = runs[label]
+        lines.append(f"- {label}: after the import: {r['after_import'][-1]['warm_up'] or '—'}; after a restart: "
+                     f"{r['restart'][-1]['warm_up'] or '—'}; the import built: "
+                     f"{', '.join(r['import'][-1]['page_data'] or []) or 'nothing'}")
+    return "\n".join(lines)
+
+
 def _row(label: str, f: dict, target: str = "") -> str:
     return f"| {label} | {f['s']:.1f} s | {f['cpu_s']:.1f} s | {f['peak_mb']:,.0f} MB | {target} |"
 
@@ -161,10 +312,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--first-visit", type=int, default=0, metavar="N",
+                    help="only the first visit after a CLI import and after a restart, N times (medians), for the "
+                         "code of --before and of --after")
+    ap.add_argument("--before", default=None, help="with --first-visit: the code revision to compare with")
+    ap.add_argument("--after", default="HEAD", help="with --first-visit: the code revision measured (default HEAD)")
     args = ap.parse_args()
     if not WUCHANG.exists():
         raise SystemExit(f"{WUCHANG} is missing: run `make wuchang` first")
     machine = machine_line()
+    if args.first_visit:
+        revs = {"before": args.before, "after": args.after} if args.before else {"after": args.after}
+        runs = first_visits(revs, args.first_visit)
+        body = first_visit_section(revs, runs, machine)
+        print(body)
+        if not args.no_write:
+            write_section(FIRST_TITLE, body)
+        return
     env = bench_env()
     fig = steps(env)
     srv = []
