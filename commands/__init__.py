@@ -1,11 +1,11 @@
 """The command-line commands, one module per group; ``cli.py`` is the entry (``python cli.py …``, ``gridatlas …``).
 
-- `commands._common`: exit codes, the shared options (``--data``, ``--scheduler``, ``--lang``), the one-line JSON
-  summary, tables to ``--out``, errors on stderr.
+- `commands._common`: exit codes, the shared options (``--data``, ``--scheduler``, ``--lang``, and the demand's
+  ``--year``/``--weight``/``--survival`` of coverage, site, equity, project and report), the one-line JSON summary,
+  tables to ``--out``, errors on stderr.
 - `commands.data`: validate, demo, import, versions, restore.
 - `commands.coverage`: coverage. `commands.siting`: site, scenarios. `commands.hotspots`: hotspots.
-- `commands.report`: report. `commands.users`: user. `commands.planning`: project, equity (and the ``--year``,
-  ``--weight``, ``--survival`` options of coverage and site).
+- `commands.report`: report. `commands.users`: user. `commands.planning`: project, equity.
 - `commands.tasks`: tasks (the meeting's follow-ups). `commands.targets`: targets (quarterly targets: set,
   import, check).
 
