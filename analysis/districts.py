@@ -25,6 +25,11 @@ runs them on a real two-worker cluster), and the page and the CLI agree.
   `emerging_count`.
 - `league_table`: one row per district from the city's grids, coverage,
   facilities, the store's case counts and the district hot spots.
+- `city_overview_of`: what the whole city's overview draws (`CityOverview`:
+  district outlines dissolved and simplified, the league table, the
+  version's meta), derived once per version and kept in the store's
+  ``derived(version)`` (entry `CITY_OVERVIEW`): built as an import's last
+  step, so the overview's first visit reads no grid or case layer.
 - `grid_coverage`: coverage per grid, one task per district of a city (one
   for a district dataset), in-process or on the cluster: the ``coverage``
   command.
@@ -302,20 +307,24 @@ def district_patterns(grids: gpd.GeoDataFrame, counts: np.ndarray, *, client: Cl
 
 
 def league_table(grids: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, coverage: pd.DataFrame,
-                 case_counts: pd.DataFrame, patterns: pd.DataFrame) -> pd.DataFrame:
+                 case_counts: pd.DataFrame, patterns: pd.DataFrame, *,
+                 outlines: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """One row per district (grids' order): ``district, grids, streets, population, elderly, elderly_share,
     facilities, coverage, cases, open, overdue, overdue_per_10k, hot_grids, emerging``.
 
     ``coverage``: per grid ``grid_id, elderly, covered_elderly`` (`analysis.coverage.compute_coverage`);
     ``case_counts``: per district ``district, cases, open, overdue`` (the store's counts); ``patterns``:
-    `district_patterns`.
+    `district_patterns`; ``outlines``: `district_outlines` of ``grids`` when already made (facilities are
+    counted within them).
     """
     by = grids.groupby("district", sort=False)
     table = pd.DataFrame({"grids": by.size(), "streets": by["street"].nunique(),
                           "population": by["population"].sum(), "elderly": by["elderly"].sum()})
     table["elderly_share"] = table["elderly"] / table["population"]
-    outlines = grids[["district", "geometry"]].dissolve(by="district", sort=False).reset_index()
-    fac = gpd.sjoin(facilities[["facility_id", "geometry"]], outlines, predicate="within", how="inner")
+    if outlines is None:
+        outlines = district_outlines(grids)
+    fac = gpd.sjoin(facilities[["facility_id", "geometry"]], outlines[["district", "geometry"]], predicate="within",
+                    how="inner")
     table["facilities"] = fac.groupby("district").size().reindex(table.index).fillna(0).astype("int64")
     district_of = grids.set_index(grids["grid_id"].astype(str))["district"]
     cov = coverage.assign(district=district_of.loc[coverage["grid_id"].astype(str)].to_numpy())
@@ -330,6 +339,99 @@ def league_table(grids: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, coverage
     for c in ("hot_grids", "emerging"):
         table[c] = pats[c].reindex(table.index) if pats is not None else np.nan
     return table.rename_axis("district").reset_index()
+
+
+# --- the city overview: derived once per version ----------------------------------------------------------------
+
+CITY_OVERVIEW = "city-overview-1"  # the version's derived entry (`city_overview_of`); change when the class changes
+OUTLINE_SIMPLIFY_M = 60.0  # outlines as drawn: 13 shapes at city zoom (the map's own simplification)
+OUTLINE_COLUMNS: tuple[str, ...] = ("district", "population", "elderly", "elderly_per_km2", "geometry")
+
+
+@dataclass(frozen=True)
+class CityOverview:
+    """What the whole city's overview draws, derived once per version and kept with it (`city_overview_of`).
+
+    ``districts``: the grids' ``district`` values in layer order; ``outlines``: one row per district
+    (`OUTLINE_COLUMNS`: residents, aged 60+ and aged 60+ per km² of the dissolved grids, measured in the
+    city's UTM zone before the outline is simplified by `OUTLINE_SIMPLIFY_M` metres; WGS84); ``table``: the
+    `league_table`; ``name`` and ``meta``: the version's (as `geo.storage.DatasetStore.load` gives them);
+    ``layers``: rows per layer of the version.
+    """
+
+    districts: tuple[str, ...]
+    outlines: gpd.GeoDataFrame
+    table: pd.DataFrame
+    name: str
+    meta: tuple[tuple[str, str], ...]
+    layers: tuple[tuple[str, int], ...]
+
+
+def district_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One outline per district (grids' order), dissolved from its grids, with residents and aged 60+ summed."""
+    sums = grids.groupby("district", sort=False)[["population", "elderly"]].sum()
+    shapes = grids[["district", "geometry"]].dissolve(by="district", sort=False)
+    return shapes.join(sums).reset_index()
+
+
+def week_matrix(counts: pd.DataFrame, grids: gpd.GeoDataFrame) -> np.ndarray:
+    """Cases per grid (grids' order) and week from a store's ``case_counts(("grid_id", "week"))``: grids × weeks
+    from the first week counted to the last (no column without a case)."""
+    pos = pd.Categorical(counts["grid_id"], categories=grids["grid_id"].astype("string")).codes
+    counts = counts[pos >= 0].assign(pos=pos[pos >= 0])
+    if counts.empty:
+        return np.zeros((len(grids), 0), dtype="int64")
+    first, last = int(counts["week"].min()), int(counts["week"].max())
+    matrix = np.zeros((len(grids), last - first + 1), dtype="int64")
+    matrix[counts["pos"].to_numpy(), counts["week"].to_numpy() - first] = counts["cases"].to_numpy()
+    return matrix
+
+
+def city_overview(ds: Any, district_counts: pd.DataFrame, week_counts: pd.DataFrame, *,
+                  layers: Sequence[tuple[str, int]] = (), client: Client | None = None) -> CityOverview:
+    """The `CityOverview` of a city ``ds`` (grids with ``district``, facilities, estates; no cases needed).
+
+    ``district_counts``: the store's ``case_counts(("district",), as_of=…)``; ``week_counts``: its
+    ``case_counts(("grid_id", "week"))`` (the hot spots of `district_patterns`). Day-care coverage as the
+    overview's (`analysis.coverage.DEFAULT_RADIUS_M`).
+    """
+    from analysis.coverage import DEFAULT_RADIUS_M, compute_coverage
+
+    grids = ds.grids
+    if "district" not in grids.columns:
+        raise AnalysisError("the grids layer has no column 'district' to split by",
+                            code="analysis.group_column_missing", params={"column": "district"})
+    cov = compute_coverage(ds, facility_types=("day_care",), radius_m=DEFAULT_RADIUS_M["day_care"]).grids
+    patterns = district_patterns(grids, week_matrix(week_counts, grids), client=client)
+    outlines = district_outlines(grids)
+    table = league_table(grids, ds.facilities, cov, district_counts[["district", "cases", "open", "overdue"]],
+                         patterns, outlines=outlines)
+    metric = outlines.to_crs(ds.metric_crs)
+    outlines["elderly_per_km2"] = (outlines["elderly"] / (metric.area / 1e6)).round(0)
+    simple = metric.geometry.simplify(OUTLINE_SIMPLIFY_M, preserve_topology=True).to_crs(grids.crs)
+    outlines = outlines.set_geometry(simple.to_numpy()).set_crs(grids.crs, allow_override=True)
+    names = tuple(str(d) for d in pd.unique(grids["district"].dropna().astype(str)))
+    return CityOverview(districts=names, outlines=outlines[list(OUTLINE_COLUMNS)].reset_index(drop=True),
+                        table=table, name=ds.name, meta=tuple(ds.meta), layers=tuple(layers))
+
+
+def city_overview_of(store: Any, *, version: int | None = None, client: Client | None = None) -> CityOverview:
+    """The city overview of a store's version (default: the current one), kept in its ``derived(version)``.
+
+    Built at import (``cli.py demo``/``import``/``restore`` and the 数据管理 page call it as the version's last
+    step) from the city without its cases and the store's counts (in SQL on PostGIS); a version made before
+    builds it on its first open, once. Reading it back reads no layer.
+    """
+    cache = store.derived(version)
+
+    def build() -> CityOverview:
+        ds = store.load(version, layers=("estates",))
+        counts = store.case_counts(("district",), version=version, as_of=ds.meta_dict.get("as_of"))
+        weeks = store.case_counts(("grid_id", "week"), version=version)
+        info = store.current() if version is None else next(v for v in store.versions() if v.id == version)
+        return city_overview(ds, counts, weeks, layers=info.layers, client=client)
+
+    return cache.get(CITY_OVERVIEW, build)
 
 
 # --- coverage: one pipeline, groups of grids beneath -----------------------------------------------------------------
@@ -422,7 +524,8 @@ def district_siting_curves(ds: Any, params: Any, *, by: str = "district", max_ne
                                    client=client)
 
 
-__all__: Sequence[str] = ("EMERGING", "HOTSPOT_COLUMNS", "CoverageRun", "GroupStatistics", "HotspotRun",
-                          "SiteAnswer", "district_hotspots", "district_patterns", "district_siting_curves",
+__all__: Sequence[str] = ("CITY_OVERVIEW", "EMERGING", "HOTSPOT_COLUMNS", "CityOverview", "CoverageRun",
+                          "GroupStatistics", "HotspotRun", "SiteAnswer", "city_overview", "city_overview_of",
+                          "district_hotspots", "district_outlines", "district_patterns", "district_siting_curves",
                           "emerging_count", "grid_coverage", "grid_hotspots", "group_statistics", "league_table",
-                          "site_answer")
+                          "site_answer", "week_matrix")

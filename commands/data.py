@@ -12,7 +12,7 @@ from commands._common import EXIT_OK, add_data_arg, audit, check_seed, print_jso
 from commands._progress import end_line, finish, terminal_progress
 from geo import derive
 from geo.crs import COORD_SYSTEMS
-from geo.errors import AnalysisError
+from geo.errors import AnalysisError, GridAtlasError
 from geo.osm import extent_of, is_osm
 from geo.readers import read_layer
 from geo.ref import DatasetRef
@@ -66,11 +66,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         summary = demo_city.build_and_write(args.out, seed=args.seed, n_cases=args.cases, n_grids=args.grids,
                                             districts=districts, log=lambda m: print(m, file=sys.stderr))
         ref = DatasetRef.parse(args.out)
-        if ref.is_postgis:  # a new version of a stored dataset: in the audit log, as any import
-            from geo.storage import open_store
+        from geo.storage import open_store
 
-            audit("import", target=open_store(ref).name,
+        store = open_store(ref)  # a GeoPackage is taken in as a version here, as its first open would
+        if ref.is_postgis:  # a new version of a stored dataset: in the audit log, as any import
+            audit("import", target=store.name,
                   detail=f"demo --scale wuhan --seed {args.seed}; version {summary['version']}")
+        prepare_city(store)
         print_json(summary)
         return EXIT_OK
     if DatasetRef.parse(args.out).is_postgis:
@@ -101,6 +103,21 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
 
 # --- import / versions / restore ---------------------------------------------
 
+def prepare_city(store) -> bool:
+    """A city's overview, derived as the new version's last step (`analysis.districts.city_overview_of`), so the
+    whole city's first visit reads no grid or case layer; False (nothing done) for a district dataset, or when
+    the overview cannot be made (its page then says why, as it would without this step)."""
+    if len(store.district_names()) < 2:
+        return False
+    from analysis.districts import city_overview_of
+
+    try:
+        city_overview_of(store)
+    except GridAtlasError:
+        return False
+    return True
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     store = whole_dataset_store(args, "import")  # a bad name is refused before the file is read
     # an OpenStreetMap extract: its walkable ways within the dataset's grids' bounds plus geo.osm.MARGIN_M
@@ -114,6 +131,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except BaseException:
         end_line(progress)
         raise
+    prepare_city(store)
     page_data = pagedata.prepare_store(store, progress)  # the overview's data, so its first visit waits for none
     finish(progress, args.lang)
     for problem in read.warnings:
@@ -165,6 +183,7 @@ def add_versions(sub: argparse._SubParsersAction) -> None:
 def _cmd_restore(args: argparse.Namespace) -> int:
     store = whole_dataset_store(args, "restore")
     info = store.restore(args.version, user=args.user)
+    prepare_city(store)
     page_data = pagedata.prepare_store(store)
     audit("restore", target=f"{store.name}/{args.version}", detail=f"new version {info.id}", user=args.user)
     print_json({"command": "restore", "data": store.spec, "location": store.location, "version": info.as_dict(),

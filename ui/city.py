@@ -14,17 +14,21 @@ or a connection: everything goes through the store.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import streamlit as st
 
+from geo.dataset import Dataset, LazyLayer, default_data_path
 from geo.errors import GridAtlasError
 from geo.ref import DatasetRef
 from geo.storage import DatasetStore
 from i18n import t
 from ui.data import get_store
 from ui.maps import MapPayload, add_polygons, map_payload, new_map, quantile_colors
+
+if TYPE_CHECKING:
+    from analysis.districts import CityOverview
 
 
 def split_key(key: str) -> tuple[str, str | None, bool]:
@@ -40,8 +44,9 @@ def _store(spec: str) -> DatasetStore:
 def city_districts(spec: str) -> tuple[str, ...]:
     """The districts of a city dataset (grids' ``district`` values), or () for a district dataset.
 
-    Read once per dataset version (keyed by the store's token). A dataset that cannot be opened is no city
-    here: loading it says why (`ui.sidebar`).
+    Read once per dataset version (keyed by the store's token): from the city overview derived with the
+    version when it is there (no layer read), else the store's ``district_names``. A dataset that cannot be
+    opened is no city here: loading it says why (`ui.sidebar`).
     """
     try:
         store = _store(spec)
@@ -54,21 +59,19 @@ def city_districts(spec: str) -> tuple[str, ...]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _city_districts(spec: str, token: str) -> tuple[str, ...]:
-    found = _store(spec).district_names()
+    from analysis.districts import CITY_OVERVIEW
+
+    store = _store(spec)
+    found = overview(spec, token).districts if CITY_OVERVIEW in store.derived().names() else store.district_names()
     return found if len(found) > 1 else ()
 
 
 def district_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One outline per district, dissolved from its grids, with residents and aged 60+ summed."""
-    sums = grids.groupby("district", sort=False)[["population", "elderly"]].sum()
-    shapes = grids[["district", "geometry"]].dissolve(by="district", sort=False)
-    out = shapes.join(sums).reset_index()
-    return out
+    """One outline per district, dissolved from its grids, with residents and aged 60+ summed
+    (`analysis.districts.district_outlines`)."""
+    from analysis.districts import district_outlines as outlines
 
-
-def case_counts_by_district(spec: str, grids: gpd.GeoDataFrame, as_of: str | None) -> pd.DataFrame:
-    """Cases, open and overdue per district, counted by the store (never loaded into the page)."""
-    return _store(spec).case_counts(("district",), as_of=as_of)[["district", "cases", "open", "overdue"]]
+    return outlines(grids)
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,42 +82,48 @@ def dask_client(scheduler: str | None):
     return connect(scheduler)
 
 
-def grid_week_counts(spec: str, grids: gpd.GeoDataFrame) -> tuple[np.ndarray, int]:
-    """Cases per grid (grids order) and week, counted by the store: (matrix, first week number)."""
-    counts = _store(spec).case_counts(("grid_id", "week"))
-    pos = pd.Categorical(counts["grid_id"], categories=grids["grid_id"]).codes
-    counts = counts[pos >= 0].assign(pos=pos[pos >= 0])
-    if counts.empty:
-        return np.zeros((len(grids), 0), dtype="int64"), 0
-    first, last = int(counts["week"].min()), int(counts["week"].max())
-    matrix = np.zeros((len(grids), last - first + 1), dtype="int64")
-    matrix[counts["pos"].to_numpy(), counts["week"].to_numpy() - first] = counts["cases"].to_numpy()
-    return matrix, first
-
-
-def district_patterns(spec: str, grids: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per district: hot-spot grids and new or intensifying hot spots (by week): `analysis.districts`, on the
-    counts the store made; one Dask task per district on ``GRIDATLAS_DASK``'s scheduler when set."""
-    from analysis import districts
+@st.cache_resource(show_spinner=False, max_entries=4)
+def overview(spec: str, token: str) -> CityOverview:
+    """The city overview of the dataset's current version (`analysis.districts.city_overview_of`): read back
+    from what its import derived (no layer read), built and kept once for a version made before. Hot spots
+    one Dask task per district on ``GRIDATLAS_DASK``'s scheduler when set."""
+    from analysis.districts import city_overview_of
     from geo import settings
 
-    matrix, _ = grid_week_counts(spec, grids)
-    return districts.district_patterns(grids, matrix, client=dask_client(settings.dask_scheduler()))
+    return city_overview_of(_store(spec), client=dask_client(settings.dask_scheduler()))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def league_table(key: str, token: str) -> pd.DataFrame:
-    """One row per district: grids, streets, residents, aged 60+, facilities, day-care coverage, cases."""
-    from analysis.coverage import DEFAULT_RADIUS_M, compute_coverage
-    from analysis.districts import league_table as city_league
-    from ui.data import get_dataset
-
+def city_dataset(key: str) -> Dataset:
+    """The whole city (``SPEC#city``) as the sidebar and the overview use it: name, meta and row counts from the
+    derived overview, each layer read when first used (through `ui.data.get_dataset`, shared with every page)."""
     spec, _, _ = split_key(key)
-    ds = get_dataset(key)
-    grids = ds.grids
-    cov = compute_coverage(ds, facility_types=("day_care",), radius_m=DEFAULT_RADIUS_M["day_care"]).grids
-    counts = case_counts_by_district(spec, grids, ds.meta_dict.get("as_of"))
-    return city_league(grids, ds.facilities, cov, counts, district_patterns(spec, grids))
+    store = _store(spec)
+    return _lazy_city(key, store.spec, store.token)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _lazy_city(key: str, spec: str, token: str) -> Dataset:
+    from ui.data import CITY_LAYERS, get_dataset
+
+    ov = overview(spec, token)
+    rows = dict(ov.layers)
+
+    def lazy(name: str) -> LazyLayer | None:
+        if name not in rows or name not in ("grids", "facilities", *CITY_LAYERS):
+            return None
+        return LazyLayer(lambda: get_dataset(key).layer(name), rows[name])
+
+    return Dataset(grids=lazy("grids"), facilities=lazy("facilities"), estates=lazy("estates"),
+                   candidates=lazy("candidates"), name=ov.name, meta=ov.meta)
+
+
+def warm_city(spec: str | None = None) -> bool:
+    """Before the first visit (`ui.serve`): a city's overview read into memory; False for a district dataset."""
+    if not city_districts(spec or default_data_path()):
+        return False
+    store = _store(spec or default_data_path())
+    overview(store.spec, store.token)
+    return True
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -122,21 +131,19 @@ def city_map(key: str, token: str, lang: str, tiles: str | None, tiles_attr: str
              ) -> tuple[MapPayload, list[tuple[str, str]]]:
     """District outlines coloured by aged-60+ density (no grids: the browser gets 13 shapes, not 20,000).
 
-    Rendered once per version, language and basemap (`ui.maps.MapPayload`), not on every visit.
+    Drawn from the derived overview's outlines; rendered once per version, language and basemap
+    (`ui.maps.MapPayload`), not on every visit.
     """
-    from ui.data import get_dataset
-
-    ds = get_dataset(key)
-    outlines = district_outlines(ds.grids)
-    area = outlines.to_crs(ds.metric_crs).area / 1e6
-    outlines["elderly_per_km2"] = (outlines["elderly"] / area).round(0)
+    spec, _, _ = split_key(key)
+    store = _store(spec)
+    outlines = overview(store.spec, store.token).outlines
     colors, legend = quantile_colors(outlines["elderly_per_km2"])
     m = new_map(outlines.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
     add_polygons(m, outlines, name=t("city.map.title", lang=lang), fill=colors, class_name="ga-district",
                  tooltip=[("district", t("city.col.district", lang=lang)), ("population", t("col.population", lang=lang)),
                           ("elderly", t("col.elderly", lang=lang)),
                           ("elderly_per_km2", t("overview.density", lang=lang))],
-                 datum=datum, fill_opacity=0.6, simplify_m=60.0, color="#222222", weight=2.0)
+                 datum=datum, fill_opacity=0.6, simplify_m=None, color="#222222", weight=2.0)
     return map_payload(m), legend
 
 
@@ -156,7 +163,9 @@ def render_city_overview(ctx) -> None:
     """总览 for a whole city: figures, the district map (outlines only) and the district league table."""
     from ui.maps import legend, show_map
 
-    table = league_table(ctx.path, ctx.token)
+    spec, _, _ = split_key(ctx.path)
+    store = _store(spec)
+    table = overview(store.spec, store.token).table
     meta = ctx.ds.meta_dict
     st.title(t("city.title", city=meta.get("city") or ctx.ds.name, n=len(table)))
     row = st.container(horizontal=True, gap="medium")

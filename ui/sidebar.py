@@ -10,7 +10,7 @@ from geo.derive import AS_OF_RULES
 from geo.errors import DataError, GridAtlasError
 from i18n import DEFAULT_LANG, LANG_KEY, LANGS, error_text, problem_text, t
 from ui import widgets
-from ui.city import city_districts
+from ui.city import city_dataset, city_districts
 from ui.context import PageContext, set_context
 from ui.data import dataset_choices, dataset_token, get_dataset, get_ref
 from ui.maps import basemap_config
@@ -61,8 +61,8 @@ def render_sidebar() -> PageContext | None:
             district = widgets.selectbox(t("city.district"), ["", *districts], key="district_choice", lang=lang,
                                          format_func=lambda d: d or t("city.all_districts")) or None
             path = get_ref(choice.path).part(district).key
-        try:
-            ds = get_dataset(path)
+        try:  # the whole city: what its overview needs comes derived with the version, layers when first used
+            ds = city_dataset(path) if districts and district is None else get_dataset(path)
         except (GridAtlasError, OSError) as err:  # missing, corrupt, vanished, damaged version, full disk:
             st.error(t("error.load_failed"))  # said in the main area too (app.py), never a traceback
             st.session_state[_LOAD_ERROR] = (err, choice.label)
