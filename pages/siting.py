@@ -207,8 +207,6 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None, plan: Plan
         except DataError as err:
             st.error(t("siting.scn.unavailable", message="; ".join(problem_text(p) for p in err.problems)))
             return
-        if st.session_state.get(OPENED_FLASH):
-            st.success(st.session_state.pop(OPENED_FLASH))
         can_plan = auth.allowed("planner")
         if can_plan:
             c_name, c_over, c_save = st.columns([3, 1.2, 1])
@@ -297,6 +295,8 @@ def open_section(path: str, store, by_name: dict) -> None:
     if not auth.allowed("staff"):
         return
     st.markdown(f"**{t('siting_scn.open.title')}**")
+    if st.session_state.get(OPENED_FLASH):  # the last opening, shown once after the page reran on the new version
+        st.success(st.session_state.pop(OPENED_FLASH))
     if get_ref(path).is_part:  # one district of a city: its facilities are part of the city's layer
         st.caption(t("siting_scn.open.city"))
         return

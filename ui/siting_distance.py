@@ -125,6 +125,7 @@ def distance_section(ctx: PageContext, token: str | None = None, demand: Demand 
         left, right = st.columns([1, 2])
         with left:
             sites = sites_frame(res, ctx.ds.candidates)
+            sites["saving_m"] = sites["saving_m"].round(0)
             sites = sites.rename(columns={"site_id": t("siting.col.site_id"), "rank": t("siting.col.rank"),
                                           "saving_m": t("siting_distance.col.saving_m"),
                                           "cost": t("siting_distance.col.cost")})
