@@ -15,7 +15,7 @@ run, written by the same thread): timing hooks laid over Streamlit's
 ``AppSession.request_rerun`` (when a request reached the server) and
 ``ScriptRunner._run_script`` (when its run started and ended, and the CPU time
 of the script thread meanwhile), and over the project's page-section boundary
-``ui.section.section`` (each section's wall and thread CPU time), and over
+``ui.section.section`` (each section's wall time), and over
 Streamlit's cache misses (``CachedFunc._handle_cache_miss``, and the wait for
 a value's compute lock in ``cache_utils._hold_compute_lock``: Streamlit
 computes a missing value once while the other sessions asking for it wait). A run's wall
@@ -131,7 +131,7 @@ def _time_full_collections(phase: str, info: dict) -> None:
 _RUNS: list[dict] = []  # finished runs not yet written (appended by script threads, taken by the sampler)
 _RUNS_LOCK = threading.Lock()
 _REQUESTED: dict[str, float] = {}  # session id -> when its last rerun request reached the server (Unix time)
-_SECTIONS = threading.local()  # the running script's sections: .stack [(name, wall s, cpu s), ...],
+_SECTIONS = threading.local()  # the running script's sections: .stack [(name, wall s, None), ...],
 #   its cache misses: .caches [(cached function, s in all, s of it waiting for another session's computation)]
 
 
@@ -185,14 +185,17 @@ def install_timing_hooks() -> None:
 
     @contextlib.contextmanager
     def timed_section(name: str):
-        t0, cpu0 = time.perf_counter(), time.thread_time()
+        # wall time only: a thread's CPU clock is a system call, and on a crowded machine a thread that makes one
+        # while it holds the interpreter lock may be descheduled holding it (the first version of these hooks,
+        # timing each section's CPU too, showed up in 8 % of the lock-holding samples at 120 sessions)
+        t0 = time.perf_counter()
         try:
             with section(name):
                 yield
         finally:
             stack = getattr(_SECTIONS, "stack", None)
             if stack is not None:
-                stack.append((name, round(time.perf_counter() - t0, 4), round(time.thread_time() - cpu0, 4)))
+                stack.append((name, round(time.perf_counter() - t0, 4), None))
 
     def timed_cache_miss(self, cache, value_key, func_args, func_kwargs):
         """A cached function's miss: its seconds, and of them how long it waited for the value's compute lock
@@ -272,6 +275,9 @@ def main() -> None:
     samples = os.environ["BENCH_SAMPLES"]
     import streamlit.runtime  # noqa: F401  imported before the sampler starts: both import it
 
+    switch = os.environ.get("BENCH_SWITCH_INTERVAL_S")
+    if switch:  # an experiment of the load test (--switch-interval-s): how often a thread must hand the lock on
+        sys.setswitchinterval(float(switch))
     install_timing_hooks()  # before the app's modules import the section boundary
     from ui import serve
 

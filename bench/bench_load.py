@@ -547,21 +547,18 @@ def page_rows(runs: list[dict]) -> list[dict]:
 
 def section_rows(runs: list[dict]) -> list[dict]:
     """Per page section (and, per page, the part of its runs outside any section): count, median and p95 wall,
-    seconds in all and of them on the CPU; the most time first. Nested sections count in each."""
-    by: dict[str, list[tuple[float, float]]] = {}
+    seconds in all; the most time first. Nested sections count in each."""
+    by: dict[str, list[float]] = {}
     for r in runs:
-        inside_wall = inside_cpu = 0.0
-        for name, wall, cpu in r["sections"]:
-            by.setdefault(name, []).append((wall, cpu))
-            inside_wall, inside_cpu = inside_wall + wall, inside_cpu + cpu
-        rest = f"({r['page'] or 'sign-in'}: outside sections)"
-        by.setdefault(rest, []).append((r["end"] - r["start"] - inside_wall, r["cpu_s"] - inside_cpu))
+        inside = 0.0
+        for name, wall, _cpu in r["sections"]:
+            by.setdefault(name, []).append(wall)
+            inside += wall
+        by.setdefault(f"({r['page'] or 'sign-in'}: outside sections)", []).append(r["end"] - r["start"] - inside)
     rows = []
-    for name, vals in by.items():
-        walls = [w for w, _ in vals]
+    for name, walls in by.items():
         med, high = _stats(walls)
-        rows.append({"section": name, "n": len(vals), "median_s": med, "p95_s": high, "wall_s": sum(walls),
-                     "cpu_s": sum(c for _, c in vals)})
+        rows.append({"section": name, "n": len(walls), "median_s": med, "p95_s": high, "wall_s": sum(walls)})
     return sorted(rows, key=lambda row: -row["wall_s"])
 
 
@@ -798,11 +795,10 @@ def _pages_table(runs: list[dict]) -> str:
 
 
 def _sections_table(runs: list[dict], top: int = 14) -> str:
-    lines = ["| section | n | median s | p95 s | wall s in all | of it on CPU |", "|---|---|---|---|---|---|"]
+    lines = ["| section | n | median s | p95 s | wall s in all |", "|---|---|---|---|---|"]
     for row in section_rows(runs)[:top]:
-        share = row["cpu_s"] / row["wall_s"] if row["wall_s"] > 0 else float("nan")
         lines.append(f"| {row['section']} | {row['n']} | {_f(row['median_s'])} | {_f(row['p95_s'])} | "
-                     f"{row['wall_s']:.1f} | {_f(share * 100, '.0f')} % |")
+                     f"{row['wall_s']:.1f} |")
     return "\n".join(lines)
 
 
@@ -949,7 +945,9 @@ def report(args, data: Path, size_runs: list[SizeRun], header: str) -> str:
         f"{sr.size}: " + ", ".join(f"round {i + 1} {_f(worst_p95(rs)[0])} s" for i, rs in enumerate(sr.rounds))
         for sr in size_runs if sr.rounds)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    return f"""{header}; load average {load} at the end (the machine is shared). Data: `{data.name}`.
+    switch = ("" if args.switch_interval_s is None else
+              f" The server's switch interval was set to {args.switch_interval_s:g} s (an experiment; Python's is 0.005 s).")
+    return f"""{header}; load average {load} at the end (the machine is shared). Data: `{data.name}`.{switch}
 Server and clients on the same machine; each number of sessions on a fresh server. Each session signs in (one
 user per session: leaders, planners, staff) and goes through the morning: overview, change street, coverage,
 cases, change period (最近一年), overdue list, download it (Excel), with a think time of
@@ -976,8 +974,10 @@ async def run_size(args, pw, data: Path, size: int, home: Path, work: Path, on_r
     """One number of sessions on its own server: self-check, warm-up, then ``args.rounds`` rounds."""
     samples = work / f"samples-{size}.jsonl"
     users = [f"user{i:03d}" for i in range(size)]
-    server = start_server(data, env_extra={"GRIDATLAS_HOME": str(home), "BENCH_SAMPLES": str(samples)},
-                          module="bench._load_server", log_dir=work)
+    env = {"GRIDATLAS_HOME": str(home), "BENCH_SAMPLES": str(samples)}
+    if args.switch_interval_s is not None:
+        env["BENCH_SWITCH_INTERVAL_S"] = str(args.switch_interval_s)
+    server = start_server(data, env_extra=env, module="bench._load_server", log_dir=work)
     sr.server_start_s, sr.started = server.start_s, time.time()
     print(f"{size} sessions: server {server.url} healthy in {server.start_s:.1f} s; log {server.log}", flush=True)
     try:
@@ -1100,6 +1100,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="profile the server with py-spy during the rounds of this many sessions (default: the most)")
     p.add_argument("--profile-rate", type=int, default=50, help="py-spy's samples per second")
     p.add_argument("--no-profile", action="store_true", help="no sampling profile")
+    p.add_argument("--switch-interval-s", type=float, default=None,
+                   help="an experiment: the server's sys.setswitchinterval (Python's default 0.005 s)")
     p.add_argument("--dump", default=None, metavar="FILE",
                    help="also write every session's step times (and when each step ended) to FILE, as JSON")
     p.add_argument("--no-write", action="store_true", help="print the figures without writing RESULTS.md")
@@ -1114,6 +1116,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--think-s MIN MAX: 0 <= MIN <= MAX <= 60")
     if not 0 <= args.ramp_s <= 600:
         p.error("--ramp-s must be 0 to 600")
+    if args.switch_interval_s is not None and not 0.0001 <= args.switch_interval_s <= 0.1:
+        p.error("--switch-interval-s must be 0.0001 to 0.1")
     if not 1 <= args.profile_rate <= 200:
         p.error("--profile-rate must be 1 to 200")
     if args.browsers and not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
