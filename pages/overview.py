@@ -10,8 +10,7 @@ from reports.content import needs_line
 from ui.context import get_context
 from ui.layers import district_map
 from ui.maps import legend, show_map
-from ui.meeting_loop import trend_strip
-from ui.overview import DAY_CARE_RADIUS_M, figures, streets_at_a_glance
+from ui.overview import DAY_CARE_RADIUS_M, figures, streets_at_a_glance, trend_strip
 from ui.section import section
 from ui.section import table as show_table
 

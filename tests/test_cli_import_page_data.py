@@ -142,8 +142,7 @@ def test_the_pages_read_a_cli_imports_page_data_back_without_building_it(home, t
     from ui.cases import case_table, grid_weights
     from ui.context import PageContext
     from ui.coverage import coverage_inputs
-    from ui.meeting_loop import strip_png
-    from ui.overview import figures, streets_at_a_glance
+    from ui.overview import figures, streets_at_a_glance, strip_png
 
     src = _cases_file(tmp_path)
     assert main(["import", "--data", SPEC, "--layer", "cases", src]) == 0

@@ -13,18 +13,15 @@ import hashlib
 
 import streamlit as st
 
-from analysis import pagedata
 from analysis.meeting import MeetingBrief
-from analysis.needs import missing
 from geo.calendar import parse_quarter, quarter_text
 from geo.errors import AnalysisError, DataError
 from geo.followups import MEASURES, FollowUp, Target, new_followup, new_target, read_target_template
 from i18n import error_text, label_of, problem_text, t
 from reports import loop
-from reports.content import needs_line
 from ui import auth
 from ui.context import PageContext
-from ui.data import derived, get_store, getter
+from ui.data import get_store
 from ui.meeting import md, text_frame
 from ui.section import table as show_table
 
@@ -211,33 +208,3 @@ def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], la
     notice = st.session_state.pop("loop_target_notice", None)
     if notice:
         st.success(notice)
-
-
-
-# --- the overview's sparklines -----------------------------------------------------------------------------------
-
-def _draw_strip(ctx: PageContext) -> bytes | None:
-    from reports.maps import png_bytes
-
-    trend = pagedata.trend(ctx.ds, ctx.street, getter(ctx.path, ctx.token))  # kept beside the version
-    fig = loop.frame_chart(trend, lang=ctx.lang, width_in=12.0, height_in=1.6, sparkline=True)
-    return None if fig is None else png_bytes(fig, dpi=110)
-
-
-def strip_png(ctx: PageContext) -> bytes | None:
-    """The sparklines' picture (None: nothing to draw), once per version, street and language, kept beside the
-    version (`ui.data.derived`) from the figures `analysis.pagedata.trend` keeps."""
-    name = f"overview_trend_png.v1.{pagedata.street_key((ctx.street, ctx.lang))}"
-    return derived(ctx.path, ctx.token, name, lambda: _draw_strip(ctx))
-
-
-def trend_strip(ctx: PageContext) -> None:
-    """The five figures over 12 months as sparklines for the leaders (the 调度会 page's definitions)."""
-    png = strip_png(ctx)
-    if png is None:
-        return
-    st.caption(t("loop.overview.caption", lang=ctx.lang))
-    st.image(png, width="stretch")
-    m = missing(ctx.ds, "history.coverage")
-    if m is not None:
-        st.caption(md(needs_line(m, ctx.lang)))

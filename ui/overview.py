@@ -8,21 +8,26 @@ numbers derived from one version, so they are kept beside it
 cases or importing the coverage and hot-spot code. They are built by
 `analysis.pagedata` (which an import, on the page or on the command line, also
 runs when it ends), with the coverage page's own cached answer, so every page
-shows the same numbers.
+shows the same numbers. The sparklines (the 调度会 page's five figures over 12
+months) are drawn from figures kept the same way, and their picture is kept
+too; the drawing code (matplotlib) is imported only to draw one.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+import streamlit as st
 
 from analysis import pagedata
+from analysis.needs import missing
 from analysis.pagedata import DAY_CARE_RADIUS_M, DayCareFigures, OverviewFigures
 from analysis.summary import street_table
+from i18n import t
 from ui.context import PageContext
 from ui.data import derived, get_dataset, getter
 
-__all__ = ["DAY_CARE_RADIUS_M", "DayCareFigures", "OverviewFigures", "build_figures", "figures",
-           "streets_at_a_glance"]
+__all__ = ["DAY_CARE_RADIUS_M", "DayCareFigures", "OverviewFigures", "build_figures", "figures", "strip_png",
+           "streets_at_a_glance", "trend_strip"]
 
 
 def build_figures(ctx: PageContext) -> OverviewFigures:
@@ -43,3 +48,34 @@ def figures(ctx: PageContext) -> OverviewFigures:
 def streets_at_a_glance(ctx: PageContext) -> pd.DataFrame:
     """One row per street (see `analysis.summary.street_table`), once per dataset version (kept on disk)."""
     return derived(ctx.path, ctx.token, pagedata.STREETS, lambda: street_table(get_dataset(ctx.path)))
+
+
+def _draw_strip(ctx: PageContext) -> bytes | None:
+    from reports import loop
+    from reports.maps import png_bytes
+
+    trend = pagedata.trend(ctx.ds, ctx.street, getter(ctx.path, ctx.token))  # kept beside the version
+    fig = loop.frame_chart(trend, lang=ctx.lang, width_in=12.0, height_in=1.6, sparkline=True)
+    return None if fig is None else png_bytes(fig, dpi=110)
+
+
+def strip_png(ctx: PageContext) -> bytes | None:
+    """The sparklines' picture (None: nothing to draw), once per version, street and language, kept beside the
+    version (`ui.data.derived`) and drawn from the figures `analysis.pagedata.trend` keeps."""
+    name = f"overview_trend_png.v1.{pagedata.street_key((ctx.street, ctx.lang))}"
+    return derived(ctx.path, ctx.token, name, lambda: _draw_strip(ctx))
+
+
+def trend_strip(ctx: PageContext) -> None:
+    """The five figures over 12 months as sparklines for the leaders (the 调度会 page's definitions)."""
+    png = strip_png(ctx)
+    if png is None:
+        return
+    st.caption(t("loop.overview.caption", lang=ctx.lang))
+    st.image(png, width="stretch")
+    m = missing(ctx.ds, "history.coverage")
+    if m is not None:
+        from reports.content import needs_line
+        from ui.meeting import md
+
+        st.caption(md(needs_line(m, ctx.lang)))

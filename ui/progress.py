@@ -39,10 +39,10 @@ def version_steps(ctx: PageContext, streets: tuple[str | None, ...] = (None,), *
                   maps: bool = True) -> list[tuple[str, Callable[[], object]]]:
     """What `prepare_version` builds for ``ctx``'s version, as (label, build): `analysis.pagedata`'s page data
     (what a CLI import builds too) through the pages' cache (`ui.data.getter`), then the pages' own pictures of
-    it in ``ctx``'s language and basemap — the overview's sparklines (`ui.meeting_loop.strip_png`) and, with
+    it in ``ctx``'s language and basemap — the overview's sparklines (`ui.overview.strip_png`) and, with
     ``maps``, its map (`ui.layers.district_map`) — for the whole district and each of ``streets``."""
     from ui.layers import district_map
-    from ui.meeting_loop import strip_png
+    from ui.overview import strip_png
 
     todo = pagedata.steps(ctx.ds, getter(ctx.path, ctx.token), streets_of=streets)
     for street in streets:
@@ -54,21 +54,31 @@ def version_steps(ctx: PageContext, streets: tuple[str | None, ...] = (None,), *
     return todo
 
 
-def prepare_version(ctx: PageContext, progress: ProgressFn | None = None, *, maps: bool = True) -> list[str]:
+# what the overview itself reads (the other items are read by the pages that use them, or by these builders)
+OVERVIEW_STEPS = ("figures:", "trend:", "streets", "map:", "trend_png:")
+
+
+def prepare_version(ctx: PageContext, progress: ProgressFn | None = None, *, maps: bool = True,
+                    overview_only: bool = False) -> list[str]:
     """Build the current version's page data (see the module docstring); the labels of what was built.
 
     ``ctx`` is the page's context before the import; the dataset and token are taken afresh. A part that
     cannot be built (a dataset without day-care stations, …) is left to the page, which shows why. What is kept
     already (read back from the version's folder, or built by a visit meanwhile) is not built again. Without
     ``maps`` the map is left to the first page that draws one: rendering a map imports its Streamlit component,
-    which must happen during a script run to be served (the server's warm-up runs outside any).
+    which must happen during a script run to be served (the server's warm-up runs outside any). With
+    ``overview_only`` only what the overview reads is prepared (what it is built from is read or built on the
+    way): a restarted server does not read the case table back before its first visitor needs it.
     """
     from ui.data import dataset_token, get_dataset
 
     token = dataset_token(ctx.path)
     fresh = replace(ctx, ds=get_dataset(ctx.path), token=token, street=None)
     streets = (None,) if ctx.street is None else (None, ctx.street)
-    return pagedata.run_steps(version_steps(fresh, streets, maps=maps), progress)
+    todo = version_steps(fresh, streets, maps=maps)
+    if overview_only:
+        todo = [(label, build) for label, build in todo if label.startswith(OVERVIEW_STEPS)]
+    return pagedata.run_steps(todo, progress)
 
 
 def default_context() -> PageContext | None:

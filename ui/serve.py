@@ -61,7 +61,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 # pages' code: importing it too made the first visit slower (2.8 s -> 4.4-5.0 s on 2 cores), the two threads
 # sharing one interpreter.
 FIRST = ("geopandas", "pyarrow.parquet", "ui.sidebar", "ui.auth", "ui.context", "ui.overview", "ui.layers", "ui.maps")
-OVERVIEW = ("ui.section", "ui.meeting_loop", "ui.progress")
+OVERVIEW = ("ui.section", "ui.progress")
 
 REAP_EVERY_S = 15.0
 
@@ -119,7 +119,8 @@ def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True, then: tuple[
 
             ctx = default_context()
             if ctx is not None:
-                prepare_version(ctx, maps=False)  # a map kept beside the version is read by the page itself
+                # what the overview reads (a map kept beside the version is read by the page itself)
+                prepare_version(ctx, maps=False, overview_only=True)
         except Exception as err:  # the page shows what it cannot build, in the visitor's language
             log.warning("warm-up: the page data was not prepared (%s)", err)
         took["page data"] = time.perf_counter() - t0

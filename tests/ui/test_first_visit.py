@@ -32,7 +32,6 @@ def _page() -> dict[str, tuple[str, str]]:
 def test_a_visit_during_the_warm_up_shares_every_build_and_gets_the_same_page(home, monkeypatch):
     import analysis.cases
     import ui.layers
-    import ui.meeting_loop
     import ui.overview
     from analysis import pagedata
     from ui import serve
@@ -62,7 +61,7 @@ def test_a_visit_during_the_warm_up_shares_every_build_and_gets_the_same_page(ho
     for module, name, what in ((analysis.cases, "case_table_from_dataset", "case_table"),
                                (pagedata, "build_figures", "figures"), (pagedata, "build_trend", "trend"),
                                (pagedata, "street_table", "streets"), (ui.overview, "street_table", "streets"),
-                               (ui.meeting_loop, "_draw_strip", "trend_png"),
+                               (ui.overview, "_draw_strip", "trend_png"),
                                (ui.layers, "build_district_map", "map")):
         monkeypatch.setattr(module, name, counted(what, getattr(module, name)))
 
