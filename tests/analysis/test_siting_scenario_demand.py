@@ -179,3 +179,14 @@ def test_a_distance_scenarios_site_is_marked_opened(tmp_path, monkeypatch):
         open_scenario_site(store, store.load(), scn, "SF-S-999", opened_on=dt.date(2019, 6, 3))
     assert str(exc.value) == f"site 'SF-S-999' is not one of scenario '距离两站''s sites ({', '.join(res.site_ids)})"
     assert len(store.versions()) == 2  # refused: no new version
+
+
+def test_equity_of_a_scenario_with_generated_candidates(demo):
+    """Generated sites are not in the candidates layer: they are made again as the run made them, and the
+    beyond-reach count falls by exactly what the MCLP says they add (every demo grid has estates)."""
+    req = SitingRequest(params=SitingParams(radius_m=300.0, candidates="generated"), n_new=2, curve_max=2)
+    run = run_siting(siting_problem(demo, req.params), req)
+    assert all(s not in set(demo.candidates["site_id"]) for s in run.result.site_ids)
+    before, after = scenario_equity(demo, load_run(run.to_scenario("生成两站", dataset="demo")))
+    drop = before.streets.iloc[-1]["beyond"] - after.streets.iloc[-1]["beyond"]
+    assert drop == pytest.approx(run.result.added_elderly, rel=1e-9)

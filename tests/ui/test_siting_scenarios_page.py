@@ -23,7 +23,7 @@ from analysis.siting import (
 )
 from analysis.whatif import apply_changes
 from geo.audit import AuditLog
-from geo.dataset import DEMO_PATH
+from geo.dataset import DEMO_PATH, read_dataset
 from geo.storage import open_store
 from i18n import t
 from tests.e2e.conftest import ROOT
@@ -38,6 +38,14 @@ def demo(tmp_path, monkeypatch):
     path.write_bytes(DEMO_PATH.read_bytes())
     monkeypatch.setenv("GRIDATLAS_DATA", str(path))
     return str(path)
+
+
+@pytest.fixture
+def stored_demo(store_url, monkeypatch):
+    """The demo in a new dataset of each store (GeoPackage workspace, PostGIS), opened by the app."""
+    open_store(store_url).import_dataset(read_dataset(DEMO_PATH), source="shifeng_demo.gpkg")
+    monkeypatch.setenv("GRIDATLAS_DATA", store_url)
+    return store_url
 
 
 def _page(lang: str = "zh") -> AppTest:
@@ -59,7 +67,8 @@ def _listed(at: AppTest):
     return next(df.value for df in at.dataframe if t("siting.scn.saved_at", lang="zh") in df.value.columns)
 
 
-def test_a_distance_answer_is_saved_from_the_page(demo):
+def test_a_distance_answer_is_saved_from_the_page(stored_demo):
+    demo = stored_demo
     at = _page()
     at.number_input(key="sd_n").set_value(3)
     next(b for b in at.button if b.label == "按距离选址").click().run()
@@ -139,7 +148,8 @@ def test_the_list_in_english(demo):
     assert "Mark opened" in [b.label for b in at.button]
 
 
-def test_a_scenarios_site_is_marked_opened_on_the_page(demo):
+def test_a_scenarios_site_is_marked_opened_on_the_page(stored_demo):
+    demo = stored_demo
     store = open_store(demo)
     ds = store.load()
     req = SitingRequest(params=SitingParams(radius_m=300.0), mode="n", n_new=2, solver="exact", curve_max=2)
