@@ -1,11 +1,14 @@
 """The city level: a dataset whose grids carry a ``district`` column (e.g. Wuhan's 13 districts).
 
 The sidebar offers the districts above the streets. The whole city is never
-loaded into a page: "city" means grids, facilities, estates and candidates
-without cases (the league table's case counts are the store's
-``case_counts``); a district means that district's layers with its cases
-(the store's ``load(district=…)``), which every page then uses as it uses a
-district dataset. The part of the dataset a page works on is named by a
+loaded into a page: its overview (figures, district outlines, league table)
+is what the version's import derived (`analysis.districts.city_overview_of`,
+kept in the store's ``derived``; built once on the first open of a version
+made before), so its first visit reads no grid or case layer; "city" means
+grids, facilities, estates and candidates without cases, each read when a
+page first uses it (`city_dataset`); a district means that district's layers
+with its cases (the store's ``load(district=…)``), which every page then uses
+as it uses a district dataset. The part of the dataset a page works on is named by a
 `geo.ref.DatasetRef` key, ``SPEC#city`` or ``SPEC#district=NAME``, that
 `ui.data.get_dataset` and `ui.data.dataset_token` understand, so the pages'
 caches (keyed by path and token) work unchanged. Nothing here opens a file
