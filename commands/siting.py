@@ -13,14 +13,17 @@ from commands._common import (
     EXIT_OK,
     add_data_arg,
     add_scheduler_arg,
+    add_year_args,
     audit,
     data_ref,
+    demand_dataset,
+    demand_summary,
     load,
     print_json,
     store_of,
+    survival_of,
     write_table,
 )
-from commands.planning import add_year_args, demand_dataset, demand_summary
 from geo.errors import AnalysisError
 from i18n import error_text
 
@@ -67,7 +70,6 @@ def _plan_demand(args: argparse.Namespace):
     """The demand ``--year``/``--weight``/``--survival`` ask for, as a scenario records it."""
     from analysis.options import DEMAND_WEIGHTS
     from analysis.siting import PlanDemand
-    from commands.planning import survival_of
 
     weight = args.weight if args.weight in DEMAND_WEIGHTS else "elderly"
     return PlanDemand.of(args.year, weight, survival_of(args))
