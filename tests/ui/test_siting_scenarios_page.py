@@ -12,6 +12,7 @@ from analysis.equity import equity_by_grid
 from analysis.projection import default_survival, with_demand
 from analysis.siting import (
     SCENARIO_KIND,
+    DistanceRequest,
     DistanceRun,
     PlanDemand,
     SitingParams,
@@ -25,6 +26,7 @@ from analysis.whatif import apply_changes
 from geo.audit import AuditLog
 from geo.dataset import DEMO_PATH, read_dataset
 from geo.storage import open_store
+from geo.users import UserStore
 from i18n import t
 from tests.e2e.conftest import ROOT
 
@@ -136,8 +138,6 @@ def test_the_list_in_english(demo):
     store = open_store(demo)
     ds = store.load()
     res = pmedian_sites(with_demand(ds, weight="elderly_80"), n_new=2)
-    from analysis.siting import DistanceRequest
-
     store.save_scenario(DistanceRun.of(DistanceRequest(n_new=2), res, demand=PlanDemand.of(None, "elderly_80"))
                         .to_scenario("two by distance", dataset="demo"))
     at = _page("en")
@@ -177,3 +177,23 @@ def test_a_scenarios_site_is_marked_opened_on_the_page(stored_demo):
     _click(at, "scn_open")
     assert f"未能标记启用：已有编号为 {site} 的设施。" in [e.value for e in at.error]
     assert len(open_store(demo).versions()) == 2
+
+
+@pytest.mark.parametrize(("role", "buttons"), [("leader", set()), ("planner", {"scn_save", "scn_delete"}),
+                                               ("staff", {"scn_save", "scn_delete", "scn_open"})])
+def test_who_may_save_delete_and_mark_opened(demo, tmp_path, role, buttons):
+    UserStore(tmp_path / "home").add("someone", "pass word 1", role)
+    store = open_store(demo)
+    res = pmedian_sites(store.load(), n_new=2)
+    store.save_scenario(DistanceRun.of(DistanceRequest(n_new=2), res).to_scenario("距离两站", dataset="demo"))
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.text_input(key="sign_in_name").set_value("someone")
+    at.text_input(key="sign_in_password").set_value("pass word 1")
+    at.button[0].click().run()
+    at.switch_page("pages/siting.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {b.key for b in at.button} & {"scn_save", "scn_delete", "scn_open"} == buttons
+    # everyone sees the list and the comparison with its equity
+    assert _listed(at)["方案名称"].tolist() == ["距离两站"]
+    assert len([df for df in at.dataframe if "指标" in df.value.columns]) == 2
