@@ -945,9 +945,12 @@ def report(args, data: Path, size_runs: list[SizeRun], header: str) -> str:
         f"{sr.size}: " + ", ".join(f"round {i + 1} {_f(worst_p95(rs)[0])} s" for i, rs in enumerate(sr.rounds))
         for sr in size_runs if sr.rounds)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    ttl = ("" if args.session_ttl_s is None else
+           f" Sessions whose client left were kept {args.session_ttl_s:g} s for a reconnect (Streamlit: 120 s), so "
+           f"the settled samples came {args.settle_s:g} s after a round.")
     switch = ("" if args.switch_interval_s is None else
               f" The server's switch interval was set to {args.switch_interval_s:g} s (an experiment; Python's is 0.005 s).")
-    return f"""{header}; load average {load} at the end (the machine is shared). Data: `{data.name}`.{switch}
+    return f"""{header}; load average {load} at the end (the machine is shared). Data: `{data.name}`.{ttl}{switch}
 Server and clients on the same machine; each number of sessions on a fresh server. Each session signs in (one
 user per session: leaders, planners, staff) and goes through the morning: overview, change street, coverage,
 cases, change period (最近一年), overdue list, download it (Excel), with a think time of
@@ -977,7 +980,8 @@ async def run_size(args, pw, data: Path, size: int, home: Path, work: Path, on_r
     env = {"GRIDATLAS_HOME": str(home), "BENCH_SAMPLES": str(samples)}
     if args.switch_interval_s is not None:
         env["BENCH_SWITCH_INTERVAL_S"] = str(args.switch_interval_s)
-    server = start_server(data, env_extra=env, module="bench._load_server", log_dir=work)
+    ttl = [] if args.session_ttl_s is None else ["--server.disconnectedSessionTTL", str(int(args.session_ttl_s))]
+    server = start_server(data, env_extra=env, module="bench._load_server", log_dir=work, args=ttl)
     sr.server_start_s, sr.started = server.start_s, time.time()
     print(f"{size} sessions: server {server.url} healthy in {server.start_s:.1f} s; log {server.log}", flush=True)
     try:
@@ -1085,8 +1089,11 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"sessions per round, 1 to {MAX_SESSIONS}; several numbers: each on a fresh server, in turn")
     p.add_argument("--browsers", type=int, default=3, help=f"how many of them are Chromium (0 to {MAX_BROWSERS})")
     p.add_argument("--per-browser", type=int, default=10, help="browser contexts per Chromium process")
-    p.add_argument("--settle-s", type=float, default=125.0,
-                   help="after a round, wait this long (Streamlit keeps a left session 120 s) before the settled sample")
+    p.add_argument("--settle-s", type=float, default=None,
+                   help="after a round, wait this long before the settled sample (default: the session TTL + 5 s)")
+    p.add_argument("--session-ttl-s", type=float, default=None,
+                   help="how long the server keeps a session whose browser left, for a reconnect (Streamlit's "
+                        "server.disconnectedSessionTTL, 120 s by default): shorter, the settled samples come sooner")
     p.add_argument("--ramp-s", type=float, default=15.0, help="sessions start evenly over this many seconds")
     p.add_argument("--think-s", type=float, nargs=2, default=[2.0, 6.0], metavar=("MIN", "MAX"),
                    help="think time between two steps, drawn uniformly from MIN..MAX seconds")
@@ -1106,6 +1113,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="also write every session's step times (and when each step ended) to FILE, as JSON")
     p.add_argument("--no-write", action="store_true", help="print the figures without writing RESULTS.md")
     args = p.parse_args(argv)
+    if args.session_ttl_s is not None and not 5 <= args.session_ttl_s <= 600:
+        p.error("--session-ttl-s must be 5 to 600")
+    if args.settle_s is None:
+        args.settle_s = (120.0 if args.session_ttl_s is None else args.session_ttl_s) + 5.0
     if not 1 <= args.rounds <= 5:
         p.error("--rounds must be 1 to 5")
     if not 1 <= len(args.sessions) <= 4 or not all(1 <= n <= MAX_SESSIONS for n in args.sessions):

@@ -139,7 +139,14 @@ class Dataset:
 
     @property
     def streets(self) -> list[str]:
-        return sorted(self.grids["street"].dropna().unique().tolist())
+        """The grids' streets, sorted; a new list each call. Worked out once per dataset: every page run of every
+        session asks for it, most of them several times (the sidebar, the page, its sections)."""
+        try:
+            kept = object.__getattribute__(self, "_streets")
+        except AttributeError:
+            kept = tuple(sorted(self.grids["street"].dropna().unique().tolist()))
+            object.__setattr__(self, "_streets", kept)  # not a field: equality, repr and with_layer ignore it
+        return list(kept)
 
     def present_layers(self) -> list[str]:
         return [n for n in LAYER_NAMES if self._raw(n) is not None]
