@@ -126,10 +126,9 @@ with st.container(border=True, key="meeting-equity"), section("meeting.equity"):
     if fair is None and not needs:
         st.info(t("meeting.note.no_day_care", lang=lang), icon=":material/info:")
     if fair is not None:
-        eq_table, eq_worst = st.columns([3, 2])
-        show_table(text_frame(req.equity_table(fair, b, lang)), static=True, where=eq_table, border="horizontal")
-        eq_worst.markdown(f"**{md(t('equity.worst_title', lang=lang))}**\n\n"
-                          + "\n".join(f"- {md(x)}" for x in req.worst_lines(fair, b, lang)))
+        show_table(text_frame(req.equity_table(fair, b, lang)), static=True, border="horizontal")
+        st.markdown(f"**{md(t('equity.worst_title', lang=lang))}**\n\n"
+                    + "\n".join(f"- {md(x)}" for x in req.worst_lines(fair, b, lang)))
         for line in req.definition_lines(lang, b):
             st.caption(md(line))
 

@@ -104,6 +104,22 @@ def coverage_label(brief: MeetingBrief, lang: str) -> str:
     return t("meeting.fig.coverage", lang=lang) if who is None else t("meeting_plan.fig.coverage", lang=lang, who=who)
 
 
+def coverage_card_label(brief: MeetingBrief, lang: str) -> str:
+    """The coverage card's label: the meeting's own (老人覆盖率), or a short one naming the people counted
+    (2030年80+覆盖率, "80+ covered, 2030"; `coverage_help` says it in full)."""
+    if brief.demand_is_today:
+        return t("meeting.fig.coverage", lang=lang)
+    band = t(f"meeting_plan.card.band.{brief.demand_weight}", lang=lang)
+    if brief.demand_year is None:
+        return t("meeting_plan.card.coverage", lang=lang, band=band)
+    return t("meeting_plan.card.coverage_year", lang=lang, band=band, year=brief.demand_year)
+
+
+def in_sentence(who: str) -> str:
+    """A demand label inside a sentence ("aged 80+ in 2030"; Chinese unchanged)."""
+    return who[:1].lower() + who[1:]
+
+
 def coverage_help(brief: MeetingBrief, lang: str) -> str:
     who = counted(brief, lang)
     if who is None:
@@ -146,7 +162,7 @@ def cards(brief: MeetingBrief, lang: str) -> list[Card]:
             change = _fmt_delta(f.kind, d, lang)
             delta = t("meeting.delta.vs", lang=lang, delta=change)
             sign = int(np.sign(round(d, 9)))
-        label = coverage_label(brief, lang) if f.key == "coverage" else t(f"meeting.fig.{f.key}", lang=lang)
+        label = coverage_card_label(brief, lang) if f.key == "coverage" else t(f"meeting.fig.{f.key}", lang=lang)
         out.append(Card(f.key, label, value, delta, sign, WORSE_WHEN_UP[f.key], change))
     return out
 
@@ -215,7 +231,7 @@ def gaps_summary(brief: MeetingBrief, lang: str) -> str:
     who = counted(brief, lang)
     if who is not None:
         return t("meeting_plan.gaps.summary", lang=lang, gaps=f"{len(g):,}", uncovered=fmt_count(uncovered),
-                 who=who)
+                 who=in_sentence(who))
     return t("meeting.gaps.summary", lang=lang, gaps=f"{len(g):,}", uncovered=fmt_count(uncovered))
 
 

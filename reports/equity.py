@@ -13,7 +13,7 @@ from analysis.meeting import COVERAGE_RADIUS_M, COVERAGE_TYPE, MeetingBrief
 from analysis.projection import with_demand
 from geo.dataset import Dataset
 from i18n import t
-from reports.content import TextTable, counted, fmt_count, fmt_share
+from reports.content import TextTable, counted, fmt_count, fmt_share, in_sentence
 
 SECTION = "equity"
 WORST_SHOWN = 5
@@ -60,7 +60,8 @@ def worst_lines(result: EquityResult, brief: MeetingBrief, lang: str, *, top: in
     if brief.street is not None:
         worst = worst[worst["street"] == brief.street]
     who = counted(brief, lang)
-    key, extra = ("equity.worst_line", {}) if who is None else ("meeting_plan.equity.worst_line", {"who": who})
+    key, extra = ("equity.worst_line", {}) if who is None else ("meeting_plan.equity.worst_line",
+                                                                 {"who": in_sentence(who)})
     return [t(key, lang=lang, grid=r.grid_id, street=r.street, elderly=fmt_count(r.elderly),
               access=f"{r.access:.1f}", share=fmt_share(r.beyond_share), **extra) for r in worst.head(top).itertuples()]
 

@@ -102,7 +102,11 @@ def _heading(pdf: _Doc, text: str) -> None:
 def _para(pdf: _Doc, text: str, *, size: float = 12, color=(0, 0, 0), w: float = 0) -> None:
     pdf.set_font(FAMILY, "", size)
     pdf.set_text_color(*color)
-    pdf.multi_cell(w, size * 0.5, text, new_x="LMARGIN" if not w else "LEFT", new_y="NEXT")
+    # Chinese wraps between any two characters, never only at the few spaces (fpdf2 would break a line early at the
+    # last space and stretch it across the page); left-aligned, so no line is stretched
+    chinese = str(getattr(pdf, "lang", "")).startswith("zh")
+    pdf.multi_cell(w, size * 0.5, text, new_x="LMARGIN" if not w else "LEFT", new_y="NEXT", align="L",
+                   wrapmode="CHAR" if chinese else "WORD")
     pdf.set_text_color(0, 0, 0)
 
 

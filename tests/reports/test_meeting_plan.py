@@ -107,7 +107,8 @@ def test_the_deck_says_what_it_counts_and_its_equity_slide_counts_it(demo, lang)
     assert t("meeting_plan.subtitle.projected", lang=lang, who=who, source="survival_ratios.csv",
              assumption=t("meeting_plan.assumption", lang=lang)) in texts[0][1]
     figures = next(s for s in texts if t("meeting.sec.figures", lang=lang) in s)
-    cover = next(x for x in figures if x.startswith(t("meeting_plan.fig.coverage", lang=lang, who=who)))
+    card = t("meeting_plan.card.coverage_year", lang=lang, band="80+", year=2030)
+    cover = next(x for x in figures if x.startswith(card))
     assert cover.split("\n")[1] == fmt_share(b.figure("coverage").value)
     gaps_title = t("meeting_plan.sec.with_who", lang=lang, title=t("meeting.sec.gaps", lang=lang), who=who)
     assert any(gaps_title in s for s in texts)

@@ -69,8 +69,10 @@ def test_a_plan_year_and_the_80_plus_change_the_meeting_s_figures_and_labels(dem
     assert not at.exception, [e.value for e in at.exception]
     b = meeting_brief(demo, year=2030)
     who = _who(lang, 2030, "elderly")
-    label = t("meeting_plan.fig.coverage", lang=lang, who=who)
+    label = t("meeting_plan.card.coverage_year", lang=lang, band="60+", year=2030)
     assert _metrics(at)[label] == fmt_share(b.figure("coverage").value)
+    assert [m.help for m in at.metric if m.label == label][0].startswith(
+        t("meeting_plan.fig.coverage.help", lang=lang, who=who))
     assert b.figure("coverage").value != today.figure("coverage").value
     heads = [h.value for h in at.subheader]
     for section in ("gaps", "equity"):
@@ -82,7 +84,7 @@ def test_a_plan_year_and_the_80_plus_change_the_meeting_s_figures_and_labels(dem
     assert not at.exception, [e.value for e in at.exception]
     b80 = meeting_brief(demo, year=2030, weight="elderly_80")
     who = _who(lang, 2030, "elderly_80")
-    assert _metrics(at)[t("meeting_plan.fig.coverage", lang=lang, who=who)] == fmt_share(
+    assert _metrics(at)[t("meeting_plan.card.coverage_year", lang=lang, band="80+", year=2030)] == fmt_share(
         b80.figure("coverage").value)
     equity = next(tb.value for tb in at.table if who in tb.value.columns)
     want = equity_by_grid(with_demand(demo, year=2030, weight="elderly_80"), facility_types=("day_care",),
