@@ -295,8 +295,8 @@ def _cmd_open_site(args: argparse.Namespace) -> int:
 
         raise scenario_missing(args.name)
     day = parse_day(args.on)
-    info, facilities = open_scenario_site(store, load(args), saved[args.name], args.open, opened_on=day,
-                                          user=args.user)
+    # the whole dataset's facilities, also with --district: one district's part would replace the city's layer
+    info, facilities = open_scenario_site(store, saved[args.name], args.open, opened_on=day, user=args.user)
     audit("import", target=f"{store.name}/facilities", detail=opening_note(args.name, args.open, day),
           user=args.user)
     print_json({"command": "scenarios open", "data": str(args.data), "scenario": args.name, "site": args.open,

@@ -28,7 +28,7 @@ from i18n import error_text, label_of, problem_text, t
 from ui import auth, widgets
 from ui.city import require_district
 from ui.context import get_context
-from ui.data import get_dataset, get_ref, get_store
+from ui.data import get_ref, get_store
 from ui.maps import legend, show_map
 from ui.planning import plan_controls
 from ui.section import section
@@ -297,9 +297,6 @@ def open_section(path: str, store, by_name: dict) -> None:
     st.markdown(f"**{t('siting_scn.open.title')}**")
     if st.session_state.get(OPENED_FLASH):  # the last opening, shown once after the page reran on the new version
         st.success(st.session_state.pop(OPENED_FLASH))
-    if get_ref(path).is_part:  # one district of a city: its facilities are part of the city's layer
-        st.caption(t("siting_scn.open.city"))
-        return
     o1, o2, o3, o4 = st.columns([2, 1.6, 1.4, 1])
     which = o1.selectbox(t("siting_scn.open.scenario"), list(by_name), key="scn_open_pick")
     s, scn = by_name[which]
@@ -308,7 +305,8 @@ def open_section(path: str, store, by_name: dict) -> None:
     if o4.button(t("siting_scn.open.button"), key="scn_open"):
         viewer = auth.require("staff", action="import", target=f"{store.name}/facilities")
         try:
-            info, _ = open_scenario_site(store, get_dataset(path), s, site, opened_on=day, user=viewer.name)
+            # the whole dataset's layer (also for one district of a city: the store is the city's)
+            info, _ = open_scenario_site(store, s, site, opened_on=day, user=viewer.name)
         except AnalysisError as err:
             st.error(t("siting_scn.open.failed", message=error_text(err)))
             return

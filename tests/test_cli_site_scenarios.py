@@ -81,3 +81,22 @@ def test_distance_save_refusals(demo, capsys, tmp_path):
     code, again, err = _run(capsys, *base, "--overwrite")
     assert code == 0 and again["saved"] == "两站"
     assert [s.name for s in open_store(demo).list_scenarios()] == ["两站"]
+
+
+def test_opening_a_districts_site_keeps_the_other_districts_facilities(backend, store_url, tmp_path, capsys):
+    """In a city, `scenarios --district D --open` adds the site to the whole city's facilities layer (a district's
+    part alone once replaced the city's layer, dropping the other districts' stations)."""
+    from tests.storefixtures import small_city
+
+    city = small_city()
+    open_store(store_url).import_dataset(city, source="city.gpkg")
+    code, east, err = _run(capsys, "site", "--data", store_url, "--district", "东区", "--objective", "distance",
+                           "--new", "1", "--save", "东区一站", "--out", str(tmp_path / "e.csv"))
+    assert code == 0, err
+    site = east["sites"][0]
+    code, opened, err = _run(capsys, "scenarios", "--data", store_url, "--district", "东区", "--open", site,
+                             "--name", "东区一站", "--on", "2024-01-05")
+    assert code == 0, err
+    after = open_store(store_url).load().facilities
+    assert sorted(after["facility_id"]) == sorted([*city.facilities["facility_id"], site])
+    assert opened["facilities"] == len(city.facilities) + 1

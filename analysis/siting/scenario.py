@@ -425,13 +425,16 @@ def opening_note(scenario: str, site_id: str, day: dt.date) -> str:
     return f"scenario {scenario}: site {site_id} opened {day.isoformat()}"
 
 
-def open_scenario_site(store: DatasetStore, ds: Dataset, scenario: Scenario, site_id: str, *, opened_on: dt.date,
+def open_scenario_site(store: DatasetStore, scenario: Scenario, site_id: str, *, opened_on: dt.date,
                        user: str | None = None) -> tuple[VersionInfo, gpd.GeoDataFrame]:
     """Mark a site of a saved scenario opened on ``opened_on``: the facilities layer with it
-    (`analysis.history.open_site`, its coded refusals) stored as a new version. The caller writes the audit entry
-    (``import``, `opening_note` as detail). Returns the version and the new facilities layer."""
+    (`analysis.history.open_site`, its coded refusals) stored as a new version. The whole dataset's grids,
+    facilities and candidates are read here (never one district's part, whose facilities alone would replace the
+    city's). The caller writes the audit entry (``import``, `opening_note` as detail). Returns the version and the
+    new facilities layer."""
     from analysis.history import open_site
 
+    ds = store.load(layers=("candidates",))
     facilities = open_site(ds, scenario, str(site_id), opened_on=opened_on)
     info = store.import_layer("facilities", facilities, mode="replace", user=user,
                               source=opening_note(scenario.name, str(site_id), opened_on))

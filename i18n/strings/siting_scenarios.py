@@ -49,6 +49,4 @@ STRINGS = {
     "siting_scn.open.done": ("站点 {site} 已标记为 {day} 启用（版本 {version}）。",
                              "Site {site} marked opened on {day} (version {version})."),
     "siting_scn.open.failed": ("未能标记启用：{message}", "Not marked opened: {message}"),
-    "siting_scn.open.city": ("市级数据中请在全市数据上标记站点启用（命令行 scenarios --open）。",
-                             "In a city dataset, mark a site opened on the whole city's data (scenarios --open)."),
 }

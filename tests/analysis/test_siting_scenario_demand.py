@@ -166,7 +166,7 @@ def test_a_distance_scenarios_site_is_marked_opened(tmp_path, monkeypatch):
     ds = store.load()
     res = pmedian_sites(ds, n_new=2)
     scn = DistanceRun.of(DistanceRequest(n_new=2), res).to_scenario("距离两站", dataset="demo")
-    info, fac = open_scenario_site(store, ds, scn, res.site_ids[1], opened_on=dt.date(2019, 6, 3), user="张三")
+    info, fac = open_scenario_site(store, scn, res.site_ids[1], opened_on=dt.date(2019, 6, 3), user="张三")
     assert info.id == 2 and len(fac) == len(ds.facilities) + 1
     new = store.load().facilities.set_index("facility_id").loc[res.site_ids[1]]
     assert (new["type"], new["status"], str(new["opened_on"])[:10]) == ("day_care", "operating", "2019-06-03")
@@ -176,7 +176,7 @@ def test_a_distance_scenarios_site_is_marked_opened(tmp_path, monkeypatch):
     first = scenario_equity(ds, load_run(scn))[1].streets
     pd.testing.assert_frame_equal(again, first, check_exact=False, rtol=1e-9)
     with pytest.raises(AnalysisError) as exc:
-        open_scenario_site(store, store.load(), scn, "SF-S-999", opened_on=dt.date(2019, 6, 3))
+        open_scenario_site(store, scn, "SF-S-999", opened_on=dt.date(2019, 6, 3))
     assert str(exc.value) == f"site 'SF-S-999' is not one of scenario '距离两站''s sites ({', '.join(res.site_ids)})"
     assert len(store.versions()) == 2  # refused: no new version
 
