@@ -257,8 +257,8 @@ def scenarios_section(path: str, dataset: str, run: SitingRun | None, plan: Plan
                 st.markdown(f"**{t('siting_scn.equity.title')}**")
                 try:
                     before, after = saved_equity(path, get_store(path).token, s)
-                except AnalysisError as err:
-                    st.error(t("siting.error", message=error_text(err)))
+                except AnalysisError as err:  # e.g. a plan-year scenario on data that has lost its age bands
+                    st.error(t("siting_scn.equity.failed", message=error_text(err)))
                 else:
                     show_table(equity_frame(before, after), hide_index=True, width="stretch")
         st.caption(t("siting_scn.equity.help"))

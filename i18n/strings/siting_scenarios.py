@@ -26,6 +26,7 @@ STRINGS = {
                                   "one's own demand."),
     "siting_scn.common": ("两个方案共有 {n} 个相同站址。", "The two scenarios share {n} sites."),
     "siting_scn.equity.title": ("公平性（全区，按本方案的需求）", "Equity (district, this scenario's demand)"),
+    "siting_scn.equity.failed": ("无法计算公平性：{message}", "Equity could not be computed: {message}"),
     "siting_scn.equity.figure": ("指标", "Figure"),
     "siting_scn.equity.before": ("现状", "Now"),
     "siting_scn.equity.after": ("建成后", "With the new sites"),

@@ -197,3 +197,26 @@ def test_who_may_save_delete_and_mark_opened(demo, tmp_path, role, buttons):
     # everyone sees the list and the comparison with its equity
     assert _listed(at)["方案名称"].tolist() == ["距离两站"]
     assert len([df for df in at.dataframe if "指标" in df.value.columns]) == 2
+
+
+def test_a_plan_year_scenario_on_data_without_age_bands_says_why_it_has_no_equity(tmp_path, monkeypatch):
+    from analysis.siting import scenario_equity
+    from geo.dataset import write_dataset
+    from geo.errors import AnalysisError
+    from i18n import error_text
+    from tests.analysis.siting_fixtures import siting_dataset
+
+    monkeypatch.setenv("GRIDATLAS_HOME", str(tmp_path / "home"))
+    path = write_dataset(siting_dataset(), tmp_path / "siting.gpkg")
+    monkeypatch.setenv("GRIDATLAS_DATA", str(path))
+    ds = open_store(str(path)).load()
+    req = SitingRequest(params=SitingParams(radius_m=300.0), mode="n", n_new=1, solver="exact", curve_max=1)
+    run = run_siting(siting_problem(ds, req.params), req)
+    later = run.to_scenario("2030一站", dataset="x", demand=PlanDemand.of(2030))  # saved where bands existed
+    open_store(str(path)).save_scenario(later)
+    with pytest.raises(AnalysisError) as exc:
+        scenario_equity(ds, load_run(later))
+    assert exc.value.code == "analysis.age_bands_missing"
+    at = _page()
+    assert f"无法计算公平性：{error_text(exc.value, lang='zh')}" in [e.value for e in at.error]
+    assert _listed(at)["按谁的需求"].tolist() == ["2030年60岁以上老人（生存率表 survival_ratios.csv，模型假设）"]
