@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -131,6 +132,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except BaseException:
         end_line(progress)
         raise
+    read = dataclasses.replace(read, gdf=None)  # the rows are stored: let them go before what follows reads them
     prepare_city(store)
     page_data = pagedata.prepare_store(store, progress)  # the overview's data, so its first visit waits for none
     finish(progress, args.lang)
