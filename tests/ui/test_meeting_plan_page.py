@@ -20,6 +20,7 @@ from i18n import t
 from reports.content import fmt_count, fmt_share, needs_line
 from tests.e2e.conftest import ROOT
 from tests.partial import required_only
+from ui.meeting import file_name
 
 APP = str(ROOT / "app.py")
 
@@ -95,6 +96,8 @@ def test_a_plan_year_and_the_80_plus_change_the_meeting_s_figures_and_labels(dem
     assert district[t("equity.col.beyond", lang=lang)] == fmt_count(want["beyond"])
     gaps = next(tb.value for tb in at.table if t("meeting_plan.col.uncovered", lang=lang, who=who) in tb.value.columns)
     assert len(gaps) == 5
+    assert file_name(b80, "pptx") == "石峰区_2019-06_调度会_2030_80+.pptx"
+    assert file_name(today, "xlsx") == "石峰区_2019-06_调度会.xlsx"
 
 
 def test_without_age_bands_the_page_says_what_a_plan_year_needs(tmp_path, monkeypatch):
