@@ -165,12 +165,16 @@ def install_timing_hooks() -> None:
         _REQUESTED[self.id] = time.time()
         return request_rerun(self, client_state)
 
+    limit = int(os.environ.get("BENCH_MAX_RUNS") or 0)
+    slots = threading.BoundedSemaphore(limit) if limit > 0 else contextlib.nullcontext()
+
     def timed_run_script(self, rerun_data):
         _SECTIONS.stack, _SECTIONS.caches = [], []
         requested = _REQUESTED.get(self._session_id)
-        t0, cpu0 = time.time(), time.thread_time()
         try:
-            return run_script(self, rerun_data)
+            with slots:  # an experiment of the load test (--max-runs): at most so many script runs at once
+                t0, cpu0 = time.time(), time.thread_time()
+                return run_script(self, rerun_data)
         finally:
             t1, cpu1 = time.time(), time.thread_time()
             ctx = get_script_run_ctx()

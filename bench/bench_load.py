@@ -520,6 +520,12 @@ def cores_busy(samples: list[dict], t0: float, t1: float) -> float | None:
     return (inside[-1]["cpu_s"] - inside[0]["cpu_s"]) / (inside[-1]["t"] - inside[0]["t"])
 
 
+def server_cpu_s(samples: list[dict], t0: float, t1: float) -> float | None:
+    """The server's CPU seconds between its first and last sample inside ``t0``..``t1``."""
+    inside = [s for s in samples if t0 <= s["t"] <= t1 and "cpu_s" in s]
+    return inside[-1]["cpu_s"] - inside[0]["cpu_s"] if len(inside) >= 2 else None
+
+
 def peak_rss(samples: list[dict], t0: float, t1: float) -> int | None:
     inside = [s["rss"] for s in samples if t0 <= s["t"] <= t1]
     return max(inside) if inside else None
@@ -845,10 +851,12 @@ def size_report(args, sr: SizeRun) -> str:
         ws_worst, _ = worst_p95(ws)
         connects = [r.connect_s for r in ws if r.connect_s is not None]
         settled = sr.settled[i + 1]["rss"] / gib if len(sr.settled) > i + 1 else None
+        cpu = server_cpu_s(sr.samples, t0, t1)
         per_round.append(
             f"| {i + 1} | {len(rs)} | {sum(1 for r in rs if r.error)} | {_f(worst)} ({step.replace('_', ' ')}) | "
             f"{_f(ws_worst)} | {_f((peak_rss(sr.samples, t0, t1) or 0) / gib)} GB | {_f(settled)} GB | "
-            f"{_f(cores_busy(sr.samples, t0, t1))} | {cl.cpu_s / cl.wall_s:.2f} | {cl.children_cpu_s / cl.wall_s:.2f} | "
+            f"{_f(cores_busy(sr.samples, t0, t1))} | {_f(None if cpu is None else cpu / len(rs))} | "
+            f"{cl.cpu_s / cl.wall_s:.2f} | {cl.children_cpu_s / cl.wall_s:.2f} | "
             f"{_f(cl.lag_p95_s)} / {_f(cl.lag_max_s)} | {' / '.join(_f(x) for x in _stats(connects))} | "
             f"{sr.log_errors[i] if i < len(sr.log_errors) else '—'} | {cl.wall_s:.0f} s |")
     growth = [((b["rss"] - a["rss"]) / 1024 ** 2, b["blocks"] - a["blocks"],
@@ -914,13 +922,14 @@ Browser sessions:
 
 {step_table(rounds, "browser")}
 
-Per round ("server CPU": cores busy in the server process; "client CPU": this process, every websocket session
+Per round ("server CPU": cores busy in the server process, and its CPU seconds in the round per session;
+"client CPU": this process, every websocket session
 on one event loop, in cores; "Chromium": the browsers' processes, in cores; "loop late": how late the client's
 event loop woke, p95 / max s; "connect": a websocket session's HTTP checks and handshake, median / p95 s;
 "log": tracebacks and failed sections in the server's log):
 
-| round | sessions | errors | worst step p95 s | worst websocket p95 s | server peak RSS | settled after | server CPU | client CPU | Chromium | loop late s | connect s | log | wall |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| round | sessions | errors | worst step p95 s | worst websocket p95 s | server peak RSS | settled after | server CPU | server CPU s per session | client CPU | Chromium | loop late s | connect s | log | wall |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(per_round)}
 
 - errors: {len(errors)} of {len(every_session)} sessions{''.join(f'; round {a} session {r.index} ({r.kind}): {r.error}' for a, r in errors[:5])}
@@ -950,6 +959,8 @@ def report(args, data: Path, size_runs: list[SizeRun], header: str) -> str:
            f"the settled samples came {args.settle_s:g} s after a round.")
     switch = ("" if args.switch_interval_s is None else
               f" The server's switch interval was set to {args.switch_interval_s:g} s (an experiment; Python's is 0.005 s).")
+    if args.max_runs is not None:
+        switch += f" At most {args.max_runs} script runs at once in the server (an experiment; the others waited)."
     return f"""{header}; load average {load} at the end (the machine is shared). Data: `{data.name}`.{ttl}{switch}
 Server and clients on the same machine; each number of sessions on a fresh server. Each session signs in (one
 user per session: leaders, planners, staff) and goes through the morning: overview, change street, coverage,
@@ -980,6 +991,8 @@ async def run_size(args, pw, data: Path, size: int, home: Path, work: Path, on_r
     env = {"GRIDATLAS_HOME": str(home), "BENCH_SAMPLES": str(samples)}
     if args.switch_interval_s is not None:
         env["BENCH_SWITCH_INTERVAL_S"] = str(args.switch_interval_s)
+    if args.max_runs is not None:
+        env["BENCH_MAX_RUNS"] = str(args.max_runs)
     ttl = [] if args.session_ttl_s is None else ["--server.disconnectedSessionTTL", str(int(args.session_ttl_s))]
     server = start_server(data, env_extra=env, module="bench._load_server", log_dir=work, args=ttl)
     sr.server_start_s, sr.started = server.start_s, time.time()
@@ -1107,6 +1120,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="profile the server with py-spy during the rounds of this many sessions (default: the most)")
     p.add_argument("--profile-rate", type=int, default=50, help="py-spy's samples per second")
     p.add_argument("--no-profile", action="store_true", help="no sampling profile")
+    p.add_argument("--max-runs", type=int, default=None,
+                   help="an experiment: at most this many script runs at once in the server (the others wait)")
     p.add_argument("--switch-interval-s", type=float, default=None,
                    help="an experiment: the server's sys.setswitchinterval (Python's default 0.005 s)")
     p.add_argument("--dump", default=None, metavar="FILE",
@@ -1127,6 +1142,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--think-s MIN MAX: 0 <= MIN <= MAX <= 60")
     if not 0 <= args.ramp_s <= 600:
         p.error("--ramp-s must be 0 to 600")
+    if args.max_runs is not None and not 1 <= args.max_runs <= 64:
+        p.error("--max-runs must be 1 to 64")
     if args.switch_interval_s is not None and not 0.0001 <= args.switch_interval_s <= 0.1:
         p.error("--switch-interval-s must be 0.0001 to 0.1")
     if not 1 <= args.profile_rate <= 200:

@@ -24,6 +24,7 @@ from bench.bench_load import (
     round_figures,
     runs_between,
     section_rows,
+    server_cpu_s,
     step_parts,
     step_table,
     worst_p95,
@@ -94,6 +95,9 @@ def test_server_cpu_and_peak_memory_within_a_round():
     assert cores_busy(samples, 0.0, 10.0) == pytest.approx(1.5)  # (25 - 10) / (10 - 0)
     assert cores_busy(samples, 5.0, 20.0) == pytest.approx(28 / 15)
     assert cores_busy(samples, 11.0, 19.0) is None  # no two samples inside
+    assert server_cpu_s(samples, 0.0, 10.0) == pytest.approx(15.0)
+    assert server_cpu_s(samples, 5.0, 30.0) == pytest.approx(28.0)
+    assert server_cpu_s(samples, 11.0, 19.0) is None
     assert peak_rss(samples, 0.0, 10.0) == 300
     assert peak_rss(samples, 21.0, 30.0) is None
 
