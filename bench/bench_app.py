@@ -14,8 +14,9 @@ same run: BEFORE_TREE is a checkout of the code to compare with (e.g. a git work
 checkout (or ``--after TREE``, e.g. a clean worktree of HEAD) is "after". For each, on a copy of the Wuchang dataset of its own (``cache/wuchang.gpkg`` with its
 versions): the overview map's payload (the script, and the bytes Streamlit sends it as: JSON with non-ASCII
 escaped), and the first visit after a server restart (the version's page data on disk from a first start):
-server start -> healthy, then navigation -> the map's frame attached -> every grid drawn, ``--repeat`` restarts
-per tree, alternating, medians. The server's own warm-up line says where its start went.
+server start -> healthy, then navigation -> every grid drawn, ``--repeat`` restarts per tree, alternating,
+medians; and what the browser alone spends on the map (its script run in headless Chromium until painted, the
+scripts it needs loaded first). The server's own warm-up line says where its start went.
 
     python -m bench.bench_app --light /tmp/before [--repeat 5] [--no-write]
 """
@@ -89,16 +90,49 @@ for label, kw in cases:
     p = map_payload(build_district_map(ds, **kw)[0])
     out[label] = {"script": len(p.script.encode("utf-8")), "wire": len(json.dumps(p.script)),
                   "build_s": time.perf_counter() - t0, "estates": "ga-estate" in p.script}
+    with open(sys.argv[2] + "." + label + ".json", "w", encoding="utf-8") as fh:
+        json.dump({"script": p.script, "header": p.header, "js_links": p.js_links, "css_links": p.css_links}, fh)
 print(json.dumps(out))
 """
 
 
-def _tree_payload(tree: Path, data: Path, env: dict[str, str]) -> dict:
-    out = subprocess.run([sys.executable, "-c", _PAYLOAD_CHILD, str(data)], cwd=tree, env=env, capture_output=True,
-                         text=True, check=False)
+def _tree_payload(tree: Path, data: Path, env: dict[str, str], dump: Path) -> dict:
+    """The tree's overview map payload sizes; each payload also written to ``dump.<case>.json``."""
+    out = subprocess.run([sys.executable, "-c", _PAYLOAD_CHILD, str(data), str(dump)], cwd=tree, env=env,
+                         capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+_DRAW = """async ([script, n]) => {
+    const t0 = performance.now();
+    (0, eval)(script);
+    const parsed = performance.now();
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const drawn = document.querySelectorAll("path.ga-grid").length;
+    return {eval_ms: parsed - t0, painted_ms: performance.now() - t0, grids: drawn, expected: n};
+}"""
+
+
+def browser_draw(payload: Path, tree: Path, *, n_grids: int, repeat: int) -> list[dict]:
+    """What the map component does with a payload, alone in headless Chromium: the map's scripts loaded from the
+    tree's static/ (not timed), then its script run (parse, decode, Leaflet building every layer) until painted."""
+    p = json.loads(payload.read_text(encoding="utf-8"))
+    runs = []
+    with chromium_page() as page:
+        for _ in range(repeat):
+            page.set_content(f"<html><head>{p['header']}</head><body>"
+                             '<div id="map_div" style="width:1100px;height:600px"></div></body></html>')
+            for css in p["css_links"]:
+                page.add_style_tag(path=str(tree / "static" / css.removeprefix("/app/static/")))
+            for js in p["js_links"]:
+                page.add_script_tag(path=str(tree / "static" / js.removeprefix("/app/static/")))
+            got = page.evaluate(_DRAW, [p["script"], n_grids])
+            if got["grids"] != n_grids:
+                raise RuntimeError(f"{payload}: {got['grids']} grids drawn, expected {n_grids}")
+            runs.append(got)
+    return runs
 
 
 def _start_in(tree: Path, env: dict[str, str], log: Path) -> AppServer:
@@ -156,9 +190,15 @@ def light(before: Path, *, after: Path = ROOT, repeat: int, write: bool) -> None
         envs[label] = {**os.environ, "GRIDATLAS_HOME": str(d / "home"), "GRIDATLAS_DATA": str(d / "wuchang.gpkg"),
                        "PYTHONUNBUFFERED": "1"}
     machine = machine_line()
-    sizes = {label: _tree_payload(tree, work / label / "wuchang.gpkg", envs[label]) for label, tree in trees.items()}
+    sizes = {label: _tree_payload(tree, work / label / "wuchang.gpkg", envs[label], work / label / "payload")
+             for label, tree in trees.items()}
     print(sizes, flush=True)
     n = 1811
+    draw: dict[str, list[dict]] = {label: [] for label in trees}
+    for _ in range(repeat):  # alternating, as the restarts below
+        for label, tree in trees.items():
+            draw[label] += browser_draw(work / label / "payload.default.json", tree, n_grids=n, repeat=1)
+    print(draw, flush=True)
     for label, tree in trees.items():  # a first start: the version's page data (and map) built and kept
         print(label, "first start", _first_visit(tree, envs[label], work / label / "server.log", n), flush=True)
     runs: dict[str, list[dict]] = {label: [] for label in trees}
@@ -193,8 +233,12 @@ def light(before: Path, *, after: Path = ROOT, repeat: int, write: bool) -> None
         vals = [r[key] for r in runs[label]]
         return f"{statistics.median(vals):.2f} s ({', '.join(f'{v:.1f}' for v in vals)})"
 
-    for key, what in (("start_s", "server start → healthy"), ("frame_s", "first visit: navigation → map frame attached"),
-                      ("drawn_s", "first visit: navigation → every grid drawn")):
+    for key, what in (("eval_ms", "Chromium alone: run the map script (parse, decode, build every layer)"),
+                      ("painted_ms", "Chromium alone: run the map script until painted")):
+        vals = {label: [r[key] for r in draw[label]] for label in trees}
+        lines.append(f"| {what} (median; runs) | " + " | ".join(
+            f"{statistics.median(v):.0f} ms ({', '.join(f'{x:.0f}' for x in v)})" for v in vals.values()) + " |")
+    for key, what in (("start_s", "server start → healthy"), ("drawn_s", "first visit: navigation → every grid drawn")):
         lines.append(f"| {what} (median; runs) | {cell('before', key)} | {cell('after', key)} |")
     lines += ["", "Server warm-up lines of the last restart: before — " + runs["before"][-1]["warm"]
               + "; after — " + runs["after"][-1]["warm"] + "."]

@@ -22,10 +22,10 @@ from geo.schema import FACILITY_TYPES, MANAGEMENT
 from i18n import label_of, t
 from ui.context import PageContext
 from ui.data import derived, get_dataset
-from ui.mapcodec import FORMAT as MAP_FORMAT
 from ui.maps import (
     FACILITY_COLORS,
     MANAGEMENT_COLORS,
+    PAYLOAD_VERSION,
     MapPayload,
     add_lines,
     add_points,
@@ -128,11 +128,11 @@ def district_map(path: str, token: str, street: str | None, lang: str, tiles: st
     set of optional ``layers`` switched on (`OPTIONAL_LAYERS`; none by default).
 
     Kept beside the version and in memory (`ui.data.derived`): a restarted server reads it back instead of
-    building the map again. The name's digest covers the map's format (`ui.mapcodec.FORMAT`), so a payload
-    kept by an older version of the app is not reused.
+    building the map again. The name's digest covers `ui.maps.PAYLOAD_VERSION`, so a payload kept by an
+    older version of the app is not reused.
     """
     shown = _optional(layers)
-    digest = hashlib.sha256(repr((street, lang, tiles, tiles_attr, datum, shown, MAP_FORMAT)).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(repr((street, lang, tiles, tiles_attr, datum, shown, PAYLOAD_VERSION)).encode()).hexdigest()[:16]
 
     def build() -> tuple[MapPayload, Legends]:
         m, legends = build_district_map(get_dataset(path), street=street, lang=lang, tiles=tiles,

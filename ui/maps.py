@@ -4,8 +4,9 @@ Maps carry only what they show: layers are simplified in metres, coordinates
 rounded to ~1 m, only displayed columns kept and every string escaped. Every
 layer drawn by `add_polygons`, `add_lines` and `add_points` reaches the browser
 in the compact form of `ui.mapcodec` (integer coordinates, shared borders once,
-properties by column), which the app's own script ``ga_geo.js`` turns back into
-the same GeoJSON there (`CompactGeoJson`). Every script and style sheet a map
+properties by column), which the app's own decoder (``ui/js/ga_geo.js``, put at
+the head of every map's script by `new_map`) turns back into the same GeoJSON
+there (`CompactGeoJson`). Every script and style sheet a map
 needs is served by the app (`ui.assets`); `show_map` swaps folium's CDN links
 for local ones and refuses any it does not know, so a map never reaches outside
 the district network.
@@ -20,6 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import branca.element
 import folium
@@ -30,12 +32,11 @@ import pandas as pd
 import shapely
 import streamlit as st
 from branca.element import Element
-from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from geo import settings
 from geo.crs import WGS84, convert_gdf, metric_crs
-from ui.assets import URL_PREFIX, local_url
+from ui.assets import local_url
 from ui.mapcodec import encode
 
 FACILITY_COLORS: dict[str, str] = {
@@ -55,6 +56,9 @@ SEQUENTIAL = ("#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
 BACKGROUND = "#eef0f2"
 POLYGON_PRECISION_DEG = 1e-5  # polygons and lines: about 1 m
 POINT_PRECISION_DEG = 1e-6  # points
+# What a rendered map (`MapPayload`) is made of changes with this number: payloads kept on disk carry it in their
+# names (`ui.layers.district_map`), so one rendered by an older version of the app is not reused.
+PAYLOAD_VERSION = 2  # 2: compact layers (`ui.mapcodec`), the decoder in the map's script
 
 # Readable at district scale (1,811 grids on one screen): grid borders are thin and light so the fill
 # colours read, and get stronger as one zooms in; point markers shrink when zoomed out so facilities do
@@ -194,6 +198,26 @@ def geojson_payload(
     return {"type": "FeatureCollection", "features": features}
 
 
+# The browser's decoder of compact layers, in every map's script (one request fewer than a script file of its own:
+# on a first visit the server is busy with the page, and the map component loads its scripts one after another).
+GA_GEO_JS = (Path(__file__).resolve().parent / "js" / "ga_geo.js").read_text(encoding="utf-8")
+
+
+class GaGeoDecoder(folium.MacroElement):
+    """``window.GaGeo`` (`GA_GEO_JS`), defined in the map's script before any layer that needs it."""
+
+    _template = jinja2.Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.code }}
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "GaGeoDecoder"
+        self.code = GA_GEO_JS
+
+
 # JSON inside a <script>: nothing that could close the tag or start markup (as Jinja's `tojson` escapes it)
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
                               "\u2028": "\\u2028", "\u2029": "\\u2029"})
@@ -209,18 +233,17 @@ def precision_scale(precision_deg: float) -> int:
     return round(1 / precision_deg)
 
 
-class CompactGeoJson(JSCSSMixin, folium.GeoJson):
+class CompactGeoJson(folium.GeoJson):
     """A `folium.GeoJson` layer sent in the compact form of `ui.mapcodec` and decoded in the browser.
 
     ``data`` stays the layer's GeoJSON FeatureCollection on the Python side (bounds, tooltips and tests read
     it); rendering sends its `ui.mapcodec.encode` form (coordinates at ``1/scale`` degree, which must be the
-    precision the GeoJSON was rounded to) and ``GaGeo.decode`` (``ga_geo.js``, served by the app) hands Leaflet
-    the same features. Styles: ``style_function`` is applied to every feature here, as folium does, but the
+    precision the GeoJSON was rounded to) and ``GaGeo.decode`` (``ui/js/ga_geo.js``, which `new_map` puts at the
+    head of the map's script, so dynamic layers evaluated after it find it too) hands Leaflet the same
+    features. Only on maps made by `new_map`. Styles: ``style_function`` is applied to every feature here, as folium does, but the
     distinct styles are sent once as a table with one index per feature instead of folium's ``switch`` over
     every feature id. No highlight, popup or click-to-zoom (GridAtlas maps use none).
     """
-
-    default_js = [("ga_geo", f"{URL_PREFIX}/gridatlas/ga_geo.js")]
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -294,6 +317,7 @@ def new_map(bounds: Sequence[float], *, tiles: str | None = None, tiles_attr: st
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(FIT_PADDING_PX, FIT_PADDING_PX))
     m.get_root().header.add_child(folium.Element(_readability_css()))
     m.add_child(_ZoomReadability())
+    m.add_child(GaGeoDecoder())
     return m
 
 

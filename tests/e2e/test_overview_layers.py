@@ -1,5 +1,5 @@
 """The overview's light map in a real browser: every grid drawn in its colour, estates brought by the toggle,
-and the browser's decoder (ui/js/ga_geo.js) giving what the Python one gives."""
+and the browser's decoder (ui/js/ga_geo.js, in every map's script) giving what the Python one gives."""
 
 import json
 from collections import Counter
@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from geo.dataset import DEMO_PATH, read_dataset
-from tests.e2e.conftest import ROOT, assert_no_exception, wait_for_app, wait_for_map_count
+from tests.e2e.conftest import assert_no_exception, wait_for_app, wait_for_map_count
 from tests.ui.test_mapcodec import _grid_fixture
 from tests.ui.test_maps_light import _expected_fills
 
@@ -25,7 +25,6 @@ def test_overview_draws_every_grid_in_its_colour_and_the_toggle_brings_the_estat
     assert frame.locator("path.ga-street").count() == len(ds.streets)
     assert frame.locator("path.ga-facility").count() == len(ds.facilities)
     assert frame.locator("path.ga-estate").count() == 0  # not sent, not drawn
-    assert any(u.endswith("/app/static/gridatlas/ga_geo.js") for u in page.traffic.scripts_and_styles())
     page.get_by_text("显示小区图层").click()
     wait_for_app(page)
     frame = wait_for_map_count(page, "path.ga-estate", len(ds.estates))
@@ -40,13 +39,14 @@ def test_overview_draws_every_grid_in_its_colour_and_the_toggle_brings_the_estat
 
 def test_the_browser_decoder_gives_what_the_python_decoder_gives(browser):
     from ui.mapcodec import decode, encode
+    from ui.maps import GA_GEO_JS
 
     features = _grid_fixture()
     encoded = [encode(features, scale=100_000, styles=list(range(len(features)))), encode(features[:3], scale=10**6)]
     page = browser.new_page()
     try:
         page.set_content("<html><body></body></html>")
-        page.add_script_tag(content=(ROOT / "ui" / "js" / "ga_geo.js").read_text(encoding="utf-8"))
+        page.add_script_tag(content=GA_GEO_JS)
         for enc in encoded:
             got = page.evaluate("enc => JSON.stringify(GaGeo.decode(enc))", enc)
             assert json.loads(got) == decode(enc)
