@@ -57,15 +57,15 @@ render the one `MeetingBrief` this module returns, so they show the same numbers
   stage date removes ``committees`` and the estates sections; estates without
   ``street`` are counted in one `analysis.estates.DISTRICT` row.
 - **Gaps**: `analysis.coverage.gap_list` of the scope (most uncovered aged 60+
-  first).
+  first). **Overdue list**: `analysis.cases.overdue_list` at the month's end,
+  longest overdue first; phones masked unless ``mask_personal=False``.
 - **Demand** (``year``, ``weight``, ``survival``; default today's aged 60+): the people the current month's
   coverage figure, its change since last month, the gaps and the street league's covered share count —
   `analysis.projection.with_demand` (the aged 60+ or 80+, today or projected to a plan year). The change
   since last month counts the same demand at both month ends (so it shows the stations that opened or
   closed). The trend (the 12 month ends) stays on today's aged 60+. The brief records the demand
   (``demand_year``, ``demand_weight``, ``survival``); the material labels what it counts from it. No age
-  bands, or a plan year outside the range: the coded errors of `analysis.projection`. **Overdue list**: `analysis.cases.overdue_list` at the month's end,
-  longest overdue first; phones masked unless ``mask_personal=False``.
+  bands, or a plan year outside the range: the coded errors of `analysis.projection`.
 """
 
 from __future__ import annotations
@@ -584,7 +584,8 @@ def meeting_brief(
         hot=hot, estates_by_stage=by_stage, estates_plan=plan, problems=tuple(problems),
         notes=tuple((code, tuple(params.items())) for code, params in notes), n_cases_month=n_month,
         needs=needs, trend=trend, followups=fu_frame, followups_day=fu_day, quarter=quarter, targets=check,
-        scorecard=card, history_needs=history_needs, demand_year=plan_year, demand_weight=weight,
+        scorecard=card, history_needs=history_needs, demand_year=None if plan_year is None else int(plan_year),
+        demand_weight=weight,
         survival=(survival or default_survival()) if plan_year is not None else None,
     )
 

@@ -249,3 +249,33 @@ def test_report_without_year_on_a_dataset_without_bands_is_the_default_deck(no_b
     texts = "\n".join(sh.text_frame.text for s in Presentation(str(out)).slides for sh in s.shapes
                       if sh.has_text_frame)
     assert "统计对象" not in texts and t("meeting.fig.coverage", lang="zh") in texts
+
+
+def test_report_with_a_survival_table_of_its_own(tmp_path, capsys):
+    table = tmp_path / "own.csv"
+    table.write_text("band,ratio\naged_55_59,0.99\naged_60_64,0.98\naged_65_69,0.96\naged_70_74,0.93\n"
+                     "aged_75_79,0.88\naged_80_plus,0.70\n", encoding="utf-8")
+    deck = tmp_path / "own.pptx"
+    code, summary, _ = _run(["report", "--out", str(deck), "--year", "2031", "--survival", str(table)], capsys)
+    assert code == EXIT_OK
+    assert (summary["survival"], summary["survival_assumption"]) == ("own.csv", False)
+    code, cov, _ = _run(["coverage", "--type", "day_care", "--radius-m", "300", "--year", "2031", "--survival",
+                         str(table), "--out", str(tmp_path / "cov.csv")], capsys)
+    assert code == EXIT_OK and cov["total"] != 45200
+    assert summary["figures"]["coverage"] == pytest.approx(cov["covered_share"], abs=5e-5)
+    who = t("planning.who_in_year", lang="zh", who=t("planning.weight.elderly", lang="zh"), year=2031)
+    first = [sh.text_frame.text for sh in Presentation(str(deck)).slides[0].shapes if sh.has_text_frame]
+    assert t("meeting_plan.subtitle.projected", lang="zh", who=who, source="own.csv", assumption="") in first[1]
+
+
+def test_report_refuses_a_bad_survival_table_as_coverage_does(tmp_path, capsys):
+    table = tmp_path / "bad.csv"
+    table.write_text("band,ratio\naged_55_59,1.5\n", encoding="utf-8")
+    code, _, err = _run(["report", "--out", str(tmp_path / "d.xlsx"), "--year", "2030", "--survival", str(table)],
+                        capsys)
+    assert code == EXIT_BAD_INPUT
+    assert err == "error: " + t("err.analysis.survival_bad_ratio", lang="zh", source="bad.csv", band="aged_55_59",
+                                value="1.5") + "\n"
+    code, _, cov_err = _run(["coverage", "--type", "day_care", "--out", str(tmp_path / "c.csv"), "--year", "2030",
+                             "--survival", str(table)], capsys)
+    assert code == EXIT_BAD_INPUT and cov_err == err
