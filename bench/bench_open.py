@@ -248,11 +248,12 @@ def cli_import(tree: Path, env: dict[str, str], csv: Path) -> dict:
 def first_visits(revs: dict[str, str], repeats: int) -> dict[str, dict[str, list[dict]]]:
     """For each code revision (label -> rev), ``repeats`` times, alternating the revisions: a workspace holding
     Wuchang, the 1 M-case CSV imported by the CLI, a fresh server's first visit, then a restart's first visit."""
-    from bench.bench_import import CSV, prepare, write_csv
-
-    write_csv()
+    # bench_import's clerk's CSV and its workspace template holding Wuchang as version 1
+    csv = ROOT / "bench" / "out" / "wuchang_cases_zh.csv"
+    template = ROOT / "bench" / "out" / "home_import_template"
+    if not csv.exists() or not (template / "datasets" / f"{NAME}.versions" / "CURRENT").exists():
+        raise SystemExit(f"{csv} or {template} is missing: run `python -m bench.bench_import` once first")
     base = {**bench_env(), "GRIDATLAS_HOME": str(FIRST_HOME)}
-    template = prepare(base)
     trees = {label: code_tree(rev) for label, rev in revs.items()}
     runs: dict[str, dict[str, list[dict]]] = {label: {"import": [], "after_import": [], "restart": []}
                                               for label in revs}
@@ -261,7 +262,7 @@ def first_visits(revs: dict[str, str], repeats: int) -> dict[str, dict[str, list
             shutil.rmtree(FIRST_HOME, ignore_errors=True)
             shutil.copytree(template, FIRST_HOME, copy_function=os.link)  # versions are never written in place
             r = runs[label]
-            r["import"].append(cli_import(tree, base, CSV))
+            r["import"].append(cli_import(tree, base, csv))
             r["after_import"].append(overview_visit(tree, base))
             r["restart"].append(overview_visit(tree, base))
             print(label, {k: v[-1] for k, v in r.items()}, flush=True)
