@@ -418,6 +418,8 @@ def _children_cpu(seen: dict[int, float]) -> None:
 
     for child in psutil.Process().children(recursive=True):
         try:
+            if child.name() == "py-spy":  # the profiler's own CPU is told with its profile
+                continue
             c = child.cpu_times()
             seen[child.pid] = c.user + c.system
         except psutil.Error:  # ended meanwhile: its last sample stands
@@ -627,6 +629,17 @@ def start_profile(pid: int, out: Path, *, rate: int, duration_s: float):
                              "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+def profiler_cpu_s(proc) -> float | None:
+    """The CPU seconds py-spy itself has used so far (it shares the machine with the server)."""
+    import psutil
+
+    try:
+        c = psutil.Process(proc.pid).cpu_times()
+    except psutil.Error:
+        return None
+    return c.user + c.system
+
+
 def stop_profile(proc) -> str:
     """End the profile (py-spy writes its file on SIGINT); py-spy's last words."""
     import signal
@@ -828,7 +841,8 @@ def _profile_lines(prof: dict) -> str:
     project = "; ".join(f"`{k}` {n / prof['samples']:.0%}" for k, n in prof["by_project"]) if prof["samples"] else "—"
     return (f"- sampling profile (py-spy {prof['rate']} Hz, only the thread holding the interpreter lock, "
             f"{prof['seconds']:.0f} s): a thread held the lock in {prof['samples']:,} of {prof['ticks']:,} ticks "
-            f"({_f(held * 100, '.0f')} %; {prof.get('note') or 'py-spy said nothing'})\n"
+            f"({_f(held * 100, '.0f')} %; {prof.get('note') or 'py-spy said nothing'}; py-spy itself used "
+            f"{_f(prof.get('cpu_s'), '.1f')} s of CPU)\n"
             f"  - whose code ran (innermost frame): {owners}\n"
             f"  - under which project function (innermost project frame on the stack): {project}")
 
@@ -1031,10 +1045,12 @@ async def run_size(args, pw, data: Path, size: int, home: Path, work: Path, on_r
                                               seed=args.seed, deadline_s=min(left, args.round_deadline_s))
             t1 = time.time()
             if prof is not None:
+                prof_cpu = profiler_cpu_s(prof)
                 note = stop_profile(prof)
                 text = prof_out.read_text() if prof_out.exists() else ""
                 sr.profiles[r] = {**profile_summary(parse_collapsed(text)), "rate": args.profile_rate,
-                                  "seconds": t1 - t0, "ticks": int(args.profile_rate * (t1 - t0)), "note": note}
+                                  "seconds": t1 - t0, "ticks": int(args.profile_rate * (t1 - t0)), "note": note,
+                                  "cpu_s": prof_cpu}
             sr.rounds.append(results)
             sr.clients.append(client)
             sr.windows.append((t0, t1))
