@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.coverage import DEFAULT_RADIUS_M, LIFE_CIRCLE_PRESETS_M, district_totals, gap_list, street_totals
+from analysis.coverage import DEFAULT_RADIUS_M, LIFE_CIRCLE_PRESETS_M, district_totals, gap_list
 from analysis.options import DISTANCES, WEIGHTS
 from geo.errors import AnalysisError
 from geo.schema import FACILITY_TYPES
@@ -15,8 +15,8 @@ from ui.context import get_context
 from ui.coverage import (
     cached_accessibility,
     cached_coverage,
+    cached_street_chart,
     coverage_map,
-    street_chart,
     street_chart_height,
     table_downloads,
 )
@@ -114,9 +114,8 @@ with section("coverage.map"):
         st.caption(t("coverage.map.help"))
     with side_col:
         legend(t("coverage.map.share"), share_legend)
-        by_street = street_totals(res.grids)
-        st.altair_chart(street_chart(by_street, weight=weight, title=t("coverage.streets.title")), width="stretch",
-                        height=street_chart_height(len(by_street)), key="coverage_streets")
+        chart, n_streets = cached_street_chart(*question, ctx.lang)  # the district's: the same for every session
+        st.altair_chart(chart, width="stretch", height=street_chart_height(n_streets), key="coverage_streets")
 
 
 @st.fragment

@@ -22,7 +22,14 @@ import shapely
 import streamlit as st
 
 from analysis.accessibility import AccessibilityResult, accessibility_by_grid
-from analysis.coverage import CoverageInputs, CoverageResult, compute_coverage, prepare_inputs, service_areas
+from analysis.coverage import (
+    CoverageInputs,
+    CoverageResult,
+    compute_coverage,
+    prepare_inputs,
+    service_areas,
+    street_totals,
+)
 from analysis.network import WalkGraph, build_walk_graph
 from geo.crs import WGS84
 from i18n import t
@@ -245,14 +252,15 @@ def coverage_layers(path: str, token: str, street: str | None, lang: str, datum:
     return groups, share_legend
 
 
-def street_chart(streets: pd.DataFrame, *, weight: str, title: str) -> alt.Chart:
+def street_chart(streets: pd.DataFrame, *, weight: str, title: str, lang: str | None = None) -> alt.Chart:
     """Stacked horizontal bars per street, lowest share on top: residents within and beyond reach, share at the end.
+    Labels in ``lang`` (default: the session's language).
 
     A Vega-Lite chart (drawn by the browser's Vega, 0.8 MB of script) rather than Plotly (4.7 MB): the coverage
     page is one of the first a morning opens, and parsing Plotly took most of a browser's time on it.
     """
     s = streets.sort_values("covered_share", ascending=True, na_position="first")
-    covered, uncovered = t("coverage.streets.covered"), t("coverage.streets.uncovered")
+    covered, uncovered = t("coverage.streets.covered", lang=lang), t("coverage.streets.uncovered", lang=lang)
     share = [_pct(v) for v in s["covered_share"]]
     rows = pd.DataFrame({
         "street": [*s["street"], *s["street"]],
@@ -270,11 +278,24 @@ def street_chart(streets: pd.DataFrame, *, weight: str, title: str) -> alt.Chart
         color=alt.Color("part:N", scale=alt.Scale(domain=[covered, uncovered], range=["#2166ac", "#ef8a62"]),
                         legend=alt.Legend(orient="bottom", title=None)),
         order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("street:N", title=t("col.street")), alt.Tooltip("part:N", title=" "),
-                 alt.Tooltip("people:Q", title=t(f"coverage.weight.{weight}"), format=",.0f"),
-                 alt.Tooltip("share:N", title=t("coverage.col.share"))])
+        tooltip=[alt.Tooltip("street:N", title=t("col.street", lang=lang)), alt.Tooltip("part:N", title=" "),
+                 alt.Tooltip("people:Q", title=t(f"coverage.weight.{weight}", lang=lang), format=",.0f"),
+                 alt.Tooltip("share:N", title=t("coverage.col.share", lang=lang))])
     labels = alt.Chart(ends).mark_text(align="left", dx=3, color="#333333").encode(y=y, x="total:Q", text="share:N")
     return (bars + labels).properties(title=title, height=STREET_ROW_PX * len(s) + 20).configure(font=FONT)
+
+
+@st.cache_resource(show_spinner=False, max_entries=48)
+def cached_street_chart(path: str, token: str, types: tuple[str, ...], radius_m: float | None, distance: str,
+                        weight: str, include_planned: bool, lang: str) -> tuple[alt.Chart, int]:
+    """The district's `street_chart` of one question in ``lang``, and its number of streets: built once and
+    shared by every session and rerun asking the same question (it is the same chart whatever street a session
+    looks at; building it took 6 % of the server's interpreter under 60 sessions, bench/bench_load.py).
+    Raises `AnalysisError` as `cached_coverage` does."""
+    res = cached_coverage(path, token, types, radius_m, distance, weight, include_planned)
+    by_street = street_totals(res.grids)
+    chart = street_chart(by_street, weight=weight, title=t("coverage.streets.title", lang=lang), lang=lang)
+    return chart, len(by_street)
 
 
 STREET_ROW_PX = 30  # one bar of `street_chart`
