@@ -37,6 +37,7 @@ import pyogrio
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geo._memory import give_back
 from geo.crs import COORD_SYSTEMS, CoordSys
 from geo.errors import DataError, Problem, bad_choice
 from geo.osm import Bbox, read_osm_roads
@@ -186,7 +187,10 @@ def _read_csv_arrow(path: Path, delimiter: str) -> pd.DataFrame | None:
         text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
         columns[name.lstrip(" ")] = text
     text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own ``str``, as read_csv(dtype=str) gives
-    return pa.table(columns).to_pandas(types_mapper={pa.large_string(): text_dtype}.get, self_destruct=True)
+    frame = pa.table(columns).to_pandas(types_mapper={pa.large_string(): text_dtype}.get, self_destruct=True)
+    del table, columns, text
+    give_back()  # the parser's buffers and the untrimmed columns (a few hundred MB for a million rows)
+    return frame
 
 
 def _read_xlsx(path: Path, *, layer: str, sheet: str | None) -> RawTable:
@@ -361,7 +365,10 @@ def read_layer(path: str | Path, layer: str, *, coord_sys: CoordSys = "wgs84", e
     report("read", 0.0)
     raw = read_table(path, layer, sublayer=sublayer, limits=limits, extent=extent)
     report("validate", 0.0)
-    return check_table(raw, layer, coord_sys=coord_sys, epsg=epsg, columns=columns)
+    checked = check_table(raw, layer, coord_sys=coord_sys, epsg=epsg, columns=columns)
+    del raw  # the file's cells the layer does not keep (lon/lat, times as text)
+    give_back()
+    return checked
 
 
 def read_layer_file(path: str | Path, layer: str, *, coord_sys: CoordSys = "wgs84", sublayer: str | None = None,

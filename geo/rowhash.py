@@ -24,7 +24,7 @@ _P = 0x100000001B3  # odd, so invertible modulo 2^64
 _P_INV = pow(_P, -1, 1 << 64)
 _NULL = np.uint64(0x9E3779B97F4A7C15)
 _MUL = np.uint64(1_000_003)
-_SLICE_BYTES = 1 << 22  # bytes of text hashed at once
+_SLICE_BYTES = 1 << 20  # bytes of text hashed at once (its uint64 work arrays: 8 MB each)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -196,6 +196,8 @@ def layer_changes(old_hashes: np.ndarray | None, new_hashes: np.ndarray, *, old_
     matched = ~np.isnan(where) if where.dtype.kind == "f" else np.ones(len(where), dtype=bool)
     at = where[matched].astype(np.int64)
     added = int((~matched).sum())
-    removed = int(len(old_hashes) - len(np.unique(at)))
+    kept = np.zeros(len(old_hashes), dtype=bool)  # the old rows some new row matched (a mask, not a sort)
+    kept[at] = True
+    removed = int(len(old_hashes) - np.count_nonzero(kept))
     changed = int((old_hashes[at] != new_hashes[matched]).sum())
     return added, changed, removed

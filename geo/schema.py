@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo._memory import give_back
 from geo.crs import WGS84, CoordSys, to_wgs84
 from geo.errors import DataError, Problem, bad_choice
 from geo.values import as_text, parse_datetimes
@@ -366,11 +367,9 @@ class _Collector:
 
 def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
     """Convert a column to its kind; return it and a mask of values that would not convert."""
-    present = series.notna() & (series.astype("string").str.strip() != "")
     if col.kind == "str":
-        out = as_text(series).str.strip()
-        out = out.where(present, pd.NA)
-        return out, np.zeros(len(series), dtype=bool)
+        return _text_column(series), np.zeros(len(series), dtype=bool)
+    present = series.notna() & (series.astype("string").str.strip() != "")
     if col.kind in ("int", "float"):
         num = pd.to_numeric(series, errors="coerce")
         bad = (present & num.isna()).to_numpy()
@@ -391,6 +390,44 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
         bad = (present & out.isna()).to_numpy()
         return out, bad
     raise bad_choice("kind", col.kind, ("str", "int", "float", "datetime", "bool"))
+
+
+def _degrees(series: pd.Series) -> pd.Series:
+    """A lon or lat column as float64, a cell that is not a number NaN (``pd.to_numeric(errors="coerce")``).
+    Text in Arrow is cast by Arrow when every cell is a number (the usual case; the same correctly rounded
+    doubles, without a Python string per cell); any other cell sends the column to pandas, as before."""
+    arr = getattr(series.array, "_pa_array", None)
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+            try:
+                values = pc.cast(arr, pa.float64()).to_numpy()
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+            else:
+                return pd.Series(values, index=series.index, dtype="float64")
+    return pd.to_numeric(series, errors="coerce")
+
+
+def _text_column(series: pd.Series) -> pd.Series:
+    """A text column: `as_text`, stripped, an empty cell missing. Text in Arrow that is already so (what the
+    CSV reader gives) is kept as it is, not copied: a million cells are checked in Arrow, not rewritten."""
+    out = as_text(series)
+    arr = getattr(out.array, "_pa_array", None)
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        stripped = pc.utf8_trim_whitespace(arr)
+        same = pc.all(pc.equal(pc.binary_length(stripped), pc.binary_length(arr))).as_py() is not False
+        if same and not pc.any(pc.equal(arr, "")).as_py():
+            return out
+        del stripped, arr
+    out = out.str.strip()
+    return out.where(out.notna() & (out != ""), pd.NA)
 
 
 _NOT_KIND = {
@@ -423,9 +460,12 @@ def _choice_map(col: Column) -> dict[str, str]:
 
 
 def _map_choices(values: pd.Series, col: Column) -> pd.Series:
+    """Each value's code (missing when not recognised); each distinct value is looked up once."""
     mapping = _choice_map(col)
-    text = values.astype("string").str.strip()
-    return text.map(mapping).fillna(text.str.lower().map(mapping)).astype("string")
+    codes, uniques = pd.factorize(values.astype("string").str.strip(), use_na_sentinel=True)
+    text = pd.Series(uniques, dtype="string")
+    mapped = text.map(mapping).fillna(text.str.lower().map(mapping)).astype("string")
+    return pd.Series(mapped.array.take(codes, allow_fill=True), index=values.index, dtype="string")
 
 
 def value_mapping(values: pd.Series, layer: str, column: str) -> dict[str, str | None]:
@@ -462,9 +502,15 @@ def _parse_geometry_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return geoms, unreadable
 
 
-def _in_box(bounds: pd.DataFrame, box_: tuple[float, float, float, float]) -> np.ndarray:
+def _in_box(bounds: np.ndarray, box_: tuple[float, float, float, float]) -> np.ndarray:
+    """Rows whose bounds (``shapely.bounds``: minx, miny, maxx, maxy) lie inside ``box_``."""
     minx, miny, maxx, maxy = box_
-    return ((bounds.minx >= minx) & (bounds.maxx <= maxx) & (bounds.miny >= miny) & (bounds.maxy <= maxy)).to_numpy()
+    return (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx) & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
+
+
+# shapely's geometry type ids (`shapely.get_type_id`) by geometry type name
+_TYPE_IDS = {"Point": 0, "LineString": 1, "LinearRing": 2, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5,
+             "MultiPolygon": 6, "GeometryCollection": 7}
 
 
 def _repair(geoms: np.ndarray, accepted: tuple[str, ...]) -> np.ndarray:
@@ -553,8 +599,7 @@ def check_layer(
     no_coords = np.zeros(n, dtype=bool)  # rows already reported for missing lon/lat or unreadable text
     lon_src, lat_src, wkt_src = targets.get(ROLE_LON), targets.get(ROLE_LAT), targets.get(ROLE_WKT)
     if geom is None and "Point" in schema.geometry and lon_src is not None and lat_src is not None:
-        lon = pd.to_numeric(frame[lon_src], errors="coerce")
-        lat = pd.to_numeric(frame[lat_src], errors="coerce")
+        lon, lat = _degrees(frame[lon_src]), _degrees(frame[lat_src])
         bad = (lon.isna() | lat.isna()).to_numpy()
         if bad.any():
             out.add("data.lonlat_not_number", "longitude/latitude missing or not a number",
@@ -658,6 +703,7 @@ def check_layer(
                         column=col_b, earlier=col_a, later=col_b, earlier_stage=GOVERNANCE_STAGES[stage_a],
                         later_stage=GOVERNANCE_STAGES[stage_b])
 
+    give_back()  # what the columns' conversions freed, before the geometry's checks allocate theirs
     if geom is not None:
         gdf = _check_geometry(geom, df, schema, out, warnings, no_coords, coord_sys)
     else:
@@ -724,14 +770,14 @@ def _check_geometry(geom: gpd.GeoSeries, df: pd.DataFrame, schema: LayerSchema, 
                     warnings: _Collector, no_coords: np.ndarray, coord_sys: CoordSys) -> gpd.GeoDataFrame:
     """Empty, wrong-kind, invalid (repaired if it can be), swapped and out-of-China geometry; WGS84 result."""
     geom = geom.copy()
-    gtypes = geom.geom_type.to_numpy()
+    type_ids = shapely.get_type_id(np.asarray(geom.values))  # small integers, not a name per row
     empty = geom.isna().to_numpy() | geom.is_empty.fillna(True).to_numpy()
-    wrong = ~empty & ~np.isin(gtypes, schema.geometry)
+    wrong = ~empty & ~np.isin(type_ids, [_TYPE_IDS[t] for t in schema.geometry])
     if (empty & ~no_coords).any():
         out.add("data.geometry_empty", "empty geometry", "draw or locate every feature",
                 mask=empty & ~no_coords, column="geometry", expected=" / ".join(schema.geometry))
     if wrong.any():
-        kinds = sorted(set(gtypes[wrong].astype(str)))
+        kinds = sorted(set(geom[wrong].geom_type.astype(str)))
         out.add("data.geometry_wrong_type", f"geometry is {', '.join(kinds)}",
                 f"this layer needs {' or '.join(schema.geometry)}", mask=wrong, column="geometry", values=kinds,
                 expected=" / ".join(schema.geometry))
@@ -760,13 +806,13 @@ def _check_geometry(geom: gpd.GeoSeries, df: pd.DataFrame, schema: LayerSchema, 
     # so the clerk sees them all in one pass.
     if not ok.any():
         return gdf
-    try:
-        converted = to_wgs84(gdf[ok], coord_sys=coord_sys)
+    try:  # every row usable (the usual case): the frame itself, not a copy of every column
+        converted = to_wgs84(gdf if ok.all() else gdf[ok], coord_sys=coord_sys)
     except Exception as exc:  # pyproj raises several kinds
         out.add("data.crs_unusable", f"cannot convert coordinates to WGS84 ({exc})", "give the file a valid CRS",
                 column="geometry", reason=str(exc))
         return gdf
-    b = converted.geometry.bounds
+    b = shapely.bounds(np.asarray(converted.geometry.values))
     minx, miny, maxx, maxy = _CHINA_BOUNDS
     inside = np.ones(len(gdf), dtype=bool)
     swapped = np.zeros(len(gdf), dtype=bool)

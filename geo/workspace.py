@@ -20,12 +20,18 @@ for a dataset in the workspace, or any ``.gpkg`` path given to ``--data``)::
         lock                        held (flock) while a version is written
 
 Writing version N: (1) its folder is written as ``.v000N.tmp`` and renamed to
-``v000N``; (2) the new GeoPackage is written as ``H/.current.gpkg.tmp``; (3)
+``v000N``; (2) the new GeoPackage is written as ``H/.current.tmp.gpkg``; (3)
 ``CURRENT`` is replaced (write, fsync, ``os.replace``, fsync of the folder) —
 the commit; (4) the GeoPackage is renamed over ``P``. A crash before (3)
 leaves version N-1 current and its files untouched (leftovers are removed by
 the next write); a crash between (3) and (4) is finished on the next open.
 Unchanged layers are hard links to the previous version's files.
+
+A large version (more than `DEFER_GPKG_ROWS` rows to write into ``P``) skips (2): the pointer commits it
+on its GeoParquet files with ``P`` still the copy of an earlier version (``CURRENT``'s ``gpkg.version``),
+and a background process writes ``H/.v000N.tmp.gpkg`` and switches it in the same way, (3) then (4), under
+the writer lock ``H/gpkg.lock``. Every open starts that writer again when none holds the lock (a crash);
+`GpkgStore.geopackage` waits for it or writes the file itself.
 
 Opening trusts the version: ``load`` checks the SHA-256 recorded in
 ``version.json`` against the files and reads GeoParquet, with no
@@ -49,6 +55,8 @@ import os
 import pickle
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -64,6 +72,7 @@ import pyogrio
 import pyogrio.errors
 
 from geo import _gpkg_meeting, _gpkg_scenarios, case_counts, derive, rowhash, settings
+from geo._memory import give_back
 from geo.crs import WGS84
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
 from geo.errors import DataError, StorageError
@@ -92,6 +101,9 @@ HISTORY_SUFFIX = ".versions"
 LAZY_ROWS = 200_000
 CURRENT = "CURRENT"
 TMP_GPKG = ".current.tmp.gpkg"
+GPKG_LOCK = "gpkg.lock"
+# a version whose GeoPackage copy needs more rows written than this is committed first, the copy written after
+DEFER_GPKG_ROWS = 200_000
 NAME_RE = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]{0,63}$")
 
 
@@ -146,8 +158,26 @@ def _pause(stage: str) -> None:
     """Test hook, a no-op: the crash tests replace it to stop a writing process at ``stage``.
 
     Stages, in order: ``version_dir`` (the version's folder written, not renamed), ``version_renamed``,
-    ``gpkg_written`` (the new GeoPackage beside the current one), ``pointer_switched`` (committed).
+    ``gpkg_written`` (the new GeoPackage beside the current one), ``pointer_switched`` (committed). A version
+    whose GeoPackage is written after the commit: ``version_dir``, ``version_renamed``, ``pointer_switched``;
+    then, in the writer, ``gpkg_deferred_written`` (``.v000N.tmp.gpkg`` written) and ``gpkg_switched`` (the
+    pointer records it, not yet renamed over the current GeoPackage).
     """
+
+
+def _gpkg_version(ptr: dict[str, Any]) -> int:
+    """The version whose layers the current GeoPackage holds (pointers written before deferred writes: the
+    pointer's own)."""
+    return int(ptr["gpkg"].get("version", ptr["version"]))
+
+
+def _pending(ptr: dict[str, Any] | None) -> bool:
+    """Whether the current version's GeoPackage is still to be written (the file is an earlier version's)."""
+    return ptr is not None and _gpkg_version(ptr) != int(ptr["version"])
+
+
+def _pending_tmp_name(version: int) -> str:
+    return f".v{version:04d}.tmp.gpkg"
 
 
 def _stat_key(path: Path) -> dict[str, int]:
@@ -181,6 +211,23 @@ def read_layer_parquet(path: Path, *, columns: list[str] | None = None, batch_ro
         frame["geometry"] = shapely.from_wkb(wkb)
         parts.append(frame)
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=WGS84)
+
+
+def layer_table(gdf: gpd.GeoDataFrame):
+    """A layer as the Arrow table its GeoParquet file holds (geometry as WKB, geo metadata): what
+    ``gdf.to_parquet(index=False, write_covering_bbox=False)`` writes, made once so that the import hashes
+    the same table it writes (`geo.rowhash.table_hashes`)."""
+    from geopandas.io.arrow import _geopandas_to_arrow
+
+    return _geopandas_to_arrow(gdf, index=False, geometry_encoding="WKB", schema_version=None,
+                               write_covering_bbox=False)
+
+
+def _write_layer(table, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, compression="zstd")
+    _fsync_file(path)
 
 
 def take_layer_rows(path: Path, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
@@ -347,8 +394,9 @@ class GpkgStore:
     def exists(self) -> bool:
         return self._pointer() is not None or self._gpkg.exists() or self._seed is not None
 
-    def _ensure(self) -> dict[str, Any]:
-        """The pointer after the current GeoPackage is in step with it (adopting, finishing or noting edits)."""
+    def _ensure(self, *, start_writer: bool = True) -> dict[str, Any]:
+        """The pointer after the current GeoPackage is in step with it (adopting, finishing or noting edits);
+        a GeoPackage still to be written after its commit is handed to a writer (``start_writer``)."""
         ptr = self._pointer()
         if ptr is None:
             source = self._seed if self._seed is not None else self._gpkg
@@ -369,6 +417,8 @@ class GpkgStore:
                     self._reconcile(ptr)
                     ptr = self._pointer()
         assert ptr is not None
+        if start_writer and _pending(ptr):  # committed, its GeoPackage not yet written: a writer at it, or one now
+            self._start_gpkg_writer()
         return ptr
 
     def _gpkg_matches(self, ptr: dict[str, Any]) -> bool:
@@ -379,12 +429,13 @@ class GpkgStore:
 
     def _reconcile(self, ptr: dict[str, Any]) -> None:
         """The current GeoPackage differs from what the pointer recorded: finish a switch or take in an edit."""
-        tmp = self._history / TMP_GPKG
         recorded = ptr["gpkg"]
-        if tmp.exists() and _stat_key(tmp) == recorded["stat"]:  # crash between the commit and the rename
-            os.replace(tmp, self._gpkg)
-            _fsync_dir(self._gpkg.parent)
-            return
+        for tmp in (self._history / TMP_GPKG, self._history / _pending_tmp_name(_gpkg_version(ptr))):
+            if tmp.exists() and _stat_key(tmp) == recorded["stat"]:  # crash between the commit and the rename
+                os.replace(tmp, self._gpkg)
+                _fsync_dir(self._gpkg.parent)
+                return
+        tmp = self._history / TMP_GPKG
         if not self._gpkg.exists():  # deleted by hand: written again from the current version
             v = int(ptr["version"])
             self._write_gpkg({n: read_layer_parquet(p) for n, p in self._layers_of(v).items()}, tmp,
@@ -536,14 +587,14 @@ class GpkgStore:
 
     def _new_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
                      info: VersionInfo, gpkg_from: Path | None = None,
-                     hashes: dict[str, np.ndarray] | None = None) -> VersionInfo:
+                     hashes: dict[str, np.ndarray] | None = None, tables: dict[str, Any] | None = None) -> VersionInfo:
         """`_write_version`, with a failed write (a full disk, a read-only folder) as a `StorageError`.
 
         Whatever was half written is removed; the current version stays current and intact.
         """
         try:
             return self._write_version(frames=frames, links=links, meta=meta, info=info, gpkg_from=gpkg_from,
-                                       hashes=hashes)
+                                       hashes=hashes, tables=tables)
         except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                 pyogrio.errors.FieldError) as exc:
             shutil.rmtree(self._history / f".v{info.id:04d}.tmp", ignore_errors=True)
@@ -559,12 +610,14 @@ class GpkgStore:
 
     def _write_version(self, *, frames: dict[str, gpd.GeoDataFrame], links: dict[str, Path], meta: dict[str, str],
                        info: VersionInfo, gpkg_from: Path | None = None,
-                       hashes: dict[str, np.ndarray] | None = None) -> VersionInfo:
+                       hashes: dict[str, np.ndarray] | None = None, tables: dict[str, Any] | None = None
+                       ) -> VersionInfo:
         """Write version ``info.id`` (new layers ``frames``, unchanged ones hard-linked) and make it current.
 
         The GeoPackage is the current one with the changed layers rewritten when the current one is in step
         with its version, else written whole. ``hashes``: `geo.rowhash` hashes of layers among ``frames``,
-        kept in the version's ``hashes/`` for the next import's comparison. The caller holds the lock.
+        kept in the version's ``hashes/`` for the next import's comparison; ``tables``: `layer_table` of layers
+        among ``frames``, made already (written as they are). The caller holds the lock.
         """
         v = info.id
         tmp_dir = self._history / f".v{v:04d}.tmp"
@@ -577,9 +630,9 @@ class GpkgStore:
             except OSError:
                 shutil.copy2(src, dst)
         for name, gdf in frames.items():
-            path = tmp_dir / "layers" / f"{name}.parquet"
-            gdf.to_parquet(path, index=False, compression="zstd", write_covering_bbox=False)
-            _fsync_file(path)
+            table = (tables or {}).get(name)
+            _write_layer(layer_table(gdf) if table is None else table, tmp_dir / "layers" / f"{name}.parquet")
+            del table
         for name, values in (hashes or {}).items():  # beside the layers, outside the checksum: a hint, checked
             (tmp_dir / "hashes").mkdir(exist_ok=True)
             np.save(tmp_dir / "hashes" / f"{name}.{rowhash.HASHES_NAME}.npy", values, allow_pickle=False)
@@ -605,11 +658,20 @@ class GpkgStore:
         ptr = self._pointer()
         prev = self._layers_of(v - 1) if v > 1 else {}
         same_rest = {n: p for n, p in prev.items() if n not in frames} == links  # only ``frames`` differ
+        in_step = ptr is not None and int(ptr["version"]) == v - 1 and self._gpkg_matches(ptr)
+        rows = sum(len(f) for f in frames.values()) if in_step and same_rest and not _pending(ptr) else \
+            sum(n for _, n in counts)
+        if gpkg_from is None and in_step and (_pending(ptr) or rows > DEFER_GPKG_ROWS):
+            # committed on its GeoParquet files; the GeoPackage is written after, by a background process
+            assert ptr is not None
+            self._commit_deferred(v, ptr, checksum=info.checksum)
+            self._start_gpkg_writer()
+            return info
         if gpkg_from is not None:  # a GeoPackage taken in as it is: its own bytes stay the current file
             tmp_gpkg.unlink(missing_ok=True)
             shutil.copyfile(gpkg_from, tmp_gpkg)
             _fsync_file(tmp_gpkg)
-        elif ptr is not None and int(ptr["version"]) == v - 1 and self._gpkg_matches(ptr) and same_rest:
+        elif in_step and same_rest and not _pending(ptr):
             self._write_gpkg(frames, tmp_gpkg, meta=meta, base=self._gpkg)
         else:
             everything = {n: read_layer_parquet(p) for n, p in links.items()} | frames
@@ -638,17 +700,98 @@ class GpkgStore:
                                     path, layer="meta", driver="GPKG", layer_options=overwrite)
         _fsync_file(path)
 
-    def _commit(self, version: int, tmp_gpkg: Path, *, checksum: str | None = None) -> None:
+    def _commit(self, version: int, tmp_gpkg: Path, *, checksum: str | None = None,
+                stage: str = "pointer_switched") -> None:
         """Switch: the pointer names ``version`` (atomic), then the new GeoPackage replaces the current one."""
         if checksum is None:
             checksum = self._info(version).checksum
         ptr = {"version": version, "checksum": checksum, "switched_at": _now(),
-               "gpkg": {"stat": _stat_key(tmp_gpkg), "sha256": _sha256_files([tmp_gpkg])}}
+               "gpkg": {"stat": _stat_key(tmp_gpkg), "sha256": _sha256_files([tmp_gpkg], names=[TMP_GPKG]),
+                        "version": version}}
         _write_json_atomic(self._history / CURRENT, ptr)
-        _pause("pointer_switched")
+        _pause(stage)
         self._gpkg.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp_gpkg, self._gpkg)
         _fsync_dir(self._gpkg.parent)
+
+    def _commit_deferred(self, version: int, ptr: dict[str, Any], *, checksum: str) -> None:
+        """The commit of a version whose GeoPackage is written after it: the pointer names ``version`` and keeps
+        the current GeoPackage's record (the copy of version ``gpkg.version``)."""
+        gpkg = {**ptr["gpkg"], "version": _gpkg_version(ptr)}
+        _write_json_atomic(self._history / CURRENT, {"version": version, "checksum": checksum,
+                                                     "switched_at": _now(), "gpkg": gpkg})
+        _pause("pointer_switched")
+
+    # -- the GeoPackage written after the commit ---------------------------------------------------------------
+    def gpkg_pending(self) -> bool:
+        """Whether the current version's plain GeoPackage is still being written (after its commit)."""
+        return _pending(self._pointer())
+
+    def geopackage(self) -> Path:
+        """The current version's plain GeoPackage (what QGIS opens), complete: waits for the writer at it, or
+        writes it now when none is (the file `location` names)."""
+        self._ensure(start_writer=False)
+        with self._gpkg_writer_lock(block=True) as held:
+            assert held
+            self._write_pending()
+        return self._gpkg
+
+    @contextlib.contextmanager
+    def _gpkg_writer_lock(self, *, block: bool) -> Iterator[Any]:
+        """The writer lock (flock on ``H/gpkg.lock``): the open file when held, None when another holds it."""
+        self._history.mkdir(parents=True, exist_ok=True)
+        fh = open(self._history / GPKG_LOCK, "a+")
+        try:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield None
+                return
+            yield fh
+        finally:
+            fh.close()
+
+    def _start_gpkg_writer(self) -> None:
+        """Hand the pending GeoPackage to a background process, which holds the writer lock from here on (it
+        inherits the locked descriptor); nothing when a writer holds it already."""
+        try:
+            with self._gpkg_writer_lock(block=False) as fh:
+                if fh is not None and _pending(self._pointer()):
+                    _spawn_writer(self, fh.fileno())
+        except OSError:  # a read-only workspace: the GeoPackage stays behind, the version is read from GeoParquet
+            pass
+
+    def _write_pending(self) -> bool:
+        """With the writer lock held: write the current version's GeoPackage as ``H/.v000N.tmp.gpkg`` (the
+        current file with the layers that differ rewritten, or whole) and switch it in. False when nothing was
+        pending, or a newer commit came first (its own writer follows)."""
+        ptr = self._pointer()
+        if not _pending(ptr):
+            return False
+        if not self._gpkg_matches(ptr):  # edited, deleted or half switched meanwhile: the open sorts it out
+            self._ensure(start_writer=False)
+            ptr = self._pointer()
+            if not _pending(ptr):
+                return False
+        assert ptr is not None
+        v, have = int(ptr["version"]), _gpkg_version(ptr)
+        for stale in self._history.glob(".v*.tmp.gpkg"):  # a writer killed before: the lock says none runs now
+            stale.unlink(missing_ok=True)
+        tmp = self._history / _pending_tmp_name(v)
+        layers, before = self._layers_of(v), self._layers_of(have)
+        differ = {n: p for n, p in layers.items() if n not in before or not os.path.samefile(p, before[n])}
+        if set(before) <= set(layers):
+            self._write_gpkg({n: read_layer_parquet(p) for n, p in differ.items()}, tmp, meta=self._meta_of(v),
+                             base=self._gpkg)
+        else:
+            self._write_gpkg({n: read_layer_parquet(p) for n, p in layers.items()}, tmp, meta=self._meta_of(v))
+        _pause("gpkg_deferred_written")
+        with self._lock():
+            if self._pointer() != ptr or not self._gpkg_matches(ptr):  # a newer version, or the file changed
+                tmp.unlink(missing_ok=True)
+                return False
+            self._commit(v, tmp, checksum=str(ptr["checksum"]), stage="gpkg_switched")
+        return True
 
     def _next_id(self) -> int:
         ptr = self._pointer()
@@ -666,8 +809,10 @@ class GpkgStore:
         if prev is not None:
             info = replace(info, **self._dataset_changes(prev, ds))
         meta = {"name": ds.name if kind != "adopt" or ds.name else self._name, **ds.meta_dict}
-        info = self._new_version(frames={n: getattr(ds, n) for n in ds.present_layers()}, links={}, meta=meta,
-                                 info=info, gpkg_from=source)
+        frames = {n: getattr(ds, n) for n in ds.present_layers()}
+        # each layer's hashes kept, as an import keeps them: the first import after this one hashes only its file
+        hashes = {n: rowhash.table_hashes(layer_table(f)) for n, f in frames.items()}
+        info = self._new_version(frames=frames, links={}, meta=meta, info=info, gpkg_from=source, hashes=hashes)
         if kind == "adopt":
             self._carry_scenarios(source)
         return info
@@ -729,12 +874,15 @@ class GpkgStore:
             if layer == "cases" and "grids" in prev_links:
                 report("assign", 0.0)
                 new = _with_grid_ids(new, read_layer_parquet(prev_links["grids"]))
+                give_back()
             created = _now()
             frames, links, meta = _derived({layer: new}, {n: p for n, p in prev_links.items() if n != layer},
                                            prev_meta, made_on=created, imported={layer: gdf})
             new = frames[layer]
             report("compare", 0.0)
-            new_hashes = rowhash.frame_hashes(new)
+            table = layer_table(new)  # hashed here, written as it is
+            new_hashes = rowhash.table_hashes(table)
+            give_back()
             if old_path is None or pyarrow_rows(old_path) == 0:
                 added, changed, removed = len(new), 0, 0
             else:
@@ -748,7 +896,8 @@ class GpkgStore:
             info = VersionInfo(id=v, created_at=created, kind=mode, source=source, layer=layer, rows_added=added,
                                rows_changed=changed, rows_removed=removed, user=user)
             report("write", 0.0)
-            return self._new_version(frames=frames, links=links, meta=meta, info=info, hashes={layer: new_hashes})
+            return self._new_version(frames=frames, links=links, meta=meta, info=info, hashes={layer: new_hashes},
+                                     tables={layer: table})
 
     def import_dataset(self, ds: Dataset, *, source: str, user: str | None = None) -> VersionInfo:
         self._bootstrap()
@@ -929,6 +1078,29 @@ class GpkgStore:
         end = None if end_day is None else case_counts.day_end(end_day)
         chosen = case_counts.select(cases, since=since, until=until, categories=categories)
         return case_counts.count_frame(chosen, grids, by, end)
+
+
+def _spawn_writer(store: GpkgStore, lock_fd: int) -> None:
+    """Start the background process that writes ``store``'s pending GeoPackage (`_writer_main`), passing it the
+    locked descriptor of the writer lock; it outlives the caller (a CLI import returns at once)."""
+    code = "from geo.workspace import _writer_main; _writer_main()"
+    _WRITERS[:] = [w for w in _WRITERS if w.poll() is None]  # reap the writers that have ended
+    _WRITERS.append(subprocess.Popen(
+        [sys.executable, "-c", code, str(store._gpkg), store.name, store.spec, str(lock_fd)], cwd=PROJECT_ROOT,
+        pass_fds=(lock_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, close_fds=True))
+
+
+_WRITERS: list[subprocess.Popen] = []  # background writers this process started (kept until reaped)
+
+
+def _writer_main() -> None:
+    """The background writer: ``argv`` = GeoPackage path, name, spec, the writer lock's descriptor (held)."""
+    gpkg, name, spec, fd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    try:
+        GpkgStore(Path(gpkg), name=name, spec=spec)._write_pending()
+    finally:
+        os.close(fd)
 
 
 def _wanted(name: str, layers: tuple[str, ...] | None) -> bool:

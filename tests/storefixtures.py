@@ -100,12 +100,14 @@ def fail_writes_with_full_disk(store, monkeypatch) -> None:
         monkeypatch.setattr(postgis, "_copy_frame", full)
         return
 
-    def full_parquet(self, path, *args, **kwargs):
+    from geo import workspace
+
+    def full_parquet(table, path, *args, **kwargs):
         with open(path, "wb") as fh:  # a part of the file lands, then the disk is full
             fh.write(b"PAR1" + b"\0" * 100)
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", full_parquet)
+    monkeypatch.setattr(workspace, "_write_layer", full_parquet)  # every layer file of a version goes through it
 
 
 # --- a small dataset, validated as an import would be ------------------------------------------------------------

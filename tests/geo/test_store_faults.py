@@ -12,6 +12,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
+from geo import workspace
 from geo.dataset import DEMO_PATH, read_dataset
 from geo.errors import DataError, StorageError
 from geo.schema import validate_layer
@@ -41,14 +42,14 @@ def test_full_disk_during_an_import_changes_nothing_and_recovers(store, monkeypa
     before_files = _tree(store.history)
     gpkg_before = hashlib.sha256(Path(store.location).read_bytes()).hexdigest()
     before_current, before_token = store.current(), store.token
-    real = gpd.GeoDataFrame.to_parquet
+    real = workspace._write_layer  # every layer file of a version is written through it
 
-    def full(self, path, *args, **kwargs):
+    def full(table, path, *args, **kwargs):
         with open(path, "wb") as fh:  # a part of the file lands, then the disk is full
             fh.write(b"PAR1" + b"\0" * 100)
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", full)
+    monkeypatch.setattr(workspace, "_write_layer", full)
     with pytest.raises(StorageError) as info:
         store.import_layer("facilities", _new_facility(), mode="upsert", source="stations.xlsx")
     err = info.value
@@ -61,16 +62,16 @@ def test_full_disk_during_an_import_changes_nothing_and_recovers(store, monkeypa
     assert hashlib.sha256(Path(store.location).read_bytes()).hexdigest() == gpkg_before
     assert store.verify().id == 1 and len(store.load().facilities) == len(read_dataset(DEMO_PATH).facilities)
     # space again: the same import goes through as version 2
-    monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", real)
+    monkeypatch.setattr(workspace, "_write_layer", real)
     info2 = store.import_layer("facilities", _new_facility(), mode="upsert", source="stations.xlsx")
     assert info2.id == 2 and info2.rows_added == 1 and "NEW1" in set(store.load().facilities["facility_id"])
 
 
 def test_other_write_failure_is_write_failed(store, monkeypatch):
-    def denied(self, path, *args, **kwargs):
+    def denied(table, path, *args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", denied)
+    monkeypatch.setattr(workspace, "_write_layer", denied)
     with pytest.raises(StorageError) as info:
         store.import_layer("facilities", _new_facility(), mode="upsert", source="x.csv")
     assert info.value.code == "storage.write_failed" and store.current().id == 1

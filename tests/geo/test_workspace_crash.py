@@ -135,3 +135,74 @@ def test_kill_at_timed_moments(dataset_path, tmp_path):
     assert info.id == last + 1
     assert not any(p.name.startswith(".v") for p in store.history.iterdir())
     store.restore(start.id)  # the open cases current again: the tests of each stage may run after this one
+
+
+# --- the GeoPackage written after the commit (a large version: geo.workspace.DEFER_GPKG_ROWS) ------------------
+
+# An import whose GeoPackage is deferred, with no background writer started: the file is left pending.
+DEFERRED_IMPORT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from geo import workspace
+
+    workspace.DEFER_GPKG_ROWS = 0
+    workspace._spawn_writer = lambda store, fd: None
+    store = workspace.open_store(sys.argv[1])
+    store.import_layer("cases", store.load().cases.assign(status="closed"), mode="replace", source="kill.csv")
+    print("pending", store.gpkg_pending(), flush=True)
+""")
+
+# The writer of that pending GeoPackage, stopped (SIGSTOP) at STAGE.
+WRITER = textwrap.dedent("""
+    import os, signal, sys
+    sys.path.insert(0, {root!r})
+    from geo import workspace
+
+    stage = sys.argv[2]
+
+    def pause(at):
+        if at == stage:
+            print("paused", at, flush=True)
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+    workspace._pause = pause
+    store = workspace.GpkgStore(workspace.Path(sys.argv[1]), name="crash", spec=sys.argv[1])
+    with store._gpkg_writer_lock(block=True):
+        print("writing", flush=True)
+        store._write_pending()
+    print("done", flush=True)
+""")
+
+
+def _run(script: str, tmp_path, *args: str) -> subprocess.Popen:
+    path = tmp_path / f"child_{abs(hash(script))}.py"
+    path.write_text(script.format(root=str(ROOT)), encoding="utf-8")
+    return subprocess.Popen([sys.executable, str(path), *args], stdout=subprocess.PIPE, text=True, env={**os.environ})
+
+
+@pytest.mark.parametrize("stop", ["gpkg_deferred_written", "gpkg_switched", 0.0, 0.5])
+def test_kill_during_the_deferred_gpkg_write(dataset_path, stop, tmp_path):
+    before = open_store(str(dataset_path)).current()
+    proc = _run(DEFERRED_IMPORT, tmp_path, str(dataset_path))
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and "pending True" in out
+    proc = _run(WRITER, tmp_path, str(dataset_path), stop if isinstance(stop, str) else "never")
+    _wait_for(proc, "paused" if isinstance(stop, str) else "writing")
+    if not isinstance(stop, str):
+        time.sleep(stop)
+    _kill(proc)
+    # the next open: the new version is current and loads, whatever the GeoPackage's state
+    store = open_store(str(dataset_path))
+    info = store.current()
+    assert info.id == before.id + 1 and info.source == "kill.csv"
+    assert (store.load().cases["status"] == "closed").all()
+    assert store.verify(before.id).checksum == before.checksum  # the previous version untouched
+    # and its GeoPackage is finished (by the writer the open started, or here): the new version's content
+    assert store.geopackage() == dataset_path and not store.gpkg_pending()
+    plain = pyogrio.read_dataframe(dataset_path, layer="cases", columns=["status"], read_geometry=False)
+    assert (plain["status"] == "closed").all() and len(plain) == len(store.load().cases)
+    assert not list(store.history.glob(".v*.tmp.gpkg"))
+    again = open_store(str(dataset_path))
+    assert again.current() == info  # the finished file is in step: nothing taken in as an external edit
+    again.restore(before.id)  # the open cases current again for the other tests
+    assert again.current().checksum == before.checksum
