@@ -7,7 +7,9 @@ open the dashboard in the morning does not wait for it:
 1. the code of the sidebar (geopandas, folium, the string table, the sign-in
    gate: about 1.3 s of imports on this machine);
 2. the current version of the configured dataset (``GRIDATLAS_DATA``), into
-   the same in-memory cache the pages read (`ui.data.get_dataset`);
+   the same in-memory cache the pages read (`ui.data.get_dataset`); for a
+   city, the city overview derived with the version (`ui.city.warm_city`),
+   since no page reads the whole city;
 3. the rest of the overview page's code (its sections, the sparklines:
    about 1.5 s more);
 4. the version's page data as its first visitor will ask for it (the whole
@@ -101,9 +103,13 @@ def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True, then: tuple[
     if dataset:
         t0 = time.perf_counter()
         try:
+            from ui.city import warm_city
             from ui.data import get_dataset
 
-            get_dataset()
+            if warm_city():  # a city's first page is its overview, derived with the version: that, not the city
+                pages = False
+            else:
+                get_dataset()
         except Exception as err:  # the page the visitor opens reports it, in their language
             log.warning("warm-up: the dataset was not loaded (%s)", err)
             pages = False

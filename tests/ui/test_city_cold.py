@@ -191,3 +191,15 @@ def test_a_version_made_before_derives_once_on_first_open_and_keeps_it(city_file
     pd.testing.assert_frame_equal(again.table, first.table)
     want, _, _ = _expected(city_file)
     assert again.table.set_index("district")["cases"].to_dict() == want["cases"].to_dict()
+
+
+def test_server_warm_up_reads_the_city_overview_not_the_city(city_store, monkeypatch):
+    from ui import serve
+    from ui.city import overview
+
+    monkeypatch.setenv("GRIDATLAS_DATA", city_store.spec)
+    calls = _spy(monkeypatch)
+    serve.warm(modules=(), then=())
+    assert calls == []  # neither the whole city (on PostGIS: its 10 M cases) nor the city without its cases
+    store = open_store(city_store.spec)
+    assert overview(store.spec, store.token).districts == DISTRICTS  # in memory for the first visitor
