@@ -14,8 +14,8 @@ Contract
   month's end with the meeting's own definitions (`analysis.meeting`): coverage (None without dates),
   open and overdue at the month's end, the month's closure rate, committees formed by its end. A month is
   ended at its last day, or at the as-of day for the as-of month.
-- *Opening a planned station* (`open_site`): a site chosen in a saved siting scenario becomes a facility
-  operating from a given day (a new version of the facilities layer, stored by the caller).
+- Opening a planned station (a site of a saved scenario becoming a facility with its ``opened_on``) lives
+  with the scenarios: `analysis.siting.scenario.open_site`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -33,8 +32,6 @@ from analysis.coverage import CoverageInputs, compute_coverage, district_totals,
 from analysis.needs import column_present
 from geo.calendar import local_ns
 from geo.dataset import Dataset
-from geo.errors import AnalysisError
-from geo.scenarios import Scenario
 
 COVERAGE_TYPE = "day_care"
 COVERAGE_RADIUS_M = 300.0
@@ -157,42 +154,3 @@ def figure_trend(ds: Dataset, *, year: int, month: int, as_of: dt.date, street: 
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
     return frame.astype({c: "float64" for c in TREND_COLUMNS[2:]})
-
-
-
-def open_site(ds: Dataset, scenario: Scenario, site_id: str, *, opened_on: dt.date) -> gpd.GeoDataFrame:
-    """The facilities layer with a station of a saved siting scenario opened on ``opened_on``: the chosen
-    candidate site (its ``site_id`` as ``facility_id``, its name and capacity, the scenario's facility type,
-    status operating, the street of the grid it lies in). Validated as an import would be; the caller stores
-    it as a new version. `AnalysisError` ``analysis.site_not_chosen`` (not a site of the scenario),
-    ``analysis.site_not_candidate`` (a generated point, not in the candidates layer) or
-    ``analysis.site_already_open`` (a facility has that id)."""
-    from analysis.siting.scenario import chosen_sites
-    from geo.assign import assign_grid_ids
-    from geo.schema import validate_layer
-
-    site_ids, facility_type = chosen_sites(scenario)  # either objective: coverage or distance
-    site_id = str(site_id)
-    if site_id not in site_ids:
-        raise AnalysisError(f"site {site_id!r} is not one of scenario {scenario.name!r}'s sites "
-                            f"({', '.join(site_ids)})", code="analysis.site_not_chosen",
-                            params={"site": site_id, "scenario": scenario.name, "sites": "、".join(site_ids)})
-    cand = ds.candidates
-    row = cand[cand["site_id"].astype(str) == site_id] if cand is not None else None
-    if row is None or len(row) == 0:
-        raise AnalysisError(f"site {site_id!r} is not in the candidates layer (a generated point has no address)",
-                            code="analysis.site_not_candidate", params={"site": site_id})
-    fac = ds.facilities
-    if (fac["facility_id"].astype(str) == site_id).any():
-        raise AnalysisError(f"a facility {site_id!r} already exists", code="analysis.site_already_open",
-                            params={"site": site_id})
-    row = row.iloc[[0]].to_crs(fac.crs)
-    grid = assign_grid_ids(row[["geometry"]], ds.grids.to_crs(fac.crs)).iloc[0]
-    street = ds.grids.set_index("grid_id")["street"].get(grid) if not pd.isna(grid) else None
-    new = {"facility_id": site_id, "name": str(row["name"].iloc[0]), "type": facility_type,
-           "status": "operating", "street": street, "opened_on": pd.Timestamp(opened_on)}
-    if "capacity" in row.columns and not pd.isna(row["capacity"].iloc[0]):
-        new["capacity"] = float(row["capacity"].iloc[0])
-    added = gpd.GeoDataFrame({k: [v] for k, v in new.items()}, geometry=row.geometry.to_numpy(), crs=fac.crs)
-    out = pd.concat([fac, added], ignore_index=True)
-    return validate_layer(gpd.GeoDataFrame(out, geometry="geometry", crs=fac.crs), "facilities")

@@ -42,6 +42,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -76,8 +77,6 @@ from geo.errors import AnalysisError
 from geo.scenarios import Scenario
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
     from analysis.equity import EquityResult
     from geo.storage import DatasetStore, VersionInfo
 
@@ -425,15 +424,50 @@ def opening_note(scenario: str, site_id: str, day: dt.date) -> str:
     return f"scenario {scenario}: site {site_id} opened {day.isoformat()}"
 
 
+def open_site(ds: Dataset, scenario: Scenario, site_id: str, *, opened_on: dt.date) -> gpd.GeoDataFrame:
+    """The facilities layer with a station of a saved siting scenario opened on ``opened_on``: the chosen
+    candidate site (its ``site_id`` as ``facility_id``, its name and capacity, the scenario's facility type,
+    status operating, the street of the grid it lies in). Validated as an import would be; the caller stores
+    it as a new version. `AnalysisError` ``analysis.site_not_chosen`` (not a site of the scenario),
+    ``analysis.site_not_candidate`` (a generated point, not in the candidates layer) or
+    ``analysis.site_already_open`` (a facility has that id)."""
+    from geo.assign import assign_grid_ids
+    from geo.schema import validate_layer
+
+    site_ids, facility_type = chosen_sites(scenario)  # either objective: coverage or distance
+    site_id = str(site_id)
+    if site_id not in site_ids:
+        raise AnalysisError(f"site {site_id!r} is not one of scenario {scenario.name!r}'s sites "
+                            f"({', '.join(site_ids)})", code="analysis.site_not_chosen",
+                            params={"site": site_id, "scenario": scenario.name, "sites": "、".join(site_ids)})
+    cand = ds.candidates
+    row = cand[cand["site_id"].astype(str) == site_id] if cand is not None else None
+    if row is None or len(row) == 0:
+        raise AnalysisError(f"site {site_id!r} is not in the candidates layer (a generated point has no address)",
+                            code="analysis.site_not_candidate", params={"site": site_id})
+    fac = ds.facilities
+    if (fac["facility_id"].astype(str) == site_id).any():
+        raise AnalysisError(f"a facility {site_id!r} already exists", code="analysis.site_already_open",
+                            params={"site": site_id})
+    row = row.iloc[[0]].to_crs(fac.crs)
+    grid = assign_grid_ids(row[["geometry"]], ds.grids.to_crs(fac.crs)).iloc[0]
+    street = ds.grids.set_index("grid_id")["street"].get(grid) if not pd.isna(grid) else None
+    new = {"facility_id": site_id, "name": str(row["name"].iloc[0]), "type": facility_type,
+           "status": "operating", "street": street, "opened_on": pd.Timestamp(opened_on)}
+    if "capacity" in row.columns and not pd.isna(row["capacity"].iloc[0]):
+        new["capacity"] = float(row["capacity"].iloc[0])
+    added = gpd.GeoDataFrame({k: [v] for k, v in new.items()}, geometry=row.geometry.to_numpy(), crs=fac.crs)
+    out = pd.concat([fac, added], ignore_index=True)
+    return validate_layer(gpd.GeoDataFrame(out, geometry="geometry", crs=fac.crs), "facilities")
+
+
 def open_scenario_site(store: DatasetStore, scenario: Scenario, site_id: str, *, opened_on: dt.date,
                        user: str | None = None) -> tuple[VersionInfo, gpd.GeoDataFrame]:
     """Mark a site of a saved scenario opened on ``opened_on``: the facilities layer with it
-    (`analysis.history.open_site`, its coded refusals) stored as a new version. The whole dataset's grids,
+    (`open_site`, its coded refusals) stored as a new version. The whole dataset's grids,
     facilities and candidates are read here (never one district's part, whose facilities alone would replace the
     city's). The caller writes the audit entry (``import``, `opening_note` as detail). Returns the version and the
     new facilities layer."""
-    from analysis.history import open_site
-
     ds = store.load(layers=("candidates",))
     facilities = open_site(ds, scenario, str(site_id), opened_on=opened_on)
     info = store.import_layer("facilities", facilities, mode="replace", user=user,

@@ -18,9 +18,10 @@ CLI_OPTIONS = {"distance": "distance", "weight": "weight", "solver": "solver", "
                "weights": "weights_scheme", "period": "period", "measure": "measure", "format": "report_format",
                "mode": "import_mode", "role": "role", "objective": "objective"}
 # Commands whose option takes another list than its dest's type: coverage counts the aged 60+, everyone, or the
-# aged 80+ (the demand weights); site and equity count a demand weight.
+# aged 80+ (the demand weights); site, equity and report count a demand weight.
 CLI_OVERRIDES = {("coverage", "weight"): tuple(dict.fromkeys(options.WEIGHTS + options.DEMAND_WEIGHTS)),
-                 ("site", "weight"): options.DEMAND_WEIGHTS, ("equity", "weight"): options.DEMAND_WEIGHTS}
+                 ("site", "weight"): options.DEMAND_WEIGHTS, ("equity", "weight"): options.DEMAND_WEIGHTS,
+                 ("report", "weight"): options.DEMAND_WEIGHTS}
 # Option types the CLI must offer somewhere (the others belong to commands other areas add).
 CLI_REQUIRED = {"distance", "weight", "solver", "candidate_source", "weights_scheme", "period", "measure"}
 
