@@ -70,8 +70,13 @@ def prepare_version(ctx: PageContext, progress: ProgressFn | None = None, *, map
     ``overview_only`` only what the overview reads is prepared (what it is built from is read or built on the
     way): a restarted server does not read the case table back before its first visitor needs it.
     """
-    from ui.data import dataset_token, get_dataset
+    from ui.data import dataset_token, get_dataset, get_store
 
+    if ctx.city and ctx.district is None:  # the whole city: its overview (`ui.city.overview`), as the CLI derives it
+        from ui.city import overview
+
+        store = get_store(ctx.city)
+        return pagedata.run_steps([("city", lambda: overview(store.spec, store.token))], progress)
     token = dataset_token(ctx.path)
     fresh = replace(ctx, ds=get_dataset(ctx.path), token=token, street=None)
     streets = (None,) if ctx.street is None else (None, ctx.street)

@@ -203,3 +203,24 @@ def test_server_warm_up_reads_the_city_overview_not_the_city(city_store, monkeyp
     assert calls == []  # neither the whole city (on PostGIS: its 10 M cases) nor the city without its cases
     store = open_store(city_store.spec)
     assert overview(store.spec, store.token).districts == DISTRICTS  # in memory for the first visitor
+
+
+def test_data_page_import_on_the_whole_city_derives_its_overview(city_file, tmp_path, monkeypatch):
+    from ui.context import PageContext
+    from ui.progress import prepare_version
+
+    monkeypatch.setenv("GRIDATLAS_HOME", str(tmp_path / "home"))
+    spec = str(tmp_path / "page.gpkg")
+    store = open_store(spec)
+    store.import_dataset(read_dataset(city_file), source="page.gpkg")  # a store write: no derive step of its own
+    assert CITY_OVERVIEW not in store.derived().names()
+    stages: list[tuple[str, float]] = []
+    ctx = PageContext(ds=None, path=f"{store.spec}#city", token="", street=None, lang="zh", tiles=None,
+                      tiles_attr="", tiles_datum="wgs84", district=None, city=store.spec)
+    calls = _spy(monkeypatch)
+    assert prepare_version(ctx, lambda stage, done: stages.append((stage, done))) == ["city"]
+    assert CITY_OVERVIEW in store.derived().names() and stages[-1] == ("derive", 1.0)
+    assert "GpkgStore.load" in calls and "GpkgStore.case_counts" in calls  # built here, from the layers
+    want, _, _ = _expected(city_file)
+    got = city_overview_of(open_store(spec)).table.set_index("district")
+    assert got["open"].to_dict() == want["open"].to_dict()
