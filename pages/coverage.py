@@ -69,8 +69,10 @@ with c_distance:
     distance = widgets.radio(t("coverage.distance"), DISTANCES, key="cov_distance", lang=ctx.lang,
                              format_func=lambda m: t(f"coverage.distance.{m}"))
 with c_weight:
+    # the first choice counts the plan's people (a plan year, the aged 80+) when the plan controls chose them
     weight = widgets.radio(t("coverage.weight"), WEIGHTS, key="cov_weight", lang=ctx.lang,
-                           format_func=lambda w: t(f"coverage.weight.{w}"))
+                           format_func=lambda w: demand_label(demand) if w == "elderly" and demand != Demand()
+                           else t(f"coverage.weight.{w}"))
 planned = c_planned.checkbox(t("coverage.include_planned"), key="cov_planned")
 walking_needs = needs_text(ds, "coverage.walking")
 if walking_needs:
@@ -119,7 +121,7 @@ with section("coverage.map"):
 
 
 @st.fragment
-def gap_section(table, weight: str) -> None:
+def gap_section(table, weight: str, weight_label: str) -> None:
     """Filters, the ranked gap table and its downloads (reruns alone when a filter changes)."""
     with section("coverage.gaps"):
         st.subheader(t("coverage.gaps.title"))
@@ -138,14 +140,14 @@ def gap_section(table, weight: str) -> None:
         )[["rank", "grid_id", "street", "community", "placement", weight, f"covered_{weight}", f"uncovered_{weight}",
            "covered_share", "nearest_m"]]
         view.columns = [t("coverage.col.rank"), t("col.grid_id"), t("col.street"), t("col.community"),
-                        t("coverage.col.placement"), t(f"coverage.weight.{weight}"), t("coverage.col.covered"),
+                        t("coverage.col.placement"), weight_label, t("coverage.col.covered"),
                         t("coverage.col.uncovered"), f"{t('coverage.col.share')} (%)", t("coverage.col.nearest_m")]
         st.caption(t("coverage.gaps.count", n=len(view), people=float(gaps[f"uncovered_{weight}"].sum())))
         show_table(view, empty="empty.gaps", hide_index=True, width="stretch", height=380)
         table_downloads(view, file_stem=t("coverage.gaps.file"), key="cov_gaps")
 
 
-gap_section(table, weight)
+gap_section(table, weight, weight_label)
 
 
 @st.fragment

@@ -58,6 +58,14 @@ def test_a_plan_year_and_the_80_plus_change_the_figures(demo, lang):
     eighty = with_demand(demo, year=2030, weight="elderly_80")
     who = t("planning.who_in_year", lang=lang, who=t("planning.weight.elderly_80", lang=lang), year=2030)
     assert _metrics(at)[t("coverage.kpi.total", lang=lang, weight=who)] == f"{eighty.grids['elderly'].sum():,}"
+    # the count choice and the gap table name the people counted, not "aged 60+"
+    count = at.radio(key=f"cov_weight__{lang}")
+    assert count.value == "elderly" and count.format_func("elderly") == who
+    gaps = next(d.value for d in at.dataframe if t("coverage.col.uncovered", lang=lang) in d.value.columns)
+    assert who in gaps.columns and t("coverage.weight.elderly", lang=lang) not in gaps.columns
+    covered80 = compute_coverage(eighty, radius_m=300).grids.set_index("grid_id")
+    first = gaps.iloc[0]
+    assert first[who] == pytest.approx(covered80.loc[first[t("col.grid_id", lang=lang)], "elderly"])
 
 
 def test_equity_and_what_if_sections(demo):
