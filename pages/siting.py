@@ -30,7 +30,7 @@ from ui.city import require_district
 from ui.context import get_context
 from ui.data import get_ref, get_store
 from ui.maps import legend, show_map
-from ui.planning import plan_controls
+from ui.planning import demand_label, plan_controls
 from ui.section import section
 from ui.section import table as show_table
 from ui.siting import (
@@ -58,11 +58,12 @@ ctx = get_context()
 require_district(ctx)
 ds = ctx.ds
 st.title(t("siting.title", district=ds.meta_dict.get("district") or ds.name))
-st.caption(t("siting.intro"))
+intro = st.empty()  # names the people counted, chosen by the plan controls below
 if ctx.street is not None:
     st.info(t("siting.street_note", street=ctx.street))
 # a plan year or the aged 80+: the demand the stations are sited for, part of the token of the cached runs
 token, demand = plan_controls(ctx, key="site_plan")
+intro.caption(t("siting.intro", who=demand_label(demand)))
 
 sources = candidate_sources(ds)
 has_candidates = "layer" in sources

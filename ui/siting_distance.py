@@ -20,6 +20,7 @@ from analysis.siting import SCENARIO_KIND, DistanceRequest, DistanceRun, PMedian
 from analysis.siting.pmedian import sites_frame
 from geo.errors import AnalysisError, DataError
 from i18n import error_text, problem_text, t
+from i18n.labels import demand_label
 from ui import auth, widgets
 from ui.context import PageContext
 from ui.coverage import coverage_inputs, walk_graph
@@ -61,7 +62,8 @@ def distance_section(ctx: PageContext, token: str | None = None, demand: Demand 
     token = ctx.token if token is None else token
     with section("siting.distance"):
         st.subheader(t("siting_distance.title"))
-        st.caption(t("siting_distance.intro"))
+        who = demand or Demand()
+        st.caption(t("siting_distance.intro", who=demand_label(who.year, who.weight)))
         if ctx.street is not None:
             st.caption(t("siting_distance.whole_district"))
         cands = ctx.ds.candidates

@@ -27,11 +27,11 @@ STRINGS = {
                                            "not take it."),
     # --- the siting page's distance section --------------------------------------------------------------
     "siting_distance.title": ("按距离选址（最短平均距离）", "Siting by distance (shortest mean distance)"),
-    "siting_distance.intro": ("另一种目标：在候选点中选出新站址，使 60 岁以上老人到最近站点的总距离（即平均距离）最小，"
+    "siting_distance.intro": ("另一种目标：在候选点中选出新站址，使{who}到最近站点的总距离（即平均距离）最小，"
                               "现有站点保留；精确求解（证明最优或给出与最优的差距）。距离超过 5 公里（步行时道路不通）"
                               "按 5 公里计。",
                               "The other objective: choose new sites among the candidates so that the total (so the "
-                              "mean) distance of the aged 60+ to their nearest station is smallest, keeping every "
+                              "mean) distance of the residents counted ({who}) to their nearest station is smallest, keeping every "
                               "existing station; solved exactly (proven optimum, or the gap to it). Distances beyond "
                               "5 km (walking: no road connection) count as 5 km."),
     "siting_distance.whole_district": ("按距离选址针对全区的老人和候选点（不限于所选街道），结果按街道列出。",

@@ -3,9 +3,9 @@
 STRINGS = {
     "siting.district_note": ("{district}：没有覆盖曲线（{note}）", "{district}: no coverage curve ({note})"),
     "siting.title": ("{district} 选址规划", "{district} — siting new stations"),
-    "siting.intro": ("在候选点中选出 N 个新站址，使服务半径内新覆盖的 60 岁以上老人最多（最大覆盖选址模型），现有站点保留；"
+    "siting.intro": ("在候选点中选出 N 个新站址，使服务半径内新覆盖的{who}最多（最大覆盖选址模型），现有站点保留；"
                      "精确解由整数规划求得并给出最优性证明，贪心解逐个加点。",
-                     "Choose N new sites among the candidates so that the most uncovered residents aged 60+ come "
+                     "Choose N new sites among the candidates so that the most uncovered residents ({who}) come "
                      "within reach (maximal covering location), keeping every existing station; the exact answer "
                      "comes from an integer program with a proof of optimality, the greedy one adds sites one by one."),
     "siting.street_note": ("只规划“{street}”：只计该街道的居民，只用该街道内的候选点。",

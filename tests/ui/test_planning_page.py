@@ -98,3 +98,9 @@ def test_the_siting_page_sites_for_the_plan_year(demo):
     run = at.session_state["siting_run"]
     assert run[0].endswith("@demand:2030:elderly:")  # the run was made for the aged 60+ of 2030
     assert run[1].result.total_elderly == pytest.approx(with_demand(demo, year=2030).grids["elderly"].sum())
+    # both objectives' introductions name the people counted
+    who = t("planning.who_in_year", lang="zh", who=t("planning.weight.elderly", lang="zh"), year=2030)
+    captions = [c.value for c in at.caption]
+    assert t("siting.intro", lang="zh", who=who) in captions
+    assert t("siting_distance.intro", lang="zh", who=who) in captions
+    assert "60 岁以上老人" not in t("siting.intro", lang="zh", who=who)
