@@ -76,6 +76,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -412,6 +413,15 @@ def _hot(table: CaseTable, weights: GridWeights, street: str | None, start: dt.d
 
 # --- the brief ---------------------------------------------------------------------
 
+def month_stations(ds: Dataset, end: dt.date) -> gpd.GeoDataFrame:
+    """The facilities the meeting counts for a month ending on ``end``: with opening/closing dates, those operating
+    at the end of that day (`analysis.history.operating_mask`); without, the layer as it is. The coverage figure,
+    the gaps and the equity of a month all count these (one rule)."""
+    if not history.has_facility_dates(ds):
+        return ds.facilities
+    return ds.facilities[history.operating_mask(ds.facilities, end)]
+
+
 def meeting_brief(
     ds: Dataset,
     *,
@@ -468,7 +478,7 @@ def meeting_brief(
     dated = history.has_facility_dates(ds)
     history_needs = None if dated else missing(ds, "history.coverage")
     if dated:  # the stations operating at the month's end (a station opened since does not count yet)
-        at_end = ds.facilities[history.operating_mask(ds.facilities, end)]
+        at_end = month_stations(ds, end)
         cov = _day_care_coverage(counted.with_layer("facilities", at_end)) if len(at_end) else None
     else:
         cov = coverage if coverage is not None else _day_care_coverage(counted)

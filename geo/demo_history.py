@@ -5,7 +5,9 @@ text, so the demo's other layers and columns stay exactly as they were (`geo.dem
 
 - ``opened_on``: operating day-care stations, about 60 % opened from 2018-01-01 to two weeks before the
   as-of day (the district's station programme), the rest in 2012-2017; the other operating facilities in
-  2005-2017; planned ones have none. No station of the demo has closed (no ``closed_on`` column), so the
+  2005-2017; planned ones have none. With an as-of day less than a year after 2018-01-01 (the Wuchang
+  scale's 2016-12-31) the programme is the 18 months before those two weeks and the older dates end where
+  it begins, so no station opens after the as-of day. No station of the demo has closed (no ``closed_on`` column), so the
   as-of month's coverage is the one every page already shows.
 - Follow-ups (督办): decisions of the meetings about the three months before the as-of month and the
   as-of month, some done, one overdue; targets (预安): the quarter that ends on the as-of day (the demo's
@@ -21,20 +23,26 @@ from geo.followups import FollowUp, Target, new_followup, new_target
 
 HISTORY_STREAM = 10
 DAY_CARE_NEW_SHARE = 0.6
+PROGRAMME_START = pd.Timestamp("2018-01-01")
 
 
 def facility_dates(rng: np.random.Generator, facilities: pd.DataFrame, as_of: str) -> pd.DataFrame:
     """One column, ``opened_on`` (datetime64, NaT for planned facilities), aligned with ``facilities``."""
     n = len(facilities)
     end = pd.Timestamp(as_of) - pd.Timedelta(days=14)
-    programme = pd.Timestamp("2018-01-01")
+    programme = PROGRAMME_START
+    dc_span, other_span = 6 * 365, 13 * 365  # the older stations: 2012-2017, the other facilities 2005-2017
+    if (end - programme).days < 365:  # an earlier as-of day (Wuchang's 2016): the programme ran its last 18 months
+        programme = end - pd.DateOffset(months=18)
+        dc_span = max((programme - pd.Timestamp("2012-01-01")).days, 1)
+        other_span = max((programme - pd.Timestamp("2005-01-01")).days, 1)
     day_care = (facilities["type"] == "day_care").to_numpy(dtype=bool)
     planned = (facilities["status"].astype("string").fillna("operating") == "planned").to_numpy(dtype=bool) \
         if "status" in facilities.columns else np.zeros(n, dtype=bool)
     new = rng.random(n) < DAY_CARE_NEW_SHARE
     recent = programme + pd.to_timedelta(rng.integers(0, max((end - programme).days, 1), n), unit="D")
-    older_dc = pd.Timestamp("2012-01-01") + pd.to_timedelta(rng.integers(0, 6 * 365, n), unit="D")
-    older = pd.Timestamp("2005-01-01") + pd.to_timedelta(rng.integers(0, 13 * 365, n), unit="D")
+    older_dc = pd.Timestamp("2012-01-01") + pd.to_timedelta(rng.integers(0, dc_span, n), unit="D")
+    older = pd.Timestamp("2005-01-01") + pd.to_timedelta(rng.integers(0, other_span, n), unit="D")
     opened = np.where(day_care, np.where(new, recent.to_numpy(), older_dc.to_numpy()), older.to_numpy())
     opened = pd.Series(pd.to_datetime(opened).normalize(), index=facilities.index)
     opened[planned] = pd.NaT

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from analysis.equity import DISTRICT_ROW, EquityResult, equity_by_grid
-from analysis.meeting import COVERAGE_RADIUS_M, COVERAGE_TYPE, MeetingBrief
+from analysis.meeting import COVERAGE_RADIUS_M, COVERAGE_TYPE, MeetingBrief, month_stations
 from analysis.projection import with_demand
 from geo.dataset import Dataset
 from i18n import t
@@ -21,11 +21,16 @@ WORST_SHOWN = 5
 
 def meeting_equity(ds: Dataset, brief: MeetingBrief | None = None) -> EquityResult | None:
     """Equity of the meeting's coverage question (operating day-care stations, 300 m straight line), counting the
-    brief's demand (without a brief, today's aged 60+); None without a day-care station."""
-    if ds.facilities is None or not (ds.facilities["type"].astype(str) == COVERAGE_TYPE).any():
+    brief's demand (without a brief, today's aged 60+) and the stations its coverage figure counts (with opening
+    dates, those operating at the month's end: `analysis.meeting.month_stations`); None without a day-care
+    station."""
+    if ds.facilities is None:
         return None
     if brief is not None:
         ds = with_demand(ds, year=brief.demand_year, weight=brief.demand_weight, survival=brief.survival)
+        ds = ds.with_layer("facilities", month_stations(ds, brief.month_end))
+    if not (ds.facilities["type"].astype(str) == COVERAGE_TYPE).any():
+        return None
     return equity_by_grid(ds, facility_types=(COVERAGE_TYPE,), radius_m=COVERAGE_RADIUS_M)
 
 

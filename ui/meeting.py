@@ -92,14 +92,14 @@ def brief(ctx: PageContext, month: str, records: tuple | None = None, token: str
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _equity(path: str, token: str, _brief: MeetingBrief):
+def _equity(path: str, token: str, month_end: str, _brief: MeetingBrief):
     return meeting_equity(get_dataset(path), _brief)
 
 
 def equity(ctx: PageContext, b: MeetingBrief, token: str | None = None):
     """The equity slide's figures (`reports.equity.meeting_equity`, the brief's demand) once per dataset version
     and demand; None without a day-care station."""
-    return _equity(ctx.path, token or ctx.token, b)
+    return _equity(ctx.path, token or ctx.token, b.month_end.isoformat(), b)  # stations of the month's end
 
 
 @st.cache_data(show_spinner=False, max_entries=48)
