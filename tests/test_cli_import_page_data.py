@@ -168,3 +168,33 @@ def test_the_pages_read_a_cli_imports_page_data_back_without_building_it(home, t
     assert len(coverage_inputs(SPEC, store.token).grids) == 232
     # the sparklines' picture is drawn from the kept figures (not kept by the CLI: it is the page's own picture)
     assert strip_png(ctx)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_both_stores_keep_a_cli_imports_page_data(store_url, tmp_path, capsys):
+    from geo.dataset import DEMO_PATH, read_dataset
+    from geo.storage import open_store as open_any
+
+    demo = read_dataset(DEMO_PATH)
+    store = open_any(store_url)
+    store.import_dataset(demo, source="demo")
+    src = tmp_path / "cases.gpkg"
+    pyogrio.write_dataframe(demo.cases.iloc[:-1000], src, layer="cases")
+    assert main(["import", "--data", store_url, "--layer", "cases", str(src)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["page_data"] == ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights"]
+
+    def refuse():
+        raise AssertionError(f"{name} was not kept")
+
+    store = open_any(store_url)
+    kept = {}
+    for name in sorted(KEPT):
+        kept[name] = store.derived().get(name, refuse)
+    ds = store.load()
+    table = case_table_from_dataset(ds)
+    _assert_case_tables_equal(kept["case_table.v1"], table)
+    row = case_kpis(table, CaseFilter()).iloc[0]
+    figs = kept[pagedata.figures_name(None)]
+    assert figs.summary == district_summary(ds, street=None) and len(ds.cases) == 11_000
+    assert figs.cases == {"open": int(row["open"]), "overdue": int(row["overdue"])}
+    pd.testing.assert_frame_equal(kept[pagedata.trend_name(None)], trend_of(ds, street=None, table=table))
