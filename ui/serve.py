@@ -16,12 +16,14 @@ open the dashboard in the morning does not wait for it:
    district, the default language and basemap: `ui.progress.default_context`)
    through `ui.progress.prepare_version`: read back from the version's folder
    when an import or an earlier server built it, else built and kept there;
-   all but the map, whose rendering imports its component (below).
+   the map too, once its component is declared and registered with the
+   running server (`register_map_component`; below).
 
-The warm-up begins once Streamlit's runtime exists, and never imports
-``streamlit_folium``: Streamlit serves a component only when it was declared
-during a script run, so the map component is imported by the first page that
-draws a map (`ui.maps`). The server answers from the start; a visit that arrives before the warm-up is
+The warm-up begins once Streamlit's runtime exists. Streamlit serves a
+component only when it was declared during a script run, so the warm-up imports
+``streamlit_folium`` only to register it with the runtime itself
+(`register_map_component`); without a runtime it never imports it, and the map
+component is imported by the first page that draws a map (`ui.maps`). The server answers from the start; a visit that arrives before the warm-up is
 done simply shares its work (Python imports a module once; the dataset cache
 loads a version once; each item of page data is computed under its cache key's
 lock — Streamlit's ``cache_resource`` computes a key once while other callers
@@ -125,12 +127,36 @@ def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True, then: tuple[
 
             ctx = default_context()
             if ctx is not None:
-                # what the overview reads (a map kept beside the version is read by the page itself)
-                prepare_version(ctx, maps=False, overview_only=True)
+                # what the overview reads; its map too once its component is registered with the server
+                built = prepare_version(ctx, maps=register_map_component(), overview_only=True)
+                log.warning("warm-up: page data ready: %s", ", ".join(built))
         except Exception as err:  # the page shows what it cannot build, in the visitor's language
             log.warning("warm-up: the page data was not prepared (%s)", err)
         took["page data"] = time.perf_counter() - t0
     return took
+
+
+def register_map_component() -> bool:
+    """Declare the map component (``streamlit_folium``) and register it with the running server, as importing it
+    during a script run would; False (nothing imported) when no server runs or this Streamlit differs.
+
+    Streamlit registers a component only when it is declared inside a script run (``declare_component`` skips
+    the registration without a ``ScriptRunContext``), and a component never registered is never served: its
+    maps stay blank. With it registered here, the warm-up may render the overview's map (`ui.maps.map_payload`
+    imports the component) before the first visit asks for it.
+    """
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists() or not hasattr(Runtime.instance(), "component_registry"):
+        return False
+    try:
+        import streamlit_folium
+
+        Runtime.instance().component_registry.register_component(streamlit_folium._component_func)
+    except Exception:  # another streamlit_folium or Streamlit: leave the map to the first page that draws one
+        log.exception("the map component could not be registered before the first visit")
+        return False
+    return True
 
 
 def _wait_for_runtime(timeout_s: float = 60.0) -> bool:

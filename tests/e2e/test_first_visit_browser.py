@@ -1,5 +1,6 @@
-"""The first visit after a server start draws the overview, and after a restart it is drawn from the page data kept
-beside the version: the server's warm-up prepared it (`ui.serve`), nothing is built again."""
+"""The first visit after a server start draws the overview, whose page data and map the server's warm-up prepared
+(`ui.serve`, the map's component registered with the server by the warm-up itself), and after a restart it is drawn
+from what is kept beside the version: nothing is built again."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def test_the_first_visit_after_a_restart_draws_the_overview_from_the_kept_page_d
     first, log = _visit(offline_page, home)
     assert "232" in first  # 网格数
     assert "warm-up done:" in log and "page data" in log
+    # the warm-up had the map's component registered and rendered the map before the visit asked for it
+    assert "page data ready: figures:, trend:, streets, map:, trend_png:" in log
     kept = {p.name: p.stat().st_mtime_ns for p in store.derived().folder.glob("*.pkl")}
     assert any(n.startswith("overview_figures.v1.") for n in kept)
     assert any(n.startswith("overview_trend_png.v1.") for n in kept)
