@@ -32,6 +32,9 @@ def _city(backend: str, tmp_path) -> str:
 def _open_district_siting(page, url: str) -> None:
     page.goto(f"{url}/siting")
     wait_for_app(page)
+    # the page's first run has drawn (the whole city: choose a district) before the district is chosen; a choice
+    # made while the browser has not yet been told which page it shows reruns the default page (the overview)
+    page.get_by_text(t("city.choose_district", lang="zh", n="")[:12]).first.wait_for(timeout=120_000)
     boxes = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')  # dataset, district, street
     assert boxes.nth(1).locator("label").inner_text().strip() == t("city.district", lang="zh")
     boxes.nth(1).click()
