@@ -9,10 +9,13 @@ and charts are drawn on the machine (`reports.maps`), with no network.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from analysis.meeting import MeetingBrief
 from geo.dataset import Dataset
 from geo.errors import AnalysisError
+
+if TYPE_CHECKING:  # the brief's type only: importing analysis.meeting brings scipy to every page
+    from analysis.meeting import MeetingBrief
 
 FORMATS: tuple[str, ...] = ("pptx", "pdf", "xlsx")
 MEDIA_TYPES: dict[str, str] = {

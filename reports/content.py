@@ -7,15 +7,18 @@ formats a number on its own, so a figure reads the same everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analysis.estates import DISTRICT
-from analysis.meeting import MeetingBrief, MeetingItem
 from analysis.needs import Missing, needs_params
 from i18n import label_of, t
 from i18n.labels import demand_label
+
+if TYPE_CHECKING:  # the brief's type only: importing analysis.meeting brings scipy to every page
+    from analysis.meeting import MeetingBrief, MeetingItem
 
 SECTIONS: tuple[str, ...] = ("figures", "trend", "streets", "units", "gaps", "hot", "estates", "equity",
                               "problems")

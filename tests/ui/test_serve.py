@@ -35,3 +35,12 @@ def test_the_warm_up_loads_the_dataset_the_pages_then_find_in_their_cache(tmp_pa
                "print(sorted(took), len(ds.grids), len(calls), 'streamlit_folium' in sys.modules)", tmp_path)
     # loaded by the warm-up, not again by the page; the page data prepared without declaring the map component
     assert out == "['dataset', 'imports', 'overview imports', 'page data'] 232 0 False"
+
+
+def test_the_overviews_code_leaves_the_meeting_and_scipy_to_the_pages_that_use_them(tmp_path):
+    """What the first visit imports (the sidebar, the section boundary, the overview): no meeting brief, scipy or
+    matplotlib, which cost about 1 s of its first run on this machine (reports' modules name the brief's type
+    only)."""
+    out = _run("import sys\nimport ui.sidebar, ui.section, ui.overview, ui.layers, ui.maps, reports.content\n"
+               "print(sorted(m for m in ('analysis.meeting', 'scipy', 'matplotlib') if m in sys.modules))", tmp_path)
+    assert out == "[]"
