@@ -45,15 +45,19 @@ def _solve(ctx: PageContext, token: str, request: DistanceRequest) -> PMedianRes
                              required=request.required, excluded=request.excluded, demand=demand, graph=graph)
 
 
-def street_frame(res: PMedianResult) -> pd.DataFrame:
-    """The per-street table with the page's column labels (metres rounded, aged 60+ whole)."""
+def street_frame(res: PMedianResult, demand: Demand | None = None) -> pd.DataFrame:
+    """The per-street table with the page's column labels (metres rounded, people whole); the people column names
+    the demand counted (a plan year, the aged 80+) when it is not today's aged 60+."""
     df = res.by_street.copy()
     df["street"] = df["street"].replace("", t("siting_distance.district"))
     df["elderly"] = df["elderly"].round(0)
     for c in ("mean_before_m", "mean_after_m", "p90_before_m", "p90_after_m"):
         df[c] = df[c].round(0)
     df = df[list(STREET_COLUMNS)]
-    return df.rename(columns={c: t(f"siting_distance.col.{c}") for c in df.columns})
+    names = {c: t(f"siting_distance.col.{c}") for c in df.columns}
+    if demand is not None and demand != Demand():
+        names["elderly"] = demand_label(demand.year, demand.weight)
+    return df.rename(columns=names)
 
 
 def distance_section(ctx: PageContext, token: str | None = None, demand: Demand | None = None) -> None:
@@ -133,7 +137,7 @@ def distance_section(ctx: PageContext, token: str | None = None, demand: Demand 
                                           "cost": t("siting_distance.col.cost")})
             show_table(sites, hide_index=True, width="stretch")
         with right:
-            show_table(street_frame(res), hide_index=True, width="stretch")
+            show_table(street_frame(res, demand), hide_index=True, width="stretch")
         if auth.allowed("planner"):
             save_distance(ctx, answer)
 

@@ -51,7 +51,7 @@ STRINGS = {
     "siting_distance.running": ("正在求解……", "Solving…"),
     "siting_distance.district": ("全区", "District"),
     "siting_distance.kpi.mean": ("平均距离", "Mean distance"),
-    "siting_distance.kpi.p90": ("90% 老人在此距离内", "90 % of the aged 60+ within"),
+    "siting_distance.kpi.p90": ("90% 老人在此距离内", "90 % of those counted within"),
     "siting_distance.before": ("现有站点下：平均 {mean} 米，90% 老人在 {p90} 米内。新建后仍有 {beyond} 位老人超过 {limit} 米。",
                                "With the existing stations alone: mean {mean} m, 90 % of the aged 60+ within {p90} m. "
                                "After: {beyond} aged 60+ still beyond {limit} m."),

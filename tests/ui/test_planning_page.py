@@ -104,3 +104,27 @@ def test_the_siting_page_sites_for_the_plan_year(demo):
     assert t("siting.intro", lang="zh", who=who) in captions
     assert t("siting_distance.intro", lang="zh", who=who) in captions
     assert "60 岁以上老人" not in t("siting.intro", lang="zh", who=who)
+
+
+def test_the_distance_answer_names_the_people_it_counts():
+    """The per-street table of a distance answer for the aged 80+ of 2030 heads its people column with them, and
+    their count per street equals the projected grids' sum."""
+    from analysis.projection import with_demand as project
+    from ui.demand import Demand
+    from ui.siting_distance import street_frame
+
+    demo = read_dataset(DEMO_PATH)
+    eighty = project(demo, year=2030, weight="elderly_80")
+    from analysis.coverage import prepare_inputs
+    from analysis.siting.pmedian import pmedian_sites
+
+    res = pmedian_sites(eighty, n_new=2, demand=prepare_inputs(eighty).demand)
+    frame = street_frame(res, Demand(year=2030, weight="elderly_80"))
+    who = t("planning.who_in_year", who=t("planning.weight.elderly_80"), year=2030)
+    assert who in frame.columns and t("siting_distance.col.elderly") not in frame.columns
+    street_col = t("siting_distance.col.street")
+    per_street = eighty.grids.groupby("street")["elderly"].sum().round(0)
+    for _, row in frame.iterrows():
+        if row[street_col] in per_street.index:
+            assert row[who] == pytest.approx(per_street[row[street_col]], abs=1)
+    assert t("siting_distance.col.elderly") in street_frame(res).columns  # today's aged 60+: the usual header
