@@ -35,7 +35,7 @@ STRINGS = {
                               "existing station; solved exactly (proven optimum, or the gap to it). Distances beyond "
                               "5 km (walking: no road connection) count as 5 km."),
     "siting_distance.whole_district": ("按距离选址针对全区的老人和候选点（不限于所选街道），结果按街道列出。",
-                                       "Siting by distance plans for the whole district's aged 60+ and candidates (not "
+                                       "Siting by distance plans for the whole district's elderly counted and candidates (not "
                                        "only the chosen street); the answer is listed per street."),
     "siting_distance.no_candidates": ("按距离选址需要候选站点图层（候选站点）。",
                                       "Siting by distance needs a candidates layer (候选站点)."),
@@ -53,8 +53,8 @@ STRINGS = {
     "siting_distance.kpi.mean": ("平均距离", "Mean distance"),
     "siting_distance.kpi.p90": ("90% 老人在此距离内", "90 % of those counted within"),
     "siting_distance.before": ("现有站点下：平均 {mean} 米，90% 老人在 {p90} 米内。新建后仍有 {beyond} 位老人超过 {limit} 米。",
-                               "With the existing stations alone: mean {mean} m, 90 % of the aged 60+ within {p90} m. "
-                               "After: {beyond} aged 60+ still beyond {limit} m."),
+                               "With the existing stations alone: mean {mean} m, 90 % of those counted within {p90} m. "
+                               "After: {beyond} of them still beyond {limit} m."),
     "siting_distance.col.street": ("街道", "Street"),
     "siting_distance.col.elderly": ("60岁以上", "Aged 60+"),
     "siting_distance.col.mean_before_m": ("平均距离·现状（米）", "Mean now (m)"),
