@@ -41,7 +41,8 @@ every step under ``STEP_TIMEOUT_S`` (the warm-up's under ``WARM_UP_TIMEOUT_S``),
    the page caches load); it also reads the street names from the sidebar.
 3. Round 1: the sessions as above. They end; after ``--settle-s`` (default
    125 s: Streamlit keeps a session two minutes after its browser left, for
-   a reconnect) the server's heap is settled (those sessions dropped and shut
+   a reconnect; ``--session-ttl-s`` shortens that time and the default settle
+   with it) the server's heap is settled (those sessions dropped and shut
    down, a full collection) and sampled. Rounds 2, 3, ... (``--rounds``,
    default 2) repeat the morning with new sessions; growth is the difference
    between two successive settled samples, with what the runtime still holds
