@@ -8,11 +8,11 @@ from analysis.needs import missing
 from i18n import t
 from reports.content import needs_line
 from ui.context import get_context
+from ui.htmltable import Col, html_table
 from ui.layers import district_map
 from ui.maps import legend, show_map
 from ui.overview import DAY_CARE_RADIUS_M, figures, streets_at_a_glance, trend_strip
 from ui.section import section
-from ui.section import table as show_table
 
 ctx = get_context()
 ds = ctx.ds
@@ -89,15 +89,10 @@ with section("overview.streets"):
     table = streets_at_a_glance(ctx)
     if ctx.street is not None:
         table = table[table["street"] == ctx.street]
-    show_table(
-        table[["street", "grids", "households", "population", "elderly", "elderly_share", "elderly_per_km2",
-               "facilities"]],
-        empty="empty.streets", hide_index=True, width="stretch",
-        column_config={
-            "street": t("col.street"), "grids": t("overview.col.grids"), "households": t("col.households"),
-            "population": t("col.population"), "elderly": t("col.elderly"),
-            "elderly_share": st.column_config.NumberColumn(t("overview.col.elderly_share"), format="percent"),
-            "elderly_per_km2": st.column_config.NumberColumn(t("overview.col.density"), format="%.0f"),
-            "facilities": t("overview.col.facilities"),
-        },
-    )
+    html_table(table, [
+        Col("street", t("col.street")), Col("grids", t("overview.col.grids"), "int"),
+        Col("households", t("col.households"), "int"), Col("population", t("col.population"), "int"),
+        Col("elderly", t("col.elderly"), "int"), Col("elderly_share", t("overview.col.elderly_share"), "percent"),
+        Col("elderly_per_km2", t("overview.col.density"), "float0"),
+        Col("facilities", t("overview.col.facilities"), "int"),
+    ], empty="empty.streets")

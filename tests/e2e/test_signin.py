@@ -55,7 +55,7 @@ def test_signed_out_every_page_shows_only_the_sign_in(offline_page, signin_app, 
     assert_no_exception(page)
     assert page.locator("h1").first.inner_text().strip() == "登录"
     for css in ('[data-testid="stMetric"]', 'iframe[title="streamlit_folium.st_folium"]', '[data-testid="stDataFrame"]',
-                '[data-testid="stDownloadButton"]', '[data-testid="stPlotlyChart"]',
+                '.ga-table', '[data-testid="stDownloadButton"]', '[data-testid="stPlotlyChart"]',
                 '[data-testid="stVegaLiteChart"]', '[data-testid="stSidebarNav"]'):
         assert page.locator(css).count() == 0, css
     assert "请先登录" in page.locator('[data-testid="stSidebar"]').inner_text()
