@@ -217,7 +217,7 @@ async def ws_morning(res: SessionResult, url: str, streets: list[str], delay_s: 
             run = (await s.select(L_STREET, street, sidebar=True)).raise_for_errors()
             chosen = s.value(s.find("selectbox", L_STREET, sidebar=True))
             _expect(chosen == street, f"the street selectbox shows {chosen!r} after choosing {street!r}")
-            shown = {v for tb in s.tables() if "street" in tb.column_names for v in tb.column("street").to_pylist()}
+            shown = {row[L_STREET] for tb in s.html_tables() for row in tb if L_STREET in row}  # the street table
             _expect(shown == {street}, f"the overview's street table shows {sorted(shown)[:3]} after choosing {street!r}")
             res.took("change_street", run.seconds)
 

@@ -499,6 +499,18 @@ class StSession:
         return [pa.ipc.open_stream(n.proto.arrow_data.data).read_all() for n in self.elements("dataframe")
                 if n.proto.arrow_data.data]
 
+    def html_tables(self) -> list[list[dict[str, str]]]:
+        """The page's HTML tables (`ui.htmltable`, drawn as markdown) as rows of {header: cell text}, in page order."""
+        import html
+        import re
+
+        out = []
+        for body in (n.proto.body for n in self.elements("markdown") if 'class="ga-table"' in n.proto.body):
+            rows = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
+                    for r in re.findall(r"<tr>(.*?)</tr>", body)]
+            out.append([dict(zip(rows[0], r, strict=True)) for r in rows[1:]] if rows else [])
+        return out
+
     # --- using widgets ---------------------------------------------------------------------------
 
     async def set_state(self, node: Node, ws: WidgetState) -> Run:
