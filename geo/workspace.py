@@ -55,6 +55,7 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -71,7 +72,7 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
-from geo import _gpkg_meeting, _gpkg_scenarios, case_counts, derive, rowhash, settings
+from geo import _gpkg_meeting, _gpkg_scenarios, _idle, case_counts, derive, rowhash, settings
 from geo._memory import give_back
 from geo.crs import WGS84
 from geo.dataset import DEMO_PATH, PROJECT_ROOT, Dataset, LazyLayer, read_dataset
@@ -102,6 +103,8 @@ LAZY_ROWS = 200_000
 CURRENT = "CURRENT"
 TMP_GPKG = ".current.tmp.gpkg"
 GPKG_LOCK = "gpkg.lock"
+GPKG_FAILED = "gpkg.failed"  # the last failed write of a version's GeoPackage (`GpkgFailure`), until one succeeds
+GPKG_WRITER = "gpkg.writer"  # {"pid", "version"} of the background writer holding GPKG_LOCK
 # a version whose GeoPackage copy needs more rows written than this is committed first, the copy written after
 DEFER_GPKG_ROWS = 200_000
 NAME_RE = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]{0,63}$")
@@ -266,6 +269,21 @@ def _error(code: str, message: str, **params: Any) -> StorageError:
     return StorageError(message, code=code, params=params)
 
 
+@dataclass(frozen=True)
+class GpkgFailure:
+    """A failed write of a version's plain GeoPackage (``H/gpkg.failed``): the version, when (ISO, with its UTC
+    offset), the error's code and text. The version itself is committed and intact; its QGIS copy is what is
+    missing."""
+
+    version: int
+    failed_at: str
+    code: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "failed_at": self.failed_at, "code": self.code, "reason": self.reason}
+
+
 # --- derived data --------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -418,7 +436,9 @@ class GpkgStore:
                     ptr = self._pointer()
         assert ptr is not None
         if start_writer and _pending(ptr):  # committed, its GeoPackage not yet written: a writer at it, or one now
-            self._start_gpkg_writer()
+            failed = self.gpkg_failure()
+            if failed is None or failed.version != int(ptr["version"]):  # a failed write waits for a retry
+                self._start_gpkg_writer()
         return ptr
 
     def _gpkg_matches(self, ptr: dict[str, Any]) -> bool:
@@ -713,6 +733,7 @@ class GpkgStore:
         self._gpkg.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp_gpkg, self._gpkg)
         _fsync_dir(self._gpkg.parent)
+        (self._history / GPKG_FAILED).unlink(missing_ok=True)  # the current GeoPackage is complete again
 
     def _commit_deferred(self, version: int, ptr: dict[str, Any], *, checksum: str) -> None:
         """The commit of a version whose GeoPackage is written after it: the pointer names ``version`` and keeps
@@ -729,12 +750,83 @@ class GpkgStore:
 
     def geopackage(self) -> Path:
         """The current version's plain GeoPackage (what QGIS opens), complete: waits for the writer at it, or
-        writes it now when none is (the file `location` names)."""
+        writes it now when none is (the file `location` names).
+
+        The background writer runs at idle priority; a caller that waits for it raises it back to normal
+        (`_hurry_writer`), so a busy machine cannot keep the caller waiting. A failed write raises
+        `StorageError` ``storage.gpkg_write_failed`` (and is recorded, `gpkg_failure`)."""
         self._ensure(start_writer=False)
+        with self._gpkg_writer_lock(block=False) as held:
+            if held is not None:
+                self._write_pending()
+                return self._gpkg
+        self._hurry_writer()
         with self._gpkg_writer_lock(block=True) as held:
             assert held
             self._write_pending()
         return self._gpkg
+
+    def gpkg_failure(self) -> GpkgFailure | None:
+        """The last failed write of a version's plain GeoPackage (``H/gpkg.failed``), None once a write has
+        succeeded since. The version itself is committed and loads; only its QGIS copy is missing."""
+        try:
+            with open(self._history / GPKG_FAILED, encoding="utf-8") as fh:
+                raw = json.load(fh)
+            return GpkgFailure(version=int(raw["version"]), failed_at=str(raw["failed_at"]),
+                               code=str(raw["code"]), reason=str(raw["reason"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # a half-readable record still says it failed
+            return GpkgFailure(version=0, failed_at="", code="storage.gpkg_write_failed", reason=str(exc))
+
+    def gpkg_writing(self) -> bool:
+        """Whether a background writer holds the writer lock now (writing the current version's GeoPackage)."""
+        try:
+            with self._gpkg_writer_lock(block=False) as held:
+                return held is None
+        except OSError:
+            return False
+
+    def retry_gpkg(self) -> bool:
+        """Start a background writer for the current version's GeoPackage after a failed write (the failure
+        record stays until it succeeds). False when nothing is pending or a writer runs already."""
+        self._ensure(start_writer=False)
+        return self._start_gpkg_writer()
+
+    def _record_failure(self, version: int, exc: BaseException) -> StorageError:
+        """Keep ``exc`` as the failed write of ``version``'s GeoPackage (``H/gpkg.failed``, beside ``CURRENT``);
+        the error to raise."""
+        reason = str(exc) or type(exc).__name__
+        try:
+            _write_json_atomic(self._history / GPKG_FAILED, {"version": version, "failed_at": _now(),
+                                                             "code": "storage.gpkg_write_failed",
+                                                             "reason": reason})
+        except OSError:  # nowhere to write even that (a read-only or full disk): the error still goes up
+            pass
+        return _error("storage.gpkg_write_failed", f"the plain GeoPackage of version {version} of dataset "
+                      f"{self._name} could not be written ({reason}); the version itself is intact and current",
+                      name=self._name, version=version, reason=reason)
+
+    def _hurry_writer(self) -> None:
+        """A caller waits for the background writer: raise it from idle to normal priority, or, where the
+        kernel refuses (an unprivileged user cannot leave ``SCHED_IDLE``), stop it so the caller writes the
+        file itself at its own priority (a stopped writer leaves nothing behind: the write is redone)."""
+        try:
+            with open(self._history / GPKG_WRITER, encoding="utf-8") as fh:
+                pid = int(json.load(fh)["pid"])
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:  # that pid is still this dataset's writer
+                cmdline = fh.read()
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # no writer known (or no /proc): wait for the lock as it is
+        args = cmdline.split(b"\0")
+        if b"_writer_main" not in cmdline or len(args) < 4 or Path(os.fsdecode(args[3])).resolve() != \
+                self._gpkg.resolve():
+            return
+        try:
+            _idle.raise_to_normal(pid)
+        except PermissionError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
 
     @contextlib.contextmanager
     def _gpkg_writer_lock(self, *, block: bool) -> Iterator[Any]:
@@ -751,15 +843,17 @@ class GpkgStore:
         finally:
             fh.close()
 
-    def _start_gpkg_writer(self) -> None:
+    def _start_gpkg_writer(self) -> bool:
         """Hand the pending GeoPackage to a background process, which holds the writer lock from here on (it
-        inherits the locked descriptor); nothing when a writer holds it already."""
+        inherits the locked descriptor); nothing when a writer holds it already. Whether one was started."""
         try:
             with self._gpkg_writer_lock(block=False) as fh:
                 if fh is not None and _pending(self._pointer()):
                     _spawn_writer(self, fh.fileno())
+                    return True
         except OSError:  # a read-only workspace: the GeoPackage stays behind, the version is read from GeoParquet
             pass
+        return False
 
     def _write_pending(self) -> bool:
         """With the writer lock held: write the current version's GeoPackage as ``H/.v000N.tmp.gpkg`` (the
@@ -778,19 +872,27 @@ class GpkgStore:
         for stale in self._history.glob(".v*.tmp.gpkg"):  # a writer killed before: the lock says none runs now
             stale.unlink(missing_ok=True)
         tmp = self._history / _pending_tmp_name(v)
-        layers, before = self._layers_of(v), self._layers_of(have)
-        differ = {n: p for n, p in layers.items() if n not in before or not os.path.samefile(p, before[n])}
-        if set(before) <= set(layers):
-            self._write_gpkg({n: read_layer_parquet(p) for n, p in differ.items()}, tmp, meta=self._meta_of(v),
-                             base=self._gpkg)
-        else:
-            self._write_gpkg({n: read_layer_parquet(p) for n, p in layers.items()}, tmp, meta=self._meta_of(v))
-        _pause("gpkg_deferred_written")
-        with self._lock():
-            if self._pointer() != ptr or not self._gpkg_matches(ptr):  # a newer version, or the file changed
+        try:
+            layers, before = self._layers_of(v), self._layers_of(have)
+            differ = {n: p for n, p in layers.items() if n not in before or not os.path.samefile(p, before[n])}
+            if set(before) <= set(layers):
+                self._write_gpkg({n: read_layer_parquet(p) for n, p in differ.items()}, tmp,
+                                 meta=self._meta_of(v), base=self._gpkg)
+            else:
+                self._write_gpkg({n: read_layer_parquet(p) for n, p in layers.items()}, tmp, meta=self._meta_of(v))
+            _pause("gpkg_deferred_written")
+            with self._lock():
+                if self._pointer() != ptr or not self._gpkg_matches(ptr):  # a newer version, or the file changed
+                    tmp.unlink(missing_ok=True)
+                    return False
+                self._commit(v, tmp, checksum=str(ptr["checksum"]), stage="gpkg_switched")
+        except (OSError, MemoryError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                pyogrio.errors.FieldError) as exc:
+            if isinstance(exc, StorageError) and exc.code == "storage.gpkg_write_failed":
+                raise
+            with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
-                return False
-            self._commit(v, tmp, checksum=str(ptr["checksum"]), stage="gpkg_switched")
+            raise self._record_failure(v, exc) from exc
         return True
 
     def _next_id(self) -> int:
@@ -1082,8 +1184,9 @@ class GpkgStore:
 
 def _spawn_writer(store: GpkgStore, lock_fd: int) -> None:
     """Start the background process that writes ``store``'s pending GeoPackage (`_writer_main`), passing it the
-    locked descriptor of the writer lock; it outlives the caller (a CLI import returns at once)."""
-    code = "from geo.workspace import _writer_main; _writer_main()"
+    locked descriptor of the writer lock; it outlives the caller (a CLI import returns at once). It takes idle
+    priority (`geo._idle.lower`) before it imports anything else."""
+    code = "from geo import _idle; _idle.lower(); from geo.workspace import _writer_main; _writer_main()"
     _WRITERS[:] = [w for w in _WRITERS if w.poll() is None]  # reap the writers that have ended
     _WRITERS.append(subprocess.Popen(
         [sys.executable, "-c", code, str(store._gpkg), store.name, store.spec, str(lock_fd)], cwd=PROJECT_ROOT,
@@ -1095,12 +1198,36 @@ _WRITERS: list[subprocess.Popen] = []  # background writers this process started
 
 
 def _writer_main() -> None:
-    """The background writer: ``argv`` = GeoPackage path, name, spec, the writer lock's descriptor (held)."""
+    """The background writer: ``argv`` = GeoPackage path, name, spec, the writer lock's descriptor (held).
+
+    It says who it is in ``H/gpkg.writer`` (a waiting caller raises its priority), and a failure — a full disk,
+    no permission, a file-size limit (``SIGXFSZ`` ignored, so the write fails with ``EFBIG`` instead of killing
+    it) or anything unexpected — is recorded in ``H/gpkg.failed`` (`GpkgStore.gpkg_failure`)."""
     gpkg, name, spec, fd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    store = GpkgStore(Path(gpkg), name=name, spec=spec)
+    marker = store.history / GPKG_WRITER
+    code, version = 0, 0
     try:
-        GpkgStore(Path(gpkg), name=name, spec=spec)._write_pending()
+        try:
+            ptr = store._pointer()
+            version = int(ptr["version"]) if ptr else 0
+            with contextlib.suppress(OSError):
+                _write_json_atomic(marker, {"pid": os.getpid(), "version": version})
+            store._write_pending()
+        except StorageError as exc:
+            code = 1
+            if exc.code != "storage.gpkg_write_failed":  # that one is recorded already
+                store._record_failure(version, exc)
+        except Exception as exc:  # recorded for the 数据管理 page and the CLI, not lost
+            store._record_failure(version, exc)
+            code = 1
     finally:
+        with contextlib.suppress(OSError):
+            marker.unlink(missing_ok=True)
         os.close(fd)
+    sys.exit(code)
 
 
 def _wanted(name: str, layers: tuple[str, ...] | None) -> bool:
