@@ -19,7 +19,7 @@ from geo.readers import read_layer
 from geo.ref import DatasetRef
 from geo.schema import LAYER_NAMES
 from geo.storage import IMPORT_MODES
-from i18n import problem_text
+from i18n import problem_text, t
 
 # --- validate -------------------------------------------------------------
 
@@ -172,13 +172,33 @@ def _cmd_versions(args: argparse.Namespace) -> int:
     store = whole_dataset_store(args, "versions")
     versions = store.versions()
     print_json({"command": "versions", "data": store.spec, "location": store.location,
-                "current": store.current().id, "versions": [v.as_dict() for v in versions]})
+                "current": store.current().id, "versions": [v.as_dict() for v in versions],
+                "gpkg": _gpkg_state(store, retry=args.retry_gpkg, lang=args.lang)})
     return EXIT_OK
+
+
+def _gpkg_state(store, *, retry: bool, lang: str) -> dict | None:
+    """The GeoPackage workspace's plain copy (written after a large version's commit): still being written,
+    the last failed write (with one line on stderr), and whether ``--retry-gpkg`` started a writer. None on
+    PostGIS, which has no such copy."""
+    if not hasattr(store, "gpkg_failure"):
+        return None
+    failure = store.gpkg_failure()
+    retrying = bool(retry) and store.retry_gpkg()
+    if failure is not None:
+        print(t("writer.cli_failed", lang=lang, version=failure.version, path=store.location,
+                when=failure.failed_at[:19].replace("T", " "), reason=failure.reason), file=sys.stderr)
+    if retrying:
+        print(t("writer.cli_retrying", lang=lang, version=store.current().id, path=store.location), file=sys.stderr)
+    return {"pending": store.gpkg_pending(), "failed": None if failure is None else failure.as_dict(),
+            "retrying": retrying}
 
 
 def add_versions(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("versions", help="list the dataset's versions (oldest first) and the current one")
     add_data_arg(p)
+    p.add_argument("--retry-gpkg", action="store_true",
+                   help="write the current version's plain GeoPackage again in the background after a failed write")
     p.set_defaults(func=_cmd_versions)
 
 
