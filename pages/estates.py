@@ -25,7 +25,7 @@ from ui.estates import (
 )
 from ui.maps import legend, show_map
 from ui.section import needs, needs_text, section
-from ui.section import table as show_table
+from ui.tables import table as show_table
 
 ctx = get_context()
 ds = ctx.ds

@@ -15,7 +15,7 @@ from ui.meeting import brief, equity, file_name, md, months, picture, report_fil
 from ui.meeting_loop import followups_section, records, targets_section, trend_section
 from ui.planning import plan_controls
 from ui.section import section
-from ui.section import table as show_table
+from ui.tables import table as show_table
 
 # large type for a projector (the style lives only while this page is shown)
 st.html("""<style>

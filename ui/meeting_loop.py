@@ -10,20 +10,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 
 import streamlit as st
 
 from analysis.meeting import MeetingBrief
 from geo.calendar import parse_quarter, quarter_text
 from geo.errors import AnalysisError, DataError
-from geo.followups import MEASURES, FollowUp, Target, new_followup, new_target, read_target_template
+from geo.followups import (
+    MEASURES,
+    FollowUp,
+    Target,
+    new_followup,
+    new_target,
+    read_target_template,
+    write_target_template,
+)
 from i18n import error_text, label_of, problem_text, t
 from reports import loop
 from ui import auth
 from ui.context import PageContext
 from ui.data import get_store
 from ui.meeting import md, text_frame
-from ui.section import table as show_table
+from ui.tables import table as show_table
+from ui.uploads import file_uploader
 
 STAFF = "staff"
 
@@ -132,6 +142,22 @@ def _quarter_of_month(month: str) -> str:
     return quarter_text(y, (m - 1) // 3 + 1)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def template_bytes(quarter: str, units: tuple[str, ...], streets: tuple[str, ...]) -> bytes:
+    """The units' targets template (预安表, `geo.followups.write_target_template`) as XLSX bytes."""
+    out = io.BytesIO()
+    write_target_template(out, quarter=quarter, units=list(units), streets=list(streets))
+    return out.getvalue()
+
+
+def template_scope(ctx: PageContext, b: MeetingBrief) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The template's units (those of the month's unit league, in its order) and streets (the page's street, or
+    every street)."""
+    units = tuple(dict.fromkeys(str(u) for u in b.unit_league["unit"])) if "unit" in b.unit_league else ()
+    streets = (ctx.street,) if ctx.street else tuple(ctx.ds.streets)
+    return units, streets
+
+
 def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], lang: str) -> None:
     quarter = b.quarter or _quarter_of_month(b.month)
     st.subheader(t("loop.sec.targets", lang=lang, quarter=quarter))
@@ -186,7 +212,11 @@ def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], la
                         st.rerun()
                 except DataError as err:
                     st.error(_problems(err, lang))
-        upload = st.file_uploader(t("loop.page.import", lang=lang), type=["xlsx"], key="tg_file")
+        units, streets = template_scope(ctx, b)
+        auth.download_button(st, t("upload.targets.template", lang=lang, quarter=quarter),
+                             template_bytes(quarter, units, streets), file_name=f"预安表_{quarter}.xlsx",
+                             mime=auth.XLSX_MIME, key="tg_template")
+        upload = file_uploader(t("loop.page.import", lang=lang), type=["xlsx"], key="tg_file", lang=lang)
         if upload is not None and st.button(t("loop.page.import_button", lang=lang), key="tg_import"):
             auth.require(STAFF, action="target_set", target=upload.name)
             try:
