@@ -10,6 +10,7 @@ from ui.admin import audit_section, users_section
 from ui.context import get_context
 from ui.data_page import open_page_store, render_import, render_templates, render_versions
 from ui.section import section
+from ui.writer_notice import gpkg_notice
 
 ctx = get_context()
 st.title(t("data.title"))
@@ -23,6 +24,9 @@ for note in st.session_state.pop("data_flash_warnings", None) or ():  # e.g. est
 store, reason = open_page_store(ctx)
 if store is None:
     st.warning(t("data.no_store", reason=reason))
+else:
+    with section("data.writer"):  # the QGIS copy of a large version that could not be written, and its retry
+        gpkg_notice(store, lang=ctx.lang)
 
 # import and restore need the staff role; users and the audit log the admin role (ui.auth checks again on click)
 viewer = auth.current()
