@@ -28,7 +28,7 @@ from i18n import error_text, label_of, problem_text, t
 from ui import auth, widgets
 from ui.city import require_district
 from ui.context import get_context
-from ui.data import get_ref, get_store
+from ui.data import get_ref, get_store, version_committed
 from ui.maps import legend, show_map
 from ui.planning import demand_label, plan_controls
 from ui.section import section
@@ -307,7 +307,10 @@ def open_section(path: str, store, by_name: dict) -> None:
         viewer = auth.require("staff", action="import", target=f"{store.name}/facilities")
         try:
             # the whole dataset's layer (also for one district of a city: the store is the city's)
-            info, _ = open_scenario_site(store, s, site, opened_on=day, user=viewer.name)
+            try:
+                info, _ = open_scenario_site(store, s, site, opened_on=day, user=viewer.name)
+            finally:  # every session's next run sees the new version at once (ui.data: kept briefly otherwise)
+                version_committed()
         except AnalysisError as err:
             st.error(t("siting_scn.open.failed", message=error_text(err)))
             return

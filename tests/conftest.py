@@ -29,6 +29,15 @@ from tests.ci_guard import pytest_make_collect_report, pytest_runtest_makereport
 from tests.storefixtures import _close_pg_pools, backend, pg_url, store_url  # noqa: E402, F401
 
 
+@pytest.fixture(autouse=True)
+def _store_reads_fresh():
+    """Each test starts with nothing kept by `ui.data.briefly` (what a server keeps of the store's token and dataset
+    list for a second or two): a test's own imports are then seen as they would be by a fresh server."""
+    data = sys.modules.get("ui.data")  # only once a test has imported it (geo/ and analysis/ tests never do)
+    if data is not None:
+        data.version_committed()
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A fresh, empty workspace of this test's own (GRIDATLAS_HOME), and no dataset configured (GRIDATLAS_DATA).

@@ -27,7 +27,7 @@ from geo.errors import GridAtlasError
 from geo.ref import DatasetRef
 from geo.storage import DatasetStore
 from i18n import t
-from ui.data import get_store
+from ui.data import briefly, get_store, store_token
 from ui.maps import MapPayload, add_polygons, map_payload, new_map, quantile_colors
 
 if TYPE_CHECKING:
@@ -49,13 +49,18 @@ def city_districts(spec: str) -> tuple[str, ...]:
 
     Read once per dataset version (keyed by the store's token): from the city overview derived with the
     version when it is there (no layer read), else the store's ``district_names``. A dataset that cannot be
-    opened is no city here: loading it says why (`ui.sidebar`).
+    opened is no city here: loading it says why (`ui.sidebar`). Asked by every run's sidebar, so kept per server
+    for `ui.data.BRIEF_S` (`ui.data.briefly`) like the token it is read with.
     """
+    return briefly(("districts", spec), lambda: _districts_now(spec))
+
+
+def _districts_now(spec: str) -> tuple[str, ...]:
     try:
         store = _store(spec)
         if not store.exists():
             return ()
-        return _city_districts(store.spec, store.token)
+        return _city_districts(store.spec, store_token(spec))
     except (GridAtlasError, OSError):
         return ()
 
@@ -101,7 +106,7 @@ def city_dataset(key: str) -> Dataset:
     derived overview, each layer read when first used (through `ui.data.get_dataset`, shared with every page)."""
     spec, _, _ = split_key(key)
     store = _store(spec)
-    return _lazy_city(key, store.spec, store.token)
+    return _lazy_city(key, store.spec, store_token(spec))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -125,7 +130,7 @@ def warm_city(spec: str | None = None) -> bool:
     if not city_districts(spec or default_data_path()):
         return False
     store = _store(spec or default_data_path())
-    overview(store.spec, store.token)
+    overview(store.spec, store_token(store.spec))
     return True
 
 
@@ -139,7 +144,7 @@ def city_map(key: str, token: str, lang: str, tiles: str | None, tiles_attr: str
     """
     spec, _, _ = split_key(key)
     store = _store(spec)
-    outlines = overview(store.spec, store.token).outlines
+    outlines = overview(store.spec, store_token(spec)).outlines
     colors, legend = quantile_colors(outlines["elderly_per_km2"])
     m = new_map(outlines.total_bounds, tiles=tiles, tiles_attr=tiles_attr)
     add_polygons(m, outlines, name=t("city.map.title", lang=lang), fill=colors, class_name="ga-district",
@@ -168,7 +173,7 @@ def render_city_overview(ctx) -> None:
 
     spec, _, _ = split_key(ctx.path)
     store = _store(spec)
-    table = overview(store.spec, store.token).table
+    table = overview(store.spec, store_token(spec)).table
     meta = ctx.ds.meta_dict
     st.title(t("city.title", city=meta.get("city") or ctx.ds.name, n=len(table)))
     row = st.container(horizontal=True, gap="medium")

@@ -12,11 +12,25 @@ kept on disk beside it, so a restarted server reads it instead of
 recomputing; the page-level caches are keyed by ``(spec, token)`` rather than
 by hashing GeoDataFrames on every rerun; where a GeoDataFrame must be an
 argument, `HASH_FUNCS` hashes it cheaply and exactly.
+
+What every page run asks the store before anything else — the dataset's store
+(`get_store`), its token (`store_token`, `dataset_token`), the sidebar's
+dataset list (`dataset_choices`) and a city's districts
+(`ui.city.city_districts`) — is kept per server for `BRIEF_S` seconds
+(`briefly`: a monotonic clock, one lock), so thirty runs within a second read
+the version pointer once. A version committed by this process (the 数据管理
+page's import and restore, a scenario's site opened on the siting page) calls
+`version_committed`, which forgets all of it: every session's next run sees
+the new version at once. A version committed by another process (the CLI) is
+seen at most `BRIEF_S` later (docs/storage.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -49,6 +63,51 @@ def _hash_gdf(gdf: gpd.GeoDataFrame) -> str:
 HASH_FUNCS = {gpd.GeoDataFrame: _hash_gdf}
 
 
+# --- what every run asks the store, kept briefly per server ------------------------------------------------------
+
+# How long a store, its token, the dataset list and a city's districts are kept per server: thirty runs in the same
+# second read the version pointer once; another process's new version (the CLI) is seen at most this much later.
+BRIEF_S = 2.0
+
+_brief_lock = threading.Lock()
+_brief: dict[tuple, tuple[float, object]] = {}  # key -> (monotonic time it was read, value)
+_brief_generation = 0  # moved on by `version_committed`: a value read before it is not kept after it
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+def briefly(key: tuple, read: Callable[[], T]) -> T:
+    """``read()``, kept per server for `BRIEF_S` seconds under ``key`` (and the environment's ``GRIDATLAS_HOME``
+    and ``GRIDATLAS_DATA``), counted from before it was read. An exception is not kept; nor is a value whose
+    reading began before a `version_committed` (its caller gets it; the runs after read again)."""
+    key = (*key, os.environ.get("GRIDATLAS_HOME"), os.environ.get("GRIDATLAS_DATA"))
+    now = _clock()
+    with _brief_lock:
+        got = _brief.get(key)
+        if got is not None and now - got[0] < BRIEF_S:
+            return got[1]  # type: ignore[return-value]
+        generation = _brief_generation
+    value = read()
+    with _brief_lock:
+        if generation == _brief_generation:
+            if len(_brief) > 256:  # specs come from the sidebar and the pages' keys: few; stale ones are let go
+                for k in [k for k, (at, _) in _brief.items() if now - at >= BRIEF_S]:
+                    del _brief[k]
+            _brief[key] = (now, value)
+    return value
+
+
+def version_committed() -> None:
+    """This process has just made a new version current (import, restore, a site opened): forget what `briefly`
+    kept, so the next run of every session reads the store again and sees it."""
+    global _brief_generation
+    with _brief_lock:
+        _brief_generation += 1
+        _brief.clear()
+
+
 @dataclass(frozen=True)
 class DatasetChoice:
     """A dataset the sidebar offers: a label and the spec `open_store` takes (kept as ``path``)."""
@@ -58,8 +117,9 @@ class DatasetChoice:
 
 
 def dataset_choices() -> list[DatasetChoice]:
-    """GRIDATLAS_DATA first (if set), the workspace's datasets (the demo among them), then cache/*.gpkg."""
-    return [DatasetChoice(e.label, e.spec) for e in list_datasets()]
+    """GRIDATLAS_DATA first (if set), the workspace's datasets (the demo among them), then cache/*.gpkg (read at
+    most once per `BRIEF_S`)."""
+    return list(briefly(("choices",), lambda: tuple(DatasetChoice(e.label, e.spec) for e in list_datasets())))
 
 
 def get_ref(spec: str | None = None) -> DatasetRef:
@@ -68,8 +128,17 @@ def get_ref(spec: str | None = None) -> DatasetRef:
 
 
 def get_store(spec: str | None = None) -> DatasetStore:
-    """The store of the dataset ``spec`` names (a part's key: its whole dataset). Cheap: nothing is read."""
-    return open_store(get_ref(spec).dataset())
+    """The store of the dataset ``spec`` names (a part's key: its whole dataset), opened at most once per `BRIEF_S`
+    (opening resolves paths; on PostGIS it checks the catalogue). Stores hold no state of their own: shared."""
+    ref = get_ref(spec).dataset()
+    return briefly(("store", ref.key), lambda: open_store(ref))
+
+
+def store_token(spec: str | None = None) -> str:
+    """The token of the dataset ``spec`` names (a part's key: its whole dataset's), read at most once per `BRIEF_S`
+    (`version_committed` forgets it at once)."""
+    ref = get_ref(spec).dataset()
+    return briefly(("token", ref.key), lambda: get_store(ref.key).token)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -103,14 +172,14 @@ def get_dataset(path: str | None = None) -> Dataset:
     spec = get_ref(path).key
     if _is_part(spec):
         return _load_part(spec, dataset_token(spec))
-    return _load(spec, get_store(spec).token)
+    return _load(spec, store_token(spec))
 
 
 def dataset_token(path: str) -> str:
     """A cache key that changes when the dataset's current version changes."""
     if _is_part(path):  # a part changes with its dataset
-        return f"{get_store(path).token}|{get_ref(path).key}"
-    return get_store(path).token
+        return f"{store_token(path)}|{get_ref(path).key}"
+    return store_token(path)
 
 
 # one entry per dataset version and name: the overview alone keeps a figure set per street and a map per street,
