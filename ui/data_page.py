@@ -34,10 +34,10 @@ from geo.upload import UPLOAD_SUFFIXES, staged
 from i18n import TABLE, error_text, label_of, problem_parts, problem_text, t
 from ui import auth, widgets
 from ui.context import PageContext
-from ui.data import version_committed
 from ui.layers import FACILITY_COLORS
 from ui.maps import add_lines, add_points, add_polygons, new_map, show_map
 from ui.progress import prepare_version, stage_bar
+from ui.uploads import file_uploader
 
 NONE = "-"  # the mapping table's "not imported"
 CRS_CHOICES: dict[str, tuple[str, int | None]] = {  # choice -> (datum of lon/lat, EPSG code)
@@ -250,8 +250,8 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
     with right:
         coord_sys, epsg = _choose_crs(lang)
     mb = settings.max_upload_mb()
-    files = st.file_uploader(t("data.file", lang=lang, mb=mb), type=[s.lstrip(".") for s in UPLOAD_SUFFIXES],
-                             accept_multiple_files=True, key="data_files", max_upload_size=mb)
+    files = file_uploader(t("data.file", lang=lang, mb=mb), type=[s.lstrip(".") for s in UPLOAD_SUFFIXES],
+                          accept_multiple_files=True, key="data_files", max_upload_size=mb, lang=lang)
     if not files:
         return
     upload = Upload(tuple((f.name, f.getvalue()) for f in files))
@@ -341,11 +341,8 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
         viewer = auth.require("staff", action="import", target=f"{store.name}/{layer}")
         bar = stage_bar(lang)
         try:
-            try:
-                info = store.import_layer(layer, read.gdf, mode=mode, source=upload.name, user=viewer.name or user,
-                                          progress=bar)
-            finally:  # every session's next run sees the new version at once (ui.data: kept briefly otherwise)
-                version_committed()
+            info = store.import_layer(layer, read.gdf, mode=mode, source=upload.name, user=viewer.name or user,
+                                      progress=bar)
         except DataError as err:
             auth.audit("import", target=f"{store.name}/{layer}", detail=upload.name, ok=False)
             show_problems(err, lang=lang)
@@ -416,10 +413,7 @@ def _confirm_restore(store: DatasetStore, version: VersionInfo, current: int | N
         if ok.button(t("data.restore.ok", lang=lang), type="primary", key="data_restore_ok"):
             viewer = auth.require("staff", action="restore", target=f"{store.name}/{version.id}")
             try:
-                try:
-                    info = store.restore(version.id, user=viewer.name or user)
-                finally:  # every session's next run sees the new version at once
-                    version_committed()
+                info = store.restore(version.id, user=viewer.name or user)
             except GridAtlasError as err:
                 auth.audit("restore", target=f"{store.name}/{version.id}", detail=err.code, ok=False)
                 st.error(error_text(err, lang=lang))

@@ -22,6 +22,7 @@ from ui.data import get_ref, get_store
 from ui.demand import Demand, demand_token, register_survival, split_token
 from ui.section import needs_text, section
 from ui.section import table as show_table
+from ui.uploads import file_uploader
 
 
 def demand_label(demand: Demand | None) -> str:
@@ -54,8 +55,8 @@ def plan_controls(ctx: PageContext, *, key: str) -> tuple[str, Demand]:
         with c_weight:
             weight = widgets.radio(t("planning.weight"), DEMAND_WEIGHTS, key=f"{key}_weight", lang=ctx.lang,
                                    horizontal=True, format_func=lambda w: t(f"planning.weight.{w}", lang=ctx.lang))
-        upload = c_file.file_uploader(t("planning.survival"), type=["csv"], key=f"{key}_survival",
-                                      help=t("planning.survival.help"))
+        upload = file_uploader(t("planning.survival"), type=["csv"], key=f"{key}_survival", where=c_file,
+                               lang=ctx.lang, help=t("planning.survival.help"))
         survival = None
         if upload is not None:
             try:
