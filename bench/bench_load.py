@@ -22,8 +22,10 @@ Chromium contexts (Debian's Chromium). A step is timed from the request to
 the page drawn: for a websocket session, from sending the BackMsg until the
 run it caused has finished, with no exception (or error box) in the page's
 tree; for a browser, from the click until the script has finished and every
-map on the page has Leaflet's layers in place; the download: until the file
-has arrived (fetched from the server's media URL / Chromium's download).
+map on the page has Leaflet's layers in place; the download: from the click
+until the file has arrived (the server writes the spreadsheet on the click:
+asked for over the websocket as the browser asks for a deferred download, then
+fetched from the media URL it answers with / Chromium's download).
 
 What it does (loopback only: the server listens on 127.0.0.1 and the clients
 refuse any other host, the browsers' requests are watched and any that leaves
@@ -592,7 +594,8 @@ def step_parts(results: list[SessionResult], runs: list[dict]) -> dict[str, dict
     """Each websocket step cut at the server's timestamps: ``to_server`` (sent until the request reached the
     server), ``queue`` (until its run started), ``run`` (the run's wall time; ``run_cpu`` of it on the script
     thread's CPU), ``back`` (from the run's end until the client had the whole page). Steps without a run of
-    their session inside (the download: a plain HTTP request) are left out. Step -> part -> values."""
+    their session inside (the download: its file is made outside any run, then fetched over HTTP) are left out.
+    Step -> part -> values."""
     by_session: dict[str, list[dict]] = {}
     for r in runs:
         by_session.setdefault(r["session"], []).append(r)

@@ -50,8 +50,17 @@ and ``runtime/app_session.py``), and nothing is switched off on the server:
   ``config.max_cached_message_age`` runs are dropped, as in the browser. A
   reference to a message the client does not hold is a protocol error (fatal
   in the browser too).
-- **Downloads.** The download button's media URL is fetched over HTTP from
-  the same loopback server and the button's trigger is sent, as a click does.
+- **Downloads.** An eager download button's media URL is fetched over HTTP
+  from the same loopback server and the button's trigger is sent, as a click
+  does. A deferred one (``deferred_file_id``: the file is made on the click)
+  is asked for as the frontend's ``DownloadButton.tsx`` and
+  ``BackendOperationClient`` do: ``BackMsg.backend_operation_request`` with a
+  new ``request_id``, this session's ``session_id`` and
+  ``deferred_file.file_id``; the server runs the button's callable and answers
+  ``ForwardMsg.backend_operation_response`` with the same ``request_id`` and
+  the file's URL (``deferred_file.url``), or ``error_msg``; the URL is then
+  fetched. Its trigger is sent only when the button asks for a rerun
+  (``ignore_rerun`` false), as the browser does.
 
 Loopback only: the base URL must be 127.0.0.1 / localhost. Every wait is
 bounded by ``timeout_s``.
@@ -63,6 +72,7 @@ import asyncio
 import json
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -89,6 +99,11 @@ class ProtocolError(RuntimeError):
 
 class StepError(RuntimeError):
     """A run finished with an exception (or an error box) on the page."""
+
+
+class DeferredFileError(RuntimeError):
+    """The server could not make a deferred download's file (its ``error_msg``: the button's callable failed, or
+    no session holds that file id any more)."""
 
 
 @dataclass
@@ -260,6 +275,7 @@ class StSession:
         self._ws = None
         self._reader: asyncio.Task | None = None
         self._failure: BaseException | None = None
+        self._ops: dict[str, asyncio.Future] = {}  # backend operation request id -> its response, when it comes
 
     # --- connection -----------------------------------------------------------------------
 
@@ -313,6 +329,9 @@ class StSession:
         except BaseException as exc:
             self._failure = exc
             self._finished.set()
+            for fut in self._ops.values():
+                if not fut.done():
+                    fut.set_exception(ProtocolError(f"the connection failed: {exc!r}"))
             raise
 
     def _dereference(self, msg: ForwardMsg, data: bytes) -> ForwardMsg:
@@ -364,6 +383,10 @@ class StSession:
             self.query_string = msg.page_info_changed.query_string
         elif kind == "page_not_found":
             self.page_not_found.append(msg.page_not_found.page_name)
+        elif kind == "backend_operation_response":
+            fut = self._ops.get(msg.backend_operation_response.request_id)
+            if fut is not None and not fut.done():
+                fut.set_result(msg.backend_operation_response)
         elif kind == "script_finished":
             status = msg.script_finished
             self._last_status = _STATUS.get(status, str(status))
@@ -548,15 +571,53 @@ class StSession:
             return await self._rerun(self._states(extra=[*pending.values(), trigger]), fragment_id=node.fragment_id)
         return await self._rerun(self._states(extra=[trigger]), fragment_id=node.fragment_id)
 
-    async def download(self, label: str, *, sidebar: bool | None = None) -> tuple[bytes, float, Run | None]:
-        """Click a download button: (the file, seconds until it arrived, the rerun the click caused, if any)."""
-        node = self.find("download_button", label, sidebar=sidebar)
-        p = node.proto
-        if p.HasField("deferred_file_id") or not p.url:
-            raise NotImplementedError("deferred downloads are not supported by this client")
-        url = p.url if p.url.startswith("http") else f"{self.base_url}{p.url}"
+    async def deferred_file_url(self, file_id: str) -> str:
+        """The URL of the file a deferred download button makes (``file_id``: its ``deferred_file_id``), asked for
+        over this session's websocket as the browser asks; `DeferredFileError` when the server answers with an
+        error."""
+        if self._failure is not None:
+            raise ProtocolError(f"the connection failed earlier: {self._failure!r}")
+        back = BackMsg()
+        op = back.backend_operation_request
+        op.request_id = uuid.uuid4().hex
+        op.session_id = self.session_id
+        op.deferred_file.file_id = file_id
+        fut = asyncio.get_running_loop().create_future()
+        self._ops[op.request_id] = fut
+        try:
+            await self._ws.send(back.SerializeToString())
+            try:
+                response = await asyncio.wait_for(fut, self.timeout_s)
+            except TimeoutError:
+                raise ProtocolError(f"no answer to the deferred file request within {self.timeout_s:.0f} s") from None
+        finally:
+            self._ops.pop(op.request_id, None)
+        if response.error_msg:
+            raise DeferredFileError(response.error_msg)
+        return response.deferred_file.url
+
+    def file_url(self, url: str) -> str:
+        """A media URL the server gave, made absolute (loopback only)."""
+        url = url if url.startswith("http") else f"{self.base_url}{url}"
         if (urlparse(url).hostname or "") not in LOCAL:
             raise ValueError(f"loopback only: {url}")
+        return url
+
+    async def download(self, label: str, *, sidebar: bool | None = None) -> tuple[bytes, float, Run | None]:
+        """Click a download button: (the file, seconds until it arrived, the rerun the click caused, if any).
+
+        A deferred button's file is asked for first (`deferred_file_url`: the server makes it now), then fetched;
+        the time runs from the click to the file's last byte either way."""
+        node = self.find("download_button", label, sidebar=sidebar)
+        p = node.proto
+        t0 = time.perf_counter()
+        if p.deferred_file_id:
+            url = self.file_url(await self.deferred_file_url(p.deferred_file_id))
+        elif p.url:
+            url = self.file_url(p.url)
+        else:
+            raise ProtocolError(f"the download button {label!r} offers no file (disabled?)")
+
         def get() -> tuple[int, bytes, float]:
             status, body, _ = _http_get(url, timeout_s=self.timeout_s, cookie=self.cookie)
             return status, body, time.perf_counter()
@@ -564,7 +625,6 @@ class StSession:
         # the browser's GET of the file leaves on the click, before the rerun the click asks for; here the file
         # is fetched first (a GET started in a thread of this busy client could otherwise reach the server only
         # after that rerun had replaced the file), then the click is sent
-        t0 = time.perf_counter()
         status, body, done = await asyncio.to_thread(get)
         arrived = done - t0
         if status != 200:

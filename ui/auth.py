@@ -14,13 +14,20 @@
   client address from `st.context`).
 - `download_button` is the one download button: it records each download and
   serves only what the caller built (personal data masked by the caller,
-  spreadsheet cells made formula-safe here).
+  spreadsheet cells made formula-safe here). Given a callable (`table_files`
+  gives two), the file is written only when the button is clicked (Streamlit's
+  deferred download, on a thread of its own outside the page's run), not on
+  every run that shows the button; the download is then recorded when its file
+  is made, for the viewer the button was drawn for, after checking that this
+  viewer may still download (signed in, not removed or signed out everywhere).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -33,6 +40,7 @@ from geo.sso import SsoConfig, role_for_identity, sso_config
 from geo.users import AccessDenied, Session, SignInError, UserStore, role_at_least
 from i18n import error_text, t
 
+LOG = logging.getLogger("gridatlas.auth")
 SESSION_KEY = "auth_session"
 NOTICE_KEY = "auth_notice"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -249,8 +257,18 @@ def sidebar_status(viewer: Viewer | None) -> None:
 
 # --- downloads ------------------------------------------------------------------------------
 
-def download_button(container, label: str, data: bytes, *, file_name: str, mime: str, key: str, **kwargs) -> None:
-    """A download button whose use is recorded in the audit log (who, which file)."""
+def download_button(container, label: str, data: bytes | Callable[[], bytes], *, file_name: str, mime: str, key: str,
+                    **kwargs) -> None:
+    """A download button whose use is recorded in the audit log (who, which file).
+
+    ``data`` bytes are sent with the page and the click is recorded (`audit_download`, on the rerun the click
+    causes). A callable ``data`` is called only when the button is clicked (`deferred_file`): nothing is written
+    while the page runs, and the click causes no rerun.
+    """
+    if callable(data):
+        container.download_button(label, deferred_file(data, file_name=file_name), file_name=file_name, mime=mime,
+                                  key=key, on_click="ignore", **kwargs)
+        return
     container.download_button(label, data, file_name=file_name, mime=mime, key=key,
                               on_click=audit_download, args=(file_name,), **kwargs)
 
@@ -262,15 +280,81 @@ def audit_download(file_name: str) -> None:
         st.toast(error_text(err))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def table_files(df: pd.DataFrame) -> tuple[bytes, bytes]:
-    """CSV (UTF-8 with BOM) and XLSX bytes of ``df`` with every text cell formula-safe.
+def deferred_file(make: Callable[[], bytes], *, file_name: str) -> Callable[[], bytes]:
+    """What a deferred download button calls on a click: ``make()``'s file, recorded in the audit log.
 
-    Kept per table content: a page rerun (and another session showing the same table) does not write the
-    spreadsheet again.
+    Drawn in the page's run, called later outside it (Streamlit runs it on a thread of its own, where neither the
+    session's state nor its client are at hand): who is looking and from where are taken now. On the click, a
+    viewer who may no longer download (removed, signed out everywhere, or the app no longer open) gets no file:
+    the refusal is recorded (``denied``) and Streamlit shows the button's error.
+    """
+    viewer = current()
+    return _DeferredFile(make, file_name, viewer, st.session_state.get(SESSION_KEY), remote_address())
+
+
+@dataclass(frozen=True, eq=False)
+class _DeferredFile:
+    make: Callable[[], bytes] = field(repr=False)
+    file_name: str
+    viewer: Viewer
+    session: Session | None
+    remote: str
+
+    def _record(self, action: str, *, detail: str = "", ok: bool = True) -> None:
+        audit_log().record(action, user=self.viewer.label, role=self.viewer.role or "", target=self.file_name,
+                           detail=detail, remote=self.remote, ok=ok)
+
+    def _may_download(self) -> bool:
+        if self.viewer.open_mode:
+            return not users().has_users()
+        if self.session is None or self.viewer.role is None:
+            return False
+        if self.session.via == "oidc":  # its identity is the provider's (as at every rerun, `_refresh`)
+            return True
+        try:
+            users().check_session(self.session)
+        except AccessDenied:
+            return False
+        return True
+
+    def __call__(self) -> bytes:
+        if not self._may_download():
+            self._record("denied", detail="download needs sign-in", ok=False)
+            raise AccessDenied(f"{self.file_name}: download needs sign-in")
+        data = self.make()
+        try:
+            self._record("download")
+        except GridAtlasError as err:  # as `audit_download`: the file goes; the failed record is logged
+            LOG.error("download of %s not recorded in the audit log: %s", self.file_name, err)
+        return data
+
+
+@dataclass(frozen=True, eq=False)
+class TableFile:
+    """One file of a table, written when called (a download's click): ``fmt`` ``csv`` (UTF-8 with BOM) or
+    ``xlsx``, every text cell formula-safe. Equal tables give equal files, written once (`table_file`)."""
+
+    frame: pd.DataFrame = field(repr=False)
+    fmt: str
+
+    def __call__(self) -> bytes:
+        return table_file(self.frame, self.fmt)
+
+
+def table_files(df: pd.DataFrame) -> tuple[TableFile, TableFile]:
+    """The CSV and XLSX files of ``df`` for `download_button`: nothing is written until a button is clicked."""
+    return TableFile(df, "csv"), TableFile(df, "xlsx")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def table_file(df: pd.DataFrame, fmt: str) -> bytes:
+    """The ``fmt`` file (``csv``: UTF-8 with BOM; ``xlsx``) of ``df`` with every text cell formula-safe.
+
+    Kept per table content and format: another session downloading the same table does not write it again.
     """
     safe = safe_frame(df)
-    csv = safe.to_csv(index=False).encode("utf-8-sig")
+    if fmt == "csv":
+        return safe.to_csv(index=False).encode("utf-8-sig")
     buf = io.BytesIO()
     safe.to_excel(buf, index=False, engine="openpyxl")
-    return csv, buf.getvalue()
+    return buf.getvalue()
