@@ -34,6 +34,7 @@ from geo.upload import UPLOAD_SUFFIXES, staged
 from i18n import TABLE, error_text, label_of, problem_parts, problem_text, t
 from ui import auth, widgets
 from ui.context import PageContext
+from ui.data import version_committed
 from ui.layers import FACILITY_COLORS
 from ui.maps import add_lines, add_points, add_polygons, new_map, show_map
 from ui.progress import prepare_version, stage_bar
@@ -341,8 +342,11 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
         viewer = auth.require("staff", action="import", target=f"{store.name}/{layer}")
         bar = stage_bar(lang)
         try:
-            info = store.import_layer(layer, read.gdf, mode=mode, source=upload.name, user=viewer.name or user,
-                                      progress=bar)
+            try:
+                info = store.import_layer(layer, read.gdf, mode=mode, source=upload.name, user=viewer.name or user,
+                                          progress=bar)
+            finally:  # every session's next run sees the new version at once (ui.data: kept briefly otherwise)
+                version_committed()
         except DataError as err:
             auth.audit("import", target=f"{store.name}/{layer}", detail=upload.name, ok=False)
             show_problems(err, lang=lang)
@@ -413,7 +417,10 @@ def _confirm_restore(store: DatasetStore, version: VersionInfo, current: int | N
         if ok.button(t("data.restore.ok", lang=lang), type="primary", key="data_restore_ok"):
             viewer = auth.require("staff", action="restore", target=f"{store.name}/{version.id}")
             try:
-                info = store.restore(version.id, user=viewer.name or user)
+                try:
+                    info = store.restore(version.id, user=viewer.name or user)
+                finally:  # every session's next run sees the new version at once
+                    version_committed()
             except GridAtlasError as err:
                 auth.audit("restore", target=f"{store.name}/{version.id}", detail=err.code, ok=False)
                 st.error(error_text(err, lang=lang))
