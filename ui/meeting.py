@@ -12,9 +12,6 @@ too; today's aged 60+ is the plain version token, the same keys as before.
 
 from __future__ import annotations
 
-import html
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -37,14 +34,9 @@ from ui.context import PageContext
 from ui.coverage import cached_coverage
 from ui.data import STREET_ENTRIES, get_dataset
 from ui.demand import split_token
+from ui.text import md  # noqa: F401  (the meeting pages' import of it)
 
 PAGE_DPI = 110
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
-
-
-def md(text: str) -> str:
-    """Data text made safe for st.markdown: markdown characters escaped, HTML entities escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

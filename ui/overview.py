@@ -76,6 +76,6 @@ def trend_strip(ctx: PageContext) -> None:
     m = missing(ctx.ds, "history.coverage")
     if m is not None:
         from reports.content import needs_line
-        from ui.meeting import md
+        from ui.text import md
 
         st.caption(md(needs_line(m, ctx.lang)))
