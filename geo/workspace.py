@@ -18,6 +18,8 @@ for a dataset in the workspace, or any ``.gpkg`` path given to ``--data``)::
         scenarios.gpkg              saved scenarios (the `geo.scenarios` table), the meeting's follow-ups
                                     and targets (`geo._gpkg_meeting`), shared by versions
         lock                        held (flock) while a version is written
+        gpkg.lock, gpkg.writer      the background writer's lock and {"pid", "version"} (below)
+        gpkg.failed                 its last failed write (`GpkgFailure`), until a write of ``P`` succeeds
 
 Writing version N: (1) its folder is written as ``.v000N.tmp`` and renamed to
 ``v000N``; (2) the new GeoPackage is written as ``H/.current.tmp.gpkg``; (3)
@@ -31,7 +33,10 @@ A large version (more than `DEFER_GPKG_ROWS` rows to write into ``P``) skips (2)
 on its GeoParquet files with ``P`` still the copy of an earlier version (``CURRENT``'s ``gpkg.version``),
 and a background process writes ``H/.v000N.tmp.gpkg`` and switches it in the same way, (3) then (4), under
 the writer lock ``H/gpkg.lock``. Every open starts that writer again when none holds the lock (a crash);
-`GpkgStore.geopackage` waits for it or writes the file itself.
+`GpkgStore.geopackage` waits for it or writes the file itself. The writer runs at idle CPU and I/O priority
+(`geo._idle`); a caller of `geopackage` raises it back (or, without the right to, stops it and writes the
+file). A failed write is recorded (``H/gpkg.failed``, `GpkgStore.gpkg_failure`); opens then leave it to a
+retry (`GpkgStore.retry_gpkg`, the next version, `geopackage`). docs/storage.md has the why.
 
 Opening trusts the version: ``load`` checks the SHA-256 recorded in
 ``version.json`` against the files and reads GeoParquet, with no
@@ -758,11 +763,13 @@ class GpkgStore:
         self._ensure(start_writer=False)
         with self._gpkg_writer_lock(block=False) as held:
             if held is not None:
+                (self._history / GPKG_WRITER).unlink(missing_ok=True)  # a writer killed before: written here
                 self._write_pending()
                 return self._gpkg
         self._hurry_writer()
         with self._gpkg_writer_lock(block=True) as held:
             assert held
+            (self._history / GPKG_WRITER).unlink(missing_ok=True)  # the writer stopped by `_hurry_writer`
             self._write_pending()
         return self._gpkg
 
@@ -807,6 +814,26 @@ class GpkgStore:
                       f"{self._name} could not be written ({reason}); the version itself is intact and current",
                       name=self._name, version=version, reason=reason)
 
+    def _note_killed_writer(self) -> None:
+        """With the writer lock held (no writer runs): a ``gpkg.writer`` left behind means the last writer was
+        killed before it finished (kill -9, out of memory, a shutdown); it is recorded as a failed write (code
+        ``storage.gpkg_writer_killed``), so that opens start a writer again once, not after every kill."""
+        marker = self._history / GPKG_WRITER
+        try:
+            with open(marker, encoding="utf-8") as fh:
+                left = json.load(fh)
+            version, pid = int(left["version"]), int(left["pid"])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError):
+            ptr = self._pointer()
+            version, pid = (int(ptr["version"]) if ptr else 0), 0
+        with contextlib.suppress(OSError):
+            _write_json_atomic(self._history / GPKG_FAILED, {
+                "version": version, "failed_at": _now(), "code": "storage.gpkg_writer_killed",
+                "reason": f"the writer process {pid} ended before it finished (killed)"})
+            marker.unlink(missing_ok=True)
+
     def _hurry_writer(self) -> None:
         """A caller waits for the background writer: raise it from idle to normal priority, or, where the
         kernel refuses (an unprivileged user cannot leave ``SCHED_IDLE``), stop it so the caller writes the
@@ -849,6 +876,7 @@ class GpkgStore:
         try:
             with self._gpkg_writer_lock(block=False) as fh:
                 if fh is not None and _pending(self._pointer()):
+                    self._note_killed_writer()
                     _spawn_writer(self, fh.fileno())
                     return True
         except OSError:  # a read-only workspace: the GeoPackage stays behind, the version is read from GeoParquet

@@ -12,6 +12,11 @@ from i18n import t
 from ui import auth
 
 
+def failure_reason(failure, *, lang: str) -> str:
+    """Why the write failed: the error's own text, or ours for a writer killed before it finished."""
+    return t("writer.killed", lang=lang) if failure.code == "storage.gpkg_writer_killed" else failure.reason
+
+
 def gpkg_notice(store: DatasetStore, *, lang: str) -> None:
     """Show the failed write of ``store``'s plain GeoPackage, or its retry under way; nothing otherwise."""
     if not hasattr(store, "gpkg_failure"):
@@ -22,7 +27,7 @@ def gpkg_notice(store: DatasetStore, *, lang: str) -> None:
     if store.gpkg_writing():
         st.info(t("writer.retrying", lang=lang, version=store.current().id))
         return
-    st.warning(t("writer.failed", lang=lang, version=failure.version, reason=failure.reason,
+    st.warning(t("writer.failed", lang=lang, version=failure.version, reason=failure_reason(failure, lang=lang),
                  when=failure.failed_at[:19].replace("T", " ")))
     if auth.allowed("staff") and st.button(t("writer.retry", lang=lang), key="writer_retry"):
         auth.require("staff", action="retry_gpkg", target=store.name)

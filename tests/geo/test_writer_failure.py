@@ -9,6 +9,8 @@ import errno
 import json
 import os
 import resource
+import signal
+import time
 from datetime import datetime
 
 import pytest
@@ -16,7 +18,14 @@ import pytest
 from geo import workspace
 from geo.errors import StorageError
 from tests.geo.test_gpkg_deferred import _assert_same_gpkg
-from tests.writerfixtures import FSIZE_LIMIT, closed_cases, failed_write, inline_reference, wait_for_writer
+from tests.writerfixtures import (
+    FSIZE_LIMIT,
+    closed_cases,
+    demo_copy,
+    failed_write,
+    inline_reference,
+    wait_for_writer,
+)
 
 EFBIG_TEXT = f"[Errno {errno.EFBIG}] {os.strerror(errno.EFBIG)}"  # "[Errno 27] File too large"
 
@@ -80,3 +89,41 @@ def test_a_later_version_starts_its_own_writer_and_its_success_clears_the_record
     assert store.gpkg_failure() is None and not store.gpkg_pending()
     plain = workspace.pyogrio.read_dataframe(store.location, layer="cases", columns=["status"], read_geometry=False)
     assert (plain["status"] == "closed").all() and len(plain) == len(closed_cases(store))
+
+
+def _kill_writer_at_its_switch(store) -> int:
+    """Let the writer just started run up to its switch (the test holds the dataset lock), then kill -9 it."""
+    marker = store.history / workspace.GPKG_WRITER
+    writer = workspace._WRITERS[-1]
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert time.monotonic() < deadline and writer.poll() is None
+        time.sleep(0.05)
+    os.kill(writer.pid, signal.SIGKILL)
+    assert writer.wait(timeout=60) == -signal.SIGKILL
+    return writer.pid
+
+
+def test_a_killed_writer_is_recorded_restarted_once_and_then_left_to_a_retry(home, tmp_path, monkeypatch):
+    monkeypatch.setattr(workspace, "DEFER_GPKG_ROWS", 0)
+    store = demo_copy(tmp_path / "bg")
+    with store._lock():
+        store.import_layer("cases", closed_cases(store), source="cases.csv")
+        first = _kill_writer_at_its_switch(store)
+        # the next open finds the writer gone without finishing: recorded, and one writer started again
+        assert store.gpkg_failure() is None
+        reopened = workspace.open_store(store.location)
+        reopened.current()
+        failure = store.gpkg_failure()
+        assert (failure.version, failure.code) == (2, "storage.gpkg_writer_killed")
+        assert failure.reason == f"the writer process {first} ended before it finished (killed)"
+        assert workspace._WRITERS[-1].pid != first
+        second = _kill_writer_at_its_switch(store)  # killed again (out of memory, say)
+        workspace.open_store(store.location).current()
+        assert workspace._WRITERS[-1].pid == second  # no writer after every open: the record waits for a retry
+        assert store.gpkg_failure() == failure and store.gpkg_pending()
+        assert store.retry_gpkg() is True
+        assert store.gpkg_failure().reason == f"the writer process {second} ended before it finished (killed)"
+    assert wait_for_writer() == 0
+    assert store.gpkg_failure() is None and not store.gpkg_pending()
+    assert not (store.history / workspace.GPKG_WRITER).exists()

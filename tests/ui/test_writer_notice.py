@@ -61,3 +61,17 @@ def test_the_data_page_shows_a_failed_copy_and_retries_it(home, tmp_path, monkey
     assert [n for n in _notes(at) if "QGIS" in n] == []
     assert "writer_retry" not in [b.key for b in at.button]
     assert store.gpkg_failure() is None and not store.gpkg_pending()
+
+
+def test_a_killed_writer_is_said_in_the_page_language():
+    from geo.workspace import GpkgFailure
+    from ui.writer_notice import failure_reason
+
+    killed = GpkgFailure(version=3, failed_at="2026-12-07T15:00:00+00:00", code="storage.gpkg_writer_killed",
+                         reason="the writer process 42 ended before it finished (killed)")
+    assert failure_reason(killed, lang="zh") == "写出进程在完成前被终止（内存不足、关机或 kill -9）"
+    assert failure_reason(killed, lang="en") == \
+        "the writing process was stopped before it finished (out of memory, a shutdown or kill -9)"
+    full = GpkgFailure(version=3, failed_at="2026-12-07T15:00:00+00:00", code="storage.gpkg_write_failed",
+                       reason="[Errno 28] No space left on device")
+    assert failure_reason(full, lang="zh") == failure_reason(full, lang="en") == "[Errno 28] No space left on device"
