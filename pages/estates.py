@@ -27,6 +27,8 @@ from ui.maps import legend, show_map
 from ui.section import needs, needs_text, section
 from ui.tables import table as show_table
 
+MISSING = "—"  # shown for a missing value in a table, instead of Streamlit's English "None"
+
 ctx = get_context()
 ds = ctx.ds
 st.title(t("estates.title"))
@@ -142,7 +144,7 @@ with section("estates.progress"):
         st.dataframe(
             table[["street", "total", "planned", "actual", "shortfall", "status", "months_left", "required_per_month",
                    "actual_per_month"]],
-            hide_index=True, width="stretch",
+            hide_index=True, width="stretch", placeholder=MISSING,
             column_config={
                 "street": t("estates.col.street"), "total": t("estates.col.total"), "planned": t("estates.col.planned"),
                 "actual": t("estates.col.actual"), "shortfall": t("estates.col.shortfall"),
@@ -158,9 +160,14 @@ with section("estates.counts"):
         shown_counts = counts if ctx.street is None else counts[counts["street"].isin([ctx.street])]
         shown_counts = shown_counts.assign(street=[t("sidebar.all_streets") if s == DISTRICT else s
                                                    for s in shown_counts["street"]])
+        # the share as a percentage with one decimal, like the rest of the page (not 40% beside 24.24%)
+        shown_counts = shown_counts.assign(done_share=shown_counts["done_share"] * 100)
         st.dataframe(shown_counts[["street", *STAGES, "total", "done_share"]], hide_index=True, width="stretch",
+                     placeholder=MISSING,
                      column_config={"street": t("estates.col.street"), "total": t("estates.col.total"),
-                                    "done_share": st.column_config.NumberColumn(stage_label("fees_started"), format="percent"),
+                                    "done_share": st.column_config.NumberColumn(
+                                        t("estates.col.done_share", stage=stage_label("fees_started")),
+                                        format="%.1f%%"),
                                     **{c: stage_label(c) for c in STAGES}})
 
 # --- estates at each stage -----------------------------------------------------------------------
@@ -179,7 +186,7 @@ with section("estates.list"):
             since=[d.strftime("%Y-%m-%d") if pd.notna(d) else "" for d in rows["since"]])
         columns = ["name", "street", "community", "households", "grid_id", "grid_name", "grid_worker", "since",
                    "days_at_stage", "self_gov_model"]
-        st.dataframe(out[columns], hide_index=True, width="stretch", column_config={
+        st.dataframe(out[columns], hide_index=True, width="stretch", placeholder=MISSING, column_config={
             "name": t("col.name"), "street": t("col.street"), "community": t("col.community"),
             "households": t("col.households"), "grid_id": t("col.grid_id"), "grid_name": t("col.grid_name"),
             "grid_worker": t("col.grid_worker"),
@@ -220,12 +227,12 @@ with section("estates.league"):
             return out.set_index(t("estates.col.rank"))
 
         red_col, black_col = st.columns(2)
-        red_col.markdown(f"**🔴 {t('estates.league.red')}**")
+        red_col.markdown(f"**:red[●] {t('estates.league.red')}**")  # a colour emoji is tofu without an emoji font
         show_table(_small_table(league[league["list"] == "red"]), static=True, where=red_col)
-        black_col.markdown(f"**⚫ {t('estates.league.black')}**")
+        black_col.markdown(f"**● {t('estates.league.black')}**")
         show_table(_small_table(league[league["list"] == "black"].iloc[::-1]), static=True, where=black_col)
         with st.expander(t("estates.league.all")):
             lists = {"red": t("code.league.red"), "black": t("code.league.black"), "": ""}
             st.dataframe(league.assign(list=[lists[v] for v in league["list"]]),
-                         hide_index=True, width="stretch", column_config=config)
+                         hide_index=True, width="stretch", placeholder=MISSING, column_config=config)
         st.caption(t("estates.league.help"))
