@@ -138,3 +138,30 @@ def test_a_reading_begun_before_a_commit_is_not_kept(tmp_path, monkeypatch, cloc
     assert data.briefly(("probe",), lambda: "new") == "new"  # but the next run reads again
     assert data.briefly(("probe",), lambda: "newer") == "new"  # and that is kept
     assert calls == ["old"]
+
+
+def test_a_restore_on_the_data_page_is_seen_at_once(home, clock):
+    """Through the page itself: its restore calls `ui.data.version_committed` (the clock never moves here)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.e2e.conftest import ROOT
+
+    store = open_store("shifeng_demo")
+    fac = store.load().facilities
+    store.import_layer("facilities", fac[fac["type"] == "day_care"], source="day_care.csv")
+    assert dataset_token("shifeng_demo").split("@")[1].startswith("v2:")  # kept by this server from now on
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page("pages/data.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="data_restore_choice").value.id == 1
+    at.button(key="data_restore").click().run()  # the confirmation opens
+    # its OK button is a fragment's (the dialog's) in the browser, rerun alone; AppTest reruns the whole page, so the
+    # click that opened the dialog is sent again with it
+    at.button(key="data_restore").click()
+    at.button(key="data_restore_ok").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    info = store.current()
+    assert (info.id, info.restored_from) == (3, 1)
+    assert dataset_token("shifeng_demo").split("@")[1] == f"v3:{info.checksum[:16]}"
+    assert len(get_dataset("shifeng_demo").facilities) == len(fac)
