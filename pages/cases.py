@@ -15,6 +15,7 @@ from geo.errors import AnalysisError
 from i18n import error_text, t
 from ui import auth, widgets
 from ui.cases import (
+    DEFAULT_PRESET,
     case_table,
     clicked_grid,
     density_cached,
@@ -61,7 +62,7 @@ default_start = max(first_day, (table.as_of - pd.Timedelta(days=182)).date())
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2.2, 2, 2, 1.6])
     with c1:
-        preset = widgets.selectbox(t("cases.period"), PRESETS, default="182",
+        preset = widgets.selectbox(t("cases.period"), PRESETS, default=DEFAULT_PRESET,
                                    key="cases_preset", lang=ctx.lang, format_func=lambda p: t(f"cases.preset.{p}"))
     if preset == "custom":
         period = c1.date_input(t("cases.period.custom"), value=(default_start, table.as_of.date()),

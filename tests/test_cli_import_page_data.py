@@ -25,8 +25,12 @@ from cli import main
 from geo.workspace import open_store
 
 SPEC = "shifeng_demo"
+# the demo's five streets, each with its overview figures kept too (their trends are left to the server's warm-up)
+STREETS = ("井龙", "响石岭", "清水塘", "田心", "铜塘湾")
 KEPT = {"case_table.v1", "coverage_inputs.v1", "overview_streets.v1", "queen_weights.v1",
-        pagedata.figures_name(None), pagedata.trend_name(None)}
+        pagedata.figures_name(None), pagedata.trend_name(None), *(pagedata.figures_name(s) for s in STREETS)}
+LABELS = ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights",
+          *(f"figures:{s}" for s in STREETS)]
 
 
 def _cases_file(tmp_path) -> str:
@@ -53,7 +57,8 @@ def _assert_case_tables_equal(a, b) -> None:
 
 def _assert_same(kept: dict, other: dict) -> None:
     """Page data kept by two imports of the same file: equal item by item."""
-    assert kept[pagedata.figures_name(None)] == other[pagedata.figures_name(None)]
+    for street in (None, *STREETS):
+        assert kept[pagedata.figures_name(street)] == other[pagedata.figures_name(street)]
     pd.testing.assert_frame_equal(kept["overview_streets.v1"], other["overview_streets.v1"])
     pd.testing.assert_frame_equal(kept[pagedata.trend_name(None)], other[pagedata.trend_name(None)])
     _assert_case_tables_equal(kept["case_table.v1"], other["case_table.v1"])
@@ -63,7 +68,7 @@ def test_a_cli_import_keeps_the_page_data_of_the_new_version(home, tmp_path, cap
     src = _cases_file(tmp_path)
     assert main(["import", "--data", SPEC, "--layer", "cases", src]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["page_data"] == ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights"]
+    assert out["page_data"] == LABELS
     store = open_store(SPEC)
     assert store.current().id == out["version"]["id"] == 2
     kept = _kept(store)
@@ -90,6 +95,20 @@ def test_a_cli_import_keeps_the_page_data_of_the_new_version(home, tmp_path, cap
     assert w.grid_ids == want.grid_ids and (w.adjacency != want.adjacency).nnz == 0
     assert len(kept["coverage_inputs.v1"].grids) == len(ds.grids)
 
+    # each street's figures: its own summary, its grids' day-care answer, its cases counted by hand
+    assert sorted(set(ds.grids["street"])) == sorted(STREETS)
+    by_grid = compute_coverage(prepare_inputs(ds), facility_types=("day_care",), radius_m=300.0,
+                               distance="euclidean", weight="elderly").grids
+    cases = ds.cases.assign(street=ds.cases["grid_id"].map(ds.grids.set_index("grid_id")["street"]))
+    for street in STREETS:
+        figs = kept[pagedata.figures_name(street)]
+        assert figs.summary == district_summary(ds, street=street) and figs.summary.street == street
+        part = by_grid[by_grid["street"] == street]
+        uncovered = float((part["elderly"] - part["covered_elderly"]).sum())
+        assert figs.day_care.uncovered == pytest.approx(uncovered, abs=1e-6)
+        assert figs.day_care.covered_share == pytest.approx(1 - uncovered / part["elderly"].sum(), abs=1e-12)
+        assert figs.cases["open"] == int(((cases["street"] == street) & (cases["status"] == "open")).sum())
+
 
 def test_the_page_data_of_a_cli_import_equals_that_of_an_import_on_the_page(home, tmp_path, monkeypatch, capsys):
     from ui.context import PageContext
@@ -110,8 +129,7 @@ def test_the_page_data_of_a_cli_import_equals_that_of_an_import_on_the_page(home
 
     store.import_layer("cases", read_layer(src, "cases").gdf, source="cases.gpkg")
     built = prepare_version(ctx)
-    assert built == ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights", "map:",
-                     "trend_png:"]
+    assert built == [*LABELS, "map:", "trend_png:"]
     by_page = _kept(store)
     assert KEPT <= set(by_page)
     assert any(n.startswith("overview_map.v1.") for n in by_page)
@@ -181,7 +199,7 @@ def test_both_stores_keep_a_cli_imports_page_data(store_url, tmp_path, capsys):
     pyogrio.write_dataframe(demo.cases.iloc[:-1000], src, layer="cases")
     assert main(["import", "--data", store_url, "--layer", "cases", str(src)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["page_data"] == ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights"]
+    assert out["page_data"] == LABELS
 
     def refuse():
         raise AssertionError(f"{name} was not kept")

@@ -56,6 +56,19 @@ PATTERN_COLORS: dict[str, str] = {
 }
 
 
+# The page's first view (pages/cases.py): the last 182 days up to the data's day, every category, source and
+# status, hot spots of counts with binary weights.
+DEFAULT_PRESET = "182"
+
+
+def default_filter(table: CaseTable, street: str | None) -> CaseFilter:
+    """The filter the cases page opens with for ``street`` (None: the whole district): what its first visitor asks
+    for, and what the server's warm-up builds ahead (`ui.progress.street_steps`)."""
+    first_day = pd.Timestamp(int(table.day.min()), unit="D").date()
+    since = max(first_day, (table.as_of - pd.Timedelta(days=int(DEFAULT_PRESET) - 1)).date())
+    return CaseFilter(since=since, until=table.as_of.date(), streets=(street,) if street else ())
+
+
 def case_table(ctx: PageContext) -> CaseTable:
     """The dataset's case table, built once per dataset version (and kept beside it on disk; an import builds it
     when it ends: `analysis.pagedata`)."""

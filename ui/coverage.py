@@ -31,7 +31,10 @@ from analysis.coverage import (
     street_totals,
 )
 from analysis.network import WalkGraph, build_walk_graph
+from analysis.options import DISTANCES, WEIGHTS
 from geo.crs import WGS84
+from geo.dataset import Dataset
+from geo.schema import FACILITY_TYPES
 from i18n import t
 from ui import auth
 from ui.charts import FONT
@@ -56,6 +59,17 @@ SHARE_LABELS = ("0–20%", "20–40%", "40–60%", "60–80%", "80–<100%", "10
 SERVICE_AREA_COLOR = "#2b8cbe"
 SERVICE_AREA_EDGE = "#08519c"
 UNCOVERED_ESTATE_COLOR = "#e41a1c"
+
+
+def default_question(ds: Dataset, path: str, token: str) -> tuple | None:
+    """The question the coverage page opens with (its widgets' defaults: day-care stations, or the first type
+    present, at their default radius, straight-line distance, the aged 60+, operating stations only) as the
+    arguments of `cached_coverage`; None when the dataset has no facility type the page offers."""
+    present = [c for c in FACILITY_TYPES if c in set(ds.facilities["type"].astype(str))]
+    if not present:
+        return None
+    types = ("day_care",) if "day_care" in present else tuple(present[:1])
+    return (path, token, types, None, DISTANCES[0], WEIGHTS[0], False)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

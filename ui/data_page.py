@@ -38,6 +38,7 @@ from ui.data import version_committed
 from ui.layers import FACILITY_COLORS
 from ui.maps import add_lines, add_points, add_polygons, new_map, show_map
 from ui.progress import prepare_version, stage_bar
+from ui.serve import warm_streets_in_background
 from ui.uploads import file_uploader
 
 NONE = "-"  # the mapping table's "not imported"
@@ -359,6 +360,7 @@ def render_import(ctx: PageContext, store: DatasetStore | None, *, user: str | N
                    detail=f"{upload.name}; {mode}; version {info.id}; +{info.rows_added} ~{info.rows_changed} "
                           f"-{info.rows_removed}")
         prepare_version(ctx, bar)  # the new version's page data, so its first visitor does not wait for it
+        warm_streets_in_background(ctx.path)  # then every street's, as after a server start (ui.serve)
         st.session_state["data_flash"] = t("data.saved", lang=lang, version=info.id, added=info.rows_added,
                                            changed=info.rows_changed, removed=info.rows_removed)
         st.session_state["data_flash_warnings"] = [problem_text(p, lang=lang)

@@ -9,6 +9,7 @@ import pickle
 import pandas as pd
 import streamlit as st
 
+from analysis import pagedata
 from analysis.cases import CaseFilter, case_kpis, case_table_from_dataset
 from analysis.summary import district_summary, street_table
 from geo.storage import open_store
@@ -51,8 +52,15 @@ def test_an_import_builds_the_pages_data_of_the_new_version(home):
     assert any(n.startswith("overview_map.v1.") for n in names)
     ds = store.load()
     # what was kept is the analyses' own answer for the new version (every case closed now)
-    figs = _kept(store, "overview_figures.v1.")
+    # the whole district's figures, and every street's (each its own: its grids)
+    figs = _kept(store, pagedata.figures_name(None))
     assert len(figs) == 1 and figs[0].summary == district_summary(ds, street=None)
+    streets = sorted(set(ds.grids["street"]))
+    assert sorted(n for n in names if n.startswith("overview_figures.v1.")) == \
+        sorted(pagedata.figures_name(s) for s in (None, *streets))
+    for street in streets:
+        [kept] = _kept(store, pagedata.figures_name(street))
+        assert kept.summary.grids == int((ds.grids["street"] == street).sum())
     row = case_kpis(case_table_from_dataset(ds), CaseFilter()).iloc[0]
     assert figs[0].cases == {"open": int(row["open"]), "overdue": int(row["overdue"])} and row["open"] == 0
     pd.testing.assert_frame_equal(_kept(store, "overview_streets.v1")[0], street_table(ds))
