@@ -12,7 +12,9 @@ standard library: the writer runs this before `geo.workspace` is imported.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import json
 import os
 import platform
 from pathlib import Path
@@ -69,6 +71,19 @@ def lower() -> None:
         ioprio_set(0, IOPRIO_CLASS_IDLE)
     except (OSError, AttributeError, TypeError):
         pass
+
+
+def announce(path: str, version: int) -> None:
+    """Say who the writer is (``{"pid", "version"}``, written atomically at ``path``) once it has lowered itself,
+    so that a caller that waits for it can raise it. A failure to write it only costs that."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"pid": os.getpid(), "version": version}, fh)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def threads(pid: int) -> list[int]:

@@ -64,6 +64,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -110,6 +111,7 @@ TMP_GPKG = ".current.tmp.gpkg"
 GPKG_LOCK = "gpkg.lock"
 GPKG_FAILED = "gpkg.failed"  # the last failed write of a version's GeoPackage (`GpkgFailure`), until one succeeds
 GPKG_WRITER = "gpkg.writer"  # {"pid", "version"} of the background writer holding GPKG_LOCK
+HURRY_WAIT_S = 10.0  # how long a waiting caller looks for a writer that has just started to say who it is
 # a version whose GeoPackage copy needs more rows written than this is committed first, the copy written after
 DEFER_GPKG_ROWS = 200_000
 NAME_RE = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]{0,63}$")
@@ -838,8 +840,12 @@ class GpkgStore:
         """A caller waits for the background writer: raise it from idle to normal priority, or, where the
         kernel refuses (an unprivileged user cannot leave ``SCHED_IDLE``), stop it so the caller writes the
         file itself at its own priority (a stopped writer leaves nothing behind: the write is redone)."""
+        marker = self._history / GPKG_WRITER
+        deadline = time.monotonic() + HURRY_WAIT_S
+        while not marker.exists() and time.monotonic() < deadline and self.gpkg_writing():
+            time.sleep(0.02)  # a writer just started says who it is once it has lowered itself (milliseconds)
         try:
-            with open(self._history / GPKG_WRITER, encoding="utf-8") as fh:
+            with open(marker, encoding="utf-8") as fh:
                 pid = int(json.load(fh)["pid"])
             with open(f"/proc/{pid}/cmdline", "rb") as fh:  # that pid is still this dataset's writer
                 cmdline = fh.read()
@@ -1214,10 +1220,14 @@ def _spawn_writer(store: GpkgStore, lock_fd: int) -> None:
     """Start the background process that writes ``store``'s pending GeoPackage (`_writer_main`), passing it the
     locked descriptor of the writer lock; it outlives the caller (a CLI import returns at once). It takes idle
     priority (`geo._idle.lower`) before it imports anything else."""
-    code = "from geo import _idle; _idle.lower(); from geo.workspace import _writer_main; _writer_main()"
+    code = ("import sys; from geo import _idle; _idle.lower(); _idle.announce(sys.argv[5], int(sys.argv[6])); "
+            "from geo.workspace import _writer_main; _writer_main()")
+    ptr = store._pointer()
+    version = int(ptr["version"]) if ptr else 0
     _WRITERS[:] = [w for w in _WRITERS if w.poll() is None]  # reap the writers that have ended
     _WRITERS.append(subprocess.Popen(
-        [sys.executable, "-c", code, str(store._gpkg), store.name, store.spec, str(lock_fd)], cwd=PROJECT_ROOT,
+        [sys.executable, "-c", code, str(store._gpkg), store.name, store.spec, str(lock_fd),
+         str(store.history / GPKG_WRITER), str(version)], cwd=PROJECT_ROOT,
         pass_fds=(lock_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True, close_fds=True))
 
@@ -1228,7 +1238,8 @@ _WRITERS: list[subprocess.Popen] = []  # background writers this process started
 def _writer_main() -> None:
     """The background writer: ``argv`` = GeoPackage path, name, spec, the writer lock's descriptor (held).
 
-    It says who it is in ``H/gpkg.writer`` (a waiting caller raises its priority), and a failure — a full disk,
+    It has said who it is in ``H/gpkg.writer`` (`geo._idle.announce`, right after lowering its priority, before
+    the heavy imports: a waiting caller raises it from there) and removes that at the end; a failure — a full disk,
     no permission, a file-size limit (``SIGXFSZ`` ignored, so the write fails with ``EFBIG`` instead of killing
     it) or anything unexpected — is recorded in ``H/gpkg.failed`` (`GpkgStore.gpkg_failure`)."""
     gpkg, name, spec, fd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -1241,8 +1252,6 @@ def _writer_main() -> None:
         try:
             ptr = store._pointer()
             version = int(ptr["version"]) if ptr else 0
-            with contextlib.suppress(OSError):
-                _write_json_atomic(marker, {"pid": os.getpid(), "version": version})
             store._write_pending()
         except StorageError as exc:
             code = 1

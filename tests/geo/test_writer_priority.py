@@ -94,10 +94,10 @@ def test_a_caller_that_waits_raises_the_writer_to_normal_priority(home, tmp_path
     got: list = []
     with store._lock():
         store.import_layer("cases", closed_cases(store), source="cases.csv")
-        pid = _running_writer(store)
-        assert os.sched_getscheduler(pid) == os.SCHED_IDLE
+        # asked for at once, before the writer has started Python: the caller waits for it to say who it is
         waiter = threading.Thread(target=lambda: got.append(workspace.open_store(store.location).geopackage()))
         waiter.start()
+        pid = _running_writer(store)
         my_nice = os.getpriority(os.PRIO_PROCESS, 0)
 
         def raised() -> bool:

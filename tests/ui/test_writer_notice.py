@@ -43,10 +43,11 @@ def test_the_data_page_shows_a_failed_copy_and_retries_it(home, tmp_path, monkey
     failure = store.gpkg_failure()
     assert "File too large" in failure.reason
     monkeypatch.setenv("GRIDATLAS_DATA", store.location)
-    # AppTest formats the page's other widgets' options (the admin tab's role list) in this thread, outside the
-    # session: let `t` here speak the session's language, as the app's own language source does in its thread
-    monkeypatch.setattr(i18n, "_language_source", lambda: lang)
     at = _data_page(lang)
+    # AppTest formats the page's other widgets' options (the admin tab's role list) in this thread, outside the
+    # session: let `t` here speak the session's language, as the app's own language source (installed by the
+    # first run) does in its thread
+    monkeypatch.setattr(i18n, "_language_source", lambda: lang)
     line = FAILED[lang].format(when=failure.failed_at[:19].replace("T", " "), reason=failure.reason)
     assert [n for n in _notes(at) if "QGIS" in n] == [line]
     button = at.button(key="writer_retry")
