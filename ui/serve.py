@@ -242,6 +242,8 @@ def warm_streets_in_background(spec: str) -> threading.Thread:
     """After an import on the 数据管理 page (`ui.progress.prepare_version` has made the new version's overview
     ready): `warm_streets` for the new current version of ``spec``, in a thread of its own; it never fails."""
 
+    _quiet_notices()
+
     def run() -> None:
         try:
             _warm_streets_of_default(spec)
@@ -374,10 +376,25 @@ def _reap_forever() -> None:
             log.exception("dropping expired sessions failed")
 
 
+NOTICES = ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api")
+
+
+def _not_from_warm_up(record: logging.LogRecord) -> bool:
+    return not record.threadName.startswith("gridatlas-warm")
+
+
+def _quiet_notices() -> None:
+    """Drop Streamlit's "no script run context" notices logged by the warm-up's threads (they mean nothing there:
+    no session is theirs; a page's label asks for the session's language, and each such ask logged one — 600 lines
+    for the demo's five streets). A filter, not a level: Streamlit sets its loggers' levels again as it starts."""
+    for name in NOTICES:
+        logger = logging.getLogger(name)
+        if _not_from_warm_up not in logger.filters:
+            logger.addFilter(_not_from_warm_up)
+
+
 def _warm_quietly() -> None:
-    # the caches' "no script run context" notices mean nothing here: there is no session yet
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    _quiet_notices()
     try:
         if not _wait_for_runtime():
             log.warning("warm-up skipped: the server did not start")

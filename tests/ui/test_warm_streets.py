@@ -295,3 +295,31 @@ def test_the_streets_give_way_to_page_runs(demo, monkeypatch):
     seen.clear()
     ready, failed = serve.warm_streets(ctx, maps=False, pause_s=0.0, wait_s=0.01)
     assert failed == {} and len(ready) == 6 and len(seen) == 6
+
+
+def test_streamlits_session_notices_from_the_warm_up_are_dropped_and_the_pages_kept():
+    """A page's label asks for the session's language; from the warm-up's threads (no session) Streamlit logged a
+    "missing ScriptRunContext" warning for each (600 lines for the demo's streets): dropped by a filter on its
+    loggers, for the warm-up's threads only."""
+    from ui import serve
+
+    serve._quiet_notices()
+    serve._quiet_notices()  # once is enough: not added twice
+    got: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            got.append(f"{record.threadName}: {record.getMessage()}")
+
+    logger = logging.getLogger(serve.NOTICES[0])
+    assert logger.filters.count(serve._not_from_warm_up) == 1
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        for name in ("gridatlas-warm-up", "gridatlas-warm-streets", "ScriptRunner.scriptThread"):
+            thread = threading.Thread(target=lambda: logger.warning("missing ScriptRunContext!"), name=name)
+            thread.start()
+            thread.join()
+    finally:
+        logger.removeHandler(keep)
+    assert got == ["ScriptRunner.scriptThread: missing ScriptRunContext!"]
