@@ -323,3 +323,23 @@ def test_streamlits_session_notices_from_the_warm_up_are_dropped_and_the_pages_k
     finally:
         logger.removeHandler(keep)
     assert got == ["ScriptRunner.scriptThread: missing ScriptRunContext!"]
+
+
+def test_after_a_restart_the_streets_overview_items_are_read_back_not_built(demo, monkeypatch):
+    import ui.layers
+    import ui.overview
+
+    ctx, (ready, failed) = _warm(demo)
+    assert failed == {}
+    st.cache_resource.clear()  # as after a restart: memory empty, the version's folder kept
+
+    def refuse(*_a, **_k):
+        raise AssertionError("built again instead of read back")
+
+    for module, name in ((pagedata, "build_figures"), (pagedata, "build_trend"), (ui.overview, "build_figures"),
+                         (ui.overview, "_draw_strip"), (ui.layers, "build_district_map")):
+        monkeypatch.setattr(module, name, refuse)
+    from ui import serve
+
+    again, failed = serve.warm_streets(ctx, maps=True, pause_s=0.0, wait_s=0.0)
+    assert failed == {} and again == ready == [None, *_streets(demo)]
