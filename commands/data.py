@@ -186,10 +186,10 @@ def _gpkg_state(store, *, retry: bool, lang: str) -> dict | None:
     failure = store.gpkg_failure()
     retrying = bool(retry) and store.retry_gpkg()
     if failure is not None:
+        killed = failure.code == "storage.gpkg_writer_killed"
+        reason = t("err.storage.gpkg_writer_killed", lang=lang) if killed else failure.reason
         print(t("writer.cli_failed", lang=lang, version=failure.version, path=store.location,
-                when=failure.failed_at[:19].replace("T", " "),
-                reason=t("writer.killed", lang=lang) if failure.code == "storage.gpkg_writer_killed"
-                else failure.reason), file=sys.stderr)
+                when=failure.failed_at[:19].replace("T", " "), reason=reason), file=sys.stderr)
     if retrying:
         print(t("writer.cli_retrying", lang=lang, version=store.current().id, path=store.location), file=sys.stderr)
     return {"pending": store.gpkg_pending(), "failed": None if failure is None else failure.as_dict(),

@@ -14,7 +14,8 @@ from ui import auth
 
 def failure_reason(failure, *, lang: str) -> str:
     """Why the write failed: the error's own text, or ours for a writer killed before it finished."""
-    return t("writer.killed", lang=lang) if failure.code == "storage.gpkg_writer_killed" else failure.reason
+    killed = failure.code == "storage.gpkg_writer_killed"
+    return t("err.storage.gpkg_writer_killed", lang=lang) if killed else failure.reason
 
 
 def gpkg_notice(store: DatasetStore, *, lang: str) -> None:

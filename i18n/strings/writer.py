@@ -12,7 +12,7 @@ STRINGS = {
         "The QGIS copy (GeoPackage) of version {version} could not be written at {when}: {reason}. The version "
         "itself is intact and every page uses it; “Retry” writes the copy again in the background (the next "
         "import writes it too)."),
-    "writer.killed": ("写出进程在完成前被终止（内存不足、关机或 kill -9）",
+    "err.storage.gpkg_writer_killed": ("写出进程在完成前被终止（内存不足、关机或 kill -9）",
                       "the writing process was stopped before it finished (out of memory, a shutdown or kill -9)"),
     "writer.retry": ("重试", "Retry"),
     "writer.retrying": ("正在后台重新写出第 {version} 版的 QGIS 副本（GeoPackage）……",
