@@ -27,7 +27,7 @@ open the dashboard in the morning does not wait for it:
    is built in memory. Between two streets it sleeps `STREET_PAUSE_S`, and before each item it waits (at most
    `PAGE_RUN_WAIT_S`) while a session's page run is in progress, so page runs get the interpreter first. A
    failing item is logged and the others are built; it ends with one line, "warm-up: N streets ready in S s"
-   (about 7 s on Wuchang's 14 streets when the overview's items are kept, 28 s right after an import, most of
+   (on Wuchang's 14 streets, 2 cores: 5.5 s when the overview's items are kept, 20 s right after an import, most of
    it the streets' sparkline figures, 1.2 s each).
 
 The default overview is ready (and "warm-up done: ..." logged) before the first street is built: the first
