@@ -76,6 +76,9 @@ from analysis.hotspots import (
     queen_weights,
 )
 from analysis.options import Measure, Period, WeightsScheme
+from analysis.pagedata import (
+    CITY_OVERVIEW,  # the version's derived entry (`city_overview_of`); change when the class changes
+)
 from geo.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -343,7 +346,6 @@ def league_table(grids: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, coverage
 
 # --- the city overview: derived once per version ----------------------------------------------------------------
 
-CITY_OVERVIEW = "city-overview-1"  # the version's derived entry (`city_overview_of`); change when the class changes
 OUTLINE_SIMPLIFY_M = 60.0  # outlines as drawn: 13 shapes at city zoom (the map's own simplification)
 OUTLINE_COLUMNS: tuple[str, ...] = ("district", "population", "elderly", "elderly_per_km2", "geometry")
 

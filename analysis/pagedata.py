@@ -50,6 +50,9 @@ CASE_TABLE = "case_table.v1"
 QUEEN_WEIGHTS = "queen_weights.v1"
 COVERAGE_INPUTS = "coverage_inputs.v1"
 STREETS = "overview_streets.v1"
+# a city version's overview (`analysis.districts.city_overview_of`); here, light to import, for the sidebar's
+# "is it a city?" on every first run (analysis.districts brings the hot spots and scipy)
+CITY_OVERVIEW = "city-overview-1"
 
 DAY_CARE_RADIUS_M = 300.0  # analysis.coverage.DEFAULT_RADIUS_M["day_care"] (a test keeps them equal)
 

@@ -11,7 +11,7 @@ from ui.context import get_context
 from ui.htmltable import Col, html_table
 from ui.layers import district_map
 from ui.maps import legend, show_map
-from ui.overview import DAY_CARE_RADIUS_M, figures, streets_at_a_glance, trend_strip
+from ui.overview import DAY_CARE_RADIUS_M, FIGURE_NEEDS, figures, streets_at_a_glance, trend_strip
 from ui.section import section
 
 ctx = get_context()
@@ -28,7 +28,7 @@ with section("overview.figures"):
     fig = figures(ctx)
     s = fig.summary
     # a layer that is there without the column a figure's note needs: the note goes, one line says why
-    lacking = {key: missing(ds, key) for key in ("overview.overdue", "overview.committees")}
+    lacking = {key: missing(ds, key) for key in FIGURE_NEEDS}
     # the seven figures wrap onto a second line on narrow screens instead of being cut off ("1,086,…")
     row = st.container(horizontal=True, gap="medium")
     cols = [row.container(width="content") for _ in range(7)]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import streamlit as st
 
+from analysis.pagedata import CITY_OVERVIEW
 from geo.dataset import Dataset, LazyLayer, default_data_path
 from geo.errors import GridAtlasError
 from geo.ref import DatasetRef
@@ -67,8 +68,6 @@ def _districts_now(spec: str) -> tuple[str, ...]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _city_districts(spec: str, token: str) -> tuple[str, ...]:
-    from analysis.districts import CITY_OVERVIEW
-
     store = _store(spec)
     found = overview(spec, token).districts if CITY_OVERVIEW in store.derived().names() else store.district_names()
     return found if len(found) > 1 else ()

@@ -66,6 +66,17 @@ def strip_png(ctx: PageContext) -> bytes | None:
     return derived(ctx.path, ctx.token, name, lambda: _draw_strip(ctx))
 
 
+# The needs (`analysis.needs`) whose one-line notes the overview shows: its figures' two, the sparklines' one.
+FIGURE_NEEDS = ("overview.overdue", "overview.committees")
+TREND_NEED = "history.coverage"
+
+
+def read_needs(ds) -> None:
+    """Work out which of the overview's notes ``ds`` needs (each reads a sample of its layer once per version)."""
+    for key in (*FIGURE_NEEDS, TREND_NEED):
+        missing(ds, key)
+
+
 def trend_strip(ctx: PageContext) -> None:
     """The five figures over 12 months as sparklines for the leaders (the 调度会 page's definitions)."""
     png = strip_png(ctx)
@@ -73,7 +84,7 @@ def trend_strip(ctx: PageContext) -> None:
         return
     st.caption(t("loop.overview.caption", lang=ctx.lang))
     st.image(png, width="stretch")
-    m = missing(ctx.ds, "history.coverage")
+    m = missing(ctx.ds, TREND_NEED)
     if m is not None:
         from reports.content import needs_line
         from ui.text import md

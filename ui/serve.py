@@ -78,8 +78,13 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 # What the sidebar imports, then (after the dataset is loaded) what the overview page imports besides. Not the other
 # pages' code: importing it too made the first visit slower (2.8 s -> 4.4-5.0 s on 2 cores), the two threads
 # sharing one interpreter.
+# They need no runtime, so they begin as the process starts (`_warm_quietly`), beside Streamlit's own start-up.
 FIRST = ("geopandas", "pyarrow.parquet", "ui.sidebar", "ui.auth", "ui.context", "ui.overview", "ui.layers", "ui.maps")
-OVERVIEW = ("ui.section", "ui.progress")
+# What the overview's first run imports besides (a first run after the warm-up imported these: 0.4 s): its table and
+# text helpers, the picture decoder of `st.image`, the emoji and icon tables Streamlit reads for the page's title
+# and icon, and the names Streamlit's script runner reads once.
+OVERVIEW = ("ui.section", "ui.progress", "ui.htmltable", "ui.text", "analysis.needs", "PIL.Image", "PIL.PngImagePlugin",
+            "streamlit.emojis", "streamlit.material_icon_names", "streamlit.runtime.scriptrunner.magic_funcs")
 
 REAP_EVERY_S = 15.0
 # The streets' warm-up gives way to the pages: a short sleep between two streets, and before each item a wait
@@ -147,6 +152,9 @@ def warm(modules: tuple[str, ...] = FIRST, *, dataset: bool = True, then: tuple[
             if ctx is not None:
                 # what the overview reads; its map too once its component is registered with the server
                 built = prepare_version(ctx, maps=register_map_component(), overview_only=True)
+                from ui.overview import read_needs
+
+                read_needs(ctx.ds)  # which of the overview's notes its data lacks (a sample of rows, once per version)
                 log.warning("warm-up: page data ready: %s", ", ".join(built))
         except Exception as err:  # the page shows what it cannot build, in the visitor's language
             log.warning("warm-up: the page data was not prepared (%s)", err)
@@ -396,12 +404,16 @@ def _quiet_notices() -> None:
 def _warm_quietly() -> None:
     _quiet_notices()
     try:
+        t0 = time.perf_counter()
+        for name in FIRST:  # no runtime needed: while Streamlit starts its server
+            importlib.import_module(name)
+        early = time.perf_counter() - t0
         if not _wait_for_runtime():
             log.warning("warm-up skipped: the server did not start")
             return
         if shut_down_expired_sessions():
             threading.Thread(target=_reap_forever, name="gridatlas-session-reaper", daemon=True).start()
-        took = warm()
+        took = {"imports before the runtime": early, **warm()}
         log.warning("warm-up done: %s", ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
         if "page data" in took:  # the default overview is ready: then, low-key, every street's first visit
             _warm_streets_of_default()
