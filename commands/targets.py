@@ -31,21 +31,20 @@ def _cmd_set(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from analysis.followups import check_street
     from geo.followups import read_target_template
 
-    targets = read_target_template(args.file, quarter=args.quarter)
     ds = load(args)
-    for t in targets:
-        if t.kind == "street":
-            check_street(ds, t.subject)
+    found = read_target_template(args.file, quarter=args.quarter, streets=tuple(ds.streets))
+    targets = found.targets
     store = store_of(args)
     for t in targets:
         store.set_target(t, user=args.user or cli_user())
-    audit("target_set", target=f"{store.name}/{args.file}", detail=f"{len(targets)} targets imported",
-          user=args.user)
+    audit("target_set", target=f"{store.name}/{args.file}",
+          detail=f"{len(targets)} targets imported, {len(found.skipped)} blank rows skipped", user=args.user)
     print_json({"command": "targets import", "dataset": store.name, "file": str(args.file), "targets": len(targets),
-                "quarters": sorted({t.quarter for t in targets})})
+                "quarters": sorted({t.quarter for t in targets}),
+                "skipped_rows": [r for r, _, _ in found.skipped],
+                "left_blank": [{"kind": k, "subject": s} for k, s in found.blank_subjects]})
     return EXIT_OK
 
 

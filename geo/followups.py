@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 
 from geo.calendar import parse_quarter, quarter_text
@@ -221,73 +222,215 @@ MEASURE_ALIASES: dict[str, str] = {
     "业委会成立数": "committees", "业委会": "committees", "老人覆盖率": "coverage", "覆盖率": "coverage",
     **{m: m for m in MEASURES},
 }
+TEMPLATE_MEASURES: tuple[str, ...] = ("办结率", "季末逾期未办结", "超时办结", "业委会已成立", "老人覆盖率")  # as written
 TEMPLATE_COLUMNS: dict[str, tuple[str, ...]] = {  # the template's headers (Chinese first), then English ones
     "quarter": ("季度", "quarter"), "unit": ("责任单位", "unit"), "street": ("街道", "street"),
     "measure": ("指标", "考核指标", "measure"), "threshold": ("目标值", "目标", "threshold"),
 }
+TEMPLATE_LAYER = "target_template"  # the layer its problems name: 预安表 / Targets template, with the sheet
 
 
-def _template_column(frame, key: str) -> str | None:
-    for name in TEMPLATE_COLUMNS[key]:
-        if name in frame.columns:
-            return name
-    return None
+@dataclass(frozen=True)
+class TemplateTargets:
+    """What a filled template holds: its ``targets``, and the rows ``skipped`` because their 目标值 is blank
+    (sheet row, subject kind, subject; kind and subject ``""`` when the row names none): no target there."""
+
+    targets: tuple[Target, ...]
+    skipped: tuple[tuple[int, str, str], ...] = ()
+
+    @property
+    def blank_subjects(self) -> tuple[tuple[str, str], ...]:
+        """(kind, name) of the units and streets that have skipped rows and no target: left blank, in file order."""
+        filled = {(x.kind, x.subject) for x in self.targets}
+        return tuple(dict.fromkeys((k, s) for _, k, s in self.skipped if s and (k, s) not in filled))
+
+    @property
+    def other_skipped(self) -> int:
+        """Skipped rows of units and streets that do have a target in the file (a measure left without one)."""
+        blank = set(self.blank_subjects)
+        return sum(1 for _, k, s in self.skipped if (k, s) not in blank)
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
 
 
 def _threshold(value: object) -> float | None:
-    text = str(value).strip() if value is not None else ""
-    if text in ("", "nan", "None"):
+    """The cell as a number (``90%`` and ``０.９`` too; a percentage as a share), or None when it is none."""
+    if isinstance(value, bool):
         return None
+    if isinstance(value, int | float):
+        return float(value) if value == value else None
+    text = unicodedata.normalize("NFKC", _cell_text(value)).replace(" ", "")
     percent = text.endswith("%")
     try:
-        number = float(text.rstrip("%").strip())
+        number = float(text.rstrip("%"))
     except ValueError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
         return None
     return number / 100.0 if percent else number
 
 
-def read_target_template(path, *, quarter: str | None = None) -> list[Target]:
-    """The targets of a filled template (first sheet; headers 季度, 责任单位 or 街道, 指标, 目标值), each row checked
-    by `new_target` (the measure's own bound: 目标值 is the minimum of a ≥ measure, the maximum of a ≤ one; shares
-    as 0.9 or 90%); ``quarter`` for rows without one. Every problem of every row in one `DataError`."""
-    import pandas as pd
+def _file_name(path) -> str:
+    name = getattr(path, "name", None) or str(path)
+    return str(name).replace("\\", "/").rsplit("/", 1)[-1]
 
-    frame = pd.read_excel(path, sheet_name=0, dtype=object)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    cols = {k: _template_column(frame, k) for k in TEMPLATE_COLUMNS}
-    absent = [TEMPLATE_COLUMNS[k][0] for k in ("measure", "threshold") if cols[k] is None]
-    if cols["unit"] is None and cols["street"] is None:
+
+def _sheet_rows(path) -> tuple[str, list[tuple[int, tuple]]]:
+    """The first sheet's title and its rows with their sheet row numbers (1 = the sheet's first row)."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, data_only=True)
+        sheet = book.worksheets[0]
+        return sheet.title, [(i, row) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    except Exception as err:  # not a workbook, a damaged one, a CSV renamed .xlsx: all the clerk's to fix
+        raise DataError([Problem(
+            TEMPLATE_LAYER, f"{_file_name(path)!r} cannot be read as an Excel workbook ({type(err).__name__}: {err})",
+            "fill in the targets template and save it as .xlsx", code="data.target_file_unreadable",
+            params={"name": _file_name(path)})]) from None
+
+
+def read_target_template(path, *, quarter: str | None = None,
+                         streets: list[str] | tuple[str, ...] | None = None) -> TemplateTargets:
+    """The targets of a filled template (first sheet; its first non-empty row the headers 季度, 责任单位 or 街道, 指标,
+    目标值), each row checked by `new_target`'s rules (目标值 is the minimum of a ≥ measure, the maximum of a ≤
+    one; shares as 0.9 or 90%); ``quarter`` for rows without one; with ``streets``, a street not among them is
+    refused too. A row whose 目标值 is blank sets no target and is skipped (`TemplateTargets.skipped`), so a
+    downloaded template needs no row deleted. Every problem of every row in one `DataError`, in the file's
+    terms: layer ``target_template`` with the sheet's name (``params["sheet"]``), ``row`` the sheet's own row
+    number (the header is row 1 in the template, its first data row 2), ``column`` the file's header, the measure
+    by its code (shown by its label, ``{measure_label}``), the fix in words (``{target_entry_label}``)."""
+    sheet, rows = _sheet_rows(path)
+    start = next((i for i, (_, row) in enumerate(rows) if any(_cell_text(v) for v in row)), None)
+    header_row = rows[start][0] if start is not None else 1
+    headers = [_cell_text(v) for v in rows[start][1]] if start is not None else []
+    lowered = [h.lower() for h in headers]
+    index: dict[str, int | None] = {}
+    for key, names in TEMPLATE_COLUMNS.items():
+        index[key] = next((lowered.index(n.lower()) for n in names if n.lower() in lowered), None)
+    cols = {k: headers[i] if i is not None else TEMPLATE_COLUMNS[k][0] for k, i in index.items()}
+    absent = [TEMPLATE_COLUMNS[k][0] for k in ("measure", "threshold") if index[k] is None]
+    if index["unit"] is None and index["street"] is None:
         absent.append("责任单位/街道")
     if absent:
-        raise DataError([Problem("targets", f"the template has no column {', '.join(absent)}",
-                                 "use the template's headers: 季度, 责任单位 or 街道, 指标, 目标值",
-                                 code="data.target_template", params={"columns": "、".join(absent)})])
+        raise DataError([Problem(TEMPLATE_LAYER, f"the header row has no column {', '.join(absent)}",
+                                 "use the template's headers: 季度, 责任单位 or 街道, 指标, 目标值", row=header_row,
+                                 code="data.target_template", params={"columns": "、".join(absent), "sheet": sheet})])
+    names = {"unit_col": cols["unit"], "street_col": cols["street"], "measure_col": cols["measure"],
+             "value_col": cols["threshold"], "sheet": sheet}
+    choices = "、".join(TEMPLATE_MEASURES)
     problems: list[Problem] = []
     out: list[Target] = []
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        cells = dict(zip(frame.columns, row, strict=True))
+    skipped: list[tuple[int, str, str]] = []
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for r, row in rows[start + 1:]:
+        def raw(key: str, row=row) -> object:
+            i = index[key]
+            return row[i] if i is not None and i < len(row) else None
 
-        def cell(key: str, cells=cells) -> str:
-            name = cols[key]
-            value = cells.get(name) if name else None
-            return "" if value is None or str(value).strip() in ("", "nan") else str(value).strip()
-
-        if not any(cell(k) for k in TEMPLATE_COLUMNS):
+        text = {k: _cell_text(raw(k)) for k in TEMPLATE_COLUMNS}
+        if not any(text.values()):
             continue  # an empty row
-        unit, street = cell("unit"), cell("street")
+        unit, street = text["unit"], text["street"]
         kind, subject = ("street", street) if street and not unit else ("unit", unit)
-        measure = MEASURE_ALIASES.get(cell("measure"), cell("measure"))
-        value = _threshold(cell("threshold"))
+        if not text["threshold"]:  # no target for this unit and measure: skipped, not refused
+            skipped.append((r, kind if subject else "", subject))
+            continue
+        measure = MEASURE_ALIASES.get(text["measure"], MEASURE_ALIASES.get(text["measure"].lower(), ""))
+        entry = measure or "unknown"
+        value = _threshold(raw("threshold"))
+        if unit and street:
+            problems.append(Problem(
+                TEMPLATE_LAYER, f"the row names both a unit ({unit}) and a street ({street})",
+                "fill one of them: a unit's measure under 责任单位, a street's under 街道", row=r, column=cols["unit"],
+                code="data.target_file_two_subjects", params={"unit": unit, "street": street, **names}))
+        if value is None:
+            problems.append(Problem(
+                TEMPLATE_LAYER, f"the target value {text['threshold']!r} is not a number", f"write a number ({entry})",
+                row=r, column=cols["threshold"], value=text["threshold"], code="data.target_file_not_number",
+                params={"value": text["threshold"], "target_entry": entry, **names}))
+        if street and not unit and streets is not None and street not in streets:
+            problems.append(Problem(
+                TEMPLATE_LAYER, f"the street {street!r} is not in this dataset", "write one of the dataset's streets",
+                row=r, column=cols["street"], value=street, code="data.target_file_street_unknown",
+                params={"value": street, "streets": "、".join(streets), **names}))
         bound = MEASURES.get(measure, "min")
         try:
-            out.append(new_target(quarter=cell("quarter") or (quarter or ""), kind=kind, subject=subject,
-                                  measure=measure, minimum=value if bound == "min" else None,
-                                  maximum=value if bound == "max" else None))
+            target = new_target(quarter=text["quarter"] or (quarter or ""), kind=kind, subject=subject,
+                                measure=measure or text["measure"],
+                                minimum=(0.0 if value is None else value) if bound == "min" else None,
+                                maximum=(0.0 if value is None else value) if bound == "max" else None)
         except DataError as err:
-            problems += [replace(p, row=i) for p in err.problems]
+            for p in err.problems:
+                problems += _file_problems(p, r, text, measure, entry, cols, names, choices,
+                                           number_given=value is not None)
+            continue
+        if target.key in seen:
+            problems.append(Problem(
+                TEMPLATE_LAYER, f"repeats row {seen[target.key]}: {subject}'s {measure} is given twice",
+                "give each measure once per unit or street", row=r, column=cols["measure"], value=text["measure"],
+                code="data.target_file_duplicate",
+                params={"first": seen[target.key], "subject": subject, "measure": measure, **names}))
+            continue
+        seen[target.key] = r
+        if not problems:
+            out.append(target)
     if problems:
         raise DataError(problems)
-    return out
+    if not out:
+        raise DataError([Problem(TEMPLATE_LAYER, "no target value is filled in",
+                                 "fill in 目标值 for the units that have targets; rows left blank are skipped",
+                                 column=cols["threshold"], code="data.target_file_empty", params=names)])
+    return TemplateTargets(tuple(out), tuple(skipped))
+
+
+def _file_problems(p: Problem, r: int, text: dict[str, str], measure: str, entry: str, cols: dict[str, str],
+                   names: dict[str, str], choices: str, *, number_given: bool) -> list[Problem]:
+    """`new_target`'s problem ``p`` with a template row said in the file's terms (sheet row, header, labels)."""
+    if p.code == "data.target_quarter":
+        if not text["quarter"] and not p.params.get("value"):
+            return [Problem(TEMPLATE_LAYER, "the quarter is empty", "write a quarter such as 2019Q2", row=r,
+                            column=cols["quarter"], code="data.target_file_quarter_blank", params=dict(names))]
+        return [Problem(TEMPLATE_LAYER, f"the quarter {text['quarter']!r} is not in the form YYYYQn",
+                        "write a quarter such as 2019Q2", row=r, column=cols["quarter"], value=text["quarter"],
+                        code="data.target_file_quarter", params={"value": text["quarter"], **names})]
+    if p.code == "data.target_subject":
+        return [Problem(TEMPLATE_LAYER, "a target value is given but both the unit and the street are empty",
+                        "name the unit or the street; for no target, clear the target value", row=r,
+                        column=cols["unit"], code="data.target_file_subject", params=dict(names))]
+    if p.code == "data.target_measure":
+        if not text["measure"]:
+            return [Problem(TEMPLATE_LAYER, "a target value is given but the measure is empty",
+                            f"write one of {choices}; for no target, clear the target value", row=r,
+                            column=cols["measure"], code="data.target_file_measure_blank",
+                            params={"choices": choices, **names})]
+        return [Problem(TEMPLATE_LAYER, f"{text['measure']!r} is not one of the template's measures",
+                        f"write one of {choices}", row=r, column=cols["measure"], value=text["measure"],
+                        code="data.target_file_measure", params={"value": text["measure"], "choices": choices, **names})]
+    if p.code == "data.target_share":
+        return [Problem(TEMPLATE_LAYER, f"{measure} is a share but the target value is {text['threshold']}",
+                        f"write a share ({entry})", row=r, column=cols["threshold"], value=text["threshold"],
+                        code="data.target_file_share",
+                        params={"value": text["threshold"], "measure": measure, "target_entry": entry, **names})
+                ] if number_given else []
+    if p.code == "data.target_count":
+        return [Problem(TEMPLATE_LAYER, f"{measure} is a count but the target value is {text['threshold']}",
+                        f"write a whole number ({entry})", row=r, column=cols["threshold"], value=text["threshold"],
+                        code="data.target_file_count",
+                        params={"value": text["threshold"], "measure": measure, "target_entry": entry, **names})
+                ] if number_given else []
+    if p.code == "data.target_street_only":
+        return [Problem(TEMPLATE_LAYER, f"{measure} is judged per street, not for the unit {text['unit']!r}",
+                        "put the street's name under 街道 and leave 责任单位 empty", row=r, column=cols["unit"],
+                        value=text["unit"], code="data.target_file_street_only",
+                        params={"measure": measure, "unit": text["unit"], **names})]
+    return [replace(p, layer=TEMPLATE_LAYER, row=r, params={**p.params, **names})]
 
 
 def write_target_template(path, *, quarter: str, units: list[str], streets: list[str]) -> None:

@@ -75,13 +75,24 @@ def label_of(kind: str, code: str, *, lang: str | None = None) -> str:
     return t(key, lang=lang) if key in TABLE else str(code)
 
 
+def _labelled(params: dict, lang: str | None) -> dict:
+    """``params`` with ``<name>_label`` beside each param whose value has a label ``code.<name>.<value>``, so an
+    error that carries a code (``measure="closure_rate"``) names it as the pages do (``{measure_label}``: 办结率)."""
+    out = dict(params)
+    for name, value in params.items():
+        key = f"code.{name}.{value}"
+        if isinstance(value, str) and f"{name}_label" not in out and key in TABLE:
+            out[f"{name}_label"] = t(key, lang=lang)
+    return out
+
+
 def _fmt(key: str, lang: str | None, params: dict) -> str | None:
     pair = TABLE.get(key)
     if pair is None:
         return None
     text = pair[LANGS.index(lang or current_lang())]
     try:
-        return text.format(**params)
+        return text.format(**_labelled(params, lang))
     except (KeyError, IndexError, ValueError):
         return None
 
@@ -130,7 +141,9 @@ def problem_text(problem, *, lang: str | None = None) -> str:
     """One validation problem as a line: where (layer, row, column), what is wrong, how to fix it."""
     lang = lang or current_lang()
     parts = problem_parts(problem, lang=lang)
-    where = [t("problem.layer", lang=lang, layer=parts.layer)]
+    sheet = problem.params.get("sheet")  # a sheet people fill (the targets template): the file and its sheet
+    where = [t("problem.sheet", lang=lang, layer=parts.layer, sheet=sheet) if sheet
+             else t("problem.layer", lang=lang, layer=parts.layer)]
     if problem.row is not None:
         where.append(t("problem.row", lang=lang, row=problem.row))
     elif problem.params.get("rows"):

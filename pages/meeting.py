@@ -54,9 +54,13 @@ with st.container(border=True, key="meeting-figures"), section("meeting.figures"
     for col, card in zip(cols, rc.cards(b, lang), strict=True):
         # Streamlit reads the direction from the delta's leading sign: the signed change comes first
         helps = [rc.coverage_help(b, lang)] if card.key == "coverage" else []
+        label = card.label
+        if card.key == "closure_rate":  # "Closure rate this month" is cut off in its column: the month in the help
+            label = t("meeting_staff.fig.closure_rate", lang=lang)
+            helps.append(t("meeting_staff.fig.closure_rate.help", lang=lang))
         if card.change is None:
             helps.append(card.delta)
-        col.metric(card.label, card.value, card.change,
+        col.metric(label, card.value, card.change,
                    delta_color="off" if not card.sign else ("inverse" if card.worse_when_up else "normal"),
                    delta_arrow="auto" if card.sign else "off", help="\n\n".join(helps) or None)
     st.caption(t("meeting.delta.page", lang=lang))

@@ -60,16 +60,27 @@ def test_the_units_template_is_imported_and_checked(data, capsys, tmp_path):
     frame = pd.read_excel(template)
     assert frame.columns.tolist() == ["季度", "责任单位", "街道", "指标", "目标值"]
     assert frame["指标"].tolist() == ["办结率", "季末逾期未办结", "超时办结", "业委会已成立", "老人覆盖率"]
-    frame["目标值"] = ["40%", 2, 0, 2, None]  # the coverage row left blank: refused with its row
+    # the coverage row's value is no number: refused in the file's terms — its sheet, the sheet's row 6 (the
+    # header is row 1), the header 目标值, the measure as the page names it, what to write
+    frame["目标值"] = ["40%", 2, 0, 2, "八成"]
     frame.to_excel(template, index=False)
     code, _, err = _run(capsys, "targets", "import", "--data", data, "--file", str(template))
     assert code == 2
-    assert err.strip() == "error: 图层 考核目标，第 5 行: 指标 coverage 只能用 --min 设目标值。 — 请只给 --min。"
-    frame = frame.drop(index=4)
+    assert err.strip() == ("error: 预安表（工作表 Sheet1），第 6 行，列 目标值: 目标值“八成”不是数字。 — "
+                           "请填写老人覆盖率不低于的比例，例如 80% 或 0.8。")
+    code, _, err = _run(capsys, "--lang", "en", "targets", "import", "--data", data, "--file", str(template))
+    assert code == 2
+    assert err.strip() == ("error: Targets template (sheet Sheet1), row 6, column 目标值: The target value “八成” is "
+                           "not a number. — Write the lowest share of the aged 60+ covered to reach, such as 80% or "
+                           "0.8.")
+    assert open_store(data).list_targets() == [] and AuditLog().entries() == []
+    # the coverage row left blank, as downloaded: no target for it, skipped (not refused), the row kept
+    frame["目标值"] = ["40%", 2, 0, 2, None]
     frame.to_excel(template, index=False)
     code, summary, err = _run(capsys, "targets", "import", "--data", data, "--file", str(template))
     assert code == 0, err
     assert (summary["targets"], summary["quarters"]) == (4, ["2024Q1"])
+    assert (summary["skipped_rows"], summary["left_blank"]) == ([6], [])
     code, check, err = _run(capsys, "targets", "check", "--data", data, "--quarter", "2024q1", "--out",
                             str(tmp_path / "check.xlsx"))
     assert code == 0, err

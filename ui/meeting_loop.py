@@ -21,6 +21,7 @@ from geo.followups import (
     MEASURES,
     FollowUp,
     Target,
+    TemplateTargets,
     new_followup,
     new_target,
     read_target_template,
@@ -221,20 +222,31 @@ def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], la
             auth.require(STAFF, action="target_set", target=upload.name)
             try:
                 parse_quarter(quarter)
-                found = read_target_template(upload, quarter=quarter)
-                unknown = [x.subject for x in found if x.kind == "street" and x.subject not in ctx.ds.streets]
-                if unknown:
-                    st.error(t("err.analysis.street_unknown", lang=lang, street="、".join(unknown),
-                               streets="、".join(ctx.ds.streets)))
-                else:
-                    store = get_store(ctx.path)
-                    for x in found:
-                        store.set_target(x, user=auth.current().label)
-                    auth.audit("target_set", target=f"{store.name}/{upload.name}", detail=f"{len(found)} imported")
-                    st.session_state["loop_target_notice"] = t("loop.page.imported", lang=lang, n=len(found))
-                    st.rerun()
+                found = read_target_template(upload, quarter=quarter, streets=tuple(ctx.ds.streets))
+                store = get_store(ctx.path)
+                for x in found.targets:
+                    store.set_target(x, user=auth.current().label)
+                auth.audit("target_set", target=f"{store.name}/{upload.name}",
+                           detail=f"{len(found.targets)} imported, {len(found.skipped)} blank rows skipped")
+                st.session_state["loop_target_notice"] = t("loop.page.imported", lang=lang, n=len(found.targets))
+                st.session_state["loop_target_skipped"] = skipped_lines(found, lang)
+                st.rerun()
             except (DataError, AnalysisError) as err:
                 st.error(_problems(err, lang))
     notice = st.session_state.pop("loop_target_notice", None)
     if notice:
         st.success(notice)
+    for line in st.session_state.pop("loop_target_skipped", None) or ():
+        st.info(md(line), icon=":material/info:")
+
+
+def skipped_lines(found: TemplateTargets, lang: str) -> list[str]:
+    """What an import left out because 目标值 was blank: the units and streets left blank (named), other rows."""
+    lines = []
+    blank = found.blank_subjects
+    if blank:
+        lines.append(t("targets_file.blank_subjects", lang=lang, n=len(blank),
+                       names=("、" if lang == "zh" else ", ").join(name for _, name in blank)))
+    if found.other_skipped:
+        lines.append(t("targets_file.other_rows", lang=lang, n=found.other_skipped))
+    return lines

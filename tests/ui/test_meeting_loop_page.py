@@ -114,7 +114,7 @@ def test_the_loop_sections_in_english(dataset):
     assert md("Needs the opened_on column (date opened) of the facilities layer to show coverage month by "
               "month.") in [i.value for i in at.info]
     score = _table_with(at, "Met of set")
-    assert score[["Subject", "Name", "Met of set"]].values.tolist() == [["street", "西街", "0 of 1"]]  # E3 on 03-25
+    assert score[["Subject", "Name", "Met of set"]].values.tolist() == [["Street", "西街", "0 of 1"]]  # E3 on 03-25
 
 
 def test_next_months_deck_lists_last_months_follow_ups_with_their_state(dataset, capsys, tmp_path):
