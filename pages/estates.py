@@ -224,13 +224,14 @@ with section("estates.league"):
                 t("estates.col.mean"): [f"{v:.1f}" for v in part["mean_satisfaction"]],
                 t("estates.col.min"): [f"{v:.1f}" for v in part["min_satisfaction"]],
             })
-            return out.set_index(t("estates.col.rank"))
+            return out  # the rank a column of its own: st.table hides the index
 
         red_col, black_col = st.columns(2)
         red_col.markdown(f"**:red[●] {t('estates.league.red')}**")  # a colour emoji is tofu without an emoji font
-        show_table(_small_table(league[league["list"] == "red"]), static=True, where=red_col)
+        show_table(_small_table(league[league["list"] == "red"]), static=True, where=red_col, hide_index=True)
         black_col.markdown(f"**● {t('estates.league.black')}**")
-        show_table(_small_table(league[league["list"] == "black"].iloc[::-1]), static=True, where=black_col)
+        show_table(_small_table(league[league["list"] == "black"].iloc[::-1]), static=True, where=black_col,
+                   hide_index=True)
         with st.expander(t("estates.league.all")):
             lists = {"red": t("code.league.red"), "black": t("code.league.black"), "": ""}
             st.dataframe(league.assign(list=[lists[v] for v in league["list"]]),

@@ -83,3 +83,33 @@ def test_burn_down_panels_escape_street_names_and_mark_who_is_behind():
     # the pace needed: from 1 left on 03-31 to none on 06-30, drawn only where something is left (not 西街)
     needed = [tr for tr in fig.data if tr.name == "按期完成所需进度"]
     assert [(tr.xaxis, list(tr.y)) for tr in needed] == [("x", [1, 0]), ("x3", [1, 0])]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_red_and_black_lists_show_the_rank_as_their_first_column(lang, monkeypatch):
+    import i18n
+    from i18n import t
+
+    monkeypatch.setattr(i18n, "current_lang", lambda: lang)  # AppTest formats the sidebar outside the page's run
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["lang"] = lang
+    at.switch_page("pages/estates.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    rank, company = t("estates.col.rank", lang=lang), t("col.property_company", lang=lang)
+    assert rank == {"zh": "名次", "en": "Rank"}[lang]
+    red, black = [tb.value for tb in at.table if company in tb.value.columns][:2]
+    # independent: the demo's scored estates grouped by company (at least 2 each, the page's default), best mean
+    # first; ties share the better rank; 3 companies on each list (the page's default), the black list worst first
+    ds = read_dataset(DEMO_PATH)
+    scored = ds.estates.dropna(subset=["property_company", "satisfaction"])
+    means = scored.groupby("property_company")["satisfaction"].agg(["mean", "size"])
+    means = means[means["size"] >= 2].sort_values("mean", ascending=False, kind="stable")
+    ranks = [1 + int((means["mean"] > m).sum()) for m in means["mean"]]
+    names = means.index.tolist()
+    for shown in (red, black):
+        assert shown.columns[0] == rank and shown.columns[1] == company
+    assert red[rank].astype(int).tolist() == ranks[:3] == [1, 2, 3]
+    assert red[company].tolist() == names[:3]
+    assert black[rank].astype(int).tolist() == ranks[::-1][:3] == [len(names), len(names) - 1, len(names) - 2]
+    assert black[company].tolist() == names[::-1][:3]
