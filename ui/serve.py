@@ -30,8 +30,11 @@ open the dashboard in the morning does not wait for it:
    (on Wuchang's 14 streets, 2 cores: 5.5 s when the overview's items are kept, 20 s right after an import, most of
    it the streets' sparkline figures, 1.2 s each).
 
-The default overview is ready (and "warm-up done: ..." logged) before the first street is built: the first
-visit after a restart is not kept waiting by the streets.
+The default overview is ready (and "warm-up done: ..." logged) before the first street is built, and after a
+start the streets wait `STREETS_AFTER_START_S` more: the first visit after a restart is not kept waiting by them
+(the browser's loading of Streamlit's page, served by this process, is no page run they could give way to).
+
+The imports of step 1 need no runtime: they begin as the process starts, beside Streamlit's own start-up.
 
 The warm-up begins once Streamlit's runtime exists. Streamlit serves a
 component only when it was declared during a script run, so the warm-up imports
@@ -91,6 +94,10 @@ REAP_EVERY_S = 15.0
 # (at most PAGE_RUN_WAIT_S) while a session's page run is in progress.
 STREET_PAUSE_S = 0.1
 PAGE_RUN_WAIT_S = 2.0
+# After a start the streets wait this long: the first visitor of a restart (often the person who restarted it) comes
+# within seconds, and the browser's loading of the page (Streamlit's scripts, served by this process) is no page run
+# to give way to. On Wuchang the streets running at once took the first visit from 2.6 s to 3.5 s.
+STREETS_AFTER_START_S = 10.0
 
 log = logging.getLogger("gridatlas.serve")
 
@@ -416,6 +423,7 @@ def _warm_quietly() -> None:
         took = {"imports before the runtime": early, **warm()}
         log.warning("warm-up done: %s", ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
         if "page data" in took:  # the default overview is ready: then, low-key, every street's first visit
+            time.sleep(STREETS_AFTER_START_S)
             _warm_streets_of_default()
     except Exception:  # never stop the server for it
         log.exception("warm-up failed")

@@ -222,6 +222,8 @@ def test_the_default_overview_is_ready_before_the_first_street_is_built(demo, mo
     monkeypatch.setattr(serve, "_wait_for_runtime", lambda *a, **k: True)  # no server here: nothing to wait for
     monkeypatch.setattr(serve, "shut_down_expired_sessions", lambda: False)
     monkeypatch.setattr(serve, "STREET_PAUSE_S", 0.0)
+    slept: list[float] = []
+    monkeypatch.setattr(serve.time, "sleep", lambda s: slept.append(s))  # the streets' wait after a start
     try:
         serve._warm_quietly()
     finally:
@@ -238,6 +240,7 @@ def test_the_default_overview_is_ready_before_the_first_street_is_built(demo, mo
     assert ("hot_spots", None) in built  # the whole district's cases page too
     ready = [msg for what, msg in events if what == "log" and "streets ready" in msg]
     assert len(ready) == 1 and ready[0].startswith(f"warm-up: {len(streets)} streets ready in ")
+    assert slept[:1] == [serve.STREETS_AFTER_START_S]  # before the first street, after the overview
 
 
 def test_an_import_on_the_data_page_then_warms_every_street_of_the_new_version(demo, caplog):
