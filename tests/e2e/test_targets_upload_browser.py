@@ -3,8 +3,8 @@
 - The uploader shows the string table's words (`ui.uploads`) in both languages, not Streamlit's English, and
   falls back to Streamlit's own text (never to nothing) when its test id changes.
 - The units' template downloaded from the page, filled and uploaded back (Playwright's `set_input_files`) is
-  imported: the store holds the new target and the page shows it. A broken file shows the coded error with every
-  bad row, and the targets stay as they were.
+  imported with the rows left blank (skipped, and said so): the store holds the new target and the page shows it.
+  A broken file shows the coded error with every bad row in the file's terms, and the targets stay as they were.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ def _shown(page) -> tuple[str, str, str]:
 
 def _upload(page, path, lang: str) -> None:
     page.locator(f'{DROP} input[type="file"]').set_input_files(str(path))
+    # the file listed and the rerun it started over, so the click is not lost in that rerun
+    page.locator(".st-key-tg_file").get_by_text(path.name, exact=True).wait_for(timeout=60_000)
+    wait_for_app(page)
     page.get_by_role("button", name=t("loop.page.import_button", lang=lang)).wait_for(timeout=60_000)
     page.get_by_role("button", name=t("loop.page.import_button", lang=lang)).click()
     wait_for_app(page)
@@ -119,13 +122,20 @@ def test_targets_template_round_trip(url, home, offline_page, tmp_path, monkeypa
     assert set(frame["街道"].dropna()) == {"井龙", "响石岭", "清水塘", "田心", "铜塘湾"}
     assert {"城管", "住建", "环保"} <= set(frame["责任单位"].dropna())
 
-    # the clerk fills 城管's closure rate and deletes the rows left blank
+    # the clerk fills 城管's closure rate and uploads the template as it is: the rows left blank are skipped
     row = frame[(frame["责任单位"] == "城管") & (frame["指标"] == "办结率")].index
     assert len(row) == 1
     frame.loc[row, "目标值"] = "95%"
-    frame.loc[row].to_excel(template, index=False)
+    frame.to_excel(template, index=False)
     _upload(page, template, lang)
     page.wait_for_selector(f"text={t('loop.page.imported', lang=lang, n=1)}", timeout=60_000)
+    subjects = list(dict.fromkeys(frame["责任单位"].fillna(frame["街道"])))
+    blank = [s for s in subjects if s != "城管"]  # every unit and street but 城管 filled nothing
+    skipped = page.locator(".st-key-meeting-targets [data-testid='stAlert']").filter(
+        has_text=t("targets_file.blank_subjects", lang=lang, n=len(blank), names="、".join(blank))).first
+    skipped.wait_for(timeout=60_000)
+    assert t("targets_file.other_rows", lang=lang, n=2) in page.locator(  # 城管's other two measures
+        ".st-key-meeting-targets [data-testid='stAlert']").filter(has_text="另有").first.inner_text()
     after = _targets(home, monkeypatch)
     assert len(after) == 18
     mine = [x for x in after if x.subject == "城管" and x.measure == "closure_rate"]
@@ -143,7 +153,11 @@ def test_targets_template_round_trip(url, home, offline_page, tmp_path, monkeypa
                  ).to_excel(broken, index=False)
     with pytest.raises(DataError) as err:
         read_target_template(broken, quarter=QUARTER)
-    assert len(err.value.problems) >= 2 and {p.row for p in err.value.problems} == {1, 2}
+    # named by the sheet's own rows (the header is row 1) and in the file's words
+    assert [(p.row, p.column, p.code) for p in err.value.problems] == [
+        (2, "目标值", "data.target_file_not_number"), (3, "指标", "data.target_file_measure")]
+    assert problem_text(err.value.problems[0], lang=lang) == (
+        "预安表（工作表 Sheet1），第 2 行，列 目标值: 目标值“九成”不是数字。 — 请填写办结率不低于的比例，例如 90% 或 0.9。")
     _upload(page, broken, lang)
     box = page.locator(".st-key-meeting-targets [data-testid='stAlert']").filter(
         has_text=problem_text(err.value.problems[0], lang=lang)).first
