@@ -25,6 +25,10 @@ class Problem:
 
     ``row`` is the 1-based data row as a spreadsheet user counts it (header
     excluded); ``None`` when the problem is about the whole layer or column.
+    A reader of a sheet that staff fill by hand (the targets template,
+    `geo.followups.read_target_template`) gives the sheet's own row number
+    instead (header row 1) and the sheet's name in ``params["sheet"]``, so the
+    message names the row the clerk sees.
     ``column`` is the schema's (English) name; ``source_column`` the header the
     file itself used, when it differs (``老年人口`` for ``elderly``).
     ``value`` is the offending value as text, when there is one.
