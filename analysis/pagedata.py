@@ -70,6 +70,11 @@ def trend_name(street: str | None) -> str:
     return f"overview_trend.v1.{street_key(street)}"
 
 
+def trend_png_name(street: str | None, lang: str) -> str:
+    """The sparklines' picture of a street (None: the district) in ``lang`` (`reports.loop.strip_png`)."""
+    return f"overview_trend_png.v1.{street_key((street, lang))}"
+
+
 @dataclass(frozen=True)
 class DayCareFigures:
     """Share of the aged 60+ within a 5-minute walk of an operating day-care station, and how many are not."""

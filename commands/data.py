@@ -21,7 +21,18 @@ from geo.schema import LAYER_NAMES
 from geo.storage import IMPORT_MODES
 from i18n import problem_text, t
 
+
+def _keep_strip(store) -> list[str]:
+    """The overview's sparklines picture in the default language (`reports.loop.keep_strip`: matplotlib, imported
+    only by the commands that make a version)."""
+    from i18n import DEFAULT_LANG
+    from reports.loop import keep_strip
+
+    return keep_strip(store, DEFAULT_LANG)
+
+
 # --- validate -------------------------------------------------------------
+
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     read = read_layer(args.file, args.layer, coord_sys=args.coord_sys, epsg=args.epsg, sublayer=args.sheet)
@@ -135,6 +146,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     read = dataclasses.replace(read, gdf=None)  # the rows are stored: let them go before what follows reads them
     prepare_city(store)
     page_data = pagedata.prepare_store(store, progress)  # the overview's data, so its first visit waits for none
+    page_data += _keep_strip(store)  # and its sparklines' picture
     finish(progress, args.lang)
     for problem in read.warnings:
         print(f"warning: {problem_text(problem, lang=args.lang)}", file=sys.stderr)
@@ -209,6 +221,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     info = store.restore(args.version, user=args.user)
     prepare_city(store)
     page_data = pagedata.prepare_store(store)
+    page_data += _keep_strip(store)
     audit("restore", target=f"{store.name}/{args.version}", detail=f"new version {info.id}", user=args.user)
     print_json({"command": "restore", "data": store.spec, "location": store.location, "version": info.as_dict(),
                 "page_data": page_data})

@@ -17,6 +17,8 @@ from i18n import label_of, t
 from reports.content import TextTable, fmt_count, fmt_share, needs_line
 from reports.maps import font, png_bytes
 
+STRIP_DPI = 110  # the overview's sparklines picture, as the page shows it
+
 FOLLOWUPS, TREND, TARGETS = "followups", "trend", "targets"
 TREND_FIGURES: tuple[str, ...] = ("coverage", "open", "overdue", "closure_rate", "committees")
 SHARE_FIGURES = ("coverage", "closure_rate")
@@ -127,6 +129,27 @@ def frame_chart(tr: pd.DataFrame | None, *, lang: str, width_in: float = 12.0, h
                 ax.set_ylim(np.nanmin(y) - margin, np.nanmax(y) + 3 * margin)
     fig.subplots_adjust(left=0.04, right=0.99, top=0.85, bottom=0.12, wspace=0.35)
     return fig
+
+
+def strip_png(tr: pd.DataFrame | None, *, lang: str) -> bytes | None:
+    """The overview's sparklines (`frame_chart` as a leaders' strip) as a PNG; None when there is nothing to draw."""
+    fig = frame_chart(tr, lang=lang, width_in=12.0, height_in=1.6, sparkline=True)
+    return None if fig is None else png_bytes(fig, dpi=STRIP_DPI)
+
+
+def keep_strip(store: object, lang: str) -> list[str]:
+    """Keep the whole district's sparklines picture in ``lang`` beside ``store``'s current version, drawn from the
+    trend `analysis.pagedata.prepare_store` keeps, so a server's first visit after a CLI import reads it back
+    (`ui.overview.strip_png`); the labels built (``trend_png:``), nothing for a store without a place for them or a
+    city (`analysis.pagedata.prepare_store`'s rule)."""
+    from analysis import pagedata
+
+    if not hasattr(store, "derived") or len(store.district_names()) >= 2:
+        return []
+    get = store.derived().get
+    ds = store.load()
+    get(pagedata.trend_png_name(None, lang), lambda: strip_png(pagedata.trend(ds, None, get), lang=lang))
+    return ["trend_png:"]
 
 
 def trend_png(brief: MeetingBrief, *, lang: str, **kwargs) -> bytes | None:

@@ -31,6 +31,9 @@ KEPT = {"case_table.v1", "coverage_inputs.v1", "overview_streets.v1", "queen_wei
         pagedata.figures_name(None), pagedata.trend_name(None), *(pagedata.figures_name(s) for s in STREETS)}
 LABELS = ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights",
           *(f"figures:{s}" for s in STREETS)]
+# the CLI also keeps the overview's sparklines picture in the default language (the page builds it with its map)
+CLI_KEPT = {*KEPT, pagedata.trend_png_name(None, "zh")}
+CLI_LABELS = [*LABELS, "trend_png:"]
 
 
 def _cases_file(tmp_path) -> str:
@@ -55,6 +58,14 @@ def _assert_case_tables_equal(a, b) -> None:
             assert x == y, f.name
 
 
+def _pixels(png: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
 def _assert_same(kept: dict, other: dict) -> None:
     """Page data kept by two imports of the same file: equal item by item."""
     for street in (None, *STREETS):
@@ -68,11 +79,11 @@ def test_a_cli_import_keeps_the_page_data_of_the_new_version(home, tmp_path, cap
     src = _cases_file(tmp_path)
     assert main(["import", "--data", SPEC, "--layer", "cases", src]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["page_data"] == LABELS
+    assert out["page_data"] == CLI_LABELS
     store = open_store(SPEC)
     assert store.current().id == out["version"]["id"] == 2
     kept = _kept(store)
-    assert set(kept) == KEPT
+    assert set(kept) == CLI_KEPT
 
     # each item is the analyses' own answer for the new version, computed here without any cache
     ds = store.load()
@@ -135,6 +146,10 @@ def test_the_page_data_of_a_cli_import_equals_that_of_an_import_on_the_page(home
     assert any(n.startswith("overview_map.v1.") for n in by_page)
     assert any(n.startswith("overview_trend_png.v1.") for n in by_page)
     _assert_same(by_cli, by_page)
+    # the CLI's picture is the page's own, pixel for pixel
+    name = pagedata.trend_png_name(None, "zh")
+    assert _pixels(by_cli[name]).shape[0] > 100
+    np.testing.assert_array_equal(_pixels(by_cli[name]), _pixels(by_page[name]))
 
 
 def test_a_restore_keeps_the_page_data_of_the_restored_version(home, tmp_path, capsys):
@@ -145,7 +160,7 @@ def test_a_restore_keeps_the_page_data_of_the_restored_version(home, tmp_path, c
     assert out["version"]["id"] == 3 and "figures:" in out["page_data"]
     store = open_store(SPEC)
     kept = _kept(store)
-    assert set(kept) == KEPT
+    assert set(kept) == CLI_KEPT
     ds = store.load()
     assert len(ds.cases) == 12_000
     row = case_kpis(case_table_from_dataset(ds), CaseFilter()).iloc[0]
@@ -199,7 +214,7 @@ def test_both_stores_keep_a_cli_imports_page_data(store_url, tmp_path, capsys):
     pyogrio.write_dataframe(demo.cases.iloc[:-1000], src, layer="cases")
     assert main(["import", "--data", store_url, "--layer", "cases", str(src)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["page_data"] == LABELS
+    assert out["page_data"] == CLI_LABELS
 
     def refuse():
         raise AssertionError(f"{name} was not kept")

@@ -51,19 +51,15 @@ def streets_at_a_glance(ctx: PageContext) -> pd.DataFrame:
 
 
 def _draw_strip(ctx: PageContext) -> bytes | None:
-    from reports import loop
-    from reports.maps import png_bytes
+    from reports.loop import strip_png as draw
 
-    trend = pagedata.trend(ctx.ds, ctx.street, getter(ctx.path, ctx.token))  # kept beside the version
-    fig = loop.frame_chart(trend, lang=ctx.lang, width_in=12.0, height_in=1.6, sparkline=True)
-    return None if fig is None else png_bytes(fig, dpi=110)
+    return draw(pagedata.trend(ctx.ds, ctx.street, getter(ctx.path, ctx.token)), lang=ctx.lang)  # trend kept beside the version
 
 
 def strip_png(ctx: PageContext) -> bytes | None:
     """The sparklines' picture (None: nothing to draw), once per version, street and language, kept beside the
     version (`ui.data.derived`) and drawn from the figures `analysis.pagedata.trend` keeps."""
-    name = f"overview_trend_png.v1.{pagedata.street_key((ctx.street, ctx.lang))}"
-    return derived(ctx.path, ctx.token, name, lambda: _draw_strip(ctx))
+    return derived(ctx.path, ctx.token, pagedata.trend_png_name(ctx.street, ctx.lang), lambda: _draw_strip(ctx))
 
 
 # The needs (`analysis.needs`) whose one-line notes the overview shows: its figures' two, the sparklines' one.
