@@ -37,7 +37,9 @@ every step under ``STEP_TIMEOUT_S`` (the warm-up's under ``WARM_UP_TIMEOUT_S``),
    `python -m ui.serve` plus a memory sampler and timing hooks) on ``--data``
    (default ``cache/wuchang.gpkg``, made by ``make wuchang``) with a
    workspace holding one user per session.
-2. Self-check: a websocket session signing in with a wrong password must see
+2. Waits until the server's warm-up has every street ready (its log's "streets
+   ready" line: staff at 9:00 meet a server started before the morning).
+   Self-check: a websocket session signing in with a wrong password must see
    the sign-in error and stay on the sign-in form. Then one warm-up session
    goes through the morning (the first visitor of the day: the dataset and
    the page caches load); it also reads the street names from the sidebar.
@@ -770,6 +772,7 @@ class SizeRun:
     check: str = ""
     warm: dict[str, float] = field(default_factory=dict)
     server_start_s: float = 0.0
+    streets_ready_s: float | None = None  # from healthy until the server's warm-up logged its streets ready
     started: float = 0.0
 
 
@@ -925,7 +928,8 @@ By page section (the largest; "outside sections": the sign-in gate, the sidebar,
 
 {partial}{sr.size} sessions per round, {sr.size - n_browsers} over Streamlit's websocket protocol and
 {n_browsers} in headless Chromium, started over {args.ramp_s:.0f} s; a fresh server (healthy in
-{sr.server_start_s:.1f} s), then the self-check and the warm-up session (overview
+{sr.server_start_s:.1f} s; its warm-up had every street ready {_f(sr.streets_ready_s)} s later, as a server
+started before the morning has), then the self-check and the warm-up session (overview
 {_f(sr.warm.get('sign_in_overview'))} s, coverage {_f(sr.warm.get('coverage'))} s, cases {_f(sr.warm.get('cases'))} s).
 
 All sessions:
@@ -1001,6 +1005,21 @@ def _count_log_errors(log: Path) -> int:
     return text.count("Traceback (most recent call last)") + text.count("[error id")
 
 
+async def streets_ready(log: Path, timeout_s: float = WARM_UP_TIMEOUT_S) -> float | None:
+    """Seconds until the server's warm-up logs every street ready (`ui.serve.warm_streets`): the morning's sessions
+    meet a server started before it, as staff do at 9:00. None if it did not say so within ``timeout_s`` (a
+    dataset without streets, a warm-up that failed: the rounds then run all the same)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if "streets ready in" in text:
+            return time.monotonic() - t0
+        if "warm-up failed" in text or "warm-up skipped" in text:
+            return None
+        await asyncio.sleep(0.2)
+    return None
+
+
 async def run_size(args, pw, data: Path, size: int, home: Path, work: Path, on_round: Callable[[], None],
                    sr: SizeRun, run_deadline: float, first_round: int) -> None:
     """One number of sessions on its own server: self-check, warm-up, then ``args.rounds`` rounds."""
@@ -1016,6 +1035,8 @@ async def run_size(args, pw, data: Path, size: int, home: Path, work: Path, on_r
     sr.server_start_s, sr.started = server.start_s, time.time()
     print(f"{size} sessions: server {server.url} healthy in {server.start_s:.1f} s; log {server.log}", flush=True)
     try:
+        sr.streets_ready_s = await streets_ready(server.log)
+        print(f"{size} sessions: streets ready {_f(sr.streets_ready_s)} s after healthy", flush=True)
         sr.check = await self_check(server.url, "selfcheck")
 
         async def no_think() -> None:
