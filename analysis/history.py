@@ -14,6 +14,10 @@ Contract
   month's end with the meeting's own definitions (`analysis.meeting`): coverage (None without dates),
   open and overdue at the month's end, the month's closure rate, committees formed by its end. A month is
   ended at its last day, or at the as-of day for the as-of month.
+- *Every street's trend* (`figure_trends`): `figure_trend` of the whole district and of each street, in one pass:
+  per month end the cases' handling state (`analysis.cases.handling_state`), the coverage and the campaign
+  estates' stages are worked out once and counted by street (``numpy.bincount`` over the cases' street codes),
+  giving frame for frame what `figure_trend` gives street by street (tests/analysis/test_trend_all_streets.py).
 - Opening a planned station (a site of a saved scenario becoming a facility with its ``opened_on``) lives
   with the scenarios: `analysis.siting.scenario.open_site`.
 """
@@ -22,12 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis import estates as estates_analysis
-from analysis.cases import CaseFilter, CaseTable, case_kpis, case_table_from_dataset
+from analysis.cases import CaseFilter, CaseTable, case_kpis, case_mask, case_table_from_dataset, handling_state
 from analysis.coverage import CoverageInputs, compute_coverage, district_totals, prepare_inputs
 from analysis.needs import column_present
 from geo.calendar import local_ns
@@ -67,16 +72,23 @@ def coverage_inputs(ds: Dataset) -> CoverageInputs | None:
     return prepare_inputs(ds)
 
 
-def coverage_at(inputs: CoverageInputs, day: dt.date, *, street: str | None = None) -> float:
-    """Share of the aged 60+ of the district (or ``street``) covered at the end of ``day`` (the Contract)."""
+def _grids_covered_at(inputs: CoverageInputs, day: dt.date) -> pd.DataFrame | None:
+    """The coverage grid table at the end of ``day`` (the Contract); None when no day-care station operates."""
     fac = inputs.facilities
     not_operating = ~operating_mask(fac, day)
     at_day = dataclasses.replace(inputs, facility_planned=inputs.facility_planned | not_operating,
                                  _snaps=inputs._snaps)
     if not (~at_day.facility_planned & (inputs.facility_type == COVERAGE_TYPE)).any():
+        return None
+    return compute_coverage(at_day, facility_types=(COVERAGE_TYPE,), radius_m=COVERAGE_RADIUS_M,
+                            distance="euclidean", weight="elderly", include_planned=False).grids
+
+
+def coverage_at(inputs: CoverageInputs, day: dt.date, *, street: str | None = None) -> float:
+    """Share of the aged 60+ of the district (or ``street``) covered at the end of ``day`` (the Contract)."""
+    grids = _grids_covered_at(inputs, day)
+    if grids is None:
         return 0.0
-    grids = compute_coverage(at_day, facility_types=(COVERAGE_TYPE,), radius_m=COVERAGE_RADIUS_M,
-                             distance="euclidean", weight="elderly", include_planned=False).grids
     if street is not None:
         grids = grids[grids["street"] == street]
     return float(district_totals(grids).covered_share)
@@ -154,3 +166,94 @@ def figure_trend(ds: Dataset, *, year: int, month: int, as_of: dt.date, street: 
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
     return frame.astype({c: "float64" for c in TREND_COLUMNS[2:]})
+
+
+def figure_trends(ds: Dataset, *, year: int, month: int, as_of: dt.date, streets: Sequence[str],
+                  n: int = TREND_MONTHS, table: CaseTable | None = None, inputs: CoverageInputs | None = None,
+                  with_coverage: bool | None = None, campaign: pd.DataFrame | None = None,
+                  campaign_by_street: bool = True, has_deadline: bool = True) -> dict[str | None, pd.DataFrame]:
+    """`figure_trend` of the whole district (key None) and of each of ``streets``, in one pass (the Contract).
+
+    Per month end the cases' handling state, the coverage grid table and the campaign estates' stages are worked
+    out once, then counted by street. ``campaign``: the district's campaign estates (`analysis.meeting`), None
+    without stage dates; a street's are those whose ``street`` is that street (none: its committees unknown), and
+    with ``campaign_by_street`` False (the estates carry no street) every street's committees are unknown. A street
+    the case filter does not know (not a street of the case table, for which `figure_trend` raises
+    ``analysis.unknown_value``) is left out of the answer.
+    """
+    months = trend_months(year, month, n)
+    if with_coverage is None:
+        with_coverage = has_facility_dates(ds)
+    if with_coverage and inputs is None:
+        inputs = coverage_inputs(ds)
+    if table is None and ds.rows("cases") > 0:
+        table = case_table_from_dataset(ds)
+    asked = [s for s in dict.fromkeys(streets) if s is not None]
+    scopes: list[str | None] = [None, *asked]
+    first_day = None
+    if table is not None and table.n_cases:
+        first_day = pd.Timestamp(int(table.reported_ns[table.reported_ns != np.iinfo("int64").min].min())).date()
+    # cases: the street code of each case plus one (0: outside every grid), counted with one bincount per figure
+    bin_of: dict[str, int] = {}
+    case_bin = np.zeros(0, dtype="int64")
+    if table is not None:
+        bin_of = {label: i + 1 for i, label in enumerate(table.streets)}
+        case_bin = table.case_street().astype("int64") + 1
+    n_bins = len(bin_of) + 1
+    # campaign estates: the rows of each scope (None: its committees are unknown)
+    estates_of: dict[str | None, np.ndarray | None] = dict.fromkeys(scopes)
+    if campaign is not None and len(campaign):
+        estates_of[None] = np.ones(len(campaign), dtype=bool)
+        if campaign_by_street and "street" in campaign.columns:
+            for s in asked:
+                rows_s = (campaign["street"] == s).to_numpy(dtype=bool, na_value=False)
+                estates_of[s] = rows_s if rows_s.any() else None
+    refused: set[str] = set()
+    rows: dict[str | None, list[dict[str, object]]] = {s: [] for s in scopes}
+    for y, m in months:
+        start, end = dt.date(y, m, 1), _month_end(y, m, as_of)
+        covered = _grids_covered_at(inputs, end) if with_coverage and inputs is not None else None
+        counted = table is not None and first_day is not None and end >= first_day.replace(day=1)
+        if counted:
+            state = handling_state(table, as_of=end)
+            in_month = case_mask(table, CaseFilter(since=start, until=end))
+
+            def by_street(flag: np.ndarray) -> np.ndarray:
+                return np.bincount(case_bin[flag], minlength=n_bins)
+
+            n_open = by_street(state.known & state.open)
+            n_overdue = by_street(state.known & state.overdue)
+            n_month = by_street(state.known & in_month)
+            n_closed = by_street(state.known & in_month & state.closed)
+        reached = None
+        if estates_of[None] is not None:
+            stage = estates_analysis.stage_on(campaign, as_of=pd.Timestamp(end))
+            reached = (stage != estates_analysis.STAGES[0]).to_numpy(dtype=bool)  # committee formed or beyond
+        for s in scopes:
+            row: dict[str, object] = {"month": f"{y:04d}-{m:02d}", "end": end}
+            if with_coverage and inputs is not None:
+                part = covered if covered is None or s is None else covered[covered["street"] == s]
+                row["coverage"] = 0.0 if part is None else float(district_totals(part).covered_share)
+            else:
+                row["coverage"] = np.nan
+            if counted:
+                if not s:  # the whole district (figure_trend filters no street for a blank one), outside cases too
+                    sel = slice(None)
+                elif s in bin_of:
+                    sel = slice(bin_of[s], bin_of[s] + 1)
+                else:
+                    refused.add(s)
+                    sel = slice(0, 0)
+                cases, closed = np.array([n_month[sel].sum()]), np.array([n_closed[sel].sum()])
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    rate = np.where(cases > 0, closed / np.maximum(cases, 1), np.nan)  # as analysis.cases counts it
+                row.update(open=float(n_open[sel].sum()),
+                           overdue=float(n_overdue[sel].sum()) if has_deadline else np.nan,
+                           closure_rate=float(rate[0]))
+            else:
+                row.update(open=np.nan, overdue=np.nan, closure_rate=np.nan)
+            mine = estates_of[s]
+            row["committees"] = float(reached[mine].sum()) if reached is not None and mine is not None else np.nan
+            rows[s].append(row)
+    return {s: pd.DataFrame(r, columns=list(TREND_COLUMNS)).astype({c: "float64" for c in TREND_COLUMNS[2:]})
+            for s, r in rows.items() if s not in refused}

@@ -328,14 +328,29 @@ def campaign_of(ds: Dataset, street: str | None = None) -> pd.DataFrame | None:
     return _campaign(ds, street)
 
 
+def _trend_args(ds: Dataset, table: CaseTable | None) -> dict[str, Any]:
+    """What `trend_of` and `trends_of` give `analysis.history`: the data's month, its cases, whether overdue counts."""
+    as_of = resolve_as_of(ds.meta_dict, ds.lazy_layer("cases")).date()
+    has_cases = ds.rows("cases") > 0
+    return {"year": as_of.year, "month": as_of.month, "as_of": as_of, "table": table if has_cases else None,
+            "has_deadline": has_cases and missing(ds, "meeting.overdue") is None}
+
+
 def trend_of(ds: Dataset, *, street: str | None = None, table: CaseTable | None = None) -> pd.DataFrame:
     """The five figures at the last 12 month ends up to the data's month (`analysis.history.figure_trend` with
     the meeting's definitions): the overview's sparklines, without building the whole brief."""
-    as_of = resolve_as_of(ds.meta_dict, ds.lazy_layer("cases")).date()
-    has_cases = ds.rows("cases") > 0
-    return history.figure_trend(ds, year=as_of.year, month=as_of.month, as_of=as_of, street=street,
-                                table=table if has_cases else None, campaign=campaign_of(ds, street),
-                                has_deadline=has_cases and missing(ds, "meeting.overdue") is None)
+    return history.figure_trend(ds, street=street, campaign=campaign_of(ds, street), **_trend_args(ds, table))
+
+
+def trends_of(ds: Dataset, *, streets: Sequence[str] | None = None,
+              table: CaseTable | None = None) -> dict[str | None, pd.DataFrame]:
+    """`trend_of` of the whole district (key None) and of each of ``streets`` (default: every street of ``ds``),
+    worked out in one pass over the cases (`analysis.history.figure_trends`); frame for frame what `trend_of`
+    gives street by street. A street `trend_of` refuses (not a street of the cases' table) is left out."""
+    return history.figure_trends(ds, streets=tuple(ds.streets if streets is None else streets),
+                                 campaign=campaign_of(ds),
+                                 campaign_by_street=missing(ds, "meeting.estates_by_street") is None,
+                                 **_trend_args(ds, table))
 
 
 def _committees(camp: pd.DataFrame | None, day: dt.date) -> int | None:

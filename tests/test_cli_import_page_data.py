@@ -25,12 +25,13 @@ from cli import main
 from geo.workspace import open_store
 
 SPEC = "shifeng_demo"
-# the demo's five streets, each with its overview figures kept too (their trends are left to the server's warm-up)
+# the demo's five streets, each with its overview figures and sparkline figures (trend) kept too
 STREETS = ("井龙", "响石岭", "清水塘", "田心", "铜塘湾")
 KEPT = {"case_table.v1", "coverage_inputs.v1", "overview_streets.v1", "queen_weights.v1",
-        pagedata.figures_name(None), pagedata.trend_name(None), *(pagedata.figures_name(s) for s in STREETS)}
+        pagedata.figures_name(None), pagedata.trend_name(None), *(pagedata.figures_name(s) for s in STREETS),
+        *(pagedata.trend_name(s) for s in STREETS)}
 LABELS = ["case_table", "coverage_inputs", "figures:", "trend:", "streets", "queen_weights",
-          *(f"figures:{s}" for s in STREETS)]
+          *(f"{what}:{s}" for s in STREETS for what in ("figures", "trend"))]
 # the CLI also keeps the overview's sparklines picture in the default language (the page builds it with its map)
 CLI_KEPT = {*KEPT, pagedata.trend_png_name(None, "zh")}
 CLI_LABELS = [*LABELS, "trend_png:"]
@@ -70,8 +71,8 @@ def _assert_same(kept: dict, other: dict) -> None:
     """Page data kept by two imports of the same file: equal item by item."""
     for street in (None, *STREETS):
         assert kept[pagedata.figures_name(street)] == other[pagedata.figures_name(street)]
+        pd.testing.assert_frame_equal(kept[pagedata.trend_name(street)], other[pagedata.trend_name(street)])
     pd.testing.assert_frame_equal(kept["overview_streets.v1"], other["overview_streets.v1"])
-    pd.testing.assert_frame_equal(kept[pagedata.trend_name(None)], other[pagedata.trend_name(None)])
     _assert_case_tables_equal(kept["case_table.v1"], other["case_table.v1"])
 
 
@@ -119,6 +120,8 @@ def test_a_cli_import_keeps_the_page_data_of_the_new_version(home, tmp_path, cap
         assert figs.day_care.uncovered == pytest.approx(uncovered, abs=1e-6)
         assert figs.day_care.covered_share == pytest.approx(1 - uncovered / part["elderly"].sum(), abs=1e-12)
         assert figs.cases["open"] == int(((cases["street"] == street) & (cases["status"] == "open")).sum())
+        # and its sparkline figures: the meeting's own trend of the street
+        pd.testing.assert_frame_equal(kept[pagedata.trend_name(street)], trend_of(ds, street=street, table=table))
 
 
 def test_the_page_data_of_a_cli_import_equals_that_of_an_import_on_the_page(home, tmp_path, monkeypatch, capsys):
@@ -187,7 +190,8 @@ def test_the_pages_read_a_cli_imports_page_data_back_without_building_it(home, t
 
     for module, name in ((analysis.cases, "case_table_from_dataset"), (analysis.coverage, "prepare_inputs"),
                          (analysis.hotspots, "queen_weights"), (pagedata, "build_figures"),
-                         (pagedata, "build_trend"), (ui.overview, "build_figures"), (ui.overview, "street_table"),
+                         (pagedata, "build_trend"), (pagedata, "build_trends"), (ui.overview, "build_figures"),
+                         (ui.overview, "street_table"),
                          (pagedata, "street_table")):
         monkeypatch.setattr(module, name, refuse)
     st.cache_resource.clear()
@@ -201,6 +205,9 @@ def test_the_pages_read_a_cli_imports_page_data_back_without_building_it(home, t
     assert len(coverage_inputs(SPEC, store.token).grids) == 232
     # the sparklines' picture is drawn from the kept figures (not kept by the CLI: it is the page's own picture)
     assert strip_png(ctx)[:8] == b"\x89PNG\r\n\x1a\n"
+    # each street's sparklines too, as the server's warm-up draws them (`ui.serve.warm_streets`), from its kept trend
+    for street in STREETS:
+        assert strip_png(dataclasses.replace(ctx, street=street))[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_both_stores_keep_a_cli_imports_page_data(store_url, tmp_path, capsys):

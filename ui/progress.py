@@ -39,7 +39,7 @@ def version_steps(ctx: PageContext, streets: tuple[str | None, ...] = (None,), *
                   maps: bool = True, figures_of: tuple[str | None, ...] = ()
                   ) -> list[tuple[str, Callable[[], object]]]:
     """What `prepare_version` builds for ``ctx``'s version, as (label, build): `analysis.pagedata`'s page data
-    (what a CLI import builds too; the figures alone of each of ``figures_of``) through the pages' cache
+    (what a CLI import builds too; the figures and trend of each of ``figures_of``) through the pages' cache
     (`ui.data.getter`), then the pages' own pictures of it in ``ctx``'s language and basemap — the overview's
     sparklines (`ui.overview.strip_png`) and, with ``maps``, its map (`ui.layers.district_map`) — for the whole
     district and each of ``streets``."""

@@ -27,8 +27,8 @@ open the dashboard in the morning does not wait for it:
    is built in memory. Between two streets it sleeps `STREET_PAUSE_S`, and before each item it waits (at most
    `PAGE_RUN_WAIT_S`) while a session's page run is in progress, so page runs get the interpreter first. A
    failing item is logged and the others are built; it ends with one line, "warm-up: N streets ready in S s"
-   (on Wuchang's 14 streets, 2 cores: 5.5 s when the overview's items are kept, 20 s right after an import, most of
-   it the streets' sparkline figures, 1.2 s each).
+   (on Wuchang's 14 streets, 2 cores: 5.5 s when the overview's items are kept; right after an import the streets'
+   sparkline figures, once 1.2 s each here and most of 20 s, are kept by the import: 0.2 s for all of them).
 
 The default overview is ready (and "warm-up done: ..." logged) before the first street is built, and after a
 start the streets wait `STREETS_AFTER_START_S` more: the first visit after a restart is not kept waiting by them

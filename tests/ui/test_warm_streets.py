@@ -256,7 +256,7 @@ def test_an_import_on_the_data_page_then_warms_every_street_of_the_new_version(d
     assert demo.current().id == info.id
     streets = _streets(demo)
     names = set(demo.derived().names())
-    # the import kept each street's figures; the streets' warm-up added their trends (which imports leave out)
+    # the import kept each street's figures and trend; the streets' warm-up read the trends back for their pictures
     assert {pagedata.trend_name(s) for s in streets} <= names
     assert [r.getMessage().split(" in ")[0] for r in caplog.records if "streets ready" in r.getMessage()] == \
         [f"warm-up: {len(streets)} streets ready"]
