@@ -345,6 +345,67 @@ class _ShutdownOnExpiry(TTLCache):
         return info
 
 
+# A file made by a deferred download (`ui.auth.download_button` with a callable) stays downloadable this long.
+DEFERRED_KEEP_S = 120.0
+_DEFERRED_HOLDER = "gridatlas-deferred-downloads"  # the pseudo-session that holds them (no session has this id)
+
+
+class _DeferredFiles:
+    """Streamlit's deferred downloads, kept until their browser has fetched them.
+
+    On a click, Streamlit runs the button's callable, stores the file and answers with its address; the browser
+    then fetches it. But the stored file belongs to no session, so the cleanup that ends every script run — any
+    session's — marks it on its first pass and deletes it on the second: under a load test's 60 sessions two runs
+    ended between the answer and the fetch and the browser got "404" (21 of 120 downloads). Here each such file is
+    also referenced by a pseudo-session for `DEFERRED_KEEP_S`, after which the usual cleanup takes it.
+    """
+
+    def __init__(self, mgr, keep_s: float) -> None:
+        self.mgr, self.keep_s = mgr, keep_s
+        self.original = mgr.execute_deferred
+        self._n = 0
+
+    def execute_deferred(self, file_id: str) -> str:
+        url = self.original(file_id)
+        made = url.rsplit("/", 1)[-1].split(".", 1)[0]  # the storage's address: .../<file id><extension>
+        with self.mgr._lock:
+            if made not in self.mgr._file_metadata:  # another storage's addresses: nothing to hold
+                return url
+            self._n += 1
+            coord = f"{made}#{self._n}"  # two sessions may make the same file: each holds it for itself
+            self.mgr._files_by_session_and_coord.setdefault(_DEFERRED_HOLDER, {})[coord] = made
+        timer = threading.Timer(self.keep_s, self.release, args=(coord,))
+        timer.daemon = True
+        timer.start()
+        return url
+
+    def release(self, coord: str) -> None:
+        with self.mgr._lock:
+            held = self.mgr._files_by_session_and_coord.get(_DEFERRED_HOLDER)
+            if held is not None:
+                held.pop(coord, None)
+                if not held:
+                    del self.mgr._files_by_session_and_coord[_DEFERRED_HOLDER]
+
+
+def keep_deferred_downloads(mgr=None, keep_s: float | None = None) -> _DeferredFiles | None:
+    """Make the media file manager (default: the runtime's) keep each deferred download's file `DEFERRED_KEEP_S`
+    (`_DeferredFiles`); None where Streamlit differs (its downloads then work as Streamlit's own do)."""
+    if mgr is None:
+        from streamlit.runtime import Runtime
+
+        mgr = Runtime.instance().media_file_mgr
+    needed = ("execute_deferred", "_lock", "_file_metadata", "_files_by_session_and_coord")
+    if not all(hasattr(mgr, a) for a in needed) or not isinstance(mgr._files_by_session_and_coord, dict):
+        log.warning("Streamlit's media file manager is not the expected one: deferred downloads are not held")
+        return None
+    if isinstance(getattr(mgr.execute_deferred, "__self__", None), _DeferredFiles):
+        return mgr.execute_deferred.__self__
+    held = _DeferredFiles(mgr, DEFERRED_KEEP_S if keep_s is None else keep_s)
+    mgr.execute_deferred = held.execute_deferred
+    return held
+
+
 def _session_store():
     """The runtime's store of sessions kept for a reconnect, and the lock Streamlit holds while it uses it."""
     from streamlit.runtime import Runtime
@@ -420,6 +481,7 @@ def _warm_quietly() -> None:
             return
         if shut_down_expired_sessions():
             threading.Thread(target=_reap_forever, name="gridatlas-session-reaper", daemon=True).start()
+        keep_deferred_downloads()
         took = {"imports before the runtime": early, **warm()}
         log.warning("warm-up done: %s", ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
         if "page data" in took:  # the default overview is ready: then, low-key, every street's first visit
