@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from functools import partial
 
 import folium
 import pandas as pd
@@ -437,16 +438,16 @@ def _confirm_restore(store: DatasetStore, version: VersionInfo, current: int | N
 
 
 def render_templates(lang: str) -> None:
-    """Download buttons: an XLSX and a CSV template per layer."""
+    """Download buttons: an XLSX and a CSV template per layer, each written when its button is clicked."""
     st.subheader(t("data.templates.header", lang=lang))
     st.caption(t("data.templates.help", lang=lang))
     for layer in LAYER_NAMES:
         name = label_of("layer", layer, lang=lang)
         c1, c2 = st.columns(2)
-        c1.download_button(t("data.templates.xlsx", lang=lang, layer=name), template_bytes(layer, "xlsx"),
+        c1.download_button(t("data.templates.xlsx", lang=lang, layer=name), partial(template_bytes, layer, "xlsx"),
                            file_name=f"{LAYERS[layer].title_zh}_模板.xlsx", key=f"tpl_xlsx_{layer}",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
-        c2.download_button(t("data.templates.csv", lang=lang, layer=name), template_bytes(layer, "csv"),
+        c2.download_button(t("data.templates.csv", lang=lang, layer=name), partial(template_bytes, layer, "csv"),
                            file_name=f"{LAYERS[layer].title_zh}_模板.csv", mime="text/csv", key=f"tpl_csv_{layer}",
                            on_click="ignore")
 

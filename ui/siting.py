@@ -118,7 +118,7 @@ def site_labels() -> dict[str, str]:
 
 
 def site_downloads(rows: gpd.GeoDataFrame, *, file_stem: str, key: str) -> None:
-    """CSV (UTF-8 with BOM), XLSX (cells formula-safe) and GeoJSON of the chosen sites."""
+    """CSV (UTF-8 with BOM), XLSX (cells formula-safe) and GeoJSON of the chosen sites, written on a click."""
     plain = pd.DataFrame(rows.drop(columns="geometry"))
     csv, xlsx = auth.table_files(plain.rename(columns=site_labels()))
     geo = gpd.GeoDataFrame(plain.drop(columns=["lon", "lat"]), geometry=rows.geometry.to_numpy(), crs=WGS84)
@@ -126,7 +126,7 @@ def site_downloads(rows: gpd.GeoDataFrame, *, file_stem: str, key: str) -> None:
     auth.download_button(c1, t("download.csv"), csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv")
     auth.download_button(c2, t("download.xlsx"), xlsx, file_name=f"{file_stem}.xlsx", mime=auth.XLSX_MIME,
                          key=f"{key}_xlsx")
-    auth.download_button(c3, t("download.geojson"), geo.to_json(ensure_ascii=False, drop_id=True).encode("utf-8"),
+    auth.download_button(c3, t("download.geojson"), lambda: geo.to_json(ensure_ascii=False, drop_id=True).encode("utf-8"),
                          file_name=f"{file_stem}.geojson", mime="application/geo+json", key=f"{key}_geojson")
 
 

@@ -173,3 +173,30 @@ def test_a_failed_record_still_serves_the_file_and_says_so_in_the_log(home, monk
     assert click() == _eager_files(_table())[0]
     assert [r.getMessage() for r in caplog.records if r.name == "gridatlas.auth"] == [
         "download of t.csv not recorded in the audit log: audit log full"]
+
+
+def _templates_page():
+    from ui.data_page import render_templates
+
+    render_templates("zh")
+
+
+def test_the_data_pages_templates_are_written_when_clicked_not_on_every_run(home, saves, monkeypatch):
+    import ui.data_page
+    from geo.schema import LAYER_NAMES
+
+    made: list[tuple[str, str]] = []
+    real = ui.data_page.template_bytes
+
+    def counted(layer: str, fmt: str) -> bytes:
+        made.append((layer, fmt))
+        return real(layer, fmt)
+
+    monkeypatch.setattr(ui.data_page, "template_bytes", counted)
+    at = AppTest.from_function(_templates_page, default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    buttons = at.get("download_button")
+    assert len(buttons) == 2 * len(LAYER_NAMES)
+    assert all(b.proto.HasField("deferred_file_id") and not b.proto.url for b in buttons)  # asked for on a click
+    assert made == [] and saves == []
