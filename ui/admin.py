@@ -13,8 +13,8 @@ import streamlit as st
 from geo.audit import ACTIONS
 from geo.errors import GridAtlasError
 from geo.users import ROLES
-from i18n import error_text, t
-from ui import auth
+from i18n import current_lang, error_text, t
+from ui import auth, widgets
 from ui.section import table as show_table
 
 
@@ -44,8 +44,9 @@ def users_section() -> None:
         st.markdown(f"**{t('admin.users.add')}**")
         c = st.columns([2, 1.4, 2, 2, 2])
         name = c[0].text_input(t("auth.name"), key="admin_new_name")
-        role = c[1].selectbox(t("admin.users.role"), ROLES, index=len(ROLES) - 1 if not people else 0,
-                              format_func=_role_label, key="admin_new_role")
+        with c[1]:
+            role = widgets.selectbox(t("admin.users.role"), ROLES, default=ROLES[len(ROLES) - 1 if not people else 0],
+                                     format_func=_role_label, key="admin_new_role", lang=current_lang())
         email = c[2].text_input(t("admin.users.email"), key="admin_new_email")
         pw1 = c[3].text_input(t("auth.password"), type="password", key="admin_new_pw1")
         pw2 = c[4].text_input(t("admin.users.password2"), type="password", key="admin_new_pw2")
@@ -64,8 +65,9 @@ def users_section() -> None:
     c = st.columns([2, 1.4, 1, 2, 1, 1, 1.3])
     who = c[0].selectbox(t("admin.users.pick"), [u.name for u in people], key="admin_pick")
     current = next(u for u in people if u.name == who)
-    new_role = c[1].selectbox(t("admin.users.role"), ROLES, index=ROLES.index(current.role),
-                              format_func=_role_label, key=f"admin_role_{who}")
+    with c[1]:
+        new_role = widgets.selectbox(t("admin.users.role"), ROLES, default=current.role, format_func=_role_label,
+                                     key=f"admin_role_{who}", lang=current_lang())
     if c[2].button(t("admin.users.set_role"), key="admin_set_role"):
         auth.require("admin", action="users", target=who)
         _apply(lambda: store.set_role(who, new_role), "user_role", who, f"{current.role} -> {new_role}",
@@ -108,10 +110,12 @@ def audit_section(*, limit: int = 500) -> None:
         return
     c1, c2 = st.columns(2)
     people = sorted({e.user for e in everything})
-    who = c1.selectbox(t("admin.audit.filter_user"), ["", *people], format_func=lambda u: u or t("admin.audit.all"),
-                       key="audit_user")
-    what = c2.selectbox(t("admin.audit.filter_action"), ["", *ACTIONS], key="audit_action",
-                        format_func=lambda a: t(f"code.audit.{a}") if a else t("admin.audit.all"))
+    with c1:
+        who = widgets.selectbox(t("admin.audit.filter_user"), ["", *people], key="audit_user", lang=current_lang(),
+                                format_func=lambda u: u or t("admin.audit.all"))
+    with c2:
+        what = widgets.selectbox(t("admin.audit.filter_action"), ["", *ACTIONS], key="audit_action", lang=current_lang(),
+                                 format_func=lambda a: t(f"code.audit.{a}") if a else t("admin.audit.all"))
     shown = [e for e in everything if (not who or e.user == who) and (not what or e.action == what)][:limit]
     st.caption(t("admin.audit.shown", n=len(shown), total=len(everything)))
     show_table(pd.DataFrame({

@@ -29,7 +29,7 @@ from geo.followups import (
 )
 from i18n import error_text, label_of, problem_text, t
 from reports import loop
-from ui import auth
+from ui import auth, widgets
 from ui.context import PageContext
 from ui.data import get_store
 from ui.meeting import md, text_frame
@@ -75,8 +75,8 @@ def followups_section(ctx: PageContext, b: MeetingBrief, followups: list[FollowU
         title = st.text_input(t("loop.col.title", lang=lang), key="fu_title")
         unit = st.text_input(t("loop.col.unit", lang=lang), key="fu_unit")
         streets = ["", *ctx.ds.streets]
-        street = st.selectbox(t("loop.col.street", lang=lang), streets, key="fu_street",
-                              format_func=lambda s: s or t("loop.page.no_street", lang=lang))
+        street = widgets.selectbox(t("loop.col.street", lang=lang), streets, key="fu_street", lang=lang,
+                                   format_func=lambda s: s or t("loop.page.no_street", lang=lang))
         due = st.text_input(t("loop.page.due", lang=lang), value=_next_month(b.month), key="fu_due")
         if st.form_submit_button(t("loop.page.add_button", lang=lang)):
             auth.require(STAFF, action="followup_add", target=title.strip())
@@ -187,13 +187,15 @@ def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], la
         with st.form("target_set", clear_on_submit=False, border=False):
             c1, c2, c3 = st.columns(3)
             q = c1.text_input(t("loop.page.quarter", lang=lang), value=quarter, key="tg_quarter")
-            kind = c2.selectbox(t("loop.col.kind", lang=lang), ["unit", "street"], key="tg_kind",
-                                format_func=lambda k: label_of("subject_kind", k, lang=lang))
+            with c2:
+                kind = widgets.selectbox(t("loop.col.kind", lang=lang), ["unit", "street"], key="tg_kind", lang=lang,
+                                         format_func=lambda k: label_of("subject_kind", k, lang=lang))
             subject = c3.text_input(t("loop.col.subject", lang=lang), key="tg_subject")
             c4, c5 = st.columns(2)
-            measure = c4.selectbox(t("loop.col.measure", lang=lang), list(MEASURES), key="tg_measure",
-                                   format_func=lambda m: f"{label_of('measure', m, lang=lang)} "
-                                                         f"{'≥' if MEASURES[m] == 'min' else '≤'}")
+            with c4:
+                measure = widgets.selectbox(t("loop.col.measure", lang=lang), list(MEASURES), key="tg_measure",
+                                            lang=lang, format_func=lambda m: f"{label_of('measure', m, lang=lang)} "
+                                                                             f"{'≥' if MEASURES[m] == 'min' else '≤'}")
             value = c5.number_input(t("loop.col.threshold", lang=lang), min_value=0.0, value=0.9, step=0.05,
                                     key="tg_value")
             if st.form_submit_button(t("loop.page.set_button", lang=lang)):

@@ -107,3 +107,25 @@ def test_siting_form_runs_what_it_shows_after_a_switch(offline_page, app_url):
     assert _metric(page, "Covered now") == before
     assert page.locator('[data-testid="stMetric"]').filter(has_text="Gap to optimum").count() == 1
     screenshot(page, "language_switch_siting_en")
+
+
+def _form_selectbox_text(page, label: str) -> str:
+    """What a selectbox inside a form shows (not the sidebar's of the same label)."""
+    box = page.locator('[data-testid="stForm"] [data-testid="stSelectbox"]').filter(has_text=label).first
+    return box.locator("input").first.input_value()
+
+
+@pytest.mark.e2e
+def test_the_meetings_follow_up_and_target_forms_show_their_choices_in_the_language_shown(offline_page, app_url):
+    page = offline_page
+    page.goto(f"{app_url}/meeting")
+    wait_for_app(page)
+    page.locator('[data-testid="stForm"]').first.wait_for(timeout=120_000)
+    assert _form_selectbox_text(page, "街道") == "（不限街道）"
+    _switch(page, "English")
+    assert_no_exception(page)
+    page.locator('[data-testid="stForm"]').first.wait_for(timeout=120_000)
+    # before: the follow-up form's street kept the Chinese label of its empty choice after the switch
+    assert _form_selectbox_text(page, "Street") == "(no street)"
+    _switch(page, "中文")
+    assert _form_selectbox_text(page, "街道") == "（不限街道）"

@@ -133,7 +133,7 @@ def test_data_page_tabs_by_role_and_admin_manages_users(home):
     admin.switch_page("pages/data.py").run()
     assert [t.label for t in admin.tabs] == ["导入图层", "版本记录", "导入模板", "用户管理", "审计日志"]
     admin.text_input(key="admin_new_name").set_value("新人")
-    admin.selectbox(key="admin_new_role").set_value("staff")
+    admin.selectbox(key="admin_new_role__zh").set_value("staff")
     admin.text_input(key="admin_new_pw1").set_value("fresh pass 1")
     admin.text_input(key="admin_new_pw2").set_value("fresh pass 1")
     admin.button[[b.label for b in admin.button].index("添加用户")].click().run()

@@ -55,7 +55,7 @@ def test_follow_ups_round_trip_through_page_and_cli(dataset, capsys):
     assert t("loop.followups.none", lang="zh") in [m.value for m in at.markdown]
     at.text_input(key="fu_title").set_value("东街路灯维修")
     at.text_input(key="fu_unit").set_value("住建")
-    at.selectbox(key="fu_street").set_value("东街")
+    at.selectbox(key="fu_street__zh").set_value("东街")
     at.text_input(key="fu_due").set_value("2024-04")
     next(b for b in at.button if b.label == "登记").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -163,8 +163,8 @@ def test_targets_checked_on_the_page_in_the_quarters_last_month(dataset, capsys,
 def test_staff_set_a_target_on_the_page(dataset):
     at = _page()
     at.text_input(key="tg_subject").set_value("西街")
-    at.selectbox(key="tg_kind").set_value("street")
-    at.selectbox(key="tg_measure").set_value("committees")
+    at.selectbox(key="tg_kind__zh").set_value("street")
+    at.selectbox(key="tg_measure__zh").set_value("committees")
     at.number_input(key="tg_value").set_value(2.0)
     next(b for b in at.button if b.label == "保存目标").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -177,7 +177,7 @@ def test_staff_set_a_target_on_the_page(dataset):
     assert score[["名称", "达标/目标数", "未达标"]].values.tolist() == [["西街", "0/1", "1"]]
     assert [e.action for e in AuditLog().entries()] == ["target_set"]
     # a share measure with a count is refused with its message, nothing stored
-    at.selectbox(key="tg_measure").set_value("coverage")
+    at.selectbox(key="tg_measure__zh").set_value("coverage")
     at.number_input(key="tg_value").set_value(5.0)
     next(b for b in at.button if b.label == "保存目标").click().run()
     assert [e.value for e in at.error] == [problem_text(Problem("targets", "", "", code="data.target_share", params={
