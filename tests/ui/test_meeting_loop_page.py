@@ -182,4 +182,5 @@ def test_staff_set_a_target_on_the_page(dataset):
     next(b for b in at.button if b.label == "保存目标").click().run()
     assert [e.value for e in at.error] == [problem_text(Problem("targets", "", "", code="data.target_share", params={
         "measure": "coverage", "value": "5"}), lang="zh")]
+    assert f"{t('code.measure.coverage', lang='zh')}（coverage）是比例，但目标值为 5" in at.error[0].value  # as the page names it
     assert len(open_store(dataset).list_targets()) == 1
