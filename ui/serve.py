@@ -394,6 +394,8 @@ def keep_deferred_downloads(mgr=None, keep_s: float | None = None) -> _DeferredF
     if mgr is None:
         from streamlit.runtime import Runtime
 
+        if not Runtime.exists():  # no server (a test, a script): nothing to hold
+            return None
         mgr = Runtime.instance().media_file_mgr
     needed = ("execute_deferred", "_lock", "_file_metadata", "_files_by_session_and_coord")
     if not all(hasattr(mgr, a) for a in needed) or not isinstance(mgr._files_by_session_and_coord, dict):

@@ -104,3 +104,11 @@ def test_the_bytes_served_are_the_callables(body):
     keep_deferred_downloads(mgr, keep_s=3600)
     _, made = _clicked(mgr, body)
     assert _served(storage, made) == body
+
+
+def test_without_a_runtime_nothing_is_held_and_nothing_fails(monkeypatch):
+    from streamlit.runtime import Runtime
+
+    monkeypatch.setattr(Runtime, "_instance", None)  # no server: a test, a script (the warm-up's own tests)
+    assert not Runtime.exists()
+    assert keep_deferred_downloads() is None
