@@ -11,7 +11,7 @@ from reports import content as rc
 from reports import equity as req
 from ui import auth, widgets
 from ui.context import get_context
-from ui.meeting import brief, equity, file_name, md, months, picture, report_file, text_frame
+from ui.meeting import brief, card_label, equity, file_name, md, months, picture, report_file, text_frame
 from ui.meeting_loop import followups_section, records, targets_section, trend_section
 from ui.planning import plan_controls
 from ui.section import section
@@ -54,9 +54,8 @@ with st.container(border=True, key="meeting-figures"), section("meeting.figures"
     for col, card in zip(cols, rc.cards(b, lang), strict=True):
         # Streamlit reads the direction from the delta's leading sign: the signed change comes first
         helps = [rc.coverage_help(b, lang)] if card.key == "coverage" else []
-        label = card.label
-        if card.key == "closure_rate":  # "Closure rate this month" is cut off in its column: the month in the help
-            label = t("meeting_staff.fig.closure_rate", lang=lang)
+        label = card_label(card, lang)
+        if card.key == "closure_rate":  # its month is in its help (`card_label`)
             helps.append(t("meeting_staff.fig.closure_rate.help", lang=lang))
         if card.change is None:
             helps.append(card.delta)

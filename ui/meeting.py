@@ -24,6 +24,7 @@ from analysis.meeting import (
     meeting_brief,
 )
 from geo.errors import AnalysisError
+from i18n import t
 from reports import build_report
 from reports import content as rc
 from reports.equity import meeting_equity
@@ -37,6 +38,12 @@ from ui.demand import split_token
 from ui.text import md  # noqa: F401  (the meeting pages' import of it)
 
 PAGE_DPI = 110
+
+
+def card_label(card, lang: str) -> str:
+    """A key figure's label on the page: the deck's (`reports.content.cards`), but the closure rate's shorter —
+    "Closure rate this month" is cut off in its column, so the month goes to its help."""
+    return t("meeting_staff.fig.closure_rate", lang=lang) if card.key == "closure_rate" else card.label
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

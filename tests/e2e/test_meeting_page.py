@@ -62,7 +62,8 @@ def _download_all(page, brief, tmp_path, *, quarter: bool = False) -> dict[str, 
     """The three files; the deck and the PDF have the title, the follow-ups (the page always passes the
     dataset's), every fixed section and, with ``quarter``, the quarter's 考核 page."""
     page.get_by_role("button", name="生成会议材料").click()
-    page.wait_for_selector('[data-testid="stDownloadButton"]', timeout=240_000)
+    # the files' buttons (the targets template's, in its closed expander, is another, hidden, download button)
+    page.locator('[data-testid="stDownloadButton"]').filter(has_text="下载 PPT").first.wait_for(timeout=240_000)
     files = {}
     for fmt, label in (("pptx", "下载 PPT"), ("pdf", "下载 PDF"), ("xlsx", "下载 Excel")):
         with page.expect_download(timeout=120_000) as info:

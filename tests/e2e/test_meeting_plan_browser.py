@@ -13,6 +13,7 @@ from geo.dataset import DEMO_PATH, read_dataset
 from i18n import t
 from reports import content
 from tests.e2e.conftest import SCREENS, assert_no_exception, screenshot, wait_for_app
+from ui.meeting import card_label
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +56,7 @@ def _sections(page, name: str) -> None:
 def _check(page, brief, lang: str) -> None:
     who = content.counted(brief, lang)
     for card in content.cards(brief, lang):
-        assert _metric(page, card.label) == card.value, card.label
+        assert _metric(page, card_label(card, lang)) == card.value, card.label  # the page's label of the card
     assert content.coverage_label(brief, lang) == t("meeting_plan.fig.coverage", lang=lang, who=who)
     assert content.coverage_card_label(brief, lang) == t("meeting_plan.card.coverage_year", lang=lang, band="80+",
                                                          year=2030)
