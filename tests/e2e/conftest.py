@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench.server import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, start_server
 
@@ -167,3 +168,27 @@ def wait_for_map_count(page, css: str, expected: int, *, index: int = 0, timeout
                 raise
         page.wait_for_timeout(500)
     raise AssertionError(f"map {index} shows {last} elements matching {css!r}, expected {expected}")
+
+
+def choose_option(page, box, option: str, *, exact: bool = True, timeout_ms: int = 60_000) -> None:
+    """Open the select widget ``box`` (a locator) and click its ``option``.
+
+    A rerun that ends just as the box is clicked (a map click's, a previous
+    choice's) redraws the widget and closes its list before the option shows:
+    the box is opened again until the option appears or the deadline passes.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        wait_for_app(page, timeout_ms=timeout_ms)
+        target = box.locator("input").first if box.locator("input").count() else box
+        try:
+            target.click(timeout=10_000)
+            choice = page.get_by_role("option", name=option, exact=exact).first
+            choice.wait_for(timeout=10_000)
+            choice.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)

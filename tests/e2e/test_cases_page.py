@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.conftest import assert_no_exception, map_frame, screenshot, wait_for_app
+from tests.e2e.conftest import assert_no_exception, choose_option, map_frame, screenshot, wait_for_app
 
 DEMO_GRIDS = 232
 
@@ -101,8 +101,7 @@ def test_cases_page_hotspot_map_follows_the_period(offline_page, app_url):
     screenshot(page, "cases_grid_clicked")
 
     # the whole period: more cases, other counts on the map
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="上报时间段").click()
-    page.get_by_role("option", name="全部").click()
+    choose_option(page, page.locator('[data-testid="stSelectbox"]').filter(has_text="上报时间段"), "全部")
     _wait_metric_change(page, "事件数", cases_half_year)
     assert_no_exception(page)
     assert int(_metric(page, "事件数").replace(",", "")) > int(cases_half_year.replace(",", ""))

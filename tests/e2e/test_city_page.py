@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from geo import demo_city
-from tests.e2e.conftest import assert_no_exception, screenshot, start_app, stop_app, wait_for_app, wait_for_map_count
+from tests.e2e.conftest import (
+    assert_no_exception,
+    choose_option,
+    screenshot,
+    start_app,
+    stop_app,
+    wait_for_app,
+    wait_for_map_count,
+)
 
 pytestmark = pytest.mark.e2e
 DISTRICTS = ("江汉区", "青山区", "汉南区")
@@ -48,8 +56,7 @@ def test_choosing_a_district_in_the_sidebar_shows_its_grids_and_streets(city_url
     sidebar = page.locator('[data-testid="stSidebar"]')
     boxes = sidebar.locator('[data-testid="stSelectbox"]')  # dataset, district, then (once chosen) street
     assert boxes.nth(1).locator("label").inner_text().strip() == "区"
-    boxes.nth(1).click()
-    page.get_by_role("option", name="青山区").click()
+    choose_option(page, boxes.nth(1), "青山区")
     wait_for_app(page)
     # one district: its own grids on the map (never the other districts'), its streets to choose from
     wait_for_map_count(page, "path.ga-grid", len(mine))

@@ -14,7 +14,7 @@ import pytest
 from geo.dataset import write_dataset
 from geo.storage import open_store
 from i18n import t
-from tests.e2e.conftest import assert_no_exception, screenshot, start_app, stop_app, wait_for_app
+from tests.e2e.conftest import assert_no_exception, choose_option, screenshot, start_app, stop_app, wait_for_app
 from tests.storefixtures import require_pg, small_city
 
 pytestmark = pytest.mark.e2e
@@ -37,8 +37,7 @@ def _open_district_siting(page, url: str) -> None:
     page.get_by_text(t("city.choose_district", lang="zh", n="")[:12]).first.wait_for(timeout=120_000)
     boxes = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')  # dataset, district, street
     assert boxes.nth(1).locator("label").inner_text().strip() == t("city.district", lang="zh")
-    boxes.nth(1).click()
-    page.get_by_role("option", name="东区").click()
+    choose_option(page, boxes.nth(1), "东区")
     wait_for_app(page)
     page.wait_for_timeout(1000)
     wait_for_app(page)

@@ -11,7 +11,15 @@ from pyproj import Geod
 
 from geo.crs import wgs84_to_gcj02
 from geo.dataset import DEMO_PATH, read_dataset
-from tests.e2e.conftest import assert_no_exception, screenshot, start_app, stop_app, wait_for_app, wait_for_map_count
+from tests.e2e.conftest import (
+    assert_no_exception,
+    choose_option,
+    screenshot,
+    start_app,
+    stop_app,
+    wait_for_app,
+    wait_for_map_count,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -45,26 +53,9 @@ def _gbk_csv(path, positions) -> None:
 
 
 def _choose(page, index: int, option: str) -> None:
-    """Pick ``option`` in the index-th selectbox of the page body.
-
-    A rerun that is still finishing can close a dropdown just opened, so the click is tried again (up to three
-    times) until the option shows.
-    """
-    main = page.locator('[data-testid="stMain"]')
-    for attempt in range(3):
-        wait_for_app(page)
-        main.locator('[data-testid="stSelectbox"]').nth(index).click()
-        choice = page.get_by_role("option", name=option)
-        try:
-            choice.wait_for(timeout=10_000)
-        except Exception:
-            if attempt == 2:
-                raise
-            page.keyboard.press("Escape")
-            continue
-        choice.click()
-        wait_for_app(page)
-        return
+    """Pick ``option`` in the index-th selectbox of the page body."""
+    choose_option(page, page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').nth(index), option, exact=False)
+    wait_for_app(page)
 
 
 def _day_care_count(page, expected: int) -> None:

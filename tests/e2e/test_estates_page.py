@@ -16,6 +16,7 @@ from geo.dataset import DEMO_PATH, read_dataset
 from tests.e2e.conftest import (
     ROOT,
     assert_no_exception,
+    choose_option,
     screenshot,
     start_app,
     stop_app,
@@ -130,15 +131,13 @@ def test_estates_page_on_the_demo(app_url, offline_page):
     _check_fit_and_marker_scaling(frame, ds.grids.total_bounds)
 
     # the stage filter: only estates not started on the map
-    page.locator('[data-testid="stMultiSelect"]').first.click()
-    page.get_by_role("option", name="未启动").click()
+    choose_option(page, page.locator('[data-testid="stMultiSelect"]').first, "未启动")
     page.keyboard.press("Escape")
     wait_for_app(page)
     wait_for_map_count(page, "path.ga-estate-stage", int(stages["none"]))
     # the sidebar's street: one street's grids and estates
     street = "清水塘"
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
-    page.get_by_role("option", name=street).click()
+    choose_option(page, page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1), street)
     wait_for_app(page)
     n_none = int(((est["street"] == street) & (est["governance_stage"] == "none")).sum())
     frame = wait_for_map_count(page, "path.ga-estate-stage", n_none)

@@ -18,6 +18,7 @@ import pytest
 from geo.dataset import DEMO_PATH, Dataset, read_dataset, write_dataset
 from tests.e2e.conftest import (
     assert_no_exception,
+    choose_option,
     screenshot,
     start_app,
     stop_app,
@@ -80,8 +81,7 @@ def _selectbox(page, label: str):
 
 
 def _choose(page, label: str, option: str) -> None:
-    _selectbox(page, label).locator("input").first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    choose_option(page, _selectbox(page, label), option)
 
 
 def test_language_switch_on_the_first_visit(fresh_app, offline_page):

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app
+from tests.e2e.conftest import assert_no_exception, choose_option, screenshot, wait_for_app
 
 
 def _switch(page, label: str) -> None:
@@ -28,8 +28,7 @@ def _checked(page, option: str) -> bool:
 
 def _select(page, label: str, option: str, *, scope: str = "body") -> None:
     box = page.locator(scope).locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.locator("input").first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    choose_option(page, box, option)
     wait_for_app(page)
 
 

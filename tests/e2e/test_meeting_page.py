@@ -18,7 +18,16 @@ from pptx import Presentation
 from analysis.meeting import meeting_brief
 from geo.dataset import DEMO_PATH, read_dataset
 from reports import content
-from tests.e2e.conftest import ROOT, SCREENS, assert_no_exception, screenshot, start_app, stop_app, wait_for_app
+from tests.e2e.conftest import (
+    ROOT,
+    SCREENS,
+    assert_no_exception,
+    choose_option,
+    screenshot,
+    start_app,
+    stop_app,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.e2e
 WUCHANG = ROOT / "cache" / "wuchang.gpkg"
@@ -110,8 +119,7 @@ def test_meeting_page_on_the_demo(app_url, offline_page, tmp_path):
 
     # another month: the figures follow
     may = meeting_brief(ds, month="2019-05")
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="月份").first.click()
-    page.get_by_role("option", name="2019-05", exact=True).click()
+    choose_option(page, page.locator('[data-testid="stSelectbox"]').filter(has_text="月份").first, "2019-05")
     page.wait_for_selector("h1:has-text('石峰区 2019-05 月调度会')", timeout=120_000)
     wait_for_app(page)
     _check_figures(page, may)

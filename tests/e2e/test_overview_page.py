@@ -7,7 +7,14 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from geo.dataset import DEMO_PATH, read_dataset
-from tests.e2e.conftest import assert_no_exception, screenshot, stop_app, wait_for_app, wait_for_map_count
+from tests.e2e.conftest import (
+    assert_no_exception,
+    choose_option,
+    screenshot,
+    stop_app,
+    wait_for_app,
+    wait_for_map_count,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -51,8 +58,7 @@ def test_language_switch_and_street_filter(app_url, offline_page):
     ds = read_dataset(DEMO_PATH)
     street = ds.streets[0]
     n = int((ds.grids["street"] == street).sum())
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
-    page.get_by_role("option", name=street).click()
+    choose_option(page, page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1), street)
     wait_for_app(page)
     wait_for_map_count(page, "path.ga-grid", n)
     page.wait_for_function(
