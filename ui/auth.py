@@ -329,6 +329,21 @@ class _DeferredFile:
         return data
 
 
+def download_error_text(err: BaseException | None, *, lang: str | None = None) -> str:
+    """What a deferred download's button says when its file could not be made (Streamlit's own answer is one
+    English sentence for every cause). ``err``: what making it raised — Streamlit wraps the button's exception
+    (its ``__cause__``); None or Streamlit's own error without a cause: the server no longer has that button
+    (the page was left, or its session ended, before the click)."""
+    if err is None or (err.__cause__ is None and type(err).__name__ == "MediaFileStorageError"):
+        return t("download.expired", lang=lang)
+    cause = err.__cause__ or err
+    if isinstance(cause, AccessDenied):
+        return t("download.refused", lang=lang)
+    if isinstance(cause, GridAtlasError):
+        return t("download.failed", lang=lang, reason=error_text(cause, lang=lang))
+    return t("download.failed", lang=lang, reason=t("download.internal", lang=lang))
+
+
 @dataclass(frozen=True, eq=False)
 class TableFile:
     """One file of a table, written when called (a download's click): ``fmt`` ``csv`` (UTF-8 with BOM) or

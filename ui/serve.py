@@ -59,6 +59,11 @@ files, its ``st.dataframe`` row sources) stays referenced. Here the store
 shuts a session down as it drops it, and a timer drops expired sessions
 every ``REAP_EVERY_S`` seconds.
 
+And of a deferred download (a table's file, made when its button is
+clicked) it keeps the file until the browser has fetched it
+(`keep_deferred_downloads`) and, when no file could be made, says why in the
+page's language (`_say_why`).
+
 And it tells Streamlit, before the first visit, that app.py lists its pages
 itself (`own_navigation`): otherwise the first run after a start takes the
 ``pages/`` folder for an old-style multipage app and gives the sidebar's
@@ -364,9 +369,23 @@ class _DeferredFiles:
         self.mgr, self.keep_s = mgr, keep_s
         self.original = mgr.execute_deferred
         self._n = 0
+        self._failed: dict[str, BaseException] = {}  # file id -> why its last making failed (`failure`)
+        self._failed_lock = threading.Lock()
+
+    def failure(self, file_id: str) -> BaseException | None:
+        """Why the last click of ``file_id`` got no file (once: it is forgotten as it is read)."""
+        with self._failed_lock:
+            return self._failed.pop(file_id, None)
 
     def execute_deferred(self, file_id: str) -> str:
-        url = self.original(file_id)
+        try:
+            url = self.original(file_id)
+        except Exception as err:  # Streamlit answers its one English sentence; `_say_why` says which cause
+            with self._failed_lock:
+                if len(self._failed) >= 256:  # answers never read (a handler other than Streamlit's): bounded
+                    self._failed.clear()
+                self._failed[file_id] = err
+            raise
         made = url.rsplit("/", 1)[-1].split(".", 1)[0]  # the storage's address: .../<file id><extension>
         with self.mgr._lock:
             if made not in self.mgr._file_metadata:  # another storage's addresses: nothing to hold
@@ -405,7 +424,51 @@ def keep_deferred_downloads(mgr=None, keep_s: float | None = None) -> _DeferredF
         return mgr.execute_deferred.__self__
     held = _DeferredFiles(mgr, DEFERRED_KEEP_S if keep_s is None else keep_s)
     mgr.execute_deferred = held.execute_deferred
+    _say_why(held)
     return held
+
+
+def _say_why(held: _DeferredFiles) -> None:
+    """Make a deferred download's failure say its cause in the session's language (`ui.auth.download_error_text`:
+    sign-in needed, the page expired, the file's own error), where Streamlit answers every failure with "Failed
+    to generate file for download". Streamlit's handler of these requests is wrapped once, for every session."""
+    try:
+        from streamlit.runtime.backend_operation_handler import DeferredFileHandler
+    except ImportError:
+        log.warning("Streamlit has no deferred file handler where expected: download errors are Streamlit's own")
+        return
+    original = DeferredFileHandler.handle
+    if getattr(original, "gridatlas_says_why", None) is not None:
+        original.gridatlas_says_why[0] = held  # a new manager (a test's): its failures are the ones to read
+        return
+    current = [held]
+
+    async def handle(self, request, session_id):
+        response = await original(self, request, session_id)
+        if response.error_msg:
+            from ui.auth import download_error_text
+
+            response.error_msg = download_error_text(current[0].failure(request.deferred_file.file_id),
+                                                     lang=_session_lang(session_id))
+        return response
+
+    handle.gridatlas_says_why = current
+    DeferredFileHandler.handle = handle
+
+
+def _session_lang(session_id: str) -> str | None:
+    """The language a session's page shows (its sidebar switch keeps it in ``st.session_state[LANG_KEY]``); None
+    (the default language) when that session is gone."""
+    from streamlit.runtime import Runtime
+
+    from i18n import LANG_KEY
+
+    try:
+        info = Runtime.instance()._session_mgr.get_session_info(session_id)
+        state = info.session.session_state if info is not None else None
+        return state[LANG_KEY] if state is not None and LANG_KEY in state else None
+    except Exception:  # a session ending meanwhile, or Streamlit's insides otherwise: the default language
+        return None
 
 
 def _session_store():

@@ -29,6 +29,14 @@ STRINGS = {
     "auth.role_note.staff": ("导入数据与恢复版本需要“工作人员”或以上角色；当前角色可查看版本与下载模板。",
                              "Importing data and restoring versions need the “staff” role or above; you can see the "
                              "versions and download templates."),
+    "download.refused": ("未下载：此下载需要登录，而您的登录已失效或账号已变更。请重新登录后再下载。",
+                         "Not downloaded: this download needs you to be signed in, and your session has ended or "
+                         "your account has changed. Sign in again, then download."),
+    "download.expired": ("未下载：此页面已过期。请刷新页面后再下载。",
+                         "Not downloaded: this page has expired. Reload the page, then download."),
+    "download.failed": ("文件未能生成：{reason}", "The file could not be made: {reason}"),
+    "download.internal": ("服务器出错，已记入日志。请稍后重试，或联系管理员。",
+                          "the server failed and logged it. Try again later, or ask your administrator."),
     "auth.personal_masked": ("联系电话等个人信息已脱敏（需“工作人员”或以上角色查看）。",
                              "Phone numbers and other personal data are masked (the “staff” role or above sees "
                              "them)."),

@@ -28,6 +28,7 @@ import pytest
 from bench.server import start_server
 from bench.st_session import DeferredFileError, StSession, _http_get
 from geo.dataset import read_dataset
+from i18n import t
 from tests.e2e.conftest import ROOT
 from ui.serve import REAP_EVERY_S
 
@@ -62,7 +63,7 @@ async def _made(asker: StSession, file_id: str) -> bool:
     try:
         url = asker.file_url(await asker.deferred_file_url(file_id))
     except DeferredFileError as err:
-        assert str(err) == "Failed to generate file for download"  # Streamlit's answer for an unknown file id
+        assert str(err) == t("download.expired", lang="zh")  # the answer for a button the server no longer has
         return False
     status, body, _ = await asyncio.to_thread(_http_get, url, timeout_s=30)
     assert status == 200 and body[:2] == b"PK", (status, body[:20])

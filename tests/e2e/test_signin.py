@@ -12,7 +12,17 @@ import pytest
 from geo.audit import AuditLog
 from geo.storage import open_store
 from geo.users import UserStore
-from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, stop_app, wait_for_app
+from i18n import t
+from tests.e2e.conftest import (
+    ROOT,
+    SCREENS,
+    assert_no_exception,
+    map_frame,
+    screenshot,
+    start_app,
+    stop_app,
+    wait_for_app,
+)
 
 PW = "pass word 1"
 PAGES = ("", "coverage", "siting", "cases", "estates", "meeting", "data")
@@ -27,7 +37,7 @@ def signin_app(tmp_path_factory):
     shutil.copy(ROOT / "data" / "shifeng_demo.gpkg", data)
     store = UserStore(home)
     for name, role in (("ling", "leader"), ("ping", "planner"), ("shi", "staff"), ("guan", "admin"),
-                       ("suo", "leader")):
+                       ("suo", "leader"), ("xia", "staff")):
         store.add(name, PW, role)
     proc, url = start_app(str(data), env_extra={"GRIDATLAS_HOME": str(home)})
     yield url, home, data
@@ -149,6 +159,45 @@ def test_forced_save_after_role_lowered_is_refused_and_recorded(browser, signin_
         screenshot(page, "signin_forced_refused")
     finally:
         store.set_role("ping", "planner")
+        ctx.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_download_after_the_session_ended_says_why_in_the_page_language(browser, signin_app, lang):
+    """A staff member's coverage page shows its Excel button; meanwhile the password is reset (every session of
+    the account ends); the click gets no file, is recorded as refused, and says so in the page's language."""
+    url, home, _ = signin_app
+    store = UserStore(home)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", accept_downloads=True)
+    page = ctx.new_page()
+    try:
+        sign_in(page, url, "xia", path="coverage")
+        if lang == "en":
+            page.locator('[data-testid="stSidebar"] [data-testid="stRadio"]').get_by_text("English").click()
+            page.wait_for_timeout(500)
+            wait_for_app(page)
+        button = page.get_by_role("button", name=t("download.xlsx", lang=lang)).first
+        button.wait_for(timeout=90_000)
+        wait_for_app(page)
+        assert_no_exception(page)
+        refused_before = len(AuditLog(home).entries(action="denied", user="xia"))
+        store.set_password("xia", "a new pass 2")
+        downloads = []
+        page.on("download", lambda d: downloads.append(d))
+        button.click()
+        said = page.get_by_text(t("download.refused", lang=lang))
+        said.wait_for(timeout=60_000)
+        assert "Failed to generate" not in page.inner_text("body")
+        assert downloads == []
+        refused = AuditLog(home).entries(action="denied", user="xia")
+        assert len(refused) == refused_before + 1
+        assert (refused[0].detail, refused[0].ok) == ("download needs sign-in", False)
+        assert refused[0].target.endswith(".xlsx")
+        said.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENS / f"download_refused_{lang}.png"))
+    finally:
+        store.set_password("xia", PW)
         ctx.close()
 
 

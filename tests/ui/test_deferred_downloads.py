@@ -13,6 +13,9 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
+from geo.errors import GridAtlasError
+from geo.users import AccessDenied
+from i18n import error_text
 from ui.serve import DEFERRED_KEEP_S, _DeferredFiles, keep_deferred_downloads
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -112,3 +115,56 @@ def test_without_a_runtime_nothing_is_held_and_nothing_fails(monkeypatch):
     monkeypatch.setattr(Runtime, "_instance", None)  # no server: a test, a script (the warm-up's own tests)
     assert not Runtime.exists()
     assert keep_deferred_downloads() is None
+
+
+def _answer(mgr: MediaFileManager, file_id: str) -> str:
+    """What Streamlit's handler of a click's request answers (its ``error_msg``; empty when the file was made)."""
+    import asyncio
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.runtime.backend_operation_handler import DeferredFileHandler
+
+    request = BackMsg().backend_operation_request
+    request.request_id, request.deferred_file.file_id = "r1", file_id
+    response = asyncio.run(DeferredFileHandler(lambda: mgr).handle(request, "no-such-session"))
+    return response.error_msg
+
+
+def _refused() -> bytes:
+    raise AccessDenied("逾期清单.xlsx: download needs sign-in")
+
+
+def _no_room() -> bytes:
+    raise GridAtlasError("disk full", code="storage.not_writable", params={"path": "/srv/x", "reason": "disk full"})
+
+
+def _bug() -> bytes:
+    raise ValueError("a bug")
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (_refused, "未下载：此下载需要登录，而您的登录已失效或账号已变更。请重新登录后再下载。"),
+    (_no_room, "文件未能生成：" + error_text(GridAtlasError("x", code="storage.not_writable",
+                                                          params={"path": "/srv/x", "reason": "disk full"}),
+                                               lang="zh")),
+    (_bug, "文件未能生成：服务器出错，已记入日志。请稍后重试，或联系管理员。"),
+    (None, "未下载：此页面已过期。请刷新页面后再下载。"),  # no such button any more
+])
+def test_a_failed_click_says_why_in_the_page_language(make, expected):
+    """Streamlit's own answer is "Failed to generate file for download" for every cause."""
+    mgr = MediaFileManager(MemoryMediaFileStorage("/media"))
+    keep_deferred_downloads(mgr, keep_s=3600)
+    file_id = "gone" if make is None else mgr.add_deferred(make, XLSX, coordinates="1.2.3", file_name="逾期清单.xlsx")
+    assert _answer(mgr, file_id) == expected
+    ok = mgr.add_deferred(lambda: b"PK", XLSX, coordinates="1.2.4", file_name="t.xlsx")
+    assert _answer(mgr, ok) == ""  # a file made: no error
+
+
+def test_a_failed_click_speaks_english_to_an_english_page(monkeypatch):
+    monkeypatch.setattr("ui.serve._session_lang", lambda session_id: "en")
+    mgr = MediaFileManager(MemoryMediaFileStorage("/media"))
+    keep_deferred_downloads(mgr, keep_s=3600)
+    refused = mgr.add_deferred(_refused, XLSX, coordinates="1.2.3", file_name="逾期清单.xlsx")
+    assert _answer(mgr, refused) == ("Not downloaded: this download needs you to be signed in, and your session has "
+                                     "ended or your account has changed. Sign in again, then download.")
+    assert _answer(mgr, "gone") == "Not downloaded: this page has expired. Reload the page, then download."
