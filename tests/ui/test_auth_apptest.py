@@ -143,6 +143,38 @@ def test_data_page_tabs_by_role_and_admin_manages_users(home):
     entry = AuditLog(home).entries(action="user_add")[0]
     assert (entry.user, entry.target, entry.detail) == ("guan", "新人", "role staff")
 
+
+def test_admin_manages_users_in_english(home, monkeypatch):
+    """The English page: the roles are offered by their English labels, kept as codes, and said back in English."""
+    # AppTest formats the choices it holds outside a page run, where the language is the default one
+    monkeypatch.setattr("i18n.DEFAULT_LANG", "en")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["lang"] = "en"  # the sidebar's language switch keeps its choice here
+    at.run()
+    admin = _sign_in(at, "guan")
+    admin.switch_page("pages/data.py").run()
+    assert not admin.exception, [e.value for e in admin.exception]
+    assert [t.label for t in admin.tabs][-2:] == ["Users", "Audit log"]
+    new_role = admin.selectbox(key="admin_new_role__en")
+    assert new_role.options == ["Leader", "Planner", "Staff", "Administrator"]
+    admin.text_input(key="admin_new_name").set_value("newcomer")
+    new_role.set_value("planner")
+    admin.text_input(key="admin_new_pw1").set_value("fresh pass 1")
+    admin.text_input(key="admin_new_pw2").set_value("fresh pass 1")
+    admin.button[[b.label for b in admin.button].index("Add a user")].click().run()
+    assert not admin.exception, [e.value for e in admin.exception]
+    assert UserStore(home).get("newcomer").role == "planner"
+    assert "User newcomer (Planner) added." in [s.value for s in admin.success]
+
+    admin.selectbox(key="admin_pick").set_value("ping").run()
+    admin.selectbox(key="admin_role_ping__en").set_value("leader")
+    admin.button[[b.label for b in admin.button].index("Set role")].click().run()
+    assert not admin.exception, [e.value for e in admin.exception]
+    assert UserStore(home).get("ping").role == "leader"
+    assert "ping is now Leader." in [s.value for s in admin.success]
+    entry = AuditLog(home).entries(action="user_role")[0]
+    assert (entry.user, entry.target, entry.detail) == ("guan", "ping", "planner -> leader")
+
 def _overdue_phones(name: str) -> list[str]:
     at = _sign_in(_app(), name)
     at.switch_page("pages/cases.py").run()
