@@ -126,6 +126,22 @@ def trend_months(year: int, month: int, n: int = TREND_MONTHS) -> list[tuple[int
     return out[::-1]
 
 
+def _trend_inputs(ds: Dataset, with_coverage: bool | None, inputs: CoverageInputs | None,
+                  table: CaseTable | None) -> tuple[bool, CoverageInputs | None, CaseTable | None, dt.date | None]:
+    """What the trends read, given or read from ``ds``: whether coverage is counted (facilities carry opening
+    dates), the coverage inputs, the case table (None without cases) and the day of the first case."""
+    if with_coverage is None:
+        with_coverage = has_facility_dates(ds)
+    if with_coverage and inputs is None:
+        inputs = coverage_inputs(ds)
+    if table is None and ds.rows("cases") > 0:
+        table = case_table_from_dataset(ds)
+    first_day = None
+    if table is not None and table.n_cases:
+        first_day = pd.Timestamp(int(table.reported_ns[table.reported_ns != np.iinfo("int64").min].min())).date()
+    return with_coverage, inputs, table, first_day
+
+
 def figure_trend(ds: Dataset, *, year: int, month: int, as_of: dt.date, street: str | None = None,
                  n: int = TREND_MONTHS, table: CaseTable | None = None, inputs: CoverageInputs | None = None,
                  with_coverage: bool | None = None, campaign: pd.DataFrame | None = None,
@@ -136,16 +152,8 @@ def figure_trend(ds: Dataset, *, year: int, month: int, as_of: dt.date, street: 
     months long. ``campaign``: the scope's campaign estates (`analysis.meeting`), None without stage dates.
     """
     months = trend_months(year, month, n)
-    if with_coverage is None:
-        with_coverage = has_facility_dates(ds)
-    if with_coverage and inputs is None:
-        inputs = coverage_inputs(ds)
-    if table is None and ds.rows("cases") > 0:
-        table = case_table_from_dataset(ds)
+    with_coverage, inputs, table, first_day = _trend_inputs(ds, with_coverage, inputs, table)
     streets = (street,) if street else ()
-    first_day = None
-    if table is not None and table.n_cases:
-        first_day = pd.Timestamp(int(table.reported_ns[table.reported_ns != np.iinfo("int64").min].min())).date()
     rows = []
     for y, m in months:
         start, end = dt.date(y, m, 1), _month_end(y, m, as_of)
@@ -182,17 +190,9 @@ def figure_trends(ds: Dataset, *, year: int, month: int, as_of: dt.date, streets
     ``analysis.unknown_value``) is left out of the answer.
     """
     months = trend_months(year, month, n)
-    if with_coverage is None:
-        with_coverage = has_facility_dates(ds)
-    if with_coverage and inputs is None:
-        inputs = coverage_inputs(ds)
-    if table is None and ds.rows("cases") > 0:
-        table = case_table_from_dataset(ds)
+    with_coverage, inputs, table, first_day = _trend_inputs(ds, with_coverage, inputs, table)
     asked = [s for s in dict.fromkeys(streets) if s is not None]
     scopes: list[str | None] = [None, *asked]
-    first_day = None
-    if table is not None and table.n_cases:
-        first_day = pd.Timestamp(int(table.reported_ns[table.reported_ns != np.iinfo("int64").min].min())).date()
     # cases: the street code of each case plus one (0: outside every grid), counted with one bincount per figure
     bin_of: dict[str, int] = {}
     case_bin = np.zeros(0, dtype="int64")
