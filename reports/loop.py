@@ -147,8 +147,12 @@ def keep_strip(store: object, lang: str) -> list[str]:
     if not hasattr(store, "derived") or len(store.district_names()) >= 2:
         return []
     get = store.derived().get
-    ds = store.load()
-    get(pagedata.trend_png_name(None, lang), lambda: strip_png(pagedata.trend(ds, None, get), lang=lang))
+
+    def draw() -> bytes:  # the version is read only when its trend is not kept yet (the import keeps it)
+        figures = get(pagedata.trend_name(None), lambda: pagedata.build_trend(store.load(), None, get))
+        return strip_png(figures, lang=lang)
+
+    get(pagedata.trend_png_name(None, lang), draw)
     return ["trend_png:"]
 
 

@@ -238,3 +238,31 @@ def test_both_stores_keep_a_cli_imports_page_data(store_url, tmp_path, capsys):
     assert figs.summary == district_summary(ds, street=None) and len(ds.cases) == 11_000
     assert figs.cases == {"open": int(row["open"]), "overdue": int(row["overdue"])}
     pd.testing.assert_frame_equal(kept[pagedata.trend_name(None)], trend_of(ds, street=None, table=table))
+
+
+def test_the_sparklines_picture_is_drawn_from_the_kept_trend_without_reading_the_version(home, tmp_path, monkeypatch,
+                                                                                        capsys):
+    """`reports.loop.keep_strip` after an import: the trend is kept, so another language's picture is drawn from it
+    and the version is not read again; without a kept trend the version is read and the trend kept too."""
+    from reports.loop import keep_strip, strip_png
+
+    assert main(["import", "--data", SPEC, "--layer", "cases", _cases_file(tmp_path)]) == 0
+    capsys.readouterr()
+    store = open_store(SPEC)
+    loaded = []
+    real_load = type(store).load
+    monkeypatch.setattr(type(store), "load", lambda self, *a, **k: loaded.append(1) or real_load(self, *a, **k))
+    assert keep_strip(store, "en") == ["trend_png:"]
+    assert loaded == []
+    kept = _kept(store)
+    trend = kept[pagedata.trend_name(None)]
+    np.testing.assert_array_equal(_pixels(kept[pagedata.trend_png_name(None, "en")]),
+                                  _pixels(strip_png(trend, lang="en")))
+    (store.derived().folder / f"{pagedata.trend_name(None)}.pkl").unlink()
+    (store.derived().folder / f"{pagedata.trend_png_name(None, 'zh')}.pkl").unlink()
+    assert keep_strip(store, "zh") == ["trend_png:"]
+    assert loaded == [1]
+    again = _kept(store)
+    pd.testing.assert_frame_equal(again[pagedata.trend_name(None)], trend)
+    np.testing.assert_array_equal(_pixels(again[pagedata.trend_png_name(None, "zh")]),
+                                  _pixels(kept[pagedata.trend_png_name(None, "zh")]))
