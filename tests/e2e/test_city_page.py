@@ -63,6 +63,7 @@ def test_choosing_a_district_in_the_sidebar_shows_its_grids_and_streets(city_url
     assert "青山区" in page.locator('[data-testid="stMain"] h1').first.inner_text()
     assert boxes.nth(2).locator("label").inner_text().strip() == "街道"
     boxes.nth(2).click()
+    page.get_by_role("option", name="全部街道", exact=True).wait_for(timeout=30_000)  # the list is open
     offered = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
     assert sorted(o for o in offered if o != "全部街道") == sorted(mine["street"].unique())
     page.keyboard.press("Escape")

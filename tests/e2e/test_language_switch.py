@@ -56,6 +56,7 @@ def test_cases_page_keeps_its_choices_across_languages(offline_page, app_url):
     _select(page, "上报时间段", "最近90天")
     status = page.locator('[data-testid="stMultiSelect"]').filter(has_text="办理状态")
     status.locator("input").first.click()
+    page.get_by_role("option", name="未办结", exact=True).wait_for(timeout=30_000)  # the list is open
     options = page.get_by_role("option")
     assert "Select all" not in [options.nth(i).inner_text() for i in range(options.count())]
     page.get_by_role("option", name="未办结", exact=True).click()
