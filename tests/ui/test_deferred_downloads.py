@@ -126,8 +126,13 @@ def _answer(mgr: MediaFileManager, file_id: str) -> str:
 
     request = BackMsg().backend_operation_request
     request.request_id, request.deferred_file.file_id = "r1", file_id
-    response = asyncio.run(DeferredFileHandler(lambda: mgr).handle(request, "no-such-session"))
-    return response.error_msg
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask():  # an event loop of its own, in a thread: the browser tests' Playwright holds one in this thread
+        return asyncio.run(DeferredFileHandler(lambda: mgr).handle(request, "no-such-session"))
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(ask).result().error_msg
 
 
 def _refused() -> bytes:
