@@ -38,6 +38,19 @@ def _store_reads_fresh():
         data.version_committed()
 
 
+_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _real_main_module():
+    """After each test, ``__main__`` is pytest's again. Streamlit's script runner (AppTest) installs the page's script
+    as ``sys.modules["__main__"]`` and leaves it there; a process started later by ``spawn`` (a Dask worker of
+    tests/analysis/test_distributed.py) would re-run that script (for `AppTest.from_function`, a temporary file
+    already deleted) and fail to start."""
+    yield
+    sys.modules["__main__"] = _MAIN
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A fresh, empty workspace of this test's own (GRIDATLAS_HOME), and no dataset configured (GRIDATLAS_DATA).

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from tests.e2e.conftest import ROOT, assert_no_exception, map_frame, screenshot, start_app, stop_app, wait_for_app
+from ui.data import BRIEF_S
 
 DEMO = ROOT / "data" / "shifeng_demo.gpkg"
 
@@ -62,6 +63,9 @@ def test_file_vanishes_and_is_cut_short_under_a_running_server(offline_page, fau
     data.with_suffix(".away").rename(data)
 
     data.write_bytes(good[: len(good) // 3])  # cut short, as by a failed copy
+    # A server sees a change to the file at most BRIEF_S later (ui.data.briefly keeps the store's token that long):
+    # a rerun sooner may still draw the version it had.
+    page.wait_for_timeout(BRIEF_S * 1000 + 500)
     _rerun(page)
     _shows_the_fault_page(page)
     screenshot(page, "fault_corrupt")
