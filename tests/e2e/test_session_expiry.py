@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from bench.st_session import DeferredFileError, StSession, _http_get
 from geo.dataset import read_dataset
 from i18n import t
 from tests.e2e.conftest import ROOT
+from tests.ownloop import run_on_own_loop
 from ui.serve import REAP_EVERY_S
 
 TTL_S = 2
@@ -71,10 +71,8 @@ async def _made(asker: StSession, file_id: str) -> bool:
 
 
 def _run(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run an async test body on an event loop of its own, in a thread: the browser tests' Playwright (its sync
-    API, kept for the whole session) holds an event loop running in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(lambda: asyncio.run(body())).result()
+    """Run an async test body to its end (on an event loop of its own, `tests.ownloop`)."""
+    run_on_own_loop(body)
 
 
 def test_a_closed_sessions_files_are_released_once_its_reconnect_time_is_up(short_ttl_app):

@@ -16,6 +16,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from geo.errors import GridAtlasError
 from geo.users import AccessDenied
 from i18n import error_text
+from tests.ownloop import run_on_own_loop
 from ui.serve import DEFERRED_KEEP_S, _DeferredFiles, keep_deferred_downloads
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -119,20 +120,12 @@ def test_without_a_runtime_nothing_is_held_and_nothing_fails(monkeypatch):
 
 def _answer(mgr: MediaFileManager, file_id: str) -> str:
     """What Streamlit's handler of a click's request answers (its ``error_msg``; empty when the file was made)."""
-    import asyncio
-
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.runtime.backend_operation_handler import DeferredFileHandler
 
     request = BackMsg().backend_operation_request
     request.request_id, request.deferred_file.file_id = "r1", file_id
-    from concurrent.futures import ThreadPoolExecutor
-
-    def ask():  # an event loop of its own, in a thread: the browser tests' Playwright holds one in this thread
-        return asyncio.run(DeferredFileHandler(lambda: mgr).handle(request, "no-such-session"))
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(ask).result().error_msg
+    return run_on_own_loop(lambda: DeferredFileHandler(lambda: mgr).handle(request, "no-such-session")).error_msg
 
 
 def _refused() -> bytes:
