@@ -100,21 +100,24 @@ def offline_page(browser):
     context.close()
 
 
+_SCRIPT_IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const s = document.querySelector('[data-testid="stStatusWidget"]');
+    return app && ["notRunning", "compilationError"].includes(app.dataset.testScriptState)
+        && (!s || !s.innerText.match(/Running|Stop|运行/));
+}"""
+
+
 def wait_for_app(page, *, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'running' status)."""
+    """Wait until Streamlit has finished running the script.
+
+    Read from the app's own ``data-test-script-state`` (``running`` from the moment the server says a run began; the
+    status widget shows "Running" only half a second later, so a short run could pass unseen), twice, 300 ms apart:
+    a click's rerun may not have begun when this is called."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => {
-            const s = document.querySelector('[data-testid="stStatusWidget"]');
-            return !s || !s.innerText.match(/Running|Stop|运行/);
-        }""",
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(_SCRIPT_IDLE, timeout=timeout_ms)
     page.wait_for_timeout(300)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')""",
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(_SCRIPT_IDLE, timeout=timeout_ms)
 
 
 def assert_no_exception(page) -> None:
