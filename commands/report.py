@@ -11,6 +11,7 @@ from commands._common import (
     EXIT_OK,
     add_data_arg,
     add_year_args,
+    data_ref,
     demand_options,
     demand_summary,
     load,
@@ -36,8 +37,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         store = store_of(args)  # the dataset's follow-ups and targets: listed, and checked in a quarter's last month
         # --year/--weight/--survival: the current month's coverage, gaps and equity count that demand (the trend
         # stays on today's aged 60+); refused as `coverage --year` refuses them
-        brief = meeting_brief(ds, street=args.street, month=args.month, followups=store.list_followups(),
-                              targets=store.list_targets(), **demand_options(args))
+        district = data_ref(args).district  # in a city, that district's own follow-ups and targets
+        brief = meeting_brief(ds, street=args.street, month=args.month,
+                              followups=store.list_followups(district=district),
+                              targets=store.list_targets(district=district), **demand_options(args))
         data = build_report(ds, brief, fmt, lang=args.lang)
     except AnalysisError as err:  # said in the report's language (the string table's err.<code>)
         print(f"error: {error_text(err, lang=args.lang)}", file=sys.stderr)

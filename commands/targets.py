@@ -7,7 +7,17 @@ import sys
 
 import pandas as pd
 
-from commands._common import EXIT_OK, add_data_arg, audit, cli_user, load, print_json, store_of, write_table
+from commands._common import (
+    EXIT_OK,
+    add_data_arg,
+    audit,
+    cli_user,
+    data_ref,
+    load,
+    print_json,
+    store_of,
+    write_table,
+)
 
 
 def _cmd_set(args: argparse.Namespace) -> int:
@@ -20,11 +30,12 @@ def _cmd_set(args: argparse.Namespace) -> int:
     if kind == "street":
         check_street(load(args), target.subject)
     store = store_of(args)
-    saved = store.set_target(target, user=args.user or cli_user())
+    saved = store.set_target(target, user=args.user or cli_user(), district=data_ref(args).district)
     sign = "≥" if saved.bound == "min" else "≤"
     audit("target_set", target=f"{store.name}/{saved.quarter}/{saved.subject}",
           detail=f"{saved.measure} {sign} {saved.threshold:g}", user=args.user)
-    print_json({"command": "targets set", "dataset": store.name, "quarter": saved.quarter, "kind": saved.kind,
+    print_json({"command": "targets set", "dataset": store.name, "district": saved.district,
+                "quarter": saved.quarter, "kind": saved.kind,
                 "subject": saved.subject, "measure": saved.measure, "bound": saved.bound,
                 "threshold": saved.threshold})
     return EXIT_OK
@@ -37,11 +48,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
     found = read_target_template(args.file, quarter=args.quarter, streets=tuple(ds.streets))
     targets = found.targets
     store = store_of(args)
+    district = data_ref(args).district
     for t in targets:
-        store.set_target(t, user=args.user or cli_user())
+        store.set_target(t, user=args.user or cli_user(), district=district)
     audit("target_set", target=f"{store.name}/{args.file}",
           detail=f"{len(targets)} targets imported, {len(found.skipped)} blank rows skipped", user=args.user)
-    print_json({"command": "targets import", "dataset": store.name, "file": str(args.file), "targets": len(targets),
+    print_json({"command": "targets import", "dataset": store.name, "district": district, "file": str(args.file),
+                "targets": len(targets),
                 "quarters": sorted({t.quarter for t in targets}),
                 "skipped_rows": [r for r, _, _ in found.skipped],
                 "left_blank": [{"kind": k, "subject": s} for k, s in found.blank_subjects]})
@@ -66,14 +79,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     quarter = quarter_text(*parse_quarter(args.quarter))
     ds = load(args)
     store = store_of(args)
-    check = check_targets(ds, store.list_targets(quarter), quarter)
+    district = data_ref(args).district
+    check = check_targets(ds, store.list_targets(quarter, district=district), quarter)
     if len(check) == 0:
         print(f"no targets set for {quarter}", file=sys.stderr)
     if args.out:
         write_table(check_table(check), args.out)
     card = scorecard(check)
     met = check["met"]
-    print_json({"command": "targets check", "dataset": store.name, "quarter": quarter,
+    print_json({"command": "targets check", "dataset": store.name, "district": district, "quarter": quarter,
                 "end": str(check["end"].iloc[0]) if len(check) else None,
                 "final": bool(check["final"].iloc[0]) if len(check) else None,
                 "targets": len(check), "met": int(met.fillna(False).sum()), "not_met": int((~met.fillna(True)).sum()),

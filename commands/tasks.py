@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from commands._common import EXIT_OK, add_data_arg, audit, cli_user, load, print_json, store_of
+from commands._common import EXIT_OK, add_data_arg, audit, cli_user, data_ref, load, print_json, store_of
 
 
 def _followup_json(fu, state: str | None = None) -> dict:
     out = {"id": fu.id, "title": fu.title, "unit": fu.unit, "street": fu.street, "due": fu.due,
            "meeting": fu.meeting, "done_on": fu.done_on, "note": fu.note, "recorded_at": fu.recorded_at,
-           "author": fu.author}
+           "author": fu.author, "district": fu.district}
     if state is not None:
         out["state"] = state
     return out
@@ -33,7 +33,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
     fu = new_followup(title=args.title, unit=args.unit, due=args.due, meeting=args.meeting or default_month(ds),
                       street=check_street(ds, args.street))
     store = store_of(args)
-    saved = store.add_followup(fu, user=args.user or cli_user())
+    saved = store.add_followup(fu, user=args.user or cli_user(), district=data_ref(args).district)
     audit("followup_add", target=f"{store.name}/{saved.id}", detail=f"{saved.unit}: {saved.title}; due {saved.due}",
           user=args.user)
     print_json({"command": "tasks add", "dataset": store.name, "followup": _followup_json(saved)})
@@ -46,7 +46,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     ds = load(args)
     day = _day(args.on, ds)
     store = store_of(args)
-    rows = [(fu, followup_state(fu, day)) for fu in store.list_followups()]
+    rows = [(fu, followup_state(fu, day)) for fu in store.list_followups(district=data_ref(args).district)]
     if args.open:
         rows = [(fu, s) for fu, s in rows if s != "done"]
     counts = {s: sum(1 for _, st in rows if st == s) for s in ("open", "overdue", "done")}
@@ -59,7 +59,8 @@ def _cmd_done(args: argparse.Namespace) -> int:
     ds = load(args)
     day = _day(args.on, ds)
     store = store_of(args)
-    done = store.close_followup(args.id, note=args.note, done_on=day.isoformat(), user=args.user or cli_user())
+    done = store.close_followup(args.id, note=args.note, done_on=day.isoformat(), user=args.user or cli_user(),
+                                district=data_ref(args).district)
     audit("followup_done", target=f"{store.name}/{done.id}", detail=f"{done.done_on}: {done.note}", user=args.user)
     print_json({"command": "tasks done", "dataset": store.name, "followup": _followup_json(done, "done")})
     return EXIT_OK

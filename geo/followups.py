@@ -9,6 +9,13 @@ keeps them in two tables of the dataset's ``scenarios.gpkg`` (`geo._gpkg_meeting
 ``gridatlas.followups`` and ``gridatlas.targets``. Who changed what is in the audit log, written by the
 caller (the page, the CLI), as for scenarios.
 
+In a city dataset each district keeps its own, as its scenarios are kept: every store method takes
+``district=NAME`` (None: the whole dataset's — a district dataset's, or a city's own), lists only that
+district's, and refuses to close or delete another district's (``data.followup_missing``,
+``data.target_missing``). Ids stay unique in the dataset; a target's quarter, subject and measure are unique
+within its district (two districts may each set one for a unit of the same name). Records kept before
+districts had their own are the whole dataset's.
+
 - A `FollowUp`: ``title`` (what was decided), responsible ``unit``, ``street`` (optional), ``due`` month
   (``YYYY-MM``), the ``meeting`` month it was decided at (``YYYY-MM``), ``id`` (1, 2, … per dataset, given
   by the store), who recorded it and when; once done, ``done_on`` (a day) and a ``note``. A follow-up is
@@ -88,6 +95,7 @@ class FollowUp:
     author: str = ""
     done_on: str | None = None
     note: str | None = None
+    district: str | None = None  # a city's district it belongs to (None: the whole dataset's), set by the store
 
     def state(self, day: dt.date) -> str:
         return followup_state(self, day)
@@ -150,6 +158,7 @@ class Target:
     threshold: float
     set_at: str = ""
     author: str = ""
+    district: str | None = None  # a city's district it belongs to (None: the whole dataset's), set by the store
 
     @property
     def bound(self) -> str:

@@ -15,8 +15,8 @@ Layout in the database:
 - schema ``gridatlas``: ``versions`` (one row per version: dataset, number,
   schema, status, author, note, rows per layer, column types), ``current``
   (dataset → current version; one row, updated in the switch transaction),
-  ``scenarios`` (per dataset, unique name), ``followups`` and ``targets``
-  (the meeting's, per dataset: `geo.followups`). Who changed what is in the app's
+  ``scenarios`` (per dataset and district, unique name), ``followups`` and ``targets``
+  (the meeting's, per dataset and district: `geo.followups`). Who changed what is in the app's
   one audit log (`geo.audit`), written by whoever asks for the change (the
   pages, the CLI), as for the GeoPackage workspace; a version also keeps its
   author. (Databases written by earlier releases keep a ``gridatlas.audit``
@@ -162,6 +162,11 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.targets (
     author text NOT NULL DEFAULT '',
     UNIQUE (dataset, quarter, kind, subject, measure)
 );
+ALTER TABLE {SCHEMA}.followups ADD COLUMN IF NOT EXISTS district text NOT NULL DEFAULT '';
+ALTER TABLE {SCHEMA}.targets ADD COLUMN IF NOT EXISTS district text NOT NULL DEFAULT '';
+ALTER TABLE {SCHEMA}.targets DROP CONSTRAINT IF EXISTS targets_dataset_quarter_kind_subject_measure_key;
+CREATE UNIQUE INDEX IF NOT EXISTS targets_dataset_district_key
+    ON {SCHEMA}.targets (dataset, district, quarter, kind, subject, measure);
 """
 
 
@@ -911,36 +916,54 @@ class PostgisStore:
 
     # the meeting's follow-ups and quarterly targets (geo.followups)
 
-    _FU = "id, title, unit, street, due, meeting, recorded_at, author, done_on, note"
+    _FU = "id, title, unit, street, due, meeting, recorded_at, author, done_on, note, district"
+    _T = "quarter, kind, subject, measure, threshold, set_at, author, district"
+    _T_KEY = "dataset = %s AND district = %s AND quarter = %s AND kind = %s AND subject = %s AND measure = %s"
 
     @staticmethod
     def _followup(r: tuple) -> FollowUp:
         return FollowUp(id=int(r[0]), title=r[1], unit=r[2], street=r[3] or None, due=r[4], meeting=r[5],
                         recorded_at=pd.Timestamp(r[6]).isoformat(timespec="seconds"), author=r[7] or "",
-                        done_on=r[8].isoformat() if r[8] is not None else None, note=r[9])
+                        done_on=r[8].isoformat() if r[8] is not None else None, note=r[9], district=r[10] or None)
 
-    def list_followups(self) -> list[FollowUp]:
+    @staticmethod
+    def _target(r: tuple) -> Target:
+        return Target(quarter=r[0], kind=r[1], subject=r[2], measure=r[3], threshold=float(r[4]),
+                      set_at=pd.Timestamp(r[5]).isoformat(timespec="seconds"), author=r[6], district=r[7] or None)
+
+    def _meeting_district(self, district: str | None) -> str | None:
+        """``district`` checked against the current version's districts (None: the dataset's own records)."""
+        if district is not None:
+            self._check_district(district)
+        return district
+
+    def list_followups(self, *, district: str | None = None) -> list[FollowUp]:
+        district = self._meeting_district(district)
         with self._conn() as con:
-            rows = con.execute(f"SELECT {self._FU} FROM {SCHEMA}.followups WHERE dataset = %s ORDER BY id",
-                               (self.dataset,)).fetchall()
+            rows = con.execute(f"SELECT {self._FU} FROM {SCHEMA}.followups WHERE dataset = %s AND district = %s "
+                               f"ORDER BY id", (self.dataset, district or "")).fetchall()
         return [self._followup(r) for r in rows]
 
-    def add_followup(self, followup: FollowUp, *, user: str | None = None) -> FollowUp:
-        """Store a checked follow-up; its id is the dataset's next (1, 2, …)."""
+    def add_followup(self, followup: FollowUp, *, user: str | None = None, district: str | None = None) -> FollowUp:
+        """Store a checked follow-up in ``district``; its id is the dataset's next (1, 2, …)."""
+        district = self._meeting_district(district)
         with self._conn() as con, con.transaction():
             con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"followups:{self.dataset}",))
             row = con.execute(
                 f"INSERT INTO {SCHEMA}.followups (dataset, id, title, unit, street, due, meeting, author, done_on, "
-                f"note) SELECT %s, COALESCE(max(id), 0) + 1, %s, %s, %s, %s, %s, %s, %s, %s FROM {SCHEMA}.followups "
-                f"WHERE dataset = %s RETURNING {self._FU}",
+                f"note, district) SELECT %s, COALESCE(max(id), 0) + 1, %s, %s, %s, %s, %s, %s, %s, %s, %s "
+                f"FROM {SCHEMA}.followups WHERE dataset = %s RETURNING {self._FU}",
                 (self.dataset, followup.title, followup.unit, followup.street, followup.due, followup.meeting,
-                 followup.author or user or "", followup.done_on, followup.note, self.dataset)).fetchone()
+                 followup.author or user or "", followup.done_on, followup.note, district or "",
+                 self.dataset)).fetchone()
         return self._followup(row)
 
-    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None) -> FollowUp:
+    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None,
+                       district: str | None = None) -> FollowUp:
         with self._conn() as con, con.transaction():
-            row = con.execute(f"SELECT {self._FU} FROM {SCHEMA}.followups WHERE dataset = %s AND id = %s FOR UPDATE",
-                              (self.dataset, int(followup_id))).fetchone()
+            row = con.execute(f"SELECT {self._FU} FROM {SCHEMA}.followups WHERE dataset = %s AND id = %s "
+                              f"AND district = %s FOR UPDATE", (self.dataset, int(followup_id), district or "")
+                              ).fetchone()
             if row is None:
                 raise followup_missing(followup_id)
             done = check_done(self._followup(row), note=note, done_on=done_on)
@@ -948,30 +971,31 @@ class PostgisStore:
                         (done.done_on, done.note, self.dataset, int(followup_id)))
         return done
 
-    def list_targets(self, quarter: str | None = None) -> list[Target]:
+    def list_targets(self, quarter: str | None = None, *, district: str | None = None) -> list[Target]:
+        district = self._meeting_district(district)
         with self._conn() as con:
-            rows = con.execute(f"SELECT quarter, kind, subject, measure, threshold, set_at, author FROM "
-                               f"{SCHEMA}.targets WHERE dataset = %s AND (%s::text IS NULL OR quarter = %s) "
-                               f"ORDER BY quarter, seq", (self.dataset, quarter, quarter)).fetchall()
-        return [Target(quarter=r[0], kind=r[1], subject=r[2], measure=r[3], threshold=float(r[4]),
-                       set_at=pd.Timestamp(r[5]).isoformat(timespec="seconds"), author=r[6]) for r in rows]
+            rows = con.execute(f"SELECT {self._T} FROM {SCHEMA}.targets WHERE dataset = %s AND district = %s "
+                               f"AND (%s::text IS NULL OR quarter = %s) ORDER BY quarter, seq",
+                               (self.dataset, district or "", quarter, quarter)).fetchall()
+        return [self._target(r) for r in rows]
 
-    def set_target(self, target: Target, *, user: str | None = None) -> Target:
-        """Store a checked target, replacing the one of the same quarter, subject and measure (listed last)."""
+    def set_target(self, target: Target, *, user: str | None = None, district: str | None = None) -> Target:
+        """Store a checked target in ``district``, replacing the one of the same quarter, subject and measure there
+        (listed last)."""
+        district = self._meeting_district(district)
         with self._conn() as con, con.transaction():
-            con.execute(f"DELETE FROM {SCHEMA}.targets WHERE dataset = %s AND quarter = %s AND kind = %s "
-                        f"AND subject = %s AND measure = %s", (self.dataset, *target.key))
-            row = con.execute(f"INSERT INTO {SCHEMA}.targets (dataset, quarter, kind, subject, measure, threshold, "
-                              f"author) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING set_at",
-                              (self.dataset, *target.key, target.threshold, target.author or user or "")).fetchone()
-        return Target(quarter=target.quarter, kind=target.kind, subject=target.subject, measure=target.measure,
-                      threshold=target.threshold, set_at=pd.Timestamp(row[0]).isoformat(timespec="seconds"),
-                      author=target.author or user or "")
+            con.execute(f"DELETE FROM {SCHEMA}.targets WHERE {self._T_KEY}", (self.dataset, district or "", *target.key))
+            row = con.execute(f"INSERT INTO {SCHEMA}.targets (dataset, district, quarter, kind, subject, measure, "
+                              f"threshold, author) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {self._T}",
+                              (self.dataset, district or "", *target.key, target.threshold,
+                               target.author or user or "")).fetchone()
+        return self._target(row)
 
-    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None) -> None:
+    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None,
+                      district: str | None = None) -> None:
         with self._conn() as con, con.transaction():
-            if not con.execute(f"DELETE FROM {SCHEMA}.targets WHERE dataset = %s AND quarter = %s AND kind = %s "
-                               f"AND subject = %s AND measure = %s", (self.dataset, *key)).rowcount:
+            if not con.execute(f"DELETE FROM {SCHEMA}.targets WHERE {self._T_KEY}",
+                               (self.dataset, district or "", *key)).rowcount:
                 raise target_missing(key)
 
     def district_names(self, version: int | None = None) -> tuple[str, ...]:

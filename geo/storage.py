@@ -50,8 +50,9 @@ same `DatasetStore`; pages, the CLI and the tests talk to nothing else.
 - The meeting's follow-ups (督办) and quarterly targets (预安, `geo.followups`)
   belong to the dataset the same way: store methods only (``list_followups``,
   ``add_followup``, ``close_followup``, ``list_targets``, ``set_target``,
-  ``delete_target``), kept when data is restored; the whole dataset's (no
-  district). The caller records each change in the audit log.
+  ``delete_target``), kept when data is restored; with ``district=NAME`` they
+  are that district's of a city dataset, as scenarios are (None: the whole
+  dataset's). The caller records each change in the audit log.
 
 The city level (a dataset whose grids carry a ``district`` column):
 
@@ -191,28 +192,34 @@ class DatasetStore(Protocol):
         """Remove a saved scenario; `DataError` ``data.scenario_missing`` when there is none."""
         ...
 
-    def list_followups(self) -> list[FollowUp]:
-        """The meeting's follow-ups (督办, `geo.followups`), by id."""
+    def list_followups(self, *, district: str | None = None) -> list[FollowUp]:
+        """The meeting's follow-ups (督办, `geo.followups`) of ``district`` (None: the dataset's own), by id."""
         ...
 
-    def add_followup(self, followup: FollowUp, *, user: str | None = None) -> FollowUp:
-        """Store a follow-up made by `geo.followups.new_followup`; returned with its id (1, 2, … per dataset)."""
+    def add_followup(self, followup: FollowUp, *, user: str | None = None, district: str | None = None) -> FollowUp:
+        """Store a follow-up made by `geo.followups.new_followup` in ``district``; returned with its id (1, 2, … per
+        dataset) and district."""
         ...
 
-    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None) -> FollowUp:
-        """Close a follow-up on a day with a note; `DataError` ``data.followup_missing`` / ``_done_already``."""
+    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None,
+                       district: str | None = None) -> FollowUp:
+        """Close a follow-up of ``district`` on a day with a note; `DataError` ``data.followup_missing`` (none of
+        that id there) / ``_done_already``."""
         ...
 
-    def list_targets(self, quarter: str | None = None) -> list[Target]:
-        """The quarterly targets (预安, `geo.followups.Target`), of one quarter ``YYYYQn`` if given."""
+    def list_targets(self, quarter: str | None = None, *, district: str | None = None) -> list[Target]:
+        """The quarterly targets (预安, `geo.followups.Target`) of ``district``, of one quarter ``YYYYQn`` if given."""
         ...
 
-    def set_target(self, target: Target, *, user: str | None = None) -> Target:
-        """Store a target made by `geo.followups.new_target`, replacing the one of its quarter, subject, measure."""
+    def set_target(self, target: Target, *, user: str | None = None, district: str | None = None) -> Target:
+        """Store a target made by `geo.followups.new_target` in ``district``, replacing the one of its quarter,
+        subject and measure there."""
         ...
 
-    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None) -> None:
-        """Remove the target of (quarter, kind, subject, measure); `DataError` ``data.target_missing``."""
+    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None,
+                      district: str | None = None) -> None:
+        """Remove the target of (quarter, kind, subject, measure) in ``district``; `DataError`
+        ``data.target_missing``."""
         ...
 
 

@@ -1117,29 +1117,37 @@ class GpkgStore:
         _gpkg_scenarios.delete_in(self.scenarios_path, name, district=district)
 
     # -- the meeting's follow-ups and quarterly targets (geo.followups), in the scenarios file -----------------
-    def list_followups(self) -> list[FollowUp]:
+    def _meeting_district(self, district: str | None) -> str | None:
+        """``district`` checked against the current version's districts (None: the dataset's own records)."""
         self._ensure()
-        return _gpkg_meeting.list_followups(self.scenarios_path)
+        if district is not None:
+            self._check_district(district)
+        return district
 
-    def add_followup(self, followup: FollowUp, *, user: str | None = None) -> FollowUp:
-        self._ensure()
-        return _gpkg_meeting.add_followup(self._scenarios_file(), followup, user=user)
+    def list_followups(self, *, district: str | None = None) -> list[FollowUp]:
+        return _gpkg_meeting.list_followups(self.scenarios_path, district=self._meeting_district(district))
 
-    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None) -> FollowUp:
-        self._ensure()
-        return _gpkg_meeting.close_followup(self._scenarios_file(), followup_id, note=note, done_on=done_on)
+    def add_followup(self, followup: FollowUp, *, user: str | None = None, district: str | None = None) -> FollowUp:
+        district = self._meeting_district(district)
+        return _gpkg_meeting.add_followup(self._scenarios_file(), replace(followup, district=district), user=user)
 
-    def list_targets(self, quarter: str | None = None) -> list[Target]:
+    def close_followup(self, followup_id: int, *, note: str, done_on: str, user: str | None = None,
+                       district: str | None = None) -> FollowUp:
         self._ensure()
-        return _gpkg_meeting.list_targets(self.scenarios_path, quarter)
+        return _gpkg_meeting.close_followup(self._scenarios_file(), followup_id, note=note, done_on=done_on,
+                                            district=district)
 
-    def set_target(self, target: Target, *, user: str | None = None) -> Target:
-        self._ensure()
-        return _gpkg_meeting.set_target(self._scenarios_file(), target, user=user)
+    def list_targets(self, quarter: str | None = None, *, district: str | None = None) -> list[Target]:
+        return _gpkg_meeting.list_targets(self.scenarios_path, quarter, district=self._meeting_district(district))
 
-    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None) -> None:
+    def set_target(self, target: Target, *, user: str | None = None, district: str | None = None) -> Target:
+        district = self._meeting_district(district)
+        return _gpkg_meeting.set_target(self._scenarios_file(), replace(target, district=district), user=user)
+
+    def delete_target(self, key: tuple[str, str, str, str], *, user: str | None = None,
+                      district: str | None = None) -> None:
         self._ensure()
-        _gpkg_meeting.delete_target(self._scenarios_file(), key)
+        _gpkg_meeting.delete_target(self._scenarios_file(), key, district=district)
 
     # -- the city level ------------------------------------------------------------------------------------------
     def district_names(self, version: int | None = None) -> tuple[str, ...]:

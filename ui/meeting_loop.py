@@ -31,7 +31,7 @@ from i18n import error_text, label_of, problem_text, t
 from reports import loop
 from ui import auth, widgets
 from ui.context import PageContext
-from ui.data import get_store
+from ui.data import get_ref, get_store
 from ui.meeting import md, text_frame
 from ui.tables import table as show_table
 from ui.uploads import file_uploader
@@ -39,10 +39,16 @@ from ui.uploads import file_uploader
 STAFF = "staff"
 
 
+def _district(ctx: PageContext) -> str | None:
+    """The city district the page is on (its follow-ups and targets are its own), None for a district dataset."""
+    return get_ref(ctx.path).district
+
+
 def records(ctx: PageContext) -> tuple[list[FollowUp], list[Target], str]:
-    """The dataset's follow-ups and targets, and a key that changes whenever either does."""
-    store = get_store(ctx.path)
-    followups, targets = store.list_followups(), store.list_targets()
+    """The dataset's (in a city, the district's) follow-ups and targets, and a key that changes whenever either
+    does."""
+    store, district = get_store(ctx.path), _district(ctx)
+    followups, targets = store.list_followups(district=district), store.list_targets(district=district)
     key = hashlib.sha256(repr((followups, targets)).encode("utf-8")).hexdigest()[:16]
     return followups, targets, key
 
@@ -83,7 +89,7 @@ def followups_section(ctx: PageContext, b: MeetingBrief, followups: list[FollowU
             try:
                 fu = get_store(ctx.path).add_followup(
                     new_followup(title=title, unit=unit, due=due, meeting=b.month, street=street or None),
-                    user=auth.current().label)
+                    user=auth.current().label, district=_district(ctx))
                 auth.audit("followup_add", target=f"{get_store(ctx.path).name}/{fu.id}",
                            detail=f"{fu.unit}: {fu.title}; due {fu.due}")
                 st.session_state["loop_notice"] = t("loop.page.added", lang=lang, id=fu.id)
@@ -103,7 +109,7 @@ def followups_section(ctx: PageContext, b: MeetingBrief, followups: list[FollowU
             auth.require(STAFF, action="followup_done", target=str(pick))
             try:
                 done = get_store(ctx.path).close_followup(int(pick), note=note, done_on=day.isoformat(),
-                                                          user=auth.current().label)
+                                                          user=auth.current().label, district=_district(ctx))
                 auth.audit("followup_done", target=f"{get_store(ctx.path).name}/{done.id}",
                            detail=f"{done.done_on}: {done.note}")
                 st.session_state["loop_notice"] = t("loop.page.closed", lang=lang, id=done.id)
@@ -208,7 +214,8 @@ def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], la
                         st.error(t("err.analysis.street_unknown", lang=lang, street=target.subject,
                                    streets="、".join(ctx.ds.streets)))
                     else:
-                        saved = get_store(ctx.path).set_target(target, user=auth.current().label)
+                        saved = get_store(ctx.path).set_target(target, user=auth.current().label,
+                                                               district=_district(ctx))
                         auth.audit("target_set", target=f"{get_store(ctx.path).name}/{saved.quarter}/{saved.subject}",
                                    detail=f"{saved.measure} {saved.bound} {saved.threshold:g}")
                         st.session_state["loop_target_notice"] = t("loop.page.target_saved", lang=lang)
@@ -227,7 +234,7 @@ def targets_section(ctx: PageContext, b: MeetingBrief, targets: list[Target], la
                 found = read_target_template(upload, quarter=quarter, streets=tuple(ctx.ds.streets))
                 store = get_store(ctx.path)
                 for x in found.targets:
-                    store.set_target(x, user=auth.current().label)
+                    store.set_target(x, user=auth.current().label, district=_district(ctx))
                 auth.audit("target_set", target=f"{store.name}/{upload.name}",
                            detail=f"{len(found.targets)} imported, {len(found.skipped)} blank rows skipped")
                 st.session_state["loop_target_notice"] = t("loop.page.imported", lang=lang, n=len(found.targets))

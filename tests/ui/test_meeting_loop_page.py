@@ -184,3 +184,52 @@ def test_staff_set_a_target_on_the_page(dataset):
         "measure": "coverage", "value": "5"}), lang="zh")]
     assert f"{t('code.measure.coverage', lang='zh')}（coverage）是比例，但目标值为 5" in at.error[0].value  # as the page names it
     assert len(open_store(dataset).list_targets()) == 1
+
+
+def _district_page(district: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["district_choice"] = district
+    at.switch_page("pages/meeting.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_each_district_of_a_city_keeps_its_own_follow_ups_and_targets(store_url, monkeypatch, capsys):
+    from tests.storefixtures import small_city
+
+    open_store(store_url).import_dataset(small_city(), source="city.gpkg")
+    monkeypatch.setenv("GRIDATLAS_DATA", store_url)
+    added = _cli(capsys, "tasks", "add", "--data", store_url, "--district", "西区", "--title", "丙街占道清理",
+                 "--unit", "区城管局", "--due", "2024-04")
+    assert (added["followup"]["id"], added["followup"]["district"]) == (1, "西区")
+    _cli(capsys, "targets", "set", "--data", store_url, "--district", "西区", "--quarter", "2024Q1", "--unit",
+         "区城管局", "--measure", "overdue", "--max", "5")
+
+    at = _district_page("东区")  # 东区's meeting: nothing of 西区's
+    assert t("loop.followups.none", lang="zh") in [m.value for m in at.markdown]
+    at.text_input(key="fu_title").set_value("甲街路灯维修")
+    at.text_input(key="fu_unit").set_value("区城管局")
+    at.selectbox(key="fu_street__zh").set_value("甲街")
+    at.text_input(key="fu_due").set_value("2024-04")
+    next(b for b in at.button if b.label == "登记").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "已登记督办事项 2。" in [s.value for s in at.success]  # ids are the city's: 1 is 西区's
+    assert _table_with(at, "督办事项")[["编号", "督办事项", "街道"]].values.tolist() == [["2", "甲街路灯维修", "甲街"]]
+
+    at = _district_page("西区")
+    assert _table_with(at, "督办事项")[["编号", "督办事项", "责任单位"]].values.tolist() == [
+        ["1", "丙街占道清理", "区城管局"]]
+    east = _cli(capsys, "tasks", "list", "--data", store_url, "--district", "东区")
+    assert [(f["id"], f["title"], f["district"]) for f in east["followups"]] == [(2, "甲街路灯维修", "东区")]
+    assert _cli(capsys, "tasks", "list", "--data", store_url)["followups"] == []  # the city's own: none
+    store = open_store(store_url)
+    assert [(x.subject, x.threshold, x.district) for x in store.list_targets(district="西区")] == [
+        ("区城管局", 5.0, "西区")]
+    assert store.list_targets(district="东区") == [] and store.list_targets() == []
+    # 东区 cannot close 西区's follow-up by its number
+    assert main(["tasks", "done", "--data", store_url, "--district", "东区", "--id", "1", "--note", "办了"]) != 0
+    assert "没有编号为 1 的督办事项" in capsys.readouterr().err  # the CLI speaks zh by default
+    assert [f.done_on for f in store.list_followups(district="西区")] == [None]
+    logged = [(e.action, e.target) for e in AuditLog().entries() if e.action == "followup_add"]
+    assert len(logged) == 2
