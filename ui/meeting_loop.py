@@ -97,15 +97,19 @@ def followups_section(ctx: PageContext, b: MeetingBrief, followups: list[FollowU
             except DataError as err:
                 st.error(_problems(err, lang))
     open_items = [f for f in followups if f.done_on is None]
+    ids = [f.id for f in open_items]
+    if st.session_state.get("fu_pick") not in ids:  # closed elsewhere, or another district's: the first open one
+        st.session_state.pop("fu_pick", None)
     with close_col.form("followup_done", clear_on_submit=True, border=True):
         st.markdown(f"**{t('loop.page.close', lang=lang)}**")
-        pick = st.selectbox(t("loop.col.title", lang=lang), [f.id for f in open_items], key="fu_pick",
+        pick = st.selectbox(t("loop.col.title", lang=lang), ids, key="fu_pick",
+                            placeholder=t("loop.page.none_open" if not ids else "loop.page.pick", lang=lang),
                             format_func=lambda i: next(f"{f.id}. {f.title}（{f.unit}）" for f in open_items
                                                        if f.id == i))
         note = st.text_input(t("loop.col.note", lang=lang), key="fu_note")
         day = st.date_input(t("loop.col.done_on", lang=lang), value=b.followups_day or dt.date.today(),
                             key="fu_day")
-        if st.form_submit_button(t("loop.page.close_button", lang=lang), disabled=not open_items):
+        if st.form_submit_button(t("loop.page.close_button", lang=lang), disabled=not open_items) and pick is not None:
             auth.require(STAFF, action="followup_done", target=str(pick))
             try:
                 done = get_store(ctx.path).close_followup(int(pick), note=note, done_on=day.isoformat(),

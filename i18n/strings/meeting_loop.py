@@ -130,6 +130,8 @@ STRINGS = {
     "loop.page.added": ("已登记督办事项 {id}。", "Follow-up {id} recorded."),
     "loop.page.close": ("办结一个事项", "Close a follow-up"),
     "loop.page.close_button": ("办结", "Close"),
+    "loop.page.pick": ("请选择督办事项", "Choose a follow-up"),
+    "loop.page.none_open": ("没有未办结的督办事项", "No open follow-up"),
     "loop.page.closed": ("督办事项 {id} 已办结。", "Follow-up {id} closed."),
     "loop.page.trend_table": ("各月数值", "The figures by month"),
     "loop.page.checked_at_end": ("{quarter} 已登记 {n} 项目标；季度最后一个月的调度会上按数据核销。",

@@ -217,6 +217,15 @@ def test_each_district_of_a_city_keeps_its_own_follow_ups_and_targets(store_url,
     assert "已登记督办事项 2。" in [s.value for s in at.success]  # ids are the city's: 1 is 西区's
     assert _table_with(at, "督办事项")[["编号", "督办事项", "街道"]].values.tolist() == [["2", "甲街路灯维修", "甲街"]]
 
+    assert at.selectbox(key="fu_pick").value == 2
+    # a session that turns to 西区 with 东区's 2 still chosen in the close box: 西区's own open one is offered
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["district_choice"], at.session_state["fu_pick"] = "西区", 2
+    at.switch_page("pages/meeting.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="fu_pick").value == 1
+    assert at.selectbox(key="fu_pick").placeholder == "请选择督办事项"
     at = _district_page("西区")
     assert _table_with(at, "督办事项")[["编号", "督办事项", "责任单位"]].values.tolist() == [
         ["1", "丙街占道清理", "区城管局"]]
