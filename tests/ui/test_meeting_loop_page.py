@@ -29,12 +29,15 @@ def dataset(store_url, monkeypatch):
     return store_url
 
 
-def _page(lang: str = "zh", street: str | None = None) -> AppTest:
+def _page(lang: str = "zh", street: str | None = None, **state) -> AppTest:
+    """The meeting page, run once; ``state``: more of the session's state (``district_choice`` in a city, …)."""
     at = AppTest.from_file(APP, default_timeout=300)
     if lang != "zh":
         at.session_state["lang"] = lang
     if street is not None:
         at.session_state["street_choice"] = street  # ui.widgets keeps the chosen street here for every language
+    for key, value in state.items():
+        at.session_state[key] = value
     at.switch_page("pages/meeting.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -50,15 +53,21 @@ def _table_with(at: AppTest, header: str):
     return next(tb.value for tb in at.table if header in tb.value.columns)
 
 
+def _record(at: AppTest, *, title: str, unit: str, street: str, due: str) -> AppTest:
+    """Fill the page's 登记 form and press it (as staff, or anyone when no users are set up)."""
+    at.text_input(key="fu_title").set_value(title)
+    at.text_input(key="fu_unit").set_value(unit)
+    at.selectbox(key="fu_street__zh").set_value(street)
+    at.text_input(key="fu_due").set_value(due)
+    next(b for b in at.button if b.label == "登记").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_follow_ups_round_trip_through_page_and_cli(dataset, capsys):
     at = _page()
     assert t("loop.followups.none", lang="zh") in [m.value for m in at.markdown]
-    at.text_input(key="fu_title").set_value("东街路灯维修")
-    at.text_input(key="fu_unit").set_value("住建")
-    at.selectbox(key="fu_street__zh").set_value("东街")
-    at.text_input(key="fu_due").set_value("2024-04")
-    next(b for b in at.button if b.label == "登记").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    _record(at, title="东街路灯维修", unit="住建", street="东街", due="2024-04")
     assert "已登记督办事项 1。" in [s.value for s in at.success]
     rows = _table_with(at, "督办事项")
     assert rows[["编号", "督办事项", "责任单位", "街道", "完成时限", "状态"]].values.tolist() == [
@@ -186,15 +195,6 @@ def test_staff_set_a_target_on_the_page(dataset):
     assert len(open_store(dataset).list_targets()) == 1
 
 
-def _district_page(district: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.session_state["district_choice"] = district
-    at.switch_page("pages/meeting.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_each_district_of_a_city_keeps_its_own_follow_ups_and_targets(store_url, monkeypatch, capsys):
     from tests.storefixtures import small_city
 
@@ -206,27 +206,18 @@ def test_each_district_of_a_city_keeps_its_own_follow_ups_and_targets(store_url,
     _cli(capsys, "targets", "set", "--data", store_url, "--district", "西区", "--quarter", "2024Q1", "--unit",
          "区城管局", "--measure", "overdue", "--max", "5")
 
-    at = _district_page("东区")  # 东区's meeting: nothing of 西区's
+    at = _page(district_choice="东区")  # 东区's meeting: nothing of 西区's
     assert t("loop.followups.none", lang="zh") in [m.value for m in at.markdown]
-    at.text_input(key="fu_title").set_value("甲街路灯维修")
-    at.text_input(key="fu_unit").set_value("区城管局")
-    at.selectbox(key="fu_street__zh").set_value("甲街")
-    at.text_input(key="fu_due").set_value("2024-04")
-    next(b for b in at.button if b.label == "登记").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    _record(at, title="甲街路灯维修", unit="区城管局", street="甲街", due="2024-04")
     assert "已登记督办事项 2。" in [s.value for s in at.success]  # ids are the city's: 1 is 西区's
     assert _table_with(at, "督办事项")[["编号", "督办事项", "街道"]].values.tolist() == [["2", "甲街路灯维修", "甲街"]]
 
     assert at.selectbox(key="fu_pick").value == 2
     # a session that turns to 西区 with 东区's 2 still chosen in the close box: 西区's own open one is offered
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.session_state["district_choice"], at.session_state["fu_pick"] = "西区", 2
-    at.switch_page("pages/meeting.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = _page(district_choice="西区", fu_pick=2)
     assert at.selectbox(key="fu_pick").value == 1
     assert at.selectbox(key="fu_pick").placeholder == "请选择督办事项"
-    at = _district_page("西区")
+    at = _page(district_choice="西区")
     assert _table_with(at, "督办事项")[["编号", "督办事项", "责任单位"]].values.tolist() == [
         ["1", "丙街占道清理", "区城管局"]]
     east = _cli(capsys, "tasks", "list", "--data", store_url, "--district", "东区")
