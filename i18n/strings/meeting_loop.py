@@ -83,7 +83,7 @@ STRINGS = {
     "loop.sec.targets": ("{quarter} 季度考核（预安销号）", "{quarter} targets checked (考核)"),
     "loop.followups.none": ("尚无督办事项。", "No follow-ups recorded yet."),
     "loop.followups.summary": ("共 {n} 项：已办结 {done}，办理中 {open}，已超期 {overdue}（截至 {day}）。",
-                               "{n} follow-ups: {done} done, {open} open, {overdue} overdue (as of {day})."),
+                               "Follow-ups: {n} ({done} done, {open} open, {overdue} overdue; as of {day})."),
     "loop.followups.new": ("{state}（本次会议新增）", "{state} (decided at this meeting)"),
     "loop.col.id": ("编号", "No."),
     "loop.col.title": ("督办事项", "Follow-up"),

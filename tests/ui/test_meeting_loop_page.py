@@ -220,6 +220,8 @@ def test_each_district_of_a_city_keeps_its_own_follow_ups_and_targets(store_url,
     at = _page(district_choice="西区")
     assert _table_with(at, "督办事项")[["编号", "督办事项", "责任单位"]].values.tolist() == [
         ["1", "丙街占道清理", "区城管局"]]
+    english = [m.value for m in _page(lang="en", district_choice="西区").markdown]
+    assert md("Follow-ups: 1 (0 done, 1 open, 0 overdue; as of 2024-04-30).") in english, english
     east = _cli(capsys, "tasks", "list", "--data", store_url, "--district", "东区")
     assert [(f["id"], f["title"], f["district"]) for f in east["followups"]] == [(2, "甲街路灯维修", "东区")]
     assert _cli(capsys, "tasks", "list", "--data", store_url)["followups"] == []  # the city's own: none
