@@ -86,6 +86,8 @@ SCHEMA = "gridatlas"
 POOL_MAX = 8
 _DATASET_RE = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]{1,60}$")
 _pools: dict[str, Any] = {}
+# the grids' district names of a ready version, by (server, catalogue id, schema) (`PostgisStore.district_names`)
+_DISTRICT_NAMES: dict[tuple[str, int, str], tuple[str, ...]] = {}
 _pools_lock = threading.Lock()
 
 _DDL = f"""
@@ -999,14 +1001,23 @@ class PostgisStore:
                 raise target_missing(key)
 
     def district_names(self, version: int | None = None) -> tuple[str, ...]:
-        """The grids' ``district`` values of a version (default: current), in layer order (() without the column)."""
-        _, _, schema, columns = self._version(version)
-        if "district" not in columns.get("grids", {}):
-            return ()
-        with self._conn() as con:
-            rows = con.execute(f"SELECT district FROM {_ident(schema)}.grids WHERE district IS NOT NULL "
-                               f"GROUP BY district ORDER BY min(fid)").fetchall()
-        return tuple(str(r[0]) for r in rows)
+        """The grids' ``district`` values of a version (default: current), in layer order (() without the column);
+        counted once per version (its tables never change once ready), not on every page run that checks a
+        district."""
+        vid, _, schema, columns = self._version(version)
+        key = (self.conninfo, vid, schema)
+        names = _DISTRICT_NAMES.get(key)
+        if names is None:
+            names = ()
+            if "district" in columns.get("grids", {}):
+                with self._conn() as con:
+                    rows = con.execute(f"SELECT district FROM {_ident(schema)}.grids WHERE district IS NOT NULL "
+                                       f"GROUP BY district ORDER BY min(fid)").fetchall()
+                names = tuple(str(r[0]) for r in rows)
+            if len(_DISTRICT_NAMES) > 64:  # a few datasets' versions: older entries are let go
+                _DISTRICT_NAMES.clear()
+            _DISTRICT_NAMES[key] = names
+        return names
 
     def _check_district(self, district: str, version: int | None = None) -> None:
         have = self.district_names(version)

@@ -111,6 +111,8 @@ TMP_GPKG = ".current.tmp.gpkg"
 GPKG_LOCK = "gpkg.lock"
 GPKG_FAILED = "gpkg.failed"  # the last failed write of a version's GeoPackage (`GpkgFailure`), until one succeeds
 GPKG_WRITER = "gpkg.writer"  # {"pid", "version"} of the background writer holding GPKG_LOCK
+# the grids' district names of a version's grids file, by (path, size, mtime_ns) (`GpkgStore.district_names`)
+_DISTRICT_NAMES: dict[tuple[str, int, int], tuple[str, ...]] = {}
 HURRY_WAIT_S = 10.0  # how long a waiting caller looks for a writer that has just started to say who it is
 # a version whose GeoPackage copy needs more rows written than this is committed first, the copy written after
 DEFER_GPKG_ROWS = 200_000
@@ -1151,14 +1153,25 @@ class GpkgStore:
 
     # -- the city level ------------------------------------------------------------------------------------------
     def district_names(self, version: int | None = None) -> tuple[str, ...]:
+        """The grids' ``district`` values of a version (default: current), in layer order (() without the column);
+        read once per grids file (kept by its path, size and modification time: a version's files never change),
+        not on every page run that checks a district."""
         v = self._checked_version(version)
         path = self._vdir(v) / "layers" / "grids.parquet"
-        if "district" not in _parquet_columns(path):
-            return ()
-        import pyarrow.parquet as pq
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        names = _DISTRICT_NAMES.get(key)
+        if names is None:
+            names = ()
+            if "district" in _parquet_columns(path):
+                import pyarrow.parquet as pq
 
-        values = pq.read_table(path, columns=["district"]).column("district").to_pandas()
-        return tuple(dict.fromkeys(str(d) for d in values.dropna()))
+                values = pq.read_table(path, columns=["district"]).column("district").to_pandas()
+                names = tuple(dict.fromkeys(str(d) for d in values.dropna()))
+            if len(_DISTRICT_NAMES) > 64:  # a few datasets' versions: older entries are let go
+                _DISTRICT_NAMES.clear()
+            _DISTRICT_NAMES[key] = names
+        return names
 
     def _check_district(self, district: str, version: int | None = None) -> None:
         have = self.district_names(version)

@@ -422,6 +422,25 @@ def test_district_names_in_layer_order(store_url):
     assert plain.district_names() == ()
 
 
+def test_district_names_are_read_once_per_version(store_url, backend, monkeypatch):
+    """A page checks its district on every run (its scenarios, follow-ups, targets): the names are read once per
+    version and kept by the backend (what it keeps is answered again, even to a new store object), and a new
+    version's names are read."""
+    from geo import postgis, workspace
+
+    kept = postgis._DISTRICT_NAMES if backend == "postgis" else workspace._DISTRICT_NAMES
+    city = _city_store(store_url)
+    kept.clear()
+    assert city.district_names() == ("东区", "西区")
+    (key,) = kept
+    monkeypatch.setitem(kept, key, ("已读过",))
+    assert open_store(city.spec).district_names() == ("已读过",)  # not read again
+    grids = city.load().grids
+    grids.loc[grids["district"] == "西区", "district"] = "南区"
+    city.import_layer("grids", grids, source="renamed.gpkg")
+    assert open_store(city.spec).district_names() == ("东区", "南区")
+
+
 def test_a_district_loads_as_a_dataset_of_its_own(store_url):
     city = _city_store(store_url)
     west = city.load(district="西区")
